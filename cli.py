@@ -1,0 +1,248 @@
+"""The ``hesk2intercom`` command line: thin commands that call into the packages.
+
+Each command parses its options, calls one function, renders the answer and maps our errors
+to one line and an exit code (0 done, 2 usage or configuration, 3 preflight blockers,
+4 work left pending). ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from core.errors import H2IError, NotImplementedYet
+from core.logs import configure_logging, register_secret
+from core.settings import Settings, load_settings, settings_help
+
+EXIT_USAGE = 2
+EXIT_BLOCKED = 3
+EXIT_PENDING = 4
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class _State:
+    debug = False
+
+
+class App(typer.Typer):
+    """Typer app that turns our errors into one line and an exit code."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except H2IError as err:
+            if _State.debug:
+                raise
+            err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
+            if err.hint:
+                err_console.print(f"[dim]hint:[/] {err.hint}", highlight=False)
+            sys.exit(err.exit_code)
+
+
+HELP = f"""Move a Hesk helpdesk's whole history into Intercom, exactly once.
+
+Typical journey: discover -> map propose / map confirm -> preflight -> migrate --sample 25
+-> verify -> migrate -> report -> delta / cutover (rollback at any point).
+
+Settings (environment variables, or keys of an optional hesk2intercom.toml; the file's
+path can be set with H2I_CONFIG_FILE). Secrets come only from the environment or the file:
+
+\b
+{settings_help()}
+"""
+
+app = App(
+    help=HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+map_app = App(
+    help="Propose, show and confirm the Hesk -> Intercom field map.", no_args_is_help=True
+)
+app.add_typer(map_app, name="map")
+
+
+@app.callback()
+def main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
+    log_json: Annotated[
+        bool | None,
+        typer.Option("--log-json/--log-console", help="Log format (default: by terminal)."),
+    ] = None,
+) -> None:
+    """Move a Hesk helpdesk's whole history into Intercom, exactly once."""
+    _State.debug = debug
+    configure_logging(json=log_json, level="DEBUG" if debug else "INFO")
+
+
+def settings() -> Settings:
+    """The settings in force, with the token registered for redaction."""
+    s = load_settings()
+    register_secret(s.token_value())
+    return s
+
+
+def not_yet(command: str, issue: int) -> None:
+    """Fail plainly for a contract command whose issue has not landed."""
+    raise NotImplementedYet(
+        f"`hesk2intercom {command}` is not built yet (issue {issue})",
+        hint="see the README's status table for what works today",
+    )
+
+
+# --- ledger commands (issue 3) ---
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show the migration's progress per object, from the ledger."""
+    from reports.status import render_status, status_summary
+
+    summary = status_summary(settings())
+    if as_json:
+        import json
+
+        console.print_json(json.dumps(summary))
+    else:
+        render_status(summary, console)
+
+
+# --- end ledger commands ---
+
+# --- hesk commands (issue 4) ---
+# --- end hesk commands ---
+
+# --- simulator command (issue 5) ---
+# --- end simulator command ---
+
+# --- migration commands (issue 6) ---
+
+
+@app.command()
+def demo() -> None:
+    """Run a whole demo migration on this machine's services with embedded defaults."""
+    not_yet("demo", 6)
+
+
+@map_app.command("propose")
+def map_propose(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
+) -> None:
+    """Propose the field map from the Hesk database and the Intercom workspace."""
+    not_yet("map propose", 6)
+
+
+@map_app.command("show")
+def map_show() -> None:
+    """Show the confirmed field map."""
+    not_yet("map show", 6)
+
+
+@map_app.command("confirm")
+def map_confirm(
+    file: Annotated[Path, typer.Option("--file", help="The edited map (YAML).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
+) -> None:
+    """Validate the map against the workspace and record it as confirmed."""
+    not_yet("map confirm", 6)
+
+
+@app.command()
+def preflight() -> None:
+    """Check the Intercom workspace and list blockers and manual steps (exit 3 if blocked)."""
+    not_yet("preflight", 6)
+
+
+@app.command()
+def migrate(
+    sample: Annotated[
+        int | None, typer.Option(help="Move only N tickets (and what they need).")
+    ] = None,
+    only: Annotated[str | None, typer.Option(help="Move only this object type.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes to run on this machine.")] = 2,
+) -> None:
+    """Capture the source into the ledger and write it to Intercom (resumable)."""
+    not_yet("migrate", 6)
+
+
+@app.command()
+def report(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
+) -> None:
+    """The reconciliation report: per object, migrated + quarantined + skipped + pending."""
+    not_yet("report", 6)
+
+
+@app.command()
+def verify(
+    sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
+) -> None:
+    """Read a random sample back from Intercom and compare it with the source."""
+    not_yet("verify", 6)
+
+
+@app.command()
+def worker(
+    processes: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(help="Threads per process.")] = 4,
+) -> None:
+    """Run Dramatiq workers against the shared Postgres and Redis."""
+    not_yet("worker", 6)
+
+
+# --- end migration commands ---
+
+# --- delta, cutover, rollback, inventory (issue 7) ---
+
+
+@app.command()
+def delta(
+    apply_deletions: Annotated[
+        bool, typer.Option("--apply-deletions", help="Also delete what Hesk deleted.")
+    ] = False,
+) -> None:
+    """Move only what changed in Hesk since the last capture."""
+    not_yet("delta", 7)
+
+
+@app.command()
+def cutover() -> None:
+    """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
+    not_yet("cutover", 7)
+
+
+@app.command()
+def rollback(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
+) -> None:
+    """Delete every Intercom object this migration created, in reverse dependency order."""
+    not_yet("rollback", 7)
+
+
+@app.command()
+def inventory(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the hand-over files.")] = Path(
+        "inventory"
+    ),
+) -> None:
+    """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
+    not_yet("inventory", 7)
+
+
+# --- end delta, cutover, rollback, inventory ---
+
+
+if __name__ == "__main__":
+    app()

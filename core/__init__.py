@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every package shares: settings, logging, the error base."""

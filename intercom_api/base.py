@@ -1,0 +1,245 @@
+"""The HTTP layer under every Intercom operation: one keep-alive ``httpx.Client``, pacing,
+retries, and the translation of failures into :mod:`intercom_api.errors`.
+
+Read it top-down: :meth:`BaseClient.request` runs :meth:`BaseClient._send_once` under a
+tenacity policy; ``_send_once`` asks the pacer, sends, tells the pacer, and maps the answer.
+
+What is retried (and what never is):
+
+- a 429 — always, whatever the method: Intercom did not process the request;
+- a 5xx, a timeout or a dropped connection — only for idempotent calls (GET, PUT, DELETE,
+  and POSTs that only read, such as searches);
+- a connect error — always: nothing was sent;
+- anything else on a POST that writes becomes :class:`~intercom_api.errors.InDoubt` at once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Self
+
+import httpx
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
+
+from core.logs import get_logger, register_secret
+from intercom_api import errors
+from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
+from intercom_api.pacing import WINDOW_SECONDS, LocalPacer, Pacer
+
+log = get_logger(__name__)
+
+Json = dict[str, Any]
+#: Intercom's maximum page size (API_NOTES §4).
+MAX_PER_PAGE = 150
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard the client tries before it gives a transient error to the caller."""
+
+    attempts: int = 5  # for 5xx / timeouts / connection errors on idempotent calls
+    rate_limited_attempts: int = 30  # 429s: each waits for the window's reset (<= 10 s)
+    backoff_initial: float = 0.5
+    backoff_max: float = 8.0
+    jitter: float = 0.25
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, IntercomError) and exc.transient
+
+
+class BaseClient:
+    """Sends requests to Intercom; the operations live in the subclasses."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30,
+        version: str = "2.16",
+        transport: httpx.BaseTransport | None = None,
+        pacer: Pacer | None = None,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        register_secret(token)
+        self.base_url = base_url.rstrip("/")
+        self.version = version
+        self.pacer: Pacer = pacer if pacer is not None else LocalPacer()
+        self.retry_policy = retry or RetryPolicy()
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Intercom-Version": version,
+                "Accept": "application/json",
+                "User-Agent": "hesk2intercom",
+            },
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            transport=transport,
+        )
+        policy = self.retry_policy
+        self._backoff = wait_exponential_jitter(
+            initial=policy.backoff_initial, max=policy.backoff_max, jitter=policy.jitter
+        )
+        self._retrying = Retrying(
+            retry=retry_if_exception(_is_retryable),
+            stop=self._should_stop,
+            wait=self._wait,
+            sleep=sleep,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, version={self.version!r})"
+
+    # -- requests --------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        idempotent: bool | None = None,
+    ) -> Json:
+        """Send one call (retrying what is safe to retry) and return Intercom's JSON answer.
+
+        ``idempotent`` overrides the method's default (POSTs that only read set it).
+        """
+        if idempotent is None:
+            idempotent = method in IDEMPOTENT_METHODS
+        return self._retrying(self._send_once, method, path, params, json, idempotent)
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
+        """GET ``path``."""
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json: Any = None, *, idempotent: bool = False) -> Json:
+        """POST ``json`` to ``path``; a write unless ``idempotent``."""
+        return self.request("POST", path, json=json, idempotent=idempotent)
+
+    def put(self, path: str, json: Any = None) -> Json:
+        """PUT ``json`` to ``path``."""
+        return self.request("PUT", path, json=json)
+
+    def delete(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
+        """DELETE ``path``."""
+        return self.request("DELETE", path, params=params)
+
+    def _send_once(
+        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+        idempotent: bool,
+    ) -> Json:
+        self.pacer.acquire()
+        try:
+            response = self._http.request(method, path, params=params, json=json)
+        except httpx.HTTPError as exc:
+            raise errors.from_transport_error(exc, method, path, idempotent=idempotent) from None
+        self.pacer.observe(response.status_code, response.headers)
+        if response.status_code >= 400:
+            raise errors.from_response(response, method, path, idempotent=idempotent)
+        if not response.content:
+            return {}
+        try:
+            answer = response.json()
+        except ValueError:
+            raise errors.unreadable_answer(
+                method, path, response.status_code, idempotent=idempotent
+            ) from None
+        return answer if isinstance(answer, dict) else {"data": answer}
+
+    # -- retry policy (tenacity callbacks) -------------------------------------------------
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        policy = self.retry_policy
+        limit = policy.rate_limited_attempts if isinstance(exc, RateLimited) else policy.attempts
+        return state.attempt_number >= limit
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited) and exc.reset_at is not None:
+            until_reset = min(max(exc.reset_at - time.time(), 0.0), WINDOW_SECONDS)
+            return until_reset + random.uniform(0.0, self.retry_policy.jitter)
+        return float(self._backoff(state))
+
+    @staticmethod
+    def _log_retry(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        method, path = state.args[0], state.args[1]
+        log.warning(
+            "intercom.retry",
+            method=method,
+            path=path,
+            attempt=state.attempt_number,
+            error=type(exc).__name__,
+            status=getattr(exc, "status", None),
+            wait_s=round(state.upcoming_sleep, 3),
+        )
+
+    # -- pagination ------------------------------------------------------------------------
+
+    def paginate(
+        self, path: str, key: str = "data", params: Mapping[str, Any] | None = None,
+        *, per_page: int = MAX_PER_PAGE,
+    ) -> Iterator[Json]:
+        """Yield every item of a list endpoint, one page in memory at a time.
+
+        Follows cursor pages (``pages.next.starting_after``) and page-number pages
+        (``pages.next`` given as a URL, ``page`` + 1).
+        """
+        query: dict[str, Any] = {**(params or {}), "per_page": per_page}
+        seen: set[str] = set()
+        while True:
+            answer = self.get(path, query)
+            yield from answer.get(key) or []
+            pages = answer.get("pages") or {}
+            nxt = pages.get("next")
+            if isinstance(nxt, dict) and nxt.get("starting_after"):
+                cursor = str(nxt["starting_after"])
+                if cursor in seen:
+                    return
+                seen.add(cursor)
+                query["starting_after"] = cursor
+            elif isinstance(nxt, str) and nxt and pages.get("page"):
+                query["page"] = int(pages["page"]) + 1
+            else:
+                return
+
+    def search(
+        self, path: str, query: Json, key: str, *, per_page: int = MAX_PER_PAGE,
+        sort: Json | None = None,
+    ) -> Iterator[Json]:
+        """Yield every hit of a search endpoint (``POST …/search``), page by page."""
+        body: Json = {"query": query, "pagination": {"per_page": per_page}}
+        if sort:
+            body["sort"] = sort
+        seen: set[str] = set()
+        while True:
+            answer = self.post(path, body, idempotent=True)
+            yield from answer.get(key) or []
+            nxt = (answer.get("pages") or {}).get("next")
+            cursor = nxt.get("starting_after") if isinstance(nxt, dict) else None
+            if not cursor or cursor in seen:
+                return
+            seen.add(cursor)
+            body["pagination"] = {"per_page": per_page, "starting_after": cursor}

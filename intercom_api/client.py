@@ -1,0 +1,35 @@
+"""The Intercom client the workers use: every operation the migration needs on one object.
+
+One :class:`IntercomClient` per worker (it holds one keep-alive connection pool). Build it
+from the settings with :meth:`IntercomClient.from_settings`, or directly for tests.
+"""
+
+from __future__ import annotations
+
+from core.errors import ConfigError
+from core.settings import Settings
+from intercom_api.base import BaseClient, RetryPolicy
+from intercom_api.contacts import ContactsAPI
+from intercom_api.conversations import ConversationsAPI
+from intercom_api.help_center import HelpCenterAPI
+from intercom_api.pacing import Pacer
+from intercom_api.workspace import WorkspaceAPI
+
+__all__ = ["IntercomClient", "RetryPolicy"]
+
+
+class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI, BaseClient):
+    """Typed thin methods over Intercom's REST API 2.16, answering Intercom's own dicts."""
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, pacer: Pacer | None = None, timeout: float = 30
+    ) -> IntercomClient:
+        """A client for the configured region (or base URL override) and token."""
+        token = settings.token_value()
+        if not token:
+            raise ConfigError(
+                "no Intercom access token is configured",
+                hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
+            )
+        return cls(settings.intercom_url, token, timeout=timeout, pacer=pacer)

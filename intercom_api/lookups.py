@@ -1,0 +1,212 @@
+"""Lookups that resolve an in-doubt write: did Intercom create it after all?
+
+Intercom has no idempotency keys, so after a timeout or a lost answer the worker asks by the
+markers each object carries at create time (DESIGN.md "Write protocol", API_NOTES §6.4):
+
+=====================  ==========================================================
+contact                ``external_id`` (exact, immediate); e-mail via search as a
+                       fallback only: contact search lags minutes behind creation
+conversation           search ``contact_ids`` + ``created_at``, then the first
+                       message's body compared after normalising
+conversation part      read the conversation back; author, ``created_at`` and a
+                       normalised body hash (only the newest 500 parts come back)
+article                title within its collection
+collection             name within its parent
+conversation attribute name
+data attribute         model + name
+tag                    name (Intercom compares names case-blind)
+=====================  ==========================================================
+
+Each returns the object found, or None when the write did not happen. When the answer
+cannot be known (a thread past the read-back limit), :class:`Unresolvable` is raised
+instead of a None that would lead to a duplicate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from intercom_api.base import Json
+from intercom_api.client import IntercomClient
+from intercom_api.errors import IntercomError
+
+#: Intercom returns at most this many parts when a conversation is read back.
+READ_BACK_LIMIT = 500
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</?(p|div|br|li|h\d)\b[^>]*>", re.I)
+_SPACE = re.compile(r"\s+")
+
+
+class Unresolvable(IntercomError):
+    """The lookup cannot tell whether the write happened."""
+
+    default_hint = (
+        "the outcome cannot be read back from Intercom; check this object by hand in "
+        "Intercom, then resolve or quarantine it"
+    )
+
+
+def normalise_body(body: str | None) -> str:
+    """A message body reduced to its words: HTML tags, entities and spacing removed.
+
+    Intercom stores a plain-text body as HTML (``<p>…</p>``), so what we sent and what we
+    read back are compared in this form.
+    """
+    if not body:
+        return ""
+    text = _BLOCK_END.sub(" ", body)
+    text = _TAG.sub("", text)
+    text = html.unescape(text).replace("\u00a0", " ")
+    return _SPACE.sub(" ", text).strip()
+
+
+def body_hash(body: str | None) -> str:
+    """SHA-256 of the normalised body: equal for the body sent and the one read back."""
+    return hashlib.sha256(normalise_body(body).encode("utf-8")).hexdigest()
+
+
+def _same_id(a: Any, b: Any) -> bool:
+    return a is not None and b is not None and str(a) == str(b)
+
+
+def _first(items: Iterable[Json]) -> Json | None:
+    return next(iter(items), None)
+
+
+def find_contact(
+    client: IntercomClient, external_id: str | None = None, email: str | None = None
+) -> Json | None:
+    """The contact with this ``external_id``, else (fallback) the one with this e-mail.
+
+    ``find_by_external_id`` is exact and immediate but knows only users; search also finds
+    leads but lags minutes behind a creation, so a miss there proves nothing on its own.
+    """
+    if external_id:
+        found = client.find_contact_by_external_id(external_id)
+        if found:
+            return found
+        found = _first(client.search_contacts(
+            {"field": "external_id", "operator": "=", "value": external_id}, per_page=5))
+        if found:
+            return found
+    if email:
+        return _first(client.search_contacts(
+            {"field": "email", "operator": "=", "value": email}, per_page=5))
+    return None
+
+
+def find_conversation(
+    client: IntercomClient, contact_id: str, created_at: int, body: str
+) -> str | None:
+    """The id of the conversation this contact started at ``created_at`` with ``body``."""
+    query = {
+        "operator": "AND",
+        "value": [
+            {"field": "contact_ids", "operator": "=", "value": contact_id},
+            # ">" and "<" are inclusive for conversations; a 1 s margin works either way
+            {"field": "created_at", "operator": ">", "value": int(created_at) - 1},
+            {"field": "created_at", "operator": "<", "value": int(created_at) + 1},
+        ],
+    }
+    wanted = body_hash(body)
+    for conversation in client.search_conversations(query, per_page=50):
+        source = conversation.get("source") or {}
+        if int(conversation.get("created_at") or 0) != int(created_at):
+            continue
+        if body_hash(source.get("body")) == wanted:
+            return str(conversation["id"])
+    return None
+
+
+def find_part(
+    client: IntercomClient, conversation_id: str, author_id: str | int, created_at: int,
+    body: str,
+) -> Json | None:
+    """The part of this conversation by ``author_id`` at ``created_at`` with ``body``.
+
+    Raises :class:`Unresolvable` when it is not among the parts read back and the thread
+    is longer than Intercom's read-back limit.
+    """
+    conversation = client.get_conversation(conversation_id)
+    block = conversation.get("conversation_parts") or {}
+    parts = block.get("conversation_parts") or []
+    wanted = body_hash(body)
+    for part in parts:
+        author = part.get("author") or {}
+        if (
+            _same_id(author.get("id"), author_id)
+            and int(part.get("created_at") or 0) == int(created_at)
+            and body_hash(part.get("body")) == wanted
+        ):
+            return part
+    total = int(block.get("total_count") or len(parts))
+    if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
+        raise Unresolvable(
+            f"conversation {conversation_id} has {total} parts; only {len(parts)} can be "
+            "read back, so a missing part may still exist",
+            method="GET", path=f"/conversations/{conversation_id}",
+        )
+    return None
+
+
+def _parent_ids(item: Json) -> set[str]:
+    ids = {str(p) for p in item.get("parent_ids") or []}
+    if item.get("parent_id") is not None:
+        ids.add(str(item["parent_id"]))
+    return ids
+
+
+def find_article(client: IntercomClient, title: str, parent_id: str | int | None) -> Json | None:
+    """The article with this title in this collection (``None`` = no collection)."""
+    for article in client.list_articles():
+        if (article.get("title") or "").strip() != title.strip():
+            continue
+        parents = _parent_ids(article)
+        if (parent_id is None and not parents) or str(parent_id) in parents:
+            return article
+    return None
+
+
+def find_collection(
+    client: IntercomClient, name: str, parent_id: str | int | None
+) -> Json | None:
+    """The collection with this name under this parent (``None`` = top level)."""
+    for collection in client.list_collections():
+        if (collection.get("name") or "").strip() != name.strip():
+            continue
+        parent = collection.get("parent_id")
+        if (parent is None and parent_id is None) or _same_id(parent, parent_id):
+            return collection
+    return None
+
+
+def find_conversation_attribute(client: IntercomClient, name: str) -> Json | None:
+    """The (unarchived) conversation attribute with this name."""
+    wanted = name.strip().casefold()
+    for attribute in client.list_conversation_attributes():
+        if (attribute.get("name") or "").strip().casefold() == wanted:
+            return attribute
+    return None
+
+
+def find_data_attribute(client: IntercomClient, model: str, name: str) -> Json | None:
+    """The contact or company data attribute with this name (or label)."""
+    wanted = name.strip().casefold()
+    for attribute in client.list_data_attributes(model):  # type: ignore[arg-type]
+        names = {str(attribute.get(k) or "").strip().casefold() for k in ("name", "label")}
+        if wanted in names:
+            return attribute
+    return None
+
+
+def find_tag(client: IntercomClient, name: str) -> Json | None:
+    """The tag with this name (case-blind, as Intercom compares them)."""
+    wanted = name.strip().casefold()
+    for tag in client.list_tags():
+        if (tag.get("name") or "").strip().casefold() == wanted:
+            return tag
+    return None

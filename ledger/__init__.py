@@ -1,0 +1,1 @@
+"""The ledger: an append-only Postgres event store, idempotency keys and projections."""

@@ -1,0 +1,139 @@
+"""Opening the ledger: create its database if missing, upgrade it, map connection errors.
+
+Every command that needs the ledger calls :func:`open_engine`; it is cheap when the database
+is already at the newest revision (one query to Alembic's version table).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from core.settings import redact_url
+from ledger.errors import LedgerError, LedgerPermissionDenied, LedgerUnavailable
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_upgraded: set[str] = set()
+
+
+def parse_ledger_url(url: str) -> URL:
+    """The ledger URL parsed, or a ConfigError-like LedgerError saying what is wrong."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise LedgerError(
+            "H2I_LEDGER_URL is not a database URL",
+            hint="use e.g. postgresql+psycopg://postgres@127.0.0.1:5432/hesk2intercom",
+        ) from None
+    if not parsed.drivername.startswith("postgresql"):
+        raise LedgerError(
+            f"H2I_LEDGER_URL must point at PostgreSQL, not {parsed.drivername}",
+            hint="use a postgresql+psycopg:// URL",
+        )
+    if not parsed.database:
+        raise LedgerError("H2I_LEDGER_URL names no database", hint="add /hesk2intercom to it")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def translate_db_error(err: DBAPIError, url: URL) -> LedgerError:
+    """Turn a driver error into a one-line LedgerError without any secret in it."""
+    where = redact_url(url.render_as_string(hide_password=False))
+    sqlstate = getattr(err.orig, "sqlstate", None)
+    text = str(err.orig).splitlines()[0] if err.orig else type(err).__name__
+    if sqlstate == "42501" or "permission denied" in text:
+        return LedgerPermissionDenied(
+            f"the ledger user may not do this on {where}: {text}",
+            hint="grant the user CREATE on the database (or CREATEDB), or use another user",
+        )
+    if sqlstate in ("28P01", "28000"):
+        return LedgerError(
+            f"PostgreSQL refused the login for {where}",
+            hint="check the user and password in H2I_LEDGER_URL",
+        )
+    if sqlstate is None or sqlstate.startswith("08"):
+        return LedgerUnavailable(
+            f"cannot reach the ledger at {where}",
+            hint="start PostgreSQL or fix host/port in H2I_LEDGER_URL",
+        )
+    return LedgerError(f"ledger error on {where}: {text}")
+
+
+def ensure_database(url: URL) -> None:
+    """Create the ledger's database if it does not exist yet."""
+    admin = create_engine_for(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database}
+            ).scalar()
+            if not exists:
+                quoted = conn.dialect.identifier_preparer.quote(url.database)
+                try:
+                    conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+                except DBAPIError as err:
+                    if getattr(err.orig, "sqlstate", None) != "42P04":  # raced: exists now
+                        raise
+    except DBAPIError as err:
+        raise translate_db_error(err, url) from None
+    finally:
+        admin.dispose()
+
+
+def create_engine_for(url: URL, **kwargs: object) -> Engine:
+    """A SQLAlchemy engine on the ledger URL, with errors mapped to LedgerError."""
+    try:
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+    except (NoSuchModuleError, ArgumentError) as err:
+        raise LedgerError(f"unusable H2I_LEDGER_URL: {type(err).__name__}") from None
+
+
+def alembic_config(url: URL) -> Config:
+    """An Alembic Config pointing at the packaged revisions and the given URL."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option(
+        "sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return cfg
+
+
+def upgrade(engine: Engine, url: URL) -> None:
+    """Bring the ledger schema to the newest Alembic revision (no-op when already there)."""
+    cfg = alembic_config(url)
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.begin() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+        if current == head:
+            return
+        # Serialise concurrent upgrades (several workers starting at once).
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724410001)")
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def open_engine(ledger_url: str) -> Engine:
+    """An engine on an existing, up-to-date ledger: created and upgraded when needed."""
+    url = parse_ledger_url(ledger_url)
+    key = url.render_as_string(hide_password=False)
+    engine = create_engine_for(url)
+    if key in _upgraded:
+        return engine
+    try:
+        ensure_database(url)
+        upgrade(engine, url)
+    except DBAPIError as err:
+        engine.dispose()
+        raise translate_db_error(err, url) from None
+    _upgraded.add(key)
+    return engine

@@ -1,0 +1,334 @@
+"""Event types of the ledger: frozen dataclasses, one way to a row and back.
+
+Every event names the ``object`` (ticket, reply, contact, ...) and ``source_id`` it is
+about and derives its idempotency ``key`` from its content (ledger.keys). ``to_row`` and
+``from_row`` are the only conversion; the payload is every other field, as JSON.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from ledger import keys
+from ledger.errors import UnknownEventType
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every ledger event."""
+
+    object: str
+    source_id: str
+    TYPE: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.TYPE:
+            EVENT_TYPES[cls.TYPE] = cls
+
+    @property
+    def key(self) -> str:
+        """The deterministic idempotency key of this event."""
+        raise NotImplementedError
+
+    def payload(self) -> dict[str, Any]:
+        """Every field but object and source_id, JSON-ready."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("object", "source_id")
+        }
+
+    def to_row(self, migration_id: str) -> dict[str, Any]:
+        """The events-table row for this event in the given migration."""
+        return {
+            "migration_id": migration_id,
+            "key": self.key,
+            "type": self.TYPE,
+            "object": self.object,
+            "source_id": self.source_id,
+            "payload": self.payload(),
+        }
+
+
+def event_from_row(type_name: str, obj: str, source_id: str, payload: dict[str, Any]) -> Event:
+    """Rebuild the event stored in a row."""
+    cls = EVENT_TYPES.get(type_name)
+    if cls is None:
+        raise UnknownEventType(f"unknown event type {type_name!r} in the ledger")
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(object=obj, source_id=source_id, **{k: v for k, v in payload.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """An event as stored: its global position and when it was recorded."""
+
+    seq: int
+    recorded_at: datetime
+    event: Event
+
+    @property
+    def type(self) -> str:
+        """The event's type name."""
+        return self.event.TYPE
+
+
+# --- source side ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceCaptured(Event):
+    """One version of a Hesk record was read; ``record`` is its full payload."""
+
+    TYPE: ClassVar[str] = "SourceCaptured"
+    content_hash: str = ""
+    record: dict[str, Any] = field(default_factory=dict)
+    capture: str = ""
+
+    @property
+    def key(self) -> str:
+        return keys.source_key(self.object, self.source_id, self.content_hash)
+
+
+@dataclass(frozen=True)
+class SourceDeleted(Event):
+    """A record seen in an earlier capture is gone from Hesk (found by a delta)."""
+
+    TYPE: ClassVar[str] = "SourceDeleted"
+    capture: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"srcdel:{self.object}:{self.source_id}:{self.capture}"
+
+
+@dataclass(frozen=True)
+class CaptureCompleted(Event):
+    """A full or delta capture of the source finished; ``watermarks`` say where it ended."""
+
+    TYPE: ClassVar[str] = "CaptureCompleted"
+    capture: str = ""
+    kind: str = "full"
+    watermarks: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"capture:{self.capture}"
+
+
+@dataclass(frozen=True)
+class MapConfirmed(Event):
+    """The user confirmed a field map; the newest one is in force."""
+
+    TYPE: ClassVar[str] = "MapConfirmed"
+    map_hash: str = ""
+    map: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"map:{self.map_hash}"
+
+
+# --- destination side (the write protocol) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteIntended(Event):
+    """A write to Intercom is about to be made (durable before the HTTP call)."""
+
+    TYPE: ClassVar[str] = "WriteIntended"
+    operation: str = ""
+    content_hash: str = ""
+    attempt: int = 1
+    target: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return keys.write_key(
+            self.operation, self.object, self.source_id, self.content_hash, self.attempt
+        )
+
+
+@dataclass(frozen=True)
+class _Outcome(Event):
+    intent_key: str = ""
+    OUTCOME: ClassVar[str] = ""
+
+    @property
+    def key(self) -> str:
+        return keys.outcome_key(self.intent_key, self.OUTCOME)
+
+
+@dataclass(frozen=True)
+class WriteSucceeded(_Outcome):
+    """Intercom confirmed the write; ``created`` is False when an existing object matched."""
+
+    TYPE: ClassVar[str] = "WriteSucceeded"
+    OUTCOME: ClassVar[str] = "ok"
+    intercom_id: str = ""
+    intercom_type: str = ""
+    created: bool = True
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WriteFailed(_Outcome):
+    """Intercom rejected the write for good (a 4xx that needs a human)."""
+
+    TYPE: ClassVar[str] = "WriteFailed"
+    OUTCOME: ClassVar[str] = "failed"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WriteInDoubt(_Outcome):
+    """The outcome of the write is unknown (timeout, lost response, crash)."""
+
+    TYPE: ClassVar[str] = "WriteInDoubt"
+    OUTCOME: ClassVar[str] = "in-doubt"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class WriteResolved(_Outcome):
+    """A lookup settled an in-doubt write: found (with its id) or not made."""
+
+    TYPE: ClassVar[str] = "WriteResolved"
+    OUTCOME: ClassVar[str] = "resolved"
+    found: bool = False
+    intercom_id: str = ""
+    intercom_type: str = ""
+    created: bool = True
+
+
+# --- dispositions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordQuarantined(Event):
+    """A source record cannot move until someone fixes it; ``reason`` says why."""
+
+    TYPE: ClassVar[str] = "RecordQuarantined"
+    content_hash: str = ""
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return keys.record_key("quarantined", self.object, self.source_id, self.content_hash)
+
+
+@dataclass(frozen=True)
+class RecordSkipped(Event):
+    """A source record is deliberately not moved, by a rule; ``reason`` says which."""
+
+    TYPE: ClassVar[str] = "RecordSkipped"
+    content_hash: str = ""
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return keys.record_key("skipped", self.object, self.source_id, self.content_hash)
+
+
+@dataclass(frozen=True)
+class RecordMigrated(Event):
+    """Every write of this version of a source record is done; it lives in Intercom."""
+
+    TYPE: ClassVar[str] = "RecordMigrated"
+    content_hash: str = ""
+    intercom_id: str = ""
+    intercom_type: str = ""
+
+    @property
+    def key(self) -> str:
+        return keys.record_key("migrated", self.object, self.source_id, self.content_hash)
+
+
+# --- run control -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunStarted(Event):
+    """A migrate, delta or rollback run began with these options."""
+
+    TYPE: ClassVar[str] = "RunStarted"
+    run: str = ""
+    kind: str = "migrate"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"run:{self.run}"
+
+
+@dataclass(frozen=True)
+class DeltaStarted(Event):
+    """A cutover delta began from the given watermarks."""
+
+    TYPE: ClassVar[str] = "DeltaStarted"
+    capture: str = ""
+    watermarks: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"delta:{self.capture}"
+
+
+@dataclass(frozen=True)
+class CutoverFrozen(Event):
+    """The user froze Hesk at ``frozen_at`` (ISO-8601 UTC) for the cutover."""
+
+    TYPE: ClassVar[str] = "CutoverFrozen"
+    frozen_at: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"cutover:{self.frozen_at}"
+
+
+@dataclass(frozen=True)
+class RollbackStarted(Event):
+    """A rollback began; ``run`` names it."""
+
+    TYPE: ClassVar[str] = "RollbackStarted"
+    run: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"rollback:{self.run}"
+
+
+@dataclass(frozen=True)
+class RollbackDeleted(Event):
+    """An Intercom object this migration created was deleted (or found already gone)."""
+
+    TYPE: ClassVar[str] = "RollbackDeleted"
+    run: str = ""
+    intent_key: str = ""
+    intercom_id: str = ""
+    intercom_type: str = ""
+    already_gone: bool = False
+
+    @property
+    def key(self) -> str:
+        return f"rollback:{self.run}:{self.intent_key}"
+
+
+@dataclass(frozen=True)
+class RollbackCompleted(Event):
+    """A rollback finished: every created object is gone."""
+
+    TYPE: ClassVar[str] = "RollbackCompleted"
+    run: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"rollback-done:{self.run}"

@@ -1,0 +1,44 @@
+"""Deterministic idempotency keys: built from content, never from time or randomness.
+
+``src:{object}:{source_id}:{content_hash}`` names one captured version of a source record;
+``dst:{operation}:{object}:{source_id}:{content_hash}`` names one intended Intercom write.
+An outcome's key is its intent's key with a suffix, so each intent has at most one outcome
+of each kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+
+def canonical_json(value: Any) -> str:
+    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(value: Any) -> str:
+    """A short, stable hash of a JSON-able value (first 16 hex of its sha256)."""
+    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:16]
+
+
+def source_key(obj: str, source_id: str, digest: str) -> str:
+    """Key of one captured version of a Hesk record."""
+    return f"src:{obj}:{source_id}:{digest}"
+
+
+def write_key(operation: str, obj: str, source_id: str, digest: str, attempt: int = 1) -> str:
+    """Key of an intended Intercom write; a re-attempt after a resolved miss gets ``#n``."""
+    base = f"dst:{operation}:{obj}:{source_id}:{digest}"
+    return base if attempt == 1 else f"{base}#{attempt}"
+
+
+def outcome_key(intent_key: str, outcome: str) -> str:
+    """Key of the outcome (ok, failed, in-doubt, resolved, ...) of one write intent."""
+    return f"{intent_key}|{outcome}"
+
+
+def record_key(kind: str, obj: str, source_id: str, digest: str) -> str:
+    """Key of a disposition (quarantined, skipped) of one version of a source record."""
+    return f"{kind}:{obj}:{source_id}:{digest}"

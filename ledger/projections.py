@@ -1,0 +1,234 @@
+"""Projections: pure folds over events, optionally kept as a table caught up incrementally.
+
+A projection says which row keys an event touches and how a row's value changes
+(``apply(key, value, recorded) -> value | None``; None removes the row). :func:`fold` runs
+it over any event stream in memory. :class:`ProjectionTable` keeps the same state in
+``projection_rows`` and catches up from its checkpoint, writing rows and checkpoint in one
+transaction, so a crash never leaves them apart and rebuilding from seq 0 gives the same rows.
+
+Why a transaction-id checkpoint and not just ``seq``: sequence numbers are handed out before
+commit, so a transaction still in flight can later commit an event *below* a seq we have
+already passed. The checkpoint is therefore the oldest transaction id that was still running
+(``pg_snapshot_xmin``) when we last caught up: every event written by an older transaction
+is certainly committed and already applied; newer ones are read next time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, Engine
+
+from ledger.events import Recorded
+from ledger.schema import projection_checkpoints, projection_rows
+from ledger.store import recorded_from_row
+
+JSON = Any
+
+
+class Projection(Protocol):
+    """A keyed fold over ledger events."""
+
+    name: str
+    types: tuple[str, ...] | None  # event types it reads; None reads every type
+
+    def keys(self, recorded: Recorded) -> Iterable[str]:
+        """The row keys this event changes."""
+        ...
+
+    def apply(self, key: str, value: JSON | None, recorded: Recorded) -> JSON | None:
+        """The row's new value after this event (None removes the row)."""
+        ...
+
+
+def fold(projection: Projection, records: Iterable[Recorded]) -> dict[str, JSON]:
+    """The projection's whole state after the given events, computed in memory."""
+    state: dict[str, JSON] = {}
+    for rec in records:
+        if projection.types is not None and rec.type not in projection.types:
+            continue
+        for key in projection.keys(rec):
+            new = projection.apply(key, state.get(key), rec)
+            if new is None:
+                state.pop(key, None)
+            else:
+                state[key] = new
+    return state
+
+
+_EVENTS_SINCE = (
+    "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND txid >= %(lo)s::text::xid8 AND txid < %(hi)s::text::xid8"
+)
+
+
+class ProjectionTable:
+    """A projection kept in ``projection_rows`` for one migration, caught up on demand."""
+
+    def __init__(
+        self, engine: Engine, migration_id: str, projection: Projection, *, flush_every: int = 5000
+    ) -> None:
+        self.engine = engine
+        self.migration_id = migration_id
+        self.projection = projection
+        self.flush_every = flush_every
+
+    @property
+    def _lock_id(self) -> str:
+        return f"projection:{self.projection.name}:{self.migration_id}"
+
+    def catch_up(self) -> int:
+        """Apply every committed event not yet applied; returns how many were applied."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))", {"l": self._lock_id}
+            )
+            low, last_seq = self._checkpoint(conn)
+            high = int(
+                conn.exec_driver_sql(
+                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+                ).scalar_one()
+            )
+            if high <= low:
+                return 0
+            applied, max_seq = self._apply_range(conn, low, high)
+            self._save_checkpoint(conn, high, max(last_seq, max_seq))
+            return applied
+
+    def _apply_range(self, conn: Connection, low: int, high: int) -> tuple[int, int]:
+        sql = _EVENTS_SINCE
+        params: dict[str, Any] = {"m": self.migration_id, "lo": str(low), "hi": str(high)}
+        if self.projection.types is not None:
+            sql += " AND type = ANY(%(types)s)"
+            params["types"] = list(self.projection.types)
+        sql += " ORDER BY seq"
+        cache: dict[str, JSON | None] = {}
+        dirty: set[str] = set()
+        applied = max_seq = 0
+        opts = {"stream_results": True, "yield_per": 2000}
+        for row in conn.exec_driver_sql(sql, params, execution_options=opts):
+            rec = recorded_from_row(row)
+            max_seq = rec.seq
+            applied += 1
+            touched = list(self.projection.keys(rec))
+            missing = [k for k in touched if k not in cache]
+            if missing:
+                cache.update(self._load(conn, missing))
+            for key in touched:
+                cache[key] = self.projection.apply(key, cache[key], rec)
+                dirty.add(key)
+            if len(dirty) >= self.flush_every:
+                self._flush(conn, cache, dirty)
+                cache.clear()
+                dirty.clear()
+        self._flush(conn, cache, dirty)
+        return applied, max_seq
+
+    def _checkpoint(self, conn: Connection) -> tuple[int, int]:
+        t = projection_checkpoints
+        row = conn.execute(
+            sa.select(t.c.horizon, t.c.seq).where(
+                t.c.projection == self.projection.name, t.c.migration_id == self.migration_id
+            )
+        ).first()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    def _save_checkpoint(self, conn: Connection, xmin: int, seq: int) -> None:
+        stmt = pg_insert(projection_checkpoints).values(
+            projection=self.projection.name, migration_id=self.migration_id, horizon=xmin, seq=seq
+        )
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["projection", "migration_id"],
+                set_={"horizon": stmt.excluded.horizon, "seq": stmt.excluded.seq},
+            )
+        )
+
+    def _load(self, conn: Connection, keys: list[str]) -> dict[str, JSON | None]:
+        t = projection_rows
+        found: dict[str, JSON | None] = dict.fromkeys(keys)
+        rows = conn.execute(
+            sa.select(t.c.key, t.c.value).where(
+                t.c.projection == self.projection.name,
+                t.c.migration_id == self.migration_id,
+                t.c.key.in_(keys),
+            )
+        )
+        for key, value in rows:
+            found[key] = value
+        return found
+
+    def _flush(self, conn: Connection, cache: dict[str, JSON | None], dirty: set[str]) -> None:
+        if not dirty:
+            return
+        t = projection_rows
+        gone = [k for k in dirty if cache[k] is None]
+        kept = [k for k in dirty if cache[k] is not None]
+        if gone:
+            conn.execute(
+                t.delete().where(
+                    t.c.projection == self.projection.name,
+                    t.c.migration_id == self.migration_id,
+                    t.c.key.in_(gone),
+                )
+            )
+        if kept:
+            conn.exec_driver_sql(
+                "INSERT INTO projection_rows (projection, migration_id, key, value) "
+                "SELECT %(p)s, %(m)s, k, v::jsonb FROM unnest(%(k)s::text[], %(v)s::text[]) "
+                "AS x(k, v) ON CONFLICT (projection, migration_id, key) "
+                "DO UPDATE SET value = EXCLUDED.value",
+                {
+                    "p": self.projection.name,
+                    "m": self.migration_id,
+                    "k": kept,
+                    "v": [json.dumps(cache[k], default=str) for k in kept],
+                },
+            )
+
+    # --- reading ---------------------------------------------------------------------
+
+    def get(self, key: str) -> JSON | None:
+        """The current value of one row (after the last catch-up)."""
+        with self.engine.connect() as conn:
+            return self._load(conn, [key])[key]
+
+    def items(self) -> Iterator[tuple[str, JSON]]:
+        """Every row, streamed in key order."""
+        t = projection_rows
+        q = (
+            sa.select(t.c.key, t.c.value)
+            .where(t.c.projection == self.projection.name, t.c.migration_id == self.migration_id)
+            .order_by(t.c.key)
+        )
+        with self.engine.connect() as conn:
+            opts = {"stream_results": True, "yield_per": 2000}
+            yield from conn.execute(q, execution_options=opts)
+
+    def state(self) -> dict[str, JSON]:
+        """Every row as a dict (for small projections and tests)."""
+        return dict(self.items())
+
+    def checkpoint_seq(self) -> int:
+        """The highest seq applied so far."""
+        with self.engine.connect() as conn:
+            return self._checkpoint(conn)[1]
+
+    def rebuild(self) -> int:
+        """Drop this projection's rows and checkpoint and replay from seq 0."""
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))", {"l": self._lock_id}
+            )
+            for t in (projection_rows, projection_checkpoints):
+                conn.execute(
+                    t.delete().where(
+                        t.c.projection == self.projection.name,
+                        t.c.migration_id == self.migration_id,
+                    )
+                )
+        return self.catch_up()

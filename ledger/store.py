@@ -1,0 +1,205 @@
+"""The event store: append events idempotently and stream them back.
+
+``append`` is one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING key per
+batch: an event already recorded (same migration and key) is success, reported as False.
+Reads stream through a server-side cursor and never load the whole table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from ledger.events import Event, Recorded, event_from_row
+from ledger.schema import events as events_table
+
+_INSERT = (
+    "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
+    "SELECT %(m)s, k, t, o, s, p::jsonb "
+    "FROM unnest(%(k)s::text[], %(t)s::text[], %(o)s::text[], %(s)s::text[], %(p)s::text[]) "
+    "AS x(k, t, o, s, p) "
+    "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
+)
+_INSERT_ONE = (
+    "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
+    "VALUES (%(m)s, %(k)s, %(t)s, %(o)s, %(s)s, %(p)s::jsonb) "
+    "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
+)
+_COLUMNS = (
+    events_table.c.seq,
+    events_table.c.recorded_at,
+    events_table.c.type,
+    events_table.c.object,
+    events_table.c.source_id,
+    events_table.c.payload,
+)
+
+
+def _dumps(payload: dict[str, Any]) -> str:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def recorded_from_row(row: Any) -> Recorded:
+    """A Recorded event from a (seq, recorded_at, type, object, source_id, payload) row."""
+    return Recorded(row[0], row[1], event_from_row(row[2], row[3], row[4], row[5]))
+
+
+class Ledger:
+    """The append-only event store of one migration."""
+
+    def __init__(self, engine: Engine, migration_id: str, *, batch_size: int = 1000) -> None:
+        self.engine = engine
+        self.migration_id = migration_id
+        self.batch_size = batch_size
+
+    # --- writing ---------------------------------------------------------------------
+
+    def append(self, events: Sequence[Event], *, conn: Connection | None = None) -> list[bool]:
+        """Record events; for each, True if new, False if it was already recorded."""
+        if not events:
+            return []
+        if conn is not None:
+            return self._append(conn, events)
+        from ledger.database import translate_db_error  # noqa: PLC0415 (avoid a cycle)
+
+        try:
+            with self.engine.begin() as c:
+                return self._append(c, events)
+        except DBAPIError as err:
+            raise translate_db_error(err, self.engine.url) from None
+
+    def append_one(self, event: Event, *, conn: Connection | None = None) -> bool:
+        """Record one event; True if new, False if already recorded."""
+        return self.append([event], conn=conn)[0]
+
+    def _append(self, conn: Connection, events: Sequence[Event]) -> list[bool]:
+        out: list[bool] = []
+        for start in range(0, len(events), self.batch_size):
+            chunk = events[start : start + self.batch_size]
+            rows = [e.to_row(self.migration_id) for e in chunk]
+            if len(rows) == 1:
+                r = rows[0]
+                params: dict[str, Any] = {
+                    "m": self.migration_id,
+                    "k": r["key"],
+                    "t": r["type"],
+                    "o": r["object"],
+                    "s": r["source_id"],
+                    "p": _dumps(r["payload"]),
+                }
+                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT_ONE, params)}
+            else:
+                params = {
+                    "m": self.migration_id,
+                    "k": [r["key"] for r in rows],
+                    "t": [r["type"] for r in rows],
+                    "o": [r["object"] for r in rows],
+                    "s": [r["source_id"] for r in rows],
+                    "p": [_dumps(r["payload"]) for r in rows],
+                }
+                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT, params)}
+            for r in rows:  # the first of two equal keys in one batch is the new one
+                is_new = r["key"] in new_keys
+                new_keys.discard(r["key"])
+                out.append(is_new)
+        return out
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _select(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        objects: Iterable[str] | None = None,
+        source_id: str | None = None,
+        keys: Iterable[str] | None = None,
+        after_seq: int = 0,
+    ) -> sa.Select:
+        t = events_table
+        q = sa.select(*_COLUMNS).where(t.c.migration_id == self.migration_id)
+        if after_seq:
+            q = q.where(t.c.seq > after_seq)
+        if types is not None:
+            q = q.where(t.c.type.in_(list(types)))
+        if objects is not None:
+            q = q.where(t.c.object.in_(list(objects)))
+        if source_id is not None:
+            q = q.where(t.c.source_id == source_id)
+        if keys is not None:
+            q = q.where(t.c.key.in_(list(keys)))
+        return q.order_by(t.c.seq)
+
+    def read(
+        self,
+        *,
+        types: Iterable[str] | None = None,
+        objects: Iterable[str] | None = None,
+        source_id: str | None = None,
+        keys: Iterable[str] | None = None,
+        after_seq: int = 0,
+    ) -> Iterator[Recorded]:
+        """Stream this migration's events in seq order, filtered as asked."""
+        q = self._select(
+            types=types, objects=objects, source_id=source_id, keys=keys, after_seq=after_seq
+        )
+        with self.engine.connect() as conn:
+            opts = {"stream_results": True, "yield_per": self.batch_size}
+            for row in conn.execute(q, execution_options=opts):
+                yield recorded_from_row(row)
+
+    def get(self, key: str) -> Recorded | None:
+        """The event recorded under this key, if any."""
+        found = self.get_many([key])
+        return found.get(key)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Recorded]:
+        """The events recorded under these keys, by key (missing keys are absent)."""
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        t = events_table
+        q = sa.select(t.c.key, *_COLUMNS).where(
+            t.c.migration_id == self.migration_id, t.c.key.in_(wanted)
+        )
+        with self.engine.connect() as conn:
+            return {row[0]: recorded_from_row(row[1:]) for row in conn.execute(q)}
+
+    def keys_with_prefix(self, prefix: str) -> list[str]:
+        """Every key of this migration that starts with ``prefix`` (uses the unique index)."""
+        t = events_table
+        q = sa.select(t.c.key).where(
+            t.c.migration_id == self.migration_id,
+            t.c.key >= prefix,
+            t.c.key < prefix + "\uffff",
+        )
+        with self.engine.connect() as conn:
+            return [k for (k,) in conn.execute(q)]
+
+    def last_seq(self) -> int:
+        """The highest seq of this migration (0 when empty)."""
+        t = events_table
+        q = sa.select(sa.func.coalesce(sa.func.max(t.c.seq), 0)).where(
+            t.c.migration_id == self.migration_id
+        )
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def count(self, *, types: Iterable[str] | None = None) -> int:
+        """How many events this migration has (of the given types)."""
+        t = events_table
+        q = sa.select(sa.func.count()).where(t.c.migration_id == self.migration_id)
+        if types is not None:
+            q = q.where(t.c.type.in_(list(types)))
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def migrations(self) -> list[str]:
+        """Every migration id recorded in this ledger."""
+        q = sa.select(events_table.c.migration_id).distinct()
+        with self.engine.connect() as conn:
+            return sorted(m for (m,) in conn.execute(q))

@@ -1,0 +1,1 @@
+"""Reports: status, reconciliation, verification and inventory, rendered from projections."""

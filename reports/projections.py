@@ -1,0 +1,96 @@
+"""Projections the reports are made of: pure folds over ledger events.
+
+``Dispositions``: one row per source record (``object:source_id``) with its state —
+pending, migrated, quarantined or skipped — for the newest captured version. A record
+captured again with new content goes back to pending until that version is settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ledger.events import (
+    Recorded,
+    RecordMigrated,
+    RecordQuarantined,
+    RecordSkipped,
+    SourceCaptured,
+    SourceDeleted,
+)
+
+OBJECTS = (
+    "ticket",
+    "reply",
+    "note",
+    "history",
+    "contact",
+    "staff",
+    "category",
+    "custom_field",
+    "kb_category",
+    "kb_article",
+    "canned_response",
+    "attachment",
+)
+STATES = ("migrated", "quarantined", "skipped", "pending")
+_FINAL = {
+    RecordMigrated.TYPE: "migrated",
+    RecordQuarantined.TYPE: "quarantined",
+    RecordSkipped.TYPE: "skipped",
+}
+
+
+class Dispositions:
+    """Per source record: its newest version's hash and where that version stands."""
+
+    name = "dispositions"
+    types: tuple[str, ...] | None = (
+        SourceCaptured.TYPE,
+        SourceDeleted.TYPE,
+        *_FINAL,
+    )
+
+    def keys(self, recorded: Recorded) -> Iterable[str]:
+        """One row per (object, source_id)."""
+        e = recorded.event
+        return (f"{e.object}:{e.source_id}",)
+
+    def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
+        """Fold one event into the record's row."""
+        e = recorded.event
+        row = dict(value) if value else {"object": e.object, "source_id": e.source_id}
+        if isinstance(e, SourceCaptured):
+            if row.get("hash") != e.content_hash:
+                row["hash"] = e.content_hash
+                settled = row.get("settled", {}).get(e.content_hash)
+                row["state"], row["reason"] = settled or ("pending", "")
+            row.pop("deleted", None)
+            return row
+        if isinstance(e, SourceDeleted):
+            row["deleted"] = True
+            return row
+        state = _FINAL[e.TYPE]
+        digest = getattr(e, "content_hash", "")
+        reason = getattr(e, "reason", "")
+        # Remember the settlement per version: it may arrive before a re-capture is folded.
+        settled = dict(row.get("settled", {}))
+        if state == "migrated" or digest not in settled or settled[digest][0] != "migrated":
+            settled[digest] = [state, reason]
+        row["settled"] = settled
+        if isinstance(e, RecordMigrated):
+            row["intercom_id"] = e.intercom_id
+        if row.get("hash", digest) == digest:
+            row["hash"] = digest
+            row["state"], row["reason"] = settled[digest]
+        return row
+
+
+def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Counts per object: source, and each state; objects with no record count zero."""
+    counts = {o: dict.fromkeys(("source", *STATES), 0) for o in OBJECTS}
+    for row in rows:
+        c = counts.setdefault(row["object"], dict.fromkeys(("source", *STATES), 0))
+        c["source"] += 1
+        c[row.get("state", "pending")] += 1
+    return counts
