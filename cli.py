@@ -123,6 +123,54 @@ def status(
 # --- end hesk commands ---
 
 # --- simulator command (issue 5) ---
+
+
+@app.command()
+def simulator(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+    rate_limit: Annotated[
+        int, typer.Option("--rate-limit", help="Requests per token per 10-second window.")
+    ] = 1666,
+    faults: Annotated[
+        str,
+        typer.Option(
+            help="Fault rates, e.g. 'rate_429=0.02,rate_5xx=0.02,rate_lost_response=0.05,"
+            "latency_ms=0,rate_timeout=0,seed=1'."
+        ),
+    ] = "",
+    state: Annotated[
+        Path | None, typer.Option(help="Load the workspace from FILE and keep saving it there.")
+    ] = None,
+    no_validate: Annotated[
+        bool, typer.Option("--no-validate", help="Skip request validation (benchmarks).")
+    ] = False,
+) -> None:
+    """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    from simulator.faults import FaultConfig, FaultSpecError
+    from simulator.server import serve
+
+    token = settings().token_value()
+    if not token:
+        err_console.print(
+            "[bold red]error:[/] H2I_INTERCOM_TOKEN is not set: export the token the "
+            "simulator should accept (any string you like).",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        fault_config = FaultConfig.parse(faults)
+    except FaultSpecError as exc:
+        err_console.print(f"[bold red]error:[/] --faults: {exc}", highlight=False)
+        raise typer.Exit(EXIT_USAGE) from exc
+    console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
+    serve(
+        host, port, token=token, rate_limit=rate_limit, faults=fault_config,
+        state_file=state, validate=not no_validate,
+    )
+
+
 # --- end simulator command ---
 
 # --- migration commands (issue 6) ---

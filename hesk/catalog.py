@@ -14,7 +14,7 @@ from hesk.records import Category, CustomFieldDefinition, Staff
 from hesk.text import decode_entities
 
 if TYPE_CHECKING:
-    from hesk.reader import HeskReader
+    from hesk.reader_base import ReaderBase as HeskReader
 
 BUILTIN_STATUSES = {0: "New", 1: "Waiting reply", 2: "Replied", 3: "Resolved",
                     4: "In Progress", 5: "On Hold"}

@@ -8,6 +8,7 @@ repairs double-encoded UTF-8, listing the affected columns under the row key ``_
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -113,10 +114,8 @@ class HeskDB:
 
     def close(self) -> None:
         """Close the connection."""
-        try:
+        with contextlib.suppress(pymysql.MySQLError):
             self.conn.close()
-        except pymysql.MySQLError:
-            pass
 
     def t(self, name: str) -> str:
         """The quoted, prefixed table name, e.g. ``t("tickets")`` -> `` `hesk_tickets` ``."""

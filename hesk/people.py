@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from hesk.text import decode_entities
 
 if TYPE_CHECKING:
-    from hesk.reader import HeskReader
+    from hesk.reader_base import ReaderBase as HeskReader
 
 _EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 

@@ -146,7 +146,11 @@ class BaseClient:
         return self.request("DELETE", path, params=params)
 
     def _send_once(
-        self, method: str, path: str, params: Mapping[str, Any] | None, json: Any,
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
         idempotent: bool,
     ) -> Json:
         self.pacer.acquire()
@@ -199,8 +203,12 @@ class BaseClient:
     # -- pagination ------------------------------------------------------------------------
 
     def paginate(
-        self, path: str, key: str = "data", params: Mapping[str, Any] | None = None,
-        *, per_page: int = MAX_PER_PAGE,
+        self,
+        path: str,
+        key: str = "data",
+        params: Mapping[str, Any] | None = None,
+        *,
+        per_page: int = MAX_PER_PAGE,
     ) -> Iterator[Json]:
         """Yield every item of a list endpoint, one page in memory at a time.
 
@@ -226,7 +234,12 @@ class BaseClient:
                 return
 
     def search(
-        self, path: str, query: Json, key: str, *, per_page: int = MAX_PER_PAGE,
+        self,
+        path: str,
+        query: Json,
+        key: str,
+        *,
+        per_page: int = MAX_PER_PAGE,
         sort: Json | None = None,
     ) -> Iterator[Json]:
         """Yield every hit of a search endpoint (``POST …/search``), page by page."""

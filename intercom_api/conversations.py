@@ -19,15 +19,22 @@ AssigneeType = Literal["admin", "team"]
 
 def attachment_file(name: str, content_type: str, data: bytes) -> Json:
     """One entry of ``attachment_files``: the file inlined as base64 (max 10 per part)."""
-    return {"name": name, "content_type": content_type,
-            "data": base64.b64encode(data).decode("ascii")}
+    return {
+        "name": name,
+        "content_type": content_type,
+        "data": base64.b64encode(data).decode("ascii"),
+    }
 
 
 class ConversationsAPI(BaseClient):
     """Conversations and their parts."""
 
     def create_conversation(
-        self, from_contact_id: str, body: str, created_at: int, *,
+        self,
+        from_contact_id: str,
+        body: str,
+        created_at: int,
+        *,
         from_type: Literal["user", "lead", "contact"] = "user",
         attachment_urls: Sequence[str] | None = None,
     ) -> Json:
@@ -49,7 +56,11 @@ class ConversationsAPI(BaseClient):
         return message
 
     def reply_as_contact(
-        self, conversation_id: str, contact_id: str, body: str, created_at: int,
+        self,
+        conversation_id: str,
+        contact_id: str,
+        body: str,
+        created_at: int,
         attachment_files: Sequence[Json] | None = None,
     ) -> Json:
         """Add the contact's reply, back-dated; returns the whole conversation."""
@@ -65,7 +76,11 @@ class ConversationsAPI(BaseClient):
         return self.post(f"/conversations/{_seg(conversation_id)}/reply", payload)
 
     def reply_as_admin(
-        self, conversation_id: str, admin_id: str | int, body: str, created_at: int,
+        self,
+        conversation_id: str,
+        admin_id: str | int,
+        body: str,
+        created_at: int,
         message_type: AdminMessageType = "comment",
         attachment_files: Sequence[Json] | None = None,
     ) -> Json:
@@ -95,7 +110,10 @@ class ConversationsAPI(BaseClient):
         return self.post(f"/conversations/{_seg(conversation_id)}/parts", payload)
 
     def assign_conversation(
-        self, conversation_id: str, admin_id: str | int, assignee_id: str | int,
+        self,
+        conversation_id: str,
+        admin_id: str | int,
+        assignee_id: str | int,
         assignee_type: AssigneeType = "admin",
     ) -> Json:
         """Assign the conversation to an admin or a team (``assignee_id`` 0 unassigns)."""
@@ -108,7 +126,9 @@ class ConversationsAPI(BaseClient):
         return self.post(f"/conversations/{_seg(conversation_id)}/parts", payload)
 
     def update_conversation(
-        self, conversation_id: str, title: str | None = None,
+        self,
+        conversation_id: str,
+        title: str | None = None,
         custom_attributes: Json | None = None,
     ) -> Json:
         """Set the title and/or custom attributes (idempotent)."""
@@ -137,7 +157,4 @@ class ConversationsAPI(BaseClient):
     ) -> Json:
         """Attach a tag to the conversation (attaching twice is harmless)."""
         payload = {"id": str(tag_id), "admin_id": str(admin_id)}
-        return self.post(f"/conversations/{_seg(conversation_id)}/tags", payload,
-                         idempotent=True)
-
-
+        return self.post(f"/conversations/{_seg(conversation_id)}/tags", payload, idempotent=True)

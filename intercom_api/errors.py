@@ -111,8 +111,9 @@ class Conflict(IntercomError):
 
     default_hint = "use the existing contact (existing_id) instead of creating another"
 
-    def __init__(self, message: str, *, existing_id: str | None = None,
-                 archived: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, existing_id: str | None = None, archived: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.existing_id = existing_id
         self.archived = archived
@@ -126,8 +127,9 @@ class Invalid(IntercomError):
         "(it is quarantined until then)"
     )
 
-    def __init__(self, message: str, *, detail: str | None = None,
-                 field: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, message: str, *, detail: str | None = None, field: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(message, **kwargs)
         self.detail = detail
         self.field = field
@@ -213,7 +215,11 @@ def from_response(
     what = f"{method} {path}: HTTP {status}" + (f" {code}" if code else "")
     text = f"{what}: {detail}" if detail else what
     ctx: dict[str, Any] = {
-        "method": method, "path": path, "status": status, "request_id": request_id, "code": code,
+        "method": method,
+        "path": path,
+        "status": status,
+        "request_id": request_id,
+        "code": code,
     }
     if status == 401:
         return Unauthorized(
@@ -223,8 +229,12 @@ def from_response(
         return NotFound(text, **ctx)
     if status == 409:
         match = _CONFLICT_ID.search(raw_message)
-        return Conflict(text, existing_id=match.group(1) if match else None,
-                        archived="archived" in raw_message.lower(), **ctx)
+        return Conflict(
+            text,
+            existing_id=match.group(1) if match else None,
+            archived="archived" in raw_message.lower(),
+            **ctx,
+        )
     if status == 429:
         return RateLimited(text, reset_at=_reset_at(response.headers), **ctx)
     if status >= 500:
@@ -244,8 +254,9 @@ def from_transport_error(
         reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
         return Unavailable(f"{method} {path}: {reason} ({kind})", **ctx)
     reason = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection lost"
-    return InDoubt(f"{method} {path}: {reason} after the request was sent ({kind})",
-                   reason=reason, **ctx)
+    return InDoubt(
+        f"{method} {path}: {reason} after the request was sent ({kind})", reason=reason, **ctx
+    )
 
 
 def unreadable_answer(method: str, path: str, status: int, *, idempotent: bool) -> IntercomError:

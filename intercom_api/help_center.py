@@ -23,7 +23,10 @@ class HelpCenterAPI(BaseClient):
         return self.paginate("/help_center/collections", "data")
 
     def create_collection(
-        self, name: str, description: str | None = None, parent_id: str | int | None = None,
+        self,
+        name: str,
+        description: str | None = None,
+        parent_id: str | int | None = None,
         **fields: Any,
     ) -> Json:
         """Create a collection; ``parent_id`` nests it (None = top level)."""
@@ -43,12 +46,22 @@ class HelpCenterAPI(BaseClient):
         return self.paginate("/articles", "data")
 
     def create_article(
-        self, title: str, body: str, author_id: str | int, state: ArticleState,
-        parent_id: str | int | None, parent_type: str = "collection", **fields: Any,
+        self,
+        title: str,
+        body: str,
+        author_id: str | int,
+        state: ArticleState,
+        parent_id: str | int | None,
+        parent_type: str = "collection",
+        **fields: Any,
     ) -> Json:
         """Create an article (HTML ``body``) by an existing admin, in a collection."""
         payload: Json = {
-            "title": title, "body": body, "author_id": int(author_id), "state": state, **fields,
+            "title": title,
+            "body": body,
+            "author_id": int(author_id),
+            "state": state,
+            **fields,
         }
         if parent_id is not None:
             payload["parent_id"] = int(parent_id)

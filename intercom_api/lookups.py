@@ -89,13 +89,17 @@ def find_contact(
         found = client.find_contact_by_external_id(external_id)
         if found:
             return found
-        found = _first(client.search_contacts(
-            {"field": "external_id", "operator": "=", "value": external_id}, per_page=5))
+        found = _first(
+            client.search_contacts(
+                {"field": "external_id", "operator": "=", "value": external_id}, per_page=5
+            )
+        )
         if found:
             return found
     if email:
-        return _first(client.search_contacts(
-            {"field": "email", "operator": "=", "value": email}, per_page=5))
+        return _first(
+            client.search_contacts({"field": "email", "operator": "=", "value": email}, per_page=5)
+        )
     return None
 
 
@@ -123,7 +127,10 @@ def find_conversation(
 
 
 def find_part(
-    client: IntercomClient, conversation_id: str, author_id: str | int, created_at: int,
+    client: IntercomClient,
+    conversation_id: str,
+    author_id: str | int,
+    created_at: int,
     body: str,
 ) -> Json | None:
     """The part of this conversation by ``author_id`` at ``created_at`` with ``body``.
@@ -148,7 +155,8 @@ def find_part(
         raise Unresolvable(
             f"conversation {conversation_id} has {total} parts; only {len(parts)} can be "
             "read back, so a missing part may still exist",
-            method="GET", path=f"/conversations/{conversation_id}",
+            method="GET",
+            path=f"/conversations/{conversation_id}",
         )
     return None
 
@@ -171,9 +179,7 @@ def find_article(client: IntercomClient, title: str, parent_id: str | int | None
     return None
 
 
-def find_collection(
-    client: IntercomClient, name: str, parent_id: str | int | None
-) -> Json | None:
+def find_collection(client: IntercomClient, name: str, parent_id: str | int | None) -> Json | None:
     """The collection with this name under this parent (``None`` = top level)."""
     for collection in client.list_collections():
         if (collection.get("name") or "").strip() != name.strip():

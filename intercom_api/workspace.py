@@ -34,8 +34,13 @@ class WorkspaceAPI(BaseClient):
         yield from self.get("/conversations/attributes", params).get("data") or []
 
     def create_conversation_attribute(
-        self, name: str, data_type: str, *, description: str | None = None,
-        options: Sequence[str] | None = None, **fields: Any,
+        self,
+        name: str,
+        data_type: str,
+        *,
+        description: str | None = None,
+        options: Sequence[str] | None = None,
+        **fields: Any,
     ) -> Json:
         """Create a conversation attribute; a ``list`` takes ``options`` as labels."""
         payload: Json = {"name": name, "data_type": data_type, **fields}
@@ -47,8 +52,9 @@ class WorkspaceAPI(BaseClient):
 
     def add_conversation_attribute_option(self, attribute_id: str | int, label: str) -> Json:
         """Add one option to a list attribute; returns the whole attribute."""
-        return self.post(f"/conversations/attributes/{_seg(attribute_id)}/options",
-                         {"label": label})
+        return self.post(
+            f"/conversations/attributes/{_seg(attribute_id)}/options", {"label": label}
+        )
 
     def delete_conversation_attribute(self, attribute_id: str | int) -> Json:
         """Archive a conversation attribute (Intercom never deletes them)."""
@@ -66,8 +72,13 @@ class WorkspaceAPI(BaseClient):
         yield from self.get("/data_attributes", params).get("data") or []
 
     def create_data_attribute(
-        self, name: str, model: DataModel, data_type: str, *,
-        description: str | None = None, options: Sequence[str] | None = None,
+        self,
+        name: str,
+        model: DataModel,
+        data_type: str,
+        *,
+        description: str | None = None,
+        options: Sequence[str] | None = None,
         **fields: Any,
     ) -> Json:
         """Create a data attribute; a list is ``data_type="options"`` with ``options``."""

@@ -180,6 +180,52 @@ class Ledger:
         with self.engine.connect() as conn:
             return [k for (k,) in conn.execute(q)]
 
+    def latest_captures(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]:
+        """The newest SourceCaptured event of each (object, source_id) asked for."""
+        return self._latest(pairs, ["SourceCaptured"])
+
+    def settlements(
+        self, pairs: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], Recorded]:
+        """The newest migrated/quarantined/skipped event of each (object, source_id)."""
+        return self._latest(pairs, ["RecordMigrated", "RecordQuarantined", "RecordSkipped"])
+
+    def _latest(
+        self, pairs: Iterable[tuple[str, str]], types: list[str]
+    ) -> dict[tuple[str, str], Recorded]:
+        wanted = list(dict.fromkeys(pairs))
+        if not wanted:
+            return {}
+        sql = (
+            "SELECT DISTINCT ON (e.object, e.source_id) e.seq, e.recorded_at, e.type, "
+            "e.object, e.source_id, e.payload FROM events e "
+            "JOIN unnest(%(o)s::text[], %(s)s::text[]) AS w(o, s) "
+            "ON e.object = w.o AND e.source_id = w.s "
+            "WHERE e.migration_id = %(m)s AND e.type = ANY(%(t)s) "
+            "ORDER BY e.object, e.source_id, e.seq DESC"
+        )
+        params = {
+            "m": self.migration_id,
+            "o": [o for o, _ in wanted],
+            "s": [s for _, s in wanted],
+            "t": types,
+        }
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql, params)
+            return {(r[3], r[4]): recorded_from_row(r) for r in rows}
+
+    def ticket_children(self, ticket_id: str) -> list[Recorded]:
+        """The newest capture of every reply, note and attachment of one ticket."""
+        sql = (
+            "SELECT DISTINCT ON (object, source_id) seq, recorded_at, type, object, "
+            "source_id, payload FROM events WHERE migration_id = %(m)s "
+            "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
+            "ORDER BY object, source_id, seq DESC"
+        )
+        with self.engine.connect() as conn:
+            rows = conn.exec_driver_sql(sql, {"m": self.migration_id, "t": ticket_id})
+            return [recorded_from_row(r) for r in rows]
+
     def last_seq(self) -> int:
         """The highest seq of this migration (0 when empty)."""
         t = events_table

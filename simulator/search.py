@@ -136,7 +136,7 @@ class Query:
                 return lambda obj: all(check(obj) for check in checks)
             return lambda obj: any(check(obj) for check in checks)
         if op not in OPERATORS:
-            raise ApiError(400, "parameter_invalid", f"Operator {op!r} is not supported", "operator")
+            raise invalid(f"Operator {op!r} is not supported", "operator")
         field_name = node.get("field")
         if not isinstance(field_name, str):
             raise invalid("field is required", "field")

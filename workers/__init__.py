@@ -1,0 +1,1 @@
+"""Workers: Dramatiq broker, actors that carry only keys, and the migrate coordinator."""

@@ -40,8 +40,12 @@ def envelope(code: str, message: str, field: str | None = None) -> dict:
 
 def make_client(handler: Callable[[httpx.Request], httpx.Response]) -> IntercomClient:
     return IntercomClient(
-        "https://api.example.test", TOKEN, transport=httpx.MockTransport(handler),
-        pacer=NullPacer(), retry=FAST, sleep=lambda _s: None,
+        "https://api.example.test",
+        TOKEN,
+        transport=httpx.MockTransport(handler),
+        pacer=NullPacer(),
+        retry=FAST,
+        sleep=lambda _s: None,
     )
 
 
@@ -71,7 +75,9 @@ def test_headers_sent() -> None:
 
 
 def test_401_is_unauthorized_with_one_hint_and_no_token() -> None:
-    handler, _ = scripted(httpx.Response(401, json=envelope("unauthorized", "Access Token Invalid")))
+    handler, _ = scripted(
+        httpx.Response(401, json=envelope("unauthorized", "Access Token Invalid"))
+    )
     with make_client(handler) as client, pytest.raises(Unauthorized) as info:
         client.me()
     assert "H2I_INTERCOM_TOKEN" in info.value.hint
@@ -112,8 +118,11 @@ def test_other_4xx_is_invalid_with_code_and_field(status: int) -> None:
 
 
 def test_429_on_post_is_retried_then_succeeds() -> None:
-    limited = httpx.Response(429, json=envelope("rate_limit_exceeded", "Exceeded rate limit"),
-                             headers={"X-RateLimit-Reset": "0"})
+    limited = httpx.Response(
+        429,
+        json=envelope("rate_limit_exceeded", "Exceeded rate limit"),
+        headers={"X-RateLimit-Reset": "0"},
+    )
     handler, seen = scripted(limited, httpx.Response(200, json={"id": "c1"}))
     with make_client(handler) as client:
         assert client.create_contact(email="a@b.test")["id"] == "c1"
@@ -121,8 +130,11 @@ def test_429_on_post_is_retried_then_succeeds() -> None:
 
 
 def test_429_forever_gives_rate_limited_with_reset() -> None:
-    limited = httpx.Response(429, json=envelope("rate_limit_exceeded", "Exceeded"),
-                             headers={"X-RateLimit-Reset": "1700000000"})
+    limited = httpx.Response(
+        429,
+        json=envelope("rate_limit_exceeded", "Exceeded"),
+        headers={"X-RateLimit-Reset": "1700000000"},
+    )
     handler, seen = scripted(limited)
     with make_client(handler) as client, pytest.raises(RateLimited) as info:
         client.me()
@@ -131,8 +143,9 @@ def test_429_forever_gives_rate_limited_with_reset() -> None:
 
 
 def test_5xx_on_get_is_retried() -> None:
-    handler, seen = scripted(httpx.Response(502), httpx.Response(503),
-                             httpx.Response(200, json={"id": "c1"}))
+    handler, seen = scripted(
+        httpx.Response(502), httpx.Response(503), httpx.Response(200, json={"id": "c1"})
+    )
     with make_client(handler) as client:
         assert client.get_contact("c1")["id"] == "c1"
     assert len(seen) == 3
@@ -152,8 +165,15 @@ def test_5xx_on_post_is_in_doubt_and_not_retried() -> None:
     assert len(seen) == 1 and "500" in info.value.reason
 
 
-@pytest.mark.parametrize("exc", [httpx.ReadTimeout("read"), httpx.RemoteProtocolError("gone"),
-                                 httpx.ReadError("reset"), httpx.WriteTimeout("write")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        httpx.ReadTimeout("read"),
+        httpx.RemoteProtocolError("gone"),
+        httpx.ReadError("reset"),
+        httpx.WriteTimeout("write"),
+    ],
+)
 def test_lost_answer_on_post_is_in_doubt(exc: Exception) -> None:
     handler, seen = scripted(exc)
     with make_client(handler) as client, pytest.raises(InDoubt):
@@ -179,8 +199,12 @@ def test_search_post_is_treated_as_idempotent() -> None:
     page = {"type": "list", "data": [{"id": "c1"}], "pages": {"type": "pages"}}
     handler, seen = scripted(httpx.Response(500), httpx.Response(200, json=page))
     with make_client(handler) as client:
-        assert [c["id"] for c in client.search_contacts({"field": "email", "operator": "=",
-                                                         "value": "x@y.test"})] == ["c1"]
+        assert [
+            c["id"]
+            for c in client.search_contacts(
+                {"field": "email", "operator": "=", "value": "x@y.test"}
+            )
+        ] == ["c1"]
     assert len(seen) == 2
 
 
@@ -191,12 +215,12 @@ def test_unreadable_2xx_on_post_is_in_doubt() -> None:
 
 
 def test_errors_pickle_with_their_attributes() -> None:
-    err = Conflict("dup", existing_id="abc", archived=True, method="POST", path="/contacts",
-                   status=409)
+    err = Conflict(
+        "dup", existing_id="abc", archived=True, method="POST", path="/contacts", status=409
+    )
     back = pickle.loads(pickle.dumps(err))
     assert isinstance(back, Conflict) and isinstance(back, IntercomError)
-    assert (back.existing_id, back.archived, back.status, str(back)) == (
-        "abc", True, 409, str(err))
+    assert (back.existing_id, back.archived, back.status, str(back)) == ("abc", True, 409, str(err))
 
 
 def test_admin_reply_refuses_other_message_types() -> None:

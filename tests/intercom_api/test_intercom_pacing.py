@@ -21,8 +21,11 @@ class FakeTime:
 
 
 def headers(limit: int, remaining: int, reset: float) -> dict[str, str]:
-    return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(remaining),
-            "x-ratelimit-reset": str(int(reset))}
+    return {
+        "x-ratelimit-limit": str(limit),
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(int(reset)),
+    }
 
 
 def make() -> tuple[LocalPacer, FakeTime]:

@@ -1,0 +1,88 @@
+"""Knowledge base (categories, articles), canned responses and ticket templates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from hesk.history import parse_history
+from hesk.reader_base import ReaderBase
+from hesk.records import CannedResponse, KbArticle, KbCategory, TicketTemplate
+from hesk.text import decode_entities, html_to_plain
+from hesk.tickets import attachment_refs, timestamp
+
+ARTICLE_STATES = {"0": "published", "1": "private", "2": "draft"}
+
+
+def iter_kb_categories(r: ReaderBase, since_id: int | None = None) -> Iterator[KbCategory]:
+    """Every KB category by id (``parent_id`` None for the root)."""
+    if not r.db.has_table("kb_categories"):
+        return
+    for rows in r.db.keyset("kb_categories", "*", after=since_id, batch=r.batch_size):
+        for row in rows:
+            r.note_legacy(row, "kb_category", row["id"])
+            yield KbCategory(
+                source_id=str(row["id"]), id=int(row["id"]),
+                name=decode_entities(row["name"] or ""),
+                parent_id=int(row["parent"]) or None, order=int(row.get("cat_order") or 0),
+                private=str(row.get("type")) == "1",
+            )
+
+
+def iter_kb_articles(r: ReaderBase, since_id: int | None = None) -> Iterator[KbArticle]:
+    """Every KB article by id, with state, author and attachment references."""
+    if not r.db.has_table("kb_articles"):
+        return
+    for rows in r.db.keyset("kb_articles", "*", after=since_id, batch=r.batch_size):
+        for row in rows:
+            aid = int(row["id"])
+            r.note_legacy(row, "kb_article", aid)
+            author = int(row.get("author") or 0) or None
+            missing = author is not None and author not in r.staff
+            if missing:
+                r.add_finding("deleted_staff", "kb_article", aid,
+                              f"author {author} is not a staff member")
+            content = row.get("content") or ""
+            history_raw = row.get("history") or ""
+            yield KbArticle(
+                source_id=str(aid), id=aid, category_id=int(row["catid"]), author_id=author,
+                author_missing=missing, created_at=timestamp(r, row, "dt", "kb_article"),
+                subject=decode_entities(row.get("subject") or ""), content_html=content,
+                content_text=html_to_plain(content), is_html=str(row.get("html")) == "1",
+                keywords=decode_entities(row.get("keywords") or ""),
+                state=ARTICLE_STATES.get(str(row.get("type")), "draft"),
+                sticky=str(row.get("sticky")) == "1", order=int(row.get("art_order") or 0),
+                views=int(row.get("views") or 0), votes=int(row.get("votes") or 0),
+                rating=float(row.get("rating") or 0.0),
+                attachments=attachment_refs(r, row.get("attachments"), "kb_article", aid),
+                history_raw=history_raw,
+                history=parse_history(history_raw, parent_object="kb_article", parent_id=aid,
+                                      timezone=r.timezone, date_format=r.date_format),
+            )
+
+
+def iter_canned(r: ReaderBase, since_id: int | None = None) -> Iterator[CannedResponse]:
+    """Every canned response (``hesk_std_replies``) by id."""
+    if not r.db.has_table("std_replies"):
+        return
+    for rows in r.db.keyset("std_replies", "*", after=since_id, batch=r.batch_size):
+        for row in rows:
+            html = row.get("message_html") or row.get("message") or ""
+            yield CannedResponse(
+                source_id=str(row["id"]), id=int(row["id"]),
+                title=decode_entities(row.get("title") or ""), message_html=html,
+                message_text=html_to_plain(html), order=int(row.get("reply_order") or 0),
+            )
+
+
+def iter_templates(r: ReaderBase, since_id: int | None = None) -> Iterator[TicketTemplate]:
+    """Every ticket template by id."""
+    if not r.db.has_table("ticket_templates"):
+        return
+    for rows in r.db.keyset("ticket_templates", "*", after=since_id, batch=r.batch_size):
+        for row in rows:
+            html = row.get("message_html") or row.get("message") or ""
+            yield TicketTemplate(
+                source_id=str(row["id"]), id=int(row["id"]),
+                title=decode_entities(row.get("title") or ""), message_html=html,
+                message_text=html_to_plain(html), order=int(row.get("tpl_order") or 0),
+            )

@@ -1,0 +1,113 @@
+"""State shared by the per-noun readers: the connection, findings, cached lookup tables."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from core.errors import ConfigError
+from hesk.attachments import AttachmentFolder
+from hesk.db import LEGACY_KEY, HeskDB
+from hesk.errors import UnsupportedHeskVersion
+from hesk.records import CustomFieldDefinition, Finding, Staff
+
+REQUIRED_TABLES = ("tickets", "replies", "users", "categories")
+
+
+class ReaderBase:
+    """Connection, settings, findings and small cached catalogs of one Hesk database."""
+
+    def __init__(
+        self,
+        url: str,
+        table_prefix: str = "hesk_",
+        attachments_dir: str | Path | None = None,
+        timezone: str = "UTC",
+        date_format: str = "Y-m-d H:i:s",
+        *,
+        batch_size: int = 1000,
+        large_message_bytes: int = 1_000_000,
+    ) -> None:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"H2I_HESK_TIMEZONE {timezone!r} is not a known timezone",
+                              hint="use an IANA name such as Europe/Ljubljana or UTC") from None
+        self.timezone = timezone
+        self.date_format = date_format
+        self.batch_size = batch_size
+        self.large_message_bytes = large_message_bytes
+        self.folder = AttachmentFolder(attachments_dir) if attachments_dir else None
+        self.findings: list[Finding] = []
+        self._finding_keys: set[tuple[str, str, str, str]] = set()
+        self.db = HeskDB(url, table_prefix)
+        try:
+            for table in REQUIRED_TABLES:
+                self.db.require_table(table)
+            if not self.db.has_table("custom_fields"):
+                raise UnsupportedHeskVersion(
+                    "this Hesk database predates 2.7 (no custom_fields table)")
+        except Exception:
+            self.db.close()
+            raise
+        self.has_customers = self.db.has_table("customers") and self.db.has_table(
+            "ticket_to_customer")
+
+    # -- findings -------------------------------------------------------------------
+
+    def add_finding(self, kind: str, object: str, source_id: Any, detail: str) -> None:
+        """Record a data-quality finding once (duplicates are ignored)."""
+        key = (kind, object, str(source_id), detail)
+        if key not in self._finding_keys:
+            self._finding_keys.add(key)
+            self.findings.append(Finding(kind, object, str(source_id), detail))
+
+    def note_legacy(self, row: dict[str, Any], object: str, source_id: Any) -> None:
+        """Record an ``invalid_encoding`` finding if the row had non-UTF-8 text."""
+        columns = row.get(LEGACY_KEY)
+        if columns:
+            self.add_finding("invalid_encoding", object, source_id,
+                             "legacy (non-UTF-8 / double-encoded) text in " + ", ".join(columns))
+
+    # -- cached catalogs ------------------------------------------------------------
+
+    @cached_property
+    def staff(self) -> dict[int, Staff]:
+        """Staff by id (bounded: hesk_users ids are smallint)."""
+        from hesk.catalog import iter_staff
+
+        return {s.id: s for s in iter_staff(self)}
+
+    @cached_property
+    def categories(self) -> dict[int, str]:
+        """Category name by id."""
+        from hesk.catalog import iter_categories
+
+        return {c.id: c.name for c in iter_categories(self)}
+
+    @cached_property
+    def custom_fields(self) -> dict[int, CustomFieldDefinition]:
+        """Enabled custom field definitions by field id."""
+        from hesk.catalog import iter_custom_fields
+
+        return {d.id: d for d in iter_custom_fields(self)}
+
+    @cached_property
+    def statuses(self) -> dict[int, str]:
+        """Status names by code."""
+        from hesk.catalog import status_names
+
+        return status_names(self)
+
+    @cached_property
+    def priorities(self) -> dict[int, str]:
+        """Priority names by id."""
+        from hesk.catalog import priority_names
+
+        return priority_names(self)
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self.db.close()

@@ -1,0 +1,115 @@
+"""``report``: the reconciliation report, a projection of the ledger in the public JSON shape.
+
+The contract (DESIGN.md "Report JSON") is exactly::
+
+    {"migration": str,
+     "objects": {OBJECT: {"source", "migrated", "quarantined", "skipped", "pending"}},
+     "quarantined": [{"object", "source_id", "reason"}],
+     "skipped": [{"object", "source_id", "reason"}]}
+
+with every OBJECT of :data:`reports.projections.OBJECTS` present and, per object,
+``source = migrated + quarantined + skipped + pending``. Extra top-level keys (never a
+rename): ``generated_at``, ``as_of_seq``, ``deleted`` (records gone from Hesk since they were
+captured; they stay counted in their state, so the sums hold), ``other_objects`` (objects
+outside the contract, e.g. ticket templates), ``api_calls`` (write-protocol events) and
+``limits`` (see :mod:`reports.limits`).
+
+The per-record state comes from the ``Dispositions`` projection table, caught up first and
+streamed row by row; the events table is never loaded whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ledger.events import WriteFailed, WriteInDoubt, WriteIntended, WriteResolved, WriteSucceeded
+from ledger.projections import ProjectionTable
+from ledger.store import Ledger
+from reports.errors import ReportError
+from reports.limits import limits_hit
+from reports.projections import OBJECTS, STATES, Dispositions
+
+#: The keys of one object's counts, in contract order.
+COUNT_KEYS = ("source", *STATES)
+_LISTED = ("quarantined", "skipped")
+_API_EVENTS = {
+    "writes_intended": WriteIntended.TYPE,
+    "writes_succeeded": WriteSucceeded.TYPE,
+    "writes_failed": WriteFailed.TYPE,
+    "writes_in_doubt": WriteInDoubt.TYPE,
+    "writes_resolved": WriteResolved.TYPE,
+}
+
+
+def _zero() -> dict[str, int]:
+    return dict.fromkeys(COUNT_KEYS, 0)
+
+
+def tally(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Fold dispositions rows into the report's counts and lists (pure, one pass)."""
+    objects = {o: _zero() for o in OBJECTS}
+    other: dict[str, dict[str, int]] = {}
+    lists: dict[str, list[dict[str, str]]] = {k: [] for k in _LISTED}
+    deleted: list[dict[str, str]] = []
+    for row in rows:
+        obj, state = row["object"], row.get("state") or "pending"
+        counts = objects.get(obj)
+        if counts is None:
+            counts = other.setdefault(obj, _zero())
+        counts["source"] += 1
+        counts[state] += 1
+        entry = {"object": obj, "source_id": row["source_id"]}
+        if state in lists:
+            lists[state].append({**entry, "reason": row.get("reason") or ""})
+        if row.get("deleted"):
+            deleted.append({**entry, "state": state})
+    return {"objects": objects, "other_objects": other, **lists, "deleted": deleted}
+
+
+def check_sums(objects: dict[str, dict[str, int]]) -> None:
+    """Raise ReportError unless every object's source equals the sum of its states."""
+    for obj, c in objects.items():
+        if c["source"] != sum(c[s] for s in STATES):
+            raise ReportError(f"the report for {obj} does not add up: {c}")
+
+
+def api_calls(ledger: Ledger) -> dict[str, int]:
+    """How many write-protocol events of each kind the ledger holds."""
+    return {name: ledger.count(types=[t]) for name, t in _API_EVENTS.items()}
+
+
+def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
+    """The reconciliation report of one migration, in the contract shape plus extra keys."""
+    table = ProjectionTable(engine, migration_id, Dispositions())
+    table.catch_up()
+    counts = tally(value for _key, value in table.items())
+    check_sums(counts["objects"])
+    check_sums(counts["other_objects"])
+    ledger = Ledger(engine, migration_id)
+    report: dict[str, Any] = {
+        "migration": migration_id,
+        "objects": counts["objects"],
+        "quarantined": counts["quarantined"],
+        "skipped": counts["skipped"],
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "as_of_seq": table.checkpoint_seq(),
+        "deleted": counts["deleted"],
+        "api_calls": api_calls(ledger),
+        "limits": limits_hit(engine, migration_id, counts["objects"]),
+    }
+    if counts["other_objects"]:
+        report["other_objects"] = counts["other_objects"]
+    return report
+
+
+def totals(report: dict[str, Any]) -> dict[str, int]:
+    """The sum over all contract objects of each count (source and every state)."""
+    out = _zero()
+    for c in report["objects"].values():
+        for k in COUNT_KEYS:
+            out[k] += c[k]
+    return out

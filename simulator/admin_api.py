@@ -1,0 +1,103 @@
+"""The simulator's own admin API under ``/_sim`` (no token, no faults, no rate limit).
+
+``GET /_sim/dump``, ``GET /_sim/stats``, ``POST /_sim/reset``, ``POST /_sim/faults``,
+``POST /_sim/seed``, and ``GET /_sim/attachments/{id}/{name}`` serving uploaded files.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .admins import add_admin, add_team
+from .contacts import create_contact
+from .conversations import all_views
+from .errors import ApiError, invalid, not_found
+from .faults import FaultConfig, FaultSpecError
+from .routing import Request
+
+if TYPE_CHECKING:
+    from .app import SimulatorApp
+
+
+def dump(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """The whole workspace, each object in its GET shape, conversations with all parts."""
+    ws = sim.ws
+    return 200, {
+        "contacts": list(ws.contacts.values()),
+        "conversations": all_views(ws),
+        "articles": list(ws.articles.values()),
+        "collections": list(ws.collections.values()),
+        "data_attributes": list(ws.data_attributes.values()),
+        "conversation_attributes": list(ws.conversation_attributes.values()),
+        "tags": list(ws.tags.values()),
+        "admins": list(ws.admins.values()),
+        "teams": list(ws.teams.values()),
+    }
+
+
+def stats(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """Requests by path and status, 429s, faults injected, notifications sent."""
+    return 200, sim.stats.to_dict()
+
+
+def reset(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """Empty workspace (default admin only), zeroed stats, start-up faults."""
+    sim.reset()
+    return 200, {"reset": True, "owner_admin_id": sim.ws.owner_id}
+
+
+def faults(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """Replace the fault config with the JSON body (missing keys are zero)."""
+    if not isinstance(body, dict):
+        raise invalid("expected a JSON object of fault settings")
+    try:
+        config = FaultConfig.from_dict(body)
+    except FaultSpecError as exc:
+        raise invalid(str(exc)) from exc
+    sim.faults.configure(config)
+    return 200, config.to_dict()
+
+
+def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """Create admins, teams and contacts; answer them with their ids."""
+    if not isinstance(body, dict):
+        raise invalid("expected {admins, teams, contacts}")
+    ws = sim.ws
+    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": []}
+    for item in body.get("admins") or []:
+        if not isinstance(item, dict) or not item.get("email"):
+            raise invalid("each admin needs name and email")
+        out["admins"].append(add_admin(ws, str(item.get("name") or item["email"]),
+                                       str(item["email"])))
+    for item in body.get("teams") or []:
+        if not isinstance(item, dict) or not item.get("name"):
+            raise invalid("each team needs a name")
+        out["teams"].append(add_team(ws, str(item["name"]),
+                                     [str(a) for a in item.get("admin_ids") or []]))
+    for item in body.get("contacts") or []:
+        if not isinstance(item, dict):
+            raise invalid("each contact must be an object")
+        req = Request("POST", "/contacts", {}, {}, {"role": "user", **item})
+        out["contacts"].append(create_contact(ws, req)[1])
+    sim.mark_dirty()
+    return 200, out
+
+
+def attachment(sim: SimulatorApp, blob_id: str) -> bytes:
+    """The bytes of an uploaded attachment, else 404."""
+    data = sim.ws.blobs.get(blob_id)
+    if data is None:
+        raise not_found("Attachment not found")
+    return data
+
+
+HANDLERS = {
+    ("GET", "/_sim/dump"): dump,
+    ("GET", "/_sim/stats"): stats,
+    ("POST", "/_sim/reset"): reset,
+    ("POST", "/_sim/faults"): faults,
+    ("GET", "/_sim/faults"): lambda sim, body: (200, sim.faults.config.to_dict()),
+    ("POST", "/_sim/seed"): seed,
+}
+
+__all__ = ["HANDLERS", "ApiError", "attachment"]

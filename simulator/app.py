@@ -1,0 +1,338 @@
+"""The simulator as an ASGI app: auth, rate limits, faults, validation, then the handler.
+
+One dispatcher serves every Intercom path (routes by noun live in ``admins.py``,
+``contacts.py``, ``conversations.py``, ...); it is mounted in a Starlette app that owns the
+lifespan (loading and saving ``--state``). State lives in memory on the event loop thread.
+
+Order for an Intercom path: 401 without the bearer token (no rate-limit headers) -> 429 over
+the 10-second window -> injected fault draw (latency, 429, 5xx, timeout, lost response) ->
+body (413 over 50 MB, 400 on malformed JSON) -> route (404) -> validation -> handler.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from . import admin_api, admins, attributes, contacts, conversations, help_center, tags
+from .admins import new_workspace
+from .errors import ApiError, error_body
+from .faults import FaultConfig, FaultInjector
+from .persistence import load, snapshot, write_atomic
+from .ratelimit import RateLimiter
+from .routing import Request, Router
+from .state import Workspace
+from .stats import Stats
+from .validation import RequestValidator, default_validator
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+MAX_BODY = 50 * 1024 * 1024
+DEFAULT_RATE_LIMIT = 1666
+SAVE_INTERVAL = 2.0
+ROUTES = [
+    *admins.ROUTES,
+    *contacts.ROUTES,
+    *attributes.ROUTES,
+    *tags.ROUTES,
+    *conversations.ROUTES,
+    *help_center.ROUTES,
+]
+_JSON = (b"content-type", b"application/json; charset=utf-8")
+
+
+class DropConnection(Exception):
+    """Raised after a response has started, so the server closes the connection mid-answer."""
+
+
+class _DropFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, DropConnection):
+                return False
+            exc = exc.__cause__ or exc.__context__
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_DropFilter())
+
+
+def _encode(body: Any) -> bytes:
+    if body is None:
+        return b""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class SimulatorApp:
+    """The dispatcher and the state it serves (one per server)."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        rate_limit: int = DEFAULT_RATE_LIMIT,
+        faults: FaultConfig | None = None,
+        state_file: Path | None = None,
+        validate: bool = True,
+        save_interval: float = SAVE_INTERVAL,
+    ) -> None:
+        if not token:
+            raise ValueError("the simulator needs a token")
+        self._auth = f"Bearer {token}".encode()
+        self.token = token
+        self.limiter = RateLimiter(rate_limit)
+        self.start_faults = faults or FaultConfig()
+        self.faults = FaultInjector(self.start_faults)
+        self.state_file = Path(state_file) if state_file else None
+        self.validator: RequestValidator | None = default_validator() if validate else None
+        self.router = Router(ROUTES)
+        self.stats = Stats()
+        self.save_interval = save_interval
+        self.ws: Workspace = new_workspace()
+        self._dirty = False
+        if self.state_file is not None:
+            loaded = load(self.state_file)
+            if loaded is not None:
+                self.ws = loaded
+
+    # --- state -----------------------------------------------------------------------
+    def mark_dirty(self) -> None:
+        """Note that the workspace changed (the saver writes it soon)."""
+        self._dirty = True
+
+    def reset(self) -> None:
+        """A fresh workspace, zeroed stats and windows, the start-up faults."""
+        self.ws = new_workspace()
+        self.stats = Stats()
+        self.limiter.reset()
+        self.faults.configure(self.start_faults)
+        self._dirty = True
+
+    def save(self) -> None:
+        """Write the state file now (no-op without ``--state``)."""
+        if self.state_file is not None:
+            write_atomic(self.state_file, snapshot(self.ws))
+            self._dirty = False
+
+    async def saver(self) -> None:
+        """Save every ``save_interval`` seconds while there are unsaved changes."""
+        while True:
+            await asyncio.sleep(self.save_interval)
+            if self._dirty and self.state_file is not None:
+                self._dirty = False
+                payload = snapshot(self.ws)
+                await asyncio.to_thread(write_atomic, self.state_file, payload)
+
+    # --- HTTP ------------------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if path.startswith("/_sim/"):
+            await self._admin(scope, receive, send, path)
+            return
+        await self._intercom(scope, receive, send, path)
+
+    async def _intercom(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        method: str = scope["method"]
+        matched = self.router.match(method, path)
+        key = matched[0].key if matched else "unmatched"
+        auth = length = host = None
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                auth = value
+            elif name == b"content-length":
+                length = value
+            elif name == b"host":
+                host = value
+        if auth != self._auth:
+            self.stats.count(key, 401)
+            await _respond(send, 401, error_body("unauthorized", "Access Token Invalid"), [])
+            return
+        allowed, headers = self.limiter.hit(self.token)
+        if not allowed:
+            self.stats.count(key, 429)
+            message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+            await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
+            return
+        fault = "none"
+        cfg = self.faults.config
+        if cfg.active:
+            if cfg.latency_ms:
+                await asyncio.sleep(cfg.latency_ms / 1000)
+            fault = self.faults.draw()
+            if fault != "none":
+                self.stats.faults_injected[fault] += 1
+            if fault == "rate_429":
+                self.stats.count(key, 429)
+                headers = [*headers[:1], (b"x-ratelimit-remaining", b"0"), headers[2]]
+                message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+                await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
+                return
+            if fault == "rate_5xx":
+                status = self.faults.rng.choice((500, 502, 503))
+                code = {500: "server_error", 502: "server_error", 503: "service_unavailable"}
+                self.stats.count(key, status)
+                await _respond(
+                    send, status, error_body(code[status], "Injected server error"), headers
+                )
+                return
+        try:
+            status, body, route_writes = await self._handle(
+                scope, receive, method, path, matched, length, host
+            )
+        except ApiError as err:
+            status, body, route_writes = err.status, err.body(), False
+        if fault == "rate_timeout":
+            await asyncio.sleep(cfg.timeout_ms / 1000)
+        if fault == "rate_lost_response":
+            if self.faults.drop_connection():
+                self.stats.count(key, 0)
+                await send({"type": "http.response.start", "status": status,
+                            "headers": [_JSON, (b"content-length", b"100000"), *headers]})
+                await send({"type": "http.response.body", "body": b"{", "more_body": True})
+                raise DropConnection("injected lost response")
+            self.stats.count(key, 502)
+            await _respond(send, 502, error_body("server_error", "Bad Gateway"), headers)
+            return
+        self.stats.count(key, status)
+        await _respond(send, status, body, headers)
+        del route_writes
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        method: str,
+        path: str,
+        matched: Any,
+        length: bytes | None,
+        host: bytes | None,
+    ) -> tuple[int, Any, bool]:
+        raw = await _read_body(receive, length)
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ApiError(400, "bad_request", "The request body is not valid JSON") from exc
+        if matched is None:
+            if self.router.allows_path(path):
+                raise ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}")
+            raise ApiError(404, "not_found", "Resource Not Found")
+        route, params = matched
+        if self.validator is not None and method in ("POST", "PUT"):
+            self.validator.check(route.key, body)
+        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
+        base = f"http://{host.decode('latin-1')}" if host else ""
+        req = Request(method, path, params, query, body, base)
+        status, answer = route.handler(self.ws, req)
+        if route.writes:
+            self._dirty = True
+        if req.extra.get("notification"):
+            self.stats.notifications_sent += 1
+        return status, answer, route.writes
+
+    async def _admin(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        method: str = scope["method"]
+        try:
+            if method == "GET" and path.startswith("/_sim/attachments/"):
+                blob_id = path.split("/")[3] if path.count("/") >= 3 else ""
+                data = admin_api.attachment(self, blob_id)
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    (b"content-type", b"application/octet-stream"),
+                    (b"content-length", str(len(data)).encode())]})
+                await send({"type": "http.response.body", "body": data})
+                return
+            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+            raw = await _read_body(receive, length)
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError as exc:
+                raise ApiError(400, "bad_request", "The request body is not valid JSON") from exc
+            handler = admin_api.HANDLERS.get((method, path.rstrip("/")))
+            if handler is None:
+                raise ApiError(404, "not_found", f"No admin endpoint {method} {path}")
+            status, answer = handler(self, body)
+        except ApiError as err:
+            status, answer = err.status, err.body()
+        await _respond(send, status, answer, [])
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Any) -> AsyncIterator[None]:
+        """Start the periodic saver; save once more on shutdown."""
+        task = asyncio.create_task(self.saver()) if self.state_file else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            self.save()
+
+
+async def _read_body(receive: Receive, length: bytes | None) -> bytes:
+    if length is not None:
+        try:
+            declared = int(length)
+        except ValueError:
+            declared = 0
+        if declared > MAX_BODY:
+            raise ApiError(413, "request_too_large", "The request body exceeds 50 MB")
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise ApiError(413, "request_too_large", "The request body exceeds 50 MB")
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
+    payload = _encode(body)
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [_JSON, (b"content-length", str(len(payload)).encode()), *headers],
+    })
+    await send({"type": "http.response.body", "body": payload})
+
+
+def create_app(
+    *,
+    token: str,
+    rate_limit: int = DEFAULT_RATE_LIMIT,
+    faults: FaultConfig | None = None,
+    state_file: Path | None = None,
+    validate: bool = True,
+) -> Starlette:
+    """The simulator's ASGI app; ``app.state.simulator`` is the :class:`SimulatorApp`."""
+    sim = SimulatorApp(
+        token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
+        validate=validate,
+    )
+    app = Starlette(routes=[Mount("/", app=sim)], lifespan=sim.lifespan)
+    app.state.simulator = sim
+    return app

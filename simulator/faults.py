@@ -1,0 +1,121 @@
+"""Injected faults: 429s, 5xx, latency, timeouts and lost responses, drawn at random by rate.
+
+A *lost response* applies the write, then the client gets a 502 (or, in ``drop`` mode, a
+connection closed mid-answer) instead of the answer: exactly the in-doubt case the
+migration must resolve. A *timeout* applies the request, then waits ``timeout_ms`` before
+answering, longer than a client waits. Faults never touch ``/_sim/*``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Literal
+
+RATE_FIELDS = ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response")
+LostMode = Literal["mixed", "502", "drop"]
+
+
+class FaultSpecError(ValueError):
+    """A ``--faults`` spec or ``/_sim/faults`` body that cannot be used."""
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Fault rates (0..1 per request), latency and timeout length, and the RNG seed."""
+
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0
+    rate_timeout: float = 0.0
+    rate_lost_response: float = 0.0
+    latency_ms: int = 0
+    timeout_ms: int = 30000
+    lost_response_mode: LostMode = "mixed"
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        for name in RATE_FIELDS:
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise FaultSpecError(f"{name} must be between 0 and 1, got {value}")
+        if self.latency_ms < 0 or self.timeout_ms < 0:
+            raise FaultSpecError("latency_ms and timeout_ms must not be negative")
+        if self.lost_response_mode not in ("mixed", "502", "drop"):
+            raise FaultSpecError("lost_response_mode must be mixed, 502 or drop")
+
+    @property
+    def active(self) -> bool:
+        """Whether any fault or latency can happen."""
+        return self.latency_ms > 0 or any(getattr(self, n) > 0 for n in RATE_FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The config as JSON-ready values."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FaultConfig:
+        """Build from JSON (unknown keys and bad types raise :class:`FaultSpecError`)."""
+        known = {f.name: f for f in fields(cls)}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            if key not in known:
+                raise FaultSpecError(f"unknown fault setting {key!r}")
+            try:
+                if key in RATE_FIELDS:
+                    kwargs[key] = float(value)
+                elif key in ("latency_ms", "timeout_ms"):
+                    kwargs[key] = int(value)
+                elif key == "seed":
+                    kwargs[key] = None if value is None else int(value)
+                else:
+                    kwargs[key] = str(value)
+            except (TypeError, ValueError) as exc:
+                raise FaultSpecError(f"bad value for {key}: {value!r}") from exc
+        return cls(**kwargs)
+
+    @classmethod
+    def parse(cls, spec: str | None) -> FaultConfig:
+        """Parse ``'rate_429=0.02,rate_5xx=0.02,latency_ms=0'`` (empty -> no faults)."""
+        if not spec or not spec.strip():
+            return cls()
+        data: dict[str, str] = {}
+        for item in spec.split(","):
+            if not item.strip():
+                continue
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise FaultSpecError(f"expected key=value in --faults, got {item!r}")
+            data[key.strip()] = value.strip()
+        return cls.from_dict(data)
+
+
+Decision = Literal["none", "rate_429", "rate_5xx", "rate_timeout", "rate_lost_response"]
+
+
+class FaultInjector:
+    """Draws the fault for each request from a seeded RNG."""
+
+    def __init__(self, config: FaultConfig) -> None:
+        self.config = config
+        self.rng = random.Random(config.seed)
+
+    def configure(self, config: FaultConfig) -> None:
+        """Switch to ``config`` (and reseed)."""
+        self.config = config
+        self.rng = random.Random(config.seed)
+
+    def draw(self) -> Decision:
+        """The fault for the next request, or ``"none"``."""
+        cfg = self.config
+        for name in RATE_FIELDS:
+            rate = getattr(cfg, name)
+            if rate > 0 and self.rng.random() < rate:
+                return name  # type: ignore[return-value]
+        return "none"
+
+    def drop_connection(self) -> bool:
+        """For a lost response: close the connection (True) or answer 502 (False)."""
+        mode = self.config.lost_response_mode
+        if mode == "mixed":
+            return self.rng.random() < 0.5
+        return mode == "drop"

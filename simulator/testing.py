@@ -1,0 +1,133 @@
+"""Run the simulator in a background thread for tests: :func:`running_simulator`.
+
+    with running_simulator(token="test-token") as sim:
+        httpx.get(f"{sim.base_url}/me", headers={"Authorization": f"Bearer {sim.token}"})
+        sim.seed(admins=[{"name": "Ann", "email": "ann@example.com"}])
+        sim.set_faults(rate_lost_response=0.5, seed=1)
+        sim.dump()["conversations"]
+
+The server is real uvicorn on a free loopback port; the helpers call the admin API
+(``/_sim/*``) over HTTP with httpx, exactly as an outside script would.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+
+from .app import DEFAULT_RATE_LIMIT, SimulatorApp
+from .faults import FaultConfig
+from .server import uvicorn_config
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class SimulatorHandle:
+    """A running simulator: where it is, its token, and admin-API helpers."""
+
+    base_url: str
+    token: str
+    app: SimulatorApp
+    _client: httpx.Client = field(repr=False)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers an Intercom client sends (bearer token, version 2.16, JSON)."""
+        return {
+            "Authorization": f"Bearer {self.token}",
+            "Intercom-Version": "2.16",
+            "Accept": "application/json",
+        }
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """A new httpx client on ``base_url`` with :attr:`headers` (caller closes it)."""
+        return httpx.Client(base_url=self.base_url, headers=self.headers, **kwargs)
+
+    def _admin(self, method: str, path: str, json: Any = None) -> Any:
+        response = self._client.request(method, path, json=json)
+        response.raise_for_status()
+        return response.json()
+
+    def dump(self) -> dict[str, Any]:
+        """``GET /_sim/dump``: the whole workspace in Intercom's GET shapes."""
+        return self._admin("GET", "/_sim/dump")
+
+    def stats(self) -> dict[str, Any]:
+        """``GET /_sim/stats``: requests by path and status, 429s, faults, notifications."""
+        return self._admin("GET", "/_sim/stats")
+
+    def reset(self) -> dict[str, Any]:
+        """``POST /_sim/reset``: empty workspace (default admin only), zeroed stats."""
+        return self._admin("POST", "/_sim/reset")
+
+    def set_faults(self, **rates: Any) -> dict[str, Any]:
+        """``POST /_sim/faults`` with e.g. ``rate_lost_response=0.1, seed=1`` (others 0)."""
+        return self._admin("POST", "/_sim/faults", json=rates)
+
+    def seed(
+        self,
+        admins: list[dict[str, Any]] | None = None,
+        teams: list[dict[str, Any]] | None = None,
+        contacts: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """``POST /_sim/seed``: create admins/teams/contacts; returns them with ids."""
+        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or []}
+        return self._admin("POST", "/_sim/seed", json=body)
+
+    @property
+    def owner_admin_id(self) -> str:
+        """Id of the default admin (the token owner, ``GET /me``)."""
+        return self.app.ws.owner_id
+
+
+@contextmanager
+def running_simulator(
+    token: str = "test-token",
+    *,
+    rate_limit: int = DEFAULT_RATE_LIMIT,
+    faults: FaultConfig | str | None = None,
+    state_file: Path | None = None,
+    validate: bool = True,
+    port: int | None = None,
+) -> Iterator[SimulatorHandle]:
+    """Start uvicorn in a daemon thread on a free loopback port; stop it on exit."""
+    if isinstance(faults, str):
+        faults = FaultConfig.parse(faults)
+    port = port or free_port()
+    config = uvicorn_config(
+        "127.0.0.1", port, token=token, rate_limit=rate_limit, faults=faults,
+        state_file=state_file, validate=validate,
+    )
+    config.timeout_graceful_shutdown = 1
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(target=server.run, name=f"simulator:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the simulator did not start")
+        time.sleep(0.01)
+    base_url = f"http://127.0.0.1:{port}"
+    sim_app: SimulatorApp = config.app.state.simulator  # type: ignore[union-attr]
+    with httpx.Client(base_url=base_url, timeout=30) as admin_client:
+        try:
+            yield SimulatorHandle(base_url, token, sim_app, admin_client)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)

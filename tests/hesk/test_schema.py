@@ -1,0 +1,31 @@
+"""The packaged schema is Hesk's real one, and the demo database is built from it."""
+
+from __future__ import annotations
+
+import pymysql
+
+from hesk.schema import schema_sql, split_statements, table_names
+from tests.hesk.conftest import SHARED
+
+
+def test_packaged_schema_is_the_original() -> None:
+    assert schema_sql() == (SHARED / "schema.sql").read_text(encoding="utf-8")
+
+
+def test_schema_has_44_tables_and_splits_cleanly() -> None:
+    names = table_names()
+    assert len(names) == 44 and "hesk_tickets" in names
+    assert all(not s.startswith("--") for s in split_statements(schema_sql()))
+
+
+def test_demo_database_has_every_table(demo) -> None:
+    conn = pymysql.connect(host="127.0.0.1", user="root", password="",
+                           database=demo.url.rsplit("/", 1)[1])
+    with conn.cursor() as cur:
+        cur.execute("SHOW TABLES")
+        tables = {r[0] for r in cur.fetchall()}
+        cur.execute("SHOW COLUMNS FROM hesk_tickets")
+        columns = [r[0] for r in cur.fetchall()]
+    conn.close()
+    assert tables == set(table_names())
+    assert columns[:3] == ["id", "trackid", "u_name"] and "custom100" in columns

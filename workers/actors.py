@@ -1,0 +1,50 @@
+"""Dramatiq actors. A message is ``(migration_id, key)``: never a payload.
+
+Imported by the ``dramatiq`` worker command (``hesk2intercom worker`` runs it); the broker
+is built once, here, from the settings (H2I_MIGRATION names the queues' namespace).
+"""
+
+from __future__ import annotations
+
+import dramatiq
+
+from core.logs import configure_logging, get_logger
+from core.settings import load_settings
+from workers.broker import QUEUE, make_broker
+from workers.resources import Resources
+from workers.units import DependencyPending, UnitBusy, process_unit
+
+settings = load_settings()
+broker = make_broker(settings)
+dramatiq.set_broker(broker)
+log = get_logger(__name__)
+_resources: Resources | None = None
+
+
+def resources() -> Resources:
+    """This process's resources, opened on first use."""
+    global _resources
+    if _resources is None:
+        configure_logging()
+        _resources = Resources.from_settings(settings)
+    return _resources
+
+
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=40,
+    min_backoff=500,
+    max_backoff=15_000,
+    time_limit=30 * 60 * 1000,
+    retry_when=lambda retries, exc: isinstance(exc, DependencyPending | UnitBusy)
+    or getattr(exc, "transient", False)
+    and retries < 40,
+)
+def write_unit(migration_id: str, key: str) -> None:
+    """Write the unit whose capture key is ``key`` to Intercom, exactly once."""
+    res = resources()
+    if migration_id != res.ledger.migration_id:
+        log.error("unit.wrong_migration", got=migration_id, serving=res.ledger.migration_id)
+        return
+    result = process_unit(res, key)
+    log.debug("unit.done", key=key, result=result)

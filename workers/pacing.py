@@ -1,0 +1,67 @@
+"""One rate limit shared by every worker process, through Redis (Dramatiq's limiter).
+
+Intercom counts requests per app in 10-second windows and tells the limit in
+``X-RateLimit-Limit``. :class:`SharedPacer` keeps all workers together just under it with
+Dramatiq's sliding ``WindowRateLimiter`` (any 10 s then holds at most ``limit`` calls, so
+no fixed Intercom window can overflow), and still obeys 429s and headers locally.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+
+import redis
+from dramatiq.rate_limits import WindowRateLimiter
+from dramatiq.rate_limits.backends import RedisBackend
+
+from intercom_api.pacing import LocalPacer
+
+WINDOW_SECONDS = 10
+#: Share of Intercom's limit the fleet aims for: headroom for clock skew and lookups.
+HEADROOM = 0.97
+
+
+class SharedPacer:
+    """A Pacer (see intercom_api.pacing) whose budget is shared by all workers via Redis."""
+
+    def __init__(self, client: redis.Redis, key: str, *, limit: int | None = None) -> None:
+        self._backend = RedisBackend(client=client)
+        self._key = key
+        self._lock = threading.Lock()
+        self._limiter: WindowRateLimiter | None = None
+        self._limit = 0
+        self._local = LocalPacer(low_water=0.0)
+        if limit:
+            self._set_limit(limit)
+
+    def _set_limit(self, limit: int) -> None:
+        budget = max(1, int(limit * HEADROOM))
+        if budget != self._limit:
+            self._limit = budget
+            self._limiter = WindowRateLimiter(
+                self._backend, self._key, limit=budget, window=WINDOW_SECONDS
+            )
+
+    def acquire(self) -> None:
+        """Block until the shared window has room for one more call."""
+        self._local.acquire()  # honours a 429's reset for this process
+        limiter = self._limiter
+        if limiter is None:  # limit not known yet: the first answers will tell it
+            return
+        delay = 0.01
+        while True:
+            with limiter.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    return
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def observe(self, status: int, headers: Mapping[str, str]) -> None:
+        """Learn the limit from the headers; let the local pacer see 429s."""
+        value = headers.get("x-ratelimit-limit")
+        if value and value.isdigit():
+            with self._lock:
+                self._set_limit(int(value))
+        self._local.observe(status, headers)

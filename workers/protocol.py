@@ -1,0 +1,231 @@
+"""The write protocol: exactly once against an API without idempotency keys.
+
+For every Step of a unit: append ``WriteIntended`` (durable) before the HTTP call, call
+Intercom, append the outcome. An intent without an outcome is *in doubt* (a crash, a
+timeout, a lost response): before anything is sent again, a lookup asks Intercom whether
+the write happened and ``WriteResolved`` records the answer; only a proven miss is sent
+again, as a new attempt with its own key. One worker runs a unit at a time (a Postgres
+advisory lock, see units.py), so an intent without an outcome really is in doubt.
+
+To save a commit per call, an outcome is written together with the next intent (or at
+the end of the unit): an outcome lost in a crash only makes its write in doubt, which the
+lookup settles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.logs import get_logger
+from intercom_api import lookups
+from intercom_api.errors import Conflict, InDoubt, Invalid, NotFound
+from ledger.events import (
+    Event,
+    Recorded,
+    WriteFailed,
+    WriteInDoubt,
+    WriteIntended,
+    WriteResolved,
+    WriteSucceeded,
+)
+from ledger.keys import outcome_key, write_key
+from mapping.steps import Step
+from workers.resources import Resources
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a step ended: the Intercom id it produced or found, or why it failed."""
+
+    intercom_id: str = ""
+    created: bool = False
+    failed: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the write is in Intercom (made now, before, or matched)."""
+        return not self.failed
+
+
+@dataclass
+class UnitRun:
+    """The ledger state of one unit while a worker runs it, with unflushed outcomes."""
+
+    res: Resources
+    object: str
+    source_id: str
+    known: dict[str, Recorded | Event] = field(default_factory=dict)
+    buffer: list[Event] = field(default_factory=list)
+    api_calls: int = 0
+    unreadable_files: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, res: Resources, obj: str, source_id: str) -> UnitRun:
+        """Load every event already recorded for this unit (one indexed query)."""
+        run = cls(res, obj, source_id)
+        for rec in res.ledger.read(objects=[obj], source_id=source_id):
+            run.known[rec.event.key] = rec
+        return run
+
+    def record(self, event: Event) -> None:
+        """Queue an event for the next flush."""
+        self.known[event.key] = event
+        self.buffer.append(event)
+
+    def flush(self, *durable: Event) -> None:
+        """Append queued events plus ``durable`` in one transaction."""
+        for e in durable:
+            self.known[e.key] = e
+        events = [*self.buffer, *durable]
+        if events:
+            self.res.ledger.append(events)
+        self.buffer.clear()
+
+    def event(self, key: str) -> Event | None:
+        """The event recorded under ``key`` in this unit, if any."""
+        found = self.known.get(key)
+        if isinstance(found, Recorded):
+            return found.event
+        return found
+
+
+def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outcome:
+    """Make sure this step's write is in Intercom exactly once; say how it ended."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
+        if run.event(intent_key) is None:
+            intent = WriteIntended(
+                object=run.object,
+                source_id=run.source_id,
+                operation=step.op,
+                content_hash=step.identity_hash,
+                attempt=attempt,
+                target={"method": step.method, "path": path, "creates": step.creates},
+            )
+            run.flush(intent)  # durable before the call
+            outcome = _call(run, step, intent_key, path, body)
+            if outcome is not None:
+                return outcome
+            continue  # in doubt and proven not made: a new attempt
+        settled = _settled(run, step, intent_key, path, body)
+        if settled is not None:
+            return settled
+    return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _settled(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """The outcome of an earlier intent, resolving it by lookup if it is in doubt."""
+    ok = run.event(outcome_key(intent_key, "ok"))
+    if isinstance(ok, WriteSucceeded):
+        return Outcome(ok.intercom_id, ok.created)
+    failed = run.event(outcome_key(intent_key, "failed"))
+    if isinstance(failed, WriteFailed):
+        return Outcome(failed=failed.reason)
+    resolved = run.event(outcome_key(intent_key, "resolved"))
+    if isinstance(resolved, WriteResolved):
+        return Outcome(resolved.intercom_id, resolved.created) if resolved.found else None
+    return _resolve(run, step, intent_key, path, body)
+
+
+def _call(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    run.api_calls += 1
+    try:
+        answer = run.res.client.request(step.method, path, json=body)
+    except Conflict as err:
+        if step.lookup_kind == "contact" and err.existing_id:
+            run.record(
+                WriteSucceeded(
+                    **common, intercom_id=err.existing_id, intercom_type="contact", created=False,
+                    detail={"matched": "409 conflict"},
+                )
+            )
+            return Outcome(err.existing_id, created=False)
+        run.record(WriteFailed(**common, reason=f"Intercom refused {step.op}: {err.message}"))
+        return Outcome(failed=f"Intercom refused {step.op}: {err.message}")
+    except InDoubt as err:
+        run.record(WriteInDoubt(**common, reason=err.reason or err.message))
+        log.info("write.in_doubt", op=step.op, unit=f"{run.object}:{run.source_id}")
+        return _resolve(run, step, intent_key, path, body)
+    except (Invalid, NotFound) as err:
+        reason = f"Intercom refused {step.op}: {err.message}"
+        run.record(WriteFailed(**common, reason=reason))
+        return Outcome(failed=reason)
+    intercom_id = _result_id(answer, step)
+    run.record(
+        WriteSucceeded(
+            **common, intercom_id=intercom_id, intercom_type=step.creates, created=bool(step.creates)
+        )
+    )
+    return Outcome(intercom_id, created=bool(step.creates))
+
+
+def _result_id(answer: dict[str, Any], step: Step) -> str:
+    value = answer.get(step.result_id) or answer.get("id") or ""
+    return str(value)
+
+
+def _resolve(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """Ask Intercom whether an in-doubt write happened; record and return what it says."""
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        found_id = find_existing(run, step, path, body)
+    except lookups.Unresolvable as err:
+        reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
+        run.record(WriteFailed(**common, reason=reason))
+        return Outcome(failed=reason)
+    run.record(
+        WriteResolved(
+            **common,
+            found=bool(found_id),
+            intercom_id=found_id or "",
+            intercom_type=step.creates,
+            created=bool(step.creates),
+        )
+    )
+    run.flush()
+    return Outcome(found_id, created=bool(step.creates)) if found_id else None
+
+
+def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> str | None:
+    """The id of the object an in-doubt write made, or None when it was not made."""
+    client = run.res.client
+    kind = step.lookup_kind
+    run.api_calls += 1
+    if kind == "contact":
+        found = lookups.find_contact(
+            client, external_id=body.get("external_id"), email=body.get("email")
+        )
+        return str(found["id"]) if found else None
+    if kind == "conversation":
+        return lookups.find_conversation(
+            client, str(body["from"]["id"]), int(body["created_at"]), body.get("body", "")
+        )
+    if kind == "part":
+        conversation_id = path.split("/")[2]
+        author = body.get("admin_id") or body.get("intercom_user_id") or ""
+        part = lookups.find_part(
+            client, conversation_id, author, int(body["created_at"]), body.get("body", "")
+        )
+        return str(part["id"]) if part else None
+    if kind == "collection":
+        found = lookups.find_collection(client, body["name"], body.get("parent_id"))
+    elif kind == "article":
+        found = lookups.find_article(client, body["title"], body.get("parent_id"))
+    elif kind == "conversation_attribute":
+        found = lookups.find_conversation_attribute(client, body["name"])
+    elif kind == "tag":
+        found = lookups.find_tag(client, body["name"])
+    else:  # idempotent: sending it again is safe and is what settles it
+        return None
+    return str(found["id"]) if found else None

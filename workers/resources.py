@@ -1,0 +1,88 @@
+"""What a worker process needs for I/O, built once from the settings and passed explicitly."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+from sqlalchemy.engine import Engine
+
+from core.errors import ConfigError
+from core.settings import Settings
+from hesk.attachments import AttachmentFolder
+from intercom_api.client import IntercomClient
+from ledger.database import open_engine
+from ledger.events import MapConfirmed
+from ledger.store import Ledger
+from workers.broker import namespace, redis_client
+from workers.pacing import SharedPacer
+
+
+@dataclass
+class Resources:
+    """The ledger, Intercom client, Redis and attachments folder of one process."""
+
+    settings: Settings
+    engine: Engine
+    ledger: Ledger
+    redis: redis.Redis
+    attachments: AttachmentFolder | None
+    _clients: threading.local = field(default_factory=threading.local)
+    _pacer: SharedPacer | None = None
+    _map: dict[str, Any] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Resources:
+        """Open the ledger (created/upgraded if needed) and connect to Redis."""
+        engine = open_engine(settings.ledger_url)
+        folder = (
+            AttachmentFolder(settings.hesk_attachments_dir)
+            if settings.hesk_attachments_dir
+            else None
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            ledger=Ledger(engine, settings.migration),
+            redis=redis_client(settings),
+            attachments=folder,
+        )
+
+    @property
+    def pacer(self) -> SharedPacer:
+        """The pacer shared by every worker of this migration."""
+        if self._pacer is None:
+            self._pacer = SharedPacer(self.redis, namespace(self.settings.migration) + ":pace")
+        return self._pacer
+
+    @property
+    def client(self) -> IntercomClient:
+        """This thread's Intercom client (one keep-alive connection pool per thread)."""
+        client = getattr(self._clients, "client", None)
+        if client is None:
+            token = self.settings.token_value()
+            if not token:
+                raise ConfigError(
+                    "H2I_INTERCOM_TOKEN is not set",
+                    hint="export H2I_INTERCOM_TOKEN=<your Intercom access token>",
+                )
+            client = IntercomClient(self.settings.intercom_url, token, pacer=self.pacer)
+            self._clients.client = client
+        return client
+
+    def confirmed_map(self) -> dict[str, Any] | None:
+        """The newest confirmed field map of this migration (cached per process)."""
+        if self._map is None:
+            found = None
+            for rec in self.ledger.read(types=[MapConfirmed.TYPE]):
+                found = rec.event
+            if found is not None:
+                assert isinstance(found, MapConfirmed)
+                self._map = found.map
+        return self._map
+
+    def close(self) -> None:
+        """Release connections."""
+        self.engine.dispose()

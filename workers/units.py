@@ -1,0 +1,271 @@
+"""Running one unit: load its records from the ledger, plan it (pure), write it (protocol).
+
+A unit is named by the key of the SourceCaptured event of the record that owns it. One
+worker runs a unit at a time (a Postgres advisory lock held on a connection of its own,
+released by the server if the worker dies), so redelivered or duplicated messages are
+harmless: a second runner finds the lock taken, or finds every step already settled.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from core.errors import H2IError
+from core.logs import get_logger
+from hesk.errors import HeskError
+from hesk.records import Record, record_from_payload
+from ledger.events import (
+    Event,
+    RecordMigrated,
+    RecordQuarantined,
+    RecordSkipped,
+    SourceCaptured,
+)
+from mapping import plan as planner
+from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
+from workers.context import build_context
+from workers.protocol import Outcome, UnitRun, run_step
+from workers.resources import Resources
+
+log = get_logger(__name__)
+
+#: Objects whose records own writes (units); the rest are settled by their parent unit.
+UNIT_OBJECTS = (
+    "workspace",
+    "custom_field",
+    "category",
+    "staff",
+    "contact",
+    "ticket",
+    "kb_category",
+    "kb_article",
+    "canned_response",
+)
+
+
+class DependencyPending(H2IError):
+    """A record this unit needs has not been settled yet; the message is retried."""
+
+    transient = True
+
+
+class UnitBusy(H2IError):
+    """Another worker is running this unit right now."""
+
+    transient = True
+
+
+@contextmanager
+def unit_lock(res: Resources, obj: str, source_id: str) -> Iterator[bool]:
+    """Hold the unit's advisory lock on a dedicated connection; yields False if taken."""
+    name = f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
+    with res.engine.connect() as conn:
+        got = conn.exec_driver_sql(
+            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
+        ).scalar()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
+                )
+                conn.commit()
+
+
+def process_unit(res: Resources, key: str) -> str:
+    """Run the unit whose capture key is ``key``; returns how it ended (for logs/tests)."""
+    captured = res.ledger.get(key)
+    if captured is None or not isinstance(captured.event, SourceCaptured):
+        return "unknown-key"
+    event = captured.event
+    with unit_lock(res, event.object, event.source_id) as got:
+        if not got:
+            raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
+        newest = res.ledger.latest_captures([(event.object, event.source_id)])
+        latest = newest.get((event.object, event.source_id))
+        if latest is not None and latest.seq != captured.seq:
+            event = latest.event  # a newer capture supersedes the one in the message
+            assert isinstance(event, SourceCaptured)
+        run = UnitRun.load(res, event.object, event.source_id)
+        plan = _plan(res, event)
+        _record_dispositions(run, plan.dispositions)
+        outcome = _execute(run, plan)
+        run.flush()
+        return outcome
+
+
+def _plan(res: Resources, event: SourceCaptured) -> Plan:
+    the_map = res.confirmed_map()
+    if the_map is None:
+        raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
+    if event.object == "workspace":
+        ctx = build_context(res, the_map, [])
+        return planner.plan_builtin_attributes(ctx)
+    record = record_from_payload(event.object, event.record)
+    deps = planner.dependencies(record)
+    ctx = build_context(res, the_map, deps)
+    _check_dependencies(res, deps, ctx)
+    obj = event.object
+    if obj == "ticket":
+        return _plan_ticket(res, record, ctx)
+    if obj in ("reply", "note", "attachment"):
+        return planner.plan_orphan(record)
+    planners = {
+        "custom_field": planner.plan_custom_field,
+        "category": planner.plan_category,
+        "staff": planner.plan_staff,
+        "contact": planner.plan_contact,
+        "kb_category": planner.plan_kb_category,
+        "kb_article": planner.plan_kb_article,
+        "canned_response": planner.plan_canned_response,
+    }
+    return planners[obj](record, ctx)
+
+
+def _check_dependencies(res: Resources, deps: list[str], ctx: UnitContext) -> None:
+    """Raise DependencyPending while a captured dependency has not been settled."""
+    unresolved = [d for d in deps if d not in ctx.ids]
+    if not unresolved:
+        return
+    pairs = [tuple(d.split(":", 1)) for d in unresolved]
+    captured = res.ledger.latest_captures(pairs)  # type: ignore[arg-type]
+    settled = res.ledger.settlements(pairs)  # type: ignore[arg-type]
+    waiting = [f"{o}:{s}" for (o, s) in captured if (o, s) not in settled]
+    if waiting:
+        raise DependencyPending(f"waiting for {', '.join(waiting[:3])}")
+
+
+def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
+    children: dict[str, list[Record]] = {"reply": [], "note": [], "attachment": []}
+    for rec in res.ledger.ticket_children(ticket.source_id):
+        ev = rec.event
+        assert isinstance(ev, SourceCaptured)
+        if ev.object in children:
+            children[ev.object].append(record_from_payload(ev.object, ev.record))
+    history = res.ledger.latest_captures([("history", ticket.source_id)])
+    history_record = history.get(("history", ticket.source_id))
+    return planner.plan_ticket(
+        ticket,
+        children["reply"],
+        children["note"],
+        children["attachment"],
+        history_record.event.record if history_record else None,  # type: ignore[union-attr]
+        ctx,
+    )
+
+
+def _record_dispositions(run: UnitRun, dispositions: tuple[Disposition, ...]) -> None:
+    for d in dispositions:
+        common = {"object": d.object, "source_id": d.source_id, "content_hash": d.content_hash}
+        if d.state == "skipped":
+            run.record(RecordSkipped(**common, reason=d.reason))
+        elif d.state == "quarantined":
+            run.record(RecordQuarantined(**common, reason=d.reason))
+        else:
+            run.record(RecordMigrated(**common, intercom_id=d.intercom_id, intercom_type="linked"))
+
+
+def _execute(run: UnitRun, plan: Plan) -> str:
+    unit_id = ""
+    for index, step in enumerate(plan.steps):
+        if UNIT_ID in step.path and not unit_id:
+            _quarantine_rest(run, plan.steps[index:], "its conversation was not created")
+            return "quarantined"
+        path = step.path.replace(UNIT_ID, unit_id)
+        body = _with_files(run, step, _fill(step.body, unit_id))
+        outcome = run_step(run, step, path, body)
+        if not outcome.ok:
+            _settle(run, step, outcome)
+            if step.creates:  # nothing after a failed create can be written
+                _quarantine_rest(run, plan.steps[index + 1 :], outcome.failed)
+                return "quarantined"
+            continue
+        if step.creates and not unit_id:
+            unit_id = outcome.intercom_id
+        _settle(run, step, outcome, unit_id)
+    return "done"
+
+
+def _fill(value: Any, unit_id: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(UNIT_ID, unit_id) if UNIT_ID in value else value
+    if isinstance(value, dict):
+        return {k: _fill(v, unit_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, unit_id) for v in value]
+    return value
+
+
+def _with_files(run: UnitRun, step: Step, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its attachment files read (path-guarded) and base64-encoded."""
+    if not step.files:
+        return body
+    files = []
+    for ref in step.files:
+        data = _read_file(run, ref)
+        if data is not None:
+            files.append(
+                {"name": ref.real_name, "content_type": ref.content_type,
+                 "data": base64.b64encode(data).decode("ascii")}
+            )
+    return {**body, "attachment_files": files} if files else body
+
+
+def _read_file(run: UnitRun, ref: FileRef) -> bytes | None:
+    folder = run.res.attachments
+    reason = ""
+    if folder is None:
+        reason = "attachments folder not configured (set H2I_HESK_ATTACHMENTS_DIR)"
+    else:
+        try:
+            return folder.read_bytes(ref.saved_name, ref.size)
+        except (HeskError, OSError) as err:
+            reason = getattr(err, "message", None) or f"cannot read file: {type(err).__name__}"
+    run.unreadable_files.add(ref.attachment_id)
+    run.record(
+        RecordQuarantined(
+            object="attachment", source_id=ref.attachment_id, content_hash=_hash_of(run, ref),
+            reason=reason,
+        )
+    )
+    return None
+
+
+def _hash_of(run: UnitRun, ref: FileRef) -> str:
+    latest = run.res.ledger.latest_captures([("attachment", ref.attachment_id)])
+    rec = latest.get(("attachment", ref.attachment_id))
+    return rec.event.content_hash if rec else ""  # type: ignore[union-attr]
+
+
+def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> None:
+    quarantined = run.unreadable_files
+    for c in step.completes:
+        common = {"object": c.object, "source_id": c.source_id, "content_hash": c.content_hash}
+        settled: Event
+        if not outcome.ok:
+            settled = RecordQuarantined(**common, reason=outcome.failed)
+        elif c.object == "attachment" and c.source_id in quarantined:
+            continue
+        else:
+            settled = RecordMigrated(
+                **common,
+                intercom_id=unit_id or outcome.intercom_id,
+                intercom_type=step.creates or "conversation_part",
+            )
+        run.record(settled)
+
+
+def _quarantine_rest(run: UnitRun, steps: tuple[Step, ...] | list[Step], why: str) -> None:
+    for step in steps:
+        for c in step.completes:
+            run.record(
+                RecordQuarantined(
+                    object=c.object, source_id=c.source_id, content_hash=c.content_hash,
+                    reason=f"not written: {why}",
+                )
+            )
