@@ -120,6 +120,59 @@ def status(
 # --- end ledger commands ---
 
 # --- hesk commands (issue 4) ---
+
+
+@app.command()
+def discover(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Scan the Hesk source (H2I_HESK_URL, or H2I_HESK_EXPORT_FILE) and report its scope."""
+    import json
+
+    from hesk.discover import discover as run_discover
+    from hesk.discover import render_discover
+    from hesk.open import open_source
+
+    with open_source(settings()) as reader:
+        report = run_discover(reader)
+    if as_json:
+        sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    else:
+        render_discover(report, console)
+
+
+@app.command("demo-data")
+def demo_data(
+    tickets: Annotated[int, typer.Option(help="How many tickets to generate.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
+    database: Annotated[
+        str | None, typer.Option(help="Database name (default: the one in H2I_HESK_URL).")
+    ] = None,
+    attachments_dir: Annotated[
+        Path | None, typer.Option(help="Folder for attachment files (default: setting).")
+    ] = None,
+    clean: Annotated[
+        bool, typer.Option("--clean", help="Empty the attachments folder first.")
+    ] = False,
+) -> None:
+    """(Re)create a realistic demo Hesk database, with every kind of dirty data planted."""
+    from hesk.demo_data import generate
+    from hesk.open import clean_attachments_dir, demo_target
+
+    url, folder = demo_target(settings(), database, attachments_dir)
+    if clean:
+        clean_attachments_dir(folder)
+    summary = generate(url, folder, tickets=tickets, seed=seed,
+                       table_prefix=settings().hesk_table_prefix)
+    console.print(
+        f"[bold]{summary.database}[/]: {summary.tickets:,} tickets, {summary.replies:,} "
+        f"replies, {summary.notes:,} notes, {summary.customers:,} customers, "
+        f"{summary.files_written:,} files in {folder} ({summary.seconds}s)"
+    )
+    for kind, ids in sorted(summary.dirty.items()):
+        console.print(f"  dirty {kind}: {', '.join(ids[:5])}", highlight=False)
+
+
 # --- end hesk commands ---
 
 # --- simulator command (issue 5) ---
@@ -177,9 +230,29 @@ def simulator(
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    tickets: Annotated[int, typer.Option(help="Size of the demo help desk.")] = 300,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
+) -> None:
     """Run a whole demo migration on this machine's services with embedded defaults."""
-    not_yet("demo", 6)
+    from workers.demo import DemoOptions, run_demo
+
+    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out), console)
+    render_report_summary(result["report"])
+    console.print(f"customer notifications sent: {result['notifications_sent']}")
+    console.print(f"HTML report: [bold]{result['html']}[/]  (migration {result['migration']})")
+
+
+def render_report_summary(report: dict[str, Any]) -> None:
+    """Print the per-object reconciliation table of a report."""
+    from rich.table import Table
+
+    table = Table("object", "source", "migrated", "quarantined", "skipped", "pending")
+    for obj, c in report["objects"].items():
+        table.add_row(obj, *(str(c[k]) for k in ("source", "migrated", "quarantined",
+                                                 "skipped", "pending")))
+    console.print(table)
 
 
 @map_app.command("propose")
@@ -187,13 +260,38 @@ def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
-    not_yet("map propose", 6)
+    from mapping.mapfile import dump_map_yaml
+    from workers.workspace import propose
+
+    proposal = propose(settings())
+    out.write_text(dump_map_yaml(proposal), encoding="utf-8")
+    low = [
+        f"{section}: {e.get('hesk_name')}"
+        for section in ("custom_fields", "categories", "staff")
+        for e in proposal.get(section) or ()
+        if float(e.get("confidence", 1)) < 0.8
+    ]
+    console.print(f"Wrote the proposed map to [bold]{out}[/].")
+    if low:
+        console.print(f"{len(low)} entries have low confidence; review them first:")
+        for line in low[:20]:
+            console.print(f"  - {line}")
+    console.print(f"Then run: hesk2intercom map confirm --file {out}")
 
 
 @map_app.command("show")
 def map_show() -> None:
     """Show the confirmed field map."""
-    not_yet("map show", 6)
+    from mapping.mapfile import dump_map_yaml
+    from workers.workspace import confirmed_map
+
+    the_map = confirmed_map(settings())
+    if the_map is None:
+        err_console.print(
+            "No map is confirmed yet: run `hesk2intercom map propose --out map.yaml`."
+        )
+        raise typer.Exit(EXIT_USAGE)
+    console.print(dump_map_yaml(the_map), highlight=False, markup=False)
 
 
 @map_app.command("confirm")
@@ -202,13 +300,34 @@ def map_confirm(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Validate the map against the workspace and record it as confirmed."""
-    not_yet("map confirm", 6)
+    from workers.workspace import confirm
+
+    if not yes and not typer.confirm(f"Confirm the map in {file} for this migration?"):
+        raise typer.Exit(EXIT_USAGE)
+    event, is_new = confirm(settings(), file)
+    state = "recorded" if is_new else "was already recorded"
+    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight")
 
 
 @app.command()
 def preflight() -> None:
     """Check the Intercom workspace and list blockers and manual steps (exit 3 if blocked)."""
-    not_yet("preflight", 6)
+    from workers.workspace import preflight as run_preflight
+
+    result = run_preflight(settings())
+    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
+    for line in result.matched:
+        console.print(f"  [green]ok[/]  {line}", highlight=False)
+    for line in result.to_create:
+        console.print(f"  [cyan]will create[/] {line}", highlight=False)
+    for line in result.manual_steps:
+        console.print(f"  [yellow]by hand[/] {line}", highlight=False)
+    for line in result.blockers:
+        console.print(f"  [red]blocker[/] {line}", highlight=False)
+    if result.blockers:
+        console.print(f"{len(result.blockers)} blocker(s): fix them, then run preflight again.")
+        raise typer.Exit(EXIT_BLOCKED)
+    console.print("No blockers. Next: hesk2intercom migrate --sample 25")
 
 
 @app.command()
@@ -217,10 +336,20 @@ def migrate(
         int | None, typer.Option(help="Move only N tickets (and what they need).")
     ] = None,
     only: Annotated[str | None, typer.Option(help="Move only this object type.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes to run on this machine.")] = 2,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes to start here (0: use external workers).")
+    ] = 2,
+    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """Capture the source into the ledger and write it to Intercom (resumable)."""
-    not_yet("migrate", 6)
+    from workers.migrate import MigrateOptions, run_migration
+
+    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
+    summary = run_migration(settings(), opts, console)
+    console.print(
+        f"Migration run {summary['run']} finished in {summary['seconds']} s. "
+        "Next: hesk2intercom verify, then hesk2intercom report"
+    )
 
 
 @app.command()
@@ -229,7 +358,30 @@ def report(
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
 ) -> None:
     """The reconciliation report: per object, migrated + quarantined + skipped + pending."""
-    not_yet("report", 6)
+    import json
+
+    from ledger.database import open_engine
+    from reports.html import write_html_report
+    from reports.report import build_report
+
+    s = settings()
+    engine = open_engine(s.ledger_url)
+    try:
+        the_report = build_report(engine, s.migration)
+    finally:
+        engine.dispose()
+    if html is not None:
+        path = write_html_report(the_report, html)
+        err_console.print(f"HTML report written to {path}")
+    if as_json:
+        sys.stdout.write(json.dumps(the_report, indent=2) + "\n")
+    elif html is None:
+        render_report_summary(the_report)
+        for item in the_report["quarantined"][:20]:
+            console.print(
+                f"  quarantined {item['object']} {item['source_id']}: {item['reason']}",
+                highlight=False, markup=False,
+            )
 
 
 @app.command()
@@ -237,16 +389,34 @@ def verify(
     sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
-    not_yet("verify", 6)
+    from ledger.database import open_engine
+    from reports.verify import render_verify, verify_sample
+    from workers.workspace import client_for
+
+    s = settings()
+    engine = open_engine(s.ledger_url)
+    try:
+        with client_for(s) as client:
+            result = verify_sample(engine, s.migration, client, sample=sample)
+    finally:
+        engine.dispose()
+    render_verify(result, console)
 
 
 @app.command()
 def worker(
     processes: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    threads: Annotated[int, typer.Option(help="Threads per process.")] = 4,
+    threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
 ) -> None:
-    """Run Dramatiq workers against the shared Postgres and Redis."""
-    not_yet("worker", 6)
+    """Run Dramatiq workers against the shared Postgres and Redis (until Ctrl-C)."""
+    import os
+
+    from workers.broker import redis_client
+    from workers.migrate import worker_command, worker_env
+
+    s = settings()
+    redis_client(s)  # fail early, in one line, if Redis is not there
+    os.execvpe(sys.executable, worker_command(processes, threads), worker_env(s))
 
 
 # --- end migration commands ---

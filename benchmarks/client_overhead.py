@@ -2,8 +2,11 @@
 
 Both clients call the same bare Starlette endpoint (started here in a subprocess, answering
 Intercom-shaped JSON with ``X-RateLimit-*`` headers) in the same run, interleaved in rounds
-so that machine noise hits both alike. The difference of the medians is what the client
-adds: pacing, tenacity, error mapping, JSON decoding into a dict.
+so that machine noise hits both alike. Two figures per case: the median wall time of a call
+(includes the server and the loopback, so it is noisy on a busy machine) and the CPU time
+this process spends per call (the server runs in another process, so this is the client
+side alone and steadier). The differences are what the client adds: pacing, tenacity, error
+mapping, JSON decoding into a dict.
 
     .venv/bin/python benchmarks/client_overhead.py [--calls 2000] [--rounds 5]
 """
@@ -83,14 +86,15 @@ def wait_up(base_url: str, timeout: float = 15.0) -> None:
     raise RuntimeError("benchmark endpoint did not start")
 
 
-def per_call_us(fn: Callable[[], object], calls: int) -> list[float]:
-    """Microseconds taken by each of ``calls`` calls of ``fn``."""
+def per_call_us(fn: Callable[[], object], calls: int) -> tuple[list[float], float]:
+    """Wall microseconds of each of ``calls`` calls of ``fn``, and mean CPU µs per call."""
     times = []
+    cpu0 = time.process_time_ns()
     for _ in range(calls):
         t0 = time.perf_counter_ns()
         fn()
         times.append((time.perf_counter_ns() - t0) / 1_000)
-    return times
+    return times, (time.process_time_ns() - cpu0) / 1_000 / calls
 
 
 def main() -> None:
@@ -132,11 +136,14 @@ def main() -> None:
             "POST /contacts IntercomClient": lambda: ours.create_contact(**body),
         }
         samples: dict[str, list[float]] = {name: [] for name in cases}
+        cpu: dict[str, list[float]] = {name: [] for name in cases}
         for fn in cases.values():  # warm up connections and code paths
             per_call_us(fn, 200)
         for _ in range(args.rounds):
             for name, fn in cases.items():
-                samples[name].extend(per_call_us(fn, args.calls))
+                wall, cpu_us = per_call_us(fn, args.calls)
+                samples[name].extend(wall)
+                cpu[name].append(cpu_us)
         raw.close()
         ours.close()
         unpaced.close()

@@ -6,7 +6,8 @@ create-conversation (``POST /conversations``) and reply (``POST /conversations/{
 an admin comment round-robin over conversations made before timing), with validation on and
 off; the bare endpoint parses the JSON body and answers a small JSON object.
 
-    .venv/bin/python benchmarks/simulator_throughput.py [--seconds 5] [--procs 2] [--threads 4]
+    .venv/bin/python benchmarks/simulator_throughput.py [--seconds 5] [--rounds 3] [--procs 2]
+        [--threads 4]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -158,20 +160,27 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--procs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    results: dict[str, float] = {}
-    for kind, workloads in (("bare", ["bare"]), ("sim-novalidate", ["create", "reply"]),
-                            ("sim", ["create", "reply"])):
-        proc, base = start_server(kind)
-        try:
-            for workload in workloads:
+    plan = [("bare", "bare"), ("sim-novalidate", "create"), ("sim-novalidate", "reply"),
+            ("sim", "create"), ("sim", "reply")]
+    servers = {kind: start_server(kind) for kind in ("bare", "sim-novalidate", "sim")}
+    samples: dict[str, list[float]] = {}
+    try:
+        # interleaved rounds, median per workload: a busy neighbour skews all alike
+        for _ in range(args.rounds):
+            for kind, workload in plan:
                 mode = "validation off" if kind == "sim-novalidate" else "validation on"
                 name = "bare" if kind == "bare" else f"{workload} ({mode})"
-                results[name] = measure(base, workload, args.seconds, args.procs, args.threads)
-        finally:
+                value = measure(servers[kind][1], workload, args.seconds, args.procs,
+                                args.threads)
+                samples.setdefault(name, []).append(value)
+    finally:
+        for proc, _base in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
+    results = {name: statistics.median(values) for name, values in samples.items()}
     bare = results["bare"]
     if args.json:
         print(json.dumps({"req_per_s": results, "ratio": {k: v / bare for k, v in

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 from hesk.db import to_utc
@@ -18,6 +19,8 @@ from hesk.people import contact_key, is_valid_email, resolve_people
 from hesk.reader_base import ReaderBase
 from hesk.records import Customer
 from hesk.text import decode_entities
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _digest(key: str) -> int:
@@ -76,13 +79,14 @@ def _from_customers(r: ReaderBase, seen: set[int]) -> Iterator[Customer]:
                 r.add_finding("invalid_email", "contact", key, f"email {email!r} is invalid")
             name = next((decode_entities(o["name"]) for o in group if o["name"]), "")
             firsts = [first[i] for i in ids if i in first]
-            earliest = min(firsts, key=lambda f: (f[1] is None, f[1] or 0, f[0]), default=None)
+            earliest = min(firsts, key=lambda f: (f[1] is None, f[1] or _NEVER, f[0]),
+                           default=None)
             yield Customer(
                 source_id=key, email=email, name=name, email_valid=is_valid_email(email),
                 email_variants=variants, customer_ids=ids, origin="customers",
                 language=row.get("language"), verified=_int(row.get("verified")),
                 first_ticket_id=earliest[0] if earliest else None,
-                signed_up_at=to_utc(earliest[1]) if earliest else None,
+                signed_up_at=earliest[1] if earliest else None,
             )
 
 
@@ -97,7 +101,7 @@ def _first_tickets(r: ReaderBase, customer_ids: list[int]) -> dict[int, tuple[in
         f"AND l.customer_type = 'REQUESTER' GROUP BY l.customer_id",
         customer_ids,
     )
-    return {int(x["customer_id"]): (int(x["tid"]), x["dt"]) for x in rows}
+    return {int(x["customer_id"]): (int(x["tid"]), to_utc(x["dt"])) for x in rows}
 
 
 def _from_tickets(r: ReaderBase, seen: set[int], since_id: int | None) -> Iterator[Customer]:

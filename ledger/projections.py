@@ -6,11 +6,12 @@ it over any event stream in memory. :class:`ProjectionTable` keeps the same stat
 ``projection_rows`` and catches up from its checkpoint, writing rows and checkpoint in one
 transaction, so a crash never leaves them apart and rebuilding from seq 0 gives the same rows.
 
-Why a transaction-id checkpoint and not just ``seq``: sequence numbers are handed out before
+Why a snapshot checkpoint and not just ``seq``: sequence numbers are handed out before
 commit, so a transaction still in flight can later commit an event *below* a seq we have
-already passed. The checkpoint is therefore the oldest transaction id that was still running
-(``pg_snapshot_xmin``) when we last caught up: every event written by an older transaction
-is certainly committed and already applied; newer ones are read next time.
+already passed. The checkpoint is therefore the transaction snapshot (``pg_current_snapshot``)
+of the last catch-up: the next one applies exactly the events whose writing transaction was
+not visible then and is visible now, in seq order. Transactions that never write events
+(however long they run) delay nothing.
 """
 
 from __future__ import annotations
@@ -62,8 +63,11 @@ def fold(projection: Projection, records: Iterable[Recorded]) -> dict[str, JSON]
 
 _EVENTS_SINCE = (
     "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
-    "WHERE migration_id = %(m)s AND txid >= %(lo)s::text::xid8 AND txid < %(hi)s::text::xid8"
+    "WHERE migration_id = %(m)s AND txid >= pg_snapshot_xmin(%(lo)s::pg_snapshot) "
+    "AND NOT pg_visible_in_snapshot(txid, %(lo)s::pg_snapshot) "
+    "AND pg_visible_in_snapshot(txid, %(hi)s::pg_snapshot)"
 )
+_NO_SNAPSHOT = "1:1:"  # before any transaction: nothing was visible
 
 
 class ProjectionTable:
@@ -88,20 +92,16 @@ class ProjectionTable:
                 "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))", {"l": self._lock_id}
             )
             low, last_seq = self._checkpoint(conn)
-            high = int(
-                conn.exec_driver_sql(
-                    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-                ).scalar_one()
-            )
-            if high <= low:
+            high = str(conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar_one())
+            if high == low:
                 return 0
             applied, max_seq = self._apply_range(conn, low, high)
             self._save_checkpoint(conn, high, max(last_seq, max_seq))
             return applied
 
-    def _apply_range(self, conn: Connection, low: int, high: int) -> tuple[int, int]:
+    def _apply_range(self, conn: Connection, low: str, high: str) -> tuple[int, int]:
         sql = _EVENTS_SINCE
-        params: dict[str, Any] = {"m": self.migration_id, "lo": str(low), "hi": str(high)}
+        params: dict[str, Any] = {"m": self.migration_id, "lo": low, "hi": high}
         if self.projection.types is not None:
             sql += " AND type = ANY(%(types)s)"
             params["types"] = list(self.projection.types)
@@ -128,23 +128,26 @@ class ProjectionTable:
         self._flush(conn, cache, dirty)
         return applied, max_seq
 
-    def _checkpoint(self, conn: Connection) -> tuple[int, int]:
+    def _checkpoint(self, conn: Connection) -> tuple[str, int]:
         t = projection_checkpoints
         row = conn.execute(
-            sa.select(t.c.horizon, t.c.seq).where(
+            sa.select(t.c.snapshot, t.c.seq).where(
                 t.c.projection == self.projection.name, t.c.migration_id == self.migration_id
             )
         ).first()
-        return (int(row[0]), int(row[1])) if row else (0, 0)
+        return (str(row[0]), int(row[1])) if row else (_NO_SNAPSHOT, 0)
 
-    def _save_checkpoint(self, conn: Connection, xmin: int, seq: int) -> None:
+    def _save_checkpoint(self, conn: Connection, snapshot: str, seq: int) -> None:
         stmt = pg_insert(projection_checkpoints).values(
-            projection=self.projection.name, migration_id=self.migration_id, horizon=xmin, seq=seq
+            projection=self.projection.name,
+            migration_id=self.migration_id,
+            snapshot=snapshot,
+            seq=seq,
         )
         conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["projection", "migration_id"],
-                set_={"horizon": stmt.excluded.horizon, "seq": stmt.excluded.seq},
+                set_={"snapshot": stmt.excluded.snapshot, "seq": stmt.excluded.seq},
             )
         )
 

@@ -47,7 +47,7 @@ projection_checkpoints = sa.Table(
     metadata,
     sa.Column("projection", sa.Text, primary_key=True),
     sa.Column("migration_id", sa.Text, primary_key=True),
-    sa.Column("horizon", sa.BigInteger, nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
 )
 

@@ -66,3 +66,16 @@ def builtin_attributes(*, migrate_ip: bool = False) -> list[dict[str, Any]]:
         attrs.append({"name": IP_ATTR, "data_type": "string",
                       "description": "IP address the Hesk ticket came from", "existing_id": None})
     return attrs
+
+
+def field_migrates(entry: dict[str, Any], mapping: dict[str, Any]) -> bool:
+    """Whether a custom field's values move: its ``migrate`` (true/false), or for ``auto``
+    public fields always and staff-only fields per ``options.staff_only_fields``.
+    """
+    migrate = entry.get("migrate", "auto")
+    if migrate is True or migrate is False:
+        return migrate
+    if not entry.get("staff_only"):
+        return True
+    options = mapping.get("options") or {}
+    return options.get("staff_only_fields", DEFAULT_OPTIONS["staff_only_fields"]) == "move"

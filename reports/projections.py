@@ -90,7 +90,9 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Counts per object: source, and each state; objects with no record count zero."""
     counts = {o: dict.fromkeys(("source", *STATES), 0) for o in OBJECTS}
     for row in rows:
-        c = counts.setdefault(row["object"], dict.fromkeys(("source", *STATES), 0))
+        c = counts.get(row["object"])
+        if c is None:  # run-control records (e.g. the workspace setup unit) are not reported
+            continue
         c["source"] += 1
         c[row.get("state", "pending")] += 1
     return counts

@@ -96,7 +96,7 @@ def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
         "quarantined": counts["quarantined"],
         "skipped": counts["skipped"],
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "as_of_seq": table.checkpoint_seq(),
+        "as_of_seq": ledger.last_seq(),
         "deleted": counts["deleted"],
         "api_calls": api_calls(ledger),
         "limits": limits_hit(engine, migration_id, counts["objects"]),

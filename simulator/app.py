@@ -191,16 +191,14 @@ class SimulatorApp:
                 )
                 return
         try:
-            status, body, route_writes = await self._handle(
-                scope, receive, method, path, matched, length, host
-            )
+            status, body = await self._handle(scope, receive, method, path, matched, length, host)
         except ApiError as err:
-            status, body, route_writes = err.status, err.body(), False
+            status, body = err.status, err.body()
         if fault == "rate_timeout":
             await asyncio.sleep(cfg.timeout_ms / 1000)
         if fault == "rate_lost_response":
             if self.faults.drop_connection():
-                self.stats.count(key, 0)
+                self.stats.count(key, 0)  # status 0: the connection was dropped
                 await send({"type": "http.response.start", "status": status,
                             "headers": [_JSON, (b"content-length", b"100000"), *headers]})
                 await send({"type": "http.response.body", "body": b"{", "more_body": True})
@@ -210,7 +208,6 @@ class SimulatorApp:
             return
         self.stats.count(key, status)
         await _respond(send, status, body, headers)
-        del route_writes
 
     async def _handle(
         self,
@@ -221,7 +218,7 @@ class SimulatorApp:
         matched: Any,
         length: bytes | None,
         host: bytes | None,
-    ) -> tuple[int, Any, bool]:
+    ) -> tuple[int, Any]:
         raw = await _read_body(receive, length)
         body: Any = None
         if raw:
@@ -244,7 +241,7 @@ class SimulatorApp:
             self._dirty = True
         if req.extra.get("notification"):
             self.stats.notifications_sent += 1
-        return status, answer, route.writes
+        return status, answer
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         method: str = scope["method"]

@@ -175,7 +175,9 @@ class Coordinator:
         chosen += [(n, o) for n, o in PHASES[1:] if wanted in o]
         if len(chosen) == 1 and wanted not in PHASES[0][1]:
             every = sorted({o for _, objs in PHASES for o in objs} - {"workspace"})
-            raise ConfigError(f"--only {wanted}: unknown object", hint="use one of " + ", ".join(every))
+            raise ConfigError(
+                f"--only {wanted}: unknown object", hint="use one of " + ", ".join(every)
+            )
         return chosen
 
     def run_phase(
@@ -288,3 +290,87 @@ def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
             options={"sample": options.sample, "only": options.only, "workers": options.workers},
         )
     )
+
+
+def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> dict[str, Any]:
+    """The whole ``migrate`` command: capture, dispatch phase by phase, show progress."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from hesk.reader import HeskReader
+    from workers.broker import make_broker
+
+    res = Resources.from_settings(settings)
+    require_map(res)
+    broker = make_broker(settings)
+    import dramatiq
+
+    dramatiq.set_broker(broker)
+    from workers.actors import write_unit
+
+    migration = res.ledger.migration_id
+
+    def send(key: str) -> None:
+        write_unit.send(migration, key)
+
+    run = f"run-{run_number(res)}"
+    record_run(res, run, options)
+    pool = WorkerPool(settings, options.workers, options.threads, options.log_dir)
+    columns = (
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]:>8}/s"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    try:
+        with Progress(*columns, console=console, transient=False) as progress:
+            cap = progress.add_task("capture", total=None, rate="")
+            with HeskReader.from_settings(settings) as reader:
+                t0 = time.monotonic()
+
+                def on_batch(stats: CaptureStats) -> None:
+                    n = sum(stats.read.values())
+                    rate = n / max(time.monotonic() - t0, 1e-6)
+                    progress.update(cap, completed=n, rate=f"{rate:,.0f}")
+
+                stats = capture(res, reader, options, run, on_batch)
+            total_read = sum(stats.read.values())
+            progress.update(cap, total=total_read, completed=total_read)
+            if options.workers:
+                pool.start()
+            coordinator = Coordinator(res, options, send)
+            tasks: dict[str, Any] = {}
+            rates: dict[str, tuple[float, int]] = {}
+
+            def on_progress(p: PhaseProgress) -> None:
+                now = time.monotonic()
+                for obj, total in p.totals.items():
+                    if obj not in tasks:
+                        tasks[obj] = progress.add_task(obj, total=total, rate="")
+                        rates[obj] = (now, p.settled.get(obj, 0))
+                    t_start, n_start = rates[obj]
+                    done = p.settled.get(obj, 0)
+                    rate = (done - n_start) / max(now - t_start, 1e-6)
+                    progress.update(tasks[obj], total=total, completed=done, rate=f"{rate:,.1f}")
+
+            for _name, objects in coordinator.phases():
+                coordinator.run_phase(objects, on_progress)
+    except KeyboardInterrupt:
+        raise MigrationPending(
+            "interrupted: work is left pending",
+            hint="run `hesk2intercom migrate` again to resume where it stopped",
+        ) from None
+    finally:
+        pool.stop()
+        res.close()
+    return {"run": run, "captured": stats.read, "new": stats.new,
+            "seconds": round(time.monotonic() - started, 1)}

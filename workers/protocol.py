@@ -162,7 +162,10 @@ def _call(
     intercom_id = _result_id(answer, step)
     run.record(
         WriteSucceeded(
-            **common, intercom_id=intercom_id, intercom_type=step.creates, created=bool(step.creates)
+            **common,
+            intercom_id=intercom_id,
+            intercom_type=step.creates,
+            created=bool(step.creates),
         )
     )
     return Outcome(intercom_id, created=bool(step.creates))

@@ -52,7 +52,7 @@ def upgrade() -> None:
         "projection_checkpoints",
         sa.Column("projection", sa.Text, primary_key=True),
         sa.Column("migration_id", sa.Text, primary_key=True),
-        sa.Column("horizon", sa.BigInteger, nullable=False),
+        sa.Column("snapshot", sa.Text, nullable=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
     )
     op.create_table(

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
+from collections.abc import Iterator
 
-import structlog
+import pytest
 
 from core.logs import configure_logging, get_logger, register_secret
 from core.settings import load_settings, redact_url
 
 TOKEN = "dG9rOmFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6MTIzNDU2"
 PASSWORD = "s3cr3t-Pa55"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    yield
+    configure_logging(json=True, stream=sys.stderr)
 
 
 def _capture(json: bool) -> io.StringIO:
@@ -46,7 +54,6 @@ def test_a_token_logged_every_way_never_appears() -> None:
         assert TOKEN not in text
         assert PASSWORD not in text
         assert "***" in text
-    structlog.reset_defaults()
 
 
 def test_settings_never_print_the_token(monkeypatch) -> None:

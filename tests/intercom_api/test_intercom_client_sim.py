@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -379,3 +380,14 @@ def test_token_never_in_repr_errors_or_logs(
         assert sim.token not in text
         assert "bad-token-9f8e7d" not in text
         assert "customer2@example.test" not in text  # request bodies (PII) are never logged
+
+
+def test_one_client_shared_by_threads(client: IntercomClient, sim: Any) -> None:
+    def work(n: int) -> str:
+        contact = new_user(client, n)
+        assert client.get_contact(contact["id"])["id"] == contact["id"]
+        return contact["id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        ids = list(pool.map(work, range(40)))
+    assert len(set(ids)) == 40 and len(sim.dump()["contacts"]) == 40

@@ -1,0 +1,85 @@
+"""Staff -> admins (linked, never created) and customers -> contacts."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hesk.records import Customer, Staff
+from mapping.common import completion, disposition, identity, unix
+from mapping.steps import Plan, Step, UnitContext
+
+#: The one placeholder contact that requests anonymised tickets when the map migrates them.
+ANONYMISED_CONTACT = "anonymised"
+ANONYMISED_EXTERNAL_ID = "hesk:anonymised"
+
+
+def external_id(contact_source_id: str) -> str:
+    """The stable, URL-safe ``external_id`` of a contact.
+
+    ``hesk:noemail:<ticket id>`` for an emailless requester; else ``hesk:customer:`` and
+    the first 24 hex of the sha256 of the case-folded email (no PII, no ``@``/``+`` in
+    ``GET /contacts/find_by_external_id/{external_id}``).
+    """
+    if contact_source_id == ANONYMISED_CONTACT:
+        return ANONYMISED_EXTERNAL_ID
+    if contact_source_id.startswith("noemail:"):
+        return f"hesk:noemail:{contact_source_id.removeprefix('noemail:')}"
+    digest = hashlib.sha256(contact_source_id.casefold().encode("utf-8")).hexdigest()[:24]
+    return f"hesk:customer:{digest}"
+
+
+def plan_staff(staff: Staff, ctx: UnitContext) -> Plan:
+    """Staff are linked to the admin with their email; unmatched ones go to the invite list."""
+    admin = ctx.admins.get(staff.source_id)
+    if admin:
+        return Plan(dispositions=(
+            disposition(staff, "migrated", f"linked to Intercom admin {admin}", str(admin)),
+        ))  # fmt: skip
+    return Plan(dispositions=(disposition(
+        staff, "skipped",
+        "no Intercom admin with this email: parts authored by the fallback admin, "
+        "on the invite list",
+    ),))  # fmt: skip
+
+
+def contact_step(body: dict[str, Any], done: tuple) -> Step:
+    """The ``POST /contacts`` step of a contact body (a 409 is a match, settled by lookup)."""
+    return Step(
+        op="create",
+        method="POST",
+        path="/contacts",
+        body=body,
+        identity_hash=identity({"external_id": body["external_id"]}),
+        lookup={"external_id": body["external_id"], "email": body.get("email")},
+        lookup_kind="contact",
+        creates="contact",
+        completes=done,
+    )
+
+
+def plan_contact(customer: Customer, ctx: UnitContext) -> Plan:
+    """Create (or match, on 409) the contact of a requester/follower; invalid email quarantined."""
+    if customer.email is not None and not customer.email_valid:
+        return Plan(dispositions=(disposition(
+            customer, "quarantined",
+            f"invalid email address {customer.email!r}: correct it in Hesk and re-capture",
+        ),))  # fmt: skip
+    body: dict[str, Any] = {"role": "user", "external_id": external_id(customer.source_id)}
+    if customer.email:
+        body["email"] = customer.email.strip()
+    if customer.name.strip():
+        body["name"] = customer.name.strip()
+    signed_up = unix(customer.signed_up_at)
+    if signed_up is not None and signed_up > 0:
+        body["signed_up_at"] = signed_up
+    return Plan(steps=(contact_step(body, (completion(customer),)),))
+
+
+def plan_anonymised_contact(ctx: UnitContext) -> Plan:
+    """The placeholder contact requesting anonymised tickets (map: migrate_without_requester).
+
+    Its dependency key is ``contact:anonymised``; it completes nothing in the report.
+    """
+    body = {"role": "user", "external_id": ANONYMISED_EXTERNAL_ID, "name": "Anonymised customer"}
+    return Plan(steps=(contact_step(body, ()),))

@@ -1,0 +1,550 @@
+"""A ticket and its whole thread -> one conversation unit (BRIEF.md, Ticket/Reply/Note rows).
+
+Steps, in order: ``create`` (the first message, plain text, from the requester, original
+time) -> the first message's files as contact parts -> every reply and note by
+``(created_at, id)`` (oldest beyond 480 folded into one transcript note when the thread
+is too long) -> ``part:history`` -> ``update`` (title, attributes) -> ``assign`` or
+``tag`` -> ``close``. The last step completes the ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from hesk.records import Attachment, HistoryEntry, Note, Record, Reply, Ticket
+from ledger.keys import content_hash
+from mapping.attributes import builtin_items, custom_attribute_values
+from mapping.common import (
+    NotedCompletion,
+    admin_for,
+    completion,
+    dep_key,
+    disposition,
+    entry,
+    identity,
+    option,
+    unix,
+)
+from mapping.defaults import (
+    BUILTIN_PRIORITIES,
+    CLOSED_STATUS,
+    IP_ATTR,
+    MERGED_ATTR,
+    PRIORITY_ATTR,
+    TICKET_ID_ATTR,
+    TRACKID_ATTR,
+)
+from mapping.files import chunks, file_ref, sort_files
+from mapping.history import history_html
+from mapping.people import ANONYMISED_CONTACT
+from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
+from mapping.text import escape, sanitize_html, to_plain
+
+#: Intercom reads back only the newest 500 parts of a conversation.
+MAX_PARTS = 500
+#: Message parts kept when a longer thread is folded.
+KEEP_PARTS = 480
+
+_FOLDED = "folded into the transcript note of the oldest parts (thread over 500 parts)"
+
+
+@dataclass(frozen=True)
+class HistoryRecord(Record):
+    """The ``history`` object of the report: one per ticket (``source_id`` = ticket id)."""
+
+    OBJECT = "history"
+
+    raw: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """Hash of the raw history column."""
+        return content_hash(self.raw)
+
+
+@dataclass
+class _Item:
+    """One reply or note of the thread, with its sort time and files."""
+
+    record: Reply | Note
+    at: int | None
+    files: list[Attachment] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "note" if isinstance(self.record, Note) else "reply"
+
+    def sort_key(self, default: int) -> tuple[int, int, int]:
+        return (self.at if self.at is not None else default, self.record.id, self.kind == "note")
+
+
+@dataclass
+class _Thread:
+    """What the ticket planner accumulates."""
+
+    ticket: Ticket
+    ctx: UnitContext
+    contact_id: str
+    created_at: int | None
+    steps: list[Step] = field(default_factory=list)
+    dispositions: list[Disposition] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def admin(self) -> str:
+        return self.ctx.fallback_admin_id
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _first_time(ticket: Ticket, items: Sequence[_Item]) -> int | None:
+    for candidate in (ticket.created_at, ticket.updated_at):
+        if candidate is not None and unix(candidate):
+            return unix(candidate)
+    times = [i.at for i in items if i.at]
+    return min(times) if times else None
+
+
+def last_activity(ticket: Ticket, replies: Sequence[Reply], notes: Sequence[Note]) -> int | None:
+    """The ticket's last activity (Unix s): the latest of its own and its messages' times."""
+    times: list[datetime] = [
+        t for t in (ticket.created_at, ticket.updated_at, ticket.closed_at) if t is not None
+    ]
+    times += [r.created_at for r in (*replies, *notes) if r.created_at is not None]
+    return unix(max(times)) if times else None
+
+
+def history_record(ticket: Ticket) -> HistoryRecord:
+    """The ticket's ``history`` record (for the report: one per ticket)."""
+    return HistoryRecord(source_id=ticket.source_id, raw=ticket.history_raw)
+
+
+def _settle_all(
+    ticket: Ticket,
+    records: Sequence[Record],
+    state: str,
+    reason: str,
+    child_reason: str | None = None,
+) -> Plan:
+    child = child_reason or f"ticket {ticket.id} {state}: {reason}"
+    return Plan(dispositions=(
+        disposition(ticket, state, reason),
+        *(disposition(r, state, child) for r in records),
+    ))  # fmt: skip
+
+
+def _with_reason(done: Completion, note: str) -> Completion:
+    return completion_from(done, note) if note else done
+
+
+def completion_from(done: Completion, note: str) -> Completion:
+    """A copy of a completion with a report line."""
+    old = getattr(done, "reason", "")
+    reason = f"{old}; {note}" if old else note
+    return NotedCompletion(done.object, done.source_id, done.content_hash, reason)
+
+
+def _file_body(names: Sequence[Attachment], n: int, total: int) -> str:
+    label = "Attachments" if total == 1 else f"Attachments ({n}/{total})"
+    return f"{label}: " + ", ".join(a.real_name for a in names)
+
+
+# --------------------------------------------------------------------------- parts
+
+
+def _admin_body(prefix: str, html: str) -> str:
+    body = sanitize_html(html) or "<p>(empty message)</p>"
+    return f"<p><em>{escape(prefix)}</em></p>{body}" if prefix else body
+
+
+def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
+    """The part(s) of one reply or note: body + first 10 files, then more file parts."""
+    rec = item.record
+    op = f"part:{item.kind}:{rec.id}"
+    note = ""
+    if item.kind == "note" or rec.author_type != "customer":  # type: ignore[union-attr]
+        admin, prefix = admin_for(rec.staff_id, rec.author_name, th.ctx)
+        note = "authored by the fallback admin (staff has no Intercom admin)" if prefix else ""
+        base: dict[str, Any] = {
+            "message_type": "note" if item.kind == "note" else "comment",
+            "type": "admin",
+            "admin_id": admin,
+            "body": _admin_body(prefix, rec.message_html),
+            "skip_notifications": True,
+        }
+        author = {"author_type": "admin", "author_id": admin}
+    else:
+        contact = th.contact_id
+        prefix = ""
+        author_key = rec.author_contact_id  # type: ignore[union-attr]
+        if author_key and author_key != th.ticket.requester_contact_id:
+            found = th.ctx.ids.get(dep_key("contact", author_key))
+            if found:
+                contact = str(found)
+            else:
+                prefix = f"Originally by {rec.author_name or author_key}:\n"
+                note = "follower contact not migrated: posted as the requester"
+        text = to_plain(rec.message_html) or rec.message_text.strip() or "(empty message)"
+        base = {
+            "message_type": "comment",
+            "type": "user",
+            "intercom_user_id": contact,
+            "body": prefix + text,
+        }
+        author = {"author_type": "user", "author_id": contact}
+    if at is not None:
+        base["created_at"] = at
+    groups = chunks(item.files)
+    steps: list[Step] = []
+    for n, group in enumerate(groups, start=1):
+        body = dict(base)
+        step_op = op
+        if n > 1:
+            step_op = f"{op}:files:{n}"
+            if body["type"] == "admin":
+                body["body"] = escape(_file_body(group, n, len(groups)))
+            else:
+                body["body"] = _file_body(group, n, len(groups))
+        done = [completion(a) for a in group]
+        if n == 1:
+            done.insert(0, _with_reason(completion(rec), note))
+        steps.append(Step(
+            op=step_op,
+            method="POST",
+            path=f"/conversations/{UNIT_ID}/reply",
+            body=body,
+            identity_hash=identity({
+                "part": step_op, "created_at": at, "files": [a.source_id for a in group]
+            }),
+            lookup={**author, "created_at": at, "body": body["body"],
+                    "message_type": body["message_type"]},
+            lookup_kind="part",
+            files=tuple(file_ref(a) for a in group),
+            completes=tuple(done),
+        ))  # fmt: skip
+    return steps
+
+
+def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> list[Step]:
+    """The first message's files: contact parts at the ticket's time, 10 files each."""
+    if not files:
+        return []
+    groups = chunks(files)
+    steps: list[Step] = []
+    for n, group in enumerate(groups, start=1):
+        body: dict[str, Any] = {
+            "message_type": "comment",
+            "type": "user",
+            "intercom_user_id": th.contact_id,
+            "body": _file_body(group, n, len(groups)),
+        }
+        if th.created_at is not None:
+            body["created_at"] = th.created_at
+        steps.append(Step(
+            op=f"{op}:{n}",
+            method="POST",
+            path=f"/conversations/{UNIT_ID}/reply",
+            body=body,
+            identity_hash=identity({"part": f"{op}:{n}", "created_at": th.created_at,
+                                    "files": [a.source_id for a in group]}),
+            lookup={"author_type": "user", "author_id": th.contact_id,
+                    "created_at": th.created_at, "body": body["body"],
+                    "message_type": "comment"},
+            lookup_kind="part",
+            files=tuple(file_ref(a) for a in group),
+            completes=tuple(completion(a) for a in group),
+        ))  # fmt: skip
+    return steps
+
+
+def _admin_note_step(
+    th: _Thread, op: str, html: str, at: int | None, ident: Any, done: Sequence[Completion]
+) -> Step:
+    body: dict[str, Any] = {
+        "message_type": "note",
+        "type": "admin",
+        "admin_id": th.admin,
+        "body": html,
+        "skip_notifications": True,
+    }
+    if at is not None:
+        body["created_at"] = at
+    return Step(
+        op=op,
+        method="POST",
+        path=f"/conversations/{UNIT_ID}/reply",
+        body=body,
+        identity_hash=identity(ident),
+        lookup={"author_type": "admin", "author_id": th.admin, "created_at": at,
+                "body": html, "message_type": "note"},
+        lookup_kind="part",
+        completes=tuple(done),
+    )  # fmt: skip
+
+
+def _transcript_entry(item: _Item) -> str:
+    rec = item.record
+    when = f"{rec.created_at:%Y-%m-%d %H:%M} UTC" if rec.created_at else "date unknown"
+    who = rec.author_name or ("staff" if item.kind == "note" else "customer")
+    label = "internal note" if item.kind == "note" else "reply"
+    return f"<hr><p><strong>{escape(when)} — {escape(who)} ({label})</strong></p>" + (
+        sanitize_html(rec.message_html) or "<p>(empty message)</p>"
+    )
+
+
+def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) -> list[Step]:
+    """One transcript note for the oldest messages (their files in file parts after it)."""
+    html = (
+        f"<p><strong>{len(folded)} earlier messages, folded into one note</strong>: Intercom "
+        "reads back only the newest 500 parts of a conversation.</p>"
+        + "".join(_transcript_entry(i) for i in folded)
+    )
+    at = next((i.at for i in reversed(folded) if i.at is not None), default_at)
+    done = [completion_from(completion(i.record), _FOLDED) for i in folded]
+    ident = {"part": "transcript", "items": [f"{i.kind}:{i.record.id}" for i in folded]}
+    steps = [_admin_note_step(th, "part:transcript", html, at, ident, done)]
+    files = [a for i in folded for a in i.files]
+    for n, group in enumerate(chunks(files) if files else [], start=1):
+        step = _admin_note_step(
+            th, f"part:transcript:files:{n}", escape(_file_body(group, n, len(chunks(files)))),
+            at, {"part": f"transcript:files:{n}", "files": [a.source_id for a in group]},
+            [completion(a) for a in group],
+        )  # fmt: skip
+        steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
+    return steps
+
+
+def _export_steps(th: _Thread, replies: Sequence[Reply]) -> list[Step]:
+    """Export-file tickets: the flattened replies as one transcript note."""
+    if not replies:
+        return []
+    html = (
+        "<p><strong>Replies from the Hesk export file</strong> (the export flattens them: "
+        "authors and times are as written below).</p>"
+        + "".join(sanitize_html(r.message_html) or escape(r.message_text) for r in replies)
+    )
+    at = unix(th.ticket.updated_at) or th.created_at
+    ident = {"part": "export", "replies": [r.source_id for r in replies]}
+    return [_admin_note_step(th, "part:export", html, at, ident,
+                             [completion(r) for r in replies])]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- update etc.
+
+
+def _priority_label(ticket: Ticket, ctx: UnitContext) -> str:
+    item = entry(ctx.map, "priorities", ticket.priority)
+    if item is not None and item.get("value"):
+        return str(item["value"])
+    return BUILTIN_PRIORITIES.get(ticket.priority, ticket.priority_name)
+
+
+def _update_step(th: _Thread) -> Step:
+    ticket, ctx = th.ticket, th.ctx
+    attrs = {str(i["name"]): i for i in builtin_items(ctx)}
+    custom: dict[str, Any] = {}
+    id_type = attrs.get(TICKET_ID_ATTR, {}).get("data_type", "integer")
+    custom[TICKET_ID_ATTR] = ticket.id if id_type == "integer" else str(ticket.id)
+    if ticket.trackid:
+        custom[TRACKID_ATTR] = ticket.trackid
+    label = _priority_label(ticket, ctx)
+    if label in (attrs.get(PRIORITY_ATTR, {}).get("options") or []):
+        custom[PRIORITY_ATTR] = label
+    else:
+        th.notes.append(f"priority {label!r} is not an option of {PRIORITY_ATTR}: not set")
+    if ticket.merged_trackids:
+        custom[MERGED_ATTR] = ", ".join(ticket.merged_trackids)
+    if option(ctx, "migrate_ip") and ticket.ip and ticket.ip != "0.0.0.0":
+        custom[IP_ATTR] = ticket.ip
+    values, problems = custom_attribute_values(ticket.custom_fields, ctx)
+    custom.update(values)
+    th.notes.extend(problems)
+    body: dict[str, Any] = {"custom_attributes": custom}
+    if ticket.subject.strip():
+        body["title"] = ticket.subject.strip()
+    return Step(
+        op="update",
+        method="PUT",
+        path=f"/conversations/{UNIT_ID}",
+        body=body,
+        identity_hash=identity(body),
+        lookup={},
+        lookup_kind="idempotent",
+    )
+
+
+def _category_step(th: _Thread) -> Step | None:
+    ticket, ctx = th.ticket, th.ctx
+    if ticket.category_name is None:
+        th.notes.append(f"category {ticket.category_id} was deleted in Hesk: not assigned")
+        return None
+    item = entry(ctx.map, "categories", ticket.category_id)
+    cat = str(ticket.category_id)
+    linked = ctx.ids.get(dep_key("category", cat))
+    if item is not None and item.get("team"):
+        team = ctx.teams.get(cat) or linked
+        if not team:
+            th.notes.append(f"team {item['team']!r} not found: not assigned")
+            return None
+        body = {"message_type": "assignment", "type": "team", "admin_id": th.admin,
+                "assignee_id": str(team)}  # fmt: skip
+        return Step(op="assign", method="POST", path=f"/conversations/{UNIT_ID}/parts",
+                    body=body, identity_hash=identity(body), lookup={},
+                    lookup_kind="idempotent")  # fmt: skip
+    tag = ctx.tags.get(cat) or linked
+    if not tag:
+        th.notes.append(f"category {ticket.category_id} has no team or tag: not assigned")
+        return None
+    body = {"id": str(tag), "admin_id": th.admin}
+    return Step(op="tag", method="POST", path=f"/conversations/{UNIT_ID}/tags", body=body,
+                identity_hash=identity(body), lookup={}, lookup_kind="idempotent")  # fmt: skip
+
+
+def _closed(ticket: Ticket, ctx: UnitContext) -> bool:
+    item = entry(ctx.map, "statuses", ticket.status)
+    if item is not None and item.get("state") in ("open", "closed"):
+        return item["state"] == "closed"
+    return ticket.status == CLOSED_STATUS
+
+
+# --------------------------------------------------------------------------- planner
+
+
+def plan_ticket(
+    ticket: Ticket,
+    replies: Sequence[Reply],
+    notes: Sequence[Note],
+    attachments: Sequence[Attachment],
+    history: Sequence[HistoryEntry] | None,
+    ctx: UnitContext,
+) -> Plan:
+    """The conversation unit of a ticket with all its replies, notes, files and history.
+
+    Every record passed in ends in the plan: completed by a step, or settled by a
+    disposition (skipped/quarantined with the reason).
+    """
+    hist = history_record(ticket)
+    children: list[Record] = [*replies, *notes, *attachments, hist]
+
+    requester = ticket.requester_contact_id
+    if ticket.anonymised:
+        if option(ctx, "anonymised_tickets") != "migrate_without_requester":
+            return _settle_all(ticket, children, "skipped",
+                               "anonymised (GDPR) ticket: skipped per map (anonymised_tickets)")
+        requester = ANONYMISED_CONTACT
+    if not requester:
+        return _settle_all(ticket, children, "quarantined", "ticket has no requester contact")
+    contact = ctx.ids.get(dep_key("contact", requester))
+    if not contact:
+        return _settle_all(
+            ticket, children, "quarantined",
+            f"requester contact quarantined: contact {requester} has no Intercom id "
+            "(see the contact's reason)",
+        )  # fmt: skip
+    if not ctx.fallback_admin_id:
+        return _settle_all(ticket, children, "quarantined",
+                           "no fallback admin: set options.fallback_admin_email")
+
+    items = sorted(
+        [_Item(r, unix(r.created_at)) for r in replies]
+        + [_Item(n, unix(n.created_at)) for n in notes],
+        key=lambda i: i.sort_key(0),
+    )
+    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items))
+    default_at = th.created_at or 0
+    items.sort(key=lambda i: i.sort_key(default_at))
+
+    parents = {("ticket", ticket.id)} | {(i.kind, i.record.id) for i in items}
+    files = sort_files(attachments, parents, int(option(ctx, "max_attachment_bytes")))
+    th.dispositions.extend(files.dispositions)
+    for item in items:
+        item.files = files.by_parent.get((item.kind, item.record.id), [])
+
+    # 1. the conversation, from the requester, with the first message as plain text
+    first = to_plain(ticket.message_html) or ticket.message_text.strip() or "(no message)"
+    create_body: dict[str, Any] = {"from": {"type": "user", "id": th.contact_id}, "body": first}
+    if th.created_at is not None:
+        create_body["created_at"] = th.created_at
+    th.steps.append(Step(
+        op="create",
+        method="POST",
+        path="/conversations",
+        body=create_body,
+        identity_hash=identity({"ticket": ticket.id, "created_at": th.created_at}),
+        lookup={"contact_id": th.contact_id, "created_at": th.created_at, "body": first},
+        lookup_kind="conversation",
+        creates="conversation",
+        result_id="conversation_id",
+    ))  # fmt: skip
+    th.steps += _contact_file_steps(th, "part:ticket:files", files.by_parent.get(
+        ("ticket", ticket.id), []))  # fmt: skip
+
+    # 2. replies and notes in order (export tickets: one transcript part)
+    if ticket.fidelity == "export":
+        th.steps += _export_steps(th, replies)
+        for n in notes:
+            th.dispositions.append(disposition(n, "skipped", "export files carry no notes"))
+        th.notes.append(
+            "imported from a Hesk export file: no notes, no attachments, replies as one "
+            "transcript part"
+        )
+    else:
+        per_item = [len(chunks(i.files)) for i in items]
+        fold_at = 0
+        if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
+            kept = 0
+            fold_at = len(items)
+            while fold_at > 0 and kept + per_item[fold_at - 1] <= KEEP_PARTS:
+                fold_at -= 1
+                kept += per_item[fold_at]
+            th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
+        elif sum(per_item) > MAX_PARTS:
+            th.notes.append(
+                f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
+            )
+        if fold_at:
+            th.steps += _fold_steps(th, items[:fold_at], th.created_at)
+        for item in items[fold_at:]:
+            th.steps += _message_steps(th, item, item.at if item.at is not None else default_at)
+
+    # 3. the history timeline
+    entries = list(history) if history else list(ticket.history)
+    if entries:
+        th.steps.append(_admin_note_step(
+            th, "part:history", history_html(entries), last_activity(ticket, replies, notes),
+            {"part": "history", "history": hist.content_hash}, [completion(hist)],
+        ))  # fmt: skip
+    else:
+        th.dispositions.append(disposition(hist, "skipped", "ticket has no history"))
+
+    # 4. title and attributes, team or tag, closed state
+    th.steps.append(_update_step(th))
+    category = _category_step(th)
+    if category is not None:
+        th.steps.append(category)
+    if _closed(ticket, ctx):
+        body = {"message_type": "close", "type": "admin", "admin_id": th.admin}
+        th.steps.append(Step(op="close", method="POST", path=f"/conversations/{UNIT_ID}/parts",
+                             body=body, identity_hash=identity(body), lookup={},
+                             lookup_kind="idempotent"))  # fmt: skip
+
+    # the last step settles the ticket itself
+    last = th.steps[-1]
+    done = completion(ticket, "; ".join(th.notes))
+    th.steps[-1] = replace(last, completes=(*last.completes, done))
+    return Plan(steps=tuple(th.steps), dispositions=tuple(th.dispositions))
+
+
+def plan_orphan(record: Reply | Note | Attachment) -> Plan:
+    """A reply, note or attachment whose ticket no longer exists: quarantined."""
+    ticket = getattr(record, "ticket_id", None)
+    what = "ticket" if ticket is not None else "parent"
+    return Plan(dispositions=(disposition(
+        record, "quarantined",
+        f"its {what} {ticket if ticket is not None else ''} no longer exists in Hesk "
+        f"(orphan {record.OBJECT})".replace("  ", " "),
+    ),))  # fmt: skip

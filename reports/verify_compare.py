@@ -1,0 +1,369 @@
+"""Pure comparison of a source record with what Intercom answers for it (no I/O).
+
+Expectations follow BRIEF.md and the planner's conventions (mapping/plan.py, mapping/text.py):
+
+* the conversation: title = subject, ``created_at`` = the ticket's, first message = the
+  ticket's message as plain text (:func:`mapping.text.to_plain`), from the requester;
+  state closed for Hesk status 3 (Resolved), else open; conversation attributes
+  ``hesk_ticket_id`` and ``hesk_trackid``;
+* parts, in chronological order: the first message's files (a contact part at the
+  ticket's time), then replies and notes by ``(created_at, id)`` — staff replies as admin
+  comments and notes as admin notes (sanitised HTML, :func:`mapping.text.sanitize_html`,
+  possibly prefixed "Originally by NAME"), customer replies as contact comments (plain
+  text); more than 10 files continue on files-only parts at the same time; one admin
+  timeline note for the ticket history;
+* management parts (close, assignment, open) are stamped at migration time: not compared.
+
+Bodies are compared as words (:func:`intercom_api.lookups.normalise_body`): the expected
+text must appear in the part read back (a prefix such as "Originally by NAME" is allowed).
+Where Intercom's documented limits make a comparison impossible (500 parts read back,
+export-file fidelity, article timestamps) a :class:`LimitNote` says so instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from hesk.records import AttachmentRef, KbArticle, Note, Reply, Ticket
+from intercom_api.lookups import READ_BACK_LIMIT, normalise_body
+from mapping.text import sanitize_html, to_plain
+
+#: Conversation attributes every migrated ticket carries (BRIEF.md, Ticket row).
+TICKET_ATTRIBUTES = ("hesk_ticket_id", "hesk_trackid")
+#: Intercom article state for a Hesk article state (private has no equivalent: draft).
+ARTICLE_STATES = {"published": "published", "private": "draft", "draft": "draft"}
+#: Files per part (API_NOTES: attachment_files holds at most 10).
+FILES_PER_PART = 10
+_MESSAGE_PARTS = ("comment", "note")
+_SHOWN = 160
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One field that differs between the source and Intercom."""
+
+    object: str
+    source_id: str
+    intercom_id: str
+    field: str
+    expected: str
+    actual: str
+
+
+@dataclass(frozen=True)
+class LimitNote:
+    """A comparison not made because of a documented Intercom limit."""
+
+    object: str
+    source_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ExpectedPart:
+    """One conversation part the migration should have written."""
+
+    label: str
+    author: str  # "admin" | "contact"
+    part_type: str  # "comment" | "note"
+    created_at: int | None
+    text: str | None  # normalised words; None: the body is not compared
+    attachments: tuple[str, ...] = ()
+    author_id: str | None = None
+    history: bool = False
+
+
+@dataclass(frozen=True)
+class TicketSource:
+    """A ticket as captured, with its migrated children and resolved Intercom ids."""
+
+    ticket: Ticket
+    replies: tuple[Reply, ...] = ()
+    notes: tuple[Note, ...] = ()
+    migrated_attachments: frozenset[str] = frozenset()
+    has_history: bool = False
+    contact_ids: dict[str, str] = field(default_factory=dict)  # contact source_id -> id
+    admin_ids: dict[str, str] = field(default_factory=dict)  # staff id -> admin id
+
+
+@dataclass
+class Comparison:
+    """What one record's comparison found."""
+
+    differences: list[Difference] = field(default_factory=list)
+    limits: list[LimitNote] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def shown(value: Any) -> str:
+    """A value as a short one-line string for a report."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def unix(at: datetime | None) -> int | None:
+    """An aware datetime as Unix seconds."""
+    return None if at is None else int(at.timestamp())
+
+
+def file_name(name: str) -> str:
+    """An attachment name without any directory part (how Intercom shows it)."""
+    return PurePosixPath(str(name).replace("\\", "/")).name
+
+
+def words(text: str | None) -> str:
+    """Text or HTML reduced to its words for comparison."""
+    return normalise_body(text)
+
+
+def contains(actual: str | None, expected: str) -> bool:
+    """True when the expected words appear in the actual body."""
+    return expected in words(actual)
+
+
+def author_kind(author: dict[str, Any] | None) -> str:
+    """``admin``, ``contact`` (user/lead/contact) or ``other`` (bot, team…)."""
+    kind = (author or {}).get("type")
+    if kind == "admin":
+        return "admin"
+    return "contact" if kind in ("user", "lead", "contact") else "other"
+
+
+def attachment_names(item: dict[str, Any]) -> tuple[str, ...]:
+    """The file names attached to a part or a conversation source."""
+    return tuple(sorted(file_name(a.get("name") or "") for a in item.get("attachments") or []))
+
+
+def _chunks(names: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(names[i : i + FILES_PER_PART]) for i in range(0, len(names), FILES_PER_PART)]
+
+
+def _names(refs: Iterable[AttachmentRef], migrated: frozenset[str]) -> list[str]:
+    return [file_name(r.real_name) for r in refs if str(r.att_id) in migrated]
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def _message_parts(src: TicketSource) -> list[ExpectedPart]:
+    items: list[tuple[int, int, int, ExpectedPart, list[str]]] = []
+    for r in src.replies:
+        at = unix(r.created_at)
+        if r.author_type == "staff":
+            exp = ExpectedPart(
+                f"reply {r.source_id}", "admin", "comment", at,
+                words(sanitize_html(r.message_html)),
+                author_id=src.admin_ids.get(str(r.staff_id)),
+            )
+        else:
+            exp = ExpectedPart(
+                f"reply {r.source_id}", "contact", "comment", at, words(to_plain(r.message_html)),
+                author_id=src.contact_ids.get(r.author_contact_id or ""),
+            )
+        items.append((at or 0, 0, r.id, exp, _names(r.attachments, src.migrated_attachments)))
+    for n in src.notes:
+        at = unix(n.created_at)
+        exp = ExpectedPart(
+            f"note {n.source_id}", "admin", "note", at, words(sanitize_html(n.message_html)),
+            author_id=src.admin_ids.get(str(n.staff_id)),
+        )
+        items.append((at or 0, 1, n.id, exp, _names(n.attachments, src.migrated_attachments)))
+    out: list[ExpectedPart] = []
+    for *_order, exp, names in sorted(items, key=lambda i: i[:3]):
+        chunks = _chunks(names) or [()]
+        out.append(replace(exp, attachments=tuple(sorted(chunks[0]))))
+        for n, chunk in enumerate(chunks[1:], start=2):
+            out.append(
+                ExpectedPart(
+                    f"{exp.label} files {n}", exp.author, exp.part_type, exp.created_at, None,
+                    tuple(sorted(chunk)), exp.author_id,
+                )
+            )
+    return out
+
+
+def expected_parts(src: TicketSource) -> list[ExpectedPart]:
+    """Every conversation part the migration should have written for this ticket, in order."""
+    t = src.ticket
+    requester = src.contact_ids.get(t.requester_contact_id or "")
+    out = [
+        ExpectedPart(
+            f"ticket files {n}", "contact", "comment", unix(t.created_at), None,
+            tuple(sorted(chunk)), requester,
+        )
+        for n, chunk in enumerate(_chunks(_names(t.attachments, src.migrated_attachments)), 1)
+    ]
+    out += _message_parts(src)
+    if src.has_history:
+        out.append(ExpectedPart("history note", "admin", "note", None, None, history=True))
+    return out
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+class _Diff:
+    """Collects differences for one record."""
+
+    def __init__(self, obj: str, source_id: str, intercom_id: str, out: Comparison) -> None:
+        self.obj, self.source_id, self.intercom_id, self.out = obj, source_id, intercom_id, out
+
+    def add(self, name: str, expected: Any, actual: Any) -> None:
+        self.out.differences.append(
+            Difference(self.obj, self.source_id, self.intercom_id, name, shown(expected),
+                       shown(actual))
+        )
+
+    def check(self, name: str, expected: Any, actual: Any) -> None:
+        if expected != actual:
+            self.add(name, expected, actual)
+
+    def limit(self, text: str) -> None:
+        self.out.limits.append(LimitNote(self.obj, self.source_id, text))
+
+
+def _conversation_fields(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
+    t = src.ticket
+    d.check("title", t.subject, conv.get("title"))
+    d.check("created_at", unix(t.created_at), conv.get("created_at"))
+    d.check("state", "closed" if t.status == 3 else "open", conv.get("state"))
+    source = conv.get("source") or {}
+    body = words(to_plain(t.message_html))
+    if not contains(source.get("body"), body):
+        d.add("first_message.body", body, words(source.get("body")))
+    author = source.get("author") or {}
+    d.check("first_message.author", "contact", author_kind(author))
+    requester = src.contact_ids.get(t.requester_contact_id or "")
+    if requester:
+        d.check("first_message.author_id", requester, str(author.get("id")))
+    attributes = conv.get("custom_attributes") or {}
+    for name, value in zip(TICKET_ATTRIBUTES, (str(t.id), t.trackid), strict=True):
+        actual = attributes.get(name)
+        d.check(f"custom_attributes.{name}", value, None if actual is None else str(actual))
+
+
+def _matches(exp: ExpectedPart, part: dict[str, Any], *, timed: bool = True) -> bool:
+    if author_kind(part.get("author")) != exp.author or part.get("part_type") != exp.part_type:
+        return False
+    if timed and part.get("created_at") != exp.created_at:
+        return False
+    if exp.text is not None:
+        return contains(part.get("body"), exp.text)
+    return attachment_names(part) == exp.attachments
+
+
+def _find(exp: ExpectedPart, parts: list[dict[str, Any]], used: set[int]) -> tuple[int, bool]:
+    """Index of the part matching ``exp`` (-1 if none) and whether its time matched too."""
+    for timed in (True, False):
+        for i, part in enumerate(parts):
+            if i not in used and _matches(exp, part, timed=timed):
+                return i, timed
+    return -1, False
+
+
+def _compare_part(exp: ExpectedPart, part: dict[str, Any], timed: bool, d: _Diff) -> None:
+    if not timed:
+        d.add(f"{exp.label}.created_at", exp.created_at, part.get("created_at"))
+    d.check(f"{exp.label}.attachments", list(exp.attachments), list(attachment_names(part)))
+    if exp.author_id:
+        d.check(f"{exp.label}.author_id", exp.author_id, str((part.get("author") or {}).get("id")))
+
+
+def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
+    block = conv.get("conversation_parts") or {}
+    returned = block.get("conversation_parts") or []
+    parts = [p for p in returned if p.get("part_type") in _MESSAGE_PARTS]
+    expected = expected_parts(src)
+    total = int(block.get("total_count") or len(returned))
+    truncated = total > len(returned) or len(expected) >= READ_BACK_LIMIT
+    if truncated:
+        d.limit(
+            f"the conversation has {max(total, len(expected))} parts; Intercom returns only "
+            f"the {READ_BACK_LIMIT} most recent (older parts are folded or cannot be read "
+            "back), so only those were compared"
+        )
+        oldest = min((p.get("created_at") or 0 for p in parts), default=0)
+        expected = [e for e in expected if not e.history and (e.created_at or 0) >= oldest]
+    used: set[int] = set()
+    order: list[tuple[ExpectedPart, int]] = []
+    for exp in expected:
+        if exp.history:
+            i = next((i for i, p in enumerate(parts) if i not in used
+                      and author_kind(p.get("author")) == "admin"
+                      and p.get("part_type") == "note"), -1)
+            if i < 0:
+                d.add("history note", "an admin note with the ticket history", "missing")
+            else:
+                used.add(i)
+            continue
+        i, timed = _find(exp, parts, used)
+        if i < 0:
+            d.add(exp.label, exp.text if exp.text is not None else list(exp.attachments),
+                  "missing")
+            continue
+        used.add(i)
+        order.append((exp, i))
+        _compare_part(exp, parts[i], timed, d)
+    for (a, ia), (b, ib) in zip(order, order[1:], strict=False):
+        if ia > ib and (a.created_at or 0) < (b.created_at or 0):
+            d.add("parts.order", f"{a.label} before {b.label}", f"{b.label} before {a.label}")
+    if truncated:
+        return
+    if len(parts) != len(expected):
+        d.add("parts.count", len(expected), len(parts))
+    for i, part in enumerate(parts):
+        if i not in used:
+            d.add("parts.unexpected", "", f"{part.get('part_type')} by "
+                  f"{author_kind(part.get('author'))}: {words(part.get('body'))}")
+
+
+def compare_conversation(src: TicketSource, conv: dict[str, Any], intercom_id: str) -> Comparison:
+    """Differences between a captured ticket (with its thread) and the conversation read."""
+    out = Comparison()
+    d = _Diff("ticket", src.ticket.source_id, intercom_id, out)
+    _conversation_fields(src, conv, d)
+    if src.ticket.fidelity == "export":
+        d.limit(
+            "read from a Hesk export file: replies were imported as one transcript part "
+            "and the export holds no notes or attachments, so parts were not compared"
+        )
+        return out
+    _compare_parts(src, conv, d)
+    return out
+
+
+# --------------------------------------------------------------------------- articles
+
+
+def compare_article(
+    article: KbArticle,
+    actual: dict[str, Any],
+    intercom_id: str,
+    *,
+    author_id: str | None = None,
+    collection_id: str | None = None,
+) -> Comparison:
+    """Differences between a captured KB article and the Intercom article read back."""
+    out = Comparison()
+    d = _Diff("kb_article", article.source_id, intercom_id, out)
+    d.check("title", article.subject, actual.get("title"))
+    d.check("state", ARTICLE_STATES.get(article.state, "draft"), actual.get("state"))
+    body = words(sanitize_html(article.content_html))
+    if not contains(actual.get("body"), body):
+        d.add("body", body, words(actual.get("body")))
+    if author_id:
+        d.check("author_id", author_id, str(actual.get("author_id")))
+    if collection_id:
+        parents = {str(p) for p in actual.get("parent_ids") or []}
+        if actual.get("parent_id") is not None:
+            parents.add(str(actual["parent_id"]))
+        if collection_id not in parents:
+            d.add("collection", collection_id, ", ".join(sorted(parents)) or "none")
+    return out

@@ -1,0 +1,167 @@
+"""``hesk2intercom demo``: the whole journey on this machine's services, embedded defaults.
+
+Creates a fresh demo Hesk database with dirty data, starts the simulator with Intercom's
+real rate limit, seeds admins and teams, then runs discover -> map propose/confirm ->
+preflight -> migrate -> verify -> report, each through the same code as its command.
+Every run is a new migration (``demo-<n>``), so re-running never mixes with an old one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from core.errors import H2IError, ServiceUnavailable
+from core.settings import Settings, load_settings
+
+DEMO_TOKEN = "demo-token-not-a-secret"
+DEMO_DB = "h2i_demo_hesk"
+
+
+@dataclass
+class DemoOptions:
+    """Sizes and places of the demo."""
+
+    tickets: int = 300
+    seed: int = 7
+    workers: int = 2
+    out: Path = Path("demo-output")
+    rate_limit: int = 1666
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subprocess.Popen[bytes]:
+    """Start the simulator as its own process and wait until it answers."""
+    env = {**os.environ, "H2I_INTERCOM_TOKEN": DEMO_TOKEN}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator.server", "--port", str(port),
+         "--rate-limit", str(rate_limit), "--token", DEMO_TOKEN],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1).raise_for_status()
+            return proc
+        except httpx.HTTPError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.2)
+    proc.kill()
+    raise ServiceUnavailable("the Intercom simulator did not start", hint=f"see {log}")
+
+
+def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Settings:
+    """The demo's settings: the user's servers, the demo database, the local simulator."""
+    hesk_url = base.hesk_url or f"mysql+pymysql://root@127.0.0.1:3306/{DEMO_DB}"
+    return base.model_copy(
+        update={
+            "hesk_url": hesk_url,
+            "hesk_attachments_dir": (out / "attachments").resolve(),
+            "intercom_base_url": f"http://127.0.0.1:{port}",
+            "intercom_token": DEMO_TOKEN,
+            "migration": migration,
+        }
+    )
+
+
+def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
+    """Run the whole demo; returns the report summary and the HTML report's path."""
+    from pydantic import SecretStr
+
+    from hesk.demo_data import generate
+    from hesk.discover import discover, render_discover
+    from hesk.reader import HeskReader
+    from mapping.mapfile import dump_map_yaml
+    from reports.html import write_html_report
+    from reports.report import build_report
+    from workers.migrate import MigrateOptions, run_migration
+    from workers.resources import Resources
+    from workers.workspace import client_for, confirm, preflight, propose
+
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    base = load_settings()
+    port = _free_port()
+    migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
+    settings = demo_settings(base, out, port, migration)
+    settings = settings.model_copy(update={"intercom_token": SecretStr(DEMO_TOKEN)})
+
+    console.rule("1. A demo Hesk help desk (dirty data included)")
+    summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
+                       tickets=options.tickets, seed=options.seed)
+    console.print(f"{summary.tickets} tickets, {summary.replies} replies, {summary.notes} notes, "
+                  f"{summary.attachments} attachments in database {summary.database}")
+
+    console.rule("2. The Intercom simulator (Intercom's real rate limit)")
+    sim = start_simulator(port, options.rate_limit, out / "simulator-state.json",
+                          out / "simulator.log")
+    try:
+        with HeskReader.from_settings(settings) as reader:
+            staff = list(reader.iter_records("staff"))
+            categories = list(reader.iter_records("category"))
+        admins = [{"name": s.name, "email": s.email} for s in staff[: max(1, len(staff) - 1)]
+                  if s.email]
+        teams = [{"name": c.name} for c in categories[: max(1, len(categories) - 1)]]
+        httpx.post(f"http://127.0.0.1:{port}/_sim/seed",
+                   json={"admins": admins, "teams": teams, "contacts": []},
+                   timeout=10).raise_for_status()
+        console.print(f"simulator on {settings.intercom_url}: seeded {len(admins)} admins "
+                      f"(one staff member left unmatched on purpose), {len(teams)} teams")
+
+        console.rule("3. discover")
+        with HeskReader.from_settings(settings) as reader:
+            render_discover(discover(reader), console)
+
+        console.rule("4. map propose / map confirm")
+        map_file = out / "map.yaml"
+        map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+        event, _ = confirm(settings, map_file)
+        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}")
+
+        console.rule("5. preflight")
+        result = preflight(settings)
+        for line in result.manual_steps + result.to_create:
+            console.print(f"  - {line}", highlight=False)
+        if result.blockers:
+            raise H2IError("preflight found blockers: " + "; ".join(result.blockers))
+
+        console.rule("6. migrate")
+        run_migration(settings, MigrateOptions(workers=options.workers,
+                                               log_dir=out / "logs"), console)
+
+        console.rule("7. verify")
+        from reports.verify import render_verify, verify_sample
+
+        res = Resources.from_settings(settings)
+        try:
+            with client_for(settings) as client:
+                verdict = verify_sample(res.engine, migration, client, sample=25, seed=1)
+            render_verify(verdict, console)
+            console.rule("8. report")
+            report = build_report(res.engine, migration)
+        finally:
+            res.close()
+        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10).json()
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    html = write_html_report(report, out / "report.html")
+    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return {"report": report, "html": html, "migration": migration,
+            "notifications_sent": stats.get("notifications_sent")}
