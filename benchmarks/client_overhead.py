@@ -153,20 +153,24 @@ def main() -> None:
 
     med = {name: statistics.median(v) for name, v in samples.items()}
     p90 = {name: statistics.quantiles(v, n=10)[-1] for name, v in samples.items()}
+    cpu_med = {name: statistics.median(v) for name, v in cpu.items()}
     print(
-        f"python {sys.version.split()[0]}, httpx {httpx.__version__}, "
+        f"python {sys.version.split()[0]}, httpx {httpx.__version__}, {os.cpu_count()} CPUs, "
         f"{args.rounds} rounds x {args.calls} calls per case, loopback, keep-alive\n"
     )
-    print("| case | median µs | p90 µs |")
-    print("|---|---:|---:|")
+    print("| case | wall median µs | wall p90 µs | client CPU µs/call |")
+    print("|---|---:|---:|---:|")
     for name in cases:
-        print(f"| {name} | {med[name]:.0f} | {p90[name]:.0f} |")
+        print(f"| {name} | {med[name]:.0f} | {p90[name]:.0f} | {cpu_med[name]:.0f} |")
     print()
-    get_over = med["GET /me IntercomClient"] - med["GET /me raw httpx"]
-    pacer_cost = med["GET /me IntercomClient"] - med["GET /me IntercomClient (NullPacer)"]
-    post_over = med["POST /contacts IntercomClient"] - med["POST /contacts raw httpx"]
-    print(f"client overhead per GET: {get_over:.0f} µs (of which pacer: {pacer_cost:.0f} µs)")
-    print(f"client overhead per POST: {post_over:.0f} µs")
+    for label, ours_name, raw_name in (
+        ("GET", "GET /me IntercomClient", "GET /me raw httpx"),
+        ("GET, NullPacer", "GET /me IntercomClient (NullPacer)", "GET /me raw httpx"),
+        ("POST", "POST /contacts IntercomClient", "POST /contacts raw httpx"),
+    ):
+        cpu_over = cpu_med[ours_name] - cpu_med[raw_name]
+        wall_over = med[ours_name] - med[raw_name]
+        print(f"client overhead per {label}: CPU {cpu_over:+.0f} µs, wall {wall_over:+.0f} µs")
 
 
 if __name__ == "__main__":

@@ -118,8 +118,16 @@ def _worker(base: str, workload: str, seconds: float, threads: int, setup: dict,
     out.put((sum(counts), sum(errors)))
 
 
-def measure(base: str, workload: str, seconds: float, procs: int, threads: int) -> float:
-    """Successful requests per second for ``workload`` against ``base``."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    base: str, workload: str, seconds: float, procs: int, threads: int, pid: int
+) -> tuple[float, float]:
+    """(successful requests per second, server CPU microseconds per request)."""
     setup: dict = {"contact": "0" * 24, "admin": "1", "conversations": []}
     if workload != "bare":
         with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
@@ -144,14 +152,18 @@ def measure(base: str, workload: str, seconds: float, procs: int, threads: int) 
                                   args=(base, workload, seconds, threads, per_proc, queue)))
     for w in workers:
         w.start()
+    while time.time() < setup["start_at"]:
+        time.sleep(0.001)
+    cpu_before = cpu_seconds(pid)
     results = [queue.get() for _ in workers]
+    cpu_used = cpu_seconds(pid) - cpu_before
     for w in workers:
         w.join()
     ok = sum(r[0] for r in results)
     failed = sum(r[1] for r in results)
     if failed:
         print(f"  warning: {failed} non-200 answers in {workload}", file=sys.stderr)
-    return ok / seconds
+    return ok / seconds, cpu_used / max(ok, 1) * 1e6
 
 
 def main() -> None:
@@ -167,28 +179,36 @@ def main() -> None:
             ("sim", "create"), ("sim", "reply")]
     servers = {kind: start_server(kind) for kind in ("bare", "sim-novalidate", "sim")}
     samples: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     try:
         # interleaved rounds, median per workload: a busy neighbour skews all alike
         for _ in range(args.rounds):
             for kind, workload in plan:
                 mode = "validation off" if kind == "sim-novalidate" else "validation on"
                 name = "bare" if kind == "bare" else f"{workload} ({mode})"
-                value = measure(servers[kind][1], workload, args.seconds, args.procs,
-                                args.threads)
+                proc, base = servers[kind]
+                value, micros = measure(base, workload, args.seconds, args.procs,
+                                        args.threads, proc.pid)
                 samples.setdefault(name, []).append(value)
+                cpu.setdefault(name, []).append(micros)
     finally:
         for proc, _base in servers.values():
             proc.terminate()
             proc.wait(timeout=10)
     results = {name: statistics.median(values) for name, values in samples.items()}
-    bare = results["bare"]
+    cpu_us = {name: statistics.median(values) for name, values in cpu.items()}
+    bare, bare_cpu = results["bare"], cpu_us["bare"]
     if args.json:
         print(json.dumps({"req_per_s": results, "ratio": {k: v / bare for k, v in
-                                                          results.items()}}, indent=1))
+                                                          results.items()},
+                          "server_cpu_us_per_request": cpu_us,
+                          "cpu_ratio": {k: bare_cpu / v for k, v in cpu_us.items()}},
+                         indent=1))
         return
-    print(f"{'workload':<28}{'req/s':>10}{'vs bare':>10}")
+    print(f"{'workload':<26}{'req/s':>8}{'vs bare':>9}{'server CPU us/req':>19}{'vs bare':>9}")
     for name, value in results.items():
-        print(f"{name:<28}{value:>10.0f}{value / bare:>10.0%}")
+        print(f"{name:<26}{value:>8.0f}{value / bare:>9.0%}{cpu_us[name]:>19.0f}"
+              f"{bare_cpu / cpu_us[name]:>9.0%}")
 
 
 if __name__ == "__main__":

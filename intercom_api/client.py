@@ -23,7 +23,12 @@ class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI,
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, pacer: Pacer | None = None, timeout: float = 30
+        cls,
+        settings: Settings,
+        *,
+        pacer: Pacer | None = None,
+        timeout: float = 30,
+        retry: RetryPolicy | None = None,
     ) -> IntercomClient:
         """A client for the configured region (or base URL override) and token."""
         token = settings.token_value()
@@ -32,4 +37,4 @@ class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI,
                 "no Intercom access token is configured",
                 hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
             )
-        return cls(settings.intercom_url, token, timeout=timeout, pacer=pacer)
+        return cls(settings.intercom_url, token, timeout=timeout, pacer=pacer, retry=retry)

@@ -11,11 +11,15 @@ specific class below. Nothing else in the package inspects statuses or catches h
           ├── Conflict           409           a contact with those details exists (id, archived)
           ├── Invalid            other 4xx     Intercom refused the request; a human must look
           ├── RateLimited        429           transient: wait until ``reset_at``, any method
-          ├── ServerError        5xx           transient: on GET / PUT / DELETE only
-          ├── Unavailable        no answer     transient: connect failed, or a safe call timed out
-          └── InDoubt            write outcome unknown: a POST timed out, lost its connection
-                                 or got a 5xx after it was sent. Do not retry it blindly:
-                                 resolve it first with :mod:`intercom_api.lookups`.
+          ├── ServerError        5xx           transient: on an idempotent call (GET, PUT,
+          │                                    DELETE, read-only POST such as a search)
+          ├── Unavailable        no answer     transient: connect failed, or an idempotent
+          │                                    call timed out / lost its connection
+          ├── InDoubt            write outcome unknown: a POST timed out, lost its connection
+          │                      or got a 5xx after it was sent. Do not retry it blindly:
+          │                      resolve it first with :mod:`intercom_api.lookups`.
+          └── Unresolvable       a lookup cannot tell whether the write happened (a thread
+                                 past the 500-part read-back limit): a human must check
 
 ``transient`` says whether sending the same request again may help; the client already
 retries transient errors within its budget, so a caller sees one only when the budget is
@@ -175,6 +179,15 @@ class InDoubt(IntercomError):
     def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
+
+
+class Unresolvable(IntercomError):
+    """A lookup cannot tell whether an in-doubt write happened."""
+
+    default_hint = (
+        "the outcome cannot be read back from Intercom; check this object by hand in "
+        "Intercom, then resolve or quarantine it"
+    )
 
 
 def _first_error(response: httpx.Response) -> tuple[dict[str, Any], str | None]:

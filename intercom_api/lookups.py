@@ -32,22 +32,27 @@ from typing import Any
 
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
-from intercom_api.errors import IntercomError
+from intercom_api.errors import Unresolvable
+
+__all__ = [
+    "Unresolvable",
+    "body_hash",
+    "find_article",
+    "find_collection",
+    "find_contact",
+    "find_conversation",
+    "find_conversation_attribute",
+    "find_data_attribute",
+    "find_part",
+    "find_tag",
+    "normalise_body",
+]
 
 #: Intercom returns at most this many parts when a conversation is read back.
 READ_BACK_LIMIT = 500
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</?(p|div|br|li|h\d)\b[^>]*>", re.I)
 _SPACE = re.compile(r"\s+")
-
-
-class Unresolvable(IntercomError):
-    """The lookup cannot tell whether the write happened."""
-
-    default_hint = (
-        "the outcome cannot be read back from Intercom; check this object by hand in "
-        "Intercom, then resolve or quarantine it"
-    )
 
 
 def normalise_body(body: str | None) -> str:

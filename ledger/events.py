@@ -245,6 +245,7 @@ class RecordMigrated(Event):
     content_hash: str = ""
     intercom_id: str = ""
     intercom_type: str = ""
+    note: str = ""
 
     @property
     def key(self) -> str:

@@ -226,6 +226,18 @@ class Ledger:
             rows = conn.exec_driver_sql(sql, {"m": self.migration_id, "t": ticket_id})
             return [recorded_from_row(r) for r in rows]
 
+    def attachments_of(self, parent_object: str, parent_id: str) -> list[Recorded]:
+        """The newest capture of every attachment listed by one parent (e.g. a KB article)."""
+        sql = (
+            "SELECT DISTINCT ON (source_id) seq, recorded_at, type, object, source_id, payload "
+            "FROM events WHERE migration_id = %(m)s AND type = 'SourceCaptured' "
+            "AND object = 'attachment' AND (payload->'record'->>'parent_object') = %(po)s "
+            "AND (payload->'record'->>'parent_id') = %(pi)s ORDER BY source_id, seq DESC"
+        )
+        params = {"m": self.migration_id, "po": parent_object, "pi": parent_id}
+        with self.engine.connect() as conn:
+            return [recorded_from_row(r) for r in conn.exec_driver_sql(sql, params)]
+
     def last_seq(self) -> int:
         """The highest seq of this migration (0 when empty)."""
         t = events_table

@@ -455,8 +455,7 @@ def plan_ticket(
         key=lambda i: i.sort_key(0),
     )
     th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items))
-    default_at = th.created_at or 0
-    items.sort(key=lambda i: i.sort_key(default_at))
+    items.sort(key=lambda i: i.sort_key(th.created_at or 0))
 
     parents = {("ticket", ticket.id)} | {(i.kind, i.record.id) for i in items}
     files = sort_files(attachments, parents, int(option(ctx, "max_attachment_bytes")))
@@ -509,7 +508,7 @@ def plan_ticket(
         if fold_at:
             th.steps += _fold_steps(th, items[:fold_at], th.created_at)
         for item in items[fold_at:]:
-            th.steps += _message_steps(th, item, item.at if item.at is not None else default_at)
+            th.steps += _message_steps(th, item, item.at if item.at else th.created_at)
 
     # 3. the history timeline
     entries = list(history) if history else list(ticket.history)

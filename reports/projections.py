@@ -61,6 +61,7 @@ class Dispositions:
         e = recorded.event
         row = dict(value) if value else {"object": e.object, "source_id": e.source_id}
         if isinstance(e, SourceCaptured):
+            row["captured"] = True
             if row.get("hash") != e.content_hash:
                 row["hash"] = e.content_hash
                 settled = row.get("settled", {}).get(e.content_hash)
@@ -91,8 +92,8 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
     counts = {o: dict.fromkeys(("source", *STATES), 0) for o in OBJECTS}
     for row in rows:
         c = counts.get(row["object"])
-        if c is None:  # run-control records (e.g. the workspace setup unit) are not reported
-            continue
+        if c is None or not row.get("captured"):
+            continue  # not a Hesk record (the workspace unit, built-in attributes)
         c["source"] += 1
         c[row.get("state", "pending")] += 1
     return counts

@@ -56,6 +56,8 @@ def tally(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     lists: dict[str, list[dict[str, str]]] = {k: [] for k in _LISTED}
     deleted: list[dict[str, str]] = []
     for row in rows:
+        if not row.get("captured", True):
+            continue  # settled but never captured: not a Hesk record (built-in attributes)
         obj, state = row["object"], row.get("state") or "pending"
         counts = objects.get(obj)
         if counts is None:

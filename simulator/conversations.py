@@ -234,9 +234,16 @@ def _add_part(ws: Workspace, conv: Obj, part: Obj) -> Obj:
 
 
 def reply(ws: Workspace, req: Request) -> tuple[int, Any]:
-    """``POST /conversations/{id}/reply``: contact reply, or admin comment / note."""
-    conv = require_conversation(ws, req.params["conversation_id"])
+    """``POST /conversations/{id}/reply``: contact reply, or admin comment / note.
+
+    The id ``last`` means the replying contact's most recent conversation.
+    """
     body = req.body or {}
+    conv_id = req.params["conversation_id"]
+    if conv_id == "last" and body.get("type") == "user":
+        started = ws.contact_conversations.get(_reply_contact(ws, body)["id"]) or {}
+        conv_id = max(started, key=lambda c: ws.conversations[c]["created_at"], default="")
+    conv = require_conversation(ws, conv_id)
     kind = body.get("type")
     message_type = body.get("message_type")
     if kind == "admin":

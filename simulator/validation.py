@@ -175,7 +175,8 @@ class RequestValidator:
             return
         branch = _BRANCHES.get(operation)
         if branch is not None and isinstance(body, dict):
-            name = branch[1].get(body.get(branch[0]))  # type: ignore[arg-type]
+            claimed = body.get(branch[0])
+            name = branch[1].get(claimed) if isinstance(claimed, str) else None
             if name is not None:
                 pointer = f"/components/schemas/{name}"
         validator = self._validator(pointer)

@@ -32,13 +32,10 @@ def resources() -> Resources:
 
 @dramatiq.actor(
     queue_name=QUEUE,
-    max_retries=40,
     min_backoff=500,
     max_backoff=15_000,
-    time_limit=30 * 60 * 1000,
-    retry_when=lambda retries, exc: isinstance(exc, DependencyPending | UnitBusy)
-    or getattr(exc, "transient", False)
-    and retries < 40,
+    retry_when=lambda retries, exc: retries < 40
+    and (isinstance(exc, DependencyPending | UnitBusy) or getattr(exc, "transient", False)),
 )
 def write_unit(migration_id: str, key: str) -> None:
     """Write the unit whose capture key is ``key`` to Intercom, exactly once."""

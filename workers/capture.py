@@ -13,8 +13,8 @@ from typing import Any
 
 from hesk.records import Record, Ticket
 from ledger.events import SourceCaptured
-from ledger.keys import content_hash
 from ledger.store import Ledger
+from mapping.plan import history_record
 
 BATCH = 1000
 #: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
@@ -47,36 +47,25 @@ class CaptureStats:
             self.new[obj] = self.new.get(obj, 0) + 1
 
 
-def history_payload(ticket: Ticket) -> dict[str, Any] | None:
-    """The ``history`` record of a ticket (its parsed timeline), or None if it has none."""
-    if not ticket.history:
-        return None
-    return {
-        "ticket_id": ticket.id,
-        "entries": [entry.to_payload() for entry in ticket.history],
-    }
-
-
 def to_events(record: Record, capture: str) -> Iterator[SourceCaptured]:
     """The capture events of one record (a ticket also yields its history record)."""
-    payload = record.to_payload()
     yield SourceCaptured(
         object=record.OBJECT,
         source_id=record.source_id,
-        content_hash=record.content_hash[:32],
-        record=payload,
+        content_hash=record.content_hash,
+        record=record.to_payload(),
         capture=capture,
     )
     if isinstance(record, Ticket):
-        history = history_payload(record)
-        if history is not None:
-            yield SourceCaptured(
-                object="history",
-                source_id=record.source_id,
-                content_hash=content_hash(history),
-                record=history,
-                capture=capture,
-            )
+        # The report's ``history`` object: one per ticket, settled by its timeline note.
+        history = history_record(record)
+        yield SourceCaptured(
+            object=history.OBJECT,
+            source_id=history.source_id,
+            content_hash=history.content_hash,
+            record={"ticket_id": record.id, "raw": history.raw},
+            capture=capture,
+        )
 
 
 def capture_records(

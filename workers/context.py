@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ledger.events import RecordMigrated
@@ -45,19 +46,35 @@ def attribute_names(the_map: Mapping[str, Any]) -> dict[str, str]:
     return names
 
 
-def build_context(res: Resources, the_map: dict[str, Any], deps: list[str]) -> UnitContext:
-    """The context of one unit: map ids and the Intercom ids of its settled dependencies."""
+@dataclass(frozen=True)
+class SettledContext(UnitContext):
+    """A UnitContext that also knows which dependencies were settled when it was read."""
+
+    settled: frozenset[str] = frozenset()
+
+
+def build_context(
+    res: Resources, the_map: dict[str, Any], deps: list[str]
+) -> SettledContext:
+    """The context of one unit: map ids and the Intercom ids of its settled dependencies.
+
+    ``ctx.settled`` lists every dependency settled (in any state) when it was built, so a
+    caller can tell "not settled yet" from "settled without an id" on the same reading.
+    """
     resolved = the_map.get("resolved") or {}
     pairs = [tuple(d.split(":", 1)) for d in deps]
     ids: dict[str, str] = {}
     tags: dict[str, str] = {}
-    for (obj, sid), rec in res.ledger.settlements(pairs).items():  # type: ignore[arg-type]
+    settlements = res.ledger.settlements(pairs)  # type: ignore[arg-type]
+    settled = {f"{obj}:{sid}" for obj, sid in settlements}
+    for (obj, sid), rec in settlements.items():
         event = rec.event
         if isinstance(event, RecordMigrated) and event.intercom_id:
             ids[f"{obj}:{sid}"] = event.intercom_id
             if obj == "category" and event.intercom_type == "tag":
                 tags[sid] = event.intercom_id
-    return UnitContext(
+    return SettledContext(
+        settled=frozenset(settled),
         map=the_map,
         ids=ids,
         admins=dict(resolved.get("admins") or {}),

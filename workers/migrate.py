@@ -282,6 +282,23 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env
 
 
+def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
+    """A function that sends one unit's message (migration, key) on this broker."""
+    import dramatiq
+
+    broker.declare_queue(QUEUE)
+
+    def send(key: str) -> None:
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=QUEUE, actor_name="write_unit", args=(migration, key),
+                kwargs={}, options={},
+            )
+        )
+
+    return send
+
+
 def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
     """Record that a run started, with its options."""
     res.ledger.append_one(
@@ -308,16 +325,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
 
     res = Resources.from_settings(settings)
     require_map(res)
-    broker = make_broker(settings)
-    import dramatiq
-
-    dramatiq.set_broker(broker)
-    from workers.actors import write_unit
-
-    migration = res.ledger.migration_id
-
-    def send(key: str) -> None:
-        write_unit.send(migration, key)
+    send = unit_sender(make_broker(settings), res.ledger.migration_id)
 
     run = f"run-{run_number(res)}"
     record_run(res, run, options)

@@ -25,8 +25,9 @@ from ledger.events import (
     SourceCaptured,
 )
 from mapping import plan as planner
+from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
-from workers.context import build_context
+from workers.context import SettledContext, build_context
 from workers.protocol import Outcome, UnitRun, run_step
 from workers.resources import Resources
 
@@ -83,6 +84,11 @@ def process_unit(res: Resources, key: str) -> str:
     if captured is None or not isinstance(captured.event, SourceCaptured):
         return "unknown-key"
     event = captured.event
+    parent = _parent_ticket_key(res, event)
+    if parent is not None:
+        # A reply/note/attachment/history of a captured ticket is written by the ticket's
+        # unit (a delta's new reply, or one left pending): run that unit instead.
+        return process_unit(res, parent)
     with unit_lock(res, event.object, event.source_id) as got:
         if not got:
             raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
@@ -95,8 +101,37 @@ def process_unit(res: Resources, key: str) -> str:
         plan = _plan(res, event)
         _record_dispositions(run, plan.dispositions)
         outcome = _execute(run, plan)
+        if event.object == "workspace" and outcome == "done":
+            run.record(RecordMigrated(object=event.object, source_id=event.source_id,
+                                      content_hash=event.content_hash, intercom_type="setup"))
         run.flush()
         return outcome
+
+
+def _parent_ticket_key(res: Resources, event: SourceCaptured) -> str | None:
+    """The capture key of the ticket that owns this child record, if it was captured."""
+    if event.object not in ("reply", "note", "attachment", "history"):
+        return None
+    ticket_id = event.record.get("ticket_id")
+    if ticket_id is None:
+        return None
+    found = res.ledger.latest_captures([("ticket", str(ticket_id))])
+    rec = found.get(("ticket", str(ticket_id)))
+    if rec is None:
+        return None
+    settled = res.ledger.settlements([(event.object, event.source_id)])
+    own = settled.get((event.object, event.source_id))
+    ticket_key = ("ticket", str(ticket_id))
+    ticket_done = res.ledger.settlements([ticket_key]).get(ticket_key)
+    if own is None and ticket_done is not None and ticket_done.seq > captured_seq(res, event):
+        return None  # the ticket's unit ran after this capture and did not take it
+    return rec.event.key
+
+
+def captured_seq(res: Resources, event: SourceCaptured) -> int:
+    """The seq at which this capture was recorded."""
+    rec = res.ledger.get(event.key)
+    return rec.seq if rec else 0
 
 
 def _plan(res: Resources, event: SourceCaptured) -> Plan:
@@ -105,16 +140,26 @@ def _plan(res: Resources, event: SourceCaptured) -> Plan:
         raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
     if event.object == "workspace":
         ctx = build_context(res, the_map, [])
-        return planner.plan_builtin_attributes(ctx)
+        setup = planner.plan_builtin_attributes(ctx)
+        if option(ctx, "anonymised_tickets") == "migrate_without_requester":
+            anonymous = planner.plan_anonymised_contact(ctx)
+            setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
+        return setup
+    if event.object in ("reply", "note", "attachment", "history"):
+        return _plan_child(res, event)
     record = record_from_payload(event.object, event.record)
-    deps = planner.dependencies(record)
+    deps = planner.dependencies(record, the_map)
     ctx = build_context(res, the_map, deps)
     _check_dependencies(res, deps, ctx)
     obj = event.object
     if obj == "ticket":
         return _plan_ticket(res, record, ctx)
-    if obj in ("reply", "note", "attachment"):
-        return planner.plan_orphan(record)
+    if obj == "kb_article":
+        files = [
+            record_from_payload("attachment", rec.event.record)  # type: ignore[union-attr]
+            for rec in res.ledger.attachments_of("kb_article", str(record.id))  # type: ignore[attr-defined]
+        ]
+        return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
     planners = {
         "custom_field": planner.plan_custom_field,
         "category": planner.plan_category,
@@ -127,17 +172,33 @@ def _plan(res: Resources, event: SourceCaptured) -> Plan:
     return planners[obj](record, ctx)
 
 
-def _check_dependencies(res: Resources, deps: list[str], ctx: UnitContext) -> None:
-    """Raise DependencyPending while a captured dependency has not been settled."""
-    unresolved = [d for d in deps if d not in ctx.ids]
-    if not unresolved:
+def _plan_child(res: Resources, event: SourceCaptured) -> Plan:
+    """A reply, note, attachment or history left over after its ticket's unit: quarantined."""
+    ticket_id = event.record.get("ticket_id")
+    if ticket_id is not None and res.ledger.latest_captures([("ticket", str(ticket_id))]):
+        reason = f"its ticket {ticket_id} was written without it; re-run migrate to retry"
+    elif event.object == "history":
+        reason = f"its ticket {ticket_id} no longer exists in Hesk"
+    else:
+        return planner.plan_orphan(record_from_payload(event.object, event.record))  # type: ignore[arg-type]
+    return Plan(
+        dispositions=(
+            Disposition(event.object, event.source_id, event.content_hash, "quarantined", reason),
+        )
+    )
+
+
+def _check_dependencies(res: Resources, deps: list[str], ctx: SettledContext) -> None:
+    """Raise DependencyPending while a captured dependency was not settled when read."""
+    unsettled = [d for d in deps if d not in ctx.settled]
+    if not unsettled:
         return
-    pairs = [tuple(d.split(":", 1)) for d in unresolved]
-    captured = res.ledger.latest_captures(pairs)  # type: ignore[arg-type]
-    settled = res.ledger.settlements(pairs)  # type: ignore[arg-type]
-    waiting = [f"{o}:{s}" for (o, s) in captured if (o, s) not in settled]
-    if waiting:
-        raise DependencyPending(f"waiting for {', '.join(waiting[:3])}")
+    captured = res.ledger.latest_captures(
+        [tuple(d.split(":", 1)) for d in unsettled]  # type: ignore[misc]
+    )
+    if captured:
+        waiting = ", ".join(f"{o}:{s}" for o, s in list(captured)[:3])
+        raise DependencyPending(f"waiting for {waiting}")
 
 
 def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
@@ -147,14 +208,12 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
         assert isinstance(ev, SourceCaptured)
         if ev.object in children:
             children[ev.object].append(record_from_payload(ev.object, ev.record))
-    history = res.ledger.latest_captures([("history", ticket.source_id)])
-    history_record = history.get(("history", ticket.source_id))
     return planner.plan_ticket(
-        ticket,
-        children["reply"],
-        children["note"],
-        children["attachment"],
-        history_record.event.record if history_record else None,  # type: ignore[union-attr]
+        ticket,  # type: ignore[arg-type]
+        children["reply"],  # type: ignore[arg-type]
+        children["note"],  # type: ignore[arg-type]
+        children["attachment"],  # type: ignore[arg-type]
+        None,  # the history comes with the ticket record
         ctx,
     )
 
@@ -256,6 +315,7 @@ def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> No
                 **common,
                 intercom_id=unit_id or outcome.intercom_id,
                 intercom_type=step.creates or "conversation_part",
+                note=getattr(c, "reason", ""),
             )
         run.record(settled)
 

@@ -5,18 +5,29 @@ from __future__ import annotations
 
 import inspect
 import io
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
+import structlog
 
+from core.errors import ConfigError
 from core.logs import configure_logging
+from core.settings import Settings
 from intercom_api import lookups
 from intercom_api.base import RetryPolicy
 from intercom_api.client import IntercomClient
-from intercom_api.errors import Conflict, InDoubt, IntercomError, NotFound, Unauthorized
+from intercom_api.errors import (
+    Conflict,
+    InDoubt,
+    IntercomError,
+    NotFound,
+    Unauthorized,
+    Unresolvable,
+)
 from simulator.testing import running_simulator
 
 T0 = 1_600_000_000
@@ -351,6 +362,8 @@ def test_token_never_in_repr_errors_or_logs(
     sim: Any, seeded: Any, faults: Any, quick: RetryPolicy
 ) -> None:
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     configure_logging(json=True, level="DEBUG", stream=stream)
     messages: list[str] = []
     try:
@@ -372,8 +385,10 @@ def test_token_never_in_repr_errors_or_logs(
                 bad.me()
             except IntercomError as exc:
                 messages += [str(exc), repr(exc)]
-    finally:
-        configure_logging(json=True, stream=io.StringIO())
+    finally:  # leave logging as other tests expect it
+        structlog.reset_defaults()
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)
     logs = stream.getvalue()
     assert "intercom.retry" in logs  # something was logged at all
     for text in [logs, *messages]:
@@ -391,3 +406,26 @@ def test_one_client_shared_by_threads(client: IntercomClient, sim: Any) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         ids = list(pool.map(work, range(40)))
     assert len(set(ids)) == 40 and len(sim.dump()["contacts"]) == 40
+
+
+def test_find_part_beyond_read_back_limit_is_unresolvable(
+    client: IntercomClient, admin_id: str
+) -> None:
+    contact = new_user(client, 1)
+    conv_id = client.create_conversation(contact["id"], "Long thread", T0)["conversation_id"]
+    for i in range(501):
+        client.reply_as_admin(conv_id, admin_id, f"note {i}", T0 + 1 + i, message_type="note")
+    # the newest part is still readable ...
+    assert lookups.find_part(client, conv_id, admin_id, T0 + 501, "note 500") is not None
+    # ... but a part that is not among the newest 500 cannot be ruled out
+    with pytest.raises(Unresolvable):
+        lookups.find_part(client, conv_id, admin_id, T0 + 999, "never written")
+
+
+def test_from_settings(sim: Any, seeded: Any) -> None:
+    settings = Settings(intercom_token=sim.token, intercom_base_url=sim.base_url + "/")
+    with IntercomClient.from_settings(settings) as client:
+        assert client.me()["type"] == "admin"
+        assert sim.token not in repr(client)
+    with pytest.raises(ConfigError):
+        IntercomClient.from_settings(Settings(intercom_token=None))

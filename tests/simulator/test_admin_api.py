@@ -64,3 +64,18 @@ def test_state_survives_restart(tmp_path) -> None:
         assert sim.owner_admin_id == owner
         new = api.post("/tags", json={"name": "fresh"}).json()  # ids keep counting up
         assert int(new["id"]) > int(owner)
+
+
+def test_state_is_saved_while_running(tmp_path) -> None:
+    import json
+    import time
+
+    state = tmp_path / "live.json"
+    with running_simulator(state_file=state) as sim, sim.client() as api:
+        sim.app.save_interval = 0.1  # the saver reads it on each round
+        api.post("/contacts", json={"email": "early@example.com"})
+        deadline = time.monotonic() + 5
+        while not state.exists() or "early@example.com" not in state.read_text():
+            assert time.monotonic() < deadline, "state was not saved while running"
+            time.sleep(0.05)
+        assert json.loads(state.read_text())["format"] == 1

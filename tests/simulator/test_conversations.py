@@ -53,6 +53,9 @@ def test_replies_notes_and_attachments(api: httpx.Client, sim, conversation: str
         "message_type": "comment", "type": "user", "intercom_user_id": contact["id"],
         "body": "Thanks", "created_at": 1600000200})
     last = user.json()["conversation_parts"]["conversation_parts"][-1]
+    via_last = api.post("/conversations/last/reply", json={
+        "message_type": "comment", "type": "user", "email": "ANN@example.com", "body": "+1"})
+    assert via_last.status_code == 200 and via_last.json()["id"] == conversation
     assert last["author"] == {"type": "user", "id": contact["id"], "name": "Ann",
                               "email": "ann@example.com"}
     too_many = api.post(f"/conversations/{conversation}/reply", json={
