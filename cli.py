@@ -361,13 +361,14 @@ def report(
     import json
 
     from ledger.database import open_engine
+    from ledger.generations import active_ledger_id
     from reports.html import write_html_report
     from reports.report import build_report
 
     s = settings()
     engine = open_engine(s.ledger_url)
     try:
-        the_report = build_report(engine, s.migration)
+        the_report = build_report(engine, active_ledger_id(engine, s.migration))
     finally:
         engine.dispose()
     if html is not None:
@@ -390,6 +391,7 @@ def verify(
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
     from ledger.database import open_engine
+    from ledger.generations import active_ledger_id
     from reports.verify import render_verify, verify_sample
     from workers.workspace import client_for
 
@@ -397,7 +399,9 @@ def verify(
     engine = open_engine(s.ledger_url)
     try:
         with client_for(s) as client:
-            result = verify_sample(engine, s.migration, client, sample=sample)
+            result = verify_sample(
+                engine, active_ledger_id(engine, s.migration), client, sample=sample
+            )
     finally:
         engine.dispose()
     render_verify(result, console)
@@ -444,9 +448,23 @@ def cutover() -> None:
 def rollback(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
+    threads: Annotated[int, typer.Option(help="Parallel deletions.")] = 4,
 ) -> None:
     """Delete every Intercom object this migration created, in reverse dependency order."""
-    not_yet("rollback", 7)
+    from workers.resources import Resources
+    from workers.rollback import plan_rollback, render_rollback, run_rollback
+
+    res = Resources.from_settings(settings())
+    try:
+        plan = plan_rollback(res)
+        render_rollback(plan, console, planned=True)
+        if dry_run or plan.already_rolled_back:
+            return
+        if not yes and not typer.confirm("Delete these objects from Intercom?"):
+            raise typer.Exit(EXIT_USAGE)
+        render_rollback(run_rollback(res, threads=threads), console, planned=False)
+    finally:
+        res.close()
 
 
 @app.command()

@@ -17,7 +17,7 @@ figure is the median over the rounds.
         an incremental catch-up of 10% more, and ``rebuild()``.
 
     .venv/bin/python benchmarks/ledger_append.py [--events 20000] [--single 2000]
-        [--catch-up 100000] [--rounds 3] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432]
+        [--catch-up 100000] [--rounds 3] [--payload ticket|small] [--pg-url postgresql+psycopg://postgres@127.0.0.1:5432]
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ from ledger.events import (  # noqa: E402
     Event,
     RecordMigrated,
     RecordQuarantined,
-    RecordSkipped,
     SourceCaptured,
 )
 from ledger.keys import content_hash  # noqa: E402
@@ -62,6 +61,7 @@ RAW_UNNEST = (
     "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) AS x(k, t, o, s, p) "
     "ON CONFLICT (migration_id, key) DO NOTHING"
 )
+RAW_UNNEST_BINARY = RAW_UNNEST.replace("%s::text[]", "%b::text[]")
 
 # --- the events ------------------------------------------------------------------------
 
@@ -87,11 +87,15 @@ def ticket(n: int) -> dict[str, Any]:
     }
 
 
+PAYLOAD = {"ticket": ticket, "small": lambda n: {"id": n}}
+RECORD = ticket
+
+
 def captures(prefix: str, n: int) -> list[Event]:
     """``n`` SourceCaptured events with unique keys (``prefix`` keeps rounds apart)."""
     out: list[Event] = []
     for i in range(n):
-        record = ticket(i)
+        record = RECORD(i)
         record["round"] = prefix
         out.append(
             SourceCaptured(
@@ -124,8 +128,11 @@ def dispositions_mix(n: int) -> list[Event]:
         kind = i % 10
         if kind < 8:
             ev: Event = RecordMigrated(
-                object=obj, source_id=str(i % records), content_hash=digest,
-                intercom_id=str(10_000_000 + i), intercom_type="conversation",
+                object=obj,
+                source_id=str(i % records),
+                content_hash=digest,
+                intercom_id=str(10_000_000 + i),
+                intercom_type="conversation",
             )
         elif kind == 8:
             ev = RecordQuarantined(
@@ -134,7 +141,9 @@ def dispositions_mix(n: int) -> list[Event]:
         else:
             rec2 = dict(rec, status=9, round=i)
             ev = SourceCaptured(
-                object=obj, source_id=str(i % records), content_hash=content_hash(rec2),
+                object=obj,
+                source_id=str(i % records),
+                content_hash=content_hash(rec2),
                 record=rec2,
             )
         out.append(ev)
@@ -161,6 +170,16 @@ def raw_single(conn: psycopg.Connection, mid: str, rows: list) -> None:
             conn.commit()
 
 
+def raw_single_autocommit(conn: psycopg.Connection, mid: str, rows: list) -> None:
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            for k, t, o, s, p in rows:
+                cur.execute(RAW_ONE, (mid, k, t, o, s, dumps(p)))
+    finally:
+        conn.autocommit = False
+
+
 def raw_executemany(conn: psycopg.Connection, mid: str, batch: list) -> None:
     with conn.cursor() as cur:
         cur.executemany(RAW_ONE, [(mid, k, t, o, s, dumps(p)) for k, t, o, s, p in batch])
@@ -181,7 +200,7 @@ def raw_values(conn: psycopg.Connection, mid: str, batch: list) -> None:
     conn.commit()
 
 
-def raw_unnest(conn: psycopg.Connection, mid: str, batch: list) -> None:
+def raw_unnest(conn: psycopg.Connection, mid: str, batch: list, sql: str = RAW_UNNEST) -> None:
     params = (
         mid,
         [r[0] for r in batch],
@@ -191,11 +210,20 @@ def raw_unnest(conn: psycopg.Connection, mid: str, batch: list) -> None:
         [dumps(r[4]) for r in batch],
     )
     with conn.cursor() as cur:
-        cur.execute(RAW_UNNEST, params)
+        cur.execute(sql, params)
     conn.commit()
 
 
-RAW_BATCH = {"executemany": raw_executemany, "values": raw_values, "unnest": raw_unnest}
+def raw_unnest_binary(conn: psycopg.Connection, mid: str, batch: list) -> None:
+    raw_unnest(conn, mid, batch, RAW_UNNEST_BINARY)
+
+
+RAW_BATCH = {
+    "executemany": raw_executemany,
+    "values": raw_values,
+    "unnest": raw_unnest,
+    "unnest-binary": raw_unnest_binary,
+}
 
 
 def chunks(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
@@ -263,6 +291,20 @@ class Bench:
             return ledger_fn, lambda: raw_single(self.raw, mid, rows)
 
         self.pair("(a) single append, 1 txn each", n, make)
+
+        def make_ac(_r: int) -> tuple[Callable, Callable]:
+            mid = self.mid("single-ac")
+            events = captures(mid, n)
+            rows = as_raw_rows(events)
+            ledger = Ledger(self.engine, mid)
+
+            def ledger_fn() -> None:
+                for e in events:
+                    ledger.append_one(e)
+
+            return ledger_fn, lambda: raw_single_autocommit(self.raw, mid, rows)
+
+        self.pair("(a') single append vs raw autocommit", n, make_ac)
         self.single_mid = self.mid("single-dup")
         self._single_dup(n)
 
@@ -291,10 +333,12 @@ class Bench:
         for name, fn in RAW_BATCH.items():
             mid = self.mid(f"pick-{name}")
             rows = as_raw_rows(captures(mid, n))
-            rate = n / timed(lambda fn=fn, mid=mid, rows=rows: [
-                fn(self.raw, mid, list(b)) for b in chunks(rows, size)
-            ])
-            print(f"      raw {name:<12} batch {size:>5}: {rate:>10,.0f}/s", flush=True)
+            rate = n / timed(
+                lambda fn=fn, mid=mid, rows=rows: [
+                    fn(self.raw, mid, list(b)) for b in chunks(rows, size)
+                ]
+            )
+            print(f"      raw {name:<13} batch {size:>5}: {rate:>10,.0f}/s", flush=True)
             if rate > best_rate:
                 best, best_rate = name, rate
         return best
@@ -373,11 +417,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--catch-up", type=int, default=100_000, help="events for the projection")
     ap.add_argument("--rounds", type=int, default=3, help="rounds per measurement (median)")
     ap.add_argument(
+        "--payload",
+        choices=sorted(PAYLOAD),
+        default="ticket",
+        help="captured record: a ~600-byte ticket, or {'id': n} (0 --catch-up skips (d))",
+    )
+    ap.add_argument(
         "--pg-url",
         default=os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"),
         help="server URL without a database name",
     )
     args = ap.parse_args(argv)
+    global RECORD
+    RECORD = PAYLOAD[args.payload]
 
     name = f"h2i_bench_{os.getpid()}"
     base = args.pg_url.rstrip("/")
@@ -393,14 +445,15 @@ def main(argv: list[str] | None = None) -> int:
             f"ledger_append — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, PostgreSQL {server} "
             f"(synchronous_commit={sync}), psycopg {psycopg.__version__}, "
-            f"sqlalchemy {sa.__version__}; median of {args.rounds} rounds"
+            f"sqlalchemy {sa.__version__}; {args.payload} payloads; median of {args.rounds} rounds"
         )
         print(f"  {'operation':<44} {'ledger':>12} {'raw psycopg':>12} {'ratio':>6}")
         bench = Bench(engine, raw_dsn, args.rounds)
         bench.single(args.single)
         bench.batched(100, args.events)
         bench.batched(1000, args.events)
-        bench.catch_up(args.catch_up)
+        if args.catch_up:
+            bench.catch_up(args.catch_up)
     finally:
         if bench is not None:
             bench.close()

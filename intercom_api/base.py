@@ -47,6 +47,23 @@ class RetryPolicy:
     jitter: float = 0.25
 
 
+def _never_notify(method: str, path: str, json: Any) -> Any:
+    """The body with ``skip_notifications: true`` forced on every admin reply.
+
+    An import must never e-mail a customer, whichever way the reply reaches the client
+    (a typed method or a raw :meth:`BaseClient.request` from the write engine).
+    """
+    if (
+        method == "POST"
+        and isinstance(json, dict)
+        and json.get("type") == "admin"
+        and path.endswith("/reply")
+        and json.get("skip_notifications") is not True
+    ):
+        return {**json, "skip_notifications": True}
+    return json
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, IntercomError) and exc.transient
 
@@ -127,6 +144,7 @@ class BaseClient:
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
+        json = _never_notify(method, path, json)
         return self._retrying(self._send_once, method, path, params, json, idempotent)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:

@@ -333,3 +333,21 @@ class RollbackCompleted(Event):
     @property
     def key(self) -> str:
         return f"rollback-done:{self.run}"
+
+
+@dataclass(frozen=True)
+class GenerationStarted(Event):
+    """A migration starts again after a completed rollback (see ledger.generations).
+
+    Recorded as the first event of the new generation, with the conversation attributes
+    the rollback archived (``[{"id", "source_id"}]``): the new generation restores and
+    reuses them, since Intercom keeps an archived attribute's name taken.
+    """
+
+    TYPE: ClassVar[str] = "GenerationStarted"
+    previous: str = ""
+    archived_attributes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"generation:{self.source_id}"

@@ -1,4 +1,8 @@
-"""``status``: where the migration stands per object, from the dispositions projection."""
+"""``status``: where the migration stands per object, from the dispositions projection.
+
+After a completed rollback the migration's next generation is empty until a new
+``migrate`` starts (ledger.generations): status then says the migration is rolled back.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,59 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Engine
 
 from core.settings import Settings
 from ledger.database import open_engine
+from ledger.events import RollbackCompleted, RollbackDeleted, RollbackStarted, RunStarted
+from ledger.generations import Generation, active_generation
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.projections import STATES, Dispositions, summarise
+
+
+def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:
+    """The rollback to show: one in progress, or the last completed with no run since."""
+    ledger = Ledger(engine, gen.ledger_id)
+    if ledger.count(types=[RollbackStarted.TYPE]):
+        done = ledger.count(types=[RollbackDeleted.TYPE])
+        return {"state": "in progress", "deleted": done,
+                "line": f"rollback in progress: {done} object(s) deleted so far; run "
+                        "`hesk2intercom rollback --yes` to finish it"}  # fmt: skip
+    if gen.previous_id is None or ledger.count(types=[RunStarted.TYPE]):
+        return None
+    previous = Ledger(engine, gen.previous_id)
+    completed = None
+    for rec in previous.read(types=[RollbackCompleted.TYPE]):
+        completed = rec
+    if completed is None:
+        return None
+    event = completed.event
+    assert isinstance(event, RollbackCompleted)
+    total = sum(event.counts.values())
+    return {"state": "rolled back", "at": completed.recorded_at.isoformat(),
+            "counts": event.counts,
+            "line": f"rolled back at {completed.recorded_at:%Y-%m-%d %H:%M} UTC: {total} "
+                    "created object(s) removed from Intercom; `hesk2intercom migrate` "
+                    "starts again"}  # fmt: skip
 
 
 def status_summary(settings: Settings) -> dict[str, Any]:
     """The migration's name, event count and per-object counts, caught up from the ledger."""
     engine = open_engine(settings.ledger_url)
     try:
-        ledger = Ledger(engine, settings.migration)
-        table = ProjectionTable(engine, settings.migration, Dispositions())
+        gen = active_generation(engine, settings.migration)
+        ledger = Ledger(engine, gen.ledger_id)
+        table = ProjectionTable(engine, gen.ledger_id, Dispositions())
         table.catch_up()
         counts = summarise(value for _key, value in table.items())
         return {
             "migration": settings.migration,
+            "generation": gen.number,
             "events": ledger.count(),
             "last_seq": ledger.last_seq(),
             "objects": counts,
+            "rolled_back": rollback_state(engine, gen),
         }
     finally:
         engine.dispose()
@@ -37,7 +73,10 @@ def render_status(summary: dict[str, Any], console: Console) -> None:
     console.print(
         f"Migration [bold]{summary['migration']}[/]: {summary['events']} events in the ledger"
     )
-    if not summary["events"]:
+    rolled = summary.get("rolled_back")
+    if rolled:
+        console.print(f"[bold yellow]{rolled['state']}[/]: {rolled['line']}", highlight=False)
+    elif not summary["events"]:
         console.print("Nothing recorded yet: run `hesk2intercom discover`, then `map propose`.")
     table = Table("object", "source", *STATES)
     for obj, c in summary["objects"].items():

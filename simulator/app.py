@@ -206,6 +206,12 @@ class SimulatorApp:
             status, body = await self._handle(scope, receive, method, path, matched, length, host)
         except ApiError as err:
             status, body = err.status, err.body()
+        except (TypeError, ValueError, AttributeError, KeyError) as exc:
+            if self.validator is not None:  # a valid body broke a handler: our bug
+                _log.exception("simulator handler failed", operation=key)
+                status, body = 500, error_body("server_error", "Internal simulator error")
+            else:  # without validation, handlers meet bodies of the wrong shape
+                status, body = 400, error_body("parameter_invalid", f"Invalid body: {exc!r}")
         except Exception:  # a handler bug must still answer Intercom's envelope
             _log.exception("simulator handler failed", operation=key)
             status, body = 500, error_body("server_error", "Internal simulator error")
@@ -246,6 +252,8 @@ class SimulatorApp:
                 raise ApiError(405, "method_not_allowed", f"{method} is not allowed on {path}")
             raise ApiError(404, "not_found", "Resource Not Found")
         route, params = matched
+        if body is not None and not isinstance(body, dict):
+            raise ApiError(400, "parameter_invalid", "The request body must be a JSON object")
         if self.validator is not None and method in ("POST", "PUT"):
             self.validator.check(route.key, body)
         query = dict(parse_qsl(scope["query_string"].decode("latin-1")))

@@ -325,6 +325,9 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
 
     res = Resources.from_settings(settings)
     require_map(res)
+    from workers.rollback import begin_generation
+
+    begin_generation(res)  # refuses during an unfinished rollback; restores attributes
     send = unit_sender(make_broker(settings), res.ledger.migration_id)
 
     run = f"run-{run_number(res)}"

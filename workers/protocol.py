@@ -229,6 +229,26 @@ def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> 
         found = lookups.find_conversation_attribute(client, body["name"])
     elif kind == "tag":
         found = lookups.find_tag(client, body["name"])
-    else:  # idempotent: sending it again is safe and is what settles it
+    elif body.get("message_type") in ("close", "open", "assignment") or path.endswith("/tags"):
+        return _already_applied(client, path, body)
+    else:  # a PUT or another write that is safe to send again: sending it settles it
         return None
     return str(found["id"]) if found else None
+
+
+def _already_applied(client: Any, path: str, body: dict[str, Any]) -> str | None:
+    """Whether a close/open/assignment/tag already took effect (each adds a part if resent)."""
+    conversation_id = path.split("/")[2]
+    conversation = client.get_conversation(conversation_id)
+    kind = body.get("message_type")
+    if kind == "close":
+        done = conversation.get("state") == "closed"
+    elif kind == "open":
+        done = conversation.get("state") == "open"
+    elif kind == "assignment":
+        field = "team_assignee_id" if body.get("type") == "team" else "admin_assignee_id"
+        done = str(conversation.get(field)) == str(body.get("assignee_id"))
+    else:
+        tags = (conversation.get("tags") or {}).get("tags") or []
+        done = any(str(t.get("id")) == str(body.get("id")) for t in tags)
+    return conversation_id if done else None

@@ -15,6 +15,7 @@ from hesk.attachments import AttachmentFolder
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
 from ledger.events import MapConfirmed
+from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from workers.broker import namespace, redis_client
 from workers.pacing import SharedPacer
@@ -45,7 +46,7 @@ class Resources:
         return cls(
             settings=settings,
             engine=engine,
-            ledger=Ledger(engine, settings.migration),
+            ledger=Ledger(engine, active_ledger_id(engine, settings.migration)),
             redis=redis_client(settings),
             attachments=folder,
         )

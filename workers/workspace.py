@@ -17,6 +17,7 @@ from hesk.reader import HeskReader
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
 from ledger.events import MapConfirmed
+from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from mapping.mapfile import load_map_yaml, map_hash
 from mapping.proposal import propose_map
@@ -114,7 +115,7 @@ def confirm(settings: Settings, path: Path) -> tuple[MapConfirmed, bool]:
     event = MapConfirmed(object="map", source_id="map", map_hash=digest, map=the_map)
     engine = open_engine(settings.ledger_url)
     try:
-        is_new = Ledger(engine, settings.migration).append_one(event)
+        is_new = Ledger(engine, active_ledger_id(engine, settings.migration)).append_one(event)
     finally:
         engine.dispose()
     return event, is_new
@@ -125,7 +126,7 @@ def confirmed_map(settings: Settings) -> dict[str, Any] | None:
     engine = open_engine(settings.ledger_url)
     try:
         found = None
-        for rec in Ledger(engine, settings.migration).read(types=[MapConfirmed.TYPE]):
+        for rec in Ledger(engine, active_ledger_id(engine, settings.migration)).read(types=[MapConfirmed.TYPE]):
             found = rec.event
         return found.map if isinstance(found, MapConfirmed) else None
     finally:

@@ -298,6 +298,12 @@ def test_admin_replies_never_notify(client: IntercomClient, sim: Any, admin_id: 
     conv_id = client.create_conversation(contact["id"], "Hello", T0)["conversation_id"]
     for i in range(3):
         client.reply_as_admin(conv_id, admin_id, f"reply {i}", T0 + i + 1)
+    # a raw request (as the write engine sends them) gets skip_notifications forced too
+    client.request(
+        "POST",
+        f"/conversations/{conv_id}/reply",
+        json={"message_type": "comment", "type": "admin", "admin_id": admin_id, "body": "raw"},
+    )
     assert stats(sim)["notifications_sent"] == 0
     # the counter works: a raw reply without skip_notifications is counted
     raw = httpx.post(

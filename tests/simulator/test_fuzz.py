@@ -1,15 +1,16 @@
-"""Arbitrary JSON bodies never crash the simulator: always Intercom's envelope, never a hang."""
+"""Arbitrary JSON bodies never crash the simulator: a 4xx in Intercom's envelope, never a
+5xx or a hang, with validation on and off (off: a body of the wrong shape is a 400)."""
 
 from __future__ import annotations
 
-import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.testing import running_simulator
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
                                                                  max_size=5),
@@ -31,7 +32,7 @@ def _check(sim, validate: bool) -> None:
         conv = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]},
                                                 "body": "x"}).json()["conversation_id"]
 
-        @settings(max_examples=150, deadline=None,
+        @settings(max_examples=200, deadline=None,
                   suppress_health_check=[HealthCheck.too_slow])
         @given(path=st.sampled_from(PATHS), body=bodies)
         def run(path: str, body: object) -> None:
@@ -45,8 +46,7 @@ def _check(sim, validate: bool) -> None:
             response = api.request(method, path, json=body)
             if response.status_code != 200:
                 assert response.json()["type"] == "error.list"
-            if validate:
-                assert response.status_code < 500, (path, body, response.text)
+            assert response.status_code < 500, (path, body, response.text)
 
         run()
         assert api.get("/me").status_code == 200

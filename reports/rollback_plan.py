@@ -1,0 +1,81 @@
+"""The rollback plan: a projection of the write protocol's events.
+
+One row per Intercom object this migration **created** — a ``WriteSucceeded`` with
+``created=True``, or a ``WriteResolved`` that found the object an in-doubt create made —
+keyed by the intent's key. A write that only matched an existing object (``created=False``,
+e.g. a contact answered with 409) never gets a row, and a ``RollbackDeleted`` removes the
+row: what is left is what a rollback still has to delete. Creates still in doubt (an
+intent without outcome) are kept apart: the ledger does not prove them, so they are
+reported, never deleted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ledger.events import (
+    Recorded,
+    RollbackDeleted,
+    WriteFailed,
+    WriteIntended,
+    WriteResolved,
+    WriteSucceeded,
+)
+
+#: Deletion order: dependants before what they depend on.
+ORDER = ("conversation", "article", "collection", "contact", "tag", "conversation_attribute")
+#: How each type is deleted ("archived" where the API cannot delete).
+VERB = {t: "deleted" for t in ORDER} | {"conversation_attribute": "archived"}
+
+
+class RollbackPlan:
+    """Per created object (by intent key): its Intercom id and type, until it is deleted."""
+
+    name = "rollback_plan"
+    types: tuple[str, ...] | None = (
+        WriteIntended.TYPE,
+        WriteSucceeded.TYPE,
+        WriteResolved.TYPE,
+        WriteFailed.TYPE,
+        RollbackDeleted.TYPE,
+    )
+
+    def keys(self, recorded: Recorded) -> Iterable[str]:
+        """The intent key of a create, its outcome or its deletion (nothing otherwise)."""
+        e = recorded.event
+        if isinstance(e, WriteIntended):
+            return (e.key,) if e.target.get("creates") else ()
+        if isinstance(e, WriteSucceeded | WriteResolved):
+            return (e.intent_key,) if e.intercom_type in ORDER else ()
+        if isinstance(e, RollbackDeleted | WriteFailed):
+            return (e.intent_key,)
+        return ()
+
+    def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
+        """Fold one event into the created object's row (None: nothing left to delete)."""
+        e = recorded.event
+        if isinstance(e, RollbackDeleted):
+            return None
+        if isinstance(e, WriteIntended):
+            return {"object": e.object, "source_id": e.source_id, "seq": recorded.seq,
+                    "type": e.target.get("creates"), "state": "in-doubt"}  # fmt: skip
+        if value is None:  # an outcome whose intent is not a create of ours
+            return None
+        if isinstance(e, WriteFailed):  # refused: not made (unless it could not be checked)
+            return value if "in doubt" in e.reason else None
+        if isinstance(e, WriteSucceeded):
+            proven = e.created and bool(e.intercom_id)
+            return {**value, "state": "created", "id": e.intercom_id, "proof": "succeeded"} \
+                if proven else None
+        assert isinstance(e, WriteResolved)
+        if not e.found:
+            return None  # proven not made: a later attempt has its own intent
+        if not (e.created and e.intercom_id):
+            return None
+        return {**value, "state": "created", "id": e.intercom_id, "proof": "resolved"}
+
+
+def rank(intercom_type: str) -> int:
+    """Position of a type in the deletion order."""
+    return ORDER.index(intercom_type) if intercom_type in ORDER else len(ORDER)

@@ -1,0 +1,118 @@
+"""Nothing lost, nothing twice: faults and kill -9 end in the same workspace as a clean run."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from ledger.database import open_engine
+from reports.report import build_report
+from simulator.testing import SimulatorHandle
+from tests.workers.conftest import HeskSource, migrate, prepare
+from tests.workers.normalise import duplicates, normalise
+from workers.migrate import MigrateOptions, run_migration, worker_command, worker_env
+
+
+@pytest.fixture(scope="module")
+def baseline(
+    simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
+    """The workspace after a clean, uninterrupted migration of the chaos help desk."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    settings = prepare(simulator, chaos_source, ledger_url, tmp)
+    migrate(settings, tmp, workers=2, threads=4)
+    dump = simulator.dump()
+    assert duplicates(dump) == {}
+    report = build_report(open_engine(ledger_url), settings.migration)
+    assert all(c["pending"] == 0 for c in report["objects"].values())
+    return {"normal": normalise(dump), "objects": report["objects"]}
+
+
+def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
+    baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    tmp_path: Path,
+) -> None:
+    settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
+    simulator.set_faults(rate_lost_response=0.05, rate_5xx=0.02, rate_429=0.02, seed=5)
+    try:
+        migrate(settings, tmp_path, workers=2, threads=4)
+    finally:
+        stats = simulator.stats()
+        simulator.set_faults()
+    assert sum(stats["faults_injected"].values()) > 10, stats  # the faults really happened
+    dump = simulator.dump()
+    assert duplicates(dump) == {}
+    assert normalise(dump) == baseline["normal"]
+    report = build_report(open_engine(ledger_url), settings.migration)
+    assert report["objects"] == baseline["objects"]
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+def test_kill_9_of_workers_at_random_instants_then_finish(
+    baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    tmp_path: Path,
+) -> None:
+    settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
+    env = worker_env(settings)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+
+    def spawn(n: int) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            worker_command(1, 4), env=env, start_new_session=True,
+            stdout=(logs / f"w{n}.log").open("ab"), stderr=subprocess.STDOUT,
+        )
+
+    # the coordinator runs here with no workers of its own; ours get killed under it
+    done: dict[str, object] = {}
+
+    def coordinate() -> None:
+        try:
+            done["summary"] = run_migration(
+                settings,
+                MigrateOptions(workers=0, stall_seconds=4, max_stalls=30, log_dir=logs),
+                Console(file=io.StringIO()),
+            )
+        except BaseException as err:  # noqa: BLE001 - reported below
+            done["error"] = err
+
+    coordinator = threading.Thread(target=coordinate)
+    coordinator.start()
+    rng = random.Random(9)
+    workers = [spawn(0), spawn(1)]
+    kills = 0
+    while kills < 6 and coordinator.is_alive():
+        time.sleep(rng.uniform(1.0, 3.0))
+        victim = rng.randrange(len(workers))
+        _kill_group(workers[victim])
+        kills += 1
+        workers[victim] = spawn(kills + 1)
+    try:
+        coordinator.join(timeout=300)
+    finally:
+        for w in workers:
+            _kill_group(w)
+    assert kills >= 3, "the migration finished before the workers could be killed"
+    assert "error" not in done, done.get("error")
+    dump = simulator.dump()
+    assert duplicates(dump) == {}
+    assert normalise(dump) == baseline["normal"]
+    report = build_report(open_engine(ledger_url), settings.migration)
+    assert report["objects"] == baseline["objects"]

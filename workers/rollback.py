@@ -1,0 +1,370 @@
+"""``rollback``: delete every Intercom object this migration created, derived from the ledger.
+
+The plan is the ``RollbackPlan`` projection (reports/rollback_plan.py): created objects
+not yet deleted. Deletions go in reverse dependency order (conversations — their parts go
+with them —, articles, collections children first, contacts, tags, then conversation
+attributes, which Intercom can only archive). Each deletion is a ``RollbackDeleted``
+event; a 404 means already gone and counts as done. A rollback stopped at any instant is
+resumed by running it again: the plan no longer holds what was deleted.
+
+When nothing is left, ``RollbackCompleted`` closes the generation and the next one is
+started (ledger.generations): a new ``migrate`` starts cleanly, with the confirmed map.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.errors import H2IError
+from core.logs import get_logger
+from intercom_api.errors import InDoubt, IntercomError, NotFound
+from ledger.events import (
+    GenerationStarted,
+    MapConfirmed,
+    RollbackCompleted,
+    RollbackDeleted,
+    RollbackStarted,
+)
+from ledger.generations import Generation, active_generation, has_events
+from ledger.projections import ProjectionTable
+from ledger.store import Ledger
+from reports.rollback_plan import ORDER, VERB, RollbackPlan
+from workers.resources import Resources
+
+log = get_logger(__name__)
+_DELETE_TRIES = 3
+
+
+class UnknownMigration(H2IError):
+    """The ledger holds nothing for this migration name."""
+
+    exit_code = 2
+
+
+class RollbackPending(H2IError):
+    """Some created objects could not be deleted yet; running rollback again resumes."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True)
+class Target:
+    """One created object still to delete."""
+
+    intent_key: str
+    object: str
+    source_id: str
+    intercom_id: str
+    intercom_type: str
+    proof: str
+
+
+@dataclass
+class RollbackSummary:
+    """What a rollback has to do (a plan) or did (a result)."""
+
+    migration: str
+    generation: int
+    to_delete: dict[str, int] = field(default_factory=dict)
+    in_doubt: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    already_gone: dict[str, int] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    already_rolled_back: bool = False
+    completed: bool = False
+
+
+def _table(res: Resources) -> ProjectionTable:
+    return ProjectionTable(res.engine, res.ledger.migration_id, RollbackPlan())
+
+
+def _rows(res: Resources, intercom_type: str, state: str = "created") -> list[dict[str, Any]]:
+    """Rows of the plan of one type, newest creation first (children before parents)."""
+    sql = (
+        "SELECT key, value FROM projection_rows WHERE projection = %(p)s AND migration_id = "
+        "%(m)s AND value->>'type' = %(t)s AND value->>'state' = %(s)s "
+        "ORDER BY (value->>'seq')::bigint DESC"
+    )
+    params = {"p": RollbackPlan.name, "m": res.ledger.migration_id, "t": intercom_type,
+              "s": state}  # fmt: skip
+    with res.engine.connect() as conn:
+        return [{"key": k, **v} for k, v in conn.exec_driver_sql(sql, params)]
+
+
+def _count(res: Resources) -> tuple[dict[str, int], dict[str, int]]:
+    sql = (
+        "SELECT value->>'type', value->>'state', count(*) FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s GROUP BY 1, 2"
+    )
+    created: dict[str, int] = {}
+    doubt: dict[str, int] = {}
+    with res.engine.connect() as conn:
+        for t, state, n in conn.exec_driver_sql(
+            sql, {"p": RollbackPlan.name, "m": res.ledger.migration_id}
+        ):
+            (created if state == "created" else doubt)[t] = int(n)
+    order = {t: i for i, t in enumerate(ORDER)}
+    return (dict(sorted(created.items(), key=lambda kv: order.get(kv[0], 99))),
+            dict(sorted(doubt.items(), key=lambda kv: order.get(kv[0], 99))))
+
+
+def check_migration(res: Resources, gen: Generation) -> None:
+    """Raise UnknownMigration when the ledger has never heard of this migration."""
+    if has_events(res.engine, res.ledger.migration_id):
+        return
+    if gen.previous_id is None:
+        raise UnknownMigration(
+            f"no migration named {gen.migration!r} in the ledger: nothing to roll back",
+            hint="check H2I_MIGRATION (hesk2intercom status shows what the ledger holds)",
+        )
+
+
+def plan_rollback(res: Resources) -> RollbackSummary:
+    """What a rollback of the active generation would delete (changes nothing)."""
+    gen = active_generation(res.engine, res.settings.migration)
+    check_migration(res, gen)
+    summary = RollbackSummary(gen.migration, gen.number)
+    if not has_events(res.engine, res.ledger.migration_id):
+        summary.already_rolled_back = True
+        return summary
+    _table(res).catch_up()
+    summary.to_delete, summary.in_doubt = _count(res)
+    return summary
+
+
+def run_name(gen: Generation) -> str:
+    """The rollback run of a generation: one per generation, resumed under the same name."""
+    return f"rollback-{gen.number}"
+
+
+def run_rollback(
+    res: Resources,
+    *,
+    threads: int = 4,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> RollbackSummary:
+    """Delete what the plan holds, type by type; complete the rollback when nothing is left."""
+    summary = plan_rollback(res)
+    if summary.already_rolled_back:
+        return summary
+    gen = active_generation(res.engine, res.settings.migration)
+    run = run_name(gen)
+    res.ledger.append_one(RollbackStarted(object="rollback", source_id=run, run=run))
+    archived: list[dict[str, Any]] = []
+    for intercom_type in ORDER:
+        rows = _rows(res, intercom_type)
+        if not rows:
+            continue
+        targets = [
+            Target(r["key"], r["object"], r["source_id"], str(r["id"]), intercom_type,
+                   r.get("proof", ""))  # fmt: skip
+            for r in rows
+        ]
+        done = 0
+
+        def one(target: Target) -> tuple[Target, str]:
+            return target, _delete(res, run, target)
+
+        # Collections go one by one, children first; the rest in parallel.
+        workers = 1 if intercom_type == "collection" else max(1, threads)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for target, outcome in pool.map(one, targets):
+                done += 1
+                if outcome in ("deleted", "already_gone"):
+                    bucket = summary.deleted if outcome == "deleted" else summary.already_gone
+                    bucket[intercom_type] = bucket.get(intercom_type, 0) + 1
+                    if intercom_type == "conversation_attribute":
+                        archived.append({"id": target.intercom_id, "source_id": target.source_id})
+                elif outcome.startswith("kept"):
+                    summary.kept.append(f"{intercom_type} {target.intercom_id}: {outcome}")
+                else:
+                    summary.failed.append(f"{intercom_type} {target.intercom_id}: {outcome}")
+                if on_progress:
+                    on_progress(intercom_type, done, len(targets))
+    _table(res).catch_up()
+    left, summary.in_doubt = _count(res)
+    summary.to_delete = left
+    if summary.failed or any(left.values()):
+        raise RollbackPending(
+            f"rollback not finished: {sum(left.values())} object(s) left"
+            + (f", e.g. {summary.failed[0]}" if summary.failed else ""),
+            hint="fix the cause (see the message), then run `hesk2intercom rollback` again "
+            "to resume",
+        )
+    _complete(res, gen, run, summary, _archived_by_this_rollback(res, archived))
+    summary.completed = True
+    return summary
+
+
+def _delete(res: Resources, run: str, target: Target) -> str:
+    """Delete one object and record it; returns deleted, already_gone, kept…, or why not."""
+    client = res.client
+    if target.intercom_type == "contact" and target.proof == "resolved":
+        # An in-doubt create settled by lookup may have found someone else's contact by
+        # e-mail: delete it only if it carries this migration's external id.
+        try:
+            found = client.get_contact(target.intercom_id)
+        except NotFound:
+            found = None
+        if found is not None and not str(found.get("external_id") or "").startswith("hesk:"):
+            return "kept: matched by e-mail to a contact that existed before"
+    delete = {
+        "conversation": client.delete_conversation,
+        "article": client.delete_article,
+        "collection": client.delete_collection,
+        "contact": client.delete_contact,
+        "tag": client.delete_tag,
+        "conversation_attribute": client.delete_conversation_attribute,
+    }[target.intercom_type]
+    gone = False
+    for attempt in range(1, _DELETE_TRIES + 1):
+        try:
+            delete(target.intercom_id)
+            break
+        except NotFound:
+            gone = True
+            break
+        except InDoubt:
+            if attempt == _DELETE_TRIES:
+                return "the deletion stayed in doubt (timeouts); run rollback again"
+        except IntercomError as err:
+            return f"Intercom refused the deletion: {err.message}"
+    res.ledger.append_one(
+        RollbackDeleted(
+            object=target.object, source_id=target.source_id, run=run,
+            intent_key=target.intent_key, intercom_id=target.intercom_id,
+            intercom_type=target.intercom_type, already_gone=gone,
+        )
+    )  # fmt: skip
+    return "already_gone" if gone else "deleted"
+
+
+def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every conversation attribute this generation's rollback archived (resumes included)."""
+    out = {a["id"]: a for a in fresh}
+    for rec in res.ledger.read(types=[RollbackDeleted.TYPE]):
+        e = rec.event
+        assert isinstance(e, RollbackDeleted)
+        if e.intercom_type == "conversation_attribute":
+            out[e.intercom_id] = {"id": e.intercom_id, "source_id": e.source_id}
+    return sorted(out.values(), key=lambda a: a["source_id"])
+
+
+def _complete(
+    res: Resources, gen: Generation, run: str, summary: RollbackSummary,
+    archived: list[dict[str, Any]],
+) -> None:
+    """Close this generation and open the next one with the confirmed map."""
+    counts = {t: summary.deleted.get(t, 0) + summary.already_gone.get(t, 0) for t in ORDER}
+    the_map = None
+    for rec in res.ledger.read(types=[MapConfirmed.TYPE]):
+        the_map = rec.event
+    nxt = Ledger(res.engine, Generation(gen.migration, gen.number + 1).ledger_id)
+    events: list[Any] = [
+        GenerationStarted(
+            object="generation", source_id=str(gen.number + 1),
+            previous=res.ledger.migration_id, archived_attributes=archived,
+        )
+    ]  # fmt: skip
+    if isinstance(the_map, MapConfirmed):
+        events.append(
+            MapConfirmed(object="map", source_id="map", map_hash=the_map.map_hash,
+                         map=link_archived(the_map.map, archived))  # fmt: skip
+        )
+    # The next generation first, then the completion that makes it the active one.
+    nxt.append(events)
+    res.ledger.append_one(
+        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts)
+    )
+
+
+def link_archived(the_map: dict[str, Any], archived: list[dict[str, Any]]) -> dict[str, Any]:
+    """The map with each archived attribute linked by id (restored, not created, next time)."""
+    out = copy.deepcopy(the_map)
+    by_source = {a["source_id"]: a["id"] for a in archived}
+    if any(s.startswith("builtin:") for s in by_source):
+        from mapping.defaults import builtin_attributes
+
+        items = out.get("attributes") or builtin_attributes(
+            migrate_ip=bool((out.get("options") or {}).get("migrate_ip"))
+        )
+        out["attributes"] = [
+            {**i, "existing_id": by_source.get(f"builtin:{i['name']}", i.get("existing_id"))}
+            for i in items
+        ]
+    for item in out.get("custom_fields") or ():
+        found = by_source.get(str(item.get("hesk_id")))
+        if found is not None:
+            item["existing_id"] = found
+    return out
+
+
+def begin_generation(res: Resources) -> None:
+    """Before a migrate: refuse during an unfinished rollback; restore archived attributes.
+
+    The attributes a rollback archived keep their names taken in Intercom, so the next
+    generation links them (see ``link_archived``) and un-archives them here, through the
+    write protocol: the restore is a write of this generation, archived again by its own
+    rollback.
+    """
+    from mapping.common import identity
+    from mapping.steps import Step
+    from workers.protocol import UnitRun, run_step
+
+    gen_event = None
+    for rec in res.ledger.read(types=[RollbackStarted.TYPE, GenerationStarted.TYPE]):
+        if isinstance(rec.event, RollbackStarted):
+            raise RollbackPending(
+                "a rollback of this migration was started and is not finished: "
+                "migrate refuses to write into a half-deleted migration",
+                hint="run `hesk2intercom rollback --yes` to finish it, then migrate again",
+            )
+        gen_event = rec.event
+    if not isinstance(gen_event, GenerationStarted):
+        return
+    for attr in gen_event.archived_attributes:
+        run = UnitRun.load(res, "custom_field", str(attr["source_id"]))
+        step = Step(
+            op="restore", method="PUT", path=f"/conversations/attributes/{attr['id']}",
+            body={"archived": False}, identity_hash=identity({"restore": str(attr["id"])}),
+            lookup={}, lookup_kind="idempotent", creates="conversation_attribute",
+        )  # fmt: skip
+        run_step(run, step, step.path, step.body)
+        run.flush()
+
+
+def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) -> None:
+    """Print a rollback plan (``planned``) or result."""
+    name = summary.migration
+    if summary.already_rolled_back:
+        console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
+                      "`hesk2intercom migrate` starts it again.")  # fmt: skip
+        return
+    if planned:
+        total = sum(summary.to_delete.values())
+        console.print(f"Rollback plan of migration [bold]{name}[/] "
+                      f"(generation {summary.generation}): {total} object(s)")  # fmt: skip
+        for t in ORDER:
+            if summary.to_delete.get(t):
+                console.print(f"  {VERB[t]:<9} {summary.to_delete[t]:>7} {t}(s)", highlight=False)
+        for t, n in summary.in_doubt.items():
+            console.print(f"  [yellow]in doubt[/] {n} {t}(s): creation not proven by the "
+                          "ledger, left untouched (run migrate to settle them)")  # fmt: skip
+        console.print("Only objects this migration created are listed; matched ones "
+                      "(contacts that existed before, admins, teams) are never touched.")
+        return
+    for t in ORDER:
+        d, g = summary.deleted.get(t, 0), summary.already_gone.get(t, 0)
+        if d or g:
+            console.print(f"  {VERB[t]:<9} {d:>7} {t}(s)" + (f" ({g} already gone)" if g else ""),
+                          highlight=False)  # fmt: skip
+    for line in summary.kept:
+        console.print(f"  [yellow]kept[/] {line}", highlight=False)
+    if summary.completed:
+        console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
+                      "starts it again from a clean slate.")  # fmt: skip
