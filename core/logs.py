@@ -58,9 +58,22 @@ def redact_processor(
     return {k: _redact_value(k, v) for k, v in event_dict.items()}
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is at the time (it may be replaced, e.g. by pytest)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure_logging(*, json: bool | None = None, level: str = "INFO", stream: Any = None) -> None:
     """Set up structlog (and stdlib logging through it) once per process."""
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     use_json = (not stream.isatty()) if json is None else json
     renderer: Any = (
         structlog.processors.JSONRenderer()

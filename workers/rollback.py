@@ -28,6 +28,8 @@ from ledger.events import (
     RollbackCompleted,
     RollbackDeleted,
     RollbackStarted,
+    RunStarted,
+    WriteIntended,
 )
 from ledger.generations import Generation, active_generation, has_events
 from ledger.projections import ProjectionTable
@@ -129,8 +131,10 @@ def plan_rollback(res: Resources) -> RollbackSummary:
     gen = active_generation(res.engine, res.settings.migration)
     check_migration(res, gen)
     summary = RollbackSummary(gen.migration, gen.number)
-    if not has_events(res.engine, res.ledger.migration_id):
-        summary.already_rolled_back = True
+    if gen.previous_id is not None and not res.ledger.count(
+        types=[RunStarted.TYPE, WriteIntended.TYPE, RollbackStarted.TYPE]
+    ):
+        summary.already_rolled_back = True  # nothing ran since the last rollback
         return summary
     _table(res).catch_up()
     summary.to_delete, summary.in_doubt = _count(res)

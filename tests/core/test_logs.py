@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -19,7 +18,7 @@ PASSWORD = "s3cr3t-Pa55"
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     yield
-    configure_logging(json=True, stream=sys.stderr)
+    configure_logging(json=True)
 
 
 def _capture(json: bool) -> io.StringIO:
