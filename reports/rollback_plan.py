@@ -58,8 +58,9 @@ class RollbackPlan:
         if isinstance(e, RollbackDeleted):
             return None
         if isinstance(e, WriteIntended):
-            return {"object": e.object, "source_id": e.source_id, "seq": recorded.seq,
-                    "type": e.target.get("creates"), "state": "in-doubt"}  # fmt: skip
+            return {"object": e.object, "source_id": e.source_id, "op": e.operation,
+                    "seq": recorded.seq, "type": e.target.get("creates"),
+                    "state": "in-doubt"}  # fmt: skip
         if value is None:  # an outcome whose intent is not a create of ours
             return None
         if isinstance(e, WriteFailed):  # refused: not made (unless it could not be checked)

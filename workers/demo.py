@@ -50,7 +50,7 @@ def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subpr
     env = {**os.environ, "H2I_INTERCOM_TOKEN": DEMO_TOKEN}
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator.server", "--port", str(port),
-         "--rate-limit", str(rate_limit), "--token", DEMO_TOKEN],
+         "--rate-limit", str(rate_limit)],
         stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
     )
     deadline = time.monotonic() + 20

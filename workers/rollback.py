@@ -63,6 +63,12 @@ class Target:
     intercom_id: str
     intercom_type: str
     proof: str
+    op: str = ""
+
+    def attribute_ref(self) -> dict[str, str]:
+        """How the next generation finds this (archived) attribute's map entry."""
+        return {"id": self.intercom_id, "object": self.object, "source_id": self.source_id,
+                "op": self.op}  # fmt: skip
 
 
 @dataclass
@@ -166,7 +172,7 @@ def run_rollback(
             continue
         targets = [
             Target(r["key"], r["object"], r["source_id"], str(r["id"]), intercom_type,
-                   r.get("proof", ""))  # fmt: skip
+                   r.get("proof", ""), r.get("op", ""))  # fmt: skip
             for r in rows
         ]
         done = 0
@@ -183,7 +189,7 @@ def run_rollback(
                     bucket = summary.deleted if outcome == "deleted" else summary.already_gone
                     bucket[intercom_type] = bucket.get(intercom_type, 0) + 1
                     if intercom_type == "conversation_attribute":
-                        archived.append({"id": target.intercom_id, "source_id": target.source_id})
+                        archived.append(target.attribute_ref())
                 elif outcome.startswith("kept"):
                     summary.kept.append(f"{intercom_type} {target.intercom_id}: {outcome}")
                 else:
@@ -251,12 +257,17 @@ def _delete(res: Resources, run: str, target: Target) -> str:
 def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every conversation attribute this generation's rollback archived (resumes included)."""
     out = {a["id"]: a for a in fresh}
-    for rec in res.ledger.read(types=[RollbackDeleted.TYPE]):
-        e = rec.event
-        assert isinstance(e, RollbackDeleted)
-        if e.intercom_type == "conversation_attribute":
-            out[e.intercom_id] = {"id": e.intercom_id, "source_id": e.source_id}
-    return sorted(out.values(), key=lambda a: a["source_id"])
+    deleted = {
+        rec.event.intent_key: rec.event  # type: ignore[attr-defined]
+        for rec in res.ledger.read(types=[RollbackDeleted.TYPE])
+        if rec.event.intercom_type == "conversation_attribute"  # type: ignore[attr-defined]
+        and rec.event.intercom_id not in out  # type: ignore[attr-defined]
+    }
+    for key, rec in res.ledger.get_many(deleted).items():
+        e, intent = deleted[key], rec.event
+        out[e.intercom_id] = {"id": e.intercom_id, "object": e.object, "source_id": e.source_id,
+                              "op": getattr(intent, "operation", "")}  # fmt: skip
+    return sorted(out.values(), key=lambda a: (a["object"], a["source_id"], a["op"]))
 
 
 def _complete(
@@ -290,15 +301,17 @@ def _complete(
 def link_archived(the_map: dict[str, Any], archived: list[dict[str, Any]]) -> dict[str, Any]:
     """The map with each archived attribute linked by id (restored, not created, next time)."""
     out = copy.deepcopy(the_map)
-    by_source = {a["source_id"]: a["id"] for a in archived}
-    if any(s.startswith("builtin:") for s in by_source):
+    by_source = {a["source_id"]: a["id"] for a in archived if a["object"] == "custom_field"}
+    builtin = {a["op"].split(":", 1)[1]: a["id"] for a in archived
+               if a["object"] == "workspace" and a["op"].startswith("create:")}  # fmt: skip
+    if builtin:
         from mapping.defaults import builtin_attributes
 
         items = out.get("attributes") or builtin_attributes(
             migrate_ip=bool((out.get("options") or {}).get("migrate_ip"))
         )
         out["attributes"] = [
-            {**i, "existing_id": by_source.get(f"builtin:{i['name']}", i.get("existing_id"))}
+            {**i, "existing_id": builtin.get(str(i["name"]), i.get("existing_id"))}
             for i in items
         ]
     for item in out.get("custom_fields") or ():
@@ -332,9 +345,9 @@ def begin_generation(res: Resources) -> None:
     if not isinstance(gen_event, GenerationStarted):
         return
     for attr in gen_event.archived_attributes:
-        run = UnitRun.load(res, "custom_field", str(attr["source_id"]))
+        run = UnitRun.load(res, str(attr["object"]), str(attr["source_id"]))
         step = Step(
-            op="restore", method="PUT", path=f"/conversations/attributes/{attr['id']}",
+            op=f"restore:{attr['id']}", method="PUT", path=f"/conversations/attributes/{attr['id']}",
             body={"archived": False}, identity_hash=identity({"restore": str(attr["id"])}),
             lookup={}, lookup_kind="idempotent", creates="conversation_attribute",
         )  # fmt: skip
