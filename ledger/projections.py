@@ -110,17 +110,19 @@ class ProjectionTable:
         dirty: set[str] = set()
         applied = max_seq = 0
         opts = {"stream_results": True, "yield_per": 2000}
-        for row in conn.exec_driver_sql(sql, params, execution_options=opts):
-            rec = recorded_from_row(row)
-            max_seq = rec.seq
-            applied += 1
-            touched = list(self.projection.keys(rec))
-            missing = [k for k in touched if k not in cache]
-            if missing:
+        result = conn.exec_driver_sql(sql, params, execution_options=opts)
+        for block in result.partitions(2000):
+            records = [recorded_from_row(row) for row in block]
+            touched = [list(self.projection.keys(rec)) for rec in records]
+            missing = list(dict.fromkeys(k for keys in touched for k in keys if k not in cache))
+            if missing:  # one query per block, not one per event
                 cache.update(self._load(conn, missing))
-            for key in touched:
-                cache[key] = self.projection.apply(key, cache[key], rec)
-                dirty.add(key)
+            for rec, keys in zip(records, touched, strict=True):
+                for key in keys:
+                    cache[key] = self.projection.apply(key, cache[key], rec)
+                    dirty.add(key)
+            applied += len(records)
+            max_seq = records[-1].seq if records else max_seq
             if len(dirty) >= self.flush_every:
                 self._flush(conn, cache, dirty)
                 cache.clear()
@@ -152,14 +154,12 @@ class ProjectionTable:
         )
 
     def _load(self, conn: Connection, keys: list[str]) -> dict[str, JSON | None]:
-        t = projection_rows
         found: dict[str, JSON | None] = dict.fromkeys(keys)
-        rows = conn.execute(
-            sa.select(t.c.key, t.c.value).where(
-                t.c.projection == self.projection.name,
-                t.c.migration_id == self.migration_id,
-                t.c.key.in_(keys),
-            )
+        rows = conn.exec_driver_sql(
+            "SELECT r.key, r.value FROM unnest(%(k)b::text[]) AS x(k) "
+            "JOIN projection_rows r ON r.projection = %(p)s AND r.migration_id = %(m)s "
+            "AND r.key = x.k",
+            {"k": keys, "p": self.projection.name, "m": self.migration_id},
         )
         for key, value in rows:
             found[key] = value
@@ -182,7 +182,7 @@ class ProjectionTable:
         if kept:
             conn.exec_driver_sql(
                 "INSERT INTO projection_rows (projection, migration_id, key, value) "
-                "SELECT %(p)s, %(m)s, k, v::jsonb FROM unnest(%(k)s::text[], %(v)s::text[]) "
+                "SELECT %(p)s, %(m)s, k, v::jsonb FROM unnest(%(k)b::text[], %(v)b::text[]) "
                 "AS x(k, v) ON CONFLICT (projection, migration_id, key) "
                 "DO UPDATE SET value = EXCLUDED.value",
                 {

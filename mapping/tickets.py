@@ -4,7 +4,8 @@ Steps, in order: ``create`` (the first message, plain text, from the requester, 
 time) -> the first message's files as contact parts -> every reply and note by
 ``(created_at, id)`` (oldest beyond 480 folded into one transcript note when the thread
 is too long) -> ``part:history`` -> ``update`` (title, attributes) -> ``assign`` or
-``tag`` -> ``close``. The last step completes the ticket.
+``tag`` -> ``close`` (or ``open`` when a closed conversation's ticket was reopened). The
+last step completes the ticket.
 """
 
 from __future__ import annotations
@@ -411,6 +412,27 @@ def _closed(ticket: Ticket, ctx: UnitContext) -> bool:
     return ticket.status == CLOSED_STATUS
 
 
+def _state_step(th: _Thread, was_closed: bool) -> Step | None:
+    """Close a closed ticket, or reopen one closed before; None when nothing changes.
+
+    The identity carries the state's version (``closed_at`` for a close, ``updated_at``
+    for a reopen), so a ticket closed again after a reopen is closed again in Intercom.
+    """
+    ticket = th.ticket
+    if _closed(ticket, th.ctx):
+        body = {"message_type": "close", "type": "admin", "admin_id": th.admin}
+        version = {"state": "closed", "closed_at": unix(ticket.closed_at)}
+    elif was_closed:
+        body = {"message_type": "open", "type": "admin", "admin_id": th.admin}
+        version = {"state": "open", "updated_at": unix(ticket.updated_at)}
+    else:
+        return None
+    return Step(op=body["message_type"], method="POST",
+                path=f"/conversations/{UNIT_ID}/parts", body=body,
+                identity_hash=identity({**body, **version}), lookup={},
+                lookup_kind="idempotent")  # fmt: skip
+
+
 # --------------------------------------------------------------------------- planner
 
 
@@ -421,11 +443,14 @@ def plan_ticket(
     attachments: Sequence[Attachment],
     history: Sequence[HistoryEntry] | None,
     ctx: UnitContext,
+    *,
+    was_closed: bool = False,
 ) -> Plan:
     """The conversation unit of a ticket with all its replies, notes, files and history.
 
     Every record passed in ends in the plan: completed by a step, or settled by a
-    disposition (skipped/quarantined with the reason).
+    disposition (skipped/quarantined with the reason). ``was_closed``: the conversation's
+    last state write was a close (a delta then reopens it if the ticket is open again).
     """
     hist = history_record(ticket)
     children: list[Record] = [*replies, *notes, *attachments, hist]
@@ -525,11 +550,9 @@ def plan_ticket(
     category = _category_step(th)
     if category is not None:
         th.steps.append(category)
-    if _closed(ticket, ctx):
-        body = {"message_type": "close", "type": "admin", "admin_id": th.admin}
-        th.steps.append(Step(op="close", method="POST", path=f"/conversations/{UNIT_ID}/parts",
-                             body=body, identity_hash=identity(body), lookup={},
-                             lookup_kind="idempotent"))  # fmt: skip
+    state = _state_step(th, was_closed)
+    if state is not None:
+        th.steps.append(state)
 
     # the last step settles the ticket itself
     last = th.steps[-1]

@@ -347,7 +347,8 @@ def begin_generation(res: Resources) -> None:
     for attr in gen_event.archived_attributes:
         run = UnitRun.load(res, str(attr["object"]), str(attr["source_id"]))
         step = Step(
-            op=f"restore:{attr['id']}", method="PUT", path=f"/conversations/attributes/{attr['id']}",
+            op=f"restore:{attr['id']}", method="PUT",
+            path=f"/conversations/attributes/{attr['id']}",
             body={"archived": False}, identity_hash=identity({"restore": str(attr["id"])}),
             lookup={}, lookup_kind="idempotent", creates="conversation_attribute",
         )  # fmt: skip
