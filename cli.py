@@ -433,15 +433,48 @@ def delta(
     apply_deletions: Annotated[
         bool, typer.Option("--apply-deletions", help="Also delete what Hesk deleted.")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (0: write from this process).")
+    ] = 0,
 ) -> None:
     """Move only what changed in Hesk since the last capture."""
-    not_yet("delta", 7)
+    from workers.delta import render_delta, run_delta, unit_runner
+    from workers.migrate import MigrateOptions
+    from workers.resources import Resources
+
+    res = Resources.from_settings(settings())
+    opts = MigrateOptions(workers=workers)
+    try:
+        with unit_runner(res, opts) as send:
+            result = run_delta(res, opts, apply=apply_deletions, send=send)
+    finally:
+        res.close()
+    render_delta(result, console)
 
 
 @app.command()
-def cutover() -> None:
+def cutover(
+    workers: Annotated[
+        int, typer.Option(help="Worker processes (0: write from this process).")
+    ] = 0,
+) -> None:
     """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
-    not_yet("cutover", 7)
+    from workers.cutover import run_cutover
+    from workers.delta import render_delta, unit_runner
+    from workers.migrate import MigrateOptions
+    from workers.resources import Resources
+
+    res = Resources.from_settings(settings())
+    opts = MigrateOptions(workers=workers)
+    try:
+        with unit_runner(res, opts) as send:
+            result = run_cutover(res, opts, send=send)
+    finally:
+        res.close()
+    console.print(f"Hesk frozen at {result.frozen_at}; no write since.")
+    render_delta(result.delta, console)
+    render_report_summary(result.report)
+    console.print("Cutover complete: Intercom now holds Hesk's final state.")
 
 
 @app.command()

@@ -7,7 +7,7 @@ from typing import Any
 
 from hesk.records import Attachment, KbArticle, KbCategory
 from mapping.common import completion, dep_key, disposition, identity, option
-from mapping.steps import Completion, Disposition, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
 from mapping.text import escape, sanitize_html
 
 #: Hesk's root knowledgebase category (created at install, cannot be deleted): it is the
@@ -125,6 +125,16 @@ def plan_kb_article(
         lookup={"title": body["title"], "parent_id": body.get("parent_id")},
         lookup_kind="article",
         creates="article",
+    )
+    # The article's current content: a changed article (a delta) is updated in place.
+    update = Step(
+        op="update",
+        method="PUT",
+        path=f"/articles/{UNIT_ID}",
+        body=body,
+        identity_hash=identity(body),
+        lookup={},
+        lookup_kind="idempotent",
         completes=(completion(article, "; ".join(notes)), *done),
     )
-    return Plan(steps=(step,), dispositions=tuple(skipped))
+    return Plan(steps=(step, update), dispositions=tuple(skipped))

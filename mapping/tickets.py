@@ -498,7 +498,9 @@ def plan_ticket(
         method="POST",
         path="/conversations",
         body=create_body,
-        identity_hash=identity({"ticket": ticket.id, "created_at": th.created_at}),
+        # Only what never changes: a zero-date ticket's fallback time (its lastchange)
+        # moves with every edit, and a delta must never create the conversation again.
+        identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
         lookup={"contact_id": th.contact_id, "created_at": th.created_at, "body": first},
         lookup_kind="conversation",
         creates="conversation",

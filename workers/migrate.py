@@ -299,6 +299,15 @@ def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
     return send
 
 
+def check_intercom(settings: Settings) -> None:
+    """Fail in one line, before anything is captured or sent, if Intercom refuses the token
+    or cannot be reached."""
+    from workers.workspace import client_for
+
+    with client_for(settings) as client:
+        client.me()
+
+
 def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
     """Record that a run started, with its options."""
     res.ledger.append_one(
@@ -325,6 +334,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
 
     res = Resources.from_settings(settings)
     require_map(res)
+    check_intercom(settings)
     from workers.rollback import begin_generation
 
     begin_generation(res)  # refuses during an unfinished rollback; restores attributes

@@ -28,6 +28,7 @@ from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
 from workers.context import SettledContext, build_context
+from workers.delta import conversation_closed
 from workers.protocol import Outcome, UnitRun, run_step
 from workers.resources import Resources
 
@@ -215,6 +216,7 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
         children["attachment"],  # type: ignore[arg-type]
         None,  # the history comes with the ticket record
         ctx,
+        was_closed=conversation_closed(res.ledger, ticket.source_id),
     )
 
 

@@ -1,0 +1,645 @@
+"""End-to-end ``migrate`` throughput against the simulator (a real HTTP server, own process).
+
+    (a) unthrottled simulator: writes/s over the write phase and tickets/s end to end with
+        1, 2 and 4 worker processes (target >= 830 writes/s, 5x Intercom's ceiling);
+    (b) throttled at Intercom's default (1,666 calls per 10 s): achieved share of the
+        ceiling over the write phase (target >= 95%) and share of calls answered 429
+        (target <= 1%);
+    (c) API calls per migrated message (ticket first messages + replies + notes migrated;
+        target <= 1.05), and calls per intended write (the protocol's own overhead).
+
+Each run: a fresh simulator process (``python -m simulator.server``), seeded with the help
+desk's staff and categories, a fresh migration id in a throwaway ledger database, map
+propose + confirm, then ``workers.migrate.run_migration`` in this process (the
+coordinator) with N real Dramatiq worker processes. Writes are counted from the ledger
+(WriteIntended / WriteSucceeded), API calls from the simulator's ``/_sim/stats`` (all
+requests, lookups included, counted after the map was confirmed). The write phase runs
+from the first WriteIntended to the last event (ledger ``recorded_at``); capture is timed
+from the RunStarted to the CaptureCompleted event. A sampler reads ``/proc`` every 0.25 s
+for the CPU time of the simulator, the workers, this process and the Postgres backends
+connected to the bench ledger, so each run also says where the CPU went.
+
+The Hesk databases (one per size, clean data) are generated once and dropped at the end,
+with the ledger database and the simulator processes, unless ``--keep``.
+
+    .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
+        [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
+        [--skip-unthrottled] [--rate-limit 1666] [--no-validate] [--profile DIR] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pymysql
+from pydantic import SecretStr
+from rich.console import Console
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.settings import Settings, load_settings  # noqa: E402
+from hesk.demo_data import DirtyKnobs, generate  # noqa: E402
+from hesk.reader import HeskReader  # noqa: E402
+from ledger.database import open_engine  # noqa: E402
+from ledger.generations import active_ledger_id  # noqa: E402
+from mapping.mapfile import dump_map_yaml  # noqa: E402
+from reports.report import build_report  # noqa: E402
+from workers.migrate import MigrateOptions, run_migration  # noqa: E402
+from workers.workspace import confirm, propose  # noqa: E402
+
+TOKEN = "bench-token-0123456789"
+INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s
+UNTHROTTLED = 10_000_000
+CLK = os.sysconf("SC_CLK_TCK")
+MESSAGES = ("ticket", "reply", "note")
+
+
+# --- processes and CPU ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of one process from /proc (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields_ = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields_[11]) + int(fields_[12])) / CLK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def descendants(root: int) -> list[int]:
+    """Every live descendant of ``root`` (from /proc/*/stat parent ids)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [root]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+class CpuSampler:
+    """Last-seen cumulative CPU of the run's processes, by role, sampled in a thread.
+
+    Roles: ``simulator`` (its pid), ``workers`` (dramatiq processes under this one),
+    ``postgres`` (backends whose title names the bench ledger database), and
+    ``coordinator`` (this process; its own figure includes the sampler, a few ms/s).
+    """
+
+    def __init__(self, simulator_pid: int, ledger_db: str, interval: float = 0.25) -> None:
+        self.simulator_pid = simulator_pid
+        self.ledger_db = ledger_db
+        self.interval = interval
+        self.start_cpu: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self.worker_pids: list[int] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._t0 = os.times()
+        self._pg_pids: set[int] = set()
+
+    def _pg_backends(self) -> list[int]:
+        found = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) not in self._pg_pids:
+                line = cmdline(int(entry))
+                if line.startswith("postgres:") and f" {self.ledger_db} " in line:
+                    self._pg_pids.add(int(entry))
+        for pid in self._pg_pids:
+            found.append(pid)
+        return found
+
+    def _sample(self) -> None:
+        roles: list[tuple[str, int]] = [("simulator", self.simulator_pid)]
+        for pid in descendants(os.getpid()):
+            if pid == self.simulator_pid:
+                continue
+            if "dramatiq" in cmdline(pid):
+                roles.append(("workers", pid))
+                if pid not in self.worker_pids:
+                    self.worker_pids.append(pid)
+        roles += [("postgres", pid) for pid in self._pg_backends()]
+        for role, pid in roles:
+            cpu = cpu_seconds(pid)
+            if cpu is None:
+                continue
+            if pid not in self.start_cpu:
+                # A process first seen now: count it from zero unless it predates the run
+                # (the simulator and old Postgres backends): then from this reading.
+                self.start_cpu[pid] = cpu if role == "simulator" else 0.0
+            self.last[pid] = (role, cpu)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            with suppress(Exception):
+                self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> CpuSampler:
+        self._sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def totals(self) -> dict[str, float]:
+        out = {"simulator": 0.0, "workers": 0.0, "postgres": 0.0}
+        for pid, (role, cpu) in self.last.items():
+            out[role] += cpu - self.start_cpu.get(pid, 0.0)
+        t1 = os.times()
+        out["coordinator"] = (t1.user - self._t0.user) + (t1.system - self._t0.system)
+        return out
+
+
+class Simulator:
+    """The Intercom simulator in its own process (so it does not share our GIL)."""
+
+    def __init__(self, rate_limit: int, validate: bool, log_dir: Path) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "simulator.server", "--port", str(self.port),
+                "--rate-limit", str(rate_limit)]
+        if not validate:
+            args.append("--no-validate")
+        env = {**os.environ, "H2I_INTERCOM_TOKEN": TOKEN,
+               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log = (log_dir / f"simulator-{self.port}.log").open("ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     cwd=ROOT, start_new_session=True)
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.http.get("/_sim/stats").raise_for_status()
+                return
+            except httpx.HTTPError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"the simulator did not start (see {self.log.name})")
+                time.sleep(0.2)
+
+    def stats(self) -> dict[str, Any]:
+        return self.http.get("/_sim/stats").json()
+
+    def seed(self, body: dict[str, Any]) -> None:
+        self.http.post("/_sim/reset").raise_for_status()
+        self.http.post("/_sim/seed", json=body).raise_for_status()
+
+    def stop(self) -> None:
+        self.http.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.log.close()
+
+
+# --- sources and ledger -----------------------------------------------------------------
+
+
+@dataclass
+class Source:
+    url: str
+    database: str
+    attachments: Path
+    tickets: int
+    replies: int
+    notes: int
+    seed_body: dict[str, Any] = field(default_factory=dict)
+
+
+def make_source(tickets: int, seed: int, hesk_server: str, work: Path) -> Source:
+    database = f"h2i_bench_migrate_hesk_{tickets}_{os.getpid()}"
+    url = f"{hesk_server.rstrip('/')}/{database}"
+    folder = work / f"attachments-{tickets}"
+    t0 = time.monotonic()
+    summary = generate(url, folder, tickets=tickets, seed=seed, dirty=DirtyKnobs.clean())
+    print(f"  generated {database}: {summary.tickets} tickets, {summary.replies} replies, "
+          f"{summary.notes} notes in {time.monotonic() - t0:.1f} s", flush=True)
+    with HeskReader(url) as reader:
+        staff = [s for s in reader.iter_records("staff") if s.email]
+        categories = list(reader.iter_records("category"))
+    body = {"admins": [{"name": s.name, "email": s.email} for s in staff],
+            "teams": [{"name": c.name} for c in categories], "contacts": []}
+    return Source(url, database, folder, summary.tickets, summary.replies, summary.notes, body)
+
+
+def drop_hesk(source: Source) -> None:
+    conn = pymysql.connect(host="127.0.0.1", user="root")
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{source.database}`")
+    finally:
+        conn.close()
+
+
+def pg_admin(pg_server: str) -> psycopg.Connection:
+    raw = pg_server.replace("postgresql+psycopg://", "postgresql://").rstrip("/")
+    return psycopg.connect(raw + "/postgres", autocommit=True)
+
+
+def drop_ledger(pg_server: str, name: str) -> None:
+    with pg_admin(pg_server) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+
+
+def pg_counters(pg_server: str, name: str) -> tuple[int, int]:
+    """Committed transactions and rows inserted in the ledger database so far."""
+    with pg_admin(pg_server) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "SELECT xact_commit + xact_rollback, tup_inserted FROM pg_stat_database "
+            "WHERE datname = %s", (name,)
+        ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def redis_commands(url: str) -> int:
+    """Commands the Redis server has run (all clients: other users add noise)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.info("stats")["total_commands_processed"])
+    finally:
+        client.close()
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- one run ----------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    label: str
+    workers: int
+    threads: int
+    rate_limit: int
+    tickets: int
+    capture_s: float
+    write_s: float
+    total_s: float
+    writes_intended: int
+    writes_succeeded: int
+    api_calls: int
+    rate_limited: int
+    messages: int
+    migrated: dict[str, int]
+    pending: int
+    quarantined: int
+    pg_xacts: int
+    redis_cmds: int
+    cpu: dict[str, float]
+    load_before: str
+    load_after: str
+
+    @property
+    def writes_per_s(self) -> float:
+        return self.writes_intended / self.write_s if self.write_s else 0.0
+
+    @property
+    def calls_per_s(self) -> float:
+        return self.api_calls / self.write_s if self.write_s else 0.0
+
+    @property
+    def tickets_per_s(self) -> float:
+        return self.migrated.get("ticket", 0) / self.total_s if self.total_s else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dict(self.__dict__)
+        out.update(writes_per_s=round(self.writes_per_s, 1),
+                   calls_per_s=round(self.calls_per_s, 1),
+                   tickets_per_s=round(self.tickets_per_s, 2))
+        return out
+
+
+PHASE_SQL = """
+SELECT
+  (SELECT min(recorded_at) FROM events WHERE migration_id = %(m)s AND type = 'RunStarted'),
+  (SELECT max(recorded_at) FROM events WHERE migration_id = %(m)s AND type = 'CaptureCompleted'),
+  (SELECT min(recorded_at) FROM events WHERE migration_id = %(m)s AND type = 'WriteIntended'),
+  (SELECT max(recorded_at) FROM events WHERE migration_id = %(m)s),
+  (SELECT count(*) FROM events WHERE migration_id = %(m)s AND type = 'WriteIntended'),
+  (SELECT count(*) FROM events WHERE migration_id = %(m)s AND type = 'WriteSucceeded')
+"""
+
+
+def run_once(
+    label: str, source: Source, *, workers: int, threads: int, rate_limit: int,
+    validate: bool, pg_server: str, ledger_db: str, work: Path, profile: Path | None,
+) -> RunResult:
+    ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
+    sim = Simulator(rate_limit, validate, work / "logs")
+    spies: list[subprocess.Popen[bytes]] = []
+    try:
+        sim.seed(source.seed_body)
+        settings: Settings = load_settings(
+            ledger_url=ledger_url, hesk_url=source.url, hesk_attachments_dir=source.attachments,
+            intercom_base_url=sim.base_url, intercom_token=SecretStr(TOKEN),
+            migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
+        )
+        map_file = work / f"{settings.migration}.yaml"
+        map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+        confirm(settings, map_file)
+        before = sim.stats()
+        options = MigrateOptions(workers=workers, threads=threads,
+                                 log_dir=work / "logs" / settings.migration)
+        load_before = load_average()
+        pg_before = pg_counters(pg_server, ledger_db)
+        redis_before = redis_commands(settings.redis_url)
+        with CpuSampler(sim.proc.pid, ledger_db) as sampler:
+            if profile is not None:
+                start_profilers(sampler, sim.proc.pid, profile, label, spies)
+            t0 = time.monotonic()
+            run_migration(settings, options, Console(file=io.StringIO()))
+            total_s = time.monotonic() - t0
+            cpu = sampler.totals()
+        load_after = load_average()
+        after = sim.stats()
+        time.sleep(0.6)  # backends that just exited flush their statistics
+        pg_after = pg_counters(pg_server, ledger_db)
+        redis_after = redis_commands(settings.redis_url)
+        engine = open_engine(ledger_url)
+        try:
+            ledger_id = active_ledger_id(engine, settings.migration)
+            with engine.connect() as conn:
+                started, captured, first_write, last, intended, succeeded = (
+                    conn.exec_driver_sql(PHASE_SQL, {"m": ledger_id}).one()
+                )
+            report = build_report(engine, ledger_id)
+        finally:
+            engine.dispose()
+        objects = report["objects"]
+        migrated = {o: objects[o]["migrated"] for o in objects}
+        return RunResult(
+            label=label, workers=workers, threads=threads, rate_limit=rate_limit,
+            tickets=source.tickets,
+            capture_s=(captured - started).total_seconds(),
+            write_s=(last - first_write).total_seconds() if first_write else 0.0,
+            total_s=total_s,
+            writes_intended=int(intended), writes_succeeded=int(succeeded),
+            api_calls=after["requests_total"] - before["requests_total"],
+            rate_limited=after["rate_limited"] - before["rate_limited"],
+            messages=sum(migrated.get(o, 0) for o in MESSAGES),
+            migrated=migrated,
+            pending=sum(c["pending"] for c in objects.values()),
+            quarantined=sum(c["quarantined"] for c in objects.values()),
+            pg_xacts=pg_after[0] - pg_before[0],
+            redis_cmds=redis_after - redis_before,
+            cpu={k: round(v, 2) for k, v in cpu.items()},
+            load_before=load_before, load_after=load_after,
+        )
+    finally:
+        for spy in spies:
+            with suppress(ProcessLookupError):
+                os.killpg(spy.pid, signal.SIGINT)
+            try:
+                spy.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(spy.pid, signal.SIGKILL)
+        sim.stop()
+
+
+def start_profilers(
+    sampler: CpuSampler, simulator_pid: int, out: Path, label: str,
+    spies: list[subprocess.Popen[bytes]],
+) -> None:
+    """py-spy (folded on-CPU stacks) of the workers and the simulator."""
+    out.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+
+    def record(pid: int, name: str, *extra: str) -> None:
+        spies.append(subprocess.Popen(
+            [spy, "record", "--nonblocking", "-r", "100", "-f", "raw", *extra,
+             "-o", str(out / f"{label}-{name}.txt"), "--pid", str(pid)],
+            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ))
+
+    def wait_for_workers() -> None:
+        for _ in range(600):
+            if sampler.worker_pids:
+                record(sampler.worker_pids[0], "workers", "--subprocesses")
+                return
+            time.sleep(0.05)
+
+    record(simulator_pid, "simulator")
+    threading.Thread(target=wait_for_workers, daemon=True).start()
+
+
+# --- output -----------------------------------------------------------------------------
+
+
+def print_unthrottled(results: list[RunResult]) -> None:
+    print("\n(a) unthrottled simulator")
+    print("| workers × threads | tickets | capture (s) | write phase (s) | end to end (s) "
+          "| writes | writes/s | tickets/s (end to end) | API calls/s | CPU s: workers / "
+          "simulator / postgres / coordinator | load avg before → after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for r in results:
+        c = r.cpu
+        print(f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.capture_s:.1f} | "
+              f"{r.write_s:.1f} | {r.total_s:.1f} | {r.writes_intended:,} | "
+              f"{r.writes_per_s:,.0f} | {r.tickets_per_s:,.1f} | {r.calls_per_s:,.0f} | "
+              f"{c['workers']:.1f} / {c['simulator']:.1f} / {c['postgres']:.1f} / "
+              f"{c['coordinator']:.1f} | {r.load_before.split()[0]} → "
+              f"{r.load_after.split()[0]} |")
+
+
+def print_throttled(r: RunResult) -> None:
+    ceiling = r.rate_limit / 10
+    print(f"\n(b) throttled at {r.rate_limit} calls / 10 s (ceiling {ceiling:.1f} calls/s)")
+    print("| workers × threads | tickets | write phase (s) | API calls | calls/s | share of "
+          "ceiling | 429 answers | share 429 | load avg before → after |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print(f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
+          f"{r.calls_per_s:.1f} | {r.calls_per_s / ceiling:.1%} | {r.rate_limited:,} | "
+          f"{r.rate_limited / max(r.api_calls, 1):.2%} | {r.load_before.split()[0]} → "
+          f"{r.load_after.split()[0]} |")
+
+
+def print_calls(results: list[RunResult]) -> None:
+    print("\nround trips per intended write (Postgres transactions from pg_stat_database; "
+          "Redis commands from INFO, all clients) and CPU ms per write")
+    print("| run | writes | Postgres xacts / write | Redis cmds / write | CPU ms / write: "
+          "workers / simulator / postgres / coordinator |")
+    print("|---|---:|---:|---:|---|")
+    for r in results:
+        n = max(r.writes_intended, 1)
+        c = r.cpu
+        print(f"| {r.label} | {r.writes_intended:,} | {r.pg_xacts / n:.2f} | "
+              f"{r.redis_cmds / n:.2f} | {1000 * c['workers'] / n:.2f} / "
+              f"{1000 * c['simulator'] / n:.2f} / {1000 * c['postgres'] / n:.2f} / "
+              f"{1000 * c['coordinator'] / n:.2f} |")
+    print("\n(c) API calls per migrated message")
+    print("| run | messages migrated (tickets + replies + notes) | writes intended | "
+          "API calls | calls per message | calls per write | writes per message |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.label} | {r.messages:,} ({r.migrated.get('ticket', 0):,} + "
+              f"{r.migrated.get('reply', 0):,} + {r.migrated.get('note', 0):,}) | "
+              f"{r.writes_intended:,} | {r.api_calls:,} | "
+              f"{r.api_calls / max(r.messages, 1):.3f} | "
+              f"{r.api_calls / max(r.writes_intended, 1):.3f} | "
+              f"{r.writes_intended / max(r.messages, 1):.3f} |")
+
+
+# --- main -------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--tickets", type=int, default=1000, help="tickets for (a) [1000]")
+    p.add_argument("--workers", default="1,2,4", help="worker processes for (a) [1,2,4]")
+    p.add_argument("--threads", type=int, default=8, help="threads per worker [8]")
+    p.add_argument("--throttled-tickets", type=int, default=1200, help="tickets for (b) [1200]")
+    p.add_argument("--throttled-workers", type=int, default=2, help="workers for (b) [2]")
+    p.add_argument("--rate-limit", type=int, default=INTERCOM_DEFAULT_LIMIT,
+                   help="calls per 10 s for (b) [1666, Intercom's default]")
+    p.add_argument("--skip-throttled", action="store_true", help="skip (b)")
+    p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
+    p.add_argument("--no-validate", action="store_true",
+                   help="run the simulator without OpenAPI validation")
+    p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--profile", type=Path, default=None,
+                   help="py-spy (raw folded stacks) of one worker and the simulator per run")
+    p.add_argument("--pg-url", default=os.environ.get(
+        "H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"))
+    p.add_argument("--hesk-server", default="mysql+pymysql://root@127.0.0.1:3306")
+    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    p.add_argument("--keep", action="store_true", help="keep the databases")
+    args = p.parse_args(argv)
+    worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
+
+    print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
+          f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"load average {load_average()}", flush=True)
+    ledger_db = f"h2i_bench_migrate_{os.getpid()}"
+    ledger_url = f"{args.pg_url.rstrip('/')}/{ledger_db}"
+    work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
+    sources: dict[int, Source] = {}
+    results: list[RunResult] = []
+    interrupted = False
+
+    def source(n: int) -> Source:
+        if n not in sources:
+            sources[n] = make_source(n, args.seed, args.hesk_server, work)
+        return sources[n]
+
+    def handle_term(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handle_term)
+    try:
+        open_engine(ledger_url).dispose()  # creates and upgrades the ledger database
+        common = {"validate": not args.no_validate, "pg_server": args.pg_url,
+                  "ledger_db": ledger_db, "work": work, "profile": args.profile}
+        if not args.skip_unthrottled:
+            for w in worker_counts:
+                print(f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
+                      f"load {load_average()} …", flush=True)
+                r = run_once(f"unthrottled-{w}w", source(args.tickets), workers=w,
+                             threads=args.threads, rate_limit=UNTHROTTLED, **common)
+                print(f"      {r.writes_intended:,} writes in {r.write_s:.1f} s = "
+                      f"{r.writes_per_s:,.0f} writes/s; {r.tickets_per_s:.1f} tickets/s end "
+                      f"to end; cpu {r.cpu}", flush=True)
+                results.append(r)
+        if not args.skip_throttled:
+            w = args.throttled_workers
+            print(f"  (b) {w} worker(s) × {args.threads} threads, {args.throttled_tickets} "
+                  f"tickets at {args.rate_limit}/10 s, load {load_average()} …", flush=True)
+            r = run_once(f"throttled-{w}w", source(args.throttled_tickets), workers=w,
+                         threads=args.threads, rate_limit=args.rate_limit, **common)
+            print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = {r.calls_per_s:.1f}/s, "
+                  f"{r.rate_limited} answered 429", flush=True)
+            results.append(r)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("interrupted: cleaning up", file=sys.stderr)
+    finally:
+        if not args.keep:
+            with suppress(Exception):
+                drop_ledger(args.pg_url, ledger_db)
+            for s in sources.values():
+                with suppress(Exception):
+                    drop_hesk(s)
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept: ledger {ledger_url}, Hesk "
+                  f"{', '.join(s.database for s in sources.values())}, files {work}")
+
+    unthrottled = [r for r in results if r.rate_limit == UNTHROTTLED]
+    throttled = [r for r in results if r.rate_limit != UNTHROTTLED]
+    if unthrottled:
+        print_unthrottled(unthrottled)
+    for r in throttled:
+        print_throttled(r)
+    if results:
+        print_calls(results)
+        for r in results:
+            if r.pending:
+                print(f"WARNING: {r.label} left {r.pending} records pending")
+    if args.json:
+        args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2, default=str))
+    return 130 if interrupted else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
