@@ -92,3 +92,38 @@ def test_sample_then_report_json_then_status(
     assert "<html" in html.read_text().lower()
     verify = run(env, "verify", "--sample", "5")
     assert verify.returncode == 0 and "No difference" in verify.stdout, verify.stdout
+
+
+def test_preflight_lists_blockers_with_exit_3_then_passes_once_mapped(
+    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    unmapped = {**env_of(settings), "H2I_MIGRATION": settings.migration + "-unmapped"}
+    blocked = run(unmapped, "preflight")
+    assert blocked.returncode == 3
+    assert "no confirmed field map" in blocked.stdout
+    ok = run(env_of(settings), "preflight")
+    assert ok.returncode == 0, ok.stdout
+    assert "invite" in ok.stdout  # the unmatched staff member goes on the invite list
+    assert "No blockers" in ok.stdout
+
+
+def test_map_propose_writes_every_field_with_confidence_and_reason(
+    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    import yaml
+
+    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    out = tmp_path / "proposal.yaml"
+    done = run(env_of(settings), "map", "propose", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    proposal = yaml.safe_load(out.read_text())
+    for section in ("custom_fields", "categories", "staff", "statuses", "priorities"):
+        assert proposal[section], section
+        for entry in proposal[section]:
+            assert 0 <= float(entry["confidence"]) <= 1 and entry["reason"], entry
+    bad = tmp_path / "bad.yaml"
+    proposal["staff"][0]["admin_email"] = "nobody@nowhere.example"
+    bad.write_text(yaml.safe_dump(proposal))
+    refused = run(env_of(settings), "map", "confirm", "--file", str(bad), "--yes")
+    assert refused.returncode == 2 and "nobody@nowhere.example" in refused.stderr
