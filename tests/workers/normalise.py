@@ -14,6 +14,10 @@ def _author(author: dict[str, Any] | None) -> tuple[str, str]:
     return (str(author.get("type")), str(author.get("email") or author.get("name") or ""))
 
 
+def _name(collections: dict[str, Any], collection_id: Any) -> str:
+    return str(collections.get(str(collection_id), {}).get("name", "?"))
+
+
 def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     """The workspace's content in a form where equal content compares equal."""
     teams = {str(t["id"]): t["name"] for t in dump.get("teams", [])}
@@ -54,7 +58,7 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
             a.get("title"),
             a.get("state"),
             a.get("body"),
-            tuple(sorted(collections.get(str(p), {}).get("name", "?") for p in a.get("parent_ids") or [])),
+            tuple(sorted(_name(collections, p) for p in a.get("parent_ids") or [])),
         )
         for a in dump["articles"]
     )
