@@ -507,7 +507,17 @@ def inventory(
     ),
 ) -> None:
     """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
-    not_yet("inventory", 7)
+    from hesk.reader import HeskReader
+    from reports.inventory import build_inventory, write_inventory
+    from workers.workspace import client_for, read_workspace
+
+    s = settings()
+    with client_for(s) as client:
+        admins = [str(a.get("email") or "") for a in read_workspace(client).admins]
+    with HeskReader.from_settings(s) as reader:
+        files = write_inventory(build_inventory(reader, admins), out)
+    for path in files:
+        console.print(f"wrote {path}")
 
 
 # --- end delta, cutover, rollback, inventory ---

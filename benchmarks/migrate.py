@@ -222,7 +222,9 @@ class Simulator:
             except httpx.HTTPError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"the simulator did not start (see {self.log.name})")
+                    raise RuntimeError(
+                        f"the simulator did not start (see {self.log.name})"
+                    ) from None
                 time.sleep(0.2)
 
     def stats(self) -> dict[str, Any]:
@@ -346,6 +348,7 @@ class RunResult:
     quarantined: int
     pg_xacts: int
     redis_cmds: int
+    by_operation: dict[str, int]
     cpu: dict[str, float]
     load_before: str
     load_after: str
@@ -424,6 +427,12 @@ def run_once(
                     conn.exec_driver_sql(PHASE_SQL, {"m": ledger_id}).one()
                 )
             report = build_report(engine, ledger_id)
+            with engine.connect() as conn:
+                by_operation = dict(conn.exec_driver_sql(
+                    "SELECT payload->>'operation', count(*) FROM events WHERE migration_id = "
+                    "%(m)s AND type = 'WriteIntended' GROUP BY 1 ORDER BY 2 DESC",
+                    {"m": ledger_id},
+                ).all())
         finally:
             engine.dispose()
         objects = report["objects"]
@@ -443,6 +452,7 @@ def run_once(
             quarantined=sum(c["quarantined"] for c in objects.values()),
             pg_xacts=pg_after[0] - pg_before[0],
             redis_cmds=redis_after - redis_before,
+            by_operation={str(k): int(v) for k, v in by_operation.items()},
             cpu={k: round(v, 2) for k, v in cpu.items()},
             load_before=load_before, load_after=load_after,
         )
@@ -461,7 +471,7 @@ def start_profilers(
     sampler: CpuSampler, simulator_pid: int, out: Path, label: str,
     spies: list[subprocess.Popen[bytes]],
 ) -> None:
-    """py-spy (folded on-CPU stacks) of the workers and the simulator."""
+    """py-spy folded stacks: the workers (threads holding the GIL only) and the simulator."""
     out.mkdir(parents=True, exist_ok=True)
     spy = str(Path(sys.executable).with_name("py-spy"))
 
@@ -475,7 +485,7 @@ def start_profilers(
     def wait_for_workers() -> None:
         for _ in range(600):
             if sampler.worker_pids:
-                record(sampler.worker_pids[0], "workers", "--subprocesses")
+                record(sampler.worker_pids[0], "workers", "--subprocesses", "--gil")
                 return
             time.sleep(0.05)
 
@@ -633,6 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         print_throttled(r)
     if results:
         print_calls(results)
+        ops = results[-1].by_operation
+        print(f"\nwrites by operation ({results[-1].label}): "
+              + ", ".join(f"{op} {n:,}" for op, n in ops.items()))
         for r in results:
             if r.pending:
                 print(f"WARNING: {r.label} left {r.pending} records pending")

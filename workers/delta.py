@@ -238,8 +238,8 @@ def run_delta(
     from hesk.reader import HeskReader
     from workers.migrate import require_map, run_number
 
-    require_map(res)
     last_capture(res.ledger)
+    require_map(res)
     run = f"run-{run_number(res)}"
     res.ledger.append_one(
         RunStarted(object="run", source_id=run, run=run, kind="delta",

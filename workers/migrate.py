@@ -41,6 +41,8 @@ PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leftovers", ("reply", "note", "attachment", "history")),
 )
 WORKSPACE_UNIT = ("workspace", "attributes")
+#: Records settled by another object's units, shown beside them while they run.
+SHOWN_WITH: dict[str, tuple[str, ...]] = {"ticket": ("reply", "note", "attachment", "history")}
 
 
 class MigrationPending(H2IError):
@@ -191,11 +193,12 @@ class Coordinator:
         last_settled = -1
         last_change = time.monotonic()
         stalls = 0
+        shown = objects + tuple(o for obj in objects for o in SHOWN_WITH.get(obj, ()))
         while True:
             self.table.catch_up()
-            progress = counts(self.res, objects)
+            progress = counts(self.res, shown)
             on_progress(progress)
-            pending = sum(progress.totals.values()) - sum(progress.settled.values())
+            pending = sum(progress.totals.get(o, 0) - progress.settled.get(o, 0) for o in objects)
             if pending == 0:
                 return len(keys)
             settled = sum(progress.settled.values())

@@ -17,9 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
 from core.logs import get_logger
 from intercom_api import lookups
 from intercom_api.errors import Conflict, InDoubt, Invalid, NotFound
+from ledger.database import translate_db_error
 from ledger.events import (
     Event,
     Recorded,
@@ -62,6 +66,8 @@ class UnitRun:
     buffer: list[Event] = field(default_factory=list)
     api_calls: int = 0
     unreadable_files: set[str] = field(default_factory=set)
+    #: The autocommit connection holding the unit's lock (units.py), used for appends.
+    conn: Connection | None = None
 
     @classmethod
     def load(cls, res: Resources, obj: str, source_id: str) -> UnitRun:
@@ -82,7 +88,16 @@ class UnitRun:
             self.known[e.key] = e
         events = [*self.buffer, *durable]
         if events:
-            self.res.ledger.append(events)
+            ledger = self.res.ledger
+            if self.conn is not None and len(events) <= ledger.batch_size:
+                # One autocommit INSERT on the lock's connection: atomic on its own, as
+                # Ledger.append's own autocommit path, without a pool checkout and ping.
+                try:
+                    ledger.append(events, conn=self.conn)
+                except DBAPIError as err:
+                    raise translate_db_error(err, ledger.engine.url) from None
+            else:
+                ledger.append(events)
         self.buffer.clear()
 
     def event(self, key: str) -> Event | None:

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from core.errors import H2IError
 from core.logs import get_logger
 from hesk.errors import HeskError
@@ -63,16 +65,31 @@ class UnitBusy(H2IError):
 @contextmanager
 def unit_lock(res: Resources, obj: str, source_id: str) -> Iterator[bool]:
     """Hold the unit's advisory lock on a dedicated connection; yields False if taken."""
+    with unit_session(res, obj, source_id) as (got, _conn):
+        yield got
+
+
+@contextmanager
+def unit_session(
+    res: Resources, obj: str, source_id: str
+) -> Iterator[tuple[bool, Connection]]:
+    """The unit's advisory lock and the autocommit connection that holds it.
+
+    The unit's appends reuse this connection (see ``UnitRun.conn``): that saves a pool
+    checkout and its pre-ping round trip per write, and an append can only succeed while
+    the session that holds the lock is alive.
+    """
     name = f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
     with res.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         got = conn.exec_driver_sql(
             "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
         ).scalar()
         conn.commit()
         try:
-            yield bool(got)
+            yield bool(got), conn
         finally:
-            if got:
+            if got and not conn.invalidated:
                 conn.exec_driver_sql(
                     "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
                 )
@@ -90,7 +107,7 @@ def process_unit(res: Resources, key: str) -> str:
         # A reply/note/attachment/history of a captured ticket is written by the ticket's
         # unit (a delta's new reply, or one left pending): run that unit instead.
         return process_unit(res, parent)
-    with unit_lock(res, event.object, event.source_id) as got:
+    with unit_session(res, event.object, event.source_id) as (got, conn):
         if not got:
             raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
         newest = res.ledger.latest_captures([(event.object, event.source_id)])
@@ -99,6 +116,7 @@ def process_unit(res: Resources, key: str) -> str:
             event = latest.event  # a newer capture supersedes the one in the message
             assert isinstance(event, SourceCaptured)
         run = UnitRun.load(res, event.object, event.source_id)
+        run.conn = conn
         plan = _plan(res, event)
         _record_dispositions(run, plan.dispositions)
         outcome = _execute(run, plan)

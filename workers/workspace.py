@@ -126,7 +126,8 @@ def confirmed_map(settings: Settings) -> dict[str, Any] | None:
     engine = open_engine(settings.ledger_url)
     try:
         found = None
-        for rec in Ledger(engine, active_ledger_id(engine, settings.migration)).read(types=[MapConfirmed.TYPE]):
+        ledger = Ledger(engine, active_ledger_id(engine, settings.migration))
+        for rec in ledger.read(types=[MapConfirmed.TYPE]):
             found = rec.event
         return found.map if isinstance(found, MapConfirmed) else None
     finally:
@@ -172,7 +173,9 @@ def preflight(settings: Settings) -> PreflightResult:
     existing = {str(a.get("name")) for a in ws.conversation_attributes}
     for attr in the_map.get("attributes") or ():
         if attr.get("name") not in existing:
-            result.to_create.append(f"conversation attribute {attr['name']} ({attr['data_type']})")
+            result.to_create.append(
+                f"conversation attribute {attr['name']} ({attr['data_type']})"
+            )
     for entry in the_map.get("custom_fields") or ():
         if entry.get("migrate") and entry.get("attribute") not in existing:
             result.to_create.append(

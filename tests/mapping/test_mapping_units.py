@@ -121,16 +121,19 @@ def test_kb_article_body_state_author_and_links() -> None:
     art = kb_article(html='<p onclick="x">Hi<script>bad()</script></p>')
     ctx = context(base_map(hesk_url="https://help.example.com/"))
     plan = plan_kb_article(art, ctx, [attachment(9, "kb_article", 5)])
-    (step,) = plan.steps
+    step, update = plan.steps  # create, then update in place (what a delta changes)
+    assert update.method == "PUT" and update.body == step.body and not update.creates
     assert step.body["author_id"] == 102 and step.body["parent_id"] == 401
     assert step.body["parent_type"] == "collection" and step.body["state"] == "published"
     assert "script" not in step.body["body"] and "onclick" not in step.body["body"]
     assert "https://help.example.com/download_attachment.php?kb_att=9" in step.body["body"]
     assert step.creates == "article" and step.lookup_kind == "article"
     _valid(step)
-    (private,) = plan_kb_article(kb_article(state="private", author_id=77), context()).steps
+    private, private_update = plan_kb_article(
+        kb_article(state="private", author_id=77), context()
+    ).steps
     assert private.body["state"] == "draft" and private.body["author_id"] == 101
-    assert "private article imported as draft" in private.completes[0].reason
+    assert "private article imported as draft" in private_update.completes[0].reason
 
 
 def test_canned_responses_skipped() -> None:
