@@ -420,7 +420,7 @@ def worker(
 
     s = settings()
     redis_client(s)  # fail early, in one line, if Redis is not there
-    os.execvpe(sys.executable, worker_command(processes, threads), worker_env(s))
+    os.execvpe(sys.executable, worker_command(processes, threads), worker_env(s, threads))
 
 
 # --- end migration commands ---

@@ -429,8 +429,9 @@ def run_once(
             report = build_report(engine, ledger_id)
             with engine.connect() as conn:
                 by_operation = dict(conn.exec_driver_sql(
-                    "SELECT payload->>'operation', count(*) FROM events WHERE migration_id = "
-                    "%(m)s AND type = 'WriteIntended' GROUP BY 1 ORDER BY 2 DESC",
+                    "SELECT object || ' ' || regexp_replace(payload->>'operation', "
+                    "':[0-9]+$', ''), count(*) FROM events WHERE migration_id = %(m)s "
+                    "AND type = 'WriteIntended' GROUP BY 1 ORDER BY 2 DESC",
                     {"m": ledger_id},
                 ).all())
         finally:

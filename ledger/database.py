@@ -59,7 +59,8 @@ def translate_db_error(err: DBAPIError, url: URL) -> LedgerError:
             f"PostgreSQL refused the login for {where}",
             hint="check the user and password in H2I_LEDGER_URL",
         )
-    if sqlstate is None or sqlstate.startswith("08"):
+    if sqlstate is None or sqlstate.startswith("08") or sqlstate in ("53300", "57P03"):
+        # 53300 too many connections, 57P03 starting up: both pass
         return LedgerUnavailable(
             f"cannot reach the ledger at {where}",
             hint="start PostgreSQL or fix host/port in H2I_LEDGER_URL",
@@ -90,8 +91,9 @@ def ensure_database(url: URL) -> None:
 
 def create_engine_for(url: URL, **kwargs: object) -> Engine:
     """A SQLAlchemy engine on the ledger URL, with errors mapped to LedgerError."""
+    kwargs.setdefault("pool_pre_ping", True)
     try:
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
     except (NoSuchModuleError, ArgumentError) as err:
         raise LedgerError(f"unusable H2I_LEDGER_URL: {type(err).__name__}") from None
 
@@ -122,11 +124,18 @@ def upgrade(engine: Engine, url: URL) -> None:
         command.upgrade(cfg, "head")
 
 
-def open_engine(ledger_url: str) -> Engine:
-    """An engine on an existing, up-to-date ledger: created and upgraded when needed."""
+def open_engine(ledger_url: str, *, pool_size: int = 5, pre_ping: bool = True) -> Engine:
+    """An engine on an existing, up-to-date ledger: created and upgraded when needed.
+
+    ``pool_size``: connections kept per process (a worker thread may hold two at once).
+    ``pre_ping=False`` skips the liveness query on each checkout (workers: a dead connection
+    fails the unit with a transient error, the pool drops it, and the message is retried).
+    """
     url = parse_ledger_url(ledger_url)
     key = url.render_as_string(hide_password=False)
-    engine = create_engine_for(url)
+    engine = create_engine_for(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=pre_ping
+    )
     if key in _upgraded:
         return engine
     try:

@@ -6,7 +6,11 @@ is built once, here, from the settings (H2I_MIGRATION names the queues' namespac
 
 from __future__ import annotations
 
+import os
+
 import dramatiq
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeout
 
 from core.logs import configure_logging, get_logger
 from core.settings import load_settings
@@ -21,21 +25,32 @@ log = get_logger(__name__)
 _resources: Resources | None = None
 
 
+def worker_threads() -> int:
+    """Threads per worker process (set by the worker command; Dramatiq's default is 8)."""
+    return int(os.environ.get("H2I_WORKER_THREADS", "8"))
+
+
 def resources() -> Resources:
     """This process's resources, opened on first use."""
     global _resources
     if _resources is None:
         configure_logging()
-        _resources = Resources.from_settings(settings)
+        _resources = Resources.from_settings(settings, threads=worker_threads(), pre_ping=False)
     return _resources
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a failed unit may succeed later (then its message is retried with backoff)."""
+    if isinstance(exc, DependencyPending | UnitBusy | SATimeout | OperationalError):
+        return True  # waiting on another unit, or the ledger's pool/server is busy
+    return bool(getattr(exc, "transient", False))
 
 
 @dramatiq.actor(
     queue_name=QUEUE,
     min_backoff=500,
     max_backoff=15_000,
-    retry_when=lambda retries, exc: retries < 40
-    and (isinstance(exc, DependencyPending | UnitBusy) or getattr(exc, "transient", False)),
+    retry_when=lambda retries, exc: retries < 40 and is_transient(exc),
 )
 def write_unit(migration_id: str, key: str) -> None:
     """Write the unit whose capture key is ``key`` to Intercom, exactly once."""

@@ -240,7 +240,7 @@ class WorkerPool:
                     worker_command(1, self.threads),
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
-                    env=worker_env(self.settings),
+                    env=worker_env(self.settings, self.threads),
                     start_new_session=True,
                 )
             )
@@ -267,9 +267,11 @@ def worker_command(processes: int, threads: int) -> list[str]:
     ]
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    """The environment for worker processes: ours, with the settings in force made explicit."""
+def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
+    """The environment for worker processes: ours, with the settings in force made explicit
+    (and the thread count, which sizes each process's ledger connection pool)."""
     env = dict(os.environ)
+    env["H2I_WORKER_THREADS"] = str(threads)
     env["H2I_MIGRATION"] = settings.migration
     env["H2I_LEDGER_URL"] = settings.ledger_url
     env["H2I_REDIS_URL"] = settings.redis_url

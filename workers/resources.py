@@ -35,9 +35,15 @@ class Resources:
     _map: dict[str, Any] | None = None
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Resources:
-        """Open the ledger (created/upgraded if needed) and connect to Redis."""
-        engine = open_engine(settings.ledger_url)
+    def from_settings(
+        cls, settings: Settings, *, threads: int = 8, pre_ping: bool = True
+    ) -> Resources:
+        """Open the ledger (created/upgraded if needed) and connect to Redis.
+
+        ``threads``: how many threads will use these resources at once (each may hold a
+        unit's lock connection and one more). ``pre_ping``: see ledger.database.open_engine.
+        """
+        engine = open_engine(settings.ledger_url, pool_size=threads + 1, pre_ping=pre_ping)
         folder = (
             AttachmentFolder(settings.hesk_attachments_dir)
             if settings.hesk_attachments_dir
