@@ -21,6 +21,23 @@ from intercom_api.pacing import LocalPacer
 WINDOW_SECONDS = 10
 #: Share of Intercom's limit the fleet aims for: headroom for clock skew and lookups.
 HEADROOM = 0.97
+#: Calls of budget a process takes from Redis at once (one round trip, not one per call).
+LEASE = 8
+#: Leased budget not used within this long is dropped, so the shared count stays honest.
+LEASE_SECONDS = 1.0
+
+
+class LeasingWindowLimiter(WindowRateLimiter):
+    """Dramatiq's sliding-window limiter, able to take several calls of budget at once."""
+
+    def take(self, amount: int) -> bool:
+        """Take ``amount`` calls of budget if the window has room for all of them."""
+        keys = self._get_keys()
+        return bool(
+            self.backend.incr_and_sum(
+                keys[0], self._get_keys, amount, maximum=self.limit, ttl=self.window_millis
+            )
+        )
 
 
 class SharedPacer:
@@ -30,8 +47,10 @@ class SharedPacer:
         self._backend = RedisBackend(client=client)
         self._key = key
         self._lock = threading.Lock()
-        self._limiter: WindowRateLimiter | None = None
+        self._limiter: LeasingWindowLimiter | None = None
         self._limit = 0
+        self._leased = 0
+        self._leased_at = 0.0
         self._local = LocalPacer(low_water=0.0)
         if limit:
             self._set_limit(limit)
@@ -40,7 +59,7 @@ class SharedPacer:
         budget = max(1, int(limit * HEADROOM))
         if budget != self._limit:
             self._limit = budget
-            self._limiter = WindowRateLimiter(
+            self._limiter = LeasingWindowLimiter(
                 self._backend, self._key, limit=budget, window=WINDOW_SECONDS
             )
 
@@ -52,9 +71,18 @@ class SharedPacer:
             return
         delay = 0.01
         while True:
-            with limiter.acquire(raise_on_failure=False) as acquired:
-                if acquired:
+            with self._lock:
+                now = time.monotonic()
+                if self._leased and now - self._leased_at > LEASE_SECONDS:
+                    self._leased = 0  # stale: let the window forget it
+                if self._leased:
+                    self._leased -= 1
                     return
+                # near the limit a whole lease may not fit: then take one call's worth
+                for amount in (LEASE, 1):
+                    if limiter.take(amount):
+                        self._leased, self._leased_at = amount - 1, now
+                        return
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 
