@@ -63,13 +63,6 @@ class UnitBusy(H2IError):
 
 
 @contextmanager
-def unit_lock(res: Resources, obj: str, source_id: str) -> Iterator[bool]:
-    """Hold the unit's advisory lock on a dedicated connection; yields False if taken."""
-    with unit_session(res, obj, source_id) as (got, _conn):
-        yield got
-
-
-@contextmanager
 def unit_session(
     res: Resources, obj: str, source_id: str
 ) -> Iterator[tuple[bool, Connection]]:
