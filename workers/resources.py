@@ -9,7 +9,6 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
-from core.errors import ConfigError
 from core.settings import Settings
 from hesk.attachments import AttachmentFolder
 from intercom_api.client import IntercomClient
@@ -69,13 +68,7 @@ class Resources:
         """This thread's Intercom client (one keep-alive connection pool per thread)."""
         client = getattr(self._clients, "client", None)
         if client is None:
-            token = self.settings.token_value()
-            if not token:
-                raise ConfigError(
-                    "H2I_INTERCOM_TOKEN is not set",
-                    hint="export H2I_INTERCOM_TOKEN=<your Intercom access token>",
-                )
-            client = IntercomClient(self.settings.intercom_url, token, pacer=self.pacer)
+            client = IntercomClient.from_settings(self.settings, pacer=self.pacer)
             self._clients.client = client
         return client
 

@@ -44,13 +44,7 @@ class Workspace:
 
 def client_for(settings: Settings) -> IntercomClient:
     """An Intercom client from the settings (ConfigError when the token is missing)."""
-    token = settings.token_value()
-    if not token:
-        raise ConfigError(
-            "H2I_INTERCOM_TOKEN is not set",
-            hint="export H2I_INTERCOM_TOKEN=<access token of your Intercom app>",
-        )
-    return IntercomClient(settings.intercom_url, token)
+    return IntercomClient.from_settings(settings)
 
 
 def read_workspace(client: IntercomClient) -> Workspace:
