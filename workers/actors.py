@@ -17,8 +17,10 @@ from core.settings import load_settings
 from workers.broker import QUEUE, make_broker
 from workers.resources import Resources
 from workers.units import DependencyPending, UnitBusy, process_unit
+from workers.watchdog import follow_coordinator
 
 settings = load_settings()
+follow_coordinator()
 broker = make_broker(settings)
 dramatiq.set_broker(broker)
 log = get_logger(__name__)

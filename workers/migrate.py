@@ -240,7 +240,8 @@ class WorkerPool:
                     worker_command(1, self.threads),
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
-                    env=worker_env(self.settings, self.threads),
+                    env={**worker_env(self.settings, self.threads),
+                         "H2I_COORDINATOR_PID": str(os.getpid())},
                     start_new_session=True,
                 )
             )

@@ -115,3 +115,57 @@ def test_kill_9_of_workers_at_random_instants_then_finish(
     assert normalise(dump) == baseline["normal"]
     report = build_report(open_engine(ledger_url), settings.migration)
     assert report["objects"] == baseline["objects"]
+
+
+def _workers_of(coordinator: int) -> list[int]:
+    """Pids of live processes started by this coordinator (by their environment)."""
+    mark = f"H2I_COORDINATOR_PID={coordinator}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        if mark in environ.split(b"\0") and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def test_kill_9_of_the_migrate_command_then_run_it_again(
+    baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    tmp_path: Path,
+) -> None:
+    """The coordinator dies with its workers mid-run; its workers notice and stop; the
+    same command run again finishes the job, exactly once."""
+    from tests.workers.test_migrate_cli import BIN, env_of
+
+    settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
+    env = {**os.environ, **env_of(settings)}
+    first = subprocess.Popen(
+        [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(simulator.dump()["conversations"]) < 5:
+        time.sleep(0.2)
+    assert first.poll() is None, "the migration ended before it could be killed"
+    first.kill()  # SIGKILL to the coordinator alone: its workers must notice by themselves
+    first.wait(10)
+    assert _workers_of(first.pid), "the coordinator had started no worker to orphan"
+    deadline = time.monotonic() + 30  # the watchdog polls every second, then a graceful stop
+    while _workers_of(first.pid) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _workers_of(first.pid) == []
+    again = subprocess.run(
+        [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    dump = simulator.dump()
+    assert duplicates(dump) == {}
+    assert normalise(dump) == baseline["normal"]
+    report = build_report(open_engine(ledger_url), settings.migration)
+    assert report["objects"] == baseline["objects"]
