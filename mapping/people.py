@@ -7,7 +7,7 @@ from typing import Any
 
 from hesk.records import Customer, Staff
 from mapping.common import completion, disposition, identity, unix
-from mapping.steps import Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Plan, Step, UnitContext
 
 #: The one placeholder contact that requests anonymised tickets when the map migrates them.
 ANONYMISED_CONTACT = "anonymised"
@@ -58,8 +58,13 @@ def contact_step(body: dict[str, Any], done: tuple) -> Step:
     )
 
 
-def plan_contact(customer: Customer, ctx: UnitContext) -> Plan:
-    """Create (or match, on 409) the contact of a requester/follower; invalid email quarantined."""
+def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False) -> Plan:
+    """Create (or match, on 409) the contact of a requester/follower; invalid email quarantined.
+
+    ``changed``: an earlier version of this customer is already in Intercom, so the create
+    (same identity, already done) only finds the contact and a ``PUT`` brings its name,
+    email and sign-up time up to date.
+    """
     if customer.email is not None and not customer.email_valid:
         return Plan(dispositions=(disposition(
             customer, "quarantined",
@@ -73,7 +78,17 @@ def plan_contact(customer: Customer, ctx: UnitContext) -> Plan:
     signed_up = unix(customer.signed_up_at)
     if signed_up is not None and signed_up > 0:
         body["signed_up_at"] = signed_up
-    return Plan(steps=(contact_step(body, (completion(customer),)),))
+    if not changed:
+        return Plan(steps=(contact_step(body, (completion(customer),)),))
+    update = {k: v for k, v in body.items() if k in ("email", "name", "signed_up_at")}
+    return Plan(steps=(
+        contact_step(body, ()),
+        Step(
+            op="update", method="PUT", path=f"/contacts/{UNIT_ID}", body=update,
+            identity_hash=identity(update), lookup={}, lookup_kind="idempotent",
+            completes=(completion(customer),),
+        ),
+    ))  # fmt: skip
 
 
 def plan_anonymised_contact(ctx: UnitContext) -> Plan:

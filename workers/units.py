@@ -172,6 +172,16 @@ def _plan(res: Resources, event: SourceCaptured) -> Plan:
             for rec in res.ledger.attachments_of("kb_article", str(record.id))  # type: ignore[attr-defined]
         ]
         return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
+    if obj == "contact":
+        before = res.ledger.settlements([("contact", event.source_id)]).get(
+            ("contact", event.source_id)
+        )
+        changed = (
+            before is not None
+            and isinstance(before.event, RecordMigrated)
+            and before.event.content_hash != event.content_hash
+        )
+        return planner.plan_contact(record, ctx, changed=changed)  # type: ignore[arg-type]
     planners = {
         "custom_field": planner.plan_custom_field,
         "category": planner.plan_category,
