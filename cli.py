@@ -436,6 +436,14 @@ def delta(
     workers: Annotated[
         int, typer.Option(help="Worker processes (0: write from this process).")
     ] = 0,
+    customers: Annotated[
+        bool,
+        typer.Option(
+            "--customers",
+            help="Also re-read every customer to find edited ones (Hesk keeps no edit time "
+            "for them; costs a scan of the customers). cutover always does.",
+        ),
+    ] = False,
 ) -> None:
     """Move only what changed in Hesk since the last capture."""
     from workers.delta import render_delta, run_delta, unit_runner
@@ -446,7 +454,7 @@ def delta(
     opts = MigrateOptions(workers=workers)
     try:
         with unit_runner(res, opts) as send:
-            result = run_delta(res, opts, apply=apply_deletions, send=send)
+            result = run_delta(res, opts, apply=apply_deletions, send=send, customers=customers)
     finally:
         res.close()
     render_delta(result, console)

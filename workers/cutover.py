@@ -97,7 +97,7 @@ def run_cutover(
         frozen = frozen_at or hesk_now(reader)
     stamp = frozen.astimezone(UTC).isoformat()
     res.ledger.append_one(CutoverFrozen(object="cutover", source_id=stamp, frozen_at=stamp))
-    delta = run_delta(res, options, send=send)
+    delta = run_delta(res, options, send=send, customers=True)  # the last chance: read all
     with HeskReader.from_settings(res.settings) as reader:
         written = writes_since(reader, frozen)
     if written:

@@ -106,8 +106,14 @@ def _parse(mark: Any) -> datetime | None:
     return datetime.fromisoformat(mark) if isinstance(mark, str) and mark else None
 
 
-def changed_records(res: Resources, reader: Any, since: dict[str, Any]) -> Iterator[Record]:
-    """The records that may be new or changed since the watermarks (cheap reads only)."""
+def changed_records(
+    res: Resources, reader: Any, since: dict[str, Any], *, customers: bool = False
+) -> Iterator[Record]:
+    """The records that may be new or changed since the watermarks.
+
+    Cheap reads only, unless ``customers``: Hesk keeps no edit time for customers, so
+    finding an edited one means reading them all (a cost that grows with the history).
+    """
     max_ids: dict[str, int] = since.get("max_ids") or {}
     lastchange = _parse(since.get("lastchange"))
     yield from reader.iter_records("staff")
@@ -117,7 +123,12 @@ def changed_records(res: Resources, reader: Any, since: dict[str, Any]) -> Itera
         yield from reader.iter_records("ticket", changed_since=lastchange)
     # New tickets, even one written with an old ``lastchange`` (an import, a copy).
     yield from reader.iter_records("ticket", since_id=max_ids.get("ticket", 0))
-    yield from _new_contacts(res, reader.iter_records("contact", since_id=max_ids.get("ticket", 0)))
+    if customers:  # every customer; an unchanged one is a no-op
+        yield from reader.iter_records("contact")
+    else:  # only requesters not seen before
+        yield from _new_contacts(
+            res, reader.iter_records("contact", since_id=max_ids.get("ticket", 0))
+        )
     for obj in ("reply", "note", "attachment"):
         yield from reader.iter_records(obj, since_id=max_ids.get(obj, 0))
     for obj in ("kb_category", "kb_article", "canned_response"):
@@ -207,14 +218,17 @@ def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]
     return gone
 
 
-def capture_delta(res: Resources, reader: Any, run: str) -> tuple[CaptureStats, dict, dict]:
+def capture_delta(
+    res: Resources, reader: Any, run: str, *, customers: bool = False
+) -> tuple[CaptureStats, dict, dict]:
     """Record DeltaStarted, the changed records, deletions and CaptureCompleted(kind=delta)."""
     since = last_capture(res.ledger).watermarks
     marks = capture_watermarks(reader)  # read first: a write during the capture is re-read
     res.ledger.append_one(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
     )
-    stats = capture_records(res.ledger, changed_records(res, reader, since), run)
+    records = changed_records(res, reader, since, customers=customers)
+    stats = capture_records(res.ledger, records, run)
     gone = find_deletions(res, reader, run)
     res.ledger.append_one(
         CaptureCompleted(object="capture", source_id=run, capture=run, kind="delta",
@@ -264,8 +278,12 @@ def run_delta(
     apply: bool = False,
     send: Callable[[str], None] | None = None,
     on_progress: Callable[[PhaseProgress], None] | None = None,
+    customers: bool = False,
 ) -> DeltaResult:
-    """Capture what changed, then write it through the usual phases."""
+    """Capture what changed, then write it through the usual phases.
+
+    ``customers``: also re-read every customer to find edited ones (see changed_records).
+    """
     from hesk.reader import HeskReader
     from workers.migrate import require_map, run_number
 
@@ -274,12 +292,12 @@ def run_delta(
     run = f"run-{run_number(res)}"
     res.ledger.append_one(
         RunStarted(object="run", source_id=run, run=run, kind="delta",
-                   options={"apply_deletions": apply})  # fmt: skip
+                   options={"apply_deletions": apply, "customers": customers})  # fmt: skip
     )
     started_seq = res.ledger.last_seq()
     t0 = time.monotonic()
     with HeskReader.from_settings(res.settings) as reader:
-        stats, since, gone = capture_delta(res, reader, run)
+        stats, since, gone = capture_delta(res, reader, run, customers=customers)
     result = DeltaResult(run, since, captured=dict(stats.new), deleted=gone,
                          capture_seconds=round(time.monotonic() - t0, 3))  # fmt: skip
     t1 = time.monotonic()

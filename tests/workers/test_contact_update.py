@@ -45,3 +45,46 @@ def test_a_renamed_customer_updates_the_same_contact(
     assert len(after) == len(before)
     renamed = [c for c in after if str(c.get("email")).casefold() == email.casefold()]
     assert [c["name"] for c in renamed] == ["Renamed In Hesk"]
+
+
+def _rename_first_customer(source: HeskSource, name: str) -> str:
+    database = source.url.rsplit("/", 1)[1]
+    conn = pymysql.connect(host="127.0.0.1", user="root", database=database, autocommit=True)
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT id, email FROM hesk_customers WHERE email <> '' ORDER BY id DESC LIMIT 1"
+        )
+        customer_id, email = cur.fetchone()
+        cur.execute("UPDATE hesk_customers SET name = %s WHERE id = %s", (name, customer_id))
+    conn.close()
+    return str(email)
+
+
+def test_delta_with_customers_finds_an_edited_customer(
+    simulator: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    from workers.delta import run_delta, unit_runner
+    from workers.migrate import MigrateOptions
+    from workers.resources import Resources
+
+    settings = prepare(simulator, small_source, ledger_url, tmp_path)
+    migrate(settings, tmp_path, workers=1, threads=4)
+    email = _rename_first_customer(small_source, "Edited Between Runs")
+
+    def names() -> list[str]:
+        return [
+            c["name"] for c in simulator.dump()["contacts"]
+            if str(c.get("email")).casefold() == email.casefold()
+        ]
+
+    res = Resources.from_settings(settings)
+    opts = MigrateOptions(workers=0)
+    try:
+        with unit_runner(res, opts) as send:
+            run_delta(res, opts, send=send)  # cheap delta: customers have no edit time
+        assert names() != ["Edited Between Runs"]
+        with unit_runner(res, opts) as send:
+            run_delta(res, opts, send=send, customers=True)
+    finally:
+        res.close()
+    assert names() == ["Edited Between Runs"]
