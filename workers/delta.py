@@ -153,32 +153,29 @@ def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500
         yield from fresh()
 
 
+#: Captured records of one object that Hesk still had at the last look.
+_PRESENT = (
+    "FROM projection_rows WHERE projection = %(p)s AND migration_id = %(m)s "
+    "AND value->>'object' = %(o)s AND NOT (value ? 'deleted') AND (value ? 'captured')"
+)
+
+
+def _query_present(res: Resources, select: str, obj: str) -> list[Any]:
+    with res.engine.connect() as conn:
+        params = {"p": Dispositions.name, "m": res.ledger.migration_id, "o": obj}
+        return list(conn.exec_driver_sql(f"SELECT {select} {_PRESENT}", params))
+
+
 def _present(res: Resources, obj: str) -> set[str]:
     """Source ids of this object captured and not yet marked deleted (from the projection)."""
-    sql = (
-        "SELECT value->>'source_id' FROM projection_rows WHERE projection = %(p)s AND "
-        "migration_id = %(m)s AND value->>'object' = %(o)s AND NOT (value ? 'deleted') "
-        "AND (value ? 'captured')"
-    )
-    with res.engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            sql, {"p": Dispositions.name, "m": res.ledger.migration_id, "o": obj}
-        )
-        return {s for (s,) in rows}
+    return {s for (s,) in _query_present(res, "value->>'source_id'", obj)}
 
 
 def _present_summary(res: Resources, obj: str) -> tuple[int, int]:
     """How many ids of this object are captured and not deleted, and the largest of them."""
-    sql = (
-        "SELECT count(*), coalesce(max((value->>'source_id')::bigint), 0) FROM projection_rows "
-        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'object' = %(o)s "
-        "AND NOT (value ? 'deleted') AND (value ? 'captured')"
-    )
-    with res.engine.connect() as conn:
-        row = conn.exec_driver_sql(
-            sql, {"p": Dispositions.name, "m": res.ledger.migration_id, "o": obj}
-        ).one()
-        return int(row[0]), int(row[1])
+    select = "count(*), coalesce(max((value->>'source_id')::bigint), 0)"
+    count, top = _query_present(res, select, obj)[0]
+    return int(count), int(top)
 
 
 def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
