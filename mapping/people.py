@@ -7,7 +7,7 @@ from typing import Any
 
 from hesk.records import Customer, Staff
 from mapping.common import completion, disposition, identity, unix
-from mapping.steps import UNIT_ID, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, Plan, Step, UnitContext
 
 #: The one placeholder contact that requests anonymised tickets when the map migrates them.
 ANONYMISED_CONTACT = "anonymised"
@@ -94,7 +94,9 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
 def plan_anonymised_contact(ctx: UnitContext) -> Plan:
     """The placeholder contact requesting anonymised tickets (map: migrate_without_requester).
 
-    Its dependency key is ``contact:anonymised``; it completes nothing in the report.
+    Its dependency key is ``contact:anonymised``: the step settles that key (a record no
+    Hesk table holds, so the report does not count it) with the contact's Intercom id.
     """
     body = {"role": "user", "external_id": ANONYMISED_EXTERNAL_ID, "name": "Anonymised customer"}
-    return Plan(steps=(contact_step(body, ()),))
+    done = Completion("contact", ANONYMISED_CONTACT, identity(body))
+    return Plan(steps=(contact_step(body, (done,)),))

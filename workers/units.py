@@ -336,7 +336,8 @@ def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> No
         else:
             settled = RecordMigrated(
                 **common,
-                intercom_id=unit_id or outcome.intercom_id,
+                # a create settles with what it created; a part with its conversation
+                intercom_id=outcome.intercom_id if step.creates else unit_id,
                 intercom_type=step.creates or "conversation_part",
                 note=getattr(c, "reason", ""),
             )
