@@ -56,7 +56,7 @@ def tally(rows: Iterable[dict[str, Any]]) -> dict[str, Any]:
     lists: dict[str, list[dict[str, str]]] = {k: [] for k in _LISTED}
     deleted: list[dict[str, str]] = []
     for row in rows:
-        if not row.get("captured", True):
+        if not row.get("captured"):
             continue  # settled but never captured: not a Hesk record (built-in attributes)
         obj, state = row["object"], row.get("state") or "pending"
         counts = objects.get(obj)

@@ -147,7 +147,7 @@ def counts(res: Resources, objects: tuple[str, ...]) -> PhaseProgress:
         "SELECT value->>'object', count(*), "
         "count(*) FILTER (WHERE value->>'state' <> 'pending') FROM projection_rows "
         "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'object' = ANY(%(o)s) "
-        "GROUP BY 1"
+        "AND (value ? 'captured') GROUP BY 1"
     )
     progress = PhaseProgress()
     with res.engine.connect() as conn:

@@ -135,10 +135,22 @@ def test_empty_migration_reports_every_object_at_zero(engine: Engine, migration_
 
 
 def test_unknown_objects_stay_out_of_the_contract_objects() -> None:
-    rows = [{"object": "ticket_template", "source_id": "1", "state": "skipped", "reason": "r"}]
+    rows = [
+        {"object": "ticket_template", "source_id": "1", "state": "skipped", "reason": "r",
+         "captured": True},
+    ]
     counts = tally(rows)
     assert "ticket_template" not in counts["objects"]
     assert counts["other_objects"]["ticket_template"]["skipped"] == 1
+
+
+def test_records_never_captured_from_hesk_are_not_counted() -> None:
+    """Built-in attributes and the anonymised placeholder are settled but are no Hesk record."""
+    rows = [
+        {"object": "custom_field", "source_id": "7", "state": "migrated", "captured": True},
+        {"object": "custom_field", "source_id": "builtin:hesk_trackid", "state": "migrated"},
+    ]
+    assert tally(rows)["objects"]["custom_field"]["source"] == 1
 
 
 def test_a_report_that_does_not_add_up_is_an_error() -> None:
