@@ -123,6 +123,12 @@ class CaptureCompleted(Event):
         return f"capture:{self.capture}"
 
 
+def confirmed_map_event(ledger: Any) -> MapConfirmed | None:
+    """The map in force: the newest MapConfirmed of a ledger (``ledger.store.Ledger``)."""
+    rec = ledger.latest(MapConfirmed.TYPE)
+    return rec.event if rec is not None and isinstance(rec.event, MapConfirmed) else None
+
+
 @dataclass(frozen=True)
 class MapConfirmed(Event):
     """The user confirmed a field map; the newest one is in force."""

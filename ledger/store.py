@@ -184,6 +184,19 @@ class Ledger:
         with self.engine.connect() as conn:
             return {row[0]: recorded_from_row(row[1:]) for row in conn.execute(q)}
 
+    def latest(self, type_name: str) -> Recorded | None:
+        """The newest event of one type in this migration, if any (one indexed row)."""
+        t = events_table
+        q = (
+            sa.select(*_COLUMNS)
+            .where(t.c.migration_id == self.migration_id, t.c.type == type_name)
+            .order_by(t.c.seq.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return recorded_from_row(row) if row else None
+
     def keys_with_prefix(self, prefix: str) -> list[str]:
         """Every key of this migration that starts with ``prefix`` (uses the unique index)."""
         t = events_table

@@ -51,6 +51,7 @@ def file_ref(att: Attachment) -> FileRef:
         real_name=att.real_name,
         size=att.file_size if att.file_size is not None else att.size,
         content_type=content_type(att.real_name),
+        content_hash=att.content_hash,
     )
 
 

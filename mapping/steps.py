@@ -29,6 +29,7 @@ class FileRef:
     real_name: str
     size: int
     content_type: str
+    content_hash: str = ""  # of the Attachment record: settles it if the file is unreadable
 
 
 @dataclass(frozen=True)

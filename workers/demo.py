@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from rich.console import Console
 
 from core.errors import H2IError, ServiceUnavailable
@@ -74,7 +75,7 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
             "hesk_url": hesk_url,
             "hesk_attachments_dir": (out / "attachments").resolve(),
             "intercom_base_url": f"http://127.0.0.1:{port}",
-            "intercom_token": DEMO_TOKEN,
+            "intercom_token": SecretStr(DEMO_TOKEN),
             "migration": migration,
         }
     )
@@ -82,8 +83,6 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     """Run the whole demo; returns the report summary and the HTML report's path."""
-    from pydantic import SecretStr
-
     from hesk.demo_data import generate
     from hesk.discover import discover, render_discover
     from hesk.reader import HeskReader
@@ -100,7 +99,6 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     port = _free_port()
     migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     settings = demo_settings(base, out, port, migration)
-    settings = settings.model_copy(update={"intercom_token": SecretStr(DEMO_TOKEN)})
 
     console.rule("1. A demo Hesk help desk (dirty data included)")
     summary = generate(settings.hesk_url, settings.hesk_attachments_dir,

@@ -22,7 +22,7 @@ from typing import Any
 from core.errors import ConfigError, H2IError
 from core.logs import get_logger
 from core.settings import Settings
-from ledger.events import CaptureCompleted, MapConfirmed, RunStarted, SourceCaptured
+from ledger.events import CaptureCompleted, RunStarted, SourceCaptured, confirmed_map_event
 from ledger.keys import content_hash, source_key
 from ledger.projections import ProjectionTable
 from reports.projections import Dispositions
@@ -97,8 +97,8 @@ def capture(
     stats = capture_records(
         res.ledger, sample_records(reader, options.sample), run, on_batch=on_batch
     )
-    map_event = next(iter(res.ledger.read(types=[MapConfirmed.TYPE])), None)
-    map_hash = map_event.event.map_hash if map_event else ""  # type: ignore[union-attr]
+    map_event = confirmed_map_event(res.ledger)
+    map_hash = map_event.map_hash if map_event else ""
     workspace = {"map_hash": map_hash}
     res.ledger.append(
         [

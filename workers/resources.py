@@ -13,7 +13,7 @@ from core.settings import Settings
 from hesk.attachments import AttachmentFolder
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
-from ledger.events import MapConfirmed
+from ledger.events import confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from workers.broker import namespace, redis_client
@@ -75,12 +75,8 @@ class Resources:
     def confirmed_map(self) -> dict[str, Any] | None:
         """The newest confirmed field map of this migration (cached per process)."""
         if self._map is None:
-            found = None
-            for rec in self.ledger.read(types=[MapConfirmed.TYPE]):
-                found = rec.event
-            if found is not None:
-                assert isinstance(found, MapConfirmed)
-                self._map = found.map
+            found = confirmed_map_event(self.ledger)
+            self._map = found.map if found is not None else None
         return self._map
 
     def close(self) -> None:

@@ -30,6 +30,7 @@ from ledger.events import (
     RollbackStarted,
     RunStarted,
     WriteIntended,
+    confirmed_map_event,
 )
 from ledger.generations import Generation, active_generation, has_events
 from ledger.projections import ProjectionTable
@@ -276,9 +277,7 @@ def _complete(
 ) -> None:
     """Close this generation and open the next one with the confirmed map."""
     counts = {t: summary.deleted.get(t, 0) + summary.already_gone.get(t, 0) for t in ORDER}
-    the_map = None
-    for rec in res.ledger.read(types=[MapConfirmed.TYPE]):
-        the_map = rec.event
+    the_map = confirmed_map_event(res.ledger)
     nxt = Ledger(res.engine, Generation(gen.migration, gen.number + 1).ledger_id)
     events: list[Any] = [
         GenerationStarted(

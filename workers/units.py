@@ -95,7 +95,7 @@ def process_unit(res: Resources, key: str) -> str:
     if captured is None or not isinstance(captured.event, SourceCaptured):
         return "unknown-key"
     event = captured.event
-    parent = _parent_ticket_key(res, event)
+    parent = _parent_ticket_key(res, event, captured.seq)
     if parent is not None:
         # A reply/note/attachment/history of a captured ticket is written by the ticket's
         # unit (a delta's new reply, or one left pending): run that unit instead.
@@ -120,8 +120,8 @@ def process_unit(res: Resources, key: str) -> str:
         return outcome
 
 
-def _parent_ticket_key(res: Resources, event: SourceCaptured) -> str | None:
-    """The capture key of the ticket that owns this child record, if it was captured."""
+def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str | None:
+    """The capture key of the ticket that owns this child record (captured at ``seq``)."""
     if event.object not in ("reply", "note", "attachment", "history"):
         return None
     ticket_id = event.record.get("ticket_id")
@@ -131,19 +131,12 @@ def _parent_ticket_key(res: Resources, event: SourceCaptured) -> str | None:
     rec = found.get(("ticket", str(ticket_id)))
     if rec is None:
         return None
-    settled = res.ledger.settlements([(event.object, event.source_id)])
-    own = settled.get((event.object, event.source_id))
-    ticket_key = ("ticket", str(ticket_id))
-    ticket_done = res.ledger.settlements([ticket_key]).get(ticket_key)
-    if own is None and ticket_done is not None and ticket_done.seq > captured_seq(res, event):
+    own_key, ticket_key = (event.object, event.source_id), ("ticket", str(ticket_id))
+    settled = res.ledger.settlements([own_key, ticket_key])
+    ticket_done = settled.get(ticket_key)
+    if own_key not in settled and ticket_done is not None and ticket_done.seq > seq:
         return None  # the ticket's unit ran after this capture and did not take it
     return rec.event.key
-
-
-def captured_seq(res: Resources, event: SourceCaptured) -> int:
-    """The seq at which this capture was recorded."""
-    rec = res.ledger.get(event.key)
-    return rec.seq if rec else 0
 
 
 def _plan(res: Resources, event: SourceCaptured) -> Plan:
@@ -311,17 +304,11 @@ def _read_file(run: UnitRun, ref: FileRef) -> bytes | None:
     run.unreadable_files.add(ref.attachment_id)
     run.record(
         RecordQuarantined(
-            object="attachment", source_id=ref.attachment_id, content_hash=_hash_of(run, ref),
+            object="attachment", source_id=ref.attachment_id, content_hash=ref.content_hash,
             reason=reason,
         )
     )
     return None
-
-
-def _hash_of(run: UnitRun, ref: FileRef) -> str:
-    latest = run.res.ledger.latest_captures([("attachment", ref.attachment_id)])
-    rec = latest.get(("attachment", ref.attachment_id))
-    return rec.event.content_hash if rec else ""  # type: ignore[union-attr]
 
 
 def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> None:

@@ -16,7 +16,7 @@ from core.settings import Settings
 from hesk.reader import HeskReader
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
-from ledger.events import MapConfirmed
+from ledger.events import MapConfirmed, confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from mapping.mapfile import load_map_yaml, map_hash
@@ -119,11 +119,8 @@ def confirmed_map(settings: Settings) -> dict[str, Any] | None:
     """The newest confirmed map of this migration, if any."""
     engine = open_engine(settings.ledger_url)
     try:
-        found = None
-        ledger = Ledger(engine, active_ledger_id(engine, settings.migration))
-        for rec in ledger.read(types=[MapConfirmed.TYPE]):
-            found = rec.event
-        return found.map if isinstance(found, MapConfirmed) else None
+        found = confirmed_map_event(Ledger(engine, active_ledger_id(engine, settings.migration)))
+        return found.map if found is not None else None
     finally:
         engine.dispose()
 
