@@ -1,5 +1,6 @@
-"""The HTTP layer under every Intercom operation: one keep-alive ``httpx.Client``, pacing,
-retries, and the translation of failures into :mod:`intercom_api.errors`.
+"""The HTTP layer under every Intercom operation: one keep-alive ``httpx.Client`` (on the
+lean transport of :mod:`intercom_api.transport`), pacing, retries, and the translation of
+failures into :mod:`intercom_api.errors`.
 
 Read it top-down: :meth:`BaseClient.request` runs :meth:`BaseClient._send_once` under a
 tenacity policy; ``_send_once`` asks the pacer, sends, tells the pacer, and maps the answer.
@@ -28,6 +29,7 @@ from core.logs import get_logger, register_secret
 from intercom_api import errors
 from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
 from intercom_api.pacing import WINDOW_SECONDS, LocalPacer, Pacer
+from intercom_api.transport import transport_for
 
 log = get_logger(__name__)
 
@@ -97,7 +99,7 @@ class BaseClient:
                 "User-Agent": "hesk2intercom",
             },
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport,
+            transport=transport if transport is not None else transport_for(self.base_url),
         )
         policy = self.retry_policy
         self._backoff = wait_exponential_jitter(

@@ -44,6 +44,12 @@ def parse_ledger_url(url: str) -> URL:
     return parsed
 
 
+#: SQLSTATEs of a server that is away for now: too many connections, and the server shutting
+#: down (fast/immediate: every session is terminated), crashed, starting up, or ending an
+#: idle session. Each passes; the caller may retry.
+_UNAVAILABLE = ("53300", "57P01", "57P02", "57P03", "57P05")
+
+
 def translate_db_error(err: DBAPIError, url: URL) -> LedgerError:
     """Turn a driver error into a one-line LedgerError without any secret in it."""
     where = redact_url(url.render_as_string(hide_password=False))
@@ -59,8 +65,7 @@ def translate_db_error(err: DBAPIError, url: URL) -> LedgerError:
             f"PostgreSQL refused the login for {where}",
             hint="check the user and password in H2I_LEDGER_URL",
         )
-    if sqlstate is None or sqlstate.startswith("08") or sqlstate in ("53300", "57P03"):
-        # 53300 too many connections, 57P03 starting up: both pass
+    if sqlstate is None or sqlstate.startswith("08") or sqlstate in _UNAVAILABLE:
         return LedgerUnavailable(
             f"cannot reach the ledger at {where}",
             hint="start PostgreSQL or fix host/port in H2I_LEDGER_URL",

@@ -4,13 +4,17 @@
 batch: an event already recorded (same migration and key) is success, reported as False.
 The arrays are sent in binary (``%(k)b``): psycopg's text-format array dumper escapes every
 quote of every JSON payload in Python, which cost more than the INSERT itself.
-Reads stream through a server-side cursor and never load the whole table.
+``read`` streams through a server-side cursor and never loads the whole table. The small,
+indexed reads run in autocommit (one round trip, no BEGIN/ROLLBACK), on the caller's
+connection when one is given: a worker runs all the reads of a unit on the autocommit
+connection that holds the unit's lock.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -157,22 +161,41 @@ class Ledger:
         source_id: str | None = None,
         keys: Iterable[str] | None = None,
         after_seq: int = 0,
+        conn: Connection | None = None,
     ) -> Iterator[Recorded]:
-        """Stream this migration's events in seq order, filtered as asked."""
+        """Stream this migration's events in seq order, filtered as asked.
+
+        On ``conn`` the rows are fetched in one go, without a server-side cursor: for reads
+        known to be small (one unit's events).
+        """
         q = self._select(
             types=types, objects=objects, source_id=source_id, keys=keys, after_seq=after_seq
         )
-        with self.engine.connect() as conn:
+        if conn is not None:
+            yield from (recorded_from_row(row) for row in conn.execute(q).all())
+            return
+        with self.engine.connect() as c:
             opts = {"stream_results": True, "yield_per": self.batch_size}
-            for row in conn.execute(q, execution_options=opts):
+            for row in c.execute(q, execution_options=opts):
                 yield recorded_from_row(row)
 
-    def get(self, key: str) -> Recorded | None:
+    @contextmanager
+    def _reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """``conn`` itself, or a pooled connection in autocommit for one statement."""
+        if conn is not None:
+            yield conn
+            return
+        with self._autocommit_engine().connect() as c:
+            yield c
+
+    def get(self, key: str, *, conn: Connection | None = None) -> Recorded | None:
         """The event recorded under this key, if any."""
-        found = self.get_many([key])
+        found = self.get_many([key], conn=conn)
         return found.get(key)
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Recorded]:
+    def get_many(
+        self, keys: Iterable[str], *, conn: Connection | None = None
+    ) -> dict[str, Recorded]:
         """The events recorded under these keys, by key (missing keys are absent)."""
         wanted = list(keys)
         if not wanted:
@@ -181,8 +204,8 @@ class Ledger:
         q = sa.select(t.c.key, *_COLUMNS).where(
             t.c.migration_id == self.migration_id, t.c.key.in_(wanted)
         )
-        with self.engine.connect() as conn:
-            return {row[0]: recorded_from_row(row[1:]) for row in conn.execute(q)}
+        with self._reading(conn) as c:
+            return {row[0]: recorded_from_row(row[1:]) for row in c.execute(q)}
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""
@@ -193,8 +216,8 @@ class Ledger:
             .order_by(t.c.seq.desc())
             .limit(1)
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
+        with self._reading(None) as c:
+            row = c.execute(q).first()
         return recorded_from_row(row) if row else None
 
     def keys_with_prefix(self, prefix: str) -> list[str]:
@@ -205,21 +228,23 @@ class Ledger:
             t.c.key >= prefix,
             t.c.key < prefix + "\uffff",
         )
-        with self.engine.connect() as conn:
+        with self._reading(None) as conn:
             return [k for (k,) in conn.execute(q)]
 
-    def latest_captures(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Recorded]:
+    def latest_captures(
+        self, pairs: Iterable[tuple[str, str]], *, conn: Connection | None = None
+    ) -> dict[tuple[str, str], Recorded]:
         """The newest SourceCaptured event of each (object, source_id) asked for."""
-        return self._latest(pairs, ["SourceCaptured"])
+        return self._latest(pairs, ["SourceCaptured"], conn)
 
     def settlements(
-        self, pairs: Iterable[tuple[str, str]]
+        self, pairs: Iterable[tuple[str, str]], *, conn: Connection | None = None
     ) -> dict[tuple[str, str], Recorded]:
         """The newest migrated/quarantined/skipped event of each (object, source_id)."""
-        return self._latest(pairs, ["RecordMigrated", "RecordQuarantined", "RecordSkipped"])
+        return self._latest(pairs, ["RecordMigrated", "RecordQuarantined", "RecordSkipped"], conn)
 
     def _latest(
-        self, pairs: Iterable[tuple[str, str]], types: list[str]
+        self, pairs: Iterable[tuple[str, str]], types: list[str], conn: Connection | None
     ) -> dict[tuple[str, str], Recorded]:
         wanted = list(dict.fromkeys(pairs))
         if not wanted:
@@ -238,11 +263,11 @@ class Ledger:
             "s": [s for _, s in wanted],
             "t": types,
         }
-        with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql, params)
+        with self._reading(conn) as c:
+            rows = c.exec_driver_sql(sql, params)
             return {(r[3], r[4]): recorded_from_row(r) for r in rows}
 
-    def ticket_children(self, ticket_id: str) -> list[Recorded]:
+    def ticket_children(self, ticket_id: str, *, conn: Connection | None = None) -> list[Recorded]:
         """The newest capture of every reply, note and attachment of one ticket."""
         sql = (
             "SELECT DISTINCT ON (object, source_id) seq, recorded_at, type, object, "
@@ -250,11 +275,13 @@ class Ledger:
             "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
             "ORDER BY object, source_id, seq DESC"
         )
-        with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql, {"m": self.migration_id, "t": ticket_id})
+        with self._reading(conn) as c:
+            rows = c.exec_driver_sql(sql, {"m": self.migration_id, "t": ticket_id})
             return [recorded_from_row(r) for r in rows]
 
-    def attachments_of(self, parent_object: str, parent_id: str) -> list[Recorded]:
+    def attachments_of(
+        self, parent_object: str, parent_id: str, *, conn: Connection | None = None
+    ) -> list[Recorded]:
         """The newest capture of every attachment listed by one parent (e.g. a KB article)."""
         sql = (
             "SELECT DISTINCT ON (source_id) seq, recorded_at, type, object, source_id, payload "
@@ -263,8 +290,8 @@ class Ledger:
             "AND (payload->'record'->>'parent_id') = %(pi)s ORDER BY source_id, seq DESC"
         )
         params = {"m": self.migration_id, "po": parent_object, "pi": parent_id}
-        with self.engine.connect() as conn:
-            return [recorded_from_row(r) for r in conn.exec_driver_sql(sql, params)]
+        with self._reading(conn) as c:
+            return [recorded_from_row(r) for r in c.exec_driver_sql(sql, params)]
 
     def last_seq(self) -> int:
         """The highest seq of this migration (0 when empty)."""
@@ -272,7 +299,7 @@ class Ledger:
         q = sa.select(sa.func.coalesce(sa.func.max(t.c.seq), 0)).where(
             t.c.migration_id == self.migration_id
         )
-        with self.engine.connect() as conn:
+        with self._reading(None) as conn:
             return int(conn.execute(q).scalar_one())
 
     def count(self, *, types: Iterable[str] | None = None) -> int:
@@ -281,11 +308,11 @@ class Ledger:
         q = sa.select(sa.func.count()).where(t.c.migration_id == self.migration_id)
         if types is not None:
             q = q.where(t.c.type.in_(list(types)))
-        with self.engine.connect() as conn:
+        with self._reading(None) as conn:
             return int(conn.execute(q).scalar_one())
 
     def migrations(self) -> list[str]:
         """Every migration id recorded in this ledger."""
         q = sa.select(events_table.c.migration_id).distinct()
-        with self.engine.connect() as conn:
+        with self._reading(None) as conn:
             return sorted(m for (m,) in conn.execute(q))

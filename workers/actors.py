@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 
 import dramatiq
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as SATimeout
 
 from core.logs import configure_logging, get_logger
 from core.settings import load_settings
 from workers.broker import QUEUE, make_broker
-from workers.resources import Resources
+from workers.resources import Resources, service_outage
 from workers.units import DependencyPending, UnitBusy, process_unit
 from workers.watchdog import follow_coordinator
 
@@ -43,8 +41,8 @@ def resources() -> Resources:
 
 def is_transient(exc: BaseException) -> bool:
     """Whether a failed unit may succeed later (then its message is retried with backoff)."""
-    if isinstance(exc, DependencyPending | UnitBusy | SATimeout | OperationalError):
-        return True  # waiting on another unit, or the ledger's pool/server is busy
+    if isinstance(exc, DependencyPending | UnitBusy) or service_outage(exc):
+        return True  # waiting on another unit, or Postgres/Redis is busy or restarting
     return bool(getattr(exc, "transient", False))
 
 

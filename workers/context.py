@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import Connection
+
 from ledger.events import RecordMigrated
 from mapping.steps import UnitContext
 from workers.resources import Resources
@@ -54,18 +56,19 @@ class SettledContext(UnitContext):
 
 
 def build_context(
-    res: Resources, the_map: dict[str, Any], deps: list[str]
+    res: Resources, the_map: dict[str, Any], deps: list[str], *, conn: Connection | None = None
 ) -> SettledContext:
     """The context of one unit: map ids and the Intercom ids of its settled dependencies.
 
     ``ctx.settled`` lists every dependency settled (in any state) when it was built, so a
     caller can tell "not settled yet" from "settled without an id" on the same reading.
+    ``conn``: the connection to read on (a worker's unit lock connection), else a pooled one.
     """
     resolved = the_map.get("resolved") or {}
     pairs = [tuple(d.split(":", 1)) for d in deps]
     ids: dict[str, str] = {}
     tags: dict[str, str] = {}
-    settlements = res.ledger.settlements(pairs)  # type: ignore[arg-type]
+    settlements = res.ledger.settlements(pairs, conn=conn)  # type: ignore[arg-type]
     settled = {f"{obj}:{sid}" for obj, sid in settlements}
     for (obj, sid), rec in settlements.items():
         event = rec.event

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ from hesk.records import Record
 from ledger.events import (
     CaptureCompleted,
     DeltaStarted,
+    Recorded,
     RunStarted,
     SourceDeleted,
     WriteIntended,
@@ -85,19 +86,22 @@ def last_capture(ledger: Ledger) -> CaptureCompleted:
     return found
 
 
-def conversation_closed(ledger: Ledger, ticket_id: str) -> bool:
-    """Whether the last state write (close/open) made on this ticket's conversation closed it."""
+def conversation_closed(events: Iterable[Recorded]) -> bool:
+    """Whether the last state write (close/open) made on a ticket's conversation closed it.
+
+    ``events``: the ticket unit's events in seq order (others are ignored).
+    """
     intents: dict[str, str] = {}
     last = ""
-    for rec in ledger.read(
-        objects=["ticket"], source_id=ticket_id,
-        types=[WriteIntended.TYPE, WriteSucceeded.TYPE, WriteResolved.TYPE],
-    ):  # fmt: skip
+    for rec in events:
         e = rec.event
         if isinstance(e, WriteIntended) and e.operation in ("close", "open"):
             intents[e.key] = e.operation
-        elif (isinstance(e, WriteSucceeded | WriteResolved) and e.intent_key in intents
-              and getattr(e, "found", True)):
+        elif (
+            isinstance(e, WriteSucceeded | WriteResolved)
+            and e.intent_key in intents
+            and getattr(e, "found", True)
+        ):
             last = intents[e.intent_key]
     return last == "close"
 
@@ -135,8 +139,7 @@ def changed_records(
         yield from reader.iter_records(obj)
 
 
-def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500
-                  ) -> Iterator[Record]:
+def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500) -> Iterator[Record]:
     """Contacts not captured yet (a known requester seen on a new ticket is not a change)."""
     chunk: list[Record] = []
 
@@ -228,8 +231,14 @@ def capture_delta(
     stats = capture_records(res.ledger, records, run)
     gone = find_deletions(res, reader, run)
     res.ledger.append_one(
-        CaptureCompleted(object="capture", source_id=run, capture=run, kind="delta",
-                         watermarks=marks, counts=stats.new)  # fmt: skip
+        CaptureCompleted(
+            object="capture",
+            source_id=run,
+            capture=run,
+            kind="delta",
+            watermarks=marks,
+            counts=stats.new,
+        )  # fmt: skip
     )
     return stats, since, gone
 
@@ -288,8 +297,13 @@ def run_delta(
     require_map(res)
     run = f"run-{run_number(res)}"
     res.ledger.append_one(
-        RunStarted(object="run", source_id=run, run=run, kind="delta",
-                   options={"apply_deletions": apply, "customers": customers})  # fmt: skip
+        RunStarted(
+            object="run",
+            source_id=run,
+            run=run,
+            kind="delta",
+            options={"apply_deletions": apply, "customers": customers},
+        )  # fmt: skip
     )
     started_seq = res.ledger.last_seq()
     t0 = time.monotonic()
@@ -322,11 +336,15 @@ def render_delta(result: DeltaResult, console: Any) -> None:
     for obj, n in result.deletions_applied.items():
         console.print(f"  deleted in Intercom: {n} {obj}(s)")
     if result.deletions_not_applicable:
-        console.print(f"  {len(result.deletions_not_applicable)} deleted record(s) cannot be "
-                      "deleted in Intercom (a conversation part has no delete API): left as is")
+        console.print(
+            f"  {len(result.deletions_not_applicable)} deleted record(s) cannot be "
+            "deleted in Intercom (a conversation part has no delete API): left as is"
+        )
     if result.deleted and not result.deletions_applied and not result.deletions_not_applicable:
-        console.print("  Deletions are reported, not applied: `hesk2intercom delta "
-                      "--apply-deletions` deletes what this migration created for them.")
+        console.print(
+            "  Deletions are reported, not applied: `hesk2intercom delta "
+            "--apply-deletions` deletes what this migration created for them."
+        )
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ from ledger.projections import ProjectionTable
 from reports.projections import Dispositions
 from workers.broker import QUEUE
 from workers.capture import CaptureStats, capture_records, sample_records
-from workers.resources import Resources
+from workers.resources import Resources, service_outage
 
 log = get_logger(__name__)
 
@@ -185,18 +185,35 @@ class Coordinator:
     def run_phase(
         self, objects: tuple[str, ...], on_progress: Callable[[PhaseProgress], None]
     ) -> int:
-        """Send the phase's pending units and wait until none is pending; returns how many."""
-        self.table.catch_up()
-        keys = pending_units(self.res, objects)
-        for key in keys:
-            self.send(key)
+        """Send the phase's pending units and wait until none is pending; returns how many.
+
+        PostgreSQL or Redis going away (restarted, say) does not end the phase: the
+        coordinator waits for it to come back. Messages a restarted Redis lost are sent
+        again by the stall rule, like those of a killed worker.
+        """
+        keys: list[str] | None = None
         last_settled = -1
         last_change = time.monotonic()
         stalls = 0
+        away_since: float | None = None
         shown = objects + tuple(o for obj in objects for o in SHOWN_WITH.get(obj, ()))
         while True:
-            self.table.catch_up()
-            progress = counts(self.res, shown)
+            try:
+                if keys is None:
+                    self.table.catch_up()
+                    keys = pending_units(self.res, objects)
+                    for key in keys:
+                        self.send(key)
+                self.table.catch_up()
+                progress = counts(self.res, shown)
+            except Exception as err:
+                if not service_outage(err):
+                    raise
+                away_since = self._wait_for_services(err, away_since)
+                continue
+            if away_since is not None:
+                log.info("phase.services_back", after_s=round(time.monotonic() - away_since, 1))
+                away_since = None
             on_progress(progress)
             pending = sum(progress.totals.get(o, 0) - progress.settled.get(o, 0) for o in objects)
             if pending == 0:
@@ -204,7 +221,7 @@ class Coordinator:
             settled = sum(progress.settled.values())
             now = time.monotonic()
             if settled != last_settled:
-                last_settled, last_change = settled, now
+                last_settled, last_change, stalls = settled, now, 0
             elif now - last_change > self.options.stall_seconds:
                 stalls += 1
                 if stalls > self.options.max_stalls:
@@ -214,10 +231,41 @@ class Coordinator:
                         f"{self.options.log_dir}, then run `hesk2intercom migrate` again",
                     )
                 log.info("phase.stalled", pending=pending, resend=True)
-                for key in pending_units(self.res, objects):
-                    self.send(key)
+                try:
+                    for key in pending_units(self.res, objects):
+                        self.send(key)
+                except Exception as err:
+                    if not service_outage(err):
+                        raise
+                    away_since = self._wait_for_services(err, away_since)
+                    continue  # sent again once the stall rule fires after the outage
                 last_change = now
             time.sleep(0.5)
+
+    def _wait_for_services(self, err: BaseException, since: float | None) -> float:
+        """Pause while PostgreSQL or Redis is unreachable; give up (exit 4) after as long
+        as the stall rule would wait. Returns when the outage began."""
+        now = time.monotonic()
+        service = "Redis" if _is_redis_error(err) else "PostgreSQL (the ledger)"
+        if since is None:
+            log.warning("phase.service_unreachable", service=service, error=type(err).__name__)
+            since = now
+        patience = self.options.stall_seconds * (self.options.max_stalls + 1)
+        if now - since > patience:
+            raise MigrationPending(
+                f"{service} has been unreachable for {now - since:.0f} s; work is left pending",
+                hint=f"start {service.split(' ')[0]} (or fix its H2I_ URL), then run "
+                "`hesk2intercom migrate` again to resume",
+            ) from None
+        time.sleep(1.0)
+        return since
+
+
+def _is_redis_error(err: BaseException) -> bool:
+    import redis
+    from dramatiq.errors import BrokerConnectionError
+
+    return isinstance(err, redis.RedisError | BrokerConnectionError)
 
 
 class WorkerPool:

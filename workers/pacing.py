@@ -4,6 +4,10 @@ Intercom counts requests per app in 10-second windows and tells the limit in
 ``X-RateLimit-Limit``. :class:`SharedPacer` keeps all workers together just under it with
 Dramatiq's sliding ``WindowRateLimiter`` (any 10 s then holds at most ``limit`` calls, so
 no fixed Intercom window can overflow), and still obeys 429s and headers locally.
+
+While Redis cannot be reached (restarting, say), each process paces by Intercom's headers
+alone and asks Redis again a second later: a call never fails because the shared budget is
+away (429s are retried anyway), and a restarted Redis just starts a fresh window.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ import redis
 from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
+from core.logs import get_logger
 from intercom_api.pacing import LocalPacer
+
+log = get_logger(__name__)
 
 WINDOW_SECONDS = 10
 #: Share of Intercom's limit the fleet aims for: headroom for clock skew and lookups.
@@ -25,6 +32,8 @@ HEADROOM = 0.97
 LEASE = 8
 #: Leased budget not used within this long is dropped, so the shared count stays honest.
 LEASE_SECONDS = 1.0
+#: After Redis failed, pace by the headers alone this long before asking Redis again.
+REDIS_RETRY_SECONDS = 1.0
 
 
 class LeasingWindowLimiter(WindowRateLimiter):
@@ -52,6 +61,10 @@ class SharedPacer:
         self._leased = 0
         self._leased_at = 0.0
         self._local = LocalPacer(low_water=0.0)
+        #: Paces this process by the headers alone (spreading the window's last tenth)
+        #: while Redis is away.
+        self._alone = LocalPacer()
+        self._redis_down_until = 0.0
         if limit:
             self._set_limit(limit)
 
@@ -78,13 +91,34 @@ class SharedPacer:
                 if self._leased:
                     self._leased -= 1
                     return
-                # near the limit a whole lease may not fit: then take one call's worth
-                for amount in (LEASE, 1):
-                    if limiter.take(amount):
-                        self._leased, self._leased_at = amount - 1, now
-                        return
+                alone = now < self._redis_down_until
+                if not alone:
+                    try:
+                        # near the limit a whole lease may not fit: then take one call's worth
+                        for amount in (LEASE, 1):
+                            if limiter.take(amount):
+                                self._leased, self._leased_at = amount - 1, now
+                                self._redis_back()
+                                return
+                    except (redis.ConnectionError, redis.TimeoutError) as err:
+                        alone = True
+                        self._redis_away(err)
+            if alone:
+                self._alone.acquire()
+                return
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+    def _redis_away(self, err: Exception) -> None:
+        """Redis failed: pace alone for a while (called under the lock)."""
+        if not self._redis_down_until:
+            log.warning("pacer.redis_unreachable", error=type(err).__name__, pacing="headers")
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+
+    def _redis_back(self) -> None:
+        if self._redis_down_until:
+            log.info("pacer.redis_back")
+            self._redis_down_until = 0.0
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn the limit from the headers; let the local pacer see 429s."""
@@ -93,3 +127,4 @@ class SharedPacer:
             with self._lock:
                 self._set_limit(int(value))
         self._local.observe(status, headers)
+        self._alone.observe(status, headers)

@@ -27,6 +27,10 @@ from ledger.database import translate_db_error
 from ledger.events import (
     Event,
     Recorded,
+    RecordMigrated,
+    RecordQuarantined,
+    RecordSkipped,
+    SourceCaptured,
     WriteFailed,
     WriteInDoubt,
     WriteIntended,
@@ -70,12 +74,32 @@ class UnitRun:
     conn: Connection | None = None
 
     @classmethod
-    def load(cls, res: Resources, obj: str, source_id: str) -> UnitRun:
-        """Load every event already recorded for this unit (one indexed query)."""
-        run = cls(res, obj, source_id)
-        for rec in res.ledger.read(objects=[obj], source_id=source_id):
+    def load(
+        cls, res: Resources, obj: str, source_id: str, *, conn: Connection | None = None
+    ) -> UnitRun:
+        """Load every event already recorded for this unit (one indexed query).
+
+        With ``conn`` (the unit's lock connection) the read and every later append run on it.
+        """
+        run = cls(res, obj, source_id, conn=conn)
+        for rec in res.ledger.read(objects=[obj], source_id=source_id, conn=conn):
             run.known[rec.event.key] = rec
         return run
+
+    def recorded(self) -> list[Recorded]:
+        """The unit's events as loaded from the ledger, in seq order."""
+        return [r for r in self.known.values() if isinstance(r, Recorded)]
+
+    def latest_capture(self) -> SourceCaptured | None:
+        """The newest capture of the unit's own record, as loaded."""
+        found = [r for r in self.recorded() if isinstance(r.event, SourceCaptured)]
+        return found[-1].event if found else None  # type: ignore[return-value]
+
+    def latest_settlement(self) -> Event | None:
+        """The newest migrated/quarantined/skipped event of the unit's record, as loaded."""
+        kinds = RecordMigrated | RecordQuarantined | RecordSkipped
+        found = [r for r in self.recorded() if isinstance(r.event, kinds)]
+        return found[-1].event if found else None
 
     def record(self, event: Event) -> None:
         """Queue an event for the next flush."""
@@ -159,7 +183,10 @@ def _call(
         if step.lookup_kind == "contact" and err.existing_id:
             run.record(
                 WriteSucceeded(
-                    **common, intercom_id=err.existing_id, intercom_type="contact", created=False,
+                    **common,
+                    intercom_id=err.existing_id,
+                    intercom_type="contact",
+                    created=False,
                     detail={"matched": "409 conflict"},
                 )
             )

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+from dramatiq.errors import BrokerConnectionError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from core.errors import ServiceUnavailable
 from core.settings import Settings
 from hesk.attachments import AttachmentFolder
 from intercom_api.client import IntercomClient
@@ -18,6 +22,18 @@ from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from workers.broker import namespace, redis_client
 from workers.pacing import SharedPacer
+
+
+def service_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says PostgreSQL or Redis is away for now (restarting, say).
+
+    Such a failure changes nothing recorded: the unit is retried, the coordinator waits.
+    """
+    if isinstance(exc, ServiceUnavailable | OperationalError | PoolTimeout):
+        return True  # LedgerUnavailable included; OperationalError: lost or refused connection
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True  # any driver error on a connection the server dropped
+    return isinstance(exc, redis.ConnectionError | redis.TimeoutError | BrokerConnectionError)
 
 
 @dataclass

@@ -63,9 +63,7 @@ class UnitBusy(H2IError):
 
 
 @contextmanager
-def unit_session(
-    res: Resources, obj: str, source_id: str
-) -> Iterator[tuple[bool, Connection]]:
+def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[bool, Connection]]:
     """The unit's advisory lock and the autocommit connection that holds it.
 
     The unit's appends reuse this connection (see ``UnitRun.conn``): that saves a pool
@@ -103,19 +101,23 @@ def process_unit(res: Resources, key: str) -> str:
     with unit_session(res, event.object, event.source_id) as (got, conn):
         if not got:
             raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
-        newest = res.ledger.latest_captures([(event.object, event.source_id)])
-        latest = newest.get((event.object, event.source_id))
-        if latest is not None and latest.seq != captured.seq:
-            event = latest.event  # a newer capture supersedes the one in the message
-            assert isinstance(event, SourceCaptured)
-        run = UnitRun.load(res, event.object, event.source_id)
-        run.conn = conn
-        plan = _plan(res, event)
+        # Every read of the unit runs on the lock's connection (one round trip each).
+        run = UnitRun.load(res, event.object, event.source_id, conn=conn)
+        newest = run.latest_capture()
+        if newest is not None:
+            event = newest  # a newer capture supersedes the one in the message
+        plan = _plan(res, event, run)
         _record_dispositions(run, plan.dispositions)
         outcome = _execute(run, plan)
         if event.object == "workspace" and outcome == "done":
-            run.record(RecordMigrated(object=event.object, source_id=event.source_id,
-                                      content_hash=event.content_hash, intercom_type="setup"))
+            run.record(
+                RecordMigrated(
+                    object=event.object,
+                    source_id=event.source_id,
+                    content_hash=event.content_hash,
+                    intercom_type="setup",
+                )
+            )
         run.flush()
         return outcome
 
@@ -139,41 +141,40 @@ def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str |
     return rec.event.key
 
 
-def _plan(res: Resources, event: SourceCaptured) -> Plan:
+def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
+    conn = run.conn
     the_map = res.confirmed_map()
     if the_map is None:
         raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
     if event.object == "workspace":
-        ctx = build_context(res, the_map, [])
+        ctx = build_context(res, the_map, [], conn=conn)
         setup = planner.plan_builtin_attributes(ctx)
         if option(ctx, "anonymised_tickets") == "migrate_without_requester":
             anonymous = planner.plan_anonymised_contact(ctx)
             setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
         return setup
     if event.object in ("reply", "note", "attachment", "history"):
-        return _plan_child(res, event)
+        return _plan_child(res, event, conn)
     record = record_from_payload(event.object, event.record)
     deps = planner.dependencies(record, the_map)
-    ctx = build_context(res, the_map, deps)
-    _check_dependencies(res, deps, ctx)
+    ctx = build_context(res, the_map, deps, conn=conn)
+    _check_dependencies(res, deps, ctx, conn)
     obj = event.object
     if obj == "ticket":
-        return _plan_ticket(res, record, ctx)
+        return _plan_ticket(res, record, ctx, run)
     if obj == "kb_article":
         files = [
             record_from_payload("attachment", rec.event.record)  # type: ignore[union-attr]
-            for rec in res.ledger.attachments_of("kb_article", str(record.id))  # type: ignore[attr-defined]
+            for rec in res.ledger.attachments_of(
+                "kb_article",
+                str(record.id),
+                conn=conn,  # type: ignore[attr-defined]
+            )
         ]
         return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
     if obj == "contact":
-        before = res.ledger.settlements([("contact", event.source_id)]).get(
-            ("contact", event.source_id)
-        )
-        changed = (
-            before is not None
-            and isinstance(before.event, RecordMigrated)
-            and before.event.content_hash != event.content_hash
-        )
+        before = run.latest_settlement()
+        changed = isinstance(before, RecordMigrated) and before.content_hash != event.content_hash
         return planner.plan_contact(record, ctx, changed=changed)  # type: ignore[arg-type]
     planners = {
         "custom_field": planner.plan_custom_field,
@@ -187,10 +188,12 @@ def _plan(res: Resources, event: SourceCaptured) -> Plan:
     return planners[obj](record, ctx)
 
 
-def _plan_child(res: Resources, event: SourceCaptured) -> Plan:
+def _plan_child(res: Resources, event: SourceCaptured, conn: Connection | None) -> Plan:
     """A reply, note, attachment or history left over after its ticket's unit: quarantined."""
     ticket_id = event.record.get("ticket_id")
-    if ticket_id is not None and res.ledger.latest_captures([("ticket", str(ticket_id))]):
+    if ticket_id is not None and res.ledger.latest_captures(
+        [("ticket", str(ticket_id))], conn=conn
+    ):
         reason = f"its ticket {ticket_id} was written without it; re-run migrate to retry"
     elif event.object == "history":
         reason = f"its ticket {ticket_id} no longer exists in Hesk"
@@ -203,22 +206,25 @@ def _plan_child(res: Resources, event: SourceCaptured) -> Plan:
     )
 
 
-def _check_dependencies(res: Resources, deps: list[str], ctx: SettledContext) -> None:
+def _check_dependencies(
+    res: Resources, deps: list[str], ctx: SettledContext, conn: Connection | None
+) -> None:
     """Raise DependencyPending while a captured dependency was not settled when read."""
     unsettled = [d for d in deps if d not in ctx.settled]
     if not unsettled:
         return
     captured = res.ledger.latest_captures(
-        [tuple(d.split(":", 1)) for d in unsettled]  # type: ignore[misc]
+        [tuple(d.split(":", 1)) for d in unsettled],  # type: ignore[misc]
+        conn=conn,
     )
     if captured:
         waiting = ", ".join(f"{o}:{s}" for o, s in list(captured)[:3])
         raise DependencyPending(f"waiting for {waiting}")
 
 
-def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
+def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun) -> Plan:
     children: dict[str, list[Record]] = {"reply": [], "note": [], "attachment": []}
-    for rec in res.ledger.ticket_children(ticket.source_id):
+    for rec in res.ledger.ticket_children(ticket.source_id, conn=run.conn):
         ev = rec.event
         assert isinstance(ev, SourceCaptured)
         if ev.object in children:
@@ -230,7 +236,7 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext) -> Plan:
         children["attachment"],  # type: ignore[arg-type]
         None,  # the history comes with the ticket record
         ctx,
-        was_closed=conversation_closed(res.ledger, ticket.source_id),
+        was_closed=conversation_closed(run.recorded()),
     )
 
 
@@ -285,8 +291,11 @@ def _with_files(run: UnitRun, step: Step, body: dict[str, Any]) -> dict[str, Any
         data = _read_file(run, ref)
         if data is not None:
             files.append(
-                {"name": ref.real_name, "content_type": ref.content_type,
-                 "data": base64.b64encode(data).decode("ascii")}
+                {
+                    "name": ref.real_name,
+                    "content_type": ref.content_type,
+                    "data": base64.b64encode(data).decode("ascii"),
+                }
             )
     return {**body, "attachment_files": files} if files else body
 
@@ -304,7 +313,9 @@ def _read_file(run: UnitRun, ref: FileRef) -> bytes | None:
     run.unreadable_files.add(ref.attachment_id)
     run.record(
         RecordQuarantined(
-            object="attachment", source_id=ref.attachment_id, content_hash=ref.content_hash,
+            object="attachment",
+            source_id=ref.attachment_id,
+            content_hash=ref.content_hash,
             reason=reason,
         )
     )
@@ -336,7 +347,9 @@ def _quarantine_rest(run: UnitRun, steps: tuple[Step, ...] | list[Step], why: st
         for c in step.completes:
             run.record(
                 RecordQuarantined(
-                    object=c.object, source_id=c.source_id, content_hash=c.content_hash,
+                    object=c.object,
+                    source_id=c.source_id,
+                    content_hash=c.content_hash,
                     reason=f"not written: {why}",
                 )
             )

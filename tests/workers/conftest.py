@@ -21,8 +21,11 @@ from rich.console import Console
 from core.settings import Settings, load_settings
 from hesk.demo_data import generate
 from hesk.reader import HeskReader
+from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml
+from reports.report import build_report
 from simulator.testing import SimulatorHandle, running_simulator
+from tests.workers.normalise import duplicates, normalise
 from workers.migrate import MigrateOptions, run_migration
 from workers.workspace import confirm, propose
 
@@ -121,3 +124,22 @@ def migrate(settings: Settings, tmp: Path, **options: object) -> dict:
     """Run `migrate` in-process (workers are real processes) with a quiet console."""
     opts = MigrateOptions(log_dir=tmp / "logs", **options)  # type: ignore[arg-type]
     return run_migration(settings, opts, Console(file=io.StringIO()))
+
+
+@pytest.fixture(scope="session")
+def baseline(
+    simulator: SimulatorHandle,
+    chaos_source: HeskSource,
+    ledger_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
+    """The workspace after a clean, uninterrupted migration of the chaos help desk (the
+    fault, kill -9 and service-restart runs must all end in exactly this)."""
+    tmp = tmp_path_factory.mktemp("baseline")
+    settings = prepare(simulator, chaos_source, ledger_url, tmp)
+    migrate(settings, tmp, workers=2, threads=4)
+    dump = simulator.dump()
+    assert duplicates(dump) == {}
+    report = build_report(open_engine(ledger_url), settings.migration)
+    assert all(c["pending"] == 0 for c in report["objects"].values())
+    return {"normal": normalise(dump), "objects": report["objects"]}

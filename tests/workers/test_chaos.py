@@ -12,7 +12,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from rich.console import Console
 
 from ledger.database import open_engine
@@ -21,22 +20,6 @@ from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource, migrate, prepare
 from tests.workers.normalise import duplicates, normalise
 from workers.migrate import MigrateOptions, run_migration, worker_command, worker_env
-
-
-@pytest.fixture(scope="module")
-def baseline(
-    simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> dict:
-    """The workspace after a clean, uninterrupted migration of the chaos help desk."""
-    tmp = tmp_path_factory.mktemp("baseline")
-    settings = prepare(simulator, chaos_source, ledger_url, tmp)
-    migrate(settings, tmp, workers=2, threads=4)
-    dump = simulator.dump()
-    assert duplicates(dump) == {}
-    report = build_report(open_engine(ledger_url), settings.migration)
-    assert all(c["pending"] == 0 for c in report["objects"].values())
-    return {"normal": normalise(dump), "objects": report["objects"]}
 
 
 def test_lost_responses_5xx_and_429_change_nothing_in_the_end(

@@ -48,3 +48,28 @@ def test_learns_the_limit_from_intercoms_headers() -> None:
     for _ in range(int(10 * HEADROOM)):
         pacer.acquire()
     assert time.monotonic() - started < 1.0
+
+
+def test_a_redis_that_cannot_be_reached_never_fails_a_call() -> None:
+    """Redis restarting: the process paces by Intercom's headers alone, then shares again."""
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    from simulator.testing import free_port
+
+    nowhere = redis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+    pacer = SharedPacer(nowhere, f"h2i-test-pace-{uuid.uuid4().hex[:8]}", limit=100)
+    started = time.monotonic()
+    for _ in range(20):
+        pacer.acquire()  # no exception: nothing is refused for want of the shared budget
+    pacer.observe(
+        200,
+        {
+            "x-ratelimit-limit": "100",
+            "x-ratelimit-remaining": "0",
+            "x-ratelimit-reset": str(int(time.time()) + 2),
+        },
+    )
+    assert time.monotonic() - started < 1.0
+    pacer.acquire()  # the window is spent: waits for its reset even without Redis
+    assert time.monotonic() - started >= 1.0
