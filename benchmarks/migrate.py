@@ -26,7 +26,7 @@ with the ledger database and the simulator processes, unless ``--keep``.
 
     .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
-        [--skip-unthrottled] [--faulted-tickets 300] [--skip-faulted] [--rate-limit 1666]
+        [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
         [--no-validate] [--profile DIR] [--keep]
 """
 
@@ -581,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="calls per 10 s for (b) [1666, Intercom's default]")
     p.add_argument("--skip-throttled", action="store_true", help="skip (b)")
     p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
-    p.add_argument("--faulted-tickets", type=int, default=300, help="tickets for (d) [300]")
+    p.add_argument("--faulted-tickets", type=int, default=150, help="tickets for (d) [150]")
     p.add_argument("--skip-faulted", action="store_true", help="skip (d)")
     p.add_argument("--no-validate", action="store_true",
                    help="run the simulator without OpenAPI validation")

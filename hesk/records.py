@@ -27,7 +27,7 @@ import types
 import typing
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, ClassVar, TypeVar, Union
 
 R = TypeVar("R", bound="Record")
@@ -143,7 +143,7 @@ class Record:
         """Rebuild the record from :meth:`to_payload` output (exact round trip)."""
         return _decode_dataclass(cls, payload)
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """sha256 hex of the canonical JSON of the payload: changes iff the content does."""
         return hashlib.sha256(canonical_json(self.to_payload()).encode("utf-8")).hexdigest()
@@ -543,13 +543,22 @@ RECORD_CLASSES: dict[str, type[Record]] = {
 }
 
 
-def record_from_payload(object: str, payload: dict[str, Any]) -> Record:
-    """Rebuild a record of object name ``object`` (e.g. ``"ticket"``) from its payload."""
+def record_from_payload(
+    object: str, payload: dict[str, Any], *, content_hash: str | None = None
+) -> Record:
+    """Rebuild a record of object name ``object`` (e.g. ``"ticket"``) from its payload.
+
+    ``content_hash``: the hash recorded with the payload when it was captured (the record's
+    own ``content_hash`` of that payload), kept instead of computed again.
+    """
     try:
         cls = RECORD_CLASSES[object]
     except KeyError:
         raise ValueError(f"unknown object name {object!r}") from None
-    return cls.from_payload(payload)
+    record = cls.from_payload(payload)
+    if content_hash:
+        record.__dict__["content_hash"] = content_hash  # the cached_property's slot
+    return record
 
 
 __all__ = [

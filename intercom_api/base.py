@@ -66,6 +66,22 @@ def _never_notify(method: str, path: str, json: Any) -> Any:
     return json
 
 
+def _checked_retries(
+    send: Callable[..., Json], before_retry: Callable[[], None]
+) -> Callable[..., Json]:
+    """``send`` with ``before_retry()`` run before every call but the first."""
+    sent = False
+
+    def checked(*args: Any) -> Json:
+        nonlocal sent
+        if sent:
+            before_retry()
+        sent = True
+        return send(*args)
+
+    return checked
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, IntercomError) and exc.transient
 
@@ -139,15 +155,22 @@ class BaseClient:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
         idempotent: bool | None = None,
+        before_retry: Callable[[], None] | None = None,
     ) -> Json:
         """Send one call (retrying what is safe to retry) and return Intercom's JSON answer.
 
         ``idempotent`` overrides the method's default (POSTs that only read set it).
+        ``before_retry`` runs before every send after the first (after the retry's wait);
+        if it raises, nothing more is sent and its exception reaches the caller. The write
+        engine uses it to prove it still holds its unit before it sends again.
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         json = _never_notify(method, path, json)
-        return self._retrying(self._send_once, method, path, params, json, idempotent)
+        send = self._send_once
+        if before_retry is not None:
+            send = _checked_retries(send, before_retry)
+        return self._retrying(send, method, path, params, json, idempotent)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
         """GET ``path``."""

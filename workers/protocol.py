@@ -124,6 +124,19 @@ class UnitRun:
                 ledger.append(events)
         self.buffer.clear()
 
+    def check_lock(self) -> None:
+        """Raise unless the session holding the unit's lock is still alive.
+
+        Run before the client sends a write again (after a 429 or a connect error and its
+        wait): if Postgres restarted meanwhile, the lock is gone and another worker may own
+        the unit, so this worker must not send; the intent stays in doubt for the lookup.
+        """
+        if self.conn is not None:
+            try:
+                self.conn.exec_driver_sql("SELECT 1")
+            except DBAPIError as err:
+                raise translate_db_error(err, self.res.ledger.engine.url) from None
+
     def event(self, key: str) -> Event | None:
         """The event recorded under ``key`` in this unit, if any."""
         found = self.known.get(key)
@@ -178,7 +191,9 @@ def _call(
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
     try:
-        answer = run.res.client.request(step.method, path, json=body)
+        answer = run.res.client.request(
+            step.method, path, json=body, before_retry=run.check_lock
+        )
     except Conflict as err:
         if step.lookup_kind == "contact" and err.existing_id:
             run.record(

@@ -155,7 +155,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
         return setup
     if event.object in ("reply", "note", "attachment", "history"):
         return _plan_child(res, event, conn)
-    record = record_from_payload(event.object, event.record)
+    record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
     deps = planner.dependencies(record, the_map)
     ctx = build_context(res, the_map, deps, conn=conn)
     _check_dependencies(res, deps, ctx, conn)
@@ -163,14 +163,14 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     if obj == "ticket":
         return _plan_ticket(res, record, ctx, run)
     if obj == "kb_article":
-        files = [
-            record_from_payload("attachment", rec.event.record)  # type: ignore[union-attr]
-            for rec in res.ledger.attachments_of(
-                "kb_article",
-                str(record.id),
-                conn=conn,  # type: ignore[attr-defined]
+        article_id = str(record.id)  # type: ignore[attr-defined]
+        files = []
+        for rec in res.ledger.attachments_of("kb_article", article_id, conn=conn):
+            ev = rec.event
+            assert isinstance(ev, SourceCaptured)
+            files.append(
+                record_from_payload("attachment", ev.record, content_hash=ev.content_hash)
             )
-        ]
         return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
     if obj == "contact":
         before = run.latest_settlement()
@@ -228,7 +228,9 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun)
         ev = rec.event
         assert isinstance(ev, SourceCaptured)
         if ev.object in children:
-            children[ev.object].append(record_from_payload(ev.object, ev.record))
+            children[ev.object].append(
+                record_from_payload(ev.object, ev.record, content_hash=ev.content_hash)
+            )
     return planner.plan_ticket(
         ticket,  # type: ignore[arg-type]
         children["reply"],  # type: ignore[arg-type]

@@ -164,3 +164,37 @@ def test_a_proxy_from_the_environment_gets_httpx_transport(
     monkeypatch.delenv("https_proxy")
     monkeypatch.delenv("HTTPS_PROXY", raising=False)
     assert isinstance(transport_for("https://api.intercom.io"), KeepAliveTransport)
+
+
+TOO_MANY = (
+    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+    b"X-RateLimit-Limit: 1\r\nX-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 0\r\n"
+    b"Content-Length: 80\r\n\r\n"
+    + b'{"type":"error.list","errors":[{"code":"rate_limit_exceeded","message":"slow"}]}'
+)
+
+
+def test_before_retry_runs_before_each_resend_and_can_stop_it() -> None:
+    """A write answered 429 is sent again only after the caller's check passes."""
+
+    def limited_once(conn: socket.socket, n: int) -> bool:
+        conn.sendall(TOO_MANY if n % 2 == 1 else OK)
+        return True
+
+    checks: list[int] = []
+    with raw_server(limited_once) as (url, accepted), _client(url) as client:
+        answer = client.request(
+            "POST", "/conversations", json={"body": "hi"}, before_retry=lambda: checks.append(1)
+        )
+        assert answer == {"id": "42"}
+        assert checks == [1] and sum(accepted) == 2
+
+        class LockLost(Exception):
+            pass
+
+        def lost() -> None:
+            raise LockLost
+
+        with pytest.raises(LockLost):
+            client.request("POST", "/conversations", json={"body": "hi"}, before_retry=lost)
+        assert sum(accepted) == 3  # the 429 was not followed by a resend
