@@ -17,7 +17,6 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
-from sqlalchemy.engine import make_url
 
 REGION_BASE_URLS = {
     "us": "https://api.intercom.io",
@@ -103,6 +102,8 @@ def redact_url(url: str | None) -> str:
     """A database or broker URL with its password replaced by ``***``."""
     if not url:
         return ""
+    from sqlalchemy.engine import make_url  # noqa: PLC0415 (keeps `--help` from loading SQLAlchemy)
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # not an SQLAlchemy URL (e.g. redis://): strip userinfo by hand
