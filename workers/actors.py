@@ -7,11 +7,14 @@ is built once, here, from the settings (H2I_MIGRATION names the queues' namespac
 from __future__ import annotations
 
 import os
+import threading
+import time
 
 import dramatiq
 
 from core.logs import configure_logging, get_logger
 from core.settings import load_settings
+from ledger.generations import active_ledger_id
 from workers.broker import QUEUE, make_broker
 from workers.resources import Resources, service_outage
 from workers.units import DependencyPending, UnitBusy, process_unit
@@ -39,6 +42,34 @@ def resources() -> Resources:
     return _resources
 
 
+#: How long a worker trusts its reading of the migration's active generation.
+ACTIVE_GENERATION_TTL = 1.0
+_active: tuple[float, str] | None = None
+_generations: dict[str, Resources] = {}
+_generations_lock = threading.Lock()
+
+
+def resources_for(ledger_id: str) -> Resources | None:
+    """This process's resources for ``ledger_id`` while it is the migration's active
+    generation; None for a generation a completed rollback closed.
+
+    Workers outlive rollbacks: a message of the new generation (``M@gen2``) is served
+    without a restart, and a stale message of the rolled-back one writes nothing.
+    """
+    global _active
+    base = resources()
+    with _generations_lock:
+        now = time.monotonic()
+        if _active is None or now - _active[0] > ACTIVE_GENERATION_TTL:
+            _active = (now, active_ledger_id(base.engine, settings.migration))
+        if ledger_id != _active[1]:
+            return None
+        found = _generations.get(ledger_id)
+        if found is None:
+            found = _generations[ledger_id] = base.for_ledger(ledger_id)
+        return found
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether a failed unit may succeed later (then its message is retried with backoff)."""
     if isinstance(exc, DependencyPending | UnitBusy) or service_outage(exc):
@@ -54,9 +85,10 @@ def is_transient(exc: BaseException) -> bool:
 )
 def write_unit(migration_id: str, key: str) -> None:
     """Write the unit whose capture key is ``key`` to Intercom, exactly once."""
-    res = resources()
-    if migration_id != res.ledger.migration_id:
-        log.error("unit.wrong_migration", got=migration_id, serving=res.ledger.migration_id)
+    res = resources_for(migration_id)
+    if res is None:
+        log.warning("unit.stale_generation", got=migration_id, key=key,
+                    hint="a rollback closed this generation; nothing is written")
         return
     result = process_unit(res, key)
     log.debug("unit.done", key=key, result=result)

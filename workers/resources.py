@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,6 +88,13 @@ class Resources:
             client = IntercomClient.from_settings(self.settings, pacer=self.pacer)
             self._clients.client = client
         return client
+
+    def for_ledger(self, ledger_id: str) -> Resources:
+        """These resources serving another generation's ledger (``M@gen2`` after a
+        rollback): the same connections, client and pacer, its own confirmed map."""
+        if ledger_id == self.ledger.migration_id:
+            return self
+        return dataclasses.replace(self, ledger=Ledger(self.engine, ledger_id), _map=None)
 
     def confirmed_map(self) -> dict[str, Any] | None:
         """The newest confirmed field map of this migration (cached per process)."""

@@ -23,6 +23,7 @@ from simulator.testing import SimulatorHandle
 from tests.rollback.conftest import HeskSource
 from tests.workers.conftest import migrate, prepare
 from tests.workers.normalise import normalise
+from workers.migrate import worker_env
 from workers.resources import Resources
 from workers.rollback import (
     RollbackPending,
@@ -127,6 +128,40 @@ def test_rollback_removes_what_it_created_and_migrate_starts_again(
     assert all(not a["archived"] for a in redo["conversation_attributes"])
     assert status_summary(settings)["rolled_back"] is None
     engine.dispose()
+
+
+def test_a_worker_started_by_hand_outlives_the_rollback(
+    sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    """One `hesk2intercom worker`, started once, migrates, outlives the rollback and
+    migrates the next generation without a restart."""
+    settings = prepare(sim, small_source, ledger_url, tmp_path)
+    log = (tmp_path / "hand-worker.log").open("wb")
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).with_name("hesk2intercom")), "worker", "--threads", "4"],
+        env=worker_env(settings, 4), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        migrate(settings, tmp_path, workers=0)  # no workers of its own: the hand-started one
+        after = sim.dump()
+        assert _rollback(settings).completed  # type: ignore[attr-defined]
+        migrate(settings, tmp_path, workers=0)
+        engine = open_engine(ledger_url)
+        try:
+            assert active_generation(engine, settings.migration).number == 2
+        finally:
+            engine.dispose()
+        assert normalise(sim.dump()) == normalise(after)
+        assert worker.poll() is None  # the same process all along
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(5)
+        log.close()
 
 
 def test_unknown_migration_is_one_clear_error(
