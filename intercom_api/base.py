@@ -104,6 +104,8 @@ class BaseClient:
         register_secret(token)
         self.base_url = base_url.rstrip("/")
         self.version = version
+        #: Seconds one request may take before it is given up (connects: at most 10).
+        self.timeout = timeout
         self.pacer: Pacer = pacer if pacer is not None else LocalPacer()
         self.retry_policy = retry or RetryPolicy()
         self._http = httpx.Client(

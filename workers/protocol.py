@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
+from core.errors import H2IError
 from core.logs import get_logger
 from intercom_api import lookups
-from intercom_api.errors import Conflict, InDoubt, Invalid, NotFound
+from intercom_api.errors import IDEMPOTENT_METHODS, Conflict, InDoubt, Invalid, NotFound
 from ledger.database import translate_db_error
 from ledger.events import (
     Event,
@@ -182,7 +183,7 @@ def _settled(
     resolved = run.event(outcome_key(intent_key, "resolved"))
     if isinstance(resolved, WriteResolved):
         return Outcome(resolved.intercom_id, resolved.created) if resolved.found else None
-    return _resolve(run, step, intent_key, path, body)
+    return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key))
 
 
 def _call(
@@ -234,9 +235,17 @@ def _result_id(answer: dict[str, Any], step: Step) -> str:
 
 
 def _resolve(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+    run: UnitRun,
+    step: Step,
+    intent_key: str,
+    path: str,
+    body: dict[str, Any],
+    earlier: Recorded | Event | None = None,
 ) -> Outcome | None:
-    """Ask Intercom whether an in-doubt write happened; record and return what it says."""
+    """Ask Intercom whether an in-doubt write happened; record and return what it says.
+
+    ``earlier``: the intent as loaded, when another run (a worker since gone) recorded it.
+    """
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         found_id = find_existing(run, step, path, body)
@@ -244,6 +253,8 @@ def _resolve(
         reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
         run.record(WriteFailed(**common, reason=reason))
         return Outcome(failed=reason)
+    if not found_id and isinstance(earlier, Recorded):
+        _refuse_young_miss(run, step, earlier)
     run.record(
         WriteResolved(
             **common,
@@ -255,6 +266,37 @@ def _resolve(
     )
     run.flush()
     return Outcome(found_id, created=bool(step.creates)) if found_id else None
+
+
+class IntentTooYoung(H2IError):
+    """An earlier run's write looked up and not found, but its request may still land."""
+
+    transient = True
+
+
+#: Beyond the client's timeout, how long a request may still take to land.
+LANDING_MARGIN_SECONDS = 5.0
+
+
+def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
+    """Raise IntentTooYoung while another worker's request for ``intent`` may be in flight.
+
+    A worker whose lock was lost while it lived (Postgres restarted) may still be sending
+    this write: a miss proves nothing until its request has landed or timed out. A miss on
+    an older intent is a proven miss. The ages are taken on the database's clock.
+    """
+    if run.conn is None or step.method in IDEMPOTENT_METHODS:
+        return  # sending a PUT again changes nothing: its miss needs no proof
+    age = run.conn.exec_driver_sql(
+        "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": intent.recorded_at}
+    ).scalar()
+    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - float(age or 0.0)
+    if wait > 0:
+        run.flush()  # keep the outcomes already known
+        raise IntentTooYoung(
+            f"{step.op} of {run.object}:{run.source_id} is in doubt and not found yet; "
+            f"looked up again in {wait:.0f} s (its request may still land)"
+        )
 
 
 def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> str | None:
