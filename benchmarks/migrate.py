@@ -82,6 +82,16 @@ FAULTS = "rate_lost_response=0.05,rate_5xx=0.02,rate_429=0.02,seed=5"
 # --- processes and CPU ------------------------------------------------------------------
 
 
+def host_speed() -> float:
+    """CPU seconds for 10⁷ Python additions: shared hosts vary run to run (0.86 to 1.64 s
+    seen on one machine in one day), and every figure here scales with it."""
+    t0 = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - t0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -598,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
           f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"load average {load_average()}", flush=True)
+          f"load average {load_average()}, host speed {host_speed():.2f} s", flush=True)
     ledger_db = f"h2i_bench_migrate_{os.getpid()}"
     ledger_url = f"{args.pg_url.rstrip('/')}/{ledger_db}"
     work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
