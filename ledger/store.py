@@ -78,7 +78,7 @@ class Ledger:
             if len(events) <= self.batch_size:
                 # One INSERT is atomic on its own: autocommit saves the BEGIN and COMMIT
                 # round trips of an explicit transaction (a third of a single append).
-                with self._autocommit_engine().connect() as c:
+                with self._reading(None) as c:
                     return self._append(c, events)
             with self.engine.begin() as c:
                 return self._append(c, events)
@@ -181,7 +181,8 @@ class Ledger:
 
     @contextmanager
     def _reading(self, conn: Connection | None) -> Iterator[Connection]:
-        """``conn`` itself, or a pooled connection in autocommit for one statement."""
+        """``conn`` itself, or a pooled connection in autocommit for one statement (reads,
+        and appends small enough for one INSERT)."""
         if conn is not None:
             yield conn
             return

@@ -28,10 +28,6 @@ from ledger.database import translate_db_error
 from ledger.events import (
     Event,
     Recorded,
-    RecordMigrated,
-    RecordQuarantined,
-    RecordSkipped,
-    SourceCaptured,
     WriteFailed,
     WriteInDoubt,
     WriteIntended,
@@ -91,16 +87,10 @@ class UnitRun:
         """The unit's events as loaded from the ledger, in seq order."""
         return [r for r in self.known.values() if isinstance(r, Recorded)]
 
-    def latest_capture(self) -> SourceCaptured | None:
-        """The newest capture of the unit's own record, as loaded."""
-        found = [r for r in self.recorded() if isinstance(r.event, SourceCaptured)]
-        return found[-1].event if found else None  # type: ignore[return-value]
-
-    def latest_settlement(self) -> Event | None:
-        """The newest migrated/quarantined/skipped event of the unit's record, as loaded."""
-        kinds = RecordMigrated | RecordQuarantined | RecordSkipped
-        found = [r for r in self.recorded() if isinstance(r.event, kinds)]
-        return found[-1].event if found else None
+    def newest(self, *kinds: type[Event]) -> Event | None:
+        """The newest loaded event of the unit's own record that is one of ``kinds``."""
+        found = [r.event for r in self.recorded() if isinstance(r.event, kinds)]
+        return found[-1] if found else None
 
     def record(self, event: Event) -> None:
         """Queue an event for the next flush."""

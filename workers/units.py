@@ -103,8 +103,8 @@ def process_unit(res: Resources, key: str) -> str:
             raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
         # Every read of the unit runs on the lock's connection (one round trip each).
         run = UnitRun.load(res, event.object, event.source_id, conn=conn)
-        newest = run.latest_capture()
-        if newest is not None:
+        newest = run.newest(SourceCaptured)
+        if isinstance(newest, SourceCaptured):
             event = newest  # a newer capture supersedes the one in the message
         plan = _plan(res, event, run)
         _record_dispositions(run, plan.dispositions)
@@ -173,7 +173,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
             )
         return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
     if obj == "contact":
-        before = run.latest_settlement()
+        before = run.newest(RecordMigrated, RecordQuarantined, RecordSkipped)
         changed = isinstance(before, RecordMigrated) and before.content_hash != event.content_hash
         return planner.plan_contact(record, ctx, changed=changed)  # type: ignore[arg-type]
     planners = {
