@@ -20,6 +20,7 @@ COPY intercom_api ./intercom_api
 COPY simulator ./simulator
 COPY workers ./workers
 COPY reports ./reports
+COPY commands ./commands
 COPY migrations ./migrations
 RUN pip install . && rm -rf /src
 

@@ -2,7 +2,7 @@
 
 Each command parses its options, calls one function, renders the answer and maps our errors
 to one line and an exit code (0 done, 2 usage or configuration, 3 preflight blockers,
-4 work left pending). ``--debug`` shows the traceback instead.
+4 work left pending, 5 verify found a difference). ``--debug`` shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from core.settings import Settings, load_settings, settings_help
 EXIT_USAGE = 2
 EXIT_BLOCKED = 3
 EXIT_PENDING = 4
+EXIT_DIFFERENCE = 5
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,7 +49,11 @@ class App(typer.Typer):
 HELP = f"""Move a Hesk helpdesk's whole history into Intercom, exactly once.
 
 Typical journey: discover -> map propose / map confirm -> preflight -> migrate --sample 25
--> verify -> migrate -> report -> delta / cutover (rollback at any point).
+-> verify -> migrate -> report -> idmap / redirects -> delta / cutover (rollback at any
+point).
+
+Exit codes: 0 done (quarantines are reported, not failures), 2 usage or configuration
+error, 3 preflight found blockers, 4 work left pending, 5 verify found a difference.
 
 Settings (environment variables, or keys of an optional hesk2intercom.toml; the file's
 path can be set with H2I_CONFIG_FILE). Secrets come only from the environment or the file:
@@ -389,7 +394,8 @@ def report(
 def verify(
     sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
 ) -> None:
-    """Read a random sample back from Intercom and compare it with the source."""
+    """Read a random sample back from Intercom and compare it with the source (exit 5 when
+    a difference is found, 0 when the sample matches)."""
     from ledger.database import open_engine
     from ledger.generations import active_ledger_id
     from reports.verify import render_verify, verify_sample
@@ -405,6 +411,8 @@ def verify(
     finally:
         engine.dispose()
     render_verify(result, console)
+    if result.differences:
+        raise typer.Exit(EXIT_DIFFERENCE)
 
 
 @app.command()
@@ -529,6 +537,61 @@ def inventory(
 
 
 # --- end delta, cutover, rollback, inventory ---
+
+# --- ID map and redirects ---
+
+_APP_ID_HELP = (
+    "The workspace's app id, instead of asking Intercom (GET /me) or using the one recorded."
+)
+
+
+@app.command()
+def idmap(
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    obj: Annotated[
+        str | None, typer.Option("--object", help="Only this object (ticket, contact, ...).")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv or json.")] = "csv",
+    app_id: Annotated[str | None, typer.Option("--app-id", help=_APP_ID_HELP)] = None,
+) -> None:
+    """Write the ID map: every Hesk record, the Intercom object it became and its link, or
+    why it did not move."""
+    from commands.idmap import write_idmap
+
+    result = write_idmap(settings(), out, obj=obj, fmt=fmt, app_id=app_id)
+    shown = ", ".join(f"{n} {state}" for state, n in sorted(result.counts.items()))
+    console.print(f"ID map written to [bold]{result.path}[/]: {result.rows} rows ({shown})",
+                  highlight=False)
+    if not result.links.app_id:
+        console.print("inbox links are missing: the workspace's app id is unknown")
+
+
+@app.command()
+def redirects(
+    hesk_url: Annotated[
+        str, typer.Option("--hesk-url", help="Hesk's public URL, e.g. https://help.example.com")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help="nginx, apache or csv.")] = "nginx",
+    admin_dir: Annotated[
+        str, typer.Option("--hesk-admin-dir", help="Hesk's admin folder (renamed in some sites).")
+    ] = "admin",
+    app_id: Annotated[str | None, typer.Option("--app-id", help=_APP_ID_HELP)] = None,
+) -> None:
+    """Write rewrite rules from Hesk's links (KB articles and categories, staff and customer
+    ticket links) to the articles, collections and inbox pages they became."""
+    from commands.redirects import write_redirects
+
+    result = write_redirects(settings(), hesk_url, out, fmt=fmt, admin_dir=admin_dir,
+                             app_id=app_id)
+    console.print(
+        f"Redirects written to [bold]{result.path}[/]: {result.rules} rules, "
+        f"{result.comments} links listed as comments (not redirected). "
+        "See docs/idmap-and-redirects.md to install them.", highlight=False,
+    )
+
+
+# --- end ID map and redirects ---
 
 
 if __name__ == "__main__":

@@ -82,6 +82,22 @@ def _checked_retries(
     return checked
 
 
+def _observed(
+    send: Callable[..., Json], on_transient: Callable[[IntercomError], None]
+) -> Callable[..., Json]:
+    """``send`` telling ``on_transient`` of every transient error a send meets."""
+
+    def observed(*args: Any) -> Json:
+        try:
+            return send(*args)
+        except IntercomError as exc:
+            if exc.transient:
+                on_transient(exc)
+            raise
+
+    return observed
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, IntercomError) and exc.transient
 
@@ -158,6 +174,7 @@ class BaseClient:
         json: Any = None,
         idempotent: bool | None = None,
         before_retry: Callable[[], None] | None = None,
+        on_transient: Callable[[IntercomError], None] | None = None,
     ) -> Json:
         """Send one call (retrying what is safe to retry) and return Intercom's JSON answer.
 
@@ -165,11 +182,15 @@ class BaseClient:
         ``before_retry`` runs before every send after the first (after the retry's wait);
         if it raises, nothing more is sent and its exception reaches the caller. The write
         engine uses it to prove it still holds its unit before it sends again.
+        ``on_transient`` is told of each transient error (a 429, a 5xx, a dropped
+        connection) before it is retried or given up: the engine records them per write.
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         json = _never_notify(method, path, json)
         send = self._send_once
+        if on_transient is not None:
+            send = _observed(send, on_transient)
         if before_retry is not None:
             send = _checked_retries(send, before_retry)
         return self._retrying(send, method, path, params, json, idempotent)

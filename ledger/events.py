@@ -174,7 +174,13 @@ class _Outcome(Event):
 
 @dataclass(frozen=True)
 class WriteSucceeded(_Outcome):
-    """Intercom confirmed the write; ``created`` is False when an existing object matched."""
+    """Intercom confirmed the write; ``created`` is False when an existing object matched.
+
+    ``detail`` (on any outcome) keeps what people need later: ``retried`` (the transient
+    errors met before the answer, by kind: ``rate_limited``, ``server_error``,
+    ``unavailable``) and, for articles and collections, the answer's public ``url`` and
+    ``state``.
+    """
 
     TYPE: ClassVar[str] = "WriteSucceeded"
     OUTCOME: ClassVar[str] = "ok"
@@ -191,6 +197,7 @@ class WriteFailed(_Outcome):
     TYPE: ClassVar[str] = "WriteFailed"
     OUTCOME: ClassVar[str] = "failed"
     reason: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,7 @@ class WriteInDoubt(_Outcome):
     TYPE: ClassVar[str] = "WriteInDoubt"
     OUTCOME: ClassVar[str] = "in-doubt"
     reason: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -357,3 +365,69 @@ class GenerationStarted(Event):
     @property
     def key(self) -> str:
         return f"generation:{self.source_id}"
+
+
+# --- what the run produced for people -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifyCompleted(Event):
+    """A ``verify`` read back a sample: what it compared and every difference it found.
+
+    ``fields`` maps each compared field (per-part labels folded, e.g. ``reply.author_id``)
+    to ``[compared, differing]``; ``as_of_seq`` is the ledger position it verified.
+    """
+
+    TYPE: ClassVar[str] = "VerifyCompleted"
+    sample: int = 0
+    as_of_seq: int = 0
+    checked: dict[str, int] = field(default_factory=dict)
+    ok: dict[str, int] = field(default_factory=dict)
+    fields: dict[str, list[int]] = field(default_factory=dict)
+    differences: list[dict[str, str]] = field(default_factory=list)
+    limits: list[dict[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        digest = keys.content_hash([self.sample, self.checked, self.ok, self.differences])
+        return f"verify:{self.as_of_seq}:{digest}"
+
+
+@dataclass(frozen=True)
+class WorkspaceIdentified(Event):
+    """``GET /me`` named the Intercom workspace (its app id and region) the links point to."""
+
+    TYPE: ClassVar[str] = "WorkspaceIdentified"
+    app_id: str = ""
+    region: str = ""
+
+    @classmethod
+    def from_me(cls, me: dict[str, Any], region: str = "us") -> WorkspaceIdentified | None:
+        """The workspace ``GET /me`` answered (``app.id_code``, ``app.region``), if named."""
+        app = me.get("app") or {}
+        app_id = str(app.get("id_code") or "")
+        if not app_id:
+            return None
+        named = str(app.get("region") or "").lower()
+        return cls(object="intercom_app", source_id=app_id, app_id=app_id,
+                   region=named if named in ("us", "eu", "au") else region)  # fmt: skip
+
+    @property
+    def key(self) -> str:
+        return f"app:{self.app_id}:{self.region}"
+
+
+@dataclass(frozen=True)
+class ExportWritten(Event):
+    """A file for people was written from the ledger (``source_id``: idmap or redirects)."""
+
+    TYPE: ClassVar[str] = "ExportWritten"
+    path: str = ""
+    format: str = ""
+    rows: int = 0
+    as_of_seq: int = 0
+
+    @property
+    def key(self) -> str:
+        return f"export:{self.source_id}:{self.format}:{self.as_of_seq}:{self.path}"

@@ -15,6 +15,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "migrate_ip": False,
     "max_attachment_bytes": 25 * 1024 * 1024,
     "hesk_url": None,
+    "customer_ticket_url": None,
 }
 #: Allowed values of the enumerated options.
 OPTION_VALUES: dict[str, tuple[Any, ...]] = {

@@ -26,6 +26,8 @@ HEADER = """\
 #   migrate_ip            false | true — copy the ticket IP into the hesk_ip attribute
 #   max_attachment_bytes  larger files are quarantined (default 25 MB)
 #   hesk_url              e.g. https://help.example.com — KB attachment links in articles
+#   customer_ticket_url   where `redirects` sends customers' ticket.php links (default: the
+#                         help center's home)
 # attributes:     conversation attributes always created (hesk_ticket_id may be integer or
 #                 string); existing_id links one that already exists instead of creating it
 # custom_fields:  attribute (name), data_type (string|integer|list|decimal|boolean|datetime),

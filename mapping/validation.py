@@ -16,6 +16,7 @@ from mapping.defaults import (
     builtin_attributes,
     field_migrates,
 )
+from mapping.urls import check_web_url
 
 _SECTIONS = ("attributes", "custom_fields", "categories", "staff", "statuses", "priorities")
 
@@ -45,6 +46,13 @@ def _options_problems(mapping: dict[str, Any], admins: Sequence[Mapping[str, Any
     size = options.get("max_attachment_bytes", DEFAULT_OPTIONS["max_attachment_bytes"])
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         problems.append(f"options.max_attachment_bytes: {size!r} is not a positive integer")
+    for name in ("customer_ticket_url",):
+        url = options.get(name)
+        if url is not None:
+            try:
+                check_web_url(str(url), f"options.{name}")
+            except ValueError as err:
+                problems.append(str(err))
     return problems
 
 

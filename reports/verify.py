@@ -6,6 +6,10 @@ the sample. For each sampled ticket the newest captured version of the ticket, i
 replies, notes and attachments come from the ledger; the conversation is read with
 ``GET /conversations/{id}`` and compared by :mod:`reports.verify_compare`. Articles are
 read with ``GET /articles/{id}``. A record read back as 404 is a difference ("exists").
+
+The result is recorded in the ledger (``VerifyCompleted``: sample size, fields compared and
+matched, each difference) for the HTML report, with the workspace ``GET /me`` names
+(``WorkspaceIdentified``, for its inbox links).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from sqlalchemy.engine import Engine
 from hesk.records import KbArticle, Note, Record, Reply, Ticket, record_from_payload
 from intercom_api.client import IntercomClient
 from intercom_api.errors import NotFound
-from ledger.events import SourceCaptured
+from ledger.events import SourceCaptured, VerifyCompleted, WorkspaceIdentified
 from ledger.keys import source_key
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
@@ -60,6 +64,8 @@ class VerifyResult:
     differences: list[Difference] = field(default_factory=list)
     limits: list[LimitNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    fields: dict[str, list[int]] = field(default_factory=dict)
+    sample: int = 0
 
     @property
     def total_checked(self) -> int:
@@ -78,6 +84,10 @@ class VerifyResult:
             self.ok[obj] = self.ok.get(obj, 0) + 1
         self.differences += comparison.differences
         self.limits += comparison.limits
+        for name, (compared, differing) in comparison.fields.items():
+            counts = self.fields.setdefault(name, [0, 0])
+            counts[0] += compared
+            counts[1] += differing
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-ready data."""
@@ -88,7 +98,19 @@ class VerifyResult:
             "differences": [asdict(d) for d in self.differences],
             "limits": [asdict(n) for n in self.limits],
             "notes": self.notes,
+            "fields": self.fields,
+            "sample": self.sample,
         }
+
+    def event(self, as_of_seq: int) -> VerifyCompleted:
+        """The ledger event recording this result."""
+        return VerifyCompleted(
+            object="verify", source_id=self.migration, sample=self.sample,
+            as_of_seq=as_of_seq, checked=self.checked, ok=self.ok,
+            fields=dict(sorted(self.fields.items())),
+            differences=[asdict(d) for d in self.differences],
+            limits=[asdict(n) for n in self.limits], notes=self.notes,
+        )
 
 
 # --------------------------------------------------------------------------- sampling
@@ -234,12 +256,15 @@ def verify_sample(
     sample: int = 25,
     seed: int | None = None,
 ) -> VerifyResult:
-    """Read back up to ``sample`` migrated tickets and ``sample`` articles and compare them."""
+    """Read back up to ``sample`` migrated tickets and ``sample`` articles, compare them, and
+    record the result (and the workspace, from ``GET /me``) in the ledger."""
     table = ProjectionTable(engine, migration_id, Dispositions())
     table.catch_up()
+    ledger = Ledger(engine, migration_id)
+    as_of = ledger.last_seq()
     picked = sample_migrated((v for _k, v in table.items()), sample, random.Random(seed))
-    source = _Source(Ledger(engine, migration_id), table)
-    result = VerifyResult(migration_id)
+    source = _Source(ledger, table)
+    result = VerifyResult(migration_id, sample=sample)
     for row in picked["ticket"]:
         result.add("ticket", _verify_ticket(source, client, row))
     for row in picked["kb_article"]:
@@ -248,6 +273,9 @@ def verify_sample(
         result.notes.append(_CLOSE_TIMES)
     if result.checked["kb_article"]:
         result.notes.append(_ARTICLE_TIMES)
+    if result.total_checked:
+        workspace = WorkspaceIdentified.from_me(client.me())
+        ledger.append([*([workspace] if workspace else []), result.event(as_of)])
     return result
 
 

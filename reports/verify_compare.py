@@ -22,6 +22,7 @@ export-file fidelity, article timestamps) a :class:`LimitNote` says so instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -92,10 +93,17 @@ class TicketSource:
 
 @dataclass
 class Comparison:
-    """What one record's comparison found."""
+    """What one record's comparison found; ``fields``: per compared field (labels folded,
+    :func:`field_name`), ``[compared, differing]``."""
 
     differences: list[Difference] = field(default_factory=list)
     limits: list[LimitNote] = field(default_factory=list)
+    fields: dict[str, list[int]] = field(default_factory=dict)
+
+
+def field_name(label: str) -> str:
+    """A compared field's name without record ids: ``reply 12.author_id`` -> ``reply.author_id``."""
+    return re.sub(r" \d+\b", "", label)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -215,15 +223,26 @@ class _Diff:
     def __init__(self, obj: str, source_id: str, intercom_id: str, out: Comparison) -> None:
         self.obj, self.source_id, self.intercom_id, self.out = obj, source_id, intercom_id, out
 
+    def seen(self, name: str, *, differs: bool = False) -> None:
+        counts = self.out.fields.setdefault(field_name(name), [0, 0])
+        counts[0] += 1
+        counts[1] += int(differs)
+
     def add(self, name: str, expected: Any, actual: Any) -> None:
+        self.seen(name, differs=True)
         self.out.differences.append(
             Difference(self.obj, self.source_id, self.intercom_id, name, shown(expected),
                        shown(actual))
         )
 
-    def check(self, name: str, expected: Any, actual: Any) -> None:
-        if expected != actual:
+    def compare(self, name: str, same: bool, expected: Any, actual: Any) -> None:
+        if same:
+            self.seen(name)
+        else:
             self.add(name, expected, actual)
+
+    def check(self, name: str, expected: Any, actual: Any) -> None:
+        self.compare(name, expected == actual, expected, actual)
 
     def limit(self, text: str) -> None:
         self.out.limits.append(LimitNote(self.obj, self.source_id, text))
@@ -236,8 +255,8 @@ def _conversation_fields(src: TicketSource, conv: dict[str, Any], d: _Diff) -> N
     d.check("state", "closed" if t.status == 3 else "open", conv.get("state"))
     source = conv.get("source") or {}
     body = words(to_plain(t.message_html))
-    if not contains(source.get("body"), body):
-        d.add("first_message.body", body, words(source.get("body")))
+    d.compare("first_message.body", contains(source.get("body"), body), body,
+              words(source.get("body")))
     author = source.get("author") or {}
     d.check("first_message.author", "contact", author_kind(author))
     requester = src.contact_ids.get(t.requester_contact_id or "")
@@ -269,8 +288,7 @@ def _find(exp: ExpectedPart, parts: list[dict[str, Any]], used: set[int]) -> tup
 
 
 def _compare_part(exp: ExpectedPart, part: dict[str, Any], timed: bool, d: _Diff) -> None:
-    if not timed:
-        d.add(f"{exp.label}.created_at", exp.created_at, part.get("created_at"))
+    d.compare(f"{exp.label}.created_at", timed, exp.created_at, part.get("created_at"))
     d.check(f"{exp.label}.attachments", list(exp.attachments), list(attachment_names(part)))
     if exp.author_id:
         d.check(f"{exp.label}.author_id", exp.author_id, str((part.get("author") or {}).get("id")))
@@ -301,6 +319,7 @@ def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
             if i < 0:
                 d.add("history note", "an admin note with the ticket history", "missing")
             else:
+                d.seen("history note")
                 used.add(i)
             continue
         i, timed = _find(exp, parts, used)
@@ -308,16 +327,21 @@ def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
             d.add(exp.label, exp.text if exp.text is not None else list(exp.attachments),
                   "missing")
             continue
+        d.seen(exp.label)
         used.add(i)
         order.append((exp, i))
         _compare_part(exp, parts[i], timed, d)
-    for (a, ia), (b, ib) in zip(order, order[1:], strict=False):
-        if ia > ib and (a.created_at or 0) < (b.created_at or 0):
-            d.add("parts.order", f"{a.label} before {b.label}", f"{b.label} before {a.label}")
+    misordered = [(a, b) for (a, ia), (b, ib) in zip(order, order[1:], strict=False)
+                  if ia > ib and (a.created_at or 0) < (b.created_at or 0)]
+    if not misordered:
+        d.seen("parts.order")
+    for a, b in misordered:
+        d.add("parts.order", f"{a.label} before {b.label}", f"{b.label} before {a.label}")
     if truncated:
         return
-    if len(parts) != len(expected):
-        d.add("parts.count", len(expected), len(parts))
+    d.check("parts.count", len(expected), len(parts))
+    if len(used) == len(parts):
+        d.seen("parts.unexpected")
     for i, part in enumerate(parts):
         if i not in used:
             d.add("parts.unexpected", "", f"{part.get('part_type')} by "
@@ -356,14 +380,13 @@ def compare_article(
     d.check("title", article.subject, actual.get("title"))
     d.check("state", ARTICLE_STATES.get(article.state, "draft"), actual.get("state"))
     body = words(sanitize_html(article.content_html))
-    if not contains(actual.get("body"), body):
-        d.add("body", body, words(actual.get("body")))
+    d.compare("body", contains(actual.get("body"), body), body, words(actual.get("body")))
     if author_id:
         d.check("author_id", author_id, str(actual.get("author_id")))
     if collection_id:
         parents = {str(p) for p in actual.get("parent_ids") or []}
         if actual.get("parent_id") is not None:
             parents.add(str(actual["parent_id"]))
-        if collection_id not in parents:
-            d.add("collection", collection_id, ", ".join(sorted(parents)) or "none")
+        d.compare("collection", collection_id in parents, collection_id,
+                  ", ".join(sorted(parents)) or "none")
     return out

@@ -14,6 +14,7 @@ lookup settles.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,16 @@ from sqlalchemy.exc import DBAPIError
 from core.errors import H2IError
 from core.logs import get_logger
 from intercom_api import lookups
-from intercom_api.errors import IDEMPOTENT_METHODS, Conflict, InDoubt, Invalid, NotFound
+from intercom_api.errors import (
+    IDEMPOTENT_METHODS,
+    Conflict,
+    InDoubt,
+    IntercomError,
+    Invalid,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
 from ledger.database import translate_db_error
 from ledger.events import (
     Event,
@@ -176,14 +186,40 @@ def _settled(
     return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key))
 
 
+#: Kinds of transient errors counted per write (``detail.retried`` of its outcome).
+_TRANSIENT_KINDS = {RateLimited: "rate_limited", ServerError: "server_error"}
+#: Intercom objects whose answer carries a public ``url`` kept on the outcome.
+_PUBLIC_OBJECTS = ("article", "collection")
+
+
+def _transient_kind(err: IntercomError) -> str:
+    return next((k for t, k in _TRANSIENT_KINDS.items() if isinstance(err, t)), "unavailable")
+
+
+def _public_detail(answer: dict[str, Any]) -> dict[str, Any]:
+    """An article's or collection's public ``url`` and ``state``, as Intercom answered."""
+    if answer.get("type") not in _PUBLIC_OBJECTS or "url" not in answer:
+        return {}
+    kept = {"url": answer.get("url")}
+    if "state" in answer:
+        kept["state"] = answer.get("state")
+    return kept
+
+
 def _call(
     run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
 ) -> Outcome | None:
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
+    retried: Counter[str] = Counter()
+
+    def detail(**more: Any) -> dict[str, Any]:
+        return {**more, "retried": dict(retried)} if retried else more
+
     try:
         answer = run.res.client.request(
-            step.method, path, json=body, before_retry=run.check_lock
+            step.method, path, json=body, before_retry=run.check_lock,
+            on_transient=lambda err: retried.update((_transient_kind(err),)),
         )
     except Conflict as err:
         if step.lookup_kind == "contact" and err.existing_id:
@@ -193,19 +229,20 @@ def _call(
                     intercom_id=err.existing_id,
                     intercom_type="contact",
                     created=False,
-                    detail={"matched": "409 conflict"},
+                    detail=detail(matched="409 conflict"),
                 )
             )
             return Outcome(err.existing_id, created=False)
-        run.record(WriteFailed(**common, reason=f"Intercom refused {step.op}: {err.message}"))
-        return Outcome(failed=f"Intercom refused {step.op}: {err.message}")
+        reason = f"Intercom refused {step.op}: {err.message}"
+        run.record(WriteFailed(**common, reason=reason, detail=detail()))
+        return Outcome(failed=reason)
     except InDoubt as err:
-        run.record(WriteInDoubt(**common, reason=err.reason or err.message))
+        run.record(WriteInDoubt(**common, reason=err.reason or err.message, detail=detail()))
         log.info("write.in_doubt", op=step.op, unit=f"{run.object}:{run.source_id}")
         return _resolve(run, step, intent_key, path, body)
     except (Invalid, NotFound) as err:
         reason = f"Intercom refused {step.op}: {err.message}"
-        run.record(WriteFailed(**common, reason=reason))
+        run.record(WriteFailed(**common, reason=reason, detail=detail()))
         return Outcome(failed=reason)
     intercom_id = _result_id(answer, step)
     run.record(
@@ -214,6 +251,7 @@ def _call(
             intercom_id=intercom_id,
             intercom_type=step.creates,
             created=bool(step.creates),
+            detail=detail(**_public_detail(answer)),
         )
     )
     return Outcome(intercom_id, created=bool(step.creates))
