@@ -382,12 +382,16 @@ def report(
     if as_json:
         sys.stdout.write(json.dumps(the_report, indent=2) + "\n")
     elif html is None:
+        from reports.status import export_lines
+
         render_report_summary(the_report)
         for item in the_report["quarantined"][:20]:
             console.print(
                 f"  quarantined {item['object']} {item['source_id']}: {item['reason']}",
                 highlight=False, markup=False,
             )
+        for line in export_lines(the_report["exports"]):
+            console.print(line, highlight=False, markup=False)
 
 
 @app.command()

@@ -91,7 +91,7 @@ class _Fold:
     article_states: dict[str, str] = field(default_factory=dict)
     migrated_hash: str = ""
     linked: bool = False
-    creates: dict[str, bool] = field(default_factory=dict)
+    creates: dict[str, tuple[bool, str]] = field(default_factory=dict)
 
 
 def fold_record(obj: str, source_id: str, events: Iterable[tuple[str, dict[str, Any]]]) -> IdMapRow:
@@ -111,19 +111,20 @@ def fold_record(obj: str, source_id: str, events: Iterable[tuple[str, dict[str, 
             _settle(f, _SETTLED[kind], d)
         elif kind == "WriteSucceeded":
             if d.get("y"):
-                f.creates[str(d.get("i") or "")] = bool(d.get("c"))
+                f.creates[str(d.get("i") or "")] = (bool(d.get("c")), str(d["y"]))
             if d.get("hu"):
                 row.url = d.get("u")
                 row.public_state = d.get("s") if d.get("s") is not None else row.public_state
         else:  # a WriteResolved that found the object
-            f.creates[str(d.get("i") or "")] = bool(d.get("c"))
+            f.creates[str(d.get("i") or "")] = (bool(d.get("c")), str(d.get("y") or ""))
     row.state, row.reason = f.settled.get(f.hash, ("pending", ""))
     row.hesk_state = f.article_states.get(f.migrated_hash) or f.article_states.get(f.hash)
     if row.intercom_id:
         if f.linked:
             row.link = "matched"
-        elif row.intercom_id in f.creates:
-            row.link = "created" if f.creates[row.intercom_id] else "matched"
+        elif row.intercom_id in f.creates:  # the unit's own create (or match) made it
+            created, row.intercom_type = f.creates[row.intercom_id]
+            row.link = "created" if created else "matched"
         else:  # settled by its parent's write (a part of a conversation)
             row.link = "created"
     return row

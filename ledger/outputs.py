@@ -28,3 +28,20 @@ def newest_verify(ledger: Ledger) -> tuple[VerifyCompleted, str] | None:
     if rec is None or not isinstance(rec.event, VerifyCompleted):
         return None
     return rec.event, rec.recorded_at.isoformat(timespec="seconds")
+
+
+#: Events that record what was shown or written, not what moved: a file stays current.
+OUTPUT_TYPES = (ExportWritten.TYPE, WorkspaceIdentified.TYPE, VerifyCompleted.TYPE)
+_MOVED_SINCE = (
+    "SELECT 1 FROM events WHERE migration_id = %(m)s AND seq > %(s)s "
+    "AND type <> ALL(%(t)s) LIMIT 1"
+)
+
+
+def moved_since(ledger: Ledger, seq: int) -> bool:
+    """Whether anything but outputs was recorded after ``seq`` (a file written then is old)."""
+    with ledger.engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            _MOVED_SINCE, {"m": ledger.migration_id, "s": seq, "t": list(OUTPUT_TYPES)}
+        ).first()
+    return found is not None

@@ -12,7 +12,8 @@ with every OBJECT of :data:`reports.projections.OBJECTS` present and, per object
 rename): ``generated_at``, ``as_of_seq``, ``deleted`` (records gone from Hesk since they were
 captured; they stay counted in their state, so the sums hold), ``other_objects`` (objects
 outside the contract, e.g. ticket templates), ``api_calls`` (write-protocol events) and
-``limits`` (see :mod:`reports.limits`).
+``limits`` (see :mod:`reports.limits`), ``exports`` (the newest ID map and redirects files
+written) and ``verify`` (the newest verify's results, or null).
 
 The per-record state comes from the ``Dispositions`` projection table, caught up first and
 streamed row by row; the events table is never loaded whole.
@@ -27,11 +28,13 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ledger.events import WriteFailed, WriteInDoubt, WriteIntended, WriteResolved, WriteSucceeded
+from ledger.outputs import newest_verify
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.errors import ReportError
 from reports.limits import limits_hit
 from reports.projections import OBJECTS, STATES, Dispositions
+from reports.status import exports_summary
 
 #: The keys of one object's counts, in contract order.
 COUNT_KEYS = ("source", *STATES)
@@ -102,10 +105,28 @@ def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
         "deleted": counts["deleted"],
         "api_calls": api_calls(ledger),
         "limits": limits_hit(engine, migration_id, counts["objects"]),
+        "exports": exports_summary(ledger),
+        "verify": verify_summary(ledger),
     }
     if counts["other_objects"]:
         report["other_objects"] = counts["other_objects"]
     return report
+
+
+def verify_summary(ledger: Ledger) -> dict[str, Any] | None:
+    """The newest ``verify``: when, sample size, records read back and matching, fields
+    compared and matched, and every difference (None before any verify)."""
+    found = newest_verify(ledger)
+    if found is None:
+        return None
+    event, at = found
+    return {
+        "verified_at": at, "sample": event.sample, "as_of_seq": event.as_of_seq,
+        "checked": event.checked, "ok": event.ok,
+        "fields": {name: {"compared": c, "matched": c - d}
+                   for name, (c, d) in event.fields.items()},
+        "differences": event.differences, "limits": event.limits, "notes": event.notes,
+    }  # fmt: skip
 
 
 def totals(report: dict[str, Any]) -> dict[str, int]:

@@ -16,6 +16,7 @@ from core.settings import Settings
 from ledger.database import open_engine
 from ledger.events import RollbackCompleted, RollbackDeleted, RollbackStarted, RunStarted
 from ledger.generations import Generation, active_generation
+from ledger.outputs import moved_since, newest_exports
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.projections import STATES, Dispositions, summarise
@@ -63,9 +64,39 @@ def status_summary(settings: Settings) -> dict[str, Any]:
             "last_seq": ledger.last_seq(),
             "objects": counts,
             "rolled_back": rollback_state(engine, gen),
+            "exports": exports_summary(ledger),
         }
     finally:
         engine.dispose()
+
+
+#: What each file for people is, and the command that writes it.
+EXPORTS = {
+    "idmap": ("ID map", "hesk2intercom idmap --out idmap.csv"),
+    "redirects": ("Redirects", "hesk2intercom redirects --hesk-url URL --out redirects.conf"),
+}
+
+
+def exports_summary(ledger: Ledger) -> dict[str, dict[str, Any]]:
+    """The newest file written of each kind: path, format, rows, ledger position."""
+    return {
+        kind: {"path": e.path, "format": e.format, "rows": e.rows, "as_of_seq": e.as_of_seq,
+               "stale": moved_since(ledger, e.as_of_seq)}
+        for kind, e in newest_exports(ledger).items()
+    }  # fmt: skip
+
+
+def export_lines(exports: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per file for people: where it was written, or how to write it."""
+    lines = []
+    for kind, (title, command) in EXPORTS.items():
+        found = exports.get(kind)
+        if found is None:
+            lines.append(f"{title}: run `{command}`")
+            continue
+        stale = " (written before the last changes: write it again)" if found["stale"] else ""
+        lines.append(f"{title}: {found['path']} ({found['rows']} rows){stale}")
+    return lines
 
 
 def render_status(summary: dict[str, Any], console: Console) -> None:
@@ -82,3 +113,6 @@ def render_status(summary: dict[str, Any], console: Console) -> None:
     for obj, c in summary["objects"].items():
         table.add_row(obj, *(str(c[k]) for k in ("source", *STATES)))
     console.print(table)
+    if summary["events"]:
+        for line in export_lines(summary.get("exports") or {}):
+            console.print(line, highlight=False, markup=False)
