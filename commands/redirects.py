@@ -28,7 +28,7 @@ from commands.links import (
 from core.errors import ConfigError
 from core.settings import Settings
 from ledger.events import confirmed_map_event
-from ledger.idmap import IdMapRow, idmap_rows
+from ledger.idmap import IdMapRow, count_links, idmap_rows
 from mapping.redirects import (
     Redirect,
     article_redirects,
@@ -152,8 +152,11 @@ def write_redirects(
         options = (the_map.map.get("options") or {}) if the_map else {}
         customer_page = options.get("customer_ticket_url") or None
         as_of = ledger.last_seq()
+        most = max(count_links(engine, ledger.migration_id, "ticket"),
+                      2 * count_links(engine, ledger.migration_id, "kb_article"),
+                      count_links(engine, ledger.migration_id, "kb_category"))  # fmt: skip
         with written_file(out) as handle:
-            writer = writer_for(fmt, handle, base, admin_dir=admin_dir)
+            writer = writer_for(fmt, handle, base, admin_dir=admin_dir, entries=most)
             writer.start()
             rows = idmap_rows(engine, ledger.migration_id, OBJECTS)
             for redirect in entries(rows, links, customer_page, admin_dir):

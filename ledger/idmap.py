@@ -191,3 +191,16 @@ def newest_public_url(engine: Engine, migration_id: str) -> str | None:
     """The newest article or collection URL Intercom answered in this migration, if any."""
     with engine.connect() as conn:
         return conn.exec_driver_sql(_PUBLIC_URL, {"m": migration_id}).scalar()
+
+
+_COUNT = """
+SELECT count(DISTINCT source_id) + coalesce(sum(jsonb_array_length(
+         CASE WHEN object = 'ticket' THEN payload->'record'->'merged_trackids' END)), 0)
+FROM events WHERE migration_id = %(m)s AND type = 'SourceCaptured' AND object = %(o)s
+"""
+
+
+def count_links(engine: Engine, migration_id: str, obj: str) -> int:
+    """At most how many links one object's records can have (merged tracking ids count)."""
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql(_COUNT, {"m": migration_id, "o": obj}).scalar() or 0)

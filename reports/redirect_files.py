@@ -108,19 +108,37 @@ class RedirectWriter:
 
 
 class NginxWriter(RedirectWriter):
-    """``map`` blocks for nginx's ``http {}`` context."""
+    """``map`` blocks for nginx's ``http {}`` context.
+
+    ``entries``: at most how many rules one map will hold; nginx builds each map's hash
+    within ``map_hash_max_size`` (default 2,048), so the file sets it (and a bucket size
+    for the longest key) before its maps.
+    """
 
     _KEYS = {"article": "$uri|$arg_article", "category": "$uri|$arg_category",
              "track": "$uri|$arg_track", "page": "$uri|$args"}  # fmt: skip
 
+    def __init__(self, out: TextIO, hesk_url: str, *, entries: int = 0) -> None:
+        super().__init__(out, hesk_url)
+        self.entries = entries
+
     def start(self) -> None:
-        """What the file is, and the one line the Hesk host's server block needs."""
+        """What the file is, the one line the Hesk host's server block needs, and the hash
+        sizes its maps need."""
+        longest = len(self.prefix) + 96  # page, "|" and a tracking id of up to 64
+        bucket = 128
+        while bucket < longest + 32:
+            bucket *= 2
         self.out.write(
             f"# Redirects from Hesk ({self.hesk_url}/) to Intercom, written by hesk2intercom.\n"
             "# Include this file in nginx's http {} block, and add to the server {} block\n"
             "# that serves Hesk:\n"
             f"#     if (${NGINX_VARIABLE}) {{ return 301 ${NGINX_VARIABLE}; }}\n"
             "# Lines starting with # inside the maps are links not redirected, and why.\n\n"
+            "# Sizes for the maps below (remove these two lines if your nginx.conf sets them\n"
+            "# already, keeping values at least as large).\n"
+            f"map_hash_max_size {max(2048, 2 * self.entries + 64)};\n"
+            f"map_hash_bucket_size {bucket};\n\n"
         )
 
     def _open(self, group: str) -> None:
@@ -164,7 +182,7 @@ class ApacheWriter(RedirectWriter):
         super().__init__(out, hesk_url)
         self.admin_dir = admin_dir
 
-    def rules(self) -> list[str]:
+    def directives(self) -> list[str]:
         """The Apache directives that use the map, for the Hesk host's <VirtualHost>."""
         p = re.escape(self.prefix.lstrip("/"))
         admin = re.escape(self.admin_dir)
@@ -200,7 +218,7 @@ class ApacheWriter(RedirectWriter):
             "# starting with # are comments (links not redirected, and why).\n"
             "# Save it as /etc/apache2/hesk2intercom-redirects.txt and put these lines in\n"
             "# the <VirtualHost> serving Hesk (RewriteMap is not allowed in .htaccess):\n"
-            + "".join(f"#     {line}\n" for line in self.rules())
+            + "".join(f"#     {line}\n" for line in self.directives())
             + "\n"
         )
 
@@ -233,11 +251,12 @@ class CsvWriter(RedirectWriter):
 
 
 def writer_for(
-    fmt: str, out: TextIO, hesk_url: str, *, admin_dir: str = "admin"
+    fmt: str, out: TextIO, hesk_url: str, *, admin_dir: str = "admin", entries: int = 0
 ) -> RedirectWriter:
-    """The writer of one format (``nginx``, ``apache`` or ``csv``)."""
+    """The writer of one format (``nginx``, ``apache`` or ``csv``); ``entries``: at most
+    how many rules one group holds."""
     if fmt == "nginx":
-        return NginxWriter(out, hesk_url)
+        return NginxWriter(out, hesk_url, entries=entries)
     if fmt == "apache":
         return ApacheWriter(out, hesk_url, admin_dir=admin_dir)
     if fmt == "csv":
