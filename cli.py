@@ -367,17 +367,20 @@ def report(
 
     from ledger.database import open_engine
     from ledger.generations import active_ledger_id
+    from reports.details import report_details
     from reports.html import write_html_report
     from reports.report import build_report
 
     s = settings()
     engine = open_engine(s.ledger_url)
     try:
-        the_report = build_report(engine, active_ledger_id(engine, s.migration))
+        ledger_id = active_ledger_id(engine, s.migration)
+        the_report = build_report(engine, ledger_id)
+        details = report_details(engine, ledger_id) if html is not None else None
     finally:
         engine.dispose()
     if html is not None:
-        path = write_html_report(the_report, html)
+        path = write_html_report(the_report, html, details)
         err_console.print(f"HTML report written to {path}")
     if as_json:
         sys.stdout.write(json.dumps(the_report, indent=2) + "\n")

@@ -15,7 +15,6 @@ from typing import Any, TextIO
 
 from commands.links import (
     identify_workspace,
-    links_for,
     open_ledger,
     record_export,
     record_url,
@@ -26,6 +25,7 @@ from core.settings import Settings
 from ledger.idmap import IdMapRow, idmap_rows
 from mapping.urls import Links
 from reports.csvsafe import safe_row
+from reports.links import links_for
 from reports.projections import OBJECTS
 
 FORMATS = ("csv", "json")

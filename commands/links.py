@@ -22,10 +22,10 @@ from core.settings import Settings
 from ledger.database import open_engine
 from ledger.events import ExportWritten, WorkspaceIdentified
 from ledger.generations import active_generation
-from ledger.idmap import IdMapRow, newest_public_url
+from ledger.idmap import IdMapRow
 from ledger.outputs import recorded_workspace
 from ledger.store import Ledger
-from mapping.urls import INBOX_TYPES, Links, app_host, derived_public_url, help_center_base
+from mapping.urls import INBOX_TYPES, Links, derived_public_url
 
 
 class NothingCaptured(ConfigError):
@@ -72,19 +72,6 @@ def identify_workspace(settings: Settings, ledger: Ledger, *, app_id: str | None
         return known
     ledger.append_one(found)
     return found
-
-
-def links_for(engine: Engine, ledger: Ledger, app: WorkspaceIdentified | None) -> Links:
-    """The links of this migration's workspace (app from ``app``, help center from the
-    newest article or collection URL Intercom answered)."""
-    help_center = help_center_base(newest_public_url(engine, ledger.migration_id))
-    if app is None:
-        return Links(help_center=help_center)
-    try:
-        base = app_host(app.region or "us")
-    except ValueError:
-        base = app_host("us")
-    return Links(base, app.app_id, help_center)
 
 
 @contextmanager

@@ -18,7 +18,6 @@ from pathlib import Path
 from commands.links import (
     article_published,
     identify_workspace,
-    links_for,
     open_ledger,
     public_url,
     record_export,
@@ -38,6 +37,7 @@ from mapping.redirects import (
     ticket_redirects,
 )
 from mapping.urls import KB_ROOT_CATEGORY, Links, check_web_url, is_trackid
+from reports.links import links_for
 from reports.redirect_files import FORMATS, writer_for
 
 #: The records redirects are made of, in the order their groups are written.

@@ -110,6 +110,15 @@ def _first_time(ticket: Ticket, items: Sequence[_Item]) -> int | None:
     return min(times) if times else None
 
 
+def conversation_time(
+    ticket: Ticket, replies: Sequence[Reply] = (), notes: Sequence[Note] = ()
+) -> int | None:
+    """The ``created_at`` a ticket's conversation gets (Unix s): the ticket's own time, else
+    its last change (a zero date in Hesk), else its earliest message's."""
+    items = [_Item(r, unix(r.created_at)) for r in (*replies, *notes)]
+    return _first_time(ticket, items)
+
+
 def last_activity(ticket: Ticket, replies: Sequence[Reply], notes: Sequence[Note]) -> int | None:
     """The ticket's last activity (Unix s): the latest of its own and its messages' times."""
     times: list[datetime] = [

@@ -1,17 +1,24 @@
 """The report as one self-contained HTML page for people (support leads, consultants).
 
 Rendered with Jinja2 and **autoescape on**: every value from Hesk (reasons, ids, names) is
-escaped, so source data can never inject markup. The page has inline CSS and no external
-asset, script or font: it can be mailed or opened offline.
+escaped, so source data can never inject markup. The page has inline CSS and SVG and no
+external asset, script or font: it can be mailed or opened offline. Beyond the
+reconciliation it shows, when given the run's details (reports/details.py), the newest
+verify, the run's timeline and phases, a few migrated tickets with their Intercom links,
+and links to the ID map and redirect files last written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from reports.projections import STATES
 from reports.report import COUNT_KEYS, totals
@@ -70,18 +77,50 @@ def next_steps(report: dict[str, Any]) -> list[str]:
             f"{len(report['deleted'])} records were deleted from Hesk after capture: decide "
             "whether their Intercom copies should stay."
         )
-    if total["migrated"]:
+    verified = report.get("verify")
+    if verified and verified["differences"]:
+        steps.append(
+            f"The last verify found {len(verified['differences'])} difference(s): look at "
+            "each below in Intercom, fix the cause, then run `hesk2intercom verify` again."
+        )
+    elif total["migrated"] and not verified:
         steps.append(
             "Run `hesk2intercom verify` to read a random sample back from Intercom and "
             "compare it with Hesk."
         )
+    exports = report.get("exports") or {}
+    if total["migrated"] and "idmap" not in exports:
+        steps.append("Write the ID map for your records: `hesk2intercom idmap --out "
+                     "idmap.csv`.")
+    if total["migrated"] and "redirects" not in exports:
+        steps.append("Keep old Hesk links working: `hesk2intercom redirects --hesk-url "
+                     "https://your-hesk --out redirects.conf`, then install it "
+                     "(docs/idmap-and-redirects.md).")
     if not total["source"]:
         steps.append("Nothing has been captured yet: run `hesk2intercom discover` first.")
     return steps
 
 
-def report_context(report: dict[str, Any]) -> dict[str, Any]:
-    """Everything the template shows, computed from the report dict."""
+def file_links(exports: dict[str, Any], page: Path | None) -> list[dict[str, Any]]:
+    """The files last written (ID map, redirects), each with a link relative to the page."""
+    out = []
+    for kind, title in (("idmap", "ID map"), ("redirects", "Redirects")):
+        found = exports.get(kind)
+        if not found:
+            continue
+        href = Path(found["path"]).as_uri()
+        if page is not None:
+            with contextlib.suppress(ValueError):  # another drive: keep the file URI
+                href = quote(Path(os.path.relpath(found["path"], page.parent)).as_posix())
+        out.append({"kind": kind, "title": title, "href": href, **found})
+    return out
+
+
+def report_context(
+    report: dict[str, Any], details: dict[str, Any] | None = None, page: Path | None = None
+) -> dict[str, Any]:
+    """Everything the template shows, computed from the report dict (and the run's
+    details, when given; ``page``: where the HTML file goes, for relative links)."""
     rows = []
     for obj, c in report["objects"].items():
         shares = {s: percent(c[s], c["source"]) for s in STATES}
@@ -100,18 +139,27 @@ def report_context(report: dict[str, Any]) -> dict[str, Any]:
         "deleted": report.get("deleted", []),
         "api_calls": report.get("api_calls", {}),
         "next_steps": next_steps(report),
+        "verify": report.get("verify"),
+        "files": file_links(report.get("exports") or {}, page),
+        "details": details,
+        # built from numbers only (reports/svg.py), so it is markup, not data
+        "timeline_svg": Markup((details or {}).get("timeline_svg") or ""),
     }
 
 
-def render_html(report: dict[str, Any]) -> str:
+def render_html(
+    report: dict[str, Any], details: dict[str, Any] | None = None, page: Path | None = None
+) -> str:
     """The report as an HTML document (a string)."""
     template = _environment().get_template("report.html.j2")
-    return template.render(**report_context(report))
+    return template.render(**report_context(report, details, page))
 
 
-def write_html_report(report: dict[str, Any], path: Path) -> Path:
+def write_html_report(
+    report: dict[str, Any], path: Path, details: dict[str, Any] | None = None
+) -> Path:
     """Write the report as a self-contained HTML file at ``path``; returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(report), encoding="utf-8")
+    path.write_text(render_html(report, details, path.resolve()), encoding="utf-8")
     return path

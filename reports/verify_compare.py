@@ -2,7 +2,8 @@
 
 Expectations follow BRIEF.md and the planner's conventions (mapping/plan.py, mapping/text.py):
 
-* the conversation: title = subject, ``created_at`` = the ticket's, first message = the
+* the conversation: title = subject, ``created_at`` = the ticket's (its last change, or its
+  first message's, when Hesk's date is zero), first message = the
   ticket's message as plain text (:func:`mapping.text.to_plain`), from the requester;
   state closed for Hesk status 3 (Resolved), else open; conversation attributes
   ``hesk_ticket_id`` and ``hesk_trackid``;
@@ -32,6 +33,7 @@ from typing import Any
 from hesk.records import AttachmentRef, KbArticle, Note, Reply, Ticket
 from intercom_api.lookups import READ_BACK_LIMIT, normalise_body
 from mapping.text import sanitize_html, to_plain
+from mapping.tickets import conversation_time
 
 #: Conversation attributes every migrated ticket carries (BRIEF.md, Ticket row).
 TICKET_ATTRIBUTES = ("hesk_ticket_id", "hesk_trackid")
@@ -203,7 +205,8 @@ def expected_parts(src: TicketSource) -> list[ExpectedPart]:
     requester = src.contact_ids.get(t.requester_contact_id or "")
     out = [
         ExpectedPart(
-            f"ticket files {n}", "contact", "comment", unix(t.created_at), None,
+            f"ticket files {n}", "contact", "comment",
+            conversation_time(t, src.replies, src.notes), None,
             tuple(sorted(chunk)), requester,
         )
         for n, chunk in enumerate(_chunks(_names(t.attachments, src.migrated_attachments)), 1)
@@ -251,7 +254,7 @@ class _Diff:
 def _conversation_fields(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
     t = src.ticket
     d.check("title", t.subject, conv.get("title"))
-    d.check("created_at", unix(t.created_at), conv.get("created_at"))
+    d.check("created_at", conversation_time(t, src.replies, src.notes), conv.get("created_at"))
     d.check("state", "closed" if t.status == 3 else "open", conv.get("state"))
     source = conv.get("source") or {}
     body = words(to_plain(t.message_html))

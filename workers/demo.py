@@ -2,7 +2,8 @@
 
 Creates a fresh demo Hesk database with dirty data, starts the simulator with Intercom's
 real rate limit, seeds admins and teams, then runs discover -> map propose/confirm ->
-preflight -> migrate -> verify -> report, each through the same code as its command.
+preflight -> migrate -> verify -> idmap -> redirects -> report, each through the same code
+as its command.
 Every run is a new migration (``demo-<n>``), so re-running never mixes with an old one.
 """
 
@@ -27,6 +28,8 @@ from core.settings import Settings, load_settings
 
 DEMO_TOKEN = "demo-token-not-a-secret"
 DEMO_DB = "h2i_demo_hesk"
+#: Where the demo's Hesk would be served (its redirect rules are written for it).
+DEMO_HESK_URL = "https://help.example.com"
 
 
 @dataclass
@@ -83,10 +86,13 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     """Run the whole demo; returns the report summary and the HTML report's path."""
+    from commands.idmap import write_idmap
+    from commands.redirects import write_redirects
     from hesk.demo_data import generate
     from hesk.discover import discover, render_discover
     from hesk.reader import HeskReader
     from mapping.mapfile import dump_map_yaml
+    from reports.details import report_details
     from reports.html import write_html_report
     from reports.report import build_report
     from workers.migrate import MigrateOptions, run_migration
@@ -151,15 +157,21 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             with client_for(settings) as client:
                 verdict = verify_sample(res.engine, migration, client, sample=25, seed=1)
             render_verify(verdict, console)
-            console.rule("8. report")
+            console.rule("8. ID map and redirects")
+            idmap = write_idmap(settings, out / "idmap.csv")
+            moved = write_redirects(settings, DEMO_HESK_URL, out / "redirects.conf")
+            console.print(f"{idmap.path}: {idmap.rows} rows; {moved.path}: {moved.rules} "
+                          "nginx rules")
+            console.rule("9. report")
             report = build_report(res.engine, migration)
+            details = report_details(res.engine, migration)
         finally:
             res.close()
         stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10).json()
     finally:
         sim.terminate()
         sim.wait(10)
-    html = write_html_report(report, out / "report.html")
+    html = write_html_report(report, out / "report.html", details)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return {"report": report, "html": html, "migration": migration,
             "notifications_sent": stats.get("notifications_sent")}

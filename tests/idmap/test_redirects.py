@@ -231,4 +231,4 @@ def test_writers_escape_what_a_configuration_could_misread() -> None:
     assert 'https://hc.example/a%20b%22%24x%3B%7B%7D' in text
     assert "# https://h.example.com/admin/admin_ticket.php?track=ABC-1 not redirected: " \
            "quarantined: bad reason\n" in text
-    assert len(re.findall(r"^map ", text, re.M)) == 5  # four groups (empty ones too) and the chooser
+    assert len(re.findall(r"^map ", text, re.M)) == 5  # four groups (empty too), the chooser
