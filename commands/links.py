@@ -24,8 +24,10 @@ from ledger.events import ExportWritten, WorkspaceIdentified
 from ledger.generations import active_generation
 from ledger.idmap import IdMapRow
 from ledger.outputs import recorded_workspace
+from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from mapping.urls import INBOX_TYPES, Links, derived_public_url
+from reports.projections import Dispositions
 
 
 class NothingCaptured(ConfigError):
@@ -33,7 +35,8 @@ class NothingCaptured(ConfigError):
 
 
 def open_ledger(settings: Settings) -> tuple[Engine, Ledger]:
-    """The engine and the active generation's ledger of the configured migration."""
+    """The engine and the active generation's ledger of the configured migration, with its
+    ``Dispositions`` projection caught up (the ID map reads it)."""
     engine = open_engine(settings.ledger_url)
     gen = active_generation(engine, settings.migration)
     ledger = Ledger(engine, gen.ledger_id)
@@ -46,6 +49,7 @@ def open_ledger(settings: Settings) -> tuple[Engine, Ledger]:
         raise NothingCaptured(
             f"migration {settings.migration!r} has captured nothing from Hesk yet", hint=hint
         )
+    ProjectionTable(engine, ledger.migration_id, Dispositions()).catch_up()
     return engine, ledger
 
 
@@ -103,7 +107,7 @@ def record_export(ledger: Ledger, kind: str, path: Path, fmt: str, rows: int,
 
 def article_published(row: IdMapRow) -> bool:
     """Whether an article is published in Intercom (as answered, else as planned from Hesk)."""
-    if row.public_state is not None:
+    if row.url_known and row.public_state is not None:
         return row.public_state == "published"
     return row.hesk_state == "published"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 
 from commands.links import (
@@ -158,7 +158,9 @@ def write_redirects(
         with written_file(out) as handle:
             writer = writer_for(fmt, handle, base, admin_dir=admin_dir, entries=most)
             writer.start()
-            rows = idmap_rows(engine, ledger.migration_id, OBJECTS)
+            # one query per object: each group comes whole, whatever the server's collation
+            rows = chain.from_iterable(idmap_rows(engine, ledger.migration_id, [obj])
+                                       for obj in OBJECTS)  # fmt: skip
             for redirect in entries(rows, links, customer_page, admin_dir):
                 writer.add(redirect)
             writer.finish()

@@ -1,59 +1,77 @@
 """The ID map: for every captured Hesk record, the Intercom object it became (or why not).
 
-One query streams the events that matter, ordered by record (``object, source_id, seq``)
-through a server-side cursor, and :func:`fold_record` folds each record's events as they
-arrive, so memory holds one record at a time whatever the ledger's size. Only small fields
-are read from the payloads (a ticket's tracking ids, an article's state, an outcome's ids
-and recorded URL), never a whole captured record.
-
-The state of a record follows the ``Dispositions`` projection exactly (reports/
-projections.py): its newest captured version, settled migrated, quarantined or skipped, or
-pending; once migrated, a version is not demoted by a later settlement of the same version.
+The record's state, reason and Intercom id come from the ``Dispositions`` projection table
+(reports/projections.py, caught up by the caller), so the ID map and the report always agree. Its
+rows are streamed in key order through a server-side cursor, and each is completed by a
+few indexed lookups made inside PostgreSQL, only where needed: a ticket's tracking ids and
+an article's Hesk state from its captured version (by exact key), a unit's create outcome
+(was the object created, or matched: a contact's 409, a linked admin or team) and an
+article's or collection's public URL as Intercom answered it (by ``(object, source_id)``).
+Replies, notes, attachments and history notes are parts of their ticket's conversation;
+conversations are always created, never matched. Memory holds one row at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
 #: Records settled by linking an existing Intercom object, by the object linked.
 LINKED_TYPES = {"staff": "admin", "category": "team", "custom_field": "conversation_attribute"}
+#: Records written as parts of their ticket's conversation, by the ticket's unit.
+CHILDREN = ("reply", "note", "attachment", "history")
 #: Captured objects that are not Hesk records (the migration's own set-up unit).
 NOT_HESK = ("workspace",)
-_SETTLED = {"RecordMigrated": "migrated", "RecordQuarantined": "quarantined",
-            "RecordSkipped": "skipped"}  # fmt: skip
 
-# One row per event that the ID map needs; ``d`` is the few payload fields, by type.
-_EVENTS = """
-SELECT object, source_id, type,
-  CASE type
-    WHEN 'SourceCaptured' THEN jsonb_build_object(
-      'h', payload->'content_hash',
-      't', CASE WHEN object = 'ticket' THEN payload->'record'->'trackid' END,
-      'm', CASE WHEN object = 'ticket' THEN payload->'record'->'merged_trackids' END,
-      's', CASE WHEN object = 'kb_article' THEN payload->'record'->'state' END)
-    WHEN 'WriteSucceeded' THEN jsonb_build_object(
-      'i', payload->'intercom_id', 'y', payload->'intercom_type',
-      'c', payload->'created', 'u', payload->'detail'->'url', 's', payload->'detail'->'state',
-      'hu', payload->'detail' ? 'url')
-    WHEN 'WriteResolved' THEN jsonb_build_object(
-      'i', payload->'intercom_id', 'y', payload->'intercom_type', 'c', payload->'created')
-    ELSE jsonb_build_object(
-      'h', payload->'content_hash', 'r', payload->'reason',
-      'i', payload->'intercom_id', 'y', payload->'intercom_type')
-  END
-FROM events
-WHERE migration_id = %(m)s
-  AND (type IN ('SourceCaptured', 'RecordMigrated', 'RecordQuarantined', 'RecordSkipped')
-       OR (type = 'WriteSucceeded'
-           AND (payload->>'intercom_type' <> '' OR payload->'detail' ? 'url'))
-       OR (type = 'WriteResolved' AND payload->>'found' = 'true'
-           AND payload->>'intercom_type' <> ''))
-  {objects}
-ORDER BY object COLLATE "C", source_id COLLATE "C", seq
+_ROWS = """
+SELECT p.value->>'object', p.value->>'source_id', coalesce(p.value->>'state', 'pending'),
+  coalesce(p.value->>'reason', ''), coalesce(p.value->>'intercom_id', ''),
+  cap.trackid, cap.merged, cap.hesk_state, w.kind, w.created, pub.known, pub.url, pub.state
+FROM projection_rows p
+LEFT JOIN LATERAL (
+  SELECT e.payload->'record'->>'trackid' AS trackid,
+         e.payload->'record'->'merged_trackids' AS merged,
+         e.payload->'record'->>'state' AS hesk_state
+  FROM events e
+  WHERE p.value->>'object' IN ('ticket', 'kb_article')
+    AND e.migration_id = p.migration_id AND e.key = 'src:' || p.key || ':' || (p.value->>'hash')
+) cap ON true
+LEFT JOIN LATERAL (
+  SELECT CASE e.type WHEN 'RecordMigrated' THEN 'linked' ELSE e.payload->>'intercom_type' END
+           AS kind,
+         (e.payload->>'created')::boolean AS created
+  FROM events e
+  WHERE p.value->>'object' <> ALL(%(direct)s) AND coalesce(p.value->>'intercom_id', '') <> ''
+    AND e.migration_id = p.migration_id AND e.object = p.value->>'object'
+    AND e.source_id = p.value->>'source_id'
+    AND ((e.type IN ('WriteSucceeded', 'WriteResolved')
+          AND e.payload->>'intercom_id' = p.value->>'intercom_id'
+          AND e.payload->>'intercom_type' <> '')
+         OR (e.type = 'RecordMigrated' AND e.payload->>'intercom_type' = 'linked'))
+  ORDER BY e.seq DESC LIMIT 1
+) w ON true
+LEFT JOIN LATERAL (
+  SELECT true AS known, e.payload->'detail'->>'url' AS url,
+         e.payload->'detail'->>'state' AS state
+  FROM events e
+  WHERE p.value->>'object' IN ('kb_article', 'kb_category')
+    AND e.migration_id = p.migration_id AND e.object = p.value->>'object'
+    AND e.source_id = p.value->>'source_id' AND e.type = 'WriteSucceeded'
+    AND e.payload->'detail' ? 'url'
+  ORDER BY e.seq DESC LIMIT 1
+) pub ON true
+WHERE p.projection = 'dispositions' AND p.migration_id = %(m)s AND p.value ? 'captured'
+  AND p.value->>'object' <> ALL(%(not_hesk)s) {objects}
+ORDER BY p.key
+"""
+_TICKET_TYPE = """
+SELECT payload->>'intercom_type' FROM events
+WHERE migration_id = %(m)s AND object = 'ticket' AND type = 'WriteSucceeded'
+  AND payload->>'intercom_type' <> ''
+ORDER BY seq LIMIT 1
 """
 
 
@@ -63,9 +81,9 @@ class IdMapRow:
 
     ``link`` is ``created`` (this migration made the object) or ``matched`` (an existing
     object was found or linked), empty when nothing is in Intercom. ``url`` and
-    ``public_state`` are what Intercom answered for articles and collections (the newest
-    answer that carried them); ``hesk_state`` is the captured Hesk article state of the
-    version in Intercom.
+    ``public_state`` are what Intercom answered for an article or collection (its newest
+    answer that carried them; ``url_known`` False when none did); ``hesk_state`` is the
+    captured Hesk state of an article.
     """
 
     object: str
@@ -78,105 +96,55 @@ class IdMapRow:
     state: str = "pending"
     reason: str = ""
     url: str | None = None
+    url_known: bool = False
     public_state: str | None = None
     hesk_state: str | None = None
-    captured: bool = False
 
 
-@dataclass
-class _Fold:
-    row: IdMapRow
-    hash: str = ""
-    settled: dict[str, tuple[str, str]] = field(default_factory=dict)
-    article_states: dict[str, str] = field(default_factory=dict)
-    migrated_hash: str = ""
-    linked: bool = False
-    creates: dict[str, tuple[bool, str]] = field(default_factory=dict)
-
-
-def fold_record(obj: str, source_id: str, events: Iterable[tuple[str, dict[str, Any]]]) -> IdMapRow:
-    """Fold one record's ``(type, fields)`` events, in seq order, into its ID-map row."""
-    f = _Fold(IdMapRow(obj, source_id))
-    row = f.row
-    for kind, d in events:
-        if kind == "SourceCaptured":
-            row.captured = True
-            f.hash = str(d.get("h") or "")
-            if d.get("t") is not None:
-                row.tracking_id = str(d["t"])
-            row.merged_tracking_ids = tuple(str(t) for t in d.get("m") or ())
-            if d.get("s") is not None:
-                f.article_states[f.hash] = str(d["s"])
-        elif kind in _SETTLED:
-            _settle(f, _SETTLED[kind], d)
-        elif kind == "WriteSucceeded":
-            if d.get("y"):
-                f.creates[str(d.get("i") or "")] = (bool(d.get("c")), str(d["y"]))
-            if d.get("hu"):
-                row.url = d.get("u")
-                row.public_state = d.get("s") if d.get("s") is not None else row.public_state
-        else:  # a WriteResolved that found the object
-            f.creates[str(d.get("i") or "")] = (bool(d.get("c")), str(d.get("y") or ""))
-    row.state, row.reason = f.settled.get(f.hash, ("pending", ""))
-    row.hesk_state = f.article_states.get(f.migrated_hash) or f.article_states.get(f.hash)
-    if row.intercom_id:
-        if f.linked:
-            row.link = "matched"
-        elif row.intercom_id in f.creates:  # the unit's own create (or match) made it
-            created, row.intercom_type = f.creates[row.intercom_id]
-            row.link = "created" if created else "matched"
-        else:  # settled by its parent's write (a part of a conversation)
-            row.link = "created"
+def make_row(values: Sequence[Any], ticket_type: str = "conversation") -> IdMapRow:
+    """One ID-map row from a result row of the query (pure)."""
+    (obj, source_id, state, reason, intercom_id, trackid, merged, hesk_state, kind, created,
+     known, url, public_state) = values  # fmt: skip
+    row = IdMapRow(str(obj), str(source_id), tracking_id=str(trackid or ""),
+                   merged_tracking_ids=tuple(str(t) for t in merged or ()), state=str(state),
+                   reason=str(reason), intercom_id=str(intercom_id), url=url,
+                   url_known=bool(known), public_state=public_state,
+                   hesk_state=hesk_state)  # fmt: skip
+    if not row.intercom_id:
+        return row
+    if row.object in CHILDREN:
+        row.intercom_type, row.link = "conversation_part", "created"
+    elif row.object == "ticket":
+        row.intercom_type, row.link = ticket_type, "created"
+    elif kind == "linked":
+        row.intercom_type, row.link = LINKED_TYPES.get(row.object, ""), "matched"
+    elif kind:
+        row.intercom_type, row.link = str(kind), "created" if created else "matched"
     return row
-
-
-def _settle(f: _Fold, state: str, d: dict[str, Any]) -> None:
-    digest = str(d.get("h") or "")
-    before = f.settled.get(digest)
-    if state == "migrated" or before is None or before[0] != "migrated":
-        f.settled[digest] = (state, str(d.get("r") or ""))
-    if state == "migrated":
-        f.migrated_hash = digest
-        f.row.intercom_id = str(d.get("i") or "")
-        kind = str(d.get("y") or "")
-        f.linked = kind == "linked"
-        f.row.intercom_type = LINKED_TYPES.get(f.row.object, "") if f.linked else kind
 
 
 def idmap_rows(
     engine: Engine, migration_id: str, objects: Sequence[str] | None = None,
     *, batch: int = 5000,
 ) -> Iterator[IdMapRow]:
-    """Every captured Hesk record of a migration with what it became, streamed in
-    ``(object, source_id)`` order (byte order), one record in memory at a time."""
-    params: dict[str, Any] = {"m": migration_id}
+    """Every captured Hesk record of a migration with what it became, streamed in the
+    projection's key order (``object:source_id``), one row in memory at a time.
+
+    Reads the ``Dispositions`` projection table as it stands: catch it up first.
+    """
+    params: dict[str, Any] = {"m": migration_id, "not_hesk": list(NOT_HESK),
+                              "direct": ["ticket", *CHILDREN]}  # fmt: skip
     where = ""
     if objects is not None:
-        where = "AND object = ANY(%(o)s)"
+        where = "AND p.value->>'object' = ANY(%(o)s)"
         params["o"] = list(objects)
-    sql = _EVENTS.format(objects=where)
     with engine.connect() as conn:
+        ticket_type = conn.exec_driver_sql(_TICKET_TYPE, {"m": migration_id}).scalar()
         result = conn.execution_options(stream_results=True, yield_per=batch).exec_driver_sql(
-            sql, params
+            _ROWS.format(objects=where), params
         )
-        current: tuple[str, str] | None = None
-        pending: list[tuple[str, dict[str, Any]]] = []
-        for obj, source_id, kind, fields in result:
-            if (obj, source_id) != current:
-                if current is not None:
-                    yield from _emit(current, pending)
-                current, pending = (obj, source_id), []
-            pending.append((kind, fields))
-        if current is not None:
-            yield from _emit(current, pending)
-
-
-def _emit(key: tuple[str, str], events: list[tuple[str, dict[str, Any]]]) -> Iterator[IdMapRow]:
-    if key[0] in NOT_HESK:
-        return
-    row = fold_record(key[0], key[1], events)
-    if row.captured:  # settled without a capture: not a Hesk record (built-in attributes)
-        yield row
+        for values in result:
+            yield make_row(values, ticket_type or "conversation")
 
 
 _PUBLIC_URL = """

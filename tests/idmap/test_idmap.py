@@ -10,7 +10,6 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -19,14 +18,8 @@ from commands.idmap import COLUMNS, write_idmap
 from core.errors import ConfigError
 from core.settings import Settings, load_settings
 from ledger.database import open_engine
-from ledger.events import (
-    ExportWritten,
-    RecordMigrated,
-    RecordQuarantined,
-    SourceCaptured,
-    WorkspaceIdentified,
-)
-from ledger.idmap import fold_record, idmap_rows
+from ledger.events import ExportWritten, RecordQuarantined, WorkspaceIdentified
+from ledger.idmap import idmap_rows, make_row
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.projections import Dispositions
@@ -229,17 +222,21 @@ def test_the_fold_agrees_with_the_dispositions_projection(
     assert got["ticket:1"] == ("pending", "c1") and got["ticket:2"] == ("migrated", "c2")
 
 
-def test_fold_record_links_and_urls() -> None:
-    events: list[tuple[str, dict[str, Any]]] = [
-        (SourceCaptured.TYPE, {"h": "a", "s": "draft"}),
-        ("WriteSucceeded", {"i": "9", "y": "article", "c": True, "hu": True,
-                            "u": "https://hc/en/articles/9", "s": "draft"}),
-        (RecordMigrated.TYPE, {"h": "a", "i": "9", "y": "article"}),
-        (SourceCaptured.TYPE, {"h": "b", "s": "published"}),
-        ("WriteSucceeded", {"hu": True, "u": "https://hc/en/articles/9-x", "s": "published",
-                            "y": ""}),
-        (RecordMigrated.TYPE, {"h": "b", "i": "9", "y": "article"}),
-    ]
-    row = fold_record("kb_article", "4", events)
-    assert (row.state, row.link, row.url, row.public_state) == (
-        "migrated", "created", "https://hc/en/articles/9-x", "published")
+def test_make_row_links_and_types() -> None:
+    article = make_row(("kb_article", "4", "migrated", "", "9", None, None, "draft", "article",
+                        True, True, "https://hc/en/articles/9-x", "published"))
+    assert (article.intercom_type, article.link, article.url, article.public_state) == (
+        "article", "created", "https://hc/en/articles/9-x", "published")
+    matched = make_row(("contact", "a@b.c", "migrated", "", "c1", None, None, None, "contact",
+                        False, None, None, None))
+    assert (matched.intercom_type, matched.link) == ("contact", "matched")
+    staff = make_row(("staff", "3", "migrated", "", "77", None, None, None, "linked", None,
+                      None, None, None))
+    assert (staff.intercom_type, staff.link) == ("admin", "matched")
+    reply = make_row(("reply", "12", "migrated", "", "c9", None, None, None, None, None, None,
+                      None, None), "ticket")
+    assert (reply.intercom_type, reply.link) == ("conversation_part", "created")
+    ticket = make_row(("ticket", "5", "quarantined", "no requester", "", "ABC", ["OLD"], None,
+                       None, None, None, None, None), "ticket")
+    assert (ticket.intercom_type, ticket.link, ticket.tracking_id,
+            ticket.merged_tracking_ids) == ("", "", "ABC", ("OLD",))
