@@ -15,7 +15,7 @@ from tests.conftest import PG_ADMIN_URL
 BIN = Path(sys.executable).with_name("hesk2intercom")
 CONTRACT = [
     "demo", "discover", "map", "preflight", "migrate", "status", "report", "verify",
-    "delta", "cutover", "rollback", "worker", "simulator", "inventory",
+    "delta", "cutover", "rollback", "worker", "simulator", "inventory", "idmap", "redirects",
 ]
 
 
@@ -39,6 +39,12 @@ def test_help_lists_every_contract_command_and_setting() -> None:
                     "H2I_INTERCOM_REGION", "H2I_INTERCOM_BASE_URL", "H2I_MIGRATION",
                     "H2I_HESK_TABLE_PREFIX", "H2I_HESK_ATTACHMENTS_DIR"):
         assert setting in out.stdout, setting
+    codes = " ".join(out.stdout.split())
+    for code in ("0 done", "2 usage or configuration error", "3 preflight found blockers",
+                 "4 work left pending", "5 verify found a difference"):
+        assert code in codes, code
+    verify_help = " ".join(run("verify", "--help").stdout.split())
+    assert "exit 5" in verify_help
 
 
 def test_status_on_an_empty_postgres_creates_the_ledger_and_prints_empty_status() -> None:

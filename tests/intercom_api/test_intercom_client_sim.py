@@ -126,6 +126,20 @@ def test_5xx_on_gets_is_retried(client: IntercomClient, sim: Any, faults: Any) -
     assert stats(sim)["faults_injected"]["rate_5xx"] > 0
 
 
+def test_each_transient_error_is_told_before_its_retry(
+    client: IntercomClient, sim: Any, faults: Any
+) -> None:
+    contact = new_user(client, 2)
+    seen: list[str] = []
+    faults(rate_5xx=0.3, seed=3)
+    for _ in range(20):
+        answer = client.request("GET", f"/contacts/{contact['id']}",
+                                on_transient=lambda err: seen.append(type(err).__name__))
+        assert answer["id"] == contact["id"]
+    assert len(seen) == stats(sim)["faults_injected"]["rate_5xx"] > 0
+    assert set(seen) == {"ServerError"}
+
+
 def test_5xx_on_post_is_in_doubt_and_lookup_says_not_written(
     client: IntercomClient, sim: Any, faults: Any
 ) -> None:
