@@ -23,7 +23,7 @@ from ledger.database import open_engine
 from ledger.events import ExportWritten, WorkspaceIdentified
 from ledger.generations import active_generation
 from ledger.idmap import IdMapRow
-from ledger.outputs import recorded_workspace
+from ledger.outputs import has_captures, recorded_workspace
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from mapping.urls import INBOX_TYPES, Links, derived_public_url
@@ -40,7 +40,7 @@ def open_ledger(settings: Settings) -> tuple[Engine, Ledger]:
     engine = open_engine(settings.ledger_url)
     gen = active_generation(engine, settings.migration)
     ledger = Ledger(engine, gen.ledger_id)
-    if not ledger.count(types=["SourceCaptured"]):
+    if not has_captures(ledger):
         engine.dispose()
         hint = (
             "it was rolled back; run `hesk2intercom migrate` first"

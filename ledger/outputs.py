@@ -45,3 +45,8 @@ def moved_since(ledger: Ledger, seq: int) -> bool:
             _MOVED_SINCE, {"m": ledger.migration_id, "s": seq, "t": list(OUTPUT_TYPES)}
         ).first()
     return found is not None
+
+
+def has_captures(ledger: Ledger) -> bool:
+    """Whether anything was captured from Hesk in this migration (one indexed row)."""
+    return ledger.latest("SourceCaptured") is not None

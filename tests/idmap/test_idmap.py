@@ -150,6 +150,9 @@ def test_the_command_line(
     assert run("idmap", "--format", "xml", "--out", str(tmp_path / "y")).returncode == 2
     status = run("status")
     assert f"ID map: {out.resolve()}" in " ".join(status.stdout.split())
+    report = run("report")
+    assert f"ID map: {out.resolve()}" in " ".join(report.stdout.split())
+    assert "Redirects: " in report.stdout
 
 
 # --------------------------------------------------------------------------- hand-made ledgers
