@@ -129,3 +129,5 @@ class UnitContext:
     teams: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, str] = field(default_factory=dict)  # custom field id -> attr name
+    #: The migration's mark (ledger.marks), carried by every contact it creates.
+    mark: str = ""

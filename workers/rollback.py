@@ -1,11 +1,18 @@
 """``rollback``: delete every Intercom object this migration created, derived from the ledger.
 
 The plan is the ``RollbackPlan`` projection (reports/rollback_plan.py): created objects
-not yet deleted. Deletions go in reverse dependency order (conversations — their parts go
-with them —, articles, collections children first, contacts, tags, then conversation
-attributes, which Intercom can only archive). Each deletion is a ``RollbackDeleted``
+not yet deleted; objects the migration only matched (``created=False``) are never in it.
+Deletions go in reverse dependency order (conversations — their parts go with them —,
+articles, collections children first, contacts, tags, then conversation attributes, which
+Intercom can only archive). Each deletion is a ``RollbackDeleted``
 event; a 404 means already gone and counts as done. A rollback stopped at any instant is
 resumed by running it again: the plan no longer holds what was deleted.
+
+An object in the plan that is found not to be this migration's after all (a contact an
+in-doubt lookup settled that lacks this migration's mark, or an in-doubt create an older
+version settled by name alone) is left in Intercom with a ``RollbackKept`` event saying
+why: it leaves the plan and never blocks the rollback. Every object left is named, with
+its reason, in the output and in ``RollbackCompleted.kept``.
 
 When nothing is left, ``RollbackCompleted`` closes the generation and the next one is
 started (ledger.generations): a new ``migrate`` starts cleanly, with the confirmed map.
@@ -27,6 +34,7 @@ from ledger.events import (
     MapConfirmed,
     RollbackCompleted,
     RollbackDeleted,
+    RollbackKept,
     RollbackStarted,
     RunStarted,
     WriteIntended,
@@ -35,6 +43,7 @@ from ledger.events import (
 from ledger.generations import Generation, active_generation, has_events
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
+from mapping.people import carries_mark
 from reports.rollback_plan import ORDER, VERB, RollbackPlan
 from workers.resources import Resources
 
@@ -65,6 +74,7 @@ class Target:
     intercom_type: str
     proof: str
     op: str = ""
+    why: str = ""
 
     def attribute_ref(self) -> dict[str, str]:
         """How the next generation finds this (archived) attribute's map entry."""
@@ -84,6 +94,9 @@ class RollbackSummary:
     already_gone: dict[str, int] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Creates still in doubt (type, object, source_id): never deleted, the ledger does
+    #: not prove them.
+    unsettled: list[dict[str, str]] = field(default_factory=list)
     already_rolled_back: bool = False
     completed: bool = False
 
@@ -142,6 +155,9 @@ def plan_rollback(res: Resources) -> RollbackSummary:
         types=[RunStarted.TYPE, WriteIntended.TYPE, RollbackStarted.TYPE]
     ):
         summary.already_rolled_back = True  # nothing ran since the last rollback
+        done = Ledger(res.engine, gen.previous_id).latest(RollbackCompleted.TYPE)
+        if done is not None and isinstance(done.event, RollbackCompleted):
+            summary.kept = [_kept_line(k) for k in done.event.kept]
         return summary
     _table(res).catch_up()
     summary.to_delete, summary.in_doubt = _count(res)
@@ -173,7 +189,7 @@ def run_rollback(
             continue
         targets = [
             Target(r["key"], r["object"], r["source_id"], str(r["id"]), intercom_type,
-                   r.get("proof", ""), r.get("op", ""))  # fmt: skip
+                   r.get("proof", ""), r.get("op", ""), r.get("why", ""))  # fmt: skip
             for r in rows
         ]
         done = 0
@@ -191,19 +207,21 @@ def run_rollback(
                     bucket[intercom_type] = bucket.get(intercom_type, 0) + 1
                     if intercom_type == "conversation_attribute":
                         archived.append(target.attribute_ref())
-                elif outcome.startswith("kept"):
-                    summary.kept.append(f"{intercom_type} {target.intercom_id}: {outcome}")
-                else:
+                elif not outcome.startswith("kept"):
                     summary.failed.append(f"{intercom_type} {target.intercom_id}: {outcome}")
                 if on_progress:
                     on_progress(intercom_type, done, len(targets))
     _table(res).catch_up()
     left, summary.in_doubt = _count(res)
     summary.to_delete = left
+    summary.unsettled = _unsettled(res)
+    summary.kept = [_kept_line(k) for k in _kept_records(res)]
     if summary.failed or any(left.values()):
+        named = summary.failed or [f"{t} {r['id']}: not deleted (plan changed during the run)"
+                                   for t in ORDER for r in _rows(res, t)]  # fmt: skip
         raise RollbackPending(
-            f"rollback not finished: {sum(left.values())} object(s) left"
-            + (f", e.g. {summary.failed[0]}" if summary.failed else ""),
+            f"rollback not finished: {sum(left.values())} object(s) left: "
+            + "; ".join(named[:5]) + (f"; and {len(named) - 5} more" if len(named) > 5 else ""),
             hint="fix the cause (see the message), then run `hesk2intercom rollback` again "
             "to resume",
         )
@@ -212,18 +230,48 @@ def run_rollback(
     return summary
 
 
+#: Types an older version settled in-doubt creates of by name alone.
+_NAME_MATCHED = ("article", "collection", "tag", "conversation_attribute")
+
+
+def _not_ours(res: Resources, target: Target) -> str:
+    """Why an object the plan holds is not this migration's after all ("" when it is).
+
+    Only objects an in-doubt lookup settled can be in question: a ``POST`` answered 200
+    made its object.
+    """
+    if target.proof != "resolved":
+        return ""
+    if target.intercom_type == "contact":
+        try:
+            found = res.client.get_contact(target.intercom_id)
+        except NotFound:
+            return ""  # gone: the deletion answers 404 and counts as done
+        external = str(found.get("external_id") or "")
+        if not carries_mark(external, res.mark()):
+            return (f"an in-doubt create was settled on this contact, but its external_id "
+                    f"{external or '(none)'!r} is not this migration's: a contact that "
+                    "existed before, never deleted")  # fmt: skip
+        return ""
+    if target.intercom_type in _NAME_MATCHED and not target.why:
+        return ("an in-doubt create was settled on it by name alone (an older version): "
+                "not proven this migration's, so never deleted; delete it by hand if it is")
+    return ""
+
+
 def _delete(res: Resources, run: str, target: Target) -> str:
     """Delete one object and record it; returns deleted, already_gone, kept…, or why not."""
     client = res.client
-    if target.intercom_type == "contact" and target.proof == "resolved":
-        # An in-doubt create settled by lookup may have found someone else's contact by
-        # e-mail: delete it only if it carries this migration's external id.
-        try:
-            found = client.get_contact(target.intercom_id)
-        except NotFound:
-            found = None
-        if found is not None and not str(found.get("external_id") or "").startswith("hesk:"):
-            return "kept: matched by e-mail to a contact that existed before"
+    reason = _not_ours(res, target)
+    if reason:
+        res.ledger.append_one(
+            RollbackKept(
+                object=target.object, source_id=target.source_id, run=run,
+                intent_key=target.intent_key, intercom_id=target.intercom_id,
+                intercom_type=target.intercom_type, reason=reason,
+            )
+        )  # fmt: skip
+        return f"kept: {reason}"
     delete = {
         "conversation": client.delete_conversation,
         "article": client.delete_article,
@@ -253,6 +301,32 @@ def _delete(res: Resources, run: str, target: Target) -> str:
         )
     )  # fmt: skip
     return "already_gone" if gone else "deleted"
+
+
+_IN_DOUBT = "its create is in doubt (not proven by the ledger): left untouched"
+
+
+def _unsettled(res: Resources) -> list[dict[str, str]]:
+    """The creates still in doubt: which type, for which source record."""
+    return [{"type": t, "object": r["object"], "source_id": r["source_id"]}
+            for t in ORDER for r in _rows(res, t, state="in-doubt")]  # fmt: skip
+
+
+def _kept_line(k: dict[str, str]) -> str:
+    """One object a rollback left, for people: ``contact 5f… (of contact x@y): why``."""
+    what = f"{k['type']} {k['id']}" if k.get("id") else str(k["type"])
+    return f"{what} (of {k['object']} {k['source_id']}): {k['reason']}"
+
+
+def _kept_records(res: Resources) -> list[dict[str, str]]:
+    """Every object this generation's rollback kept on purpose, with why (resumes included)."""
+    out = []
+    for rec in res.ledger.read(types=[RollbackKept.TYPE]):
+        e = rec.event
+        assert isinstance(e, RollbackKept)
+        out.append({"type": e.intercom_type, "id": e.intercom_id, "object": e.object,
+                    "source_id": e.source_id, "reason": e.reason})  # fmt: skip
+    return out
 
 
 def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -293,7 +367,9 @@ def _complete(
     # The next generation first, then the completion that makes it the active one.
     nxt.append(events)
     res.ledger.append_one(
-        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts)
+        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts,
+                          kept=_kept_records(res) + [{**u, "id": "", "reason": _IN_DOUBT}
+                                                     for u in summary.unsettled])  # fmt: skip
     )
 
 
@@ -361,6 +437,8 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
     if summary.already_rolled_back:
         console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
                       "`hesk2intercom migrate` starts it again.")  # fmt: skip
+        for line in summary.kept:
+            console.print(f"  [yellow]left in Intercom[/] {line}", highlight=False)
         return
     if planned:
         total = sum(summary.to_delete.values())
@@ -382,6 +460,11 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
                           highlight=False)  # fmt: skip
     for line in summary.kept:
         console.print(f"  [yellow]kept[/] {line}", highlight=False)
+    for u in summary.unsettled:
+        console.print(f"  [yellow]left[/] {_kept_line({**u, 'reason': _IN_DOUBT})}",
+                      highlight=False)  # fmt: skip
+    for line in summary.failed:
+        console.print(f"  [red]not deleted[/] {line}", highlight=False)
     if summary.completed:
         console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
                       "starts it again from a clean slate.")  # fmt: skip
