@@ -17,9 +17,10 @@ an object that was there already, linked and never touched):
   this migration's mark at the end of its ``external_id`` (ledger.marks); a tag, an
   attribute, a collection or an article by being absent from the intent's pre-check and
   not written by another unit of this migration (a body that matches breaks a tie between
-  new articles). Anything else found is matched: a customer's contact found by e-mail is
-  what the create's 409 would have answered. An intent recorded before pre-checks existed
-  (no ``before``) is settled as matched: a name alone proves nothing.
+  new articles); finding only what the pre-check saw proves the create was not made. A
+  contact found without the mark is matched: a customer's contact found by e-mail is what
+  the create's 409 would have answered. An intent recorded before pre-checks existed (no
+  ``before``) is settled as matched: a name alone proves nothing.
 
 Residual window: an object someone else creates under the same name between the
 pre-check and the create (milliseconds; the intent and its pre-check are recorded in
@@ -188,12 +189,10 @@ def _settle_named(
     if kind == "article" and len(new) > 1:
         wanted = lookups.body_hash(body.get("body"))
         new.sort(key=lambda a: lookups.body_hash(a.get("body")) != wanted)
-    if new:
-        return Found(str(new[0]["id"]), True, {
-            "proof": "absent from the pre-check recorded with the intent"
-        })  # fmt: skip
-    return Found(str(candidates[0]["id"]), False, {
-        "matched": "existed before the intent (in its pre-check) or is another unit's"
+    if not new:
+        return None  # only what existed before, or another unit's: this create was not made
+    return Found(str(new[0]["id"]), True, {
+        "proof": "absent from the pre-check recorded with the intent"
     })  # fmt: skip
 
 

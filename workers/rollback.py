@@ -451,7 +451,8 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
             console.print(f"  [yellow]in doubt[/] {n} {t}(s): creation not proven by the "
                           "ledger, left untouched (run migrate to settle them)")  # fmt: skip
         console.print("Only objects this migration created are listed; matched ones "
-                      "(contacts that existed before, admins, teams) are never touched.")
+                      "(contacts, tags, collections and attributes that existed before, "
+                      "admins, teams) are never touched.")
         return
     for t in ORDER:
         d, g = summary.deleted.get(t, 0), summary.already_gone.get(t, 0)

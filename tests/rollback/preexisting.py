@@ -87,9 +87,10 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env.update({
         "H2I_MIGRATION": settings.migration, "H2I_LEDGER_URL": settings.ledger_url,
         "H2I_INTERCOM_BASE_URL": str(settings.intercom_base_url),
-        "H2I_INTERCOM_TOKEN": settings.token_value() or "",
-        "H2I_HESK_URL": str(settings.hesk_url), "PYTHONPATH": str(ROOT),
+        "H2I_INTERCOM_TOKEN": settings.token_value() or "", "PYTHONPATH": str(ROOT),
     })  # fmt: skip
+    if settings.hesk_url:
+        env["H2I_HESK_URL"] = str(settings.hesk_url)
     return env
 
 
