@@ -9,9 +9,10 @@ an object that was there already, linked and never touched):
   conversation attribute that exists is linked (matched) and nothing is sent — ``POST
   /tags`` would answer the existing tag as if it were new. So is a collection with this
   name under this parent, unless it is one this migration already wrote for another KB
-  category. An article is always created (titles are not unique). Otherwise the ids the
-  pre-check saw go into the intent (``target["before"]``), which is durable before the
-  call: an in-doubt create is settled against that record even after a crash.
+  category. An article is always created (titles are not unique). The ids the pre-check
+  saw go into the intent (``target["before"]``), which is durable before the call: an
+  in-doubt create is settled against that record even after a crash. A linked create's
+  intent (``target["sent"]: false``) is recorded together with its outcome.
 * **In-doubt settlement.** A lookup finds what the lost create may have made, and the
   object found counts as created only when it is proven this migration's: a contact by
   this migration's mark at the end of its ``external_id`` (ledger.marks); a tag, an
@@ -54,6 +55,11 @@ class Precheck:
     before: list[str] = field(default_factory=list)
     match: Json | None = None
     refused: str = ""
+
+    @property
+    def settles(self) -> bool:
+        """Whether the pre-check settles the write (linked or refused): nothing to send."""
+        return self.match is not None or bool(self.refused)
 
 
 @dataclass(frozen=True)

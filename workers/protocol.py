@@ -149,16 +149,13 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
-            linked = _linked(run, intent_key)
-            if linked is not None:
-                return linked
             target: dict[str, Any] = {"method": step.method, "path": path,
                                       "creates": step.creates}  # fmt: skip
-            if matching.prechecked(step):
-                checked = matching.precheck(run, step, body)
-                if checked.match is not None or checked.refused:
-                    return _link(run, step, intent_key, body, checked)
+            checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
+            if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours
+                if checked.settles:
+                    target["sent"] = False
             intent = WriteIntended(
                 object=run.object,
                 source_id=run.source_id,
@@ -167,6 +164,8 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
                 attempt=attempt,
                 target=target,
             )
+            if checked is not None and checked.settles:
+                return _link(run, step, intent, body, checked)
             run.flush(intent)  # durable before the call
             outcome = _call(run, step, intent_key, path, body)
             if outcome is not None:
@@ -178,34 +177,25 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
 
 
-def _linked(run: UnitRun, intent_key: str) -> Outcome | None:
-    """How an earlier pre-check settled this write without sending it, if it did."""
-    ok = run.event(outcome_key(intent_key, "ok"))
-    if isinstance(ok, WriteSucceeded):
-        return Outcome(ok.intercom_id, ok.created)
-    failed = run.event(outcome_key(intent_key, "failed"))
-    if isinstance(failed, WriteFailed):
-        return Outcome(failed=failed.reason)
-    return None
-
-
 def _link(
-    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any], checked: matching.Precheck
+    run: UnitRun, step: Step, intent: WriteIntended, body: dict[str, Any],
+    checked: matching.Precheck,
 ) -> Outcome:
-    """Settle a create whose pre-check found the object already there: link it, or refuse."""
-    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    """Settle a create whose pre-check found the object already there: link it, or refuse.
+
+    Nothing is sent; the intent (``sent: false``) and its outcome are recorded together.
+    """
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent.key}
     if checked.refused:
         reason = f"{step.op} not sent: {checked.refused}"
-        run.record(WriteFailed(**common, reason=reason))
+        run.flush(intent, WriteFailed(**common, reason=reason))
         return Outcome(failed=reason)
     assert checked.match is not None
     intercom_id = str(checked.match["id"])
-    run.record(
-        WriteSucceeded(
-            **common, intercom_id=intercom_id, intercom_type=step.creates, created=False,
-            detail=matching.matched_detail(step, body),
-        )
-    )  # fmt: skip
+    run.flush(intent, WriteSucceeded(
+        **common, intercom_id=intercom_id, intercom_type=step.creates, created=False,
+        detail=matching.matched_detail(step, body),
+    ))  # fmt: skip
     return Outcome(intercom_id, created=False)
 
 

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from core.settings import Settings
 from ledger.database import open_engine
 from ledger.events import WriteResolved, WriteSucceeded
 from ledger.store import Ledger
 from simulator.testing import SimulatorHandle
 from tests.rollback.conftest import HeskSource
-from tests.rollback.preexisting import CREATES, owned, run_cli, seed_preexisting
+from tests.rollback.preexisting import CREATES, Seeded, owned, run_cli, seed_preexisting
 from tests.workers.conftest import migrate, prepare
+from tests.workers.harness import migrate_under_kills
 
 
 def _outcomes(ledger_url: str, migration: str) -> list[WriteSucceeded | WriteResolved]:
@@ -68,6 +70,12 @@ def test_the_customers_own_objects_survive_migrate_and_rollback(
                   and int(collection) in a["parent_ids"]]  # fmt: skip
     assert len(same_place) == 2  # ours is created beside the customer's, never matched
 
+    _rollback_leaves_exactly(settings, sim, before, seeded)
+
+
+def _rollback_leaves_exactly(settings: Settings, sim: SimulatorHandle, before: dict,
+                             seeded: Seeded) -> None:
+    """`rollback --yes` exits 0 and the workspace is back to ``before``, ours archived."""
     done = run_cli(settings, "rollback", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rolled back" in done.stdout and "kept" not in done.stdout
@@ -78,3 +86,25 @@ def test_the_customers_own_objects_survive_migrate_and_rollback(
     assert after["conversations"] == []
     live = [a for a in after["conversation_attributes"] if not a["archived"]]
     assert live == [a for a in before["conversation_attributes"] if not a["archived"]]
+
+
+def test_the_customers_own_objects_survive_kills_of_workers(
+    sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    """Workers killed at random instants, creates slowed down (so kills land in them) and
+    a third of their answers lost: what existed is still untouched after the rollback."""
+    settings = prepare(sim, small_source, ledger_url, tmp_path)
+    seeded = seed_preexisting(sim, settings, small_source)
+    before = sim.dump()
+    sim.set_faults(latency_ms=300, rate_lost_response=0.3, only=CREATES, seed=5)
+    try:
+        run = migrate_under_kills(settings, tmp_path / "logs", kills=5, seed=4,
+                                  pause=(0.5, 2.0))  # fmt: skip
+    finally:
+        sim.set_faults()
+    assert run.kills >= 3 and run.error is None, run.error
+    outcomes = _outcomes(ledger_url, settings.migration)
+    assert any(isinstance(e, WriteResolved) and e.found for e in outcomes)
+    assert not any(e.created for e in outcomes
+                   if any(e.intercom_id in ids for ids in seeded.ids.values()))  # fmt: skip
+    _rollback_leaves_exactly(settings, sim, before, seeded)
