@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,8 +44,10 @@ class KilledRun:
 def migrate_under_kills(
     settings: Settings, logs: Path, *, kills: int = 6, seed: int = 9,
     pause: tuple[float, float] = (1.0, 3.0), timeout: float = 300,
+    start: Callable[[], bool] | None = None,
 ) -> KilledRun:
-    """Run migrate with two worker processes, killing one every ``pause`` seconds."""
+    """Run migrate with two worker processes, killing one every ``pause`` seconds
+    (once ``start()`` holds, when given: e.g. when the writes have begun)."""
     logs.mkdir(exist_ok=True)
     env = worker_env(settings)
     result = KilledRun()
@@ -72,6 +75,11 @@ def migrate_under_kills(
     rng = random.Random(seed)
     workers = [spawn(0), spawn(1)]
     try:
+        deadline = time.monotonic() + timeout
+        while start is not None and not start() and coordinator.is_alive():
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         while result.kills < kills and coordinator.is_alive():
             time.sleep(rng.uniform(*pause))
             victim = rng.randrange(len(workers))
