@@ -1,6 +1,8 @@
 """Capture: read the Hesk source and record every record as a SourceCaptured event.
 
 An unchanged record captured again is a no-op (same key); a changed one is a new event.
+Fields the confirmed map does not migrate (the requester's IP unless the map says so) are
+dropped first: they never reach the ledger, and changing only them is no change.
 Streams in batches: memory stays flat whatever the size of the help desk. Each ticket with
 a history also yields a ``history`` record (source id = the ticket id): its timeline note.
 """
@@ -15,6 +17,7 @@ from hesk.records import Record, Ticket
 from ledger.events import SourceCaptured
 from ledger.store import Ledger
 from mapping.plan import history_record
+from mapping.retention import retained
 
 BATCH = 1000
 #: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
@@ -47,8 +50,11 @@ class CaptureStats:
             self.new[obj] = self.new.get(obj, 0) + 1
 
 
-def to_events(record: Record, capture: str) -> Iterator[SourceCaptured]:
-    """The capture events of one record (a ticket also yields its history record)."""
+def to_events(record: Record, capture: str, the_map: dict[str, Any]
+              ) -> Iterator[SourceCaptured]:
+    """The capture events of one record (a ticket also yields its history record), holding
+    only what ``the_map`` migrates (:func:`mapping.retention.retained`)."""
+    record = retained(record, the_map)
     yield SourceCaptured(
         object=record.OBJECT,
         source_id=record.source_id,
@@ -73,9 +79,11 @@ def capture_records(
     records: Iterable[Record],
     capture: str,
     *,
+    the_map: dict[str, Any],
     on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
-    """Record every record (batched appends); returns per-object counts."""
+    """Record every record (batched appends) as far as ``the_map`` (the confirmed map)
+    migrates it; returns per-object counts."""
     stats = CaptureStats()
     batch: list[SourceCaptured] = []
 
@@ -87,7 +95,7 @@ def capture_records(
             on_batch(stats)
 
     for record in records:
-        batch.extend(to_events(record, capture))
+        batch.extend(to_events(record, capture, the_map))
         if len(batch) >= BATCH:
             flush()
     flush()

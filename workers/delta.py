@@ -38,7 +38,14 @@ from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.projections import Dispositions
 from workers.capture import CaptureStats, capture_records
-from workers.migrate import PHASES, Coordinator, MigrateOptions, PhaseProgress, capture_watermarks
+from workers.migrate import (
+    PHASES,
+    Coordinator,
+    MigrateOptions,
+    PhaseProgress,
+    capture_watermarks,
+    require_map,
+)
 from workers.resources import Resources
 
 log = get_logger(__name__)
@@ -228,7 +235,7 @@ def capture_delta(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
     )
     records = changed_records(res, reader, since, customers=customers)
-    stats = capture_records(res.ledger, records, run)
+    stats = capture_records(res.ledger, records, run, the_map=require_map(res))
     gone = find_deletions(res, reader, run)
     res.ledger.append_one(
         CaptureCompleted(
@@ -291,7 +298,7 @@ def run_delta(
     ``customers``: also re-read every customer to find edited ones (see changed_records).
     """
     from hesk.reader import HeskReader
-    from workers.migrate import require_map, run_number
+    from workers.migrate import run_number
 
     last_capture(res.ledger)
     require_map(res)

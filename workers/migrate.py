@@ -95,7 +95,8 @@ def capture(
 ) -> CaptureStats:
     """Capture the source (or a sample of it) into the ledger."""
     stats = capture_records(
-        res.ledger, sample_records(reader, options.sample), run, on_batch=on_batch
+        res.ledger, sample_records(reader, options.sample), run, the_map=require_map(res),
+        on_batch=on_batch,
     )
     map_event = confirmed_map_event(res.ledger)
     map_hash = map_event.map_hash if map_event else ""
