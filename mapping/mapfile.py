@@ -14,6 +14,8 @@ HEADER = """\
 #
 # Every entry shows the Hesk object (hesk_id, hesk_name), its proposed Intercom target,
 # a confidence (0..1) and the reason. Edit the target; confidence/reason are informational.
+# Only the sections and keys below are accepted, each with its type (map confirm names any
+# other by its path, e.g. categories.3.team).
 #
 # options:
 #   fallback_admin_email  admin who authors what unmatched staff wrote ("Originally by NAME"),
