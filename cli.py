@@ -106,7 +106,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the migration's progress per object, from the ledger."""
-    from reports.status import render_status, status_summary
+    from commands.status import render_status, status_summary
 
     summary = status_summary(settings())
     if as_json:
@@ -236,7 +236,7 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
 ) -> None:
     """Run a whole demo migration on this machine's services with embedded defaults."""
-    from workers.demo import DemoOptions, run_demo
+    from commands.demo import DemoOptions, run_demo
 
     result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out), console)
     render_report_summary(result["report"])
@@ -260,8 +260,8 @@ def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
+    from commands.workspace import propose
     from mapping.mapfile import dump_map_yaml
-    from workers.workspace import propose
 
     proposal = propose(settings())
     out.write_text(dump_map_yaml(proposal), encoding="utf-8")
@@ -282,8 +282,8 @@ def map_propose(
 @map_app.command("show")
 def map_show() -> None:
     """Show the confirmed field map."""
+    from commands.workspace import confirmed_map
     from mapping.mapfile import dump_map_yaml
-    from workers.workspace import confirmed_map
 
     the_map = confirmed_map(settings())
     if the_map is None:
@@ -300,7 +300,7 @@ def map_confirm(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Validate the map against the workspace and record it as confirmed."""
-    from workers.workspace import confirm
+    from commands.workspace import confirm
 
     if not yes and not typer.confirm(f"Confirm the map in {file} for this migration?"):
         raise typer.Exit(EXIT_USAGE)
@@ -312,7 +312,7 @@ def map_confirm(
 @app.command()
 def preflight() -> None:
     """Check the Intercom workspace and list blockers and manual steps (exit 3 if blocked)."""
-    from workers.workspace import preflight as run_preflight
+    from commands.workspace import preflight as run_preflight
 
     result = run_preflight(settings())
     console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
@@ -342,7 +342,7 @@ def migrate(
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """Capture the source into the ledger and write it to Intercom (resumable)."""
-    from workers.migrate import MigrateOptions, run_migration
+    from commands.migrate import MigrateOptions, run_migration
 
     opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
     summary = run_migration(settings(), opts, console)
@@ -390,10 +390,10 @@ def verify(
     sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
+    from commands.verify import render_verify, verify_sample
+    from commands.workspace import client_for
     from ledger.database import open_engine
     from ledger.generations import active_ledger_id
-    from reports.verify import render_verify, verify_sample
-    from workers.workspace import client_for
 
     s = settings()
     engine = open_engine(s.ledger_url)
@@ -415,8 +415,8 @@ def worker(
     """Run Dramatiq workers against the shared Postgres and Redis (until Ctrl-C)."""
     import os
 
+    from commands.migrate import worker_command, worker_env
     from workers.broker import redis_client
-    from workers.migrate import worker_command, worker_env
 
     s = settings()
     redis_client(s)  # fail early, in one line, if Redis is not there
@@ -446,9 +446,9 @@ def delta(
     ] = False,
 ) -> None:
     """Move only what changed in Hesk since the last capture."""
-    from workers.delta import render_delta, run_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.delta import render_delta, run_delta, unit_runner
+    from commands.migrate import MigrateOptions
+    from engine.resources import Resources
 
     res = Resources.from_settings(settings())
     opts = MigrateOptions(workers=workers)
@@ -467,10 +467,10 @@ def cutover(
     ] = 0,
 ) -> None:
     """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
-    from workers.cutover import run_cutover
-    from workers.delta import render_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.cutover import run_cutover
+    from commands.delta import render_delta, unit_runner
+    from commands.migrate import MigrateOptions
+    from engine.resources import Resources
 
     res = Resources.from_settings(settings())
     opts = MigrateOptions(workers=workers)
@@ -492,8 +492,8 @@ def rollback(
     threads: Annotated[int, typer.Option(help="Parallel deletions.")] = 4,
 ) -> None:
     """Delete every Intercom object this migration created, in reverse dependency order."""
-    from workers.resources import Resources
-    from workers.rollback import plan_rollback, render_rollback, run_rollback
+    from commands.rollback import plan_rollback, render_rollback, run_rollback
+    from engine.resources import Resources
 
     res = Resources.from_settings(settings())
     try:
@@ -515,9 +515,9 @@ def inventory(
     ),
 ) -> None:
     """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
+    from commands.workspace import client_for, read_workspace
     from hesk.reader import HeskReader
     from reports.inventory import build_inventory, write_inventory
-    from workers.workspace import client_for, read_workspace
 
     s = settings()
     with client_for(s) as client:

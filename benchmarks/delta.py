@@ -24,15 +24,15 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from commands import delta as delta_mod  # noqa: E402
+from commands.migrate import MigrateOptions, capture  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from engine.resources import Resources  # noqa: E402
 from hesk.demo_data import generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
+from ledger.dispositions import Dispositions  # noqa: E402
 from ledger.projections import ProjectionTable  # noqa: E402
-from reports.projections import Dispositions  # noqa: E402
 from tests.delta.hesk_writes import HeskWriter  # noqa: E402
-from workers import delta as delta_mod  # noqa: E402
-from workers.migrate import MigrateOptions, capture  # noqa: E402
-from workers.resources import Resources  # noqa: E402
 
 LEDGER = "postgresql+psycopg://postgres@127.0.0.1:5432/h2i_bench_delta"
 WORK = Path("/tmp/h2i-bench-delta")

@@ -22,13 +22,13 @@ from typing import Any
 from core.errors import ConfigError, H2IError
 from core.logs import get_logger
 from core.settings import Settings
+from engine.capture import CaptureStats, capture_records, sample_records
+from engine.resources import Resources, service_outage
+from ledger.dispositions import Dispositions
 from ledger.events import CaptureCompleted, RunStarted, SourceCaptured, confirmed_map_event
 from ledger.keys import content_hash, source_key
 from ledger.projections import ProjectionTable
-from reports.projections import Dispositions
 from workers.broker import QUEUE
-from workers.capture import CaptureStats, capture_records, sample_records
-from workers.resources import Resources, service_outage
 
 log = get_logger(__name__)
 
@@ -356,7 +356,7 @@ def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
 def check_intercom(settings: Settings) -> None:
     """Fail in one line, before anything is captured or sent, if Intercom refuses the token
     or cannot be reached."""
-    from workers.workspace import client_for
+    from commands.workspace import client_for
 
     with client_for(settings) as client:
         client.me()
@@ -389,7 +389,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
     res = Resources.from_settings(settings)
     require_map(res)
     check_intercom(settings)
-    from workers.rollback import begin_generation
+    from commands.rollback import begin_generation
 
     begin_generation(res)  # refuses during an unfinished rollback; restores attributes
     send = unit_sender(make_broker(settings), res.ledger.migration_id)

@@ -24,11 +24,11 @@ from sqlalchemy.engine import Engine
 from hesk.records import KbArticle, Note, Record, Reply, Ticket, record_from_payload
 from intercom_api.client import IntercomClient
 from intercom_api.errors import NotFound
+from ledger.dispositions import Dispositions
 from ledger.events import SourceCaptured
 from ledger.keys import source_key
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import Dispositions
 from reports.verify_compare import (
     Comparison,
     Difference,

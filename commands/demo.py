@@ -83,15 +83,15 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     """Run the whole demo; returns the report summary and the HTML report's path."""
+    from commands.migrate import MigrateOptions, run_migration
+    from commands.workspace import client_for, confirm, preflight, propose
+    from engine.resources import Resources
     from hesk.demo_data import generate
     from hesk.discover import discover, render_discover
     from hesk.reader import HeskReader
     from mapping.mapfile import dump_map_yaml
     from reports.html import write_html_report
     from reports.report import build_report
-    from workers.migrate import MigrateOptions, run_migration
-    from workers.resources import Resources
-    from workers.workspace import client_for, confirm, preflight, propose
 
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
@@ -144,7 +144,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                                                log_dir=out / "logs"), console)
 
         console.rule("7. verify")
-        from reports.verify import render_verify, verify_sample
+        from commands.verify import render_verify, verify_sample
 
         res = Resources.from_settings(settings)
         try:

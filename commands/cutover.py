@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from commands.delta import DeltaResult, last_capture, run_delta
+from commands.migrate import MigrateOptions
 from core.errors import H2IError
+from engine.resources import Resources
 from hesk.db import to_utc
+from ledger.dispositions import Dispositions, summarise
 from ledger.events import CutoverFrozen
 from ledger.projections import ProjectionTable
-from reports.projections import Dispositions, summarise
-from workers.delta import DeltaResult, last_capture, run_delta
-from workers.migrate import MigrateOptions
-from workers.resources import Resources
 
 
 class CutoverPending(H2IError):

@@ -21,6 +21,7 @@ from typing import Any
 
 from core.errors import H2IError
 from core.logs import get_logger
+from engine.resources import Resources
 from intercom_api.errors import InDoubt, IntercomError, NotFound
 from ledger.events import (
     GenerationStarted,
@@ -34,9 +35,8 @@ from ledger.events import (
 )
 from ledger.generations import Generation, active_generation, has_events
 from ledger.projections import ProjectionTable
+from ledger.rollback_plan import ORDER, VERB, RollbackPlan
 from ledger.store import Ledger
-from reports.rollback_plan import ORDER, VERB, RollbackPlan
-from workers.resources import Resources
 
 log = get_logger(__name__)
 _DELETE_TRIES = 3
@@ -328,9 +328,9 @@ def begin_generation(res: Resources) -> None:
     write protocol: the restore is a write of this generation, archived again by its own
     rollback.
     """
+    from engine.protocol import UnitRun, run_step
     from mapping.common import identity
     from mapping.steps import Step
-    from workers.protocol import UnitRun, run_step
 
     gen_event = None
     for rec in res.ledger.read(types=[RollbackStarted.TYPE, GenerationStarted.TYPE]):

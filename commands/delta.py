@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from commands.migrate import PHASES, Coordinator, MigrateOptions, PhaseProgress, capture_watermarks
 from core.errors import H2IError
 from core.logs import get_logger
+from engine.capture import CaptureStats, capture_records
+from engine.resources import Resources
 from hesk.records import Record
+from ledger.dispositions import Dispositions
 from ledger.events import (
     CaptureCompleted,
     DeltaStarted,
@@ -36,10 +40,6 @@ from ledger.events import (
 )
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import Dispositions
-from workers.capture import CaptureStats, capture_records
-from workers.migrate import PHASES, Coordinator, MigrateOptions, PhaseProgress, capture_watermarks
-from workers.resources import Resources
 
 log = get_logger(__name__)
 
@@ -245,7 +245,7 @@ def capture_delta(
 
 def in_process_sender(res: Resources) -> Callable[[str], None]:
     """Run each unit here, now (tests and small deltas); the coordinator resends stalls."""
-    from workers.units import DependencyPending, UnitBusy, process_unit
+    from engine.units import DependencyPending, UnitBusy, process_unit
 
     def send(key: str) -> None:
         with contextlib.suppress(DependencyPending, UnitBusy):
@@ -256,8 +256,8 @@ def in_process_sender(res: Resources) -> Callable[[str], None]:
 
 def apply_deletions(res: Resources, result: DeltaResult) -> None:
     """Delete the Intercom objects of records deleted in Hesk (only those we created)."""
-    from reports.rollback_plan import RollbackPlan
-    from workers.rollback import Target, _delete
+    from commands.rollback import Target, _delete
+    from ledger.rollback_plan import RollbackPlan
 
     table = ProjectionTable(res.engine, res.ledger.migration_id, RollbackPlan())
     table.catch_up()
@@ -290,8 +290,8 @@ def run_delta(
 
     ``customers``: also re-read every customer to find edited ones (see changed_records).
     """
+    from commands.migrate import require_map, run_number
     from hesk.reader import HeskReader
-    from workers.migrate import require_map, run_number
 
     last_capture(res.ledger)
     require_map(res)
@@ -353,8 +353,8 @@ def unit_runner(res: Resources, options: MigrateOptions) -> Iterator[Callable[[s
     if not options.workers:
         yield in_process_sender(res)
         return
+    from commands.migrate import WorkerPool, unit_sender
     from workers.broker import make_broker
-    from workers.migrate import WorkerPool, unit_sender
 
     send = unit_sender(make_broker(res.settings), res.ledger.migration_id)
     pool = WorkerPool(res.settings, options.workers, options.threads, options.log_dir)

@@ -13,6 +13,7 @@ from typing import Any
 
 from core.errors import ConfigError, H2IError
 from core.settings import Settings
+from engine.context import resolve_map
 from hesk.reader import HeskReader
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
@@ -22,7 +23,6 @@ from ledger.store import Ledger
 from mapping.mapfile import load_map_yaml, map_hash
 from mapping.proposal import propose_map
 from mapping.validation import validate_map
-from workers.context import resolve_map
 
 
 class PreflightBlocked(H2IError):
