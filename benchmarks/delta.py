@@ -25,8 +25,8 @@ from pydantic import SecretStr
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from commands import delta as delta_mod  # noqa: E402
-from commands.migrate import MigrateOptions, capture  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from engine.capture import capture_source  # noqa: E402
 from engine.resources import Resources  # noqa: E402
 from hesk.demo_data import generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
@@ -81,7 +81,7 @@ def run(tickets: int, changes: int) -> dict[str, float]:
     res = Resources.from_settings(settings)
     t0 = time.monotonic()
     with HeskReader.from_settings(settings) as reader:
-        capture(res, reader, MigrateOptions(), "run-1")
+        capture_source(res.ledger, reader, "run-1")
     full = time.monotonic() - t0
     # migrate keeps the dispositions projection caught up; a delta starts from there
     ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()

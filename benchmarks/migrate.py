@@ -61,8 +61,9 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from commands.migrate import MigrateOptions, run_migration  # noqa: E402
-from commands.workspace import confirm, propose  # noqa: E402
+from commands.map import confirm, propose  # noqa: E402
+from commands.migrate import run_migration  # noqa: E402
+from commands.options import MigrateOptions  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from hesk.demo_data import DirtyKnobs, generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
-from commands.delta import conversation_closed
 from core.errors import H2IError
 from core.logs import get_logger
 from engine.context import SettledContext, build_context
@@ -23,6 +22,7 @@ from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from hesk.errors import HeskError
 from hesk.records import Record, record_from_payload
+from ledger.conversation_state import conversation_closed
 from ledger.events import (
     Event,
     RecordMigrated,

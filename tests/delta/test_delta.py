@@ -10,7 +10,7 @@ import pytest
 
 from commands.cutover import CutoverPending, HeskStillWritten, run_cutover
 from commands.delta import NoFullCapture, run_delta
-from commands.migrate import MigrateOptions
+from commands.options import MigrateOptions
 from engine.resources import Resources
 from ledger.events import SourceCaptured, WriteIntended
 from simulator.testing import SimulatorHandle

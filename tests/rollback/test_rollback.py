@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from commands.migrate import worker_env
 from commands.rollback import (
     RollbackPending,
     UnknownMigration,
@@ -23,6 +22,7 @@ from commands.rollback import (
     run_rollback,
 )
 from commands.status import status_summary
+from commands.worker_pool import worker_env
 from core.settings import Settings
 from engine.resources import Resources
 from ledger.database import open_engine

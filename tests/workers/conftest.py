@@ -18,8 +18,9 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 
-from commands.migrate import MigrateOptions, run_migration
-from commands.workspace import confirm, propose
+from commands.map import confirm, propose
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
 from core.settings import Settings, load_settings
 from hesk.demo_data import generate
 from hesk.reader import HeskReader

@@ -8,7 +8,7 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from commands.workspace import confirm, propose
+from commands.map import confirm, propose
 from hesk.demo_data import generate
 from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml, load_map_yaml

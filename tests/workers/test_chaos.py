@@ -14,7 +14,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-from commands.migrate import MigrateOptions, run_migration, worker_command, worker_env
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
+from commands.worker_pool import worker_command, worker_env
 from ledger.database import open_engine
 from reports.report import build_report
 from simulator.testing import SimulatorHandle

@@ -24,7 +24,8 @@ import redis
 import sqlalchemy as sa
 from rich.console import Console
 
-from commands.migrate import MigrateOptions, run_migration
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
 from core.services import SERVICES, Service, ensure, reachable
 from core.settings import Settings
 from ledger.database import open_engine
