@@ -134,9 +134,9 @@ def test_the_ledger_holds_no_ip_the_map_does_not_migrate(clean_run: dict) -> Non
 
 
 def test_a_change_only_in_the_ip_is_not_captured_again(clean_run: dict) -> None:
-    from workers.capture import capture_records
-    from workers.migrate import require_map
-    from workers.resources import Resources
+    from commands.migrate import require_map
+    from engine.capture import capture_records
+    from engine.resources import Resources
 
     conn = _hesk(clean_run)
     cur = conn.cursor()
