@@ -42,9 +42,10 @@ def _options_problems(mapping: dict[str, Any], admins: Sequence[Mapping[str, Any
         problems.append("options.fallback_admin_email: required (an Intercom admin's email)")
     elif str(fallback).casefold() not in _by_email(admins):
         problems.append(f"options.fallback_admin_email: no Intercom admin with email {fallback}")
-    size = options.get("max_attachment_bytes", DEFAULT_OPTIONS["max_attachment_bytes"])
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        problems.append(f"options.max_attachment_bytes: {size!r} is not a positive integer")
+    for name in ("max_attachment_bytes", "max_request_bytes"):
+        size = options.get(name, DEFAULT_OPTIONS[name])
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            problems.append(f"options.{name}: {size!r} is not a positive integer")
     return problems
 
 

@@ -12,10 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from ledger.events import SourceCaptured
-
-#: Intercom returns at most this many parts of a conversation (API_NOTES §5.7, L10994).
-READ_BACK_LIMIT = 500
 
 _LONG_THREADS = sa.text(
     "SELECT count(*) FROM ("
