@@ -17,13 +17,13 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from commands.map import confirm, propose
 from hesk.demo_data import DirtyKnobs, generate
 from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle, admin_headers, running_simulator
 from tests.workers.conftest import HeskSource, e2e_settings, migrate, seed_workspace
-from workers.workspace import confirm, propose
 
 LIMIT = 64 * 1024
 #: name -> size: three files of which any two overflow a request, and one too big alone
