@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from core.errors import H2IError, NotImplementedYet
+from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import configure_logging, register_secret
 from core.settings import Settings, load_settings, settings_help
 
@@ -193,10 +194,21 @@ def simulator(
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip request validation (benchmarks).")
     ] = False,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option("--max-body-bytes", help="Larger request bodies get a 413 (Intercom's)."),
+    ] = MAX_REQUEST_BYTES,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another Host name the admin API (/_sim) answers, e.g. a Docker service name.",
+        ),
+    ] = None,
 ) -> None:
     """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
     from simulator.faults import FaultConfig, FaultSpecError
-    from simulator.server import serve
+    from simulator.server import PortInUse, listen, serve
 
     token = settings().token_value()
     if not token:
@@ -212,10 +224,16 @@ def simulator(
     except FaultSpecError as exc:
         err_console.print(f"[bold red]error:[/] --faults: {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from exc
+    try:
+        sock = listen(host, port)
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
         host, port, token=token, rate_limit=rate_limit, faults=fault_config,
-        state_file=state, validate=not no_validate,
+        state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
+        allowed_hosts=tuple(allow_host or ()), sock=sock,
     )
 
 

@@ -73,6 +73,8 @@ from mapping.mapfile import dump_map_yaml  # noqa: E402
 from reports.report import build_report  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
+#: The simulator's admin API (/_sim) takes the same token.
+ADMIN_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s
 UNTHROTTLED = 10_000_000
 CLK = os.sysconf("SC_CLK_TCK")
@@ -232,7 +234,8 @@ class Simulator:
         self.log = (log_dir / f"simulator-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      cwd=ROOT, start_new_session=True)
-        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        self.http = httpx.Client(base_url=self.base_url, timeout=30,
+                                 headers=ADMIN_HEADERS)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -250,7 +253,7 @@ class Simulator:
         return self.http.get("/_sim/stats").json()
 
     def seed(self, body: dict[str, Any]) -> None:
-        self.http.post("/_sim/reset").raise_for_status()
+        self.http.post("/_sim/reset", json={}).raise_for_status()
         self.http.post("/_sim/seed", json=body).raise_for_status()
 
     def stop(self) -> None:

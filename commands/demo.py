@@ -39,6 +39,8 @@ from reports.html import write_html_report
 from reports.report import build_report
 
 DEMO_TOKEN = "demo-token-not-a-secret"
+#: The simulator's admin API (/_sim) takes the same token.
+_ADMIN = {"Authorization": f"Bearer {DEMO_TOKEN}"}
 DEMO_DB = "h2i_demo_hesk"
 
 
@@ -70,7 +72,8 @@ def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subpr
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1).raise_for_status()
+            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1,
+                      headers=_ADMIN).raise_for_status()
             return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
@@ -122,7 +125,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
         teams = [{"name": c.name} for c in categories[: max(1, len(categories) - 1)]]
         httpx.post(f"http://127.0.0.1:{port}/_sim/seed",
                    json={"admins": admins, "teams": teams, "contacts": []},
-                   timeout=10).raise_for_status()
+                   headers=_ADMIN, timeout=10).raise_for_status()
         console.print(f"simulator on {settings.intercom_url}: seeded {len(admins)} admins "
                       f"(one staff member left unmatched on purpose), {len(teams)} teams")
 
@@ -158,7 +161,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             report = build_report(res.engine, migration)
         finally:
             res.close()
-        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10).json()
+        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10,
+                          headers=_ADMIN).json()
     finally:
         sim.terminate()
         sim.wait(10)

@@ -25,6 +25,7 @@ from typing import Any, Self
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
+from core.intercom_limits import MAX_PER_PAGE
 from core.logs import get_logger, register_secret
 from intercom_api import errors
 from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
@@ -35,7 +36,6 @@ log = get_logger(__name__)
 
 Json = dict[str, Any]
 #: Intercom's maximum page size (API_NOTES §4).
-MAX_PER_PAGE = 150
 
 
 @dataclass(frozen=True)

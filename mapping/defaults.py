@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.intercom_limits import MAX_REQUEST_BYTES
+
 MAP_VERSION = 1
 
 #: Options and their defaults (the values the planners use when the map leaves one out).
@@ -14,6 +16,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "long_threads": "fold",
     "migrate_ip": False,
     "max_attachment_bytes": 25 * 1024 * 1024,
+    "max_request_bytes": MAX_REQUEST_BYTES,
     "hesk_url": None,
 }
 #: (Allowed values and types of every key: ``mapping.fieldmap.MapOptions``.)

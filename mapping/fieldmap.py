@@ -38,6 +38,7 @@ class MapOptions(_Entry):
     long_threads: Literal["fold", "keep"] = DEFAULT_OPTIONS["long_threads"]
     migrate_ip: bool = DEFAULT_OPTIONS["migrate_ip"]
     max_attachment_bytes: int = Field(DEFAULT_OPTIONS["max_attachment_bytes"], gt=0)
+    max_request_bytes: int = Field(DEFAULT_OPTIONS["max_request_bytes"], gt=0)
     hesk_url: str | None = DEFAULT_OPTIONS["hesk_url"]
 
 

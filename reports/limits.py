@@ -12,10 +12,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from ledger.source_records import count_long_threads, count_records_with
-
-#: Intercom returns at most this many parts of a conversation (API_NOTES §5.7, L10994).
-READ_BACK_LIMIT = 500
 
 
 def _limit(kind: str, count: int, text: str) -> dict[str, Any]:

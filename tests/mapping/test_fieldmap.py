@@ -46,6 +46,8 @@ def test_option_defaults_are_the_planners_defaults() -> None:
      "options.migrate_ip: must be true or false, not 'yes please'"),
     (lambda m: m["options"].update(max_attachment_bytes=0),
      "options.max_attachment_bytes: must be more than 0, not 0"),
+    (lambda m: m["options"].update(max_request_bytes=True),
+     "options.max_request_bytes: must be an integer, not True"),
     (lambda m: _entry(m, "custom_fields", 2).update(migrate="sometimes"),
      "custom_fields.2.migrate: 'sometimes' is not one of auto | true | false"),
     (lambda m: _entry(m, "custom_fields", 2).update(options=["Red", ["Blue"]]),

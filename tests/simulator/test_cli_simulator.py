@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -58,3 +59,20 @@ def test_serves_with_the_settings_token(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(timeout=15)
     assert state.exists()  # saved on shutdown
+
+
+def test_a_taken_port_exits_2_with_one_line() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for command in (_cli("simulator", "--port", str(port)),
+                        [sys.executable, "-m", "simulator.server", "--port", str(port)]):
+            done = subprocess.run(command, cwd=ROOT, env=_env(H2I_INTERCOM_TOKEN="t"),
+                                  capture_output=True, text=True, timeout=60)
+            assert done.returncode == 2, done.stderr
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            assert len(lines) == 1, done.stderr
+            assert f"port {port}" in lines[0] and "already taken" in lines[0]
+            assert "--port" in lines[0] and "Traceback" not in done.stderr
+            assert "Intercom simulator on" not in done.stdout
