@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from rich.console import Console
 
+from commands.demo import DemoOptions, demo_settings, run_demo
 from hesk.demo_claim import MARKER_FILE, NotOurs
 from tests.conftest import PG_ADMIN_URL
 from tests.production import ProductionHesk, production  # noqa: F401 (fixture)
-from workers.demo import DemoOptions, demo_settings, run_demo
 
 
 def _pg_databases() -> set[str]:

@@ -15,12 +15,12 @@ import pymysql
 import pytest
 from rich.console import Console
 
+from commands.map import confirm
 from hesk.demo_data import generate
 from hesk.discover import render_discover
 from hesk.reader import HeskReader
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import TOKEN, HeskSource, e2e_settings
-from workers.workspace import confirm
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 MARKUP = "[/] [bold]VIP[/bold] [red"
