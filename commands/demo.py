@@ -171,7 +171,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
         map_file = out / "map.yaml"
         map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
         event, _ = confirm(settings, map_file)
-        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}")
+        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}",
+                      markup=False)
 
         console.rule("5. preflight")
         result = preflight(settings)
