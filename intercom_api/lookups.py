@@ -23,7 +23,7 @@ instead of a None that would lead to a duplicate.
 
 Finding an object is not proof that *this* write made it: a name, a title or an e-mail
 may belong to an object that existed before. The write engine decides *created* or
-*matched* with what it recorded before the write (workers.matching): a contact's
+*matched* with what it recorded before the write (engine.matching): a contact's
 migration mark in its ``external_id``, or the same-named objects a pre-check saw.
 """
 
@@ -35,6 +35,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
 from intercom_api.errors import Unresolvable
@@ -55,8 +56,6 @@ __all__ = [
     "normalise_body",
 ]
 
-#: Intercom returns at most this many parts when a conversation is read back.
-READ_BACK_LIMIT = 500
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</?(p|div|br|li|h\d)\b[^>]*>", re.I)
 _SPACE = re.compile(r"\s+")

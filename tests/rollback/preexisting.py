@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from commands.map import confirmed_map
 from core.settings import Settings
 from hesk.reader import HeskReader
 from mapping.kb import KB_ROOT_ID
 from mapping.people import external_id
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource
-from workers.workspace import confirmed_map
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Another migration's mark (ledger.marks format): its contacts are never this one's.

@@ -15,18 +15,18 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
+from commands.rollback import plan_rollback
+from commands.status import status_summary
 from core.settings import Settings, load_settings
+from engine.protocol import UnitRun, run_step
+from engine.resources import Resources
 from ledger.events import RollbackCompleted, RollbackKept, WriteIntended, WriteResolved
 from ledger.store import Ledger
 from mapping.common import identity
 from mapping.steps import Step
-from reports.status import status_summary
 from simulator.testing import SimulatorHandle
 from tests.rollback.preexisting import run_cli
 from tests.workers.conftest import TOKEN
-from workers.protocol import UnitRun, run_step
-from workers.resources import Resources
-from workers.rollback import plan_rollback
 
 
 @pytest.fixture

@@ -20,8 +20,10 @@ from pathlib import Path
 
 from rich.console import Console
 
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
+from commands.worker_pool import worker_command, worker_env
 from core.settings import Settings
-from workers.migrate import MigrateOptions, run_migration, worker_command, worker_env
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -18,6 +18,10 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
+from engine import protocol
+from engine.protocol import Outcome, UnitRun, run_step
+from engine.resources import Resources
+from engine.units import unit_session
 from intercom_api.errors import IntercomError
 from ledger.events import WriteIntended, WriteResolved, WriteSucceeded
 from ledger.keys import write_key
@@ -26,10 +30,6 @@ from mapping.people import contact_step, external_id
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import TOKEN
-from workers import protocol
-from workers.protocol import Outcome, UnitRun, run_step
-from workers.resources import Resources
-from workers.units import unit_session
 
 
 class Killed(BaseException):

@@ -31,16 +31,25 @@ between) is taken for this migration's own.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from sqlalchemy.engine import Connection
+
+from engine.resources import Resources
 from intercom_api import lookups
 from intercom_api.base import Json
-from ledger.events import Recorded, WriteIntended
+from ledger.events import Event, Recorded, WriteIntended
 from mapping.people import carries_mark
 from mapping.steps import Step
 
-if TYPE_CHECKING:
-    from workers.protocol import UnitRun
+
+class UnitRun(Protocol):
+    """What is used here of the unit being run (engine.protocol.UnitRun)."""
+
+    res: Resources
+    conn: Connection | None
+    known: dict[str, Recorded | Event]
+    api_calls: int
 
 #: Lookup kinds whose create is pre-checked by name.
 PRECHECKED = ("tag", "conversation_attribute", "collection", "article")

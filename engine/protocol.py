@@ -11,7 +11,7 @@ To save a commit per call, an outcome is written together with the next intent (
 the end of the unit): an outcome lost in a crash only makes its write in doubt, which the
 lookup settles.
 
-Created or matched (workers.matching): a create of a tag, a conversation attribute or a
+Created or matched (engine.matching): a create of a tag, a conversation attribute or a
 collection first looks for one with its name; one that exists is linked
 (``WriteSucceeded(created=False)``) and nothing is sent. What the pre-check saw goes into
 the intent, and an in-doubt create counts as created only when the object found is proven
@@ -29,6 +29,8 @@ from sqlalchemy.exc import DBAPIError
 
 from core.errors import H2IError
 from core.logs import get_logger
+from engine import matching
+from engine.resources import Resources
 from intercom_api import lookups
 from intercom_api.errors import IDEMPOTENT_METHODS, Conflict, InDoubt, Invalid, NotFound
 from ledger.database import translate_db_error
@@ -43,8 +45,6 @@ from ledger.events import (
 )
 from ledger.keys import outcome_key, write_key
 from mapping.steps import Step
-from workers import matching
-from workers.resources import Resources
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
