@@ -1,7 +1,8 @@
 """Demo / fixture data: a realistic Hesk 3.7.11 database on the real schema, by seed.
 
 ``generate(url, attachments_dir, tickets=N, seed=S, dirty=DirtyKnobs(...))`` drops and
-recreates the database named in ``url``, executes the packaged ``schema.sql`` with the
+recreates the database named in ``url`` (only one it made itself: see :func:`may_replace`),
+executes the packaged ``schema.sql`` with the
 table prefix, and fills it with Faker text the way Hesk stores it (escaped, auto-linked,
 ``<br />``), ~5 replies per ticket, notes, staff, categories, custom fields of every type,
 customers + ``ticket_to_customer``, KB, canned responses, templates and attachment files.
@@ -168,20 +169,44 @@ class _Text:
 # --------------------------------------------------------------------------- generator
 
 
+#: A table the generator adds to every database it makes (no Hesk prefix, so the reader never
+#: sees it): a database holding it may be dropped and made again.
+MARKER_TABLE = "h2i_demo_generated"
+#: Database names of the project's own demo and test databases (also made before the marker).
+OWN_PREFIX = "h2i_"
+
+
+def may_replace(database: str, tables: set[str]) -> bool:
+    """True when the existing database may be dropped to make a demo: it is empty, carries
+    the generator's marker table, or has the project's own name prefix. Anything else may
+    be a real help desk and is never touched."""
+    return not tables or MARKER_TABLE in tables or database.startswith(OWN_PREFIX)
+
+
 def _create_database(url: str, table_prefix: str) -> tuple[pymysql.Connection, str]:
+    from hesk.errors import HeskError
+
     kwargs = connect_kwargs(url)
     database = kwargs.pop("database")
     if not database or not re.fullmatch(r"[A-Za-z0-9_]+", database):
-        from hesk.errors import HeskError
-
         raise HeskError(f"demo database name {database!r} must be letters, digits, _",
                         hint="put a database name in the URL, e.g. .../hesk_demo")
     try:
         conn = pymysql.connect(**kwargs, charset="utf8mb4", autocommit=True)
         cur = conn.cursor()
+        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
+                    (database,))
+        if not may_replace(database, {row[0] for row in cur.fetchall()}):
+            conn.close()
+            raise HeskError(
+                f"database {database!r} already exists and was not made by the demo "
+                "generator: it is left untouched",
+                hint="name another database for the demo (e.g. --database hesk_demo)")
         cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
         cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8 COLLATE utf8_unicode_ci")
         cur.execute(f"USE `{database}`")
+        cur.execute(f"CREATE TABLE `{MARKER_TABLE}` (made_by varchar(64) NOT NULL)")
+        cur.execute(f"INSERT INTO `{MARKER_TABLE}` VALUES ('hesk2intercom demo generator')")
         cur.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
         cur.execute("SET time_zone = '+00:00'")
         for stmt in schema_statements(table_prefix):
