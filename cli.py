@@ -106,7 +106,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the migration's progress per object, from the ledger."""
-    from reports.status import render_status, status_summary
+    from commands.status import render_status, status_summary
 
     summary = status_summary(settings())
     if as_json:
@@ -129,16 +129,13 @@ def discover(
     """Scan the Hesk source (H2I_HESK_URL, or H2I_HESK_EXPORT_FILE) and report its scope."""
     import json
 
-    from hesk.discover import discover as run_discover
-    from hesk.discover import render_discover
-    from hesk.open import open_source
+    from commands.discover import discover_source, show_discovery
 
-    with open_source(settings()) as reader:
-        report = run_discover(reader)
+    report = discover_source(settings())
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
     else:
-        render_discover(report, console)
+        show_discovery(report, console)
 
 
 @app.command("demo-data")
@@ -156,14 +153,12 @@ def demo_data(
     ] = False,
 ) -> None:
     """(Re)create a realistic demo Hesk database, with every kind of dirty data planted."""
-    from hesk.demo_data import generate
-    from hesk.open import clean_attachments_dir, demo_target
+    from commands.discover import make_demo_data
 
-    url, folder = demo_target(settings(), database, attachments_dir)
-    if clean:
-        clean_attachments_dir(folder)
-    summary = generate(url, folder, tickets=tickets, seed=seed,
-                       table_prefix=settings().hesk_table_prefix)
+    summary, folder = make_demo_data(
+        settings(), tickets=tickets, seed=seed, database=database,
+        attachments_dir=attachments_dir, clean=clean,
+    )
     console.print(
         f"[bold]{summary.database}[/]: {summary.tickets:,} tickets, {summary.replies:,} "
         f"replies, {summary.notes:,} notes, {summary.customers:,} customers, "
@@ -236,23 +231,13 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
 ) -> None:
     """Run a whole demo migration on this machine's services with embedded defaults."""
-    from workers.demo import DemoOptions, run_demo
+    from commands.demo import DemoOptions, run_demo
+    from commands.report import render_report_summary
 
     result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out), console)
-    render_report_summary(result["report"])
+    render_report_summary(result["report"], console)
     console.print(f"customer notifications sent: {result['notifications_sent']}")
     console.print(f"HTML report: [bold]{result['html']}[/]  (migration {result['migration']})")
-
-
-def render_report_summary(report: dict[str, Any]) -> None:
-    """Print the per-object reconciliation table of a report."""
-    from rich.table import Table
-
-    table = Table("object", "source", "migrated", "quarantined", "skipped", "pending")
-    for obj, c in report["objects"].items():
-        table.add_row(obj, *(str(c[k]) for k in ("source", "migrated", "quarantined",
-                                                 "skipped", "pending")))
-    console.print(table)
 
 
 @map_app.command("propose")
@@ -260,11 +245,9 @@ def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
-    from mapping.mapfile import dump_map_yaml
-    from workers.workspace import propose
+    from commands.map import write_proposal
 
-    proposal = propose(settings())
-    out.write_text(dump_map_yaml(proposal), encoding="utf-8")
+    proposal = write_proposal(settings(), out)
     low = [
         f"{section}: {e.get('hesk_name')}"
         for section in ("custom_fields", "categories", "staff")
@@ -282,16 +265,15 @@ def map_propose(
 @map_app.command("show")
 def map_show() -> None:
     """Show the confirmed field map."""
-    from mapping.mapfile import dump_map_yaml
-    from workers.workspace import confirmed_map
+    from commands.map import confirmed_map_yaml
 
-    the_map = confirmed_map(settings())
-    if the_map is None:
+    text = confirmed_map_yaml(settings())
+    if text is None:
         err_console.print(
             "No map is confirmed yet: run `hesk2intercom map propose --out map.yaml`."
         )
         raise typer.Exit(EXIT_USAGE)
-    console.print(dump_map_yaml(the_map), highlight=False, markup=False)
+    console.print(text, highlight=False, markup=False)
 
 
 @map_app.command("confirm")
@@ -300,7 +282,7 @@ def map_confirm(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Validate the map against the workspace and record it as confirmed."""
-    from workers.workspace import confirm
+    from commands.map import confirm
 
     if not yes and not typer.confirm(f"Confirm the map in {file} for this migration?"):
         raise typer.Exit(EXIT_USAGE)
@@ -312,7 +294,7 @@ def map_confirm(
 @app.command()
 def preflight() -> None:
     """Check the Intercom workspace and list blockers and manual steps (exit 3 if blocked)."""
-    from workers.workspace import preflight as run_preflight
+    from commands.preflight import preflight as run_preflight
 
     result = run_preflight(settings())
     console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
@@ -342,7 +324,8 @@ def migrate(
     threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
 ) -> None:
     """Capture the source into the ledger and write it to Intercom (resumable)."""
-    from workers.migrate import MigrateOptions, run_migration
+    from commands.migrate import run_migration
+    from commands.options import MigrateOptions
 
     opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
     summary = run_migration(settings(), opts, console)
@@ -360,29 +343,22 @@ def report(
     """The reconciliation report: per object, migrated + quarantined + skipped + pending."""
     import json
 
-    from ledger.database import open_engine
-    from ledger.generations import active_ledger_id
-    from reports.html import write_html_report
-    from reports.report import build_report
+    from commands.report import (
+        current_report,
+        render_quarantined,
+        render_report_summary,
+        write_html,
+    )
 
-    s = settings()
-    engine = open_engine(s.ledger_url)
-    try:
-        the_report = build_report(engine, active_ledger_id(engine, s.migration))
-    finally:
-        engine.dispose()
+    the_report = current_report(settings())
     if html is not None:
-        path = write_html_report(the_report, html)
+        path = write_html(the_report, html)
         err_console.print(f"HTML report written to {path}")
     if as_json:
         sys.stdout.write(json.dumps(the_report, indent=2) + "\n")
     elif html is None:
-        render_report_summary(the_report)
-        for item in the_report["quarantined"][:20]:
-            console.print(
-                f"  quarantined {item['object']} {item['source_id']}: {item['reason']}",
-                highlight=False, markup=False,
-            )
+        render_report_summary(the_report, console)
+        render_quarantined(the_report, console)
 
 
 @app.command()
@@ -390,21 +366,9 @@ def verify(
     sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
-    from ledger.database import open_engine
-    from ledger.generations import active_ledger_id
-    from reports.verify import render_verify, verify_sample
-    from workers.workspace import client_for
+    from commands.verify import render_verify, run_verify
 
-    s = settings()
-    engine = open_engine(s.ledger_url)
-    try:
-        with client_for(s) as client:
-            result = verify_sample(
-                engine, active_ledger_id(engine, s.migration), client, sample=sample
-            )
-    finally:
-        engine.dispose()
-    render_verify(result, console)
+    render_verify(run_verify(settings(), sample), console)
 
 
 @app.command()
@@ -413,14 +377,9 @@ def worker(
     threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
 ) -> None:
     """Run Dramatiq workers against the shared Postgres and Redis (until Ctrl-C)."""
-    import os
+    from commands.worker_pool import exec_workers
 
-    from workers.broker import redis_client
-    from workers.migrate import worker_command, worker_env
-
-    s = settings()
-    redis_client(s)  # fail early, in one line, if Redis is not there
-    os.execvpe(sys.executable, worker_command(processes, threads), worker_env(s, threads))
+    exec_workers(settings(), processes, threads)
 
 
 # --- end migration commands ---
@@ -446,17 +405,11 @@ def delta(
     ] = False,
 ) -> None:
     """Move only what changed in Hesk since the last capture."""
-    from workers.delta import render_delta, run_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.delta import delta_command, render_delta
 
-    res = Resources.from_settings(settings())
-    opts = MigrateOptions(workers=workers)
-    try:
-        with unit_runner(res, opts) as send:
-            result = run_delta(res, opts, apply=apply_deletions, send=send, customers=customers)
-    finally:
-        res.close()
+    result = delta_command(
+        settings(), apply=apply_deletions, workers=workers, customers=customers
+    )
     render_delta(result, console)
 
 
@@ -467,21 +420,14 @@ def cutover(
     ] = 0,
 ) -> None:
     """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
-    from workers.cutover import run_cutover
-    from workers.delta import render_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.cutover import cutover_command
+    from commands.delta import render_delta
+    from commands.report import render_report_summary
 
-    res = Resources.from_settings(settings())
-    opts = MigrateOptions(workers=workers)
-    try:
-        with unit_runner(res, opts) as send:
-            result = run_cutover(res, opts, send=send)
-    finally:
-        res.close()
+    result = cutover_command(settings(), workers=workers)
     console.print(f"Hesk frozen at {result.frozen_at}; no write since.")
     render_delta(result.delta, console)
-    render_report_summary(result.report)
+    render_report_summary(result.report, console)
     console.print("Cutover complete: Intercom now holds Hesk's final state.")
 
 
@@ -492,20 +438,16 @@ def rollback(
     threads: Annotated[int, typer.Option(help="Parallel deletions.")] = 4,
 ) -> None:
     """Delete every Intercom object this migration created, in reverse dependency order."""
-    from workers.resources import Resources
-    from workers.rollback import plan_rollback, render_rollback, run_rollback
+    from commands.rollback import render_rollback, rollback_command, rollback_plan_for
 
-    res = Resources.from_settings(settings())
-    try:
-        plan = plan_rollback(res)
-        render_rollback(plan, console, planned=True)
-        if dry_run or plan.already_rolled_back:
-            return
-        if not yes and not typer.confirm("Delete these objects from Intercom?"):
-            raise typer.Exit(EXIT_USAGE)
-        render_rollback(run_rollback(res, threads=threads), console, planned=False)
-    finally:
-        res.close()
+    s = settings()
+    plan = rollback_plan_for(s)
+    render_rollback(plan, console, planned=True)
+    if dry_run or plan.already_rolled_back:
+        return
+    if not yes and not typer.confirm("Delete these objects from Intercom?"):
+        raise typer.Exit(EXIT_USAGE)
+    render_rollback(rollback_command(s, threads=threads), console, planned=False)
 
 
 @app.command()
@@ -515,16 +457,9 @@ def inventory(
     ),
 ) -> None:
     """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
-    from hesk.reader import HeskReader
-    from reports.inventory import build_inventory, write_inventory
-    from workers.workspace import client_for, read_workspace
+    from commands.inventory import run_inventory
 
-    s = settings()
-    with client_for(s) as client:
-        admins = [str(a.get("email") or "") for a in read_workspace(client).admins]
-    with HeskReader.from_settings(s) as reader:
-        files = write_inventory(build_inventory(reader, admins), out)
-    for path in files:
+    for path in run_inventory(settings(), out):
         console.print(f"wrote {path}")
 
 

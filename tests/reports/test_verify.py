@@ -11,12 +11,12 @@ import pytest
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from commands.verify import render_verify, verify_sample
 from hesk.records import AttachmentRef
 from intercom_api.client import IntercomClient
 from intercom_api.conversations import attachment_file
 from ledger.store import Ledger
 from mapping.text import sanitize_html, to_plain
-from reports.verify import render_verify, verify_sample
 from reports.verify_compare import TicketSource, compare_conversation, unix
 from tests.reports import factories as f
 

@@ -24,6 +24,8 @@ import redis
 import sqlalchemy as sa
 from rich.console import Console
 
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
 from core.settings import Settings
 from ledger.database import open_engine
 from reports.report import STATES, build_report
@@ -32,7 +34,6 @@ from tests.private_services import PrivatePostgres, PrivateRedis, private_postgr
 from tests.workers.conftest import HeskSource, prepare
 from tests.workers.normalise import duplicates, normalise
 from workers.broker import QUEUE, namespace
-from workers.migrate import MigrateOptions, run_migration
 
 #: How long a service stays down: long enough for every worker and the coordinator to hit it.
 DOWN_SECONDS = 5.0

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 
 from core.settings import Settings
 from ledger.database import open_engine
+from ledger.dispositions import STATES, Dispositions, summarise
 from ledger.events import RollbackCompleted, RollbackDeleted, RollbackStarted, RunStarted
 from ledger.generations import Generation, active_generation
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import STATES, Dispositions, summarise
 
 
 def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:

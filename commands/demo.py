@@ -22,8 +22,21 @@ import httpx
 from pydantic import SecretStr
 from rich.console import Console
 
+from commands.map import confirm, propose
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
+from commands.preflight import preflight
+from commands.verify import render_verify, verify_sample
+from commands.workspace import client_for
 from core.errors import H2IError, ServiceUnavailable
 from core.settings import Settings, load_settings
+from engine.resources import Resources
+from hesk.demo_data import generate
+from hesk.discover import discover, render_discover
+from hesk.reader import HeskReader
+from mapping.mapfile import dump_map_yaml
+from reports.html import write_html_report
+from reports.report import build_report
 
 DEMO_TOKEN = "demo-token-not-a-secret"
 DEMO_DB = "h2i_demo_hesk"
@@ -83,15 +96,6 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     """Run the whole demo; returns the report summary and the HTML report's path."""
-    from hesk.demo_data import generate
-    from hesk.discover import discover, render_discover
-    from hesk.reader import HeskReader
-    from mapping.mapfile import dump_map_yaml
-    from reports.html import write_html_report
-    from reports.report import build_report
-    from workers.migrate import MigrateOptions, run_migration
-    from workers.resources import Resources
-    from workers.workspace import client_for, confirm, preflight, propose
 
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
@@ -144,7 +148,6 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                                                log_dir=out / "logs"), console)
 
         console.rule("7. verify")
-        from reports.verify import render_verify, verify_sample
 
         res = Resources.from_settings(settings)
         try:

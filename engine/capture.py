@@ -11,8 +11,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import H2IError
 from hesk.records import Record, Ticket
-from ledger.events import SourceCaptured
+from ledger.events import CaptureCompleted, SourceCaptured, confirmed_map_event
+from ledger.keys import content_hash
 from ledger.store import Ledger
 from mapping.plan import history_record
 
@@ -125,3 +127,44 @@ def sample_records(reader: Any, sample: int | None) -> Iterator[Record]:
                 yield article
         else:
             yield from reader.iter_records(obj)
+
+
+#: The unit that sets up the workspace (attributes) before anything else is written.
+WORKSPACE_UNIT = ("workspace", "attributes")
+
+
+def capture_source(
+    ledger: Ledger, reader: Any, run: str, *, sample: int | None = None,
+    on_batch: Callable[[CaptureStats], None] | None = None,
+) -> CaptureStats:
+    """Capture the source (or a sample of ``sample`` tickets) into the ledger, closed by
+    the workspace unit and ``CaptureCompleted`` with the watermarks for the next delta."""
+    stats = capture_records(ledger, sample_records(reader, sample), run, on_batch=on_batch)
+    map_event = confirmed_map_event(ledger)
+    map_hash = map_event.map_hash if map_event else ""
+    workspace = {"map_hash": map_hash}
+    ledger.append(
+        [
+            SourceCaptured(
+                object=WORKSPACE_UNIT[0], source_id=WORKSPACE_UNIT[1],
+                content_hash=content_hash(workspace), record=workspace, capture=run,
+            ),
+            CaptureCompleted(
+                object="capture", source_id=run, capture=run, kind="full",
+                watermarks=capture_watermarks(reader), counts=stats.read,
+            ),
+        ]
+    )
+    return stats
+
+
+def capture_watermarks(reader: Any) -> dict[str, Any]:
+    """Where this capture ended, for the next delta (max ids and lastchange)."""
+    marks: dict[str, Any] = {}
+    try:
+        marks["max_ids"] = reader.max_ids()
+        watermark = reader.watermark()
+        marks["lastchange"] = watermark.isoformat() if watermark else None
+    except (AttributeError, H2IError):
+        pass
+    return marks
