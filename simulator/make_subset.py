@@ -165,6 +165,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="the full api.intercom.io.yaml (2.16); default: the vendored copy")
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
+    if not args.source.is_file():
+        parser.error(f"{args.source} not found: pass the full api.intercom.io.yaml "
+                     "(a checkout has it in vendor/intercom/)")
     subset = build_subset(load_description(args.source))
     text = render_subset(subset)
     args.out.write_text(text, encoding="utf-8")
