@@ -1,1 +1,1 @@
-"""One module per command: what the command does, between parsing (cli.py) and the packages."""
+"""The commands of hesk2intercom, one module each; cli.py parses options and calls them."""

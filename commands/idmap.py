@@ -20,13 +20,13 @@ from commands.links import (
     record_url,
     written_file,
 )
+from core.csvsafe import safe_cell
 from core.errors import ConfigError
 from core.settings import Settings
+from ledger.dispositions import OBJECTS
 from ledger.idmap import IdMapRow, idmap_rows
 from mapping.urls import Links
-from reports.csvsafe import safe_row
 from reports.links import links_for
-from reports.projections import OBJECTS
 
 FORMATS = ("csv", "json")
 #: The columns of the ID map, in order (docs/idmap-and-redirects.md describes each).
@@ -58,7 +58,7 @@ class _CsvRows:
         self.writer.writerow(COLUMNS)
 
     def add(self, values: tuple[str, ...]) -> None:
-        self.writer.writerow(safe_row(values))
+        self.writer.writerow([safe_cell(v) for v in values])
 
     def close(self) -> None:
         pass

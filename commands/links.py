@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from core.errors import ConfigError
 from core.settings import Settings
 from ledger.database import open_engine
+from ledger.dispositions import Dispositions
 from ledger.events import ExportWritten, WorkspaceIdentified
 from ledger.generations import active_generation
 from ledger.idmap import IdMapRow
@@ -27,7 +28,6 @@ from ledger.outputs import has_captures, recorded_workspace
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from mapping.urls import INBOX_TYPES, Links, derived_public_url
-from reports.projections import Dispositions
 
 
 class NothingCaptured(ConfigError):
@@ -62,7 +62,7 @@ def identify_workspace(settings: Settings, ledger: Ledger, *, app_id: str | None
         found = WorkspaceIdentified(object="intercom_app", source_id=app_id, app_id=app_id,
                                     region=settings.intercom_region)  # fmt: skip
     elif settings.token_value():
-        from workers.workspace import client_for  # noqa: PLC0415 (loads the HTTP client)
+        from commands.workspace import client_for  # noqa: PLC0415 (loads the HTTP client)
 
         with client_for(settings) as client:
             found = WorkspaceIdentified.from_me(client.me(), settings.intercom_region)

@@ -1,7 +1,7 @@
 """The ID map: for every captured Hesk record, the Intercom object it became (or why not).
 
 The record's state, reason and Intercom id come from the ``Dispositions`` projection table
-(reports/projections.py, caught up by the caller), so the ID map and the report always agree. Its
+(ledger/dispositions.py, caught up by the caller), so the ID map and the report always agree. Its
 rows are streamed in key order through a server-side cursor, and each is completed by a
 few indexed lookups made inside PostgreSQL, only where needed: a ticket's tracking ids and
 an article's Hesk state from its captured version (by exact key), a unit's create outcome

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from ledger.run_report import Run, migrated_tickets, phase_times, runs, timeline
+from ledger.run_report import Phases, Run, migrated_tickets, phase_times, runs, timeline
 from ledger.store import Ledger
 from reports.links import recorded_links
 from reports.svg import timeline_svg
@@ -28,13 +28,12 @@ def _run_row(run: Run) -> dict[str, Any]:
             "writes": run.writes}  # fmt: skip
 
 
-def report_details(engine: Engine, migration_id: str) -> dict[str, Any]:
-    """The run's timeline (with its SVG), phases, runs and a few tickets with their links.
+def report_details(engine: Engine, migration_id: str, phases: Phases) -> dict[str, Any]:
+    """The run's timeline (with its SVG), phases (the coordinator's ``phases``), runs and a
+    few tickets with their links.
 
     Call after ``build_report`` (it catches up the projection the tickets come from).
     """
-    from workers.migrate import PHASES  # noqa: PLC0415 (the phases are the coordinator's)
-
     all_runs = runs(engine, migration_id)
     focus = next((r for r in reversed(all_runs) if r.writes), all_runs[-1] if all_runs else None)
     links = recorded_links(engine, Ledger(engine, migration_id))
@@ -53,7 +52,7 @@ def report_details(engine: Engine, migration_id: str) -> dict[str, Any]:
         line = timeline(engine, migration_id, focus)
         details["timeline"] = line
         details["timeline_svg"] = timeline_svg(line["points"], line["bucket_seconds"])
-        details["phases"] = phase_times(engine, migration_id, focus, PHASES)
+        details["phases"] = phase_times(engine, migration_id, focus, phases)
         details["totals"] = {
             k: sum(p[k] for p in line["points"])
             for k in ("calls", "rate_limited", "server_errors", "in_doubt", "failed",

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from reports.projections import STATES
+from ledger.dispositions import STATES
 from reports.report import COUNT_KEYS, totals
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

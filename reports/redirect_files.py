@@ -12,7 +12,7 @@ no), never as a rule.
 * **apache**: a RewriteMap of type ``txt`` ("key value" per line, ``#`` comments), with
   the RewriteCond/RewriteRule lines that use it in its header.
 * **csv**: ``hesk_url, intercom_url, kind, redirected, note``, cells made safe for
-  spreadsheets (:mod:`reports.csvsafe`).
+  spreadsheets (:mod:`core.csvsafe`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import csv
 import re
 from typing import TextIO
 
+from core.csvsafe import safe_cell
 from mapping.redirects import GROUPS, Redirect
 from mapping.urls import hesk_link, hesk_path_prefix
-from reports.csvsafe import safe_row
 
 FORMATS = ("nginx", "apache", "csv")
 #: The nginx variable holding the target; the server block returns 301 to it.
@@ -247,7 +247,8 @@ class CsvWriter(RedirectWriter):
         if r.kind == "customer_ticket":
             link += "?track=*"
         redirected = "yes" if r.target else "no"
-        self.csv.writerow(safe_row((link, r.target, r.kind, redirected, one_line(r.note))))
+        self.csv.writerow([safe_cell(v) for v in (link, r.target, r.kind, redirected,
+                                                  one_line(r.note))])
 
 
 def writer_for(

@@ -8,14 +8,14 @@ import csv
 import time
 from pathlib import Path
 
+from commands.delta import run_delta
 from commands.idmap import write_idmap
+from commands.options import MigrateOptions
 from commands.redirects import write_redirects
+from engine.resources import Resources
 from simulator.testing import SimulatorHandle
 from tests.delta.hesk_writes import HeskWriter
 from tests.workers.conftest import HeskSource, migrate, prepare
-from workers.delta import run_delta
-from workers.migrate import MigrateOptions
-from workers.resources import Resources
 
 FAST = MigrateOptions(workers=0, stall_seconds=1.0, max_stalls=3)
 HESK = "https://help.example.com"

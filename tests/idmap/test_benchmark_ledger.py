@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from ledger.dispositions import Dispositions
 from ledger.idmap import idmap_rows
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import Dispositions
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "idmap.py"
 _SPEC = importlib.util.spec_from_file_location("bench_idmap", _PATH)

@@ -15,16 +15,16 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from commands.idmap import COLUMNS, write_idmap
+from commands.status import status_summary
 from core.errors import ConfigError
 from core.settings import Settings, load_settings
 from ledger.database import open_engine
+from ledger.dispositions import Dispositions
 from ledger.events import ExportWritten, RecordQuarantined, WorkspaceIdentified
 from ledger.idmap import idmap_rows, make_row
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import Dispositions
 from reports.report import build_report
-from reports.status import status_summary
 from simulator.testing import SimulatorHandle
 from tests.reports import factories as f
 

@@ -11,13 +11,13 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
+from engine.protocol import UnitRun, run_step
+from engine.resources import Resources
+from engine.units import unit_session
 from ledger.events import WriteSucceeded
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import TOKEN
-from workers.protocol import UnitRun, run_step
-from workers.resources import Resources
-from workers.units import unit_session
 
 
 @pytest.fixture

@@ -1,0 +1,367 @@
+"""The write protocol: exactly once against an API without idempotency keys.
+
+For every Step of a unit: append ``WriteIntended`` (durable) before the HTTP call, call
+Intercom, append the outcome. An intent without an outcome is *in doubt* (a crash, a
+timeout, a lost response): before anything is sent again, a lookup asks Intercom whether
+the write happened and ``WriteResolved`` records the answer; only a proven miss is sent
+again, as a new attempt with its own key. One worker runs a unit at a time (a Postgres
+advisory lock, see units.py), so an intent without an outcome really is in doubt.
+
+To save a commit per call, an outcome is written together with the next intent (or at
+the end of the unit): an outcome lost in a crash only makes its write in doubt, which the
+lookup settles.
+
+Created or matched (engine.matching): a create of a tag, a conversation attribute or a
+collection first looks for one with its name; one that exists is linked
+(``WriteSucceeded(created=False)``) and nothing is sent. What the pre-check saw goes into
+the intent, and an in-doubt create counts as created only when the object found is proven
+this migration's (its mark, or absent from that pre-check). Rollback deletes only what
+was created.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from core.errors import H2IError
+from core.logs import get_logger
+from engine import matching
+from engine.resources import Resources
+from intercom_api import lookups
+from intercom_api.errors import (
+    IDEMPOTENT_METHODS,
+    Conflict,
+    InDoubt,
+    IntercomError,
+    Invalid,
+    NotFound,
+    RateLimited,
+    ServerError,
+)
+from ledger.database import translate_db_error
+from ledger.events import (
+    Event,
+    Recorded,
+    WriteFailed,
+    WriteInDoubt,
+    WriteIntended,
+    WriteResolved,
+    WriteSucceeded,
+)
+from ledger.keys import outcome_key, write_key
+from mapping.steps import Step
+
+log = get_logger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a step ended: the Intercom id it produced or found, or why it failed."""
+
+    intercom_id: str = ""
+    created: bool = False
+    failed: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the write is in Intercom (made now, before, or matched)."""
+        return not self.failed
+
+
+@dataclass
+class UnitRun:
+    """The ledger state of one unit while a worker runs it, with unflushed outcomes."""
+
+    res: Resources
+    object: str
+    source_id: str
+    known: dict[str, Recorded | Event] = field(default_factory=dict)
+    buffer: list[Event] = field(default_factory=list)
+    api_calls: int = 0
+    unreadable_files: set[str] = field(default_factory=set)
+    #: The autocommit connection holding the unit's lock (units.py), used for appends.
+    conn: Connection | None = None
+
+    @classmethod
+    def load(
+        cls, res: Resources, obj: str, source_id: str, *, conn: Connection | None = None
+    ) -> UnitRun:
+        """Load every event already recorded for this unit (one indexed query).
+
+        With ``conn`` (the unit's lock connection) the read and every later append run on it.
+        """
+        run = cls(res, obj, source_id, conn=conn)
+        for rec in res.ledger.read(objects=[obj], source_id=source_id, conn=conn):
+            run.known[rec.event.key] = rec
+        return run
+
+    def recorded(self) -> list[Recorded]:
+        """The unit's events as loaded from the ledger, in seq order."""
+        return [r for r in self.known.values() if isinstance(r, Recorded)]
+
+    def newest(self, *kinds: type[Event]) -> Event | None:
+        """The newest loaded event of the unit's own record that is one of ``kinds``."""
+        found = [r.event for r in self.recorded() if isinstance(r.event, kinds)]
+        return found[-1] if found else None
+
+    def record(self, event: Event) -> None:
+        """Queue an event for the next flush."""
+        self.known[event.key] = event
+        self.buffer.append(event)
+
+    def flush(self, *durable: Event) -> None:
+        """Append queued events plus ``durable`` in one transaction."""
+        for e in durable:
+            self.known[e.key] = e
+        events = [*self.buffer, *durable]
+        if events:
+            ledger = self.res.ledger
+            if self.conn is not None and len(events) <= ledger.batch_size:
+                # One autocommit INSERT on the lock's connection: atomic on its own, as
+                # Ledger.append's own autocommit path, without a pool checkout and ping.
+                try:
+                    ledger.append(events, conn=self.conn)
+                except DBAPIError as err:
+                    raise translate_db_error(err, ledger.engine.url) from None
+            else:
+                ledger.append(events)
+        self.buffer.clear()
+
+    def check_lock(self) -> None:
+        """Raise unless the session holding the unit's lock is still alive.
+
+        Run before the client sends a write again (after a 429 or a connect error and its
+        wait): if Postgres restarted meanwhile, the lock is gone and another worker may own
+        the unit, so this worker must not send; the intent stays in doubt for the lookup.
+        """
+        if self.conn is not None:
+            try:
+                self.conn.exec_driver_sql("SELECT 1")
+            except DBAPIError as err:
+                raise translate_db_error(err, self.res.ledger.engine.url) from None
+
+    def event(self, key: str) -> Event | None:
+        """The event recorded under ``key`` in this unit, if any."""
+        found = self.known.get(key)
+        if isinstance(found, Recorded):
+            return found.event
+        return found
+
+
+def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outcome:
+    """Make sure this step's write is in Intercom exactly once; say how it ended."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
+        if run.event(intent_key) is None:
+            target: dict[str, Any] = {"method": step.method, "path": path,
+                                      "creates": step.creates}  # fmt: skip
+            checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
+            if checked is not None:
+                target["before"] = checked.before  # what a lookup must not take for ours
+                if checked.settles:
+                    target["sent"] = False
+            intent = WriteIntended(
+                object=run.object,
+                source_id=run.source_id,
+                operation=step.op,
+                content_hash=step.identity_hash,
+                attempt=attempt,
+                target=target,
+            )
+            if checked is not None and checked.settles:
+                return _link(run, step, intent, body, checked)
+            run.flush(intent)  # durable before the call
+            outcome = _call(run, step, intent_key, path, body)
+            if outcome is not None:
+                return outcome
+            continue  # in doubt and proven not made: a new attempt
+        settled = _settled(run, step, intent_key, path, body)
+        if settled is not None:
+            return settled
+    return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _link(
+    run: UnitRun, step: Step, intent: WriteIntended, body: dict[str, Any],
+    checked: matching.Precheck,
+) -> Outcome:
+    """Settle a create whose pre-check found the object already there: link it, or refuse.
+
+    Nothing is sent; the intent (``sent: false``) and its outcome are recorded together.
+    """
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent.key}
+    if checked.refused:
+        reason = f"{step.op} not sent: {checked.refused}"
+        run.flush(intent, WriteFailed(**common, reason=reason))
+        return Outcome(failed=reason)
+    assert checked.match is not None
+    intercom_id = str(checked.match["id"])
+    run.flush(intent, WriteSucceeded(
+        **common, intercom_id=intercom_id, intercom_type=step.creates, created=False,
+        detail=matching.matched_detail(step, body),
+    ))  # fmt: skip
+    return Outcome(intercom_id, created=False)
+
+
+def _settled(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """The outcome of an earlier intent, resolving it by lookup if it is in doubt."""
+    ok = run.event(outcome_key(intent_key, "ok"))
+    if isinstance(ok, WriteSucceeded):
+        return Outcome(ok.intercom_id, ok.created)
+    failed = run.event(outcome_key(intent_key, "failed"))
+    if isinstance(failed, WriteFailed):
+        return Outcome(failed=failed.reason)
+    resolved = run.event(outcome_key(intent_key, "resolved"))
+    if isinstance(resolved, WriteResolved):
+        return Outcome(resolved.intercom_id, resolved.created) if resolved.found else None
+    return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key))
+
+
+#: Kinds of transient errors counted per write (``detail.retried`` of its outcome).
+_TRANSIENT_KINDS = {RateLimited: "rate_limited", ServerError: "server_error"}
+#: Intercom objects whose answer carries a public ``url`` kept on the outcome.
+_PUBLIC_OBJECTS = ("article", "collection")
+
+
+def _transient_kind(err: IntercomError) -> str:
+    return next((k for t, k in _TRANSIENT_KINDS.items() if isinstance(err, t)), "unavailable")
+
+
+def _public_detail(answer: dict[str, Any]) -> dict[str, Any]:
+    """An article's or collection's public ``url`` and ``state``, as Intercom answered."""
+    if answer.get("type") not in _PUBLIC_OBJECTS or "url" not in answer:
+        return {}
+    kept = {"url": answer.get("url")}
+    if "state" in answer:
+        kept["state"] = answer.get("state")
+    return kept
+
+
+def _call(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    run.api_calls += 1
+    retried: Counter[str] = Counter()
+
+    def detail(**more: Any) -> dict[str, Any]:
+        return {**more, "retried": dict(retried)} if retried else more
+
+    try:
+        answer = run.res.client.request(
+            step.method, path, json=body, before_retry=run.check_lock,
+            on_transient=lambda err: retried.update((_transient_kind(err),)),
+        )
+    except Conflict as err:
+        if step.lookup_kind == "contact" and err.existing_id:
+            run.record(
+                WriteSucceeded(
+                    **common,
+                    intercom_id=err.existing_id,
+                    intercom_type="contact",
+                    created=False,
+                    detail=detail(matched="409 conflict"),
+                )
+            )
+            return Outcome(err.existing_id, created=False)
+        reason = f"Intercom refused {step.op}: {err.message}"
+        run.record(WriteFailed(**common, reason=reason, detail=detail()))
+        return Outcome(failed=reason)
+    except InDoubt as err:
+        run.record(WriteInDoubt(**common, reason=err.reason or err.message, detail=detail()))
+        log.info("write.in_doubt", op=step.op, unit=f"{run.object}:{run.source_id}")
+        return _resolve(run, step, intent_key, path, body)
+    except (Invalid, NotFound) as err:
+        reason = f"Intercom refused {step.op}: {err.message}"
+        run.record(WriteFailed(**common, reason=reason, detail=detail()))
+        return Outcome(failed=reason)
+    intercom_id = _result_id(answer, step)
+    run.record(
+        WriteSucceeded(
+            **common,
+            intercom_id=intercom_id,
+            intercom_type=step.creates,
+            created=bool(step.creates),
+            detail=detail(**_public_detail(answer)),
+        )
+    )
+    return Outcome(intercom_id, created=bool(step.creates))
+
+
+def _result_id(answer: dict[str, Any], step: Step) -> str:
+    value = answer.get(step.result_id) or answer.get("id") or ""
+    return str(value)
+
+
+def _resolve(
+    run: UnitRun,
+    step: Step,
+    intent_key: str,
+    path: str,
+    body: dict[str, Any],
+    earlier: Recorded | Event | None = None,
+) -> Outcome | None:
+    """Ask Intercom whether an in-doubt write happened; record and return what it says.
+
+    ``earlier``: the intent as loaded, when another run (a worker since gone) recorded it.
+    """
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        found = matching.settle(run, step, intent_key, path, body)
+    except lookups.Unresolvable as err:
+        reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
+        run.record(WriteFailed(**common, reason=reason))
+        return Outcome(failed=reason)
+    if found is None and isinstance(earlier, Recorded):
+        _refuse_young_miss(run, step, earlier)
+    run.record(
+        WriteResolved(
+            **common,
+            found=found is not None,
+            intercom_id=found.intercom_id if found else "",
+            intercom_type=step.creates,
+            created=found.created if found else False,
+            detail=found.detail if found else {},
+        )
+    )
+    run.flush()
+    return Outcome(found.intercom_id, created=found.created) if found else None
+
+
+class IntentTooYoung(H2IError):
+    """An earlier run's write looked up and not found, but its request may still land."""
+
+    transient = True
+
+
+#: Beyond the client's timeout, how long a request may still take to land.
+LANDING_MARGIN_SECONDS = 5.0
+
+
+def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
+    """Raise IntentTooYoung while another worker's request for ``intent`` may be in flight.
+
+    A worker whose lock was lost while it lived (Postgres restarted) may still be sending
+    this write: a miss proves nothing until its request has landed or timed out. A miss on
+    an older intent is a proven miss. The ages are taken on the database's clock.
+    """
+    if run.conn is None or step.method in IDEMPOTENT_METHODS:
+        return  # sending a PUT again changes nothing: its miss needs no proof
+    age = run.conn.exec_driver_sql(
+        "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": intent.recorded_at}
+    ).scalar()
+    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - float(age or 0.0)
+    if wait > 0:
+        run.flush()  # keep the outcomes already known
+        raise IntentTooYoung(
+            f"{step.op} of {run.object}:{run.source_id} is in doubt and not found yet; "
+            f"looked up again in {wait:.0f} s (its request may still land)"
+        )

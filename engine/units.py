@@ -1,0 +1,357 @@
+"""Running one unit: load its records from the ledger, plan it (pure), write it (protocol).
+
+A unit is named by the key of the SourceCaptured event of the record that owns it. One
+worker runs a unit at a time (a Postgres advisory lock held on a connection of its own,
+released by the server if the worker dies), so redelivered or duplicated messages are
+harmless: a second runner finds the lock taken, or finds every step already settled.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from core.errors import H2IError
+from core.logs import get_logger
+from engine.context import SettledContext, build_context
+from engine.protocol import Outcome, UnitRun, run_step
+from engine.resources import Resources
+from hesk.errors import HeskError
+from hesk.records import Record, record_from_payload
+from ledger.conversation_state import conversation_closed
+from ledger.events import (
+    Event,
+    RecordMigrated,
+    RecordQuarantined,
+    RecordSkipped,
+    SourceCaptured,
+)
+from mapping import plan as planner
+from mapping.common import option
+from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
+
+log = get_logger(__name__)
+
+#: Objects whose records own writes (units); the rest are settled by their parent unit.
+UNIT_OBJECTS = (
+    "workspace",
+    "custom_field",
+    "category",
+    "staff",
+    "contact",
+    "ticket",
+    "kb_category",
+    "kb_article",
+    "canned_response",
+)
+
+
+class DependencyPending(H2IError):
+    """A record this unit needs has not been settled yet; the message is retried."""
+
+    transient = True
+
+
+class UnitBusy(H2IError):
+    """Another worker is running this unit right now."""
+
+    transient = True
+
+
+@contextmanager
+def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[bool, Connection]]:
+    """The unit's advisory lock and the autocommit connection that holds it.
+
+    The unit's appends reuse this connection (see ``UnitRun.conn``): that saves a pool
+    checkout and its pre-ping round trip per write, and an append can only succeed while
+    the session that holds the lock is alive.
+    """
+    name = f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
+    with res.engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        got = conn.exec_driver_sql(
+            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
+        ).scalar()
+        conn.commit()
+        try:
+            yield bool(got), conn
+        finally:
+            if got and not conn.invalidated:
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
+                )
+                conn.commit()
+
+
+def process_unit(res: Resources, key: str) -> str:
+    """Run the unit whose capture key is ``key``; returns how it ended (for logs/tests)."""
+    captured = res.ledger.get(key)
+    if captured is None or not isinstance(captured.event, SourceCaptured):
+        return "unknown-key"
+    event = captured.event
+    parent = _parent_ticket_key(res, event, captured.seq)
+    if parent is not None:
+        # A reply/note/attachment/history of a captured ticket is written by the ticket's
+        # unit (a delta's new reply, or one left pending): run that unit instead.
+        return process_unit(res, parent)
+    with unit_session(res, event.object, event.source_id) as (got, conn):
+        if not got:
+            raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
+        # Every read of the unit runs on the lock's connection (one round trip each).
+        run = UnitRun.load(res, event.object, event.source_id, conn=conn)
+        newest = run.newest(SourceCaptured)
+        if isinstance(newest, SourceCaptured):
+            event = newest  # a newer capture supersedes the one in the message
+        plan = _plan(res, event, run)
+        _record_dispositions(run, plan.dispositions)
+        outcome = _execute(run, plan)
+        if event.object == "workspace" and outcome == "done":
+            run.record(
+                RecordMigrated(
+                    object=event.object,
+                    source_id=event.source_id,
+                    content_hash=event.content_hash,
+                    intercom_type="setup",
+                )
+            )
+        run.flush()
+        return outcome
+
+
+def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str | None:
+    """The capture key of the ticket that owns this child record (captured at ``seq``)."""
+    if event.object not in ("reply", "note", "attachment", "history"):
+        return None
+    ticket_id = event.record.get("ticket_id")
+    if ticket_id is None:
+        return None
+    found = res.ledger.latest_captures([("ticket", str(ticket_id))])
+    rec = found.get(("ticket", str(ticket_id)))
+    if rec is None:
+        return None
+    own_key, ticket_key = (event.object, event.source_id), ("ticket", str(ticket_id))
+    settled = res.ledger.settlements([own_key, ticket_key])
+    ticket_done = settled.get(ticket_key)
+    if own_key not in settled and ticket_done is not None and ticket_done.seq > seq:
+        return None  # the ticket's unit ran after this capture and did not take it
+    return rec.event.key
+
+
+def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
+    conn = run.conn
+    the_map = res.confirmed_map()
+    if the_map is None:
+        raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
+    if event.object == "workspace":
+        ctx = build_context(res, the_map, [], conn=conn)
+        setup = planner.plan_builtin_attributes(ctx)
+        if option(ctx, "anonymised_tickets") == "migrate_without_requester":
+            anonymous = planner.plan_anonymised_contact(ctx)
+            setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
+        return setup
+    if event.object in ("reply", "note", "attachment", "history"):
+        return _plan_child(res, event, conn)
+    record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
+    deps = planner.dependencies(record, the_map)
+    ctx = build_context(res, the_map, deps, conn=conn)
+    _check_dependencies(res, deps, ctx, conn)
+    obj = event.object
+    if obj == "ticket":
+        return _plan_ticket(res, record, ctx, run)
+    if obj == "kb_article":
+        article_id = str(record.id)  # type: ignore[attr-defined]
+        files = []
+        for rec in res.ledger.attachments_of("kb_article", article_id, conn=conn):
+            ev = rec.event
+            assert isinstance(ev, SourceCaptured)
+            files.append(
+                record_from_payload("attachment", ev.record, content_hash=ev.content_hash)
+            )
+        return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
+    if obj == "contact":
+        before = run.newest(RecordMigrated, RecordQuarantined, RecordSkipped)
+        changed = isinstance(before, RecordMigrated) and before.content_hash != event.content_hash
+        return planner.plan_contact(record, ctx, changed=changed)  # type: ignore[arg-type]
+    planners = {
+        "custom_field": planner.plan_custom_field,
+        "category": planner.plan_category,
+        "staff": planner.plan_staff,
+        "contact": planner.plan_contact,
+        "kb_category": planner.plan_kb_category,
+        "kb_article": planner.plan_kb_article,
+        "canned_response": planner.plan_canned_response,
+    }
+    return planners[obj](record, ctx)
+
+
+def _plan_child(res: Resources, event: SourceCaptured, conn: Connection | None) -> Plan:
+    """A reply, note, attachment or history left over after its ticket's unit: quarantined."""
+    ticket_id = event.record.get("ticket_id")
+    if ticket_id is not None and res.ledger.latest_captures(
+        [("ticket", str(ticket_id))], conn=conn
+    ):
+        reason = f"its ticket {ticket_id} was written without it; re-run migrate to retry"
+    elif event.object == "history":
+        reason = f"its ticket {ticket_id} no longer exists in Hesk"
+    else:
+        return planner.plan_orphan(record_from_payload(event.object, event.record))  # type: ignore[arg-type]
+    return Plan(
+        dispositions=(
+            Disposition(event.object, event.source_id, event.content_hash, "quarantined", reason),
+        )
+    )
+
+
+def _check_dependencies(
+    res: Resources, deps: list[str], ctx: SettledContext, conn: Connection | None
+) -> None:
+    """Raise DependencyPending while a captured dependency was not settled when read."""
+    unsettled = [d for d in deps if d not in ctx.settled]
+    if not unsettled:
+        return
+    captured = res.ledger.latest_captures(
+        [tuple(d.split(":", 1)) for d in unsettled],  # type: ignore[misc]
+        conn=conn,
+    )
+    if captured:
+        waiting = ", ".join(f"{o}:{s}" for o, s in list(captured)[:3])
+        raise DependencyPending(f"waiting for {waiting}")
+
+
+def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun) -> Plan:
+    children: dict[str, list[Record]] = {"reply": [], "note": [], "attachment": []}
+    for rec in res.ledger.ticket_children(ticket.source_id, conn=run.conn):
+        ev = rec.event
+        assert isinstance(ev, SourceCaptured)
+        if ev.object in children:
+            children[ev.object].append(
+                record_from_payload(ev.object, ev.record, content_hash=ev.content_hash)
+            )
+    return planner.plan_ticket(
+        ticket,  # type: ignore[arg-type]
+        children["reply"],  # type: ignore[arg-type]
+        children["note"],  # type: ignore[arg-type]
+        children["attachment"],  # type: ignore[arg-type]
+        None,  # the history comes with the ticket record
+        ctx,
+        was_closed=conversation_closed(run.recorded()),
+    )
+
+
+def _record_dispositions(run: UnitRun, dispositions: tuple[Disposition, ...]) -> None:
+    for d in dispositions:
+        common = {"object": d.object, "source_id": d.source_id, "content_hash": d.content_hash}
+        if d.state == "skipped":
+            run.record(RecordSkipped(**common, reason=d.reason))
+        elif d.state == "quarantined":
+            run.record(RecordQuarantined(**common, reason=d.reason))
+        else:
+            run.record(RecordMigrated(**common, intercom_id=d.intercom_id, intercom_type="linked"))
+
+
+def _execute(run: UnitRun, plan: Plan) -> str:
+    unit_id = ""
+    for index, step in enumerate(plan.steps):
+        if UNIT_ID in step.path and not unit_id:
+            _quarantine_rest(run, plan.steps[index:], "its conversation was not created")
+            return "quarantined"
+        path = step.path.replace(UNIT_ID, unit_id)
+        body = _with_files(run, step, _fill(step.body, unit_id))
+        outcome = run_step(run, step, path, body)
+        if not outcome.ok:
+            _settle(run, step, outcome)
+            if step.creates:  # nothing after a failed create can be written
+                _quarantine_rest(run, plan.steps[index + 1 :], outcome.failed)
+                return "quarantined"
+            continue
+        if step.creates and not unit_id:
+            unit_id = outcome.intercom_id
+        _settle(run, step, outcome, unit_id)
+    return "done"
+
+
+def _fill(value: Any, unit_id: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(UNIT_ID, unit_id) if UNIT_ID in value else value
+    if isinstance(value, dict):
+        return {k: _fill(v, unit_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, unit_id) for v in value]
+    return value
+
+
+def _with_files(run: UnitRun, step: Step, body: dict[str, Any]) -> dict[str, Any]:
+    """The body with its attachment files read (path-guarded) and base64-encoded."""
+    if not step.files:
+        return body
+    files = []
+    for ref in step.files:
+        data = _read_file(run, ref)
+        if data is not None:
+            files.append(
+                {
+                    "name": ref.real_name,
+                    "content_type": ref.content_type,
+                    "data": base64.b64encode(data).decode("ascii"),
+                }
+            )
+    return {**body, "attachment_files": files} if files else body
+
+
+def _read_file(run: UnitRun, ref: FileRef) -> bytes | None:
+    folder = run.res.attachments
+    reason = ""
+    if folder is None:
+        reason = "attachments folder not configured (set H2I_HESK_ATTACHMENTS_DIR)"
+    else:
+        try:
+            return folder.read_bytes(ref.saved_name, ref.size)
+        except (HeskError, OSError) as err:
+            reason = getattr(err, "message", None) or f"cannot read file: {type(err).__name__}"
+    run.unreadable_files.add(ref.attachment_id)
+    run.record(
+        RecordQuarantined(
+            object="attachment",
+            source_id=ref.attachment_id,
+            content_hash=ref.content_hash,
+            reason=reason,
+        )
+    )
+    return None
+
+
+def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> None:
+    quarantined = run.unreadable_files
+    for c in step.completes:
+        common = {"object": c.object, "source_id": c.source_id, "content_hash": c.content_hash}
+        settled: Event
+        if not outcome.ok:
+            settled = RecordQuarantined(**common, reason=outcome.failed)
+        elif c.object == "attachment" and c.source_id in quarantined:
+            continue
+        else:
+            settled = RecordMigrated(
+                **common,
+                # a create settles with what it created; a part with its conversation
+                intercom_id=outcome.intercom_id if step.creates else unit_id,
+                intercom_type=step.creates or "conversation_part",
+                note=getattr(c, "reason", ""),
+            )
+        run.record(settled)
+
+
+def _quarantine_rest(run: UnitRun, steps: tuple[Step, ...] | list[Step], why: str) -> None:
+    for step in steps:
+        for c in step.completes:
+            run.record(
+                RecordQuarantined(
+                    object=c.object,
+                    source_id=c.source_id,
+                    content_hash=c.content_hash,
+                    reason=f"not written: {why}",
+                )
+            )

@@ -1,0 +1,158 @@
+"""The dispositions projection (a pure fold over ledger events) and the queries on its rows.
+
+``Dispositions``: one row per source record (``object:source_id``) with its state —
+pending, migrated, quarantined or skipped — for the newest captured version. A record
+captured again with new content goes back to pending until that version is settled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ledger.events import (
+    Recorded,
+    RecordMigrated,
+    RecordQuarantined,
+    RecordSkipped,
+    SourceCaptured,
+    SourceDeleted,
+)
+from ledger.keys import source_key
+
+OBJECTS = (
+    "ticket",
+    "reply",
+    "note",
+    "history",
+    "contact",
+    "staff",
+    "category",
+    "custom_field",
+    "kb_category",
+    "kb_article",
+    "canned_response",
+    "attachment",
+)
+STATES = ("migrated", "quarantined", "skipped", "pending")
+_FINAL = {
+    RecordMigrated.TYPE: "migrated",
+    RecordQuarantined.TYPE: "quarantined",
+    RecordSkipped.TYPE: "skipped",
+}
+
+
+class Dispositions:
+    """Per source record: its newest version's hash and where that version stands."""
+
+    name = "dispositions"
+    types: tuple[str, ...] | None = (
+        SourceCaptured.TYPE,
+        SourceDeleted.TYPE,
+        *_FINAL,
+    )
+
+    def keys(self, recorded: Recorded) -> Iterable[str]:
+        """One row per (object, source_id)."""
+        e = recorded.event
+        return (f"{e.object}:{e.source_id}",)
+
+    def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
+        """Fold one event into the record's row."""
+        e = recorded.event
+        row = dict(value) if value else {"object": e.object, "source_id": e.source_id}
+        if isinstance(e, SourceCaptured):
+            row["captured"] = True
+            if row.get("hash") != e.content_hash:
+                row["hash"] = e.content_hash
+                settled = row.get("settled", {}).get(e.content_hash)
+                row["state"], row["reason"] = settled or ("pending", "")
+            row.pop("deleted", None)
+            return row
+        if isinstance(e, SourceDeleted):
+            row["deleted"] = True
+            return row
+        state = _FINAL[e.TYPE]
+        digest = getattr(e, "content_hash", "")
+        reason = getattr(e, "reason", "")
+        # Remember the settlement per version: it may arrive before a re-capture is folded.
+        settled = dict(row.get("settled", {}))
+        if state == "migrated" or digest not in settled or settled[digest][0] != "migrated":
+            settled[digest] = [state, reason]
+        row["settled"] = settled
+        if isinstance(e, RecordMigrated):
+            row["intercom_id"] = e.intercom_id
+        if row.get("hash", digest) == digest:
+            row["hash"] = digest
+            row["state"], row["reason"] = settled[digest]
+        return row
+
+
+def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Counts per object: source, and each state; objects with no record count zero."""
+    counts = {o: dict.fromkeys(("source", *STATES), 0) for o in OBJECTS}
+    for row in rows:
+        c = counts.get(row["object"])
+        if c is None or not row.get("captured"):
+            continue  # not a Hesk record (the workspace unit, built-in attributes)
+        c["source"] += 1
+        c[row.get("state", "pending")] += 1
+    return counts
+
+
+def pending_keys(engine: Engine, migration_id: str, objects: Iterable[str]) -> list[str]:
+    """Capture keys of every pending, not deleted record of these objects."""
+    sql = (
+        "SELECT value->>'object', value->>'source_id', value->>'hash' FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'state' = 'pending' "
+        "AND value->>'object' = ANY(%(o)s) AND NOT (value ? 'deleted')"
+    )
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            sql, {"p": Dispositions.name, "m": migration_id, "o": list(objects)}
+        )
+        return [source_key(o, s, h) for o, s, h in rows]
+
+
+def settled_counts(
+    engine: Engine, migration_id: str, objects: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """Per object: (captured records, of which settled), for these objects."""
+    sql = (
+        "SELECT value->>'object', count(*), "
+        "count(*) FILTER (WHERE value->>'state' <> 'pending') FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'object' = ANY(%(o)s) "
+        "AND (value ? 'captured') GROUP BY 1"
+    )
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            sql, {"p": Dispositions.name, "m": migration_id, "o": list(objects)}
+        )
+        return {obj: (int(total), int(settled)) for obj, total, settled in rows}
+
+
+#: Captured records of one object that Hesk still had at the last look.
+_PRESENT = (
+    "FROM projection_rows WHERE projection = %(p)s AND migration_id = %(m)s "
+    "AND value->>'object' = %(o)s AND NOT (value ? 'deleted') AND (value ? 'captured')"
+)
+
+
+def _query_present(engine: Engine, migration_id: str, select: str, obj: str) -> list[Any]:
+    with engine.connect() as conn:
+        params = {"p": Dispositions.name, "m": migration_id, "o": obj}
+        return list(conn.exec_driver_sql(f"SELECT {select} {_PRESENT}", params))
+
+
+def present_ids(engine: Engine, migration_id: str, obj: str) -> set[str]:
+    """Source ids of this object captured and not yet marked deleted."""
+    return {s for (s,) in _query_present(engine, migration_id, "value->>'source_id'", obj)}
+
+
+def present_summary(engine: Engine, migration_id: str, obj: str) -> tuple[int, int]:
+    """How many ids of this object are captured and not deleted, and the largest of them."""
+    select = "count(*), coalesce(max((value->>'source_id')::bigint), 0)"
+    count, top = _query_present(engine, migration_id, select, obj)[0]
+    return int(count), int(top)
