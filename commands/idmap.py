@@ -20,7 +20,7 @@ from commands.links import (
     record_url,
     written_file,
 )
-from core.csvsafe import safe_cell
+from core.csvsafe import FORMULA_STARTS, safe_cell
 from core.errors import ConfigError
 from core.settings import Settings
 from ledger.dispositions import OBJECTS
@@ -52,13 +52,18 @@ def row_values(row: IdMapRow, links: Links) -> tuple[str, ...]:
             row.link, row.state, row.reason, record_url(row, links))  # fmt: skip
 
 
+#: First characters that may make a cell a formula (core.csvsafe also skips leading spaces).
+_RISKY = frozenset((*FORMULA_STARTS, " "))
+
+
 class _CsvRows:
     def __init__(self, out: TextIO) -> None:
         self.writer = csv.writer(out, lineterminator="\n")
         self.writer.writerow(COLUMNS)
 
     def add(self, values: tuple[str, ...]) -> None:
-        self.writer.writerow([safe_cell(v) for v in values])
+        # Most cells are ids and our own words: only a risky first character needs a look.
+        self.writer.writerow([safe_cell(v) if v[:1] in _RISKY else v for v in values])
 
     def close(self) -> None:
         pass

@@ -38,6 +38,7 @@ LEFT JOIN LATERAL (
   FROM events e
   WHERE p.value->>'object' IN ('ticket', 'kb_article')
     AND e.migration_id = p.migration_id AND e.key = 'src:' || p.key || ':' || (p.value->>'hash')
+  LIMIT 1  -- keeps the object test a one-time filter: no lookup for other records
 ) cap ON true
 LEFT JOIN LATERAL (
   SELECT CASE e.type WHEN 'RecordMigrated' THEN 'linked' ELSE e.payload->>'intercom_type' END
@@ -75,7 +76,7 @@ ORDER BY seq LIMIT 1
 """
 
 
-@dataclass
+@dataclass(slots=True)
 class IdMapRow:
     """One Hesk record and what it became in Intercom.
 
@@ -105,12 +106,10 @@ def make_row(values: Sequence[Any], ticket_type: str = "conversation") -> IdMapR
     """One ID-map row from a result row of the query (pure)."""
     (obj, source_id, state, reason, intercom_id, trackid, merged, hesk_state, kind, created,
      known, url, public_state) = values  # fmt: skip
-    row = IdMapRow(str(obj), str(source_id), tracking_id=str(trackid or ""),
-                   merged_tracking_ids=tuple(str(t) for t in merged or ()), state=str(state),
-                   reason=str(reason), intercom_id=str(intercom_id), url=url,
-                   url_known=bool(known), public_state=public_state,
-                   hesk_state=hesk_state)  # fmt: skip
-    if not row.intercom_id:
+    row = IdMapRow(obj, source_id, trackid or "",
+                   tuple(str(t) for t in merged) if merged else (), "", intercom_id, "",
+                   state, reason, url, bool(known), public_state, hesk_state)  # fmt: skip
+    if not intercom_id:
         return row
     if row.object in CHILDREN:
         row.intercom_type, row.link = "conversation_part", "created"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from urllib.parse import quote, urlsplit
 
 #: The Intercom web app per region (the API hosts are api.*, see core.settings).
@@ -116,8 +117,14 @@ class Links:
     app_id: str | None = None
     help_center: str | None = None
 
+    @cached_property
+    def _inbox_prefix(self) -> str:
+        return inbox_url(self.app_base or "", self.app_id or "", "")
+
     def inbox(self, conversation_id: str) -> str | None:
         """A conversation's or ticket's inbox page (None without the app id)."""
         if not (self.app_base and self.app_id and conversation_id):
             return None
+        if conversation_id.isalnum():  # Intercom's ids: nothing to encode (the usual case)
+            return self._inbox_prefix + conversation_id
         return inbox_url(self.app_base, self.app_id, conversation_id)
