@@ -13,10 +13,13 @@ PostgreSQL (``INSERT … SELECT … generate_series``) with its ids substituted,
 
 Then ``commands.idmap.write_idmap`` (what ``hesk2intercom idmap`` runs, with ``--app-id`` so
 no Intercom is needed) writes the CSV while a thread samples the process's RSS. Printed:
-rows, seconds, rows/s, the RSS before, at 10 % of the rows and at the end, and the peak.
+rows, seconds, rows/s and the CPU time of this process; the RSS before, at 10 % of the rows
+and at the end, and the peak; PostgreSQL's own time for the query (EXPLAIN ANALYZE, run
+again after) and the load average (on a shared host, wall time is mostly waiting for a CPU).
 The database is dropped at the end (``--keep`` keeps it).
 
     .venv/bin/python benchmarks/idmap.py [--tickets 100000] [--replies 4] [--keep]
+    .venv/bin/python benchmarks/idmap.py --database h2i_bench_idmap_NNN   # a kept ledger
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from ledger.events import (  # noqa: E402
     WriteIntended,
     WriteSucceeded,
 )
+from ledger.idmap import _ROWS, CHILDREN, NOT_HESK  # noqa: E402
 from ledger.keys import outcome_key  # noqa: E402
 from tests.reports import factories  # noqa: E402
 
@@ -224,58 +228,85 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.0f} MB"
 
 
+def server_seconds(engine: sa.Engine) -> float:
+    """PostgreSQL's own time for the ID map's query (EXPLAIN ANALYZE), in seconds."""
+    params = {"m": MIGRATION, "not_hesk": list(NOT_HESK), "direct": ["ticket", *CHILDREN]}
+    with engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + _ROWS.format(objects=""),
+                                    params).scalar_one()  # fmt: skip
+    return float(plan[0]["Execution Time"]) / 1000
+
+
+def measure(url: str, tickets: int, replies: int) -> None:
+    """Write the ID map of the ledger at ``url``; print rows/s, CPU and memory."""
+    settings = load_settings(ledger_url=url, migration=MIGRATION, intercom_token=None)
+    marks: list[int] = []
+    process = psutil.Process()
+    with tempfile.TemporaryDirectory() as tmp, RssSampler() as rss:
+        before = rss.now()
+        out = Path(tmp) / "idmap.csv"
+        tenth = max((tickets * (replies + 2)) // 10, 1)
+        real_rows = idmap_command.idmap_rows
+
+        def counted(*a: Any, **k: Any) -> Iterator[Any]:
+            for n, row in enumerate(real_rows(*a, **k), 1):
+                if n == tenth:
+                    marks.append(rss.now())
+                yield row
+
+        idmap_command.idmap_rows = counted  # type: ignore[assignment]
+        cpu0, t1 = process.cpu_times(), time.monotonic()
+        result = idmap_command.write_idmap(settings, out, app_id="bench")
+        seconds, cpu1 = time.monotonic() - t1, process.cpu_times()
+        idmap_command.idmap_rows = real_rows  # type: ignore[assignment]
+        end = rss.now()
+        size = out.stat().st_size
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    print(f"idmap: {result.rows:,} rows ({size / 1e6:,.0f} MB of CSV) in {seconds:.1f} s = "
+          f"{result.rows / seconds:,.0f} rows/s; this process used {cpu:.1f} CPU-s")
+    print(f"RSS: before {_mb(before)}, at 10 % of rows {_mb(marks[0] if marks else end)}, "
+          f"at the end {_mb(end)}, peak {_mb(rss.peak)}")
+    engine = open_engine(url)
+    try:
+        print(f"PostgreSQL's time for the query (EXPLAIN ANALYZE): "
+              f"{server_seconds(engine):.1f} s; load average {os.getloadavg()[0]:.1f} on "
+              f"{os.cpu_count()} CPUs")
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Build the ledger, write its ID map, print the figures."""
+    """Build the ledger (or reuse a kept one), write its ID map, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--replies", type=int, default=4, help="replies per ticket (<= 16)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--database", help="reuse this kept benchmark database (no build)")
     args = parser.parse_args(argv)
-    name = f"h2i_bench_idmap_{os.getpid()}"
+    name = args.database or f"h2i_bench_idmap_{os.getpid()}"
     url = f"{PG}/{name}"
-    engine = open_engine(url)
     admin = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as conn:  # this throwaway ledger needs no WAL: it only loads faster
-            conn.exec_driver_sql("ALTER TABLE events SET UNLOGGED")
-        t0 = time.monotonic()
-        events = build(engine, args.tickets, args.replies)
-        built = time.monotonic() - t0
-        build_dispositions(engine)
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE events")
-            conn.exec_driver_sql("ANALYZE projection_rows")
-        print(f"ledger: {events:,} events for {args.tickets:,} tickets with "
-              f"{args.replies} replies each, built in {built:.1f} s, its projection in "
-              f"{time.monotonic() - t0 - built:.1f} s", flush=True)
-        settings = load_settings(ledger_url=url, migration=MIGRATION, intercom_token=None)
-        marks: list[int] = []
-        with tempfile.TemporaryDirectory() as tmp, RssSampler() as rss:
-            before = rss.now()
-            out = Path(tmp) / "idmap.csv"
-            tenth = max((args.tickets * (args.replies + 2)) // 10, 1)
-            real_rows = idmap_command.idmap_rows
-
-            def counted(*a: Any, **k: Any) -> Iterator[Any]:
-                for n, row in enumerate(real_rows(*a, **k), 1):
-                    if n == tenth:
-                        marks.append(rss.now())
-                    yield row
-
-            idmap_command.idmap_rows = counted  # type: ignore[assignment]
-            t1 = time.monotonic()
-            result = idmap_command.write_idmap(settings, out, app_id="bench")
-            seconds = time.monotonic() - t1
-            idmap_command.idmap_rows = real_rows  # type: ignore[assignment]
-            end = rss.now()
-            size = out.stat().st_size
-        print(f"idmap: {result.rows:,} rows ({size / 1e6:,.0f} MB of CSV) in {seconds:.1f} s = "
-              f"{result.rows / seconds:,.0f} rows/s")
-        print(f"RSS: before {_mb(before)}, at 10 % of rows {_mb(marks[0] if marks else end)}, "
-              f"at the end {_mb(end)}, peak {_mb(rss.peak)}")
+        if not args.database:
+            engine = open_engine(url)
+            try:
+                with engine.begin() as conn:  # a throwaway ledger needs no WAL: loads faster
+                    conn.exec_driver_sql("ALTER TABLE events SET UNLOGGED")
+                t0 = time.monotonic()
+                events = build(engine, args.tickets, args.replies)
+                built = time.monotonic() - t0
+                build_dispositions(engine)
+                with engine.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE events")
+                    conn.exec_driver_sql("ANALYZE projection_rows")
+            finally:
+                engine.dispose()
+            print(f"ledger {name}: {events:,} events for {args.tickets:,} tickets with "
+                  f"{args.replies} replies each, built in {built:.1f} s, its projection in "
+                  f"{time.monotonic() - t0 - built:.1f} s", flush=True)
+        measure(url, args.tickets, args.replies)
     finally:
-        engine.dispose()
-        if not args.keep:
+        if not args.keep and not args.database:
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from commands.coordinator import PHASES
 from commands.idmap import write_idmap
 from commands.redirects import write_redirects
 from core.settings import Settings
@@ -59,7 +60,7 @@ def page(migrated_settings: Settings, sim: SimulatorHandle,
         assert Ledger(engine, migrated_settings.migration).count(
             types=[VerifyCompleted.TYPE]) == 2
         report = build_report(engine, migrated_settings.migration)
-        details = report_details(engine, migrated_settings.migration)
+        details = report_details(engine, migrated_settings.migration, PHASES)
     finally:
         engine.dispose()
     assert report["verify"]["differences"][0]["field"] == "title"
