@@ -179,8 +179,23 @@ def simulator(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
     rate_limit: Annotated[
-        int, typer.Option("--rate-limit", help="Requests per token per 10-second window.")
+        int, typer.Option("--rate-limit", help="Requests per app (token) per 10-second window.")
     ] = 1666,
+    workspace_rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--workspace-rate-limit",
+            help="Requests per 10-second window for all apps together (Intercom: 25,000/min).",
+        ),
+    ] = 4166,
+    tokens: Annotated[
+        str,
+        typer.Option(
+            "--tokens",
+            help="Tokens A,B,C the simulator accepts, one private app each "
+            "(default: H2I_INTERCOM_TOKEN). Rehearsal tokens only.",
+        ),
+    ] = "",
     faults: Annotated[
         str,
         typer.Option(
@@ -206,11 +221,14 @@ def simulator(
         ),
     ] = None,
 ) -> None:
-    """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    """Run a local Intercom (API 2.16) to rehearse on; accepts only its tokens (--tokens,
+    else H2I_INTERCOM_TOKEN), each one private app of the simulated workspace."""
+    from core.tokens import parse_tokens
     from simulator.faults import FaultConfig, FaultSpecError
     from simulator.server import PortInUse, listen, serve
 
-    token = settings().token_value()
+    register_secret(tokens)
+    token = parse_tokens(tokens) if tokens else settings().tokens
     if not token:
         err_console.print(
             "[bold red]error:[/] H2I_INTERCOM_TOKEN is not set: export the token the "
@@ -231,7 +249,8 @@ def simulator(
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
-        host, port, token=token, rate_limit=rate_limit, faults=fault_config,
+        host, port, token=token, rate_limit=rate_limit,
+        workspace_rate_limit=max(workspace_rate_limit, rate_limit), faults=fault_config,
         state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
         allowed_hosts=tuple(allow_host or ()), sock=sock,
     )
