@@ -335,6 +335,8 @@ def preflight() -> None:
 
     result = run_preflight(settings())
     console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
+    for line in result.apps if len(result.apps) > 1 else ():
+        console.print(f"  [green]app[/] {line}", highlight=False)
     for line in result.matched:
         console.print(f"  [green]ok[/]  {line}", highlight=False)
     for line in result.to_create:

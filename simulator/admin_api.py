@@ -2,7 +2,8 @@
 the Host, the token and the JSON body before a handler runs).
 
 ``GET /_sim/dump``, ``GET /_sim/stats``, ``POST /_sim/reset``, ``POST /_sim/faults``,
-``POST /_sim/seed``, and ``GET /_sim/attachments/{id}/{name}`` serving uploaded files.
+``POST /_sim/seed``, ``POST /_sim/revoke``, and ``GET /_sim/attachments/{id}/{name}``
+serving uploaded files.
 """
 
 from __future__ import annotations
@@ -122,6 +123,16 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
     return 200, out
 
 
+def revoke(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
+    """``{"app": APP_ID}``: that app's token is refused (401) from now on, as when a
+    workspace owner revokes it."""
+    app = sim.apps.by_id.get(str(body.get("app"))) if isinstance(body, dict) else None
+    if app is None:
+        raise not_found("No such app: GET /_sim/stats lists the apps")
+    app.revoked = True
+    return 200, {"app": app.id, "revoked": True}
+
+
 def attachment(sim: SimulatorApp, blob_id: str) -> bytes:
     """The bytes of an uploaded attachment, else 404."""
     data = sim.ws.blobs.get(blob_id)
@@ -137,6 +148,7 @@ HANDLERS = {
     ("POST", "/_sim/faults"): faults,
     ("GET", "/_sim/faults"): lambda sim, body: (200, sim.faults.config.to_dict()),
     ("POST", "/_sim/seed"): seed,
+    ("POST", "/_sim/revoke"): revoke,
 }
 
 __all__ = ["HANDLERS", "ApiError", "attachment"]

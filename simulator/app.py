@@ -217,10 +217,10 @@ class SimulatorApp:
             await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
             return
         if app.scopes is not None:
-            scope = required_scope(method, path)
-            if not app.allows(scope):
+            needed = required_scope(method, path)
+            if not app.allows(needed):
                 self.stats.count(key, 403)
-                message = f"The access token lacks the permission {scope}"
+                message = f"The access token lacks the permission {needed}"
                 await _respond(send, 403, error_body("forbidden", message), headers)
                 return
         fault = "none"
@@ -324,7 +324,7 @@ class SimulatorApp:
                     "The Host header names no address this simulator listens on: call it "
                     "by that address, or start it with --allow-host NAME",
                 )  # fmt: skip
-            if self.apps.get(headers.get(b"authorization")) is None:
+            if not self.apps.known(headers.get(b"authorization")):
                 raise ApiError(401, "unauthorized", "Access Token Invalid")
             if method == "GET" and path.startswith("/_sim/attachments/"):
                 blob_id = path.split("/")[3] if path.count("/") >= 3 else ""

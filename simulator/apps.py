@@ -55,6 +55,7 @@ class SimApp:
     workspace_id: str = WORKSPACE_ID
     scopes: frozenset[str] | None = None  # None: every scope
     faults: FaultInjector | None = None  # None: the simulator-wide faults
+    revoked: bool = False  # its token is refused (401) from now on
     requests_total: int = 0
     rate_limited: int = 0
     over_app_limit: int = 0
@@ -113,8 +114,13 @@ class AppRegistry:
         return app
 
     def get(self, auth: bytes | None) -> SimApp | None:
-        """The app whose bearer header this is, else None."""
-        return self.apps.get(auth) if auth is not None else None
+        """The app whose bearer header this is, unless unknown or revoked."""
+        app = self.apps.get(auth) if auth is not None else None
+        return None if app is None or app.revoked else app
+
+    def known(self, auth: bytes | None) -> bool:
+        """Whether this bearer header is any app's, revoked or not (the admin API's key)."""
+        return auth is not None and auth in self.apps
 
     def counts(self) -> dict[str, Any]:
         """``{APP_ID: {"requests_total", "rate_limited", "over_app_limit"}}``."""

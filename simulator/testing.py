@@ -98,10 +98,14 @@ class SimulatorHandle:
 
     def app_id(self, token: str) -> str:
         """The id of the app whose token this is (how stats and faults name it)."""
-        found = self.app.apps.get(f"Bearer {token}".encode())
+        found = self.app.apps.apps.get(f"Bearer {token}".encode())
         if found is None:
             raise KeyError("no app has that token")
         return found.id
+
+    def revoke(self, app_id: str) -> dict[str, Any]:
+        """``POST /_sim/revoke``: the app's token is refused (401) from now on."""
+        return self._admin("POST", "/_sim/revoke", json={"app": app_id})
 
     def add_app(self, token: str, **fields: Any) -> dict[str, Any]:
         """``POST /_sim/seed`` with one app (``workspace_id=``, ``scopes=`` optional)."""
