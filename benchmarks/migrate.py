@@ -13,6 +13,8 @@
         per 10 s for the workspace): 1, 2 and 3 apps (tokens), achieved calls per minute as
         a share of min(apps × 10,000, 25,000) (target >= 95%), share answered 429
         (target <= 1%), and whether any app ever went over its own limit (target: never);
+        first the pacers alone (GET /me from 16 threads through the workers' shared pacers,
+        no engine), then whole migrations, whose engine may be what binds on a small host;
     (f) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
         outcome INSERT, nothing else) on the same processes × threads as (a), in the same
         run: the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
@@ -36,7 +38,8 @@ with the ledger database and the simulator processes, unless ``--keep``.
     .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
-        [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--floor-seconds 15] [--skip-floor]
+        [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--pacing-seconds 40] [--skip-pacing]
+        [--floor-seconds 15] [--skip-floor]
         [--no-validate] [--profile DIR] [--keep]
 """
 
@@ -548,6 +551,70 @@ def run_once(
 
 
 @dataclass
+class PacingRun:
+    """The shared pacers alone (no engine): calls per minute several apps achieve."""
+
+    apps: int
+    seconds: float
+    calls: int
+    rate_limited: int
+    over_app_limit: int
+    per_app: list[int]
+
+
+def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRun:
+    """``threads`` threads calling ``GET /me`` as fast as the pacers allow, through one
+    AppSet of ``apps`` tokens paced as the workers pace (per-app and workspace windows in
+    Redis), against a simulator at Intercom's limits: what the pacing can reach when the
+    engine is not the bottleneck."""
+    import redis as redis_lib
+
+    from intercom_api.apps import AppSet
+    from intercom_api.client import IntercomClient
+    from workers.pacing import SharedPacer
+
+    sim = Simulator(INTERCOM_DEFAULT_LIMIT, False, work / "logs",
+                    workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT)
+    client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
+    base = f"h2i-bench-pacing-{uuid.uuid4().hex[:6]}:pace"
+    try:
+        app_set = AppSet(
+            TOKENS[:apps],
+            pacer_for=lambda fp: SharedPacer(client, f"{base}:{fp}"),
+            workspace=SharedPacer(client, f"{base}:workspace", limit=25_000 // 6, learn=False),
+        )
+        before = sim.stats()
+        stop = time.monotonic() + seconds
+
+        def call() -> None:
+            with IntercomClient(sim.base_url, app_set) as api:
+                while time.monotonic() < stop:
+                    api.me()
+
+        pool = [threading.Thread(target=call) for _ in range(threads)]
+        t0 = time.monotonic()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.monotonic() - t0
+        after = sim.stats()
+        per_app = [after["apps"][a]["requests_total"] - before["apps"][a]["requests_total"]
+                   for a in after["apps"]]
+        return PacingRun(
+            apps, elapsed, after["requests_total"] - before["requests_total"],
+            after["rate_limited"] - before["rate_limited"],
+            sum(a["over_app_limit"] for a in after["apps"].values()),
+            [n for n in per_app if n],
+        )
+    finally:
+        for key in client.scan_iter(f"{base}*"):
+            client.delete(key)
+        client.close()
+        sim.stop()
+
+
+@dataclass
 class FloorRun:
     """The protocol floor at one processes × threads, with its CPU by role."""
 
@@ -679,6 +746,19 @@ def print_apps(results: list[RunResult]) -> None:
               f"{r.load_before.split()[0]} → {r.load_after.split()[0]} |")
 
 
+def print_pacing(runs: list[PacingRun]) -> None:
+    print("\n(e) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
+    print("| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
+          "over an app's own limit | calls per app |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in runs:
+        ceiling = min(r.apps * 10_000, 25_000)
+        per_min = r.calls / r.seconds * 60
+        print(f"| {r.apps} | {r.seconds:.1f} | {r.calls:,} | {per_min:,.0f} | {ceiling:,} | "
+              f"{per_min / ceiling:.1%} | {r.rate_limited} | {r.over_app_limit} | "
+              f"{' / '.join(map(str, r.per_app))} |")
+
+
 def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
     print("\n(f) the engine against the protocol floor (same processes × threads; CPU over "
           "the write phase only, start-up excluded)")
@@ -721,7 +801,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--apps-seconds", type=float, default=60.0,
                    help="about how long each (e) run writes; sizes its help desk [60]")
     p.add_argument("--apps-workers", type=int, default=2, help="workers for (e) [2]")
-    p.add_argument("--skip-apps", action="store_true", help="skip (e)")
+    p.add_argument("--skip-apps", action="store_true", help="skip (e)'s migrations")
+    p.add_argument("--pacing-seconds", type=float, default=40.0,
+                   help="length of each pacers-alone run of (e) [40]")
+    p.add_argument("--skip-pacing", action="store_true", help="skip (e)'s pacers-alone runs")
     p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (f) [15]")
     p.add_argument("--skip-floor", action="store_true", help="skip (f)")
     p.add_argument("--no-validate", action="store_true",
@@ -746,6 +829,7 @@ def main(argv: list[str] | None = None) -> int:
     sources: dict[int, Source] = {}
     results: list[RunResult] = []
     floors: list[tuple[RunResult, FloorRun]] = []
+    pacing: list[PacingRun] = []
     interrupted = False
 
     def source(n: int) -> Source:
@@ -790,6 +874,14 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"      {floor.result.writes:,} writes = "
                       f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}", flush=True)
                 floors.append((r, floor))
+        if not args.skip_pacing:
+            for n in [int(a) for a in args.apps.split(",") if a.strip()]:
+                print(f"  (e) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
+                      f"load {load_average()} …", flush=True)
+                pr = pacing_once(n, args.pacing_seconds, 16, work)
+                print(f"      {pr.calls:,} calls = {pr.calls / pr.seconds * 60:,.0f}/min, "
+                      f"{pr.rate_limited} answered 429, per app {pr.per_app}", flush=True)
+                pacing.append(pr)
         if not args.skip_apps:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
                 per_s = min(n * 10_000, 25_000) / 60
@@ -832,6 +924,8 @@ def main(argv: list[str] | None = None) -> int:
         print_unthrottled(unthrottled)
     for r in throttled:
         print_throttled(r)
+    if pacing:
+        print_pacing(pacing)
     if several:
         print_apps(several)
     if floors:
