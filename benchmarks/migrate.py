@@ -560,6 +560,8 @@ class PacingRun:
     rate_limited: int
     over_app_limit: int
     per_app: list[int]
+    #: CPU seconds of this (the calling) process per wall second: near 1, the GIL binds
+    client_cpu_per_s: float = 0.0
 
 
 def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRun:
@@ -592,12 +594,14 @@ def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRu
                     api.me()
 
         pool = [threading.Thread(target=call) for _ in range(threads)]
+        cpu0 = time.process_time()
         t0 = time.monotonic()
         for t in pool:
             t.start()
         for t in pool:
             t.join()
         elapsed = time.monotonic() - t0
+        cpu = time.process_time() - cpu0
         after = sim.stats()
         per_app = [after["apps"][a]["requests_total"] - before["apps"][a]["requests_total"]
                    for a in after["apps"]]
@@ -605,7 +609,7 @@ def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRu
             apps, elapsed, after["requests_total"] - before["requests_total"],
             after["rate_limited"] - before["rate_limited"],
             sum(a["over_app_limit"] for a in after["apps"].values()),
-            [n for n in per_app if n],
+            [n for n in per_app if n], cpu / elapsed,
         )
     finally:
         for key in client.scan_iter(f"{base}*"):
@@ -749,14 +753,14 @@ def print_apps(results: list[RunResult]) -> None:
 def print_pacing(runs: list[PacingRun]) -> None:
     print("\n(e) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
     print("| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
-          "over an app's own limit | calls per app |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "over an app's own limit | calls per app | caller CPU s per s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in runs:
         ceiling = min(r.apps * 10_000, 25_000)
         per_min = r.calls / r.seconds * 60
         print(f"| {r.apps} | {r.seconds:.1f} | {r.calls:,} | {per_min:,.0f} | {ceiling:,} | "
               f"{per_min / ceiling:.1%} | {r.rate_limited} | {r.over_app_limit} | "
-              f"{' / '.join(map(str, r.per_app))} |")
+              f"{' / '.join(map(str, r.per_app))} | {r.client_cpu_per_s:.2f} |")
 
 
 def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:

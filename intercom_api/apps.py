@@ -73,9 +73,30 @@ class AppSet:
         self._clock = clock
         self._lock = threading.Lock()
         self._turn = 0
+        self._workspace_binds = True
 
     def __repr__(self) -> str:
         return f"AppSet({', '.join(s.name for s in self.slots)})"
+
+    def pace_workspace(self) -> None:
+        """Wait for the workspace's budget, unless it cannot bind: when every app's own
+        limit is known (a pacer's ``limit``) and together they fit in the workspace's, the
+        apps' windows already keep the workspace under its limit (one or two apps at
+        Intercom's defaults), and the workspace's shared window is not asked at all."""
+        if self._workspace_binds:
+            self.workspace.acquire()
+
+    def learn_limits(self) -> None:
+        """Decide again whether the workspace's budget can bind (after an answer)."""
+        total = 0
+        for slot in self.slots:
+            limit = getattr(slot.pacer, "limit", None)
+            if not isinstance(limit, int):
+                self._workspace_binds = True
+                return
+            total += 0 if slot.revoked else limit
+        ceiling = getattr(self.workspace, "limit", None)
+        self._workspace_binds = not isinstance(ceiling, int) or total > ceiling
 
     def usable(self) -> list[AppSlot]:
         """The apps not revoked, in order."""

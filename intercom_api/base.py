@@ -277,7 +277,7 @@ class BaseClient:
     ) -> httpx.Response:
         """One HTTP exchange through ``slot``, paced by it and by the workspace."""
         slot.pacer.acquire()
-        self.apps.workspace.acquire()
+        self.apps.pace_workspace()
         self._sent.app = slot.fingerprint
         try:
             response = self._connections[slot.fingerprint].request(
@@ -286,6 +286,7 @@ class BaseClient:
         except httpx.HTTPError as exc:
             raise errors.from_transport_error(exc, method, path, idempotent=idempotent) from None
         slot.pacer.observe(response.status_code, response.headers)
+        self.apps.learn_limits()
         return response
 
     # -- retry policy (tenacity callbacks) -------------------------------------------------

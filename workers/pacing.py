@@ -72,10 +72,17 @@ class SharedPacer:
         #: while Redis is away.
         self._alone = LocalPacer()
         self._redis_down_until = 0.0
+        self._stated = 0
         if limit:
             self._set_limit(limit)
 
+    @property
+    def limit(self) -> int | None:
+        """The window's limit as Intercom states it (or as given), None until known."""
+        return self._stated or None
+
     def _set_limit(self, limit: int) -> None:
+        self._stated = limit
         budget = max(1, int(limit * HEADROOM))
         if budget != self._limit:
             self._limit = budget

@@ -117,3 +117,30 @@ def test_check_apps_finds_missing_permissions(sim: SimulatorHandle) -> None:
     assert checks[1].missing_scopes == ["write_users", "write_conversations",
                                         "write_data_attributes", "write_tags"]
     assert sim.dump()["contacts"] == []  # the probes wrote nothing
+
+
+class _Counting:
+    """A pacer that counts its waits, with a stated limit."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.acquired = 0
+
+    def acquire(self) -> None:
+        self.acquired += 1
+
+    def observe(self, status: int, headers: object) -> None:
+        pass
+
+
+def test_the_workspace_budget_is_asked_only_when_it_can_bind(sim: SimulatorHandle) -> None:
+    # the simulator states 100,000 per app; two apps fit a workspace of 250,000, three do not
+    for apps, asked in ((2, False), (3, True)):
+        workspace = _Counting(250_000)
+        app_set = AppSet(TOKENS[:apps], pacer_for=lambda _fp: _Counting(None), workspace=workspace)
+        for slot in app_set.slots:
+            slot.pacer.limit = 100_000  # type: ignore[attr-defined]
+        with IntercomClient(sim.base_url, app_set) as client:
+            for _ in range(10):
+                client.me()
+        assert (workspace.acquired > 1) is asked, (apps, workspace.acquired)
