@@ -217,7 +217,8 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
             if row.get("state") != "created" or row.get("type") != DELETES[obj]:
                 continue
             target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
-                            row.get("proof", ""), row.get("op", ""))  # fmt: skip
+                            row.get("proof", ""), row.get("op", ""),
+                            row.get("why", ""))  # fmt: skip
             if delete_created(res, result.run, target) in ("deleted", "already_gone"):
                 result.deletions_applied[obj] = result.deletions_applied.get(obj, 0) + 1
 
@@ -271,11 +272,13 @@ def render_delta(result: DeltaResult, console: Any) -> None:
     """Print what a delta moved and found."""
     captured = ", ".join(f"{n} {o}" for o, n in sorted(result.captured.items())) or "nothing"
     console.print(f"Delta {result.run}: new or changed in Hesk: {captured} "
-                  f"(captured in {result.capture_seconds} s)", highlight=False)  # fmt: skip
+                  f"(captured in {result.capture_seconds} s)", highlight=False,
+                  markup=False)  # fmt: skip
     console.print(f"Intercom writes: {result.writes} (in {result.write_seconds} s)")
     for obj, ids in result.deleted.items():
         shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
-        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False)
+        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False,
+                      markup=False)
     for obj, n in result.deletions_applied.items():
         console.print(f"  deleted in Intercom: {n} {obj}(s)")
     if result.deletions_not_applicable:

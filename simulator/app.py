@@ -226,10 +226,10 @@ class SimulatorApp:
         fault = "none"
         injector = app.faults or self.faults
         cfg = injector.config
-        if cfg.active:
+        if cfg.active and cfg.covers(key):
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = injector.draw()
+            fault = injector.draw(key)
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":
