@@ -95,9 +95,11 @@ class SimulatorHandle:
         admins: list[dict[str, Any]] | None = None,
         teams: list[dict[str, Any]] | None = None,
         contacts: list[dict[str, Any]] | None = None,
+        ticket_states: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """``POST /_sim/seed``: create admins/teams/contacts; returns them with ids."""
-        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or []}
+        """``POST /_sim/seed``: create admins/teams/contacts/ticket states; returns them."""
+        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or [],
+                "ticket_states": ticket_states or []}
         return self._admin("POST", "/_sim/seed", json=body)
 
     @property
