@@ -49,6 +49,7 @@ def delete_created(res: Resources, run: str, target: Target) -> str:
         if found is not None and not str(found.get("external_id") or "").startswith("hesk:"):
             return "kept: matched by e-mail to a contact that existed before"
     delete = {
+        "ticket": client.delete_ticket,
         "conversation": client.delete_conversation,
         "article": client.delete_article,
         "collection": client.delete_collection,

@@ -141,6 +141,10 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
+            if step.find_first and attempt == 1:
+                matched = _find_first(run, step, intent_key, path, body)
+                if matched is not None:
+                    return matched
             intent = WriteIntended(
                 object=run.object,
                 source_id=run.source_id,
@@ -219,6 +223,35 @@ def _call(
     return Outcome(intercom_id, created=bool(step.creates))
 
 
+def _find_first(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """Find-or-create: link what already exists (``created=False``), or None to create it.
+
+    The intent is recorded with its outcome, so the ledger shows a matched write like a 409
+    contact; a rollback never deletes it. A found object that does not fit (an attribute
+    of another data type) fails the step with the reason.
+    """
+    intent = WriteIntended(
+        object=run.object, source_id=run.source_id, operation=step.op,
+        content_hash=step.identity_hash, attempt=1,
+        target={"method": step.method, "path": path, "creates": step.creates},
+    )  # fmt: skip
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        found = find_existing(run, step, path, body)
+    except lookups.Unresolvable as err:
+        run.record(intent)
+        run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
+        return Outcome(failed=f"{step.op}: {err.message}")
+    if not found:
+        return None
+    run.record(intent)
+    run.record(WriteSucceeded(**common, intercom_id=found, intercom_type=step.creates,
+                              created=False, detail={"matched": "existing, by name"}))
+    return Outcome(found, created=False)
+
+
 def _result_id(answer: dict[str, Any], step: Step) -> str:
     value = answer.get(step.result_id) or answer.get("id") or ""
     return str(value)
@@ -294,6 +327,8 @@ def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> 
     client = run.res.client
     kind = step.lookup_kind
     run.api_calls += 1
+    if kind.startswith("ticket"):
+        return _find_ticket_object(client, step, path, body)
     if kind == "contact":
         found = lookups.find_contact(
             client, external_id=body.get("external_id"), email=body.get("email")
@@ -322,6 +357,29 @@ def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> 
         return _already_applied(client, path, body)
     else:  # a PUT or another write that is safe to send again: sending it settles it
         return None
+    return str(found["id"]) if found else None
+
+
+def _find_ticket_object(client: Any, step: Step, path: str, body: dict[str, Any]) -> str | None:
+    """The id of the ticket, part, type or type attribute an in-doubt write made, or None."""
+    kind = step.lookup_kind
+    if kind == "ticket":
+        found = lookups.find_ticket(client, step.lookup["marker_attribute_id"],
+                                    step.lookup["marker"], step.lookup.get("contact_id", ""))
+    elif kind == "ticket_part":
+        author = body.get("admin_id") or body.get("intercom_user_id") or ""
+        found = lookups.find_ticket_part(
+            client, path.split("/")[2], author, int(body["created_at"]), body.get("body", "")
+        )
+    elif kind == "ticket_type":
+        found = lookups.find_ticket_type(client, body["name"])
+    else:
+        found = lookups.find_ticket_type_attribute(client, path.split("/")[2], body["name"])
+        if found is not None and found.get("data_type") != body["data_type"]:
+            raise lookups.Unresolvable(
+                f"ticket attribute {body['name']!r} exists as {found.get('data_type')}, not "
+                f"{body['data_type']}: rename it in the map", method="GET", path=path,
+            )  # fmt: skip
     return str(found["id"]) if found else None
 
 

@@ -16,6 +16,7 @@ from mapping.defaults import (
     builtin_attributes,
     field_migrates,
 )
+from mapping.ticket_target import target_problems
 
 _SECTIONS = ("attributes", "custom_fields", "categories", "staff", "statuses", "priorities")
 
@@ -108,6 +109,7 @@ def validate_map(
             problems.append(f"{section}: must be a list")
             return problems
     problems += _options_problems(mapping, admins)
+    problems += target_problems(mapping)
     existing = {str(a.get("name") or "").casefold(): a for a in conversation_attributes}
     emails = _by_email(admins)
     team_names = {str(t.get("name") or "").casefold() for t in teams}
