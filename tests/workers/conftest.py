@@ -111,12 +111,15 @@ def e2e_settings(sim: SimulatorHandle, source: HeskSource, ledger_url: str) -> S
     )
 
 
-def prepare(sim: SimulatorHandle, source: HeskSource, ledger_url: str, tmp: Path) -> Settings:
-    """Seed the workspace, propose and confirm the map: ready for `migrate`."""
+def prepare(
+    sim: SimulatorHandle, source: HeskSource, ledger_url: str, tmp: Path,
+    target: str = "conversations",
+) -> Settings:
+    """Seed the workspace, propose (for ``target``) and confirm the map: ready for `migrate`."""
     seed_workspace(sim, source)
     settings = e2e_settings(sim, source, ledger_url)
     map_file = tmp / f"{settings.migration}.yaml"
-    map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+    map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
     confirm(settings, map_file)
     return settings
 
