@@ -67,6 +67,9 @@ class UnitRun:
     buffer: list[Event] = field(default_factory=list)
     api_calls: int = 0
     unreadable_files: set[str] = field(default_factory=set)
+    #: The unit's own object was created by this run just now (not found, not linked): a
+    #: find-first step inside it (an attribute of a new ticket type) has nothing to find.
+    created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
 
@@ -141,7 +144,7 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
-            if step.find_first and attempt == 1:
+            if step.find_first and attempt == 1 and not run.created_unit:
                 matched = _find_first(run, step, intent_key, path, body)
                 if matched is not None:
                     return matched

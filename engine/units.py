@@ -297,6 +297,9 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             continue
         if step.creates and not unit_id:
             unit_id = outcome.intercom_id
+            # made by this migration (not found existing): what the unit creates inside it
+            # was never attempted (no intent) unless its own intent says so
+            run.created_unit = outcome.created and step.find_first
         _settle(run, step, outcome, unit_id)
     return "done"
 
