@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from core.errors import H2IError, NotImplementedYet
 from core.intercom_limits import MAX_REQUEST_BYTES
@@ -40,9 +41,12 @@ class App(typer.Typer):
         except H2IError as err:
             if _State.debug:
                 raise
-            err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
+            # Messages may quote Hesk data: never read them as markup; one line each.
+            err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False,
+                              soft_wrap=True)
             if err.hint:
-                err_console.print(f"[dim]hint:[/] {err.hint}", highlight=False)
+                err_console.print(f"[dim]hint:[/] {escape(err.hint)}", highlight=False,
+                                  soft_wrap=True)
             sys.exit(err.exit_code)
 
 
@@ -141,16 +145,25 @@ def discover(
 
 @app.command("demo-data")
 def demo_data(
-    tickets: Annotated[int, typer.Option(help="How many tickets to generate.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     database: Annotated[
-        str | None, typer.Option(help="Database name (default: the one in H2I_HESK_URL).")
-    ] = None,
+        str,
+        typer.Option(help="Name of the demo database to (re)create on H2I_HESK_URL's server "
+                     "(never taken from H2I_HESK_URL)."),
+    ],
+    tickets: Annotated[int, typer.Option(min=1, help="How many tickets to generate.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     attachments_dir: Annotated[
-        Path | None, typer.Option(help="Folder for attachment files (default: setting).")
+        Path | None,
+        typer.Option(help="Folder for attachment files (default: demo-output/DATABASE/"
+                     "attachments; never H2I_HESK_ATTACHMENTS_DIR)."),
     ] = None,
     clean: Annotated[
-        bool, typer.Option("--clean", help="Empty the attachments folder first.")
+        bool, typer.Option("--clean", help="First delete the files demo-data wrote there.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a database or use a folder that holds things "
+                     "demo-data did not create (their files are still never touched)."),
     ] = False,
 ) -> None:
     """(Re)create a realistic demo Hesk database, with every kind of dirty data planted."""
@@ -158,15 +171,16 @@ def demo_data(
 
     summary, folder = make_demo_data(
         settings(), tickets=tickets, seed=seed, database=database,
-        attachments_dir=attachments_dir, clean=clean,
+        attachments_dir=attachments_dir, clean=clean, force=force,
     )
     console.print(
-        f"[bold]{summary.database}[/]: {summary.tickets:,} tickets, {summary.replies:,} "
-        f"replies, {summary.notes:,} notes, {summary.customers:,} customers, "
-        f"{summary.files_written:,} files in {folder} ({summary.seconds}s)"
+        f"[bold]{escape(summary.database)}[/]: {summary.tickets:,} tickets, "
+        f"{summary.replies:,} replies, {summary.notes:,} notes, {summary.customers:,} "
+        f"customers, {summary.files_written:,} files in {escape(str(folder))} "
+        f"({summary.seconds}s)"
     )
     for kind, ids in sorted(summary.dirty.items()):
-        console.print(f"  dirty {kind}: {', '.join(ids[:5])}", highlight=False)
+        console.print(f"  dirty {kind}: {', '.join(ids[:5])}", highlight=False, markup=False)
 
 
 # --- end hesk commands ---
@@ -177,9 +191,10 @@ def demo_data(
 @app.command()
 def simulator(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8088,
     rate_limit: Annotated[
-        int, typer.Option("--rate-limit", help="Requests per token per 10-second window.")
+        int,
+        typer.Option("--rate-limit", min=1, help="Requests per token per 10-second window."),
     ] = 1666,
     faults: Annotated[
         str,
@@ -207,9 +222,12 @@ def simulator(
     ] = None,
 ) -> None:
     """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    from core.paths import writable_file
     from simulator.faults import FaultConfig, FaultSpecError
     from simulator.server import PortInUse, listen, serve
 
+    if state is not None:
+        writable_file(state, "--state")
     token = settings().token_value()
     if not token:
         err_console.print(
@@ -244,18 +262,29 @@ def simulator(
 
 @app.command()
 def demo(
-    tickets: Annotated[int, typer.Option(help="Size of the demo help desk.")] = 300,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    tickets: Annotated[int, typer.Option(min=1, help="Size of the demo help desk.")] = 300,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
     out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Take over the demo database or --out folder even if "
+                     "they hold things the demo did not create (e.g. from an older version)."),
+    ] = False,
 ) -> None:
-    """Run a whole demo migration on this machine's services with embedded defaults."""
+    """Run a whole demo migration on this machine's services with embedded defaults.
+
+    It uses only its own database (h2i_demo_hesk), ledger database (h2i_demo_ledger) and
+    folder (--out), whatever the H2I_ settings say; only the servers are reused.
+    """
     from commands.demo import DemoOptions, run_demo
     from commands.report import render_report_summary
 
-    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out), console)
+    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out, force=force),
+                      console)
     render_report_summary(result["report"], console)
     console.print(f"customer notifications sent: {result['notifications_sent']}")
-    console.print(f"HTML report: [bold]{result['html']}[/]  (migration {result['migration']})")
+    console.print(f"HTML report: [bold]{escape(str(result['html']))}[/]  "
+                  f"(migration {escape(result['migration'])})")
 
 
 @map_app.command("propose")
@@ -267,7 +296,9 @@ def map_propose(
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
     from commands.map import write_proposal
+    from core.paths import writable_file
 
+    writable_file(out, "--out")
     proposal = write_proposal(settings(), out, target)
     low = [
         f"{section}: {e.get('hesk_name')}"
@@ -275,12 +306,12 @@ def map_propose(
         for e in proposal.get(section) or ()
         if float(e.get("confidence", 1)) < 0.8
     ]
-    console.print(f"Wrote the proposed map to [bold]{out}[/].")
+    console.print(f"Wrote the proposed map to [bold]{escape(str(out))}[/].")
     if low:
         console.print(f"{len(low)} entries have low confidence; review them first:")
         for line in low[:20]:
-            console.print(f"  - {line}")
-    console.print(f"Then run: hesk2intercom map confirm --file {out}")
+            console.print(f"  - {line}", markup=False, highlight=False)
+    console.print(f"Then run: hesk2intercom map confirm --file {out}", markup=False)
 
 
 @map_app.command("show")
@@ -309,7 +340,8 @@ def map_confirm(
         raise typer.Exit(EXIT_USAGE)
     event, is_new = confirm(settings(), file)
     state = "recorded" if is_new else "was already recorded"
-    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight")
+    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight",
+                  markup=False)
 
 
 @app.command()
@@ -318,15 +350,17 @@ def preflight() -> None:
     from commands.preflight import preflight as run_preflight
 
     result = run_preflight(settings())
-    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
+    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}",
+                  markup=False)
+    # Lines name Hesk categories, fields and staff: escaped, never read as markup.
     for line in result.matched:
-        console.print(f"  [green]ok[/]  {line}", highlight=False)
+        console.print(f"  [green]ok[/]  {escape(line)}", highlight=False)
     for line in result.to_create:
-        console.print(f"  [cyan]will create[/] {line}", highlight=False)
+        console.print(f"  [cyan]will create[/] {escape(line)}", highlight=False)
     for line in result.manual_steps:
-        console.print(f"  [yellow]by hand[/] {line}", highlight=False)
+        console.print(f"  [yellow]by hand[/] {escape(line)}", highlight=False)
     for line in result.blockers:
-        console.print(f"  [red]blocker[/] {line}", highlight=False)
+        console.print(f"  [red]blocker[/] {escape(line)}", highlight=False)
     if result.blockers:
         console.print(f"{len(result.blockers)} blocker(s): fix them, then run preflight again.")
         raise typer.Exit(EXIT_BLOCKED)
@@ -336,13 +370,14 @@ def preflight() -> None:
 @app.command()
 def migrate(
     sample: Annotated[
-        int | None, typer.Option(help="Move only N tickets (and what they need).")
+        int | None, typer.Option(min=1, help="Move only N tickets (and what they need).")
     ] = None,
     only: Annotated[str | None, typer.Option(help="Move only this object type.")] = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes to start here (0: use external workers).")
+        int,
+        typer.Option(min=0, help="Worker processes to start here (0: use external workers)."),
     ] = 2,
-    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker process.")] = 8,
 ) -> None:
     """Capture the source into the ledger and write it to Intercom (resumable)."""
     from commands.migrate import run_migration
@@ -370,11 +405,14 @@ def report(
         render_report_summary,
         write_html,
     )
+    from core.paths import writable_file
 
+    if html is not None:
+        writable_file(html, "--html")
     the_report = current_report(settings())
     if html is not None:
         path = write_html(the_report, html)
-        err_console.print(f"HTML report written to {path}")
+        err_console.print(f"HTML report written to {path}", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(the_report, indent=2) + "\n")
     elif html is None:
@@ -384,7 +422,9 @@ def report(
 
 @app.command()
 def verify(
-    sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
+    sample: Annotated[
+        int, typer.Option(min=1, help="How many tickets and articles to read back.")
+    ] = 25,
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
     from commands.verify import render_verify, run_verify
@@ -394,8 +434,8 @@ def verify(
 
 @app.command()
 def worker(
-    processes: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+    processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per process.")] = 8,
 ) -> None:
     """Run Dramatiq workers against the shared Postgres and Redis (until Ctrl-C)."""
     from commands.worker_pool import exec_workers
@@ -414,7 +454,7 @@ def delta(
         bool, typer.Option("--apply-deletions", help="Also delete what Hesk deleted.")
     ] = False,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (0: write from this process).")
+        int, typer.Option(min=0, help="Worker processes (0: write from this process).")
     ] = 0,
     customers: Annotated[
         bool,
@@ -437,7 +477,7 @@ def delta(
 @app.command()
 def cutover(
     workers: Annotated[
-        int, typer.Option(help="Worker processes (0: write from this process).")
+        int, typer.Option(min=0, help="Worker processes (0: write from this process).")
     ] = 0,
 ) -> None:
     """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
@@ -456,7 +496,7 @@ def cutover(
 def rollback(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
-    threads: Annotated[int, typer.Option(help="Parallel deletions.")] = 4,
+    threads: Annotated[int, typer.Option(min=1, help="Parallel deletions.")] = 4,
 ) -> None:
     """Delete every Intercom object this migration created, in reverse dependency order."""
     from commands.rollback import render_rollback, rollback_command, rollback_plan_for
@@ -479,9 +519,11 @@ def inventory(
 ) -> None:
     """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
     from commands.inventory import run_inventory
+    from core.paths import writable_dir
 
+    writable_dir(out, "--out")
     for path in run_inventory(settings(), out):
-        console.print(f"wrote {path}")
+        console.print(f"wrote {path}", markup=False)
 
 
 # --- end delta, cutover, rollback, inventory ---

@@ -187,7 +187,7 @@ def capture_delta(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
     )
     records = changed_records(res, reader, since, customers=customers)
-    stats = capture_records(res.ledger, records, run)
+    stats = capture_records(res.ledger, records, run, the_map=require_map(res))
     gone = find_deletions(res, reader, run)
     res.ledger.append_one(
         CaptureCompleted(
@@ -273,11 +273,13 @@ def render_delta(result: DeltaResult, console: Any) -> None:
     """Print what a delta moved and found."""
     captured = ", ".join(f"{n} {o}" for o, n in sorted(result.captured.items())) or "nothing"
     console.print(f"Delta {result.run}: new or changed in Hesk: {captured} "
-                  f"(captured in {result.capture_seconds} s)", highlight=False)  # fmt: skip
+                  f"(captured in {result.capture_seconds} s)", highlight=False,
+                  markup=False)  # fmt: skip
     console.print(f"Intercom writes: {result.writes} (in {result.write_seconds} s)")
     for obj, ids in result.deleted.items():
         shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
-        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False)
+        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False,
+                      markup=False)
     for obj, n in result.deletions_applied.items():
         console.print(f"  deleted in Intercom: {n} {obj}(s)")
     if result.deletions_not_applicable:

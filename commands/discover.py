@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
+from hesk.demo_claim import demo_database_url
 from hesk.demo_data import generate
 from hesk.discover import discover, render_discover
-from hesk.open import clean_attachments_dir, demo_target, open_source
+from hesk.open import open_source
 
 
 def discover_source(settings: Settings) -> dict[str, Any]:
@@ -23,13 +24,18 @@ def show_discovery(report: dict[str, Any], console: Any) -> None:
 
 
 def make_demo_data(
-    settings: Settings, *, tickets: int, seed: int, database: str | None,
-    attachments_dir: Path | None, clean: bool,
+    settings: Settings, *, tickets: int, seed: int, database: str,
+    attachments_dir: Path | None, clean: bool, force: bool = False,
 ) -> tuple[Any, Path]:
-    """(Re)create a demo Hesk database; returns its summary and the attachments folder."""
-    url, folder = demo_target(settings, database, attachments_dir)
-    if clean:
-        clean_attachments_dir(folder)
+    """(Re)create the demo Hesk database ``database`` on H2I_HESK_URL's server; returns its
+    summary and the attachments folder (default ``demo-output/DATABASE/attachments``).
+
+    Never the settings' database or attachments folder; only a database and folder the
+    generator created, unless ``force`` (see :mod:`hesk.demo_claim`).
+    """
+    url = demo_database_url(settings.hesk_url, database)
+    folder = attachments_dir or Path("demo-output") / database / "attachments"
     summary = generate(url, folder, tickets=tickets, seed=seed,
-                       table_prefix=settings.hesk_table_prefix)  # fmt: skip
+                       table_prefix=settings.hesk_table_prefix, force=force,
+                       clean_files=clean)  # fmt: skip
     return summary, folder

@@ -21,9 +21,10 @@ from ledger.events import MapConfirmed, chosen_target, confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.store import Ledger
 from mapping.defaults import DEFAULT_TARGET, TARGETS
+from mapping.fieldmap import FieldMap, MapShapeError, parse_map
 from mapping.mapfile import dump_map_yaml, load_map_yaml, map_hash
 from mapping.proposal import propose_map
-from mapping.ticket_target import is_tickets, resolve_ticket_states, target_of
+from mapping.ticket_target import resolve_ticket_states, target_of
 from mapping.validation import validate_map
 
 
@@ -65,35 +66,48 @@ def propose(settings: Settings, target: str = DEFAULT_TARGET) -> dict[str, Any]:
         )
 
 
-def load_map_file(path: Path) -> dict[str, Any]:
-    """Read a map file, or say plainly why it cannot be read."""
+def load_map_file(path: Path) -> FieldMap:
+    """Read a map file and check its whole shape, or say plainly (one line) what is wrong."""
     try:
-        return load_map_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise ConfigError(f"cannot read the map file {path}: {err.strerror}") from None
+    try:
+        return parse_map(load_map_yaml(text))
+    except MapShapeError as err:
+        raise ConfigError(
+            f"the map file {path} has {_count(err.problems)}: " + "; ".join(err.problems[:5])
+            + ("; …" if len(err.problems) > 5 else ""),
+            hint="fix it (the header comments list every section and key), or write a new "
+            "one with `hesk2intercom map propose --out FILE`",
+        ) from None
     except Exception as err:  # YAML errors carry the line and column
         raise ConfigError(
-            f"the map file {path} is not valid: {err}",
+            f"the map file {path} is not valid YAML: {' '.join(str(err).split())}",
             hint="fix it, or write a new one with `hesk2intercom map propose --out FILE`",
         ) from None
 
 
+def _count(problems: list[str]) -> str:
+    return "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+
+
 def confirm(settings: Settings, path: Path) -> tuple[MapConfirmed, bool]:
     """Validate the map against the workspace and record it; True if newly recorded."""
-    the_map = load_map_file(path)
-    tickets = is_tickets(the_map)
+    typed = load_map_file(path)
+    tickets = typed.target == "tickets"
     with client_for(settings) as client:
         ws = read_workspace(client, tickets=tickets)
     problems = validate_map(
-        the_map, admins=ws.admins, teams=ws.teams,
+        typed, admins=ws.admins, teams=ws.teams,
         conversation_attributes=ws.conversation_attributes,
     )
     if problems:
         raise ConfigError(
-            f"the map has {len(problems)} problem(s): " + "; ".join(problems[:5]),
+            f"the map has {_count(problems)}: " + "; ".join(problems[:5]),
             hint=f"edit {path} and run `map confirm` again",
         )
-    the_map = dict(the_map)
+    the_map = typed.to_dict()
     the_map.pop("resolved", None)
     digest = map_hash(the_map)
     the_map["resolved"] = resolve_map(the_map, admins=ws.admins, teams=ws.teams, me=ws.me)

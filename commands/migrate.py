@@ -70,7 +70,7 @@ def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
 def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> dict[str, Any]:
     """The whole ``migrate`` command: capture, dispatch phase by phase, show progress."""
     res = Resources.from_settings(settings)
-    require_map(res)
+    the_map = require_map(res)
     check_intercom(settings)
     begin_generation(res)  # refuses during an unfinished rollback; restores attributes
     send = unit_sender(make_broker(settings), res.ledger.migration_id)
@@ -83,7 +83,8 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
         with MigrateProgress(console) as display:
             with HeskReader.from_settings(settings) as reader:
                 stats = capture_source(
-                    res.ledger, reader, run, sample=options.sample, on_batch=display.on_batch
+                    res.ledger, reader, run, the_map=the_map, sample=options.sample,
+                    on_batch=display.on_batch,
                 )
             display.captured(stats)
             if options.workers:

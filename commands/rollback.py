@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.markup import escape
+
 from core.errors import H2IError
 from core.logs import get_logger
 from core.settings import Settings
@@ -270,7 +272,7 @@ def begin_generation(res: Resources) -> None:
 
 def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) -> None:
     """Print a rollback plan (``planned``) or result."""
-    name = summary.migration
+    name = escape(summary.migration)
     if summary.already_rolled_back:
         console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
                       "`hesk2intercom migrate` starts it again.")  # fmt: skip
@@ -294,7 +296,7 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
             console.print(f"  {VERB[t]:<9} {d:>7} {t}(s)" + (f" ({g} already gone)" if g else ""),
                           highlight=False)  # fmt: skip
     for line in summary.kept:
-        console.print(f"  [yellow]kept[/] {line}", highlight=False)
+        console.print(f"  [yellow]kept[/] {escape(line)}", highlight=False)
     if summary.completed:
         console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
                       "starts it again from a clean slate.")  # fmt: skip

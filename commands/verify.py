@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import Engine
@@ -273,7 +274,7 @@ def verify_sample(
 
 def render_verify(result: VerifyResult, console: Console) -> None:
     """Print the verify result with Rich: counts, differences, limits, what to do next."""
-    console.print(f"Verify of migration [bold]{result.migration}[/]")
+    console.print(f"Verify of migration [bold]{escape(result.migration)}[/]")
     summary = Table("object", "checked", "ok", "with differences")
     for obj, n in result.checked.items():
         ok = result.ok.get(obj, 0)

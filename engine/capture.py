@@ -1,6 +1,8 @@
 """Capture: read the Hesk source and record every record as a SourceCaptured event.
 
 An unchanged record captured again is a no-op (same key); a changed one is a new event.
+Fields the confirmed map does not migrate (the requester's IP unless the map says so) are
+dropped first: they never reach the ledger, and changing only them is no change.
 Streams in batches: memory stays flat whatever the size of the help desk. Each ticket with
 a history also yields a ``history`` record (source id = the ticket id): its timeline note.
 """
@@ -17,6 +19,7 @@ from ledger.events import CaptureCompleted, SourceCaptured, confirmed_map_event
 from ledger.keys import content_hash
 from ledger.store import Ledger
 from mapping.plan import history_record
+from mapping.retention import retained
 
 BATCH = 1000
 #: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
@@ -49,8 +52,11 @@ class CaptureStats:
             self.new[obj] = self.new.get(obj, 0) + 1
 
 
-def to_events(record: Record, capture: str) -> Iterator[SourceCaptured]:
-    """The capture events of one record (a ticket also yields its history record)."""
+def to_events(record: Record, capture: str, the_map: dict[str, Any]
+              ) -> Iterator[SourceCaptured]:
+    """The capture events of one record (a ticket also yields its history record), holding
+    only what ``the_map`` migrates (:func:`mapping.retention.retained`)."""
+    record = retained(record, the_map)
     yield SourceCaptured(
         object=record.OBJECT,
         source_id=record.source_id,
@@ -75,9 +81,11 @@ def capture_records(
     records: Iterable[Record],
     capture: str,
     *,
+    the_map: dict[str, Any],
     on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
-    """Record every record (batched appends); returns per-object counts."""
+    """Record every record (batched appends) as far as ``the_map`` (the confirmed map)
+    migrates it; returns per-object counts."""
     stats = CaptureStats()
     batch: list[SourceCaptured] = []
 
@@ -89,7 +97,7 @@ def capture_records(
             on_batch(stats)
 
     for record in records:
-        batch.extend(to_events(record, capture))
+        batch.extend(to_events(record, capture, the_map))
         if len(batch) >= BATCH:
             flush()
     flush()
@@ -134,12 +142,14 @@ WORKSPACE_UNIT = ("workspace", "attributes")
 
 
 def capture_source(
-    ledger: Ledger, reader: Any, run: str, *, sample: int | None = None,
-    on_batch: Callable[[CaptureStats], None] | None = None,
+    ledger: Ledger, reader: Any, run: str, *, the_map: dict[str, Any],
+    sample: int | None = None, on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
-    """Capture the source (or a sample of ``sample`` tickets) into the ledger, closed by
-    the workspace unit and ``CaptureCompleted`` with the watermarks for the next delta."""
-    stats = capture_records(ledger, sample_records(reader, sample), run, on_batch=on_batch)
+    """Capture the source (or a sample of ``sample`` tickets) into the ledger as far as
+    ``the_map`` (the confirmed map) migrates it, closed by the workspace unit and
+    ``CaptureCompleted`` with the watermarks for the next delta."""
+    stats = capture_records(ledger, sample_records(reader, sample), run, the_map=the_map,
+                            on_batch=on_batch)
     map_event = confirmed_map_event(ledger)
     map_hash = map_event.map_hash if map_event else ""
     workspace = {"map_hash": map_hash}

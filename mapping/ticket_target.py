@@ -26,11 +26,9 @@ from mapping.defaults import (
     CATEGORY_ATTR,
     DEFAULT_TARGET,
     HISTORY_ATTR,
-    HISTORY_PLACES,
     IP_ATTR,
     MERGED_ATTR,
     PRIORITY_ATTR,
-    TARGETS,
     TICKET_ID_ATTR,
     TICKET_TYPE_NAME,
     TRACKID_ATTR,
@@ -80,28 +78,6 @@ def ticket_settings(the_map: Mapping[str, Any]) -> dict[str, str]:
         "type_name": str(section.get("type_name") or TICKET_TYPE_NAME),
         "history": str(section.get("history") or "attribute"),
     }
-
-
-def target_problems(the_map: Mapping[str, Any]) -> list[str]:
-    """Problems of the map's ``target`` and ``tickets`` section (one line each)."""
-    target = the_map.get("target", DEFAULT_TARGET)
-    if target not in TARGETS:
-        return [f"target: {target!r} is not one of {' | '.join(TARGETS)}"]
-    section = the_map.get("tickets")
-    if section is None:
-        return []
-    if not isinstance(section, dict):
-        return ["tickets: must be a mapping (type_name, history)"]
-    problems = []
-    for name in section:
-        if name not in ("type_name", "history"):
-            problems.append(f"tickets.{name}: unknown setting")
-    if section.get("history", "attribute") not in HISTORY_PLACES:
-        problems.append(f"tickets.history: {section['history']!r} is not one of "
-                        f"{' | '.join(HISTORY_PLACES)}")  # fmt: skip
-    if "type_name" in section and not str(section["type_name"] or "").strip():
-        problems.append("tickets.type_name: empty")
-    return problems
 
 
 def ticket_attribute_items(the_map: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -480,7 +456,6 @@ __all__ = [
     "setup_check",
     "state_op",
     "target_of",
-    "target_problems",
     "ticket_attribute_items",
     "ticket_settings",
 ]
