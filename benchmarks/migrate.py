@@ -9,13 +9,17 @@
         target <= 1.05), and calls per intended write (the protocol's own overhead);
     (d) the same figures with faults injected (5% lost responses, 2% 5xx, 2% 429, as the
         chaos test): what resolving in-doubt writes and retrying costs in calls;
-    (e) several Intercom apps at Intercom's real limits (1,666 calls per 10 s per app, 4,166
+    (e) both targets on the same generated Hesk at Intercom's default limit: conversations
+        and tickets, calls per ticket and per message (every call counted: set-up,
+        contacts, articles, lookups), calls per write and tickets per minute (target:
+        tickets >= 25% fewer calls per ticket, 1.000 call per write).
+    (f) several Intercom apps at Intercom's real limits (1,666 calls per 10 s per app, 4,166
         per 10 s for the workspace): 1, 2 and 3 apps (tokens), achieved calls per minute as
         a share of min(apps × 10,000, 25,000) (target >= 95%), share answered 429
         (target <= 1%), and whether any app ever went over its own limit (target: never);
         first the pacers alone (GET /me from 16 threads through the workers' shared pacers,
         no engine), then whole migrations, whose engine may be what binds on a small host;
-    (f) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
+    (g) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
         outcome INSERT, nothing else) on the same processes × threads as (a), in the same
         run: the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
         and CPU ms per write by process, over the write phase only (target: workers +
@@ -40,7 +44,7 @@ with the ledger database and the simulator processes, unless ``--keep``.
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
         [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--pacing-seconds 40] [--skip-pacing]
         [--floor-seconds 15] [--skip-floor]
-        [--no-validate] [--profile DIR] [--keep]
+        [--no-validate] [--profile DIR] [--keep] [--targets-tickets 300] [--skip-targets]
 """
 
 from __future__ import annotations
@@ -457,7 +461,8 @@ SELECT
 def run_once(
     label: str, source: Source, *, workers: int, threads: int, rate_limit: int,
     validate: bool, pg_server: str, ledger_db: str, work: Path, profile: Path | None,
-    faults: str = "", apps: int = 1, workspace_rate_limit: int | None = None,
+    faults: str = "", target: str = "conversations", apps: int = 1,
+    workspace_rate_limit: int | None = None,
 ) -> RunResult:
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
     sim = Simulator(rate_limit, validate, work / "logs", faults, workspace_rate_limit)
@@ -472,7 +477,7 @@ def run_once(
             migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
         )
         map_file = work / f"{settings.migration}.yaml"
-        map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+        map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
         confirm(settings, map_file)
         before = sim.stats()
         options = MigrateOptions(workers=workers, threads=threads,
@@ -733,7 +738,7 @@ def print_calls(results: list[RunResult]) -> None:
 
 
 def print_apps(results: list[RunResult]) -> None:
-    print("\n(e) several Intercom apps at Intercom's limits (1,666 calls / 10 s per app, "
+    print("\n(f) several Intercom apps at Intercom's limits (1,666 calls / 10 s per app, "
           "4,166 / 10 s per workspace)")
     print("| apps | tickets | write phase (s) | API calls | calls/min | ceiling/min | share | "
           "429 answers | share 429 | over an app's own limit | calls per app | load avg |")
@@ -751,7 +756,7 @@ def print_apps(results: list[RunResult]) -> None:
 
 
 def print_pacing(runs: list[PacingRun]) -> None:
-    print("\n(e) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
+    print("\n(f) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
     print("| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
           "over an app's own limit | calls per app | caller CPU s per s |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
@@ -764,7 +769,7 @@ def print_pacing(runs: list[PacingRun]) -> None:
 
 
 def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
-    print("\n(f) the engine against the protocol floor (same processes × threads; CPU over "
+    print("\n(g) the engine against the protocol floor (same processes × threads; CPU over "
           "the write phase only, start-up excluded)")
     print("| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
           "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
@@ -784,6 +789,24 @@ def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
               f" | {own:.2f} ms |")
 
 
+def print_targets(results: list[RunResult]) -> None:
+    print("\n(e) the same help desk into each target, at the rate limit of the runs")
+    print("| target | tickets migrated | messages | API calls | calls per ticket | calls per "
+          "message | calls per write | tickets per minute |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    per_ticket = {}
+    for r in results:
+        tickets = max(r.migrated.get("ticket", 0), 1)
+        per_ticket[r.label] = r.api_calls / tickets
+        print(f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
+              f"{r.messages:,} | {r.api_calls:,} | {r.api_calls / tickets:.2f} | "
+              f"{r.api_calls / max(r.messages, 1):.3f} | {r.api_calls / max(r.writes, 1):.3f} "
+              f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |")
+    conv, tick = per_ticket.get("target-conversations"), per_ticket.get("target-tickets")
+    if conv and tick:
+        print(f"tickets take {1 - tick / conv:.1%} fewer calls per ticket than conversations")
+
+
 # --- main -------------------------------------------------------------------------------
 
 
@@ -801,16 +824,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
     p.add_argument("--faulted-tickets", type=int, default=150, help="tickets for (d) [150]")
     p.add_argument("--skip-faulted", action="store_true", help="skip (d)")
-    p.add_argument("--apps", default="1,2,3", help="apps (tokens) for (e) [1,2,3]")
+    p.add_argument("--targets-tickets", type=int, default=300, help="tickets for (e) [300]")
+    p.add_argument("--skip-targets", action="store_true", help="skip (e)")
+    p.add_argument("--apps", default="1,2,3", help="apps (tokens) for (f) [1,2,3]")
     p.add_argument("--apps-seconds", type=float, default=60.0,
-                   help="about how long each (e) run writes; sizes its help desk [60]")
-    p.add_argument("--apps-workers", type=int, default=2, help="workers for (e) [2]")
-    p.add_argument("--skip-apps", action="store_true", help="skip (e)'s migrations")
+                   help="about how long each (f) run writes; sizes its help desk [60]")
+    p.add_argument("--apps-workers", type=int, default=2, help="workers for (f) [2]")
+    p.add_argument("--skip-apps", action="store_true", help="skip (f)'s migrations")
     p.add_argument("--pacing-seconds", type=float, default=40.0,
-                   help="length of each pacers-alone run of (e) [40]")
-    p.add_argument("--skip-pacing", action="store_true", help="skip (e)'s pacers-alone runs")
-    p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (f) [15]")
-    p.add_argument("--skip-floor", action="store_true", help="skip (f)")
+                   help="length of each pacers-alone run of (f) [40]")
+    p.add_argument("--skip-pacing", action="store_true", help="skip (f)'s pacers-alone runs")
+    p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (g) [15]")
+    p.add_argument("--skip-floor", action="store_true", help="skip (g)")
     p.add_argument("--no-validate", action="store_true",
                    help="run the simulator without OpenAPI validation")
     p.add_argument("--seed", type=int, default=5)
@@ -871,7 +896,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(r)
         if not args.skip_floor and not args.skip_unthrottled:
             for r in [r for r in results if r.label.startswith("unthrottled-")]:
-                print(f"  (f) floor at {r.workers} × {r.threads}, {args.floor_seconds:.0f} s, "
+                print(f"  (g) floor at {r.workers} × {r.threads}, {args.floor_seconds:.0f} s, "
                       f"load {load_average()} …", flush=True)
                 floor = floor_once(workers=r.workers, threads=r.threads,
                                    seconds=args.floor_seconds, **floor_common)
@@ -880,7 +905,7 @@ def main(argv: list[str] | None = None) -> int:
                 floors.append((r, floor))
         if not args.skip_pacing:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
-                print(f"  (e) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
+                print(f"  (f) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
                       f"load {load_average()} …", flush=True)
                 pr = pacing_once(n, args.pacing_seconds, 16, work)
                 print(f"      {pr.calls:,} calls = {pr.calls / pr.seconds * 60:,.0f}/min, "
@@ -890,7 +915,7 @@ def main(argv: list[str] | None = None) -> int:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
                 per_s = min(n * 10_000, 25_000) / 60
                 tickets = max(50, int(args.apps_seconds * per_s / CALLS_PER_TICKET))
-                print(f"  (e) {n} app(s), {args.apps_workers} worker(s) × {args.threads} "
+                print(f"  (f) {n} app(s), {args.apps_workers} worker(s) × {args.threads} "
                       f"threads, {tickets} tickets, load {load_average()} …", flush=True)
                 r = run_once(f"apps-{n}", source(tickets), workers=args.apps_workers,
                              threads=args.threads, rate_limit=INTERCOM_DEFAULT_LIMIT,
@@ -906,6 +931,16 @@ def main(argv: list[str] | None = None) -> int:
                          threads=args.threads, rate_limit=UNTHROTTLED, faults=FAULTS, **common)
             print(f"      {r.api_calls:,} calls for {r.writes:,} writes", flush=True)
             results.append(r)
+        if not args.skip_targets:
+            for target in ("conversations", "tickets"):
+                print(f"  (e) {target}: 2 worker(s) × {args.threads} threads, "
+                      f"{args.targets_tickets} tickets at {args.rate_limit}/10 s …", flush=True)
+                r = run_once(f"target-{target}", source(args.targets_tickets), workers=2,
+                             threads=args.threads, rate_limit=args.rate_limit, target=target,
+                             **common)
+                print(f"      {r.api_calls:,} calls for {r.migrated.get('ticket', 0):,} "
+                      f"tickets in {r.total_s:.1f} s", flush=True)
+                results.append(r)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: cleaning up", file=sys.stderr)
@@ -922,12 +957,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{', '.join(s.database for s in sources.values())}, files {work}")
 
     unthrottled = [r for r in results if r.rate_limit == UNTHROTTLED and "faulted" not in r.label]
-    throttled = [r for r in results if r.rate_limit != UNTHROTTLED and r.workspace_rate_limit == 0]
+    targets = [r for r in results if r.label.startswith("target-")]
     several = [r for r in results if r.workspace_rate_limit]
+    throttled = [r for r in results
+                 if r.rate_limit != UNTHROTTLED and r not in targets and r not in several]
     if unthrottled:
         print_unthrottled(unthrottled)
     for r in throttled:
         print_throttled(r)
+    if targets:
+        print_targets(targets)
     if pacing:
         print_pacing(pacing)
     if several:

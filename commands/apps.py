@@ -32,6 +32,12 @@ SCOPE_PROBES: tuple[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] |
     ("read_articles", "GET", "/articles", {"per_page": 1}, None),
     ("write_articles", "PUT", "/articles/0", None, {}),
 )
+#: What the tickets target needs on top.
+TICKET_SCOPE_PROBES: tuple[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None],
+                           ...] = (
+    ("read_tickets", "GET", "/ticket_types", None, None),
+    ("write_tickets", "PUT", "/tickets/0", None, {}),
+)
 _QUICK = RetryPolicy(attempts=3, rate_limited_attempts=10, backoff_initial=0.2, backoff_max=2)
 
 
@@ -51,16 +57,19 @@ class AppCheck:
         return f"token #{self.position} (fp {self.fingerprint})"
 
 
-def check_apps(settings: Settings, *, scopes: bool = False) -> list[AppCheck]:
+def check_apps(
+    settings: Settings, *, scopes: bool = False, tickets: bool = False
+) -> list[AppCheck]:
     """Ask Intercom about every token; ConfigError (exit 2) naming a token that is refused
-    or belongs to another workspace than token #1. ``scopes``: also probe permissions."""
+    or belongs to another workspace than token #1. ``scopes``: also probe permissions
+    (``tickets``: those of the tickets target too)."""
     tokens = settings.tokens
     if not tokens:
         raise ConfigError(
             "no Intercom access token is configured",
             hint=f"set {SETTING} (environment or hesk2intercom.toml)",
         )
-    checks = [_check_one(settings, position, token, scopes=scopes)
+    checks = [_check_one(settings, position, token, scopes=scopes, tickets=tickets)
               for position, token in enumerate(tokens, start=1)]
     first = checks[0]
     strangers = [c for c in checks[1:] if c.workspace_id != first.workspace_id]
@@ -73,7 +82,9 @@ def check_apps(settings: Settings, *, scopes: bool = False) -> list[AppCheck]:
     return checks
 
 
-def _check_one(settings: Settings, position: int, token: str, *, scopes: bool) -> AppCheck:
+def _check_one(
+    settings: Settings, position: int, token: str, *, scopes: bool, tickets: bool
+) -> AppCheck:
     with IntercomClient(settings.intercom_url, token, retry=_QUICK) as client:
         try:
             me = client.me()
@@ -85,13 +96,14 @@ def _check_one(settings: Settings, position: int, token: str, *, scopes: bool) -
         app = me.get("app") or {}
         check = AppCheck(position, fingerprint(token), str(app.get("id_code") or ""), me)
         if scopes:
-            check.missing_scopes = _missing_scopes(client)
+            check.missing_scopes = _missing_scopes(client, tickets=tickets)
     return check
 
 
-def _missing_scopes(client: IntercomClient) -> list[str]:
+def _missing_scopes(client: IntercomClient, *, tickets: bool) -> list[str]:
     missing = []
-    for scope, method, path, params, body in SCOPE_PROBES:
+    probes = SCOPE_PROBES + (TICKET_SCOPE_PROBES if tickets else ())
+    for scope, method, path, params, body in probes:
         try:
             client.request(method, path, params=params, json=body, idempotent=True)
         except IntercomError as err:

@@ -9,6 +9,7 @@ from commands.map import confirmed_map
 from commands.workspace import client_for, read_workspace
 from core.errors import H2IError
 from core.settings import Settings
+from mapping.ticket_target import is_tickets, setup_check
 from mapping.validation import validate_map
 
 
@@ -39,9 +40,11 @@ def preflight(settings: Settings) -> PreflightResult:
     Every token must reach the same workspace (else ConfigError, exit 2) and hold the
     permissions the migration uses (else a blocker naming it).
     """
-    checks = check_apps(settings, scopes=True)
+    the_map = confirmed_map(settings)
+    tickets = is_tickets(the_map)
+    checks = check_apps(settings, scopes=True, tickets=tickets)
     with client_for(settings) as client:
-        ws = read_workspace(client)
+        ws = read_workspace(client, tickets=tickets)
     result = PreflightResult(
         region=settings.intercom_region,
         base_url=settings.intercom_url,
@@ -54,7 +57,6 @@ def preflight(settings: Settings) -> PreflightResult:
                 f"{check.name} lacks the permission(s) {', '.join(check.missing_scopes)}: "
                 "tick them in the Developer Hub (the app → Authentication), or drop the token"
             )
-    the_map = confirmed_map(settings)
     if the_map is None:
         result.blockers.append(
             "no confirmed field map: run `map propose --out map.yaml` then `map confirm`"
@@ -68,13 +70,18 @@ def preflight(settings: Settings) -> PreflightResult:
     resolved = the_map.get("resolved") or {}
     if not resolved.get("fallback_admin_id"):
         result.blockers.append("no fallback admin: set options.fallback_admin_email in the map")
+    if tickets:
+        found = setup_check(the_map, ws.ticket_types, ws.ticket_states)
+        result.blockers += found["blockers"]
+        result.to_create += found["to_create"]
+        result.matched += found["matched"]
     existing = {str(a.get("name")) for a in ws.conversation_attributes}
-    for attr in the_map.get("attributes") or ():
+    for attr in () if tickets else the_map.get("attributes") or ():
         if attr.get("name") not in existing:
             result.to_create.append(
                 f"conversation attribute {attr['name']} ({attr['data_type']})"
             )
-    for entry in the_map.get("custom_fields") or ():
+    for entry in () if tickets else the_map.get("custom_fields") or ():
         if entry.get("migrate") and entry.get("attribute") not in existing:
             result.to_create.append(
                 f"conversation attribute {entry['attribute']} ({entry.get('data_type')})"

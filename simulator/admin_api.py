@@ -17,6 +17,8 @@ from .errors import ApiError, invalid, not_found
 from .faults import FaultConfig, FaultInjector, FaultSpecError
 from .routing import Request
 from .seeding import seed_content
+from .tickets import add_state, require_state_seed
+from .tickets import all_views as all_tickets
 
 if TYPE_CHECKING:
     from .app import SimulatorApp
@@ -35,6 +37,9 @@ def dump(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
         "tags": list(ws.tags.values()),
         "admins": list(ws.admins.values()),
         "teams": list(ws.teams.values()),
+        "tickets": all_tickets(ws),
+        "ticket_types": list(ws.ticket_types.values()),
+        "ticket_states": list(ws.ticket_states.values()),
     }
 
 
@@ -85,13 +90,14 @@ def faults(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
 
 
 def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
-    """Create admins, teams, contacts and apps (``{"token", "workspace_id"?,
-    "scopes"?}``: another token, maybe of another workspace or with fewer permissions);
-    answer them with their ids (an app's token is never echoed)."""
+    """Create admins, teams, contacts, ticket states and apps (``{"token",
+    "workspace_id"?, "scopes"?}``: another token, maybe of another workspace or with fewer
+    permissions); answer them with their ids (an app's token is never echoed)."""
     if not isinstance(body, dict):
-        raise invalid("expected {admins, teams, contacts, apps}")
+        raise invalid("expected {admins, teams, contacts, ticket_states, apps}")
     ws = sim.ws
-    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": [], "apps": []}
+    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": [], "ticket_states": [],
+                                 "apps": []}
     for item in body.get("apps") or []:
         if not isinstance(item, dict) or not item.get("token"):
             raise invalid("each app needs a token")
@@ -121,6 +127,8 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
         req = Request("POST", "/contacts", {}, {}, {"role": "user", **item})
         out["contacts"].append(create_contact(ws, req)[1])
     out.update(seed_content(ws, body))  # tags, collections, articles, attributes
+    for item in body.get("ticket_states") or []:
+        out["ticket_states"].append(add_state(ws, *require_state_seed(item)))
     sim.mark_dirty()
     return 200, out
 

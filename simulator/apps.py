@@ -30,7 +30,7 @@ _NOUNS = {
     "contacts": "users", "conversations": "conversations",
     "data_attributes": "data_attributes", "tags": "tags",
     "articles": "articles", "help_center": "articles",
-    "tickets": "tickets", "ticket_types": "tickets",
+    "tickets": "tickets", "ticket_types": "tickets", "ticket_states": "tickets",
 }
 
 
