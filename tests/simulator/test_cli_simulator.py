@@ -74,7 +74,8 @@ def test_a_taken_port_exits_2_with_one_line(tmp_path: Path) -> None:
             done = subprocess.run(command, cwd=ROOT, env=_env(tmp_path, H2I_INTERCOM_TOKEN="t"),
                                   capture_output=True, text=True, timeout=60)
             assert done.returncode == 2, done.stderr
-            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            lines = [line for line in done.stderr.splitlines()
+                     if line.strip() and not line.startswith("{")]  # not the JSON log
             assert len(lines) == 1, done.stderr
             assert f"port {port}" in lines[0] and "already taken" in lines[0]
             assert "--port" in lines[0] and "Traceback" not in done.stderr
