@@ -11,6 +11,7 @@ import io
 import os
 import re
 import tempfile
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,13 +159,17 @@ def run_dirty(sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk],
     source = load(desks, label)
     tmp = Path(tempfile.mkdtemp(prefix=f"{source.name}-run-"))
     try:
+        started = time.monotonic()
         found = discover_source(source)
+        discovered = time.monotonic()
         sim.reset()
         settings = settings_for(sim, source, ledger_url)
         report = migrate_here(settings, tmp)
         check_report(report, found)
         assert unsettled_intents(ledger_url, settings.migration) == []
-        return {"records": source.records, "discover": found, "report": report}
+        return {"records": source.records, "discover": found, "report": report,
+                "discover_seconds": round(discovered - started, 1),
+                "migrate_seconds": round(time.monotonic() - discovered, 1)}
     finally:
         source.drop()
 
