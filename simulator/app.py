@@ -195,7 +195,16 @@ class SimulatorApp:
         if cfg.active:
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = self.faults.draw()
+            fault = "storm_429" if self.faults.storm_left() else self.faults.draw()
+            if fault == "storm_429":
+                self.stats.faults_injected[fault] += 1
+                self.stats.count(key, 429)
+                reset = str(int(self.faults.storm_until) + 1).encode()
+                headers = [*headers[:1], (b"x-ratelimit-remaining", b"0"),
+                           (b"x-ratelimit-reset", reset)]
+                message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+                await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
+                return
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":
