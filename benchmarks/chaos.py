@@ -7,7 +7,8 @@ coordinator are killed with SIGKILL (``--kills``) and started again as a user wo
 simulator loses 5% of responses after doing the write, answers 2% with 5xx and has 429
 storms (every call refused for ``--storm-seconds``), and a private PostgreSQL (the ledger)
 and Redis (the broker), started by this script, are each restarted (``--restarts``). A
-clean migration into a second simulator gives the expected workspace. Then the same for a
+clean migration into a second simulator gives the expected workspace (run first, so the
+times compare; ``--clean-beside`` runs it at the same time). Then the same for a
 cutover ``delta`` (``--delta-kills``), then ``rollback`` killed half-way
 (``--rollback-kills``). Details and checks: ``tests/workers/chaos_campaign.py``.
 
@@ -40,12 +41,14 @@ def main() -> int:
     parser.add_argument("--rollback-kills", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--clean-beside", action="store_true",
+                        help="run the clean migration at the same time (faster, timing unfair)")
     args = parser.parse_args()
     plan = Plan(
         tickets=args.tickets, kills=args.kills, pg_restarts=args.restarts,
         redis_restarts=args.restarts, storms=args.storms, storm_seconds=args.storm_seconds,
         delta_kills=args.delta_kills, rollback_kills=args.rollback_kills,
-        workers=args.workers,
+        workers=args.workers, clean_beside=args.clean_beside,
         seed=args.seed if args.seed is not None else random.randrange(1_000_000),
     )
     figures = run_campaign(plan, say=lambda line: print(line, flush=True))
