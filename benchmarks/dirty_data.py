@@ -33,18 +33,21 @@ PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 
 
 def draw_desks(records: int, at_seed: int) -> list[HelpDesk]:
-    """Drawn help desks holding at least ``records`` source rows in all."""
+    """Drawn help desks holding at least ``records`` source rows in all (drawn in rounds of
+    a few dozen examples, each round seeded from ``at_seed``)."""
     desks: list[HelpDesk] = []
+    for round_no in range(10_000):
+        if sum(d.records() for d in desks) >= records:
+            break
 
-    @settings(max_examples=max(50, records // 4), phases=[Phase.generate], database=None,
-              deadline=None, suppress_health_check=list(HealthCheck))
-    @seed(at_seed)
-    @given(help_desk(max_tickets=8))
-    def collect(desk: HelpDesk) -> None:
-        if sum(d.records() for d in desks) < records:
+        @settings(max_examples=40, phases=[Phase.generate], database=None, deadline=None,
+                  suppress_health_check=list(HealthCheck))
+        @seed(at_seed * 10_000 + round_no)
+        @given(help_desk(max_tickets=8))
+        def collect(desk: HelpDesk) -> None:
             desks.append(desk)
 
-    collect()
+        collect()
     return desks
 
 
