@@ -5,7 +5,8 @@ connection closed mid-answer) instead of the answer: exactly the in-doubt case t
 migration must resolve. A *timeout* applies the request, then waits ``timeout_ms`` before
 answering, longer than a client waits. A *429 storm* (``storm_seconds``) refuses every call
 with 429 for that many seconds from the moment the settings are posted (``X-RateLimit-Reset``
-says when it ends). Faults never touch ``/_sim/*``.
+says when it ends). Faults never touch ``/_sim/*``; ``only`` narrows them (latency included)
+to some operations, e.g. lost responses on ``POST /tags`` alone.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ class FaultConfig:
     lost_response_mode: LostMode = "mixed"
     seed: int | None = None
     storm_seconds: float = 0.0
+    #: Operations (``"POST /tags"``: route templates, as in the stats) the latency and the
+    #: rates apply to; empty: every Intercom operation.
+    only: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in RATE_FIELDS:
@@ -46,6 +50,10 @@ class FaultConfig:
             raise FaultSpecError("latency_ms, timeout_ms and storm_seconds must not be negative")
         if self.lost_response_mode not in ("mixed", "502", "drop"):
             raise FaultSpecError("lost_response_mode must be mixed, 502 or drop")
+
+    def covers(self, operation: str) -> bool:
+        """Whether latency and faults apply to this operation (its route key)."""
+        return not self.only or operation in self.only
 
     @property
     def active(self) -> bool:
@@ -72,6 +80,8 @@ class FaultConfig:
                     kwargs[key] = int(value)
                 elif key == "seed":
                     kwargs[key] = None if value is None else int(value)
+                elif key == "only":
+                    kwargs[key] = _operations(value)
                 else:
                     kwargs[key] = str(value)
             except (TypeError, ValueError) as exc:
@@ -94,6 +104,12 @@ class FaultConfig:
         return cls.from_dict(data)
 
 
+def _operations(value: Any) -> tuple[str, ...]:
+    """``only`` as a tuple: a JSON list, or one string separated by ``|`` (``--faults``)."""
+    items = value.split("|") if isinstance(value, str) else list(value or ())
+    return tuple(" ".join(str(i).split()) for i in items if str(i).strip())
+
+
 Decision = Literal["none", "rate_429", "rate_5xx", "rate_timeout", "rate_lost_response"]
 
 
@@ -113,9 +129,11 @@ class FaultInjector:
         """Seconds left of the current 429 storm (0 when there is none)."""
         return max(0.0, self.storm_until - time.time()) if self.storm_until else 0.0
 
-    def draw(self) -> Decision:
-        """The fault for the next request, or ``"none"``."""
+    def draw(self, operation: str = "") -> Decision:
+        """The fault for the next request (``operation``: its route key), or ``"none"``."""
         cfg = self.config
+        if not cfg.covers(operation):
+            return "none"
         for name in RATE_FIELDS:
             rate = getattr(cfg, name)
             if rate > 0 and self.rng.random() < rate:
