@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import shutil
 import tempfile
 import time
 import uuid
@@ -54,11 +55,12 @@ class DirtySource:
     records: int
 
     def drop(self) -> None:
-        """Drop the database (it is ours: its name was made here, fresh)."""
+        """Drop the database and the folder (ours: their names were made here, fresh)."""
         conn = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{self.name}`")
         conn.close()
+        shutil.rmtree(self.attachments, ignore_errors=True)
 
 
 def load(desks: list[HelpDesk], label: str = "dirty") -> DirtySource:
@@ -172,6 +174,7 @@ def run_dirty(sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk],
                 "migrate_seconds": round(time.monotonic() - discovered, 1)}
     finally:
         source.drop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def check_report(report: dict[str, Any], found: dict[str, Any]) -> None:
