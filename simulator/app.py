@@ -239,7 +239,17 @@ class SimulatorApp:
         if cfg.active and cfg.covers(key):
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = injector.draw(key)
+            fault = "storm_429" if injector.storm_left() else injector.draw(key)
+            if fault == "storm_429":
+                self.stats.faults_injected[fault] += 1
+                app.rate_limited += 1
+                self.stats.count(key, 429)
+                reset = str(int(injector.storm_until) + 1).encode()
+                headers = [*headers[:1], (b"x-ratelimit-remaining", b"0"),
+                           (b"x-ratelimit-reset", reset)]
+                message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+                await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
+                return
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":
