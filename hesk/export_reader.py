@@ -47,7 +47,7 @@ from hesk.records import (
     Staff,
     Ticket,
 )
-from hesk.text import decode_entities
+from hesk.text import decode_entities, repair_mojibake
 
 NS = "{urn:schemas-microsoft-com:office:spreadsheet}"
 TICKET_MISSING = ("notes", "attachments", "html", "staff_ids", "customer_ids", "ip",
@@ -184,11 +184,19 @@ class ExportReader:
                                   hint="give the .zip exactly as Hesk wrote it") from None
 
     def _data(self) -> Iterator[list[str]]:
+        """The data rows, double-encoded UTF-8 repaired (as the database reader does)."""
         rows = self._rows()
         next(rows, None)
         for cells in rows:
-            if any(c.strip() for c in cells):
-                yield cells
+            if not any(c.strip() for c in cells):
+                continue
+            fixed = [repair_mojibake(c) for c in cells]
+            repaired = [self.headers[i] if i < len(self.headers) else str(i)
+                        for i, (_, was) in enumerate(fixed) if was]
+            if repaired:
+                self.add_finding("invalid_encoding", "ticket", cells[0].strip(),
+                                 "legacy (double-encoded) text in " + ", ".join(repaired))
+            yield [text for text, _ in fixed]
 
     def _reply_label(self, sample: Sequence[Sequence[str]]) -> str:
         """The ``Reply by`` label: the file's language's, any known one, or inferred."""
@@ -281,7 +289,7 @@ class ExportReader:
         name = self._fixed(row, "name")  # Hesk decoded it (hesk_msgToPlain)
         email = self._fixed(row, "email").strip()
         if email in _ANON_EMAILS and name in self._strings("anon_name"):
-            return None, name, None
+            return None, "", None
         return contact_key(email) or f"noemail:{tid}", name, email or None
 
     def _followers(self, row: Sequence[str]) -> list[tuple[str, str, str]]:
@@ -391,6 +399,22 @@ class ExportReader:
         timed.sort(key=lambda t: (t[0], t[1]))  # Hesk writes id order: merges break time order
         contact, requester, email = self._requester(row, tid)
         followers = {k: (n, e) for k, n, e in self._followers(row)}
+        authors = [self._author(decode_entities(b.author.strip()),
+                                (contact, requester, email), followers) for _, _, b in timed]
+        first_staff = self.clock.instant(self._fixed(row, "first_reply_at"), "First reply at")
+        for i, (when, _n, block) in enumerate(timed):
+            if authors[i][5] and when == first_staff:  # the first staff reply's time
+                authors[i] = self._staff_author(decode_entities(block.author.strip()))
+        staff_count = _int(self._fixed(row, "replies_staff"))
+        sure_staff = sum(1 for a in authors if a[0] == "staff" and not a[5])
+        ambiguous = [i for i, a in enumerate(authors) if a[5]]
+        if ambiguous and staff_count - sure_staff >= len(ambiguous):
+            for i in ambiguous:  # the staff count says they are all staff replies
+                authors[i] = self._staff_author(decode_entities(timed[i][2].author.strip()))
+        elif ambiguous and staff_count > sure_staff:
+            self.add_finding("ambiguous_reply_author", "ticket", tid,
+                             "a reply author is both the requester and a staff member: "
+                             "taken as the requester")
         out: list[Reply] = []
         per_second: dict[int, int] = {}
         for position, (when, _n, block) in enumerate(timed):
@@ -398,15 +422,13 @@ class ExportReader:
             nth = per_second.get(second, 0)
             per_second[second] = nth + 1
             rid = reply_id(tid, when, nth)
-            out.append(self._reply(tid, rid, position, when, block,
-                                   (contact, requester, email), followers))  # fmt: skip
+            out.append(self._reply(tid, rid, position, when, block, authors[position]))
         return out
 
     def _reply(self, tid: int, rid: int, position: int, when: datetime, block: RawReply,
-               requester: tuple[str | None, str, str | None],
-               followers: dict[str, tuple[str, str]]) -> Reply:
+               who: tuple[str, int | None, bool, str | None, str | None, bool]) -> Reply:
         author = decode_entities(block.author.strip())  # Hesk wrote it not decoded
-        kind, staff_id, missing, contact, role = self._author(author, requester, followers)
+        kind, staff_id, missing, contact, role, _ambiguous = who
         return Reply(
             source_id=str(rid), id=rid, ticket_id=tid, position=position, created_at=when,
             message_html="", message_text=block.text, author_type=kind, author_name=author,
@@ -415,29 +437,33 @@ class ExportReader:
             read=False, orphan=False, fidelity="export", missing=REPLY_MISSING,
         )
 
+    def _staff_author(self, author: str) -> tuple[str, int | None, bool, None, None, bool]:
+        return "staff", name_id("staff", author), False, None, None, False
+
     def _author(self, author: str, requester: tuple[str | None, str, str | None],
                 followers: dict[str, tuple[str, str]]
-                ) -> tuple[str, int | None, bool, str | None, str | None]:
-        """``(author_type, staff_id, staff_missing, contact, role)`` of a reply's name.
+                ) -> tuple[str, int | None, bool, str | None, str | None, bool]:
+        """``(author_type, staff_id, staff_missing, contact, role, ambiguous)`` of a name.
 
-        Hesk names the author and nothing else: a deleted staff member's label, then a
-        name the Owner column shows (staff), then the requester's name or e-mail, then a
-        follower's; any other name is a staff member the file knows only by it.
+        Hesk names the author and nothing else: a deleted staff member's label is staff;
+        the requester's name or e-mail, or a follower's, is that customer (``ambiguous``
+        when a staff member shown in the Owner column has the same name: the ticket's
+        staff reply count then decides); any other name is a staff member the file
+        knows only by it.
         """
         if author in self._strings("staff_deleted"):
-            return "staff", None, True, None, None
-        if author in self.owner_names:
-            return "staff", name_id("staff", author), False, None, None
+            return "staff", None, True, None, None, False
+        staff_name = author in self.owner_names
         contact, name, email = requester
         folded = author.casefold()
         if contact and folded in {name.casefold(), (email or "").casefold()}:
-            return "customer", None, False, contact, "requester"
+            return "customer", None, False, contact, "requester", staff_name
         if contact is None and author in self._strings("anon_name"):
-            return "customer", None, False, None, "requester"
+            return "customer", None, False, None, "requester", False
         for key, (fname, femail) in followers.items():
             if folded in {fname.casefold(), femail.casefold()} - {""}:
-                return "customer", None, False, key, "follower"
-        return "staff", name_id("staff", author), False, None, None
+                return "customer", None, False, key, "follower", staff_name
+        return self._staff_author(author)
 
     # -- streams --------------------------------------------------------------------------
 

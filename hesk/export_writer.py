@@ -23,7 +23,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -193,6 +193,9 @@ class _Db:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, timedelta):  # a TIME column, as MySQL prints it
+        minutes, seconds = divmod(int(value.total_seconds()), 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}:{seconds:02d}"
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)
