@@ -42,7 +42,7 @@ from mapping.files import chunks, file_ref, sort_files
 from mapping.history import history_html
 from mapping.people import ANONYMISED_CONTACT
 from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
-from mapping.text import escape, sanitize_html, to_plain
+from mapping.text import escape, plain_to_html, sanitize_html, to_plain
 
 #: Intercom reads back only the newest 500 parts of a conversation.
 MAX_PARTS = 500
@@ -174,7 +174,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
             "message_type": "note" if item.kind == "note" else "comment",
             "type": "admin",
             "admin_id": admin,
-            "body": _admin_body(prefix, rec.message_html),
+            "body": _admin_body(prefix, rec.message_html or plain_to_html(rec.message_text)),
             "skip_notifications": True,
         }
         author = {"author_type": "admin", "author_id": admin}
@@ -292,8 +292,9 @@ def _transcript_entry(item: _Item) -> str:
     when = f"{rec.created_at:%Y-%m-%d %H:%M} UTC" if rec.created_at else "date unknown"
     who = rec.author_name or ("staff" if item.kind == "note" else "customer")
     label = "internal note" if item.kind == "note" else "reply"
+    body = rec.message_html or plain_to_html(rec.message_text)
     return f"<hr><p><strong>{escape(when)} — {escape(who)} ({label})</strong></p>" + (
-        sanitize_html(rec.message_html) or "<p>(empty message)</p>"
+        sanitize_html(body) or "<p>(empty message)</p>"
     )
 
 
@@ -317,21 +318,6 @@ def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) ->
         )  # fmt: skip
         steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
     return steps
-
-
-def _export_steps(th: _Thread, replies: Sequence[Reply]) -> list[Step]:
-    """Export-file tickets: the flattened replies as one transcript note."""
-    if not replies:
-        return []
-    html = (
-        "<p><strong>Replies from the Hesk export file</strong> (the export flattens them: "
-        "authors and times are as written below).</p>"
-        + "".join(sanitize_html(r.message_html) or escape(r.message_text) for r in replies)
-    )
-    at = unix(th.ticket.updated_at) or th.created_at
-    ident = {"part": "export", "replies": [r.source_id for r in replies]}
-    return [_admin_note_step(th, "part:export", html, at, ident,
-                             [completion(r) for r in replies])]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- update etc.
@@ -454,6 +440,8 @@ def plan_ticket(
     """
     hist = history_record(ticket)
     children: list[Record] = [*replies, *notes, *attachments, hist]
+    if ticket.broken:
+        return _settle_all(ticket, children, "quarantined", ticket.broken)
 
     requester = ticket.requester_contact_id
     if ticket.anonymised:
@@ -509,33 +497,27 @@ def plan_ticket(
     th.steps += _contact_file_steps(th, "part:ticket:files", files.by_parent.get(
         ("ticket", ticket.id), []))  # fmt: skip
 
-    # 2. replies and notes in order (export tickets: one transcript part)
+    # 2. replies and notes in order (an export file has no notes: there are none here)
     if ticket.fidelity == "export":
-        th.steps += _export_steps(th, replies)
-        for n in notes:
-            th.dispositions.append(disposition(n, "skipped", "export files carry no notes"))
+        th.notes.append("imported from a Hesk export file: no notes, no attachments, "
+                        "replies as plain text")
+    per_item = [len(chunks(i.files)) for i in items]
+    fold_at = 0
+    if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
+        kept = 0
+        fold_at = len(items)
+        while fold_at > 0 and kept + per_item[fold_at - 1] <= KEEP_PARTS:
+            fold_at -= 1
+            kept += per_item[fold_at]
+        th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
+    elif sum(per_item) > MAX_PARTS:
         th.notes.append(
-            "imported from a Hesk export file: no notes, no attachments, replies as one "
-            "transcript part"
+            f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
         )
-    else:
-        per_item = [len(chunks(i.files)) for i in items]
-        fold_at = 0
-        if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
-            kept = 0
-            fold_at = len(items)
-            while fold_at > 0 and kept + per_item[fold_at - 1] <= KEEP_PARTS:
-                fold_at -= 1
-                kept += per_item[fold_at]
-            th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
-        elif sum(per_item) > MAX_PARTS:
-            th.notes.append(
-                f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
-            )
-        if fold_at:
-            th.steps += _fold_steps(th, items[:fold_at], th.created_at)
-        for item in items[fold_at:]:
-            th.steps += _message_steps(th, item, item.at if item.at else th.created_at)
+    if fold_at:
+        th.steps += _fold_steps(th, items[:fold_at], th.created_at)
+    for item in items[fold_at:]:
+        th.steps += _message_steps(th, item, item.at if item.at else th.created_at)
 
     # 3. the history timeline
     entries = list(history) if history else list(ticket.history)

@@ -37,7 +37,7 @@ from ledger.events import (
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.projections import Dispositions
-from workers.capture import CaptureStats, capture_records
+from workers.capture import CaptureStats, capture_records, sample_records
 from workers.migrate import PHASES, Coordinator, MigrateOptions, PhaseProgress, capture_watermarks
 from workers.resources import Resources
 
@@ -118,6 +118,11 @@ def changed_records(
     Cheap reads only, unless ``customers``: Hesk keeps no edit time for customers, so
     finding an edited one means reading them all (a cost that grows with the history).
     """
+    if not getattr(reader, "incremental", True):
+        # A newer export file is read whole: an unchanged record is a no-op by key, so
+        # only new tickets and replies and changed rows (status, title...) become pending.
+        yield from sample_records(reader, None)
+        return
     max_ids: dict[str, int] = since.get("max_ids") or {}
     lastchange = _parse(since.get("lastchange"))
     yield from reader.iter_records("staff")
@@ -198,8 +203,10 @@ def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
 
 def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]]:
     """Record a SourceDeleted for every captured id now gone from Hesk; returns them."""
-    ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
     gone: dict[str, list[str]] = {}
+    if not getattr(reader, "tracks_deletions", True):
+        return gone  # an export may be filtered: a missing row is not a deletion
+    ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
     for obj in DELETABLE:
         try:
             if nothing_deleted(res, reader, obj):
@@ -290,7 +297,7 @@ def run_delta(
 
     ``customers``: also re-read every customer to find edited ones (see changed_records).
     """
-    from hesk.reader import HeskReader
+    from hesk.open import open_source
     from workers.migrate import require_map, run_number
 
     last_capture(res.ledger)
@@ -307,7 +314,7 @@ def run_delta(
     )
     started_seq = res.ledger.last_seq()
     t0 = time.monotonic()
-    with HeskReader.from_settings(res.settings) as reader:
+    with open_source(res.settings) as reader:
         stats, since, gone = capture_delta(res, reader, run, customers=customers)
     result = DeltaResult(run, since, captured=dict(stats.new), deleted=gone,
                          capture_seconds=round(time.monotonic() - t0, 3))  # fmt: skip

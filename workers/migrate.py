@@ -116,8 +116,12 @@ def capture(
 
 
 def capture_watermarks(reader: Any) -> dict[str, Any]:
-    """Where this capture ended, for the next delta (max ids and lastchange)."""
-    marks: dict[str, Any] = {}
+    """Where this capture ended, for the next delta (max ids and lastchange), and what
+    kind of source it read and what that source cannot hold (for the report)."""
+    marks: dict[str, Any] = {"source": getattr(reader, "kind", "database")}
+    not_held = reader.not_held() if hasattr(reader, "not_held") else {}
+    if not_held:
+        marks["not_held"] = not_held
     try:
         marks["max_ids"] = reader.max_ids()
         watermark = reader.watermark()
@@ -383,7 +387,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
         TimeRemainingColumn,
     )
 
-    from hesk.reader import HeskReader
+    from hesk.open import open_source
     from workers.broker import make_broker
 
     res = Resources.from_settings(settings)
@@ -409,7 +413,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
     try:
         with Progress(*columns, console=console, transient=False) as progress:
             cap = progress.add_task("capture", total=None, rate="")
-            with HeskReader.from_settings(settings) as reader:
+            with open_source(settings) as reader:
                 t0 = time.monotonic()
 
                 def on_batch(stats: CaptureStats) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from core.errors import ConfigError, H2IError
 from core.settings import Settings
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
 from ledger.events import MapConfirmed, confirmed_map_event
@@ -58,10 +58,10 @@ def read_workspace(client: IntercomClient) -> Workspace:
 
 
 def propose(settings: Settings) -> dict[str, Any]:
-    """The proposed field map for this Hesk database and this workspace."""
+    """The proposed field map for this Hesk source and this workspace."""
     with client_for(settings) as client:
         ws = read_workspace(client)
-    with HeskReader.from_settings(settings) as reader:
+    with open_source(settings) as reader:
         return propose_map(
             staff=list(reader.iter_records("staff")),
             categories=list(reader.iter_records("category")),
