@@ -6,8 +6,8 @@
      "counts": {OBJECT: n},                 # every name in hesk.records.OBJECTS
      "attachments": {"files": n, "bytes": n, "missing": n},
      "findings": [{"kind", "object", "source_id", "detail"}],
-     "not_in_source": [{"object", "what", "reason"}]}   # extra key: what the source
-                                                         # cannot hold (an export file)
+     "not_in_source": [{"object", "what", "reason"}]}   # only when the source cannot
+                                                         # hold something (an export)
 
 ``contact`` counts distinct requesters/contacts (case-folded email, plus one per emailless
 requester). ``render_discover(report, console)`` prints it as Rich tables.
@@ -42,13 +42,16 @@ def discover(reader: SourceReader) -> dict[str, Any]:
                 elif record.file_status in ("ok", "size_mismatch"):
                     files += 1
                     size += record.file_size or 0
-    return {
+    report: dict[str, Any] = {
         "hesk_version": reader.hesk_version(),
         "counts": {name: counts[name] for name in OBJECTS},
         "attachments": {"files": files, "bytes": size, "missing": missing},
         "findings": [f.to_dict() for f in reader.findings],
-        "not_in_source": not_in_source(reader),
     }
+    absent = not_in_source(reader)
+    if absent:
+        report["not_in_source"] = absent
+    return report
 
 
 def not_in_source(reader: SourceReader) -> list[dict[str, str]]:
