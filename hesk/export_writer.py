@@ -11,6 +11,8 @@ whose time zone is the server's UTC offset *at the time of the export*, and PHP 
 them back through ``strtotime``/``date`` in the help desk's timezone (which moves a time
 of the skipped spring hour forward by one hour). History is written as stored.
 
+Checked against files Hesk itself wrote (tests/hesk/data): byte for byte the same.
+
 Options are the export page's: ``history`` and ``replies`` (the two checkboxes),
 ``language`` (the exporting user's), and the settings ``new_top`` (newest reply first),
 ``email_view_ticket`` and ``hesk_url``.
@@ -127,6 +129,14 @@ class ExportOptions:
     table_prefix: str = "hesk_"
     made_at: datetime | None = None  # when the export runs (aware); default now
     random_digits: int = 123456
+    #: Line end inside Hesk's PHP string literals: CRLF, as Hesk's files are shipped (so
+    #: the file mixes them with the LF of its "\n" escapes); LF where a server's copy
+    #: was converted on upload.
+    eol: str = "\r\n"
+
+    def lit(self, text: str) -> str:
+        """A piece Hesk writes from a multi-line PHP literal: its line ends are ``eol``."""
+        return text.replace("\n", self.eol)
 
 
 def _entity(match: re.Match[str]) -> str:
@@ -243,9 +253,8 @@ def _workbook(db: _Db, opt: ExportOptions, clock: ExportClock, lang: str) -> str
             statuses[r["id"]] = _pick(r["name"], language)
     priorities = _priorities(db, lang, language)
 
-    out = [HEAD, "\n\t"]
-    out += [f'<Column ss:AutoFitWidth="0" ss:Width="{w}"/>\n\t' for w in WIDTHS]
-    out.append("\n")
+    out = [opt.lit(HEAD), opt.lit("\n\t")]
+    out += [opt.lit(f'<Column ss:AutoFitWidth="0" ss:Width="{w}"/>\n\t') for w in WIDTHS]
     out += ['<Column ss:AutoFitWidth="0" ss:Width="80"/>\n' for _ in fields]
     extra = int(opt.history) + int(opt.replies)
     out += ['<Column ss:AutoFitWidth="0" ss:Width="100"/>\n'] * extra
@@ -258,7 +267,7 @@ def _workbook(db: _Db, opt: ExportOptions, clock: ExportClock, lang: str) -> str
            "ON `ticket_to_customer`.`customer_id` = `requester`.`id` WHERE 1")
     for t in db.query(sql):
         out.append(_row(db, t, opt, clock, lang, admins, cats, fields, statuses, priorities))
-    out.append(TAIL)
+    out.append(opt.lit(TAIL))
     return "".join(out)
 
 
@@ -292,7 +301,7 @@ def _header(lang: str, fields: list[dict[str, Any]], opt: ExportOptions) -> str:
     text = '\n\t<Row>\n\t<Cell><Data ss:Type="String">#</Data></Cell>\n'
     for key, indent in zip(keys, indents, strict=True):
         text += indent + cell.format(label(lang, key)) + "\n"
-    text += "\t"
+    text = opt.lit(text + "\t")
     text += "".join(cell.format(f["name"]) + "\n" for f in fields)
     if opt.history:
         text += cell.format(label(lang, "thist")) + "\n"
@@ -319,7 +328,7 @@ def _date_cell(clock: ExportClock, value: Any, style: str = "s62") -> str:
 
 
 def _s(text: str) -> str:
-    return f'<Cell><Data ss:Type="String"><![CDATA[{escape_cdata(text)}]]></Data></Cell>\n'
+    return f'<Cell><Data ss:Type="String"><![CDATA[{escape_cdata(text)}]]></Data></Cell>'
 
 
 def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lang: str,
@@ -343,20 +352,21 @@ def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lan
         requester = {"name": label(lang, "anon_name"), "email": label(lang, "anon_email")}
     shown = [(f"{f['name']} <{f['email']}>" if f["email"] else f["name"]) if f["name"]
              else f["email"] for f in followers]
-    out = ('\n<Row>\n<Cell><Data ss:Type="Number">' + str(t["id"]) + "</Data></Cell>\n"
-           + _s(_text(t["trackid"])).rstrip("\n") + "\n"
-           + _date_cell(clock, t["dt"]) + "\n" + _date_cell(clock, t["lastchange"]) + "\n")
+    e = opt.eol  # a line end of the PHP literal (values keep their own)
+    out = (f'{e}<Row>{e}<Cell><Data ss:Type="Number">{t["id"]}</Data></Cell>{e}'
+           + _s(_text(t["trackid"])) + e + _date_cell(clock, t["dt"]) + e
+           + _date_cell(clock, t["lastchange"]) + e)
     for column in ("firstreply", "closedat"):
         out += (_date_cell(clock, t[column]) if t.get(column) else
                 '<Cell><Data ss:Type="String"></Data></Cell>') + "\n"
-    out += "".join(_s(v) for v in (
+    out += "".join(_s(v) + e for v in (
         msg_to_plain(_text(requester["name"])), _text(requester["email"]), ",".join(shown),
         cats.get(t["category"], ""), priorities.get(t["priority"], "Unknown"),
         statuses.get(t["status"], "Unknown"), msg_to_plain(_text(t["subject"])),
         msg_to_plain(_text(t["message"])), admins.get(t["owner"], "")))
-    out += f'<Cell><Data ss:Type="Number">{t["replies"]}</Data></Cell>\n'
-    out += f'<Cell><Data ss:Type="Number">{t["staffreplies"]}</Data></Cell>\n'
-    out += _s(_text(t["time_worked"]))
+    out += (f'<Cell><Data ss:Type="Number">{t["replies"]}</Data></Cell>{e}'
+            f'<Cell><Data ss:Type="Number">{t["staffreplies"]}</Data></Cell>{e}'
+            + _s(_text(t["time_worked"])) + e)
     due = t.get("due_date")
     out += (_date_cell(clock, due, "s63") if due
             else '<Cell><Data ss:Type="String"></Data></Cell>') + "\n"
@@ -368,9 +378,9 @@ def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lan
             out += ('<Cell ss:StyleID="s63"><Data ss:Type="DateTime">' + day if day
                     else '<Cell><Data ss:Type="String">') + "</Data></Cell> \n"
         else:
-            out += _s(msg_to_plain(value)).rstrip("\n") + "  \n"
+            out += _s(msg_to_plain(value)) + "  \n"
     if opt.history:
-        out += _s(_text(t["history"]))
+        out += _s(_text(t["history"])) + "\n"
     if opt.replies:
         out += '<Cell><Data ss:Type="String"><![CDATA['
         if t["replies"]:
