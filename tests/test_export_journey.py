@@ -149,6 +149,16 @@ def test_the_whole_journey_from_the_export_file(
         again.stdout
     assert _conversations(sim) == after
 
+    # An export whose ticket carries another tracking id is not this help desk's: refused.
+    hesk = HeskWriter(source.url)
+    hesk.query("UPDATE hesk_tickets SET trackid = 'ZZZ-ZZZ-ZZZZ' WHERE id = %s", replied)
+    hesk.close_connection()
+    other = write_export(source.url, tmp_path, ExportOptions(
+        timezone="Europe/Berlin", made_at=T1 + timedelta(days=200), random_digits=333333))
+    refused = run({**env, "H2I_HESK_EXPORT_FILE": str(other)}, "delta", code=2)
+    assert "ZZZ-ZZZ-ZZZZ in this export" in refused.stderr
+    assert _conversations(sim) == after
+
     run(env2, "rollback", "--yes")
     assert not _conversations(sim)
 

@@ -57,6 +57,41 @@ class NoFullCapture(H2IError):
     exit_code = 2
 
 
+class NotTheSameHelpDesk(H2IError):
+    """A newer export whose tickets do not match the migrated ones by tracking id."""
+
+    exit_code = 2
+
+
+def check_tracking_ids(res: Resources, reader: Any, batch: int = 500) -> None:
+    """Each ticket of a re-read source must keep the tracking id it was captured with.
+
+    An export is matched to the migration ticket by ticket: the same ``#`` with another
+    tracking id means a file of another help desk (or one renumbered), and writing it
+    would attach its replies to the wrong conversations.
+    """
+    chunk: list[Any] = []
+
+    def check() -> None:
+        known = res.ledger.latest_captures([("ticket", t.source_id) for t in chunk])
+        for t in chunk:
+            rec = known.get(("ticket", t.source_id))
+            old = (getattr(rec.event, "record", None) or {}).get("trackid") if rec else None
+            if old and t.trackid and old != t.trackid:
+                raise NotTheSameHelpDesk(
+                    f"ticket #{t.id} is {t.trackid} in this export, but {old} was migrated",
+                    hint="give an export of the help desk this migration read (or start a "
+                         "new migration with another H2I_MIGRATION)")
+        chunk.clear()
+
+    for ticket in reader.iter_records("ticket"):
+        chunk.append(ticket)
+        if len(chunk) >= batch:
+            check()
+    if chunk:
+        check()
+
+
 @dataclass
 class DeltaResult:
     """What a delta found and did."""
@@ -230,6 +265,8 @@ def capture_delta(
 ) -> tuple[CaptureStats, dict, dict]:
     """Record DeltaStarted, the changed records, deletions and CaptureCompleted(kind=delta)."""
     since = last_capture(res.ledger).watermarks
+    if not getattr(reader, "incremental", True):
+        check_tracking_ids(res, reader)
     marks = capture_watermarks(reader)  # read first: a write during the capture is re-read
     res.ledger.append_one(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
