@@ -18,6 +18,8 @@ COPY hesk ./hesk
 COPY mapping ./mapping
 COPY intercom_api ./intercom_api
 COPY simulator ./simulator
+COPY engine ./engine
+COPY commands ./commands
 COPY workers ./workers
 COPY reports ./reports
 COPY migrations ./migrations

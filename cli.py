@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from core.errors import H2IError, NotImplementedYet
+from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import configure_logging, register_secret
 from core.settings import Settings, load_settings, settings_help
 
@@ -39,9 +41,12 @@ class App(typer.Typer):
         except H2IError as err:
             if _State.debug:
                 raise
-            err_console.print(f"[bold red]error:[/] {err.message}", highlight=False)
+            # Messages may quote Hesk data: never read them as markup; one line each.
+            err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False,
+                              soft_wrap=True)
             if err.hint:
-                err_console.print(f"[dim]hint:[/] {err.hint}", highlight=False)
+                err_console.print(f"[dim]hint:[/] {escape(err.hint)}", highlight=False,
+                                  soft_wrap=True)
             sys.exit(err.exit_code)
 
 
@@ -106,7 +111,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show the migration's progress per object, from the ledger."""
-    from reports.status import render_status, status_summary
+    from commands.status import render_status, status_summary
 
     summary = status_summary(settings())
     if as_json:
@@ -129,48 +134,53 @@ def discover(
     """Scan the Hesk source (H2I_HESK_URL, or H2I_HESK_EXPORT_FILE) and report its scope."""
     import json
 
-    from hesk.discover import discover as run_discover
-    from hesk.discover import render_discover
-    from hesk.open import open_source
+    from commands.discover import discover_source, show_discovery
 
-    with open_source(settings()) as reader:
-        report = run_discover(reader)
+    report = discover_source(settings())
     if as_json:
         sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
     else:
-        render_discover(report, console)
+        show_discovery(report, console)
 
 
 @app.command("demo-data")
 def demo_data(
-    tickets: Annotated[int, typer.Option(help="How many tickets to generate.")] = 1000,
-    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     database: Annotated[
-        str | None, typer.Option(help="Database name (default: the one in H2I_HESK_URL).")
-    ] = None,
+        str,
+        typer.Option(help="Name of the demo database to (re)create on H2I_HESK_URL's server "
+                     "(never taken from H2I_HESK_URL)."),
+    ],
+    tickets: Annotated[int, typer.Option(min=1, help="How many tickets to generate.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     attachments_dir: Annotated[
-        Path | None, typer.Option(help="Folder for attachment files (default: setting).")
+        Path | None,
+        typer.Option(help="Folder for attachment files (default: demo-output/DATABASE/"
+                     "attachments; never H2I_HESK_ATTACHMENTS_DIR)."),
     ] = None,
     clean: Annotated[
-        bool, typer.Option("--clean", help="Empty the attachments folder first.")
+        bool, typer.Option("--clean", help="First delete the files demo-data wrote there.")
+    ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a database or use a folder that holds things "
+                     "demo-data did not create (their files are still never touched)."),
     ] = False,
 ) -> None:
     """(Re)create a realistic demo Hesk database, with every kind of dirty data planted."""
-    from hesk.demo_data import generate
-    from hesk.open import clean_attachments_dir, demo_target
+    from commands.discover import make_demo_data
 
-    url, folder = demo_target(settings(), database, attachments_dir)
-    if clean:
-        clean_attachments_dir(folder)
-    summary = generate(url, folder, tickets=tickets, seed=seed,
-                       table_prefix=settings().hesk_table_prefix)
+    summary, folder = make_demo_data(
+        settings(), tickets=tickets, seed=seed, database=database,
+        attachments_dir=attachments_dir, clean=clean, force=force,
+    )
     console.print(
-        f"[bold]{summary.database}[/]: {summary.tickets:,} tickets, {summary.replies:,} "
-        f"replies, {summary.notes:,} notes, {summary.customers:,} customers, "
-        f"{summary.files_written:,} files in {folder} ({summary.seconds}s)"
+        f"[bold]{escape(summary.database)}[/]: {summary.tickets:,} tickets, "
+        f"{summary.replies:,} replies, {summary.notes:,} notes, {summary.customers:,} "
+        f"customers, {summary.files_written:,} files in {escape(str(folder))} "
+        f"({summary.seconds}s)"
     )
     for kind, ids in sorted(summary.dirty.items()):
-        console.print(f"  dirty {kind}: {', '.join(ids[:5])}", highlight=False)
+        console.print(f"  dirty {kind}: {', '.join(ids[:5])}", highlight=False, markup=False)
 
 
 # --- end hesk commands ---
@@ -181,9 +191,10 @@ def demo_data(
 @app.command()
 def simulator(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8088,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8088,
     rate_limit: Annotated[
-        int, typer.Option("--rate-limit", help="Requests per token per 10-second window.")
+        int,
+        typer.Option("--rate-limit", min=1, help="Requests per token per 10-second window."),
     ] = 1666,
     faults: Annotated[
         str,
@@ -198,11 +209,25 @@ def simulator(
     no_validate: Annotated[
         bool, typer.Option("--no-validate", help="Skip request validation (benchmarks).")
     ] = False,
+    max_body_bytes: Annotated[
+        int,
+        typer.Option("--max-body-bytes", help="Larger request bodies get a 413 (Intercom's)."),
+    ] = MAX_REQUEST_BYTES,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another Host name the admin API (/_sim) answers, e.g. a Docker service name.",
+        ),
+    ] = None,
 ) -> None:
     """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    from core.paths import writable_file
     from simulator.faults import FaultConfig, FaultSpecError
-    from simulator.server import serve
+    from simulator.server import PortInUse, listen, serve
 
+    if state is not None:
+        writable_file(state, "--state")
     token = settings().token_value()
     if not token:
         err_console.print(
@@ -217,10 +242,16 @@ def simulator(
     except FaultSpecError as exc:
         err_console.print(f"[bold red]error:[/] --faults: {exc}", highlight=False)
         raise typer.Exit(EXIT_USAGE) from exc
+    try:
+        sock = listen(host, port)
+    except PortInUse as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
         host, port, token=token, rate_limit=rate_limit, faults=fault_config,
-        state_file=state, validate=not no_validate,
+        state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
+        allowed_hosts=tuple(allow_host or ()), sock=sock,
     )
 
 
@@ -231,28 +262,29 @@ def simulator(
 
 @app.command()
 def demo(
-    tickets: Annotated[int, typer.Option(help="Size of the demo help desk.")] = 300,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 2,
+    tickets: Annotated[int, typer.Option(min=1, help="Size of the demo help desk.")] = 300,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 2,
     out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Take over the demo database or --out folder even if "
+                     "they hold things the demo did not create (e.g. from an older version)."),
+    ] = False,
 ) -> None:
-    """Run a whole demo migration on this machine's services with embedded defaults."""
-    from workers.demo import DemoOptions, run_demo
+    """Run a whole demo migration on this machine's services with embedded defaults.
 
-    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out), console)
-    render_report_summary(result["report"])
+    It uses only its own database (h2i_demo_hesk), ledger database (h2i_demo_ledger) and
+    folder (--out), whatever the H2I_ settings say; only the servers are reused.
+    """
+    from commands.demo import DemoOptions, run_demo
+    from commands.report import render_report_summary
+
+    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out, force=force),
+                      console)
+    render_report_summary(result["report"], console)
     console.print(f"customer notifications sent: {result['notifications_sent']}")
-    console.print(f"HTML report: [bold]{result['html']}[/]  (migration {result['migration']})")
-
-
-def render_report_summary(report: dict[str, Any]) -> None:
-    """Print the per-object reconciliation table of a report."""
-    from rich.table import Table
-
-    table = Table("object", "source", "migrated", "quarantined", "skipped", "pending")
-    for obj, c in report["objects"].items():
-        table.add_row(obj, *(str(c[k]) for k in ("source", "migrated", "quarantined",
-                                                 "skipped", "pending")))
-    console.print(table)
+    console.print(f"HTML report: [bold]{escape(str(result['html']))}[/]  "
+                  f"(migration {escape(result['migration'])})")
 
 
 @map_app.command("propose")
@@ -260,38 +292,37 @@ def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
-    from mapping.mapfile import dump_map_yaml
-    from workers.workspace import propose
+    from commands.map import write_proposal
+    from core.paths import writable_file
 
-    proposal = propose(settings())
-    out.write_text(dump_map_yaml(proposal), encoding="utf-8")
+    writable_file(out, "--out")
+    proposal = write_proposal(settings(), out)
     low = [
         f"{section}: {e.get('hesk_name')}"
         for section in ("custom_fields", "categories", "staff")
         for e in proposal.get(section) or ()
         if float(e.get("confidence", 1)) < 0.8
     ]
-    console.print(f"Wrote the proposed map to [bold]{out}[/].")
+    console.print(f"Wrote the proposed map to [bold]{escape(str(out))}[/].")
     if low:
         console.print(f"{len(low)} entries have low confidence; review them first:")
         for line in low[:20]:
-            console.print(f"  - {line}")
-    console.print(f"Then run: hesk2intercom map confirm --file {out}")
+            console.print(f"  - {line}", markup=False, highlight=False)
+    console.print(f"Then run: hesk2intercom map confirm --file {out}", markup=False)
 
 
 @map_app.command("show")
 def map_show() -> None:
     """Show the confirmed field map."""
-    from mapping.mapfile import dump_map_yaml
-    from workers.workspace import confirmed_map
+    from commands.map import confirmed_map_yaml
 
-    the_map = confirmed_map(settings())
-    if the_map is None:
+    text = confirmed_map_yaml(settings())
+    if text is None:
         err_console.print(
             "No map is confirmed yet: run `hesk2intercom map propose --out map.yaml`."
         )
         raise typer.Exit(EXIT_USAGE)
-    console.print(dump_map_yaml(the_map), highlight=False, markup=False)
+    console.print(text, highlight=False, markup=False)
 
 
 @map_app.command("confirm")
@@ -300,30 +331,33 @@ def map_confirm(
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False,
 ) -> None:
     """Validate the map against the workspace and record it as confirmed."""
-    from workers.workspace import confirm
+    from commands.map import confirm
 
     if not yes and not typer.confirm(f"Confirm the map in {file} for this migration?"):
         raise typer.Exit(EXIT_USAGE)
     event, is_new = confirm(settings(), file)
     state = "recorded" if is_new else "was already recorded"
-    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight")
+    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight",
+                  markup=False)
 
 
 @app.command()
 def preflight() -> None:
     """Check the Intercom workspace and list blockers and manual steps (exit 3 if blocked)."""
-    from workers.workspace import preflight as run_preflight
+    from commands.preflight import preflight as run_preflight
 
     result = run_preflight(settings())
-    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}")
+    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}",
+                  markup=False)
+    # Lines name Hesk categories, fields and staff: escaped, never read as markup.
     for line in result.matched:
-        console.print(f"  [green]ok[/]  {line}", highlight=False)
+        console.print(f"  [green]ok[/]  {escape(line)}", highlight=False)
     for line in result.to_create:
-        console.print(f"  [cyan]will create[/] {line}", highlight=False)
+        console.print(f"  [cyan]will create[/] {escape(line)}", highlight=False)
     for line in result.manual_steps:
-        console.print(f"  [yellow]by hand[/] {line}", highlight=False)
+        console.print(f"  [yellow]by hand[/] {escape(line)}", highlight=False)
     for line in result.blockers:
-        console.print(f"  [red]blocker[/] {line}", highlight=False)
+        console.print(f"  [red]blocker[/] {escape(line)}", highlight=False)
     if result.blockers:
         console.print(f"{len(result.blockers)} blocker(s): fix them, then run preflight again.")
         raise typer.Exit(EXIT_BLOCKED)
@@ -333,16 +367,18 @@ def preflight() -> None:
 @app.command()
 def migrate(
     sample: Annotated[
-        int | None, typer.Option(help="Move only N tickets (and what they need).")
+        int | None, typer.Option(min=1, help="Move only N tickets (and what they need).")
     ] = None,
     only: Annotated[str | None, typer.Option(help="Move only this object type.")] = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes to start here (0: use external workers).")
+        int,
+        typer.Option(min=0, help="Worker processes to start here (0: use external workers)."),
     ] = 2,
-    threads: Annotated[int, typer.Option(help="Threads per worker process.")] = 8,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per worker process.")] = 8,
 ) -> None:
     """Capture the source into the ledger and write it to Intercom (resumable)."""
-    from workers.migrate import MigrateOptions, run_migration
+    from commands.migrate import run_migration
+    from commands.options import MigrateOptions
 
     opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
     summary = run_migration(settings(), opts, console)
@@ -360,67 +396,48 @@ def report(
     """The reconciliation report: per object, migrated + quarantined + skipped + pending."""
     import json
 
-    from ledger.database import open_engine
-    from ledger.generations import active_ledger_id
-    from reports.html import write_html_report
-    from reports.report import build_report
+    from commands.report import (
+        current_report,
+        render_quarantined,
+        render_report_summary,
+        write_html,
+    )
+    from core.paths import writable_file
 
-    s = settings()
-    engine = open_engine(s.ledger_url)
-    try:
-        the_report = build_report(engine, active_ledger_id(engine, s.migration))
-    finally:
-        engine.dispose()
     if html is not None:
-        path = write_html_report(the_report, html)
-        err_console.print(f"HTML report written to {path}")
+        writable_file(html, "--html")
+    the_report = current_report(settings())
+    if html is not None:
+        path = write_html(the_report, html)
+        err_console.print(f"HTML report written to {path}", markup=False)
     if as_json:
         sys.stdout.write(json.dumps(the_report, indent=2) + "\n")
     elif html is None:
-        render_report_summary(the_report)
-        for item in the_report["quarantined"][:20]:
-            console.print(
-                f"  quarantined {item['object']} {item['source_id']}: {item['reason']}",
-                highlight=False, markup=False,
-            )
+        render_report_summary(the_report, console)
+        render_quarantined(the_report, console)
 
 
 @app.command()
 def verify(
-    sample: Annotated[int, typer.Option(help="How many tickets and articles to read back.")] = 25,
+    sample: Annotated[
+        int, typer.Option(min=1, help="How many tickets and articles to read back.")
+    ] = 25,
 ) -> None:
     """Read a random sample back from Intercom and compare it with the source."""
-    from ledger.database import open_engine
-    from ledger.generations import active_ledger_id
-    from reports.verify import render_verify, verify_sample
-    from workers.workspace import client_for
+    from commands.verify import render_verify, run_verify
 
-    s = settings()
-    engine = open_engine(s.ledger_url)
-    try:
-        with client_for(s) as client:
-            result = verify_sample(
-                engine, active_ledger_id(engine, s.migration), client, sample=sample
-            )
-    finally:
-        engine.dispose()
-    render_verify(result, console)
+    render_verify(run_verify(settings(), sample), console)
 
 
 @app.command()
 def worker(
-    processes: Annotated[int, typer.Option(help="Worker processes.")] = 1,
-    threads: Annotated[int, typer.Option(help="Threads per process.")] = 8,
+    processes: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="Threads per process.")] = 8,
 ) -> None:
     """Run Dramatiq workers against the shared Postgres and Redis (until Ctrl-C)."""
-    import os
+    from commands.worker_pool import exec_workers
 
-    from workers.broker import redis_client
-    from workers.migrate import worker_command, worker_env
-
-    s = settings()
-    redis_client(s)  # fail early, in one line, if Redis is not there
-    os.execvpe(sys.executable, worker_command(processes, threads), worker_env(s, threads))
+    exec_workers(settings(), processes, threads)
 
 
 # --- end migration commands ---
@@ -434,7 +451,7 @@ def delta(
         bool, typer.Option("--apply-deletions", help="Also delete what Hesk deleted.")
     ] = False,
     workers: Annotated[
-        int, typer.Option(help="Worker processes (0: write from this process).")
+        int, typer.Option(min=0, help="Worker processes (0: write from this process).")
     ] = 0,
     customers: Annotated[
         bool,
@@ -446,42 +463,29 @@ def delta(
     ] = False,
 ) -> None:
     """Move only what changed in Hesk since the last capture."""
-    from workers.delta import render_delta, run_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.delta import delta_command, render_delta
 
-    res = Resources.from_settings(settings())
-    opts = MigrateOptions(workers=workers)
-    try:
-        with unit_runner(res, opts) as send:
-            result = run_delta(res, opts, apply=apply_deletions, send=send, customers=customers)
-    finally:
-        res.close()
+    result = delta_command(
+        settings(), apply=apply_deletions, workers=workers, customers=customers
+    )
     render_delta(result, console)
 
 
 @app.command()
 def cutover(
     workers: Annotated[
-        int, typer.Option(help="Worker processes (0: write from this process).")
+        int, typer.Option(min=0, help="Worker processes (0: write from this process).")
     ] = 0,
 ) -> None:
     """Freeze, run the final delta, check Hesk has no new writes, print the reconciliation."""
-    from workers.cutover import run_cutover
-    from workers.delta import render_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.cutover import cutover_command
+    from commands.delta import render_delta
+    from commands.report import render_report_summary
 
-    res = Resources.from_settings(settings())
-    opts = MigrateOptions(workers=workers)
-    try:
-        with unit_runner(res, opts) as send:
-            result = run_cutover(res, opts, send=send)
-    finally:
-        res.close()
+    result = cutover_command(settings(), workers=workers)
     console.print(f"Hesk frozen at {result.frozen_at}; no write since.")
     render_delta(result.delta, console)
-    render_report_summary(result.report)
+    render_report_summary(result.report, console)
     console.print("Cutover complete: Intercom now holds Hesk's final state.")
 
 
@@ -489,23 +493,19 @@ def cutover(
 def rollback(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan only.")] = False,
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask before deleting.")] = False,
-    threads: Annotated[int, typer.Option(help="Parallel deletions.")] = 4,
+    threads: Annotated[int, typer.Option(min=1, help="Parallel deletions.")] = 4,
 ) -> None:
     """Delete every Intercom object this migration created, in reverse dependency order."""
-    from workers.resources import Resources
-    from workers.rollback import plan_rollback, render_rollback, run_rollback
+    from commands.rollback import render_rollback, rollback_command, rollback_plan_for
 
-    res = Resources.from_settings(settings())
-    try:
-        plan = plan_rollback(res)
-        render_rollback(plan, console, planned=True)
-        if dry_run or plan.already_rolled_back:
-            return
-        if not yes and not typer.confirm("Delete these objects from Intercom?"):
-            raise typer.Exit(EXIT_USAGE)
-        render_rollback(run_rollback(res, threads=threads), console, planned=False)
-    finally:
-        res.close()
+    s = settings()
+    plan = rollback_plan_for(s)
+    render_rollback(plan, console, planned=True)
+    if dry_run or plan.already_rolled_back:
+        return
+    if not yes and not typer.confirm("Delete these objects from Intercom?"):
+        raise typer.Exit(EXIT_USAGE)
+    render_rollback(rollback_command(s, threads=threads), console, planned=False)
 
 
 @app.command()
@@ -515,17 +515,12 @@ def inventory(
     ),
 ) -> None:
     """Write the hand-over inventory of what must be rebuilt by hand in Intercom."""
-    from hesk.reader import HeskReader
-    from reports.inventory import build_inventory, write_inventory
-    from workers.workspace import client_for, read_workspace
+    from commands.inventory import run_inventory
+    from core.paths import writable_dir
 
-    s = settings()
-    with client_for(s) as client:
-        admins = [str(a.get("email") or "") for a in read_workspace(client).admins]
-    with HeskReader.from_settings(s) as reader:
-        files = write_inventory(build_inventory(reader, admins), out)
-    for path in files:
-        console.print(f"wrote {path}")
+    writable_dir(out, "--out")
+    for path in run_inventory(settings(), out):
+        console.print(f"wrote {path}", markup=False)
 
 
 # --- end delta, cutover, rollback, inventory ---

@@ -24,15 +24,16 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from commands import delta as delta_mod  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from engine.capture import capture_source  # noqa: E402
+from engine.resources import Resources  # noqa: E402
 from hesk.demo_data import generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
+from ledger.dispositions import Dispositions  # noqa: E402
+from ledger.events import MapConfirmed  # noqa: E402
 from ledger.projections import ProjectionTable  # noqa: E402
-from reports.projections import Dispositions  # noqa: E402
 from tests.delta.hesk_writes import HeskWriter  # noqa: E402
-from workers import delta as delta_mod  # noqa: E402
-from workers.migrate import MigrateOptions, capture  # noqa: E402
-from workers.resources import Resources  # noqa: E402
 
 LEDGER = "postgresql+psycopg://postgres@127.0.0.1:5432/h2i_bench_delta"
 WORK = Path("/tmp/h2i-bench-delta")
@@ -79,9 +80,13 @@ def run(tickets: int, changes: int) -> dict[str, float]:
     settings = load_settings(ledger_url=LEDGER, hesk_url=url, migration=name,
                              intercom_token=SecretStr("unused"))  # fmt: skip
     res = Resources.from_settings(settings)
+    # capture keeps what a map migrates: the defaults (no IP, no custom field values)
+    the_map = {"version": 1, "options": {}}
+    res.ledger.append_one(MapConfirmed(object="map", source_id="map", map_hash="bench",
+                                       map=the_map))
     t0 = time.monotonic()
     with HeskReader.from_settings(settings) as reader:
-        capture(res, reader, MigrateOptions(), "run-1")
+        capture_source(res.ledger, reader, "run-1", the_map=the_map)
     full = time.monotonic() - t0
     # migrate keeps the dispositions projection caught up; a delta starts from there
     ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()

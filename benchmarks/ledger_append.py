@@ -40,6 +40,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ledger.database import open_engine  # noqa: E402
+from ledger.dispositions import Dispositions  # noqa: E402
 from ledger.events import (  # noqa: E402
     Event,
     RecordMigrated,
@@ -49,7 +50,6 @@ from ledger.events import (  # noqa: E402
 from ledger.keys import content_hash  # noqa: E402
 from ledger.projections import ProjectionTable  # noqa: E402
 from ledger.store import Ledger  # noqa: E402
-from reports.projections import Dispositions  # noqa: E402
 
 RAW_COLUMNS = "(migration_id, key, type, object, source_id, payload)"
 RAW_ONE = (

@@ -12,7 +12,7 @@
 
 Each run: a fresh simulator process (``python -m simulator.server``), seeded with the help
 desk's staff and categories, a fresh migration id in a throwaway ledger database, map
-propose + confirm, then ``workers.migrate.run_migration`` in this process (the
+propose + confirm, then ``commands.migrate.run_migration`` in this process (the
 coordinator) with N real Dramatiq worker processes. Writes are counted from the ledger
 (WriteIntended / WriteSucceeded), API calls from the simulator's ``/_sim/stats`` (all
 requests, lookups included, counted after the map was confirmed). The write phase runs
@@ -61,6 +61,9 @@ from rich.console import Console
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from commands.map import confirm, propose  # noqa: E402
+from commands.migrate import run_migration  # noqa: E402
+from commands.options import MigrateOptions  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from hesk.demo_data import DirtyKnobs, generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
@@ -68,10 +71,10 @@ from ledger.database import open_engine  # noqa: E402
 from ledger.generations import active_ledger_id  # noqa: E402
 from mapping.mapfile import dump_map_yaml  # noqa: E402
 from reports.report import build_report  # noqa: E402
-from workers.migrate import MigrateOptions, run_migration  # noqa: E402
-from workers.workspace import confirm, propose  # noqa: E402
 
 TOKEN = "bench-token-0123456789"
+#: The simulator's admin API (/_sim) takes the same token.
+ADMIN_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
 INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s
 UNTHROTTLED = 10_000_000
 CLK = os.sysconf("SC_CLK_TCK")
@@ -231,7 +234,8 @@ class Simulator:
         self.log = (log_dir / f"simulator-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      cwd=ROOT, start_new_session=True)
-        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+        self.http = httpx.Client(base_url=self.base_url, timeout=30,
+                                 headers=ADMIN_HEADERS)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -249,7 +253,7 @@ class Simulator:
         return self.http.get("/_sim/stats").json()
 
     def seed(self, body: dict[str, Any]) -> None:
-        self.http.post("/_sim/reset").raise_for_status()
+        self.http.post("/_sim/reset", json={}).raise_for_status()
         self.http.post("/_sim/seed", json=body).raise_for_status()
 
     def stop(self) -> None:

@@ -131,7 +131,7 @@ def measure(
     setup: dict = {"contact": "0" * 24, "admin": "1", "conversations": []}
     if workload != "bare":
         with httpx.Client(base_url=base, headers=HEADERS, timeout=30) as client:
-            client.post(f"{base}/_sim/reset")
+            client.post(f"{base}/_sim/reset", json={}).raise_for_status()
             contact = client.post("/contacts", json={"email": "bench@example.com"}).json()
             setup["contact"] = contact["id"]
             setup["admin"] = client.get("/me").json()["id"]

@@ -7,16 +7,21 @@ shown only through :func:`redact_url`; they come from the environment or a file,
 from __future__ import annotations
 
 import os
+import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from core.errors import ConfigError
+from core.logs import get_logger
 
 REGION_BASE_URLS = {
     "us": "https://api.intercom.io",
@@ -69,6 +74,24 @@ class Settings(BaseSettings):
         "default", description="Name of this migration; one ledger holds many."
     )
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("redis", "rediss", "unix") or "://" not in value:
+            raise ValueError("is not a Redis URL: use redis://HOST:PORT/DB (or rediss://)")
+        return value
+
+    @field_validator("intercom_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("is not an http(s) URL: use e.g. http://127.0.0.1:8088 "
+                             "for the simulator, or unset it to use the region's host")
+        return value
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -78,9 +101,9 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        toml_path = config_file()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_path.is_file():
+        if toml_path is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         sources.append(file_secret_settings)
         return tuple(sources)
@@ -95,9 +118,76 @@ class Settings(BaseSettings):
         return self.intercom_token.get_secret_value() if self.intercom_token else None
 
 
+#: Settings whose values are never repeated in an error message (they may hold a secret).
+_SECRET_FIELDS = ("intercom_token", "ledger_url", "redis_url", "hesk_url")
+_logged_config_files: set[Path] = set()
+
+
+def config_file() -> Path | None:
+    """The TOML file in use: ``H2I_CONFIG_FILE`` (must exist), else ``./hesk2intercom.toml``."""
+    explicit = os.environ.get(CONFIG_FILE_ENV)
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, which is not a file",
+                              hint=f"fix the path, or unset {CONFIG_FILE_ENV}")
+        return path
+    path = Path(DEFAULT_CONFIG_FILE)
+    return path if path.is_file() else None
+
+
+def _check_config_file(path: Path) -> dict[str, Any]:
+    """The file's keys, or a ConfigError saying what is wrong with it (never its values)."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}",
+                          hint="fix that line (values are quoted: key = \"value\")") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}",
+                          hint=f"make it a readable UTF-8 file, or unset {CONFIG_FILE_ENV}"
+                          ) from None
+    unknown = sorted(k for k in data if k not in Settings.model_fields)
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {', '.join(unknown)}",
+            hint="keys are the setting names in lower case without H2I_, e.g. ledger_url; "
+            "hesk2intercom --help lists them",
+        )
+    return data
+
+
+def _describe(exc: ValidationError, file_keys: dict[str, Any], path: Path | None) -> str:
+    """One line naming each wrong setting where the user set it, and what is wrong."""
+    parts = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        env = f"H2I_{name.upper()}"
+        where = env if name not in file_keys or env in os.environ else f"{name} in {path}"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        shown = ""
+        if name not in _SECRET_FIELDS and isinstance(error.get("input"), str | int):
+            shown = f" (got {str(error['input'])[:40]!r})"
+        parts.append(f"{where}{shown}: {message}")
+    return "; ".join(parts)
+
+
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings from the environment and the optional TOML file."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the settings from the environment and the optional TOML file.
+
+    A wrong value, a malformed file or an unknown key is a :class:`ConfigError` naming
+    the setting (never its value when it may hold a secret); the file in use is logged.
+    """
+    path = config_file()
+    file_keys = _check_config_file(path) if path is not None else {}
+    if path is not None and path.resolve() not in _logged_config_files:
+        _logged_config_files.add(path.resolve())
+        get_logger(__name__).info("settings file in use", config_file=str(path.resolve()))
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, file_keys, path),
+                          hint="fix the setting; hesk2intercom --help lists each one") from None
 
 
 def redact_url(url: str | None) -> str:

@@ -64,8 +64,8 @@ def iter_staff(r: HeskReader, since_id: int | None = None) -> Iterator[Staff]:
     """Every staff member, by id."""
     cols = "`id`, `user`, `isadmin`, `name`, `email`, `signature`, `language`, " \
         "`categories`, `heskprivileges`"
-    have = r.db.columns("users")
-    cols += "".join(f", `{c}`" for c in ("nickname", "active") if c in have)
+    # nickname and active came with Hesk 3.7.0: before, every staff member is active.
+    cols += "".join(f", `{c}`" for c in ("nickname", "active") if r.layout.has("users", c))
     for rows in r.db.keyset("users", cols, after=since_id, batch=r.batch_size):
         for row in rows:
             r.note_legacy(row, "staff", row["id"])

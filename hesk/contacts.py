@@ -105,8 +105,7 @@ def _first_tickets(r: ReaderBase, customer_ids: list[int]) -> dict[int, tuple[in
 
 
 def _from_tickets(r: ReaderBase, seen: set[int], since_id: int | None) -> Iterator[Customer]:
-    cols = ", ".join(f"`{c}`" for c in ("id", "dt", "ip", "u_name", "u_email", "name", "email")
-                     if c in r.db.columns("tickets"))
+    cols = ", ".join(f"`{c}`" for c in ("id", "dt", "ip", *r.layout.snapshot_columns))
     for rows in r.db.keyset("tickets", cols, after=since_id, batch=r.batch_size):
         people = resolve_people(r, rows)
         for row in rows:

@@ -94,9 +94,11 @@ class HeskDB:
     """One read-only connection to a Hesk database with table-prefix helpers."""
 
     def __init__(self, url: str, table_prefix: str = "hesk_") -> None:
+        from hesk.columns import check_table_prefix
+
         self.url = url
-        self.prefix = table_prefix
-        self._columns: dict[str, frozenset[str]] = {}
+        self.prefix = check_table_prefix(table_prefix)
+        self._columns: dict[str, frozenset[str]] | None = None
         try:
             self.conn = pymysql.connect(
                 **connect_kwargs(url),
@@ -123,26 +125,20 @@ class HeskDB:
 
     def columns(self, name: str) -> frozenset[str]:
         """The column names of a (prefixed) table; empty if the table does not exist."""
-        if name not in self._columns:
+        if self._columns is None:
             rows = self.query(
-                "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS "
-                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
-                (self.prefix + name,),
+                "SELECT TABLE_NAME AS t, COLUMN_NAME AS c FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = DATABASE()"
             )
-            self._columns[name] = frozenset(r["c"] for r in rows)
-        return self._columns[name]
+            found: dict[str, set[str]] = {}
+            for row in rows:
+                found.setdefault(row["t"], set()).add(row["c"])
+            self._columns = {t: frozenset(c) for t, c in found.items()}
+        return self._columns.get(self.prefix + name, frozenset())
 
     def has_table(self, name: str) -> bool:
         """True if the prefixed table exists."""
         return bool(self.columns(name))
-
-    def require_table(self, name: str) -> None:
-        """Raise HeskSchemaError if the prefixed table is missing."""
-        if not self.has_table(name):
-            raise HeskSchemaError(
-                f"table {self.prefix}{name} not found in the Hesk database "
-                f"{redact_url(self.url)}"
-            )
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         """Run a SELECT and return decoded rows (see module docstring)."""

@@ -1,7 +1,8 @@
 """Demo / fixture data: a realistic Hesk 3.7.11 database on the real schema, by seed.
 
 ``generate(url, attachments_dir, tickets=N, seed=S, dirty=DirtyKnobs(...))`` drops and
-recreates the database named in ``url``, executes the packaged ``schema.sql`` with the
+recreates the database named in ``url`` (only one it created itself, see
+:mod:`hesk.demo_claim`), executes the packaged ``schema.sql`` with the
 table prefix, and fills it with Faker text the way Hesk stores it (escaped, auto-linked,
 ``<br />``), ~5 replies per ticket, notes, staff, categories, custom fields of every type,
 customers + ``ticket_to_customer``, KB, canned responses, templates and attachment files.
@@ -30,6 +31,7 @@ import pymysql
 from faker import Faker
 
 from hesk.db import connect_kwargs, translate_error
+from hesk.demo_claim import DemoFolder, check_database, recreate_database
 from hesk.history import format_local_date
 from hesk.schema import schema_statements
 
@@ -168,7 +170,10 @@ class _Text:
 # --------------------------------------------------------------------------- generator
 
 
-def _create_database(url: str, table_prefix: str) -> tuple[pymysql.Connection, str]:
+def _create_database(url: str, table_prefix: str, *, force: bool,
+                     folder: Path | None, clean_files: bool
+                     ) -> tuple[pymysql.Connection, str, DemoFolder | None]:
+    """Check the database and folder are ours (or ``force``), then recreate the database."""
     kwargs = connect_kwargs(url)
     database = kwargs.pop("database")
     if not database or not re.fullmatch(r"[A-Za-z0-9_]+", database):
@@ -178,9 +183,15 @@ def _create_database(url: str, table_prefix: str) -> tuple[pymysql.Connection, s
                         hint="put a database name in the URL, e.g. .../hesk_demo")
     try:
         conn = pymysql.connect(**kwargs, charset="utf8mb4", autocommit=True)
+    except pymysql.MySQLError as exc:
+        raise translate_error(exc, url) from None
+    try:
         cur = conn.cursor()
-        cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
-        cur.execute(f"CREATE DATABASE `{database}` CHARACTER SET utf8 COLLATE utf8_unicode_ci")
+        check_database(cur, database, force=force)
+        demo_folder = DemoFolder.claim(folder, force=force) if folder is not None else None
+        if demo_folder is not None and clean_files:
+            demo_folder.clean()
+        recreate_database(cur, database)
         cur.execute(f"USE `{database}`")
         cur.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
         cur.execute("SET time_zone = '+00:00'")
@@ -188,8 +199,12 @@ def _create_database(url: str, table_prefix: str) -> tuple[pymysql.Connection, s
             cur.execute(stmt)
         cur.execute("SET NAMES utf8mb4")
     except pymysql.MySQLError as exc:
+        conn.close()
         raise translate_error(exc, url) from None
-    return conn, database
+    except BaseException:
+        conn.close()
+        raise
+    return conn, database, demo_folder
 
 
 def generate(
@@ -204,16 +219,24 @@ def generate(
     date_format: str = "Y-m-d H:i:s",
     replies_per_ticket: int = 5,
     pre_35: bool = False,
+    force: bool = False,
+    clean_files: bool = False,
 ) -> DemoSummary:
     """(Re)create the database in ``url`` and fill it with a deterministic demo help desk.
 
-    ``pre_35=True`` then converts it to the Hesk < 3.5 layout (no customer tables,
-    ``tickets.name``/``email``, ``replies.name``) to exercise the snapshot fallback.
+    Only a database and folder the generator created (or empty ones) are touched; anything
+    else raises :class:`~hesk.demo_claim.NotOurs` unless ``force``. Even then, a file it
+    did not write is never overwritten or deleted. ``clean_files`` first deletes the files
+    it wrote earlier (those still unchanged). ``pre_35=True`` then converts the database
+    to the Hesk < 3.5 layout (no customer tables, ``tickets.name``/``email``,
+    ``replies.name``) to exercise the snapshot fallback.
     """
     started = time.monotonic()
     dirty = DirtyKnobs() if dirty is None else dirty
-    conn, database = _create_database(url, table_prefix)
-    gen = _Generator(conn, database, table_prefix, attachments_dir, tickets, seed, dirty,
+    folder = Path(attachments_dir) if attachments_dir else None
+    conn, database, demo_folder = _create_database(url, table_prefix, force=force,
+                                                   folder=folder, clean_files=clean_files)
+    gen = _Generator(conn, database, table_prefix, demo_folder, tickets, seed, dirty,
                      timezone, date_format, replies_per_ticket)
     try:
         gen.run()
@@ -228,12 +251,12 @@ def generate(
 
 
 class _Generator:
-    def __init__(self, conn: Any, database: str, prefix: str, attachments_dir: Any,
+    def __init__(self, conn: Any, database: str, prefix: str, folder: DemoFolder | None,
                  tickets: int, seed: int, dirty: DirtyKnobs, timezone: str,
                  date_format: str, replies_per_ticket: int) -> None:
         self.cur = conn.cursor()
         self.p = prefix
-        self.dir = Path(attachments_dir) if attachments_dir else None
+        self.dir = folder
         self.n = max(1, tickets)
         self.rng = random.Random(seed)
         self.text = _Text(seed, self.rng)
@@ -257,9 +280,8 @@ class _Generator:
     def write_file(self, saved_name: str, size: int) -> None:
         if self.dir is None:
             return
-        self.dir.mkdir(parents=True, exist_ok=True)
         data = hashlib.sha256(saved_name.encode()).digest() * (size // 32 + 1)
-        (self.dir / saved_name).write_bytes(data[:size])
+        self.dir.write(saved_name, data[:size])
         self.summary.files_written += 1
         self.summary.bytes_written += size
 

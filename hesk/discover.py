@@ -20,6 +20,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from hesk.reader_base import SourceReader
 from hesk.records import OBJECTS, Attachment, Record, Ticket
@@ -62,13 +63,14 @@ def not_in_source(reader: SourceReader) -> list[dict[str, str]]:
 
 
 def render_discover(report: dict[str, Any], console: Console) -> None:
-    """Print a discover report as readable Rich tables."""
-    console.print(f"[bold]Hesk version:[/bold] {report.get('hesk_version') or 'unknown'}")
+    """Print a discover report as readable Rich tables (Hesk text always literal)."""
+    console.print(Text.assemble(("Hesk version:", "bold"),
+                                f" {report.get('hesk_version') or 'unknown'}"))
     counts = Table(title="Records to migrate")
     counts.add_column("object")
     counts.add_column("count", justify="right")
     for name, n in report["counts"].items():
-        counts.add_row(name, f"{n:,}")
+        counts.add_row(Text(name), f"{n:,}")
     console.print(counts)
     att = report["attachments"]
     console.print(f"[bold]Attachment files:[/bold] {att['files']:,} "
@@ -84,8 +86,8 @@ def render_discover(report: dict[str, Any], console: Console) -> None:
     summary.add_column("example")
     for kind, n in by_kind.most_common():
         example = next(f for f in findings if f["kind"] == kind)
-        summary.add_row(kind, str(n),
-                        f"{example['object']} {example['source_id']}: {example['detail'][:70]}")
+        summary.add_row(Text(kind), str(n), Text(
+            f"{example['object']} {example['source_id']}: {example['detail'][:70]}"))
     console.print(summary)
 
 

@@ -59,16 +59,17 @@ class TicketPeople:
     by_customer: dict[int, Person] = field(default_factory=dict)
 
 
-def snapshot(row: dict[str, Any]) -> tuple[str, str]:
-    """The ticket's snapshot (name, email) from ``u_name``/``u_email`` (or pre-3.5 names)."""
-    name = row.get("u_name", row.get("name")) or ""
-    email = row.get("u_email", row.get("email")) or ""
-    return decode_entities(name.strip()), email.strip()
+def snapshot(row: dict[str, Any], columns: tuple[str, str]) -> tuple[str, str]:
+    """The ticket's requester snapshot (name, email) from ``columns``: ``u_name, u_email``
+    (Hesk 3.5+) or ``name, email`` (before; see ``SchemaLayout.snapshot_columns``)."""
+    name_col, email_col = columns
+    return decode_entities((row[name_col] or "").strip()), (row[email_col] or "").strip()
 
 
-def is_anonymised(row: dict[str, Any], has_requester_row: bool) -> bool:
+def is_anonymised(row: dict[str, Any], has_requester_row: bool,
+                  columns: tuple[str, str]) -> bool:
     """Hesk's anonymisation marks (§15): no requester, ``[Customer]``, ip ``0.0.0.0``."""
-    name, email = snapshot(row)
+    name, email = snapshot(row, columns)
     return (not has_requester_row) and name == "[Customer]" and not email and (
         (row.get("ip") or "") in ("0.0.0.0", "")
     )
@@ -122,10 +123,11 @@ def _people_for(r: HeskReader, row: dict[str, Any], links: list[dict[str, Any]])
             people.followers.append(person)
     if people.requester is not None:
         return people
-    if r.has_customers and is_anonymised(row, False):
+    columns = r.layout.snapshot_columns
+    if r.has_customers and is_anonymised(row, False, columns):
         people.anonymised = True
         return people
-    name, emails = snapshot(row)
+    name, emails = snapshot(row, columns)
     addresses = [a.strip() for a in emails.split(",") if a.strip()] if emails else []
     if r.has_customers:
         r.add_finding("no_requester_row", "ticket", tid,

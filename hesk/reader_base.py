@@ -17,11 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
 from hesk.attachments import AttachmentFolder
+from hesk.columns import SchemaLayout, check_schema
 from hesk.db import LEGACY_KEY, HeskDB
-from hesk.errors import UnsupportedHeskVersion
 from hesk.records import CustomFieldDefinition, Finding, Record, Staff
-
-REQUIRED_TABLES = ("tickets", "replies", "users", "categories")
 
 
 @runtime_checkable
@@ -108,16 +106,15 @@ class ReaderBase:
         self._finding_keys: set[tuple[str, str, str, str]] = set()
         self.db = HeskDB(url, table_prefix)
         try:
-            for table in REQUIRED_TABLES:
-                self.db.require_table(table)
-            if not self.db.has_table("custom_fields"):
-                raise UnsupportedHeskVersion(
-                    "this Hesk database predates 2.7 (no custom_fields table)")
+            self.layout: SchemaLayout = check_schema(self.db)
         except Exception:
             self.db.close()
             raise
-        self.has_customers = self.db.has_table("customers") and self.db.has_table(
-            "ticket_to_customer")
+
+    @property
+    def has_customers(self) -> bool:
+        """True for Hesk 3.5+ customer accounts (see :mod:`hesk.columns`)."""
+        return self.layout.customer_accounts
 
     # -- findings -------------------------------------------------------------------
 

@@ -24,8 +24,7 @@ def _marks(ids: list[int]) -> str:
 def _tickets_for(r: ReaderBase, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
     if not ticket_ids:
         return {}
-    cols = ", ".join(f"`{c}`" for c in ("id", "u_name", "u_email", "name", "email", "ip")
-                     if c in r.db.columns("tickets"))
+    cols = ", ".join(f"`{c}`" for c in ("id", *r.layout.snapshot_columns, "ip"))
     rows = r.db.query(
         f"SELECT {cols} FROM {r.db.t('tickets')} WHERE id IN ({_marks(ticket_ids)})",
         ticket_ids,
@@ -57,19 +56,18 @@ def iter_replies(
 ) -> Iterator[Reply]:
     """Every reply (id > since_id; dt >= changed_since), in id order, with its author."""
     where, params = _since(changed_since)
-    has_customer_id = "customer_id" in r.db.columns("replies")
     for rows in r.db.keyset("replies", "*", after=since_id, where=where, params=params,
                             batch=r.batch_size):
         tickets = _tickets_for(r, sorted({int(x["replyto"]) for x in rows}))
         people = resolve_people(r, list(tickets.values()))
         positions = _positions(r, [int(x["id"]) for x in rows])
         for row in rows:
-            yield _reply(r, row, tickets, people, positions, has_customer_id)
+            yield _reply(r, row, tickets, people, positions)
 
 
 def _reply(
     r: ReaderBase, row: dict[str, Any], tickets: dict[int, dict[str, Any]],
-    people: dict[int, TicketPeople], positions: dict[int, int], has_customer_id: bool,
+    people: dict[int, TicketPeople], positions: dict[int, int],
 ) -> Reply:
     rid, tid = int(row["id"]), int(row["replyto"])
     r.note_legacy(row, "reply", rid)
@@ -79,9 +77,11 @@ def _reply(
     html = row.get("message_html")
     if html is None:
         html = row.get("message") or ""
-    staff_id = int(row.get("staffid") or 0) or None
+    staff_id = int(row["staffid"] or 0) or None
     staff_missing = False
-    customer_id = int(row["customer_id"]) if has_customer_id and row.get("customer_id") else None
+    # Hesk 3.5+ names a customer reply's author in customer_id; before, in replies.name.
+    customer_id = (int(row["customer_id"]) if r.has_customers and row["customer_id"]
+                   else None)
     contact_id = role = None
     if staff_id is not None:
         author_type = "staff"
@@ -105,7 +105,7 @@ def _reply(
             contact_id, role, name = person.contact_id, person.role, person.name
             name = name or person.email or "[Customer]"
         else:
-            name = (row.get("name") or "[Customer]") if not r.has_customers else "[Customer]"
+            name = "[Customer]" if r.has_customers else (row["name"] or "[Customer]")
             if not orphan and not (tp is not None and tp.anonymised):
                 r.add_finding("unknown_reply_author", "reply", rid,
                               f"customer {customer_id} is not on ticket {tid}")

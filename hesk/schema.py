@@ -55,6 +55,9 @@ def split_statements(sql: str) -> list[str]:
 
 def schema_statements(prefix: str = DEFAULT_PREFIX) -> list[str]:
     """The schema's statements with the table prefix ``hesk_`` replaced by ``prefix``."""
+    from hesk.columns import check_table_prefix
+
+    check_table_prefix(prefix)
     stmts = split_statements(schema_sql())
     if prefix != DEFAULT_PREFIX:
         stmts = [s.replace(f"`{DEFAULT_PREFIX}", f"`{prefix}") for s in stmts]

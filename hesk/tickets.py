@@ -97,7 +97,7 @@ def ticket_from_row(r: HeskReader, row: dict[str, Any], people: TicketPeople) ->
         r.add_finding("large_message", "ticket", tid, f"message is {len(html)} characters")
     if "<script" in html.lower() or "onerror=" in html.lower():
         r.add_finding("unsafe_html", "ticket", tid, "message contains script or event handler")
-    snap_name, snap_email = snapshot(row)
+    snap_name, snap_email = snapshot(row, r.layout.snapshot_columns)
     status = int(row.get("status") or 0)
     priority = int(row.get("priority") or 0)
     history_raw = row.get("history") or ""

@@ -16,6 +16,7 @@ What is retried (and what never is):
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -25,6 +26,8 @@ from typing import Any, Self
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
+from core.errors import ConfigError
+from core.intercom_limits import MAX_PER_PAGE
 from core.logs import get_logger, register_secret
 from intercom_api import errors
 from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
@@ -35,7 +38,6 @@ log = get_logger(__name__)
 
 Json = dict[str, Any]
 #: Intercom's maximum page size (API_NOTES §4).
-MAX_PER_PAGE = 150
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,35 @@ class RetryPolicy:
     backoff_initial: float = 0.5
     backoff_max: float = 8.0
     jitter: float = 0.25
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if not host:
+        return False
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_safe_base_url(base_url: str) -> None:
+    """Refuse a base URL that would send the token in clear: plain http off this machine.
+
+    https is required for every host but loopback, where the local simulator runs.
+    """
+    url = httpx.URL(base_url)
+    if url.scheme == "https":
+        return
+    if url.scheme == "http" and is_loopback_host(url.host):
+        return
+    raise ConfigError(
+        f"refusing to send the Intercom token to {url.scheme}://{url.host}: "
+        "plain http is allowed only to this machine (127.0.0.1, localhost)",
+        hint="use an https:// H2I_INTERCOM_BASE_URL, or unset it to use the region's host",
+    )
 
 
 def _never_notify(method: str, path: str, json: Any) -> Any:
@@ -102,6 +133,7 @@ class BaseClient:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         register_secret(token)
+        require_safe_base_url(base_url)
         self.base_url = base_url.rstrip("/")
         self.version = version
         #: Seconds one request may take before it is given up (connects: at most 10).

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from core.intercom_limits import MAX_PER_PAGE
 from intercom_api.base import BaseClient, Json
 from intercom_api.errors import NotFound
 
@@ -41,10 +42,10 @@ class ContactsAPI(BaseClient):
         except NotFound:
             return None
 
-    def search_contacts(self, query: Json, *, per_page: int = 150) -> Iterator[Json]:
+    def search_contacts(self, query: Json, *, per_page: int = MAX_PER_PAGE) -> Iterator[Json]:
         """Every contact matching a search filter (lags minutes behind creation)."""
         return self.search("/contacts/search", query, "data", per_page=per_page)
 
-    def list_contacts(self, *, per_page: int = 150) -> Iterator[Json]:
+    def list_contacts(self, *, per_page: int = MAX_PER_PAGE) -> Iterator[Json]:
         """Every contact of the workspace, page by page."""
         return self.paginate("/contacts", "data", per_page=per_page)

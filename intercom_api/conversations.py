@@ -10,6 +10,7 @@ import base64
 from collections.abc import Iterator, Sequence
 from typing import Literal
 
+from core.intercom_limits import MAX_PER_PAGE
 from intercom_api.base import BaseClient, Json
 from intercom_api.contacts import _seg
 
@@ -148,7 +149,7 @@ class ConversationsAPI(BaseClient):
         """Delete the conversation for good."""
         return self.delete(f"/conversations/{_seg(conversation_id)}")
 
-    def search_conversations(self, query: Json, *, per_page: int = 150) -> Iterator[Json]:
+    def search_conversations(self, query: Json, *, per_page: int = MAX_PER_PAGE) -> Iterator[Json]:
         """Every conversation matching a search filter."""
         return self.search("/conversations/search", query, "conversations", per_page=per_page)
 

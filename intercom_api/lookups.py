@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
 from intercom_api.errors import Unresolvable
@@ -48,8 +49,6 @@ __all__ = [
     "normalise_body",
 ]
 
-#: Intercom returns at most this many parts when a conversation is read back.
-READ_BACK_LIMIT = 500
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_END = re.compile(r"</?(p|div|br|li|h\d)\b[^>]*>", re.I)
 _SPACE = re.compile(r"\s+")

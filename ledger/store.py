@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from ledger.database import translate_db_error
 from ledger.events import Event, Recorded, event_from_row
 from ledger.schema import events as events_table
 
@@ -72,8 +73,6 @@ class Ledger:
             return []
         if conn is not None:
             return self._append(conn, events)
-        from ledger.database import translate_db_error  # noqa: PLC0415 (avoid a cycle)
-
         try:
             if len(events) <= self.batch_size:
                 # One INSERT is atomic on its own: autocommit saves the BEGIN and COMMIT

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.intercom_limits import MAX_REQUEST_BYTES
+
 MAP_VERSION = 1
 
 #: Options and their defaults (the values the planners use when the map leaves one out).
@@ -14,15 +16,10 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "long_threads": "fold",
     "migrate_ip": False,
     "max_attachment_bytes": 25 * 1024 * 1024,
+    "max_request_bytes": MAX_REQUEST_BYTES,
     "hesk_url": None,
 }
-#: Allowed values of the enumerated options.
-OPTION_VALUES: dict[str, tuple[Any, ...]] = {
-    "staff_only_fields": ("skip", "move"),
-    "anonymised_tickets": ("skip", "migrate_without_requester"),
-    "long_threads": ("fold", "keep"),
-    "migrate_ip": (True, False),
-}
+#: (Allowed values and types of every key: ``mapping.fieldmap.MapOptions``.)
 
 #: Hesk's built-in priorities (id -> label), most urgent first (SEMANTICS.md §3).
 BUILTIN_PRIORITIES: dict[int, str] = {0: "Critical", 1: "High", 2: "Medium", 3: "Low"}
@@ -32,8 +29,6 @@ BUILTIN_STATUSES: dict[int, str] = {
 }  # fmt: skip
 CLOSED_STATUS = 3
 
-#: Conversation attribute data types (API_NOTES §5.5) a map may use.
-DATA_TYPES = ("string", "integer", "list", "decimal", "boolean", "datetime")
 #: Hesk custom field type -> conversation attribute data type (BRIEF.md).
 FIELD_TYPES: dict[str, str] = {
     "text": "string", "textarea": "string", "email": "string", "hidden": "string",

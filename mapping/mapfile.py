@@ -14,6 +14,8 @@ HEADER = """\
 #
 # Every entry shows the Hesk object (hesk_id, hesk_name), its proposed Intercom target,
 # a confidence (0..1) and the reason. Edit the target; confidence/reason are informational.
+# Only the sections and keys below are accepted, each with its type (map confirm names any
+# other by its path, e.g. categories.3.team).
 #
 # options:
 #   fallback_admin_email  admin who authors what unmatched staff wrote ("Originally by NAME"),
@@ -25,6 +27,8 @@ HEADER = """\
 #                         note (Intercom reads back only the newest 500 parts)
 #   migrate_ip            false | true — copy the ticket IP into the hesk_ip attribute
 #   max_attachment_bytes  larger files are quarantined (default 25 MB)
+#   max_request_bytes     request body Intercom accepts (default 50 MB): a part's files fit
+#                         it as base64; a file that cannot even alone is quarantined
 #   hesk_url              e.g. https://help.example.com — KB attachment links in articles
 # attributes:     conversation attributes always created (hesk_ticket_id may be integer or
 #                 string); existing_id links one that already exists instead of creating it

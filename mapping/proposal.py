@@ -5,7 +5,7 @@ Shape (all ids are Hesk ids; lists keep Hesk's order)::
 
     version: 1
     options: {fallback_admin_email, staff_only_fields, anonymised_tickets, long_threads,
-              migrate_ip, max_attachment_bytes, hesk_url}
+              migrate_ip, max_attachment_bytes, max_request_bytes, hesk_url}
     attributes:    [{name, data_type, options?, description, existing_id}]   # always created
     custom_fields: [{hesk_id, hesk_name, hesk_type, staff_only, migrate, attribute,
                      data_type, options, existing_id, confidence, reason}]
@@ -30,11 +30,9 @@ from mapping.defaults import (
     BUILTIN_PRIORITIES,
     BUILTIN_STATUSES,
     CLOSED_STATUS,
-    DATA_TYPES,
     DEFAULT_OPTIONS,
     FIELD_TYPES,
     MAP_VERSION,
-    OPTION_VALUES,
     PRIORITY_ATTR,
     TAG_PREFIX,
     builtin_attributes,
@@ -288,11 +286,9 @@ def propose_map(
 __all__ = [
     "BUILTIN_PRIORITIES",
     "BUILTIN_STATUSES",
-    "DATA_TYPES",
     "DEFAULT_OPTIONS",
     "FIELD_TYPES",
     "MAP_VERSION",
-    "OPTION_VALUES",
     "builtin_attributes",
     "dump_map_yaml",
     "load_map_yaml",

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from core.intercom_limits import PARTS_READ_BACK as MAX_PARTS
 from hesk.records import Attachment, HistoryEntry, Note, Record, Reply, Ticket
 from ledger.keys import content_hash
 from mapping.attributes import builtin_items, custom_attribute_values
@@ -38,14 +39,12 @@ from mapping.defaults import (
     TICKET_ID_ATTR,
     TRACKID_ATTR,
 )
-from mapping.files import chunks, file_ref, sort_files
+from mapping.files import file_ref, json_size, parts, sort_files
 from mapping.history import history_html
 from mapping.people import ANONYMISED_CONTACT
 from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
 from mapping.text import escape, plain_to_html, sanitize_html, to_plain
 
-#: Intercom reads back only the newest 500 parts of a conversation.
-MAX_PARTS = 500
 #: Message parts kept when a longer thread is folded.
 KEEP_PARTS = 480
 
@@ -90,6 +89,7 @@ class _Thread:
     ctx: UnitContext
     contact_id: str
     created_at: int | None
+    max_request: int
     steps: list[Step] = field(default_factory=list)
     dispositions: list[Disposition] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -163,7 +163,8 @@ def _admin_body(prefix: str, html: str) -> str:
 
 
 def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
-    """The part(s) of one reply or note: body + first 10 files, then more file parts."""
+    """The part(s) of one reply or note: the body with the files that fit beside it, then
+    files-only parts (at most 10 files and ``max_request_bytes`` each)."""
     rec = item.record
     op = f"part:{item.kind}:{rec.id}"
     note = ""
@@ -199,7 +200,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
         author = {"author_type": "user", "author_id": contact}
     if at is not None:
         base["created_at"] = at
-    groups = chunks(item.files)
+    groups = parts(item.files, th.max_request, json_size(base))
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
         body = dict(base)
@@ -231,10 +232,10 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
 
 
 def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> list[Step]:
-    """The first message's files: contact parts at the ticket's time, 10 files each."""
+    """The first message's files: contact parts at the ticket's time (as many as they fill)."""
     if not files:
         return []
-    groups = chunks(files)
+    groups = parts(files, th.max_request)
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
         body: dict[str, Any] = {
@@ -310,9 +311,10 @@ def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) ->
     ident = {"part": "transcript", "items": [f"{i.kind}:{i.record.id}" for i in folded]}
     steps = [_admin_note_step(th, "part:transcript", html, at, ident, done)]
     files = [a for i in folded for a in i.files]
-    for n, group in enumerate(chunks(files) if files else [], start=1):
+    groups = parts(files, th.max_request) if files else []
+    for n, group in enumerate(groups, start=1):
         step = _admin_note_step(
-            th, f"part:transcript:files:{n}", escape(_file_body(group, n, len(chunks(files)))),
+            th, f"part:transcript:files:{n}", escape(_file_body(group, n, len(groups))),
             at, {"part": f"transcript:files:{n}", "files": [a.source_id for a in group]},
             [completion(a) for a in group],
         )  # fmt: skip
@@ -467,11 +469,14 @@ def plan_ticket(
         + [_Item(n, unix(n.created_at)) for n in notes],
         key=lambda i: i.sort_key(0),
     )
-    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items))
+    max_request = int(option(ctx, "max_request_bytes"))
+    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items), max_request)
     items.sort(key=lambda i: i.sort_key(th.created_at or 0))
 
     parents = {("ticket", ticket.id)} | {(i.kind, i.record.id) for i in items}
-    files = sort_files(attachments, parents, int(option(ctx, "max_attachment_bytes")))
+    files = sort_files(
+        attachments, parents, int(option(ctx, "max_attachment_bytes")), max_request
+    )
     th.dispositions.extend(files.dispositions)
     for item in items:
         item.files = files.by_parent.get((item.kind, item.record.id), [])
@@ -501,7 +506,8 @@ def plan_ticket(
     if ticket.fidelity == "export":
         th.notes.append("imported from a Hesk export file: no notes, no attachments, "
                         "replies as plain text")
-    per_item = [len(chunks(i.files)) for i in items]
+    planned = [_message_steps(th, i, i.at if i.at else th.created_at) for i in items]
+    per_item = [len(s) for s in planned]
     fold_at = 0
     if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
         kept = 0
@@ -516,8 +522,8 @@ def plan_ticket(
         )
     if fold_at:
         th.steps += _fold_steps(th, items[:fold_at], th.created_at)
-    for item in items[fold_at:]:
-        th.steps += _message_steps(th, item, item.at if item.at else th.created_at)
+    for message_steps in planned[fold_at:]:
+        th.steps += message_steps
 
     # 3. the history timeline
     entries = list(history) if history else list(ticket.history)

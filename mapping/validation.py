@@ -6,69 +6,55 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mapping.defaults import (
-    DATA_TYPES,
-    DEFAULT_OPTIONS,
     IP_ATTR,
-    MAP_VERSION,
-    OPTION_VALUES,
     PRIORITY_ATTR,
     TICKET_ID_ATTR,
     builtin_attributes,
     field_migrates,
 )
-
-_SECTIONS = ("attributes", "custom_fields", "categories", "staff", "statuses", "priorities")
+from mapping.fieldmap import (
+    AttributeEntry,
+    CustomFieldEntry,
+    FieldMap,
+    MapOptions,
+    MapShapeError,
+    parse_map,
+)
 
 
 def _by_email(admins: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[str, Any]]:
     return {str(a.get("email") or "").casefold(): a for a in admins if a.get("email")}
 
 
-def _options_problems(mapping: dict[str, Any], admins: Sequence[Mapping[str, Any]]) -> list[str]:
-    problems: list[str] = []
-    options = mapping.get("options") or {}
-    if not isinstance(options, dict):
-        return ["options: must be a mapping"]
-    for name in options:
-        if name not in DEFAULT_OPTIONS:
-            problems.append(f"options.{name}: unknown option")
-    for name, allowed in OPTION_VALUES.items():
-        value = options.get(name, DEFAULT_OPTIONS[name])
-        if value not in allowed:
-            shown = " | ".join(str(v).lower() if isinstance(v, bool) else v for v in allowed)
-            problems.append(f"options.{name}: {value!r} is not one of {shown}")
-    fallback = options.get("fallback_admin_email")
+def _options_problems(options: MapOptions, admins: Sequence[Mapping[str, Any]]) -> list[str]:
+    fallback = options.fallback_admin_email
     if not fallback:
-        problems.append("options.fallback_admin_email: required (an Intercom admin's email)")
-    elif str(fallback).casefold() not in _by_email(admins):
-        problems.append(f"options.fallback_admin_email: no Intercom admin with email {fallback}")
-    size = options.get("max_attachment_bytes", DEFAULT_OPTIONS["max_attachment_bytes"])
-    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-        problems.append(f"options.max_attachment_bytes: {size!r} is not a positive integer")
-    return problems
+        return ["options.fallback_admin_email: required (an Intercom admin's email)"]
+    if fallback.casefold() not in _by_email(admins):
+        return [f"options.fallback_admin_email: no Intercom admin with email {fallback}"]
+    return []
 
 
 def _attribute_problems(
-    where: str, item: dict[str, Any], existing: dict[str, Mapping[str, Any]]
+    where: str, name: str, item: AttributeEntry | CustomFieldEntry,
+    existing: dict[str, Mapping[str, Any]],
 ) -> list[str]:
     problems: list[str] = []
-    name = str(item.get("attribute") or item.get("name") or "").strip()
-    data_type = item.get("data_type")
+    name = name.strip()
+    data_type = item.data_type
     if not name:
         problems.append(f"{where}: attribute name is empty")
-    if data_type not in DATA_TYPES:
-        problems.append(f"{where}: invalid type {data_type!r} (one of {', '.join(DATA_TYPES)})")
-    labels = item.get("options") or []
+    labels = item.options
     if data_type == "list":
-        if len([o for o in labels if str(o).strip()]) < 2:
+        if len([o for o in labels if o.strip()]) < 2:
             problems.append(f"{where}: a list attribute needs at least 2 options")
         if len(set(labels)) != len(labels):
             problems.append(f"{where}: duplicate options")
-    existing_id = item.get("existing_id")
+    existing_id = item.existing_id
     found = existing.get(name.casefold())
     if existing_id is not None:
         ids = {str(a.get("id")) for a in existing.values()}
-        if str(existing_id) not in ids:
+        if existing_id not in ids:
             problems.append(f"{where}: existing_id {existing_id} is not a conversation attribute")
         elif found is not None and found.get("data_type") != data_type:
             problems.append(
@@ -85,7 +71,7 @@ def _attribute_problems(
 
 
 def validate_map(
-    mapping: dict[str, Any],
+    mapping: FieldMap | dict[str, Any],
     *,
     admins: Sequence[Mapping[str, Any]],
     teams: Sequence[Mapping[str, Any]],
@@ -93,20 +79,17 @@ def validate_map(
 ) -> list[str]:
     """Every problem of a map, one readable line each (empty list = valid).
 
-    Checks the version, options, unknown admin emails and teams, attribute types, list
-    options, duplicate attribute names, clashes with existing attributes, statuses and
-    priority values.
+    First its shape (:mod:`mapping.fieldmap`: sections, keys, value types); a well-formed
+    map is then checked against the workspace: the fallback admin, unknown admin emails
+    and teams, list options, duplicate attribute names, clashes with existing attributes
+    and priority values.
     """
-    if not isinstance(mapping, dict):
-        return ["the map must be a mapping"]
-    problems: list[str] = []
-    if mapping.get("version") != MAP_VERSION:
-        problems.append(f"version: {mapping.get('version')!r} is not {MAP_VERSION}")
-    for section in _SECTIONS:
-        if not isinstance(mapping.get(section) or [], list):
-            problems.append(f"{section}: must be a list")
-            return problems
-    problems += _options_problems(mapping, admins)
+    if not isinstance(mapping, FieldMap):
+        try:
+            mapping = parse_map(mapping)
+        except MapShapeError as err:
+            return err.problems
+    problems = _options_problems(mapping.options, admins)
     existing = {str(a.get("name") or "").casefold(): a for a in conversation_attributes}
     emails = _by_email(admins)
     team_names = {str(t.get("name") or "").casefold() for t in teams}
@@ -120,58 +103,44 @@ def validate_map(
         else:
             seen[key] = where
 
-    attributes = mapping.get("attributes") or []
-    names = {str(a.get("name")) for a in attributes}
+    names = {a.name for a in mapping.attributes}
     for required in (b["name"] for b in builtin_attributes()):
         if required not in names:
             problems.append(f"attributes: {required} is missing")
-    for item in attributes:
-        where = f"attributes.{item.get('name')}"
-        claim(str(item.get("name") or ""), where)
-        problems += _attribute_problems(where, item, existing)
-        if item.get("name") == TICKET_ID_ATTR and item.get("data_type") not in (
-            "string",
-            "integer",
-        ):
+    for attr in mapping.attributes:
+        where = f"attributes.{attr.name}"
+        claim(attr.name, where)
+        problems += _attribute_problems(where, attr.name, attr, existing)
+        if attr.name == TICKET_ID_ATTR and attr.data_type not in ("string", "integer"):
             problems.append(f"{where}: must be string or integer")
-    for item in mapping.get("custom_fields") or []:
-        where = f"custom_fields.{item.get('hesk_id')} ({item.get('hesk_name')})"
-        if item.get("migrate", "auto") not in ("auto", True, False):
-            problems.append(f"{where}: migrate must be auto, true or false")
-        if not field_migrates(item, mapping):
+    options = {"options": mapping.options.model_dump()}
+    for field in mapping.custom_fields:
+        where = f"custom_fields.{field.hesk_id} ({field.hesk_name})"
+        if not field_migrates(field.model_dump(), options):
             continue
-        claim(str(item.get("attribute") or ""), where)
-        problems += _attribute_problems(where, item, existing)
-    for item in mapping.get("categories") or []:
-        where = f"categories.{item.get('hesk_id')} ({item.get('hesk_name')})"
-        team, tag = item.get("team"), item.get("tag")
-        if bool(team) == bool(tag):
+        claim(field.attribute, where)
+        problems += _attribute_problems(where, field.attribute, field, existing)
+    for cat in mapping.categories:
+        where = f"categories.{cat.hesk_id} ({cat.hesk_name})"
+        if bool(cat.team) == bool(cat.tag):
             problems.append(f"{where}: set exactly one of team or tag")
-        elif team and str(team).casefold() not in team_names:
-            problems.append(f"{where}: unknown team {team!r} (teams cannot be created by API)")
-    for item in mapping.get("staff") or []:
-        email = item.get("admin_email")
-        if email and str(email).casefold() not in emails:
+        elif cat.team and cat.team.casefold() not in team_names:
+            problems.append(f"{where}: unknown team {cat.team!r} (teams cannot be created by API)")
+    for staff in mapping.staff:
+        if staff.admin_email and staff.admin_email.casefold() not in emails:
             problems.append(
-                f"staff.{item.get('hesk_id')} ({item.get('hesk_name')}): "
-                f"unknown admin email {email}"
+                f"staff.{staff.hesk_id} ({staff.hesk_name}): "
+                f"unknown admin email {staff.admin_email}"
             )
-    for item in mapping.get("statuses") or []:
-        if item.get("state") not in ("open", "closed"):
+    prio = next((a for a in mapping.attributes if a.name == PRIORITY_ATTR), None)
+    labels = set(prio.options if prio else ())
+    for p in mapping.priorities:
+        if p.value not in labels:
             problems.append(
-                f"statuses.{item.get('hesk_id')} ({item.get('hesk_name')}): state must be "
-                "open or closed"
+                f"priorities.{p.hesk_id} ({p.hesk_name}): "
+                f"{p.value!r} is not an option of {PRIORITY_ATTR}"
             )
-    prio = next((a for a in attributes if a.get("name") == PRIORITY_ATTR), {})
-    labels = set(prio.get("options") or [])
-    for item in mapping.get("priorities") or []:
-        if item.get("value") not in labels:
-            problems.append(
-                f"priorities.{item.get('hesk_id')} ({item.get('hesk_name')}): "
-                f"{item.get('value')!r} is not an option of {PRIORITY_ATTR}"
-            )
-    migrate_ip = (mapping.get("options") or {}).get("migrate_ip")
-    if migrate_ip and IP_ATTR in existing and IP_ATTR not in names:
+    if mapping.options.migrate_ip and IP_ATTR in existing and IP_ATTR not in names:
         problems.append(f"attributes: {IP_ATTR} exists in Intercom: list it with existing_id")
     return problems
 

@@ -1,1 +1,1 @@
-"""Reports: status, reconciliation, verification and inventory, rendered from projections."""
+"""Reports: reconciliation, HTML and inventory, read from the ledger's projections."""

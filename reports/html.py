@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from reports.projections import STATES
+from ledger.dispositions import STATES
 from reports.report import COUNT_KEYS, totals
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

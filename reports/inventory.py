@@ -9,11 +9,11 @@ matching Intercom admin (the invite list). Written as Markdown plus CSV files.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from core.csvsafe import write_csv
 from hesk.catalog import BUILTIN_PRIORITIES, BUILTIN_STATUSES
 
 
@@ -60,19 +60,12 @@ def build_inventory(reader: Any, admin_emails: Iterable[str]) -> dict[str, Any]:
     }
 
 
-def _csv(path: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
 def write_inventory(inv: dict[str, Any], out: Path) -> list[Path]:
     """Write ``inventory.md``, ``saved_replies.csv`` and ``invite_list.csv`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     replies, invite, doc = out / "saved_replies.csv", out / "invite_list.csv", out / "inventory.md"
-    _csv(replies, inv["canned_responses"], ["title", "text", "html"])
-    _csv(invite, inv["invite"], ["name", "email", "admin", "active"])
+    write_csv(replies, inv["canned_responses"], ["title", "text", "html"])
+    write_csv(invite, inv["invite"], ["name", "email", "admin", "active"])
     lines = ["# Hand-over inventory: rebuild these in Intercom", ""]
     lines += ["## Categories and auto-assign rules", "",
               "| Hesk category | auto-assign | private | staff | rebuild in Intercom |",

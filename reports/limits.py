@@ -1,38 +1,19 @@
 """The honest limits a migration hit: what Intercom's API cannot do, counted from the ledger.
 
 Each limit is a dict ``{"kind", "count", "text"}``; only limits with ``count > 0`` are
-listed. The counts come from a few aggregate queries run inside PostgreSQL (over captured
-source records, distinct per record), so nothing is loaded into memory.
+listed. The counts come from a few aggregate queries run inside PostgreSQL over captured
+source records, distinct per record (``ledger.source_records``), so nothing is loaded into
+memory.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
-from ledger.events import SourceCaptured
-
-#: Intercom returns at most this many parts of a conversation (API_NOTES §5.7, L10994).
-READ_BACK_LIMIT = 500
-
-_LONG_THREADS = sa.text(
-    "SELECT count(*) FROM ("
-    " SELECT payload->'record'->>'ticket_id' AS ticket_id FROM events"
-    " WHERE migration_id = :m AND type = :t AND object IN ('reply', 'note')"
-    " GROUP BY 1 HAVING count(DISTINCT source_id) >= :limit) AS long_threads"
-)
-_RECORDS_WITH = sa.text(
-    "SELECT count(DISTINCT source_id) FROM events"
-    " WHERE migration_id = :m AND type = :t AND object = :o"
-    " AND payload->'record'->>:field = :value"
-)
-
-
-def _records_with(conn: Connection, migration_id: str, obj: str, field: str, value: str) -> int:
-    params = {"m": migration_id, "t": SourceCaptured.TYPE, "o": obj, "field": field, "value": value}
-    return int(conn.execute(_RECORDS_WITH, params).scalar_one())
+from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
+from ledger.source_records import count_long_threads, count_records_with
 
 
 def _limit(kind: str, count: int, text: str) -> dict[str, Any]:
@@ -44,14 +25,9 @@ def limits_hit(
 ) -> list[dict[str, Any]]:
     """The limits this migration ran into, given its per-object counts."""
     with engine.connect() as conn:
-        long_threads = int(
-            conn.execute(
-                _LONG_THREADS,
-                {"m": migration_id, "t": SourceCaptured.TYPE, "limit": READ_BACK_LIMIT},
-            ).scalar_one()
-        )
-        exported = _records_with(conn, migration_id, "ticket", "fidelity", "export")
-        private = _records_with(conn, migration_id, "kb_article", "state", "private")
+        long_threads = count_long_threads(conn, migration_id, READ_BACK_LIMIT)
+        exported = count_records_with(conn, migration_id, "ticket", "fidelity", "export")
+        private = count_records_with(conn, migration_id, "kb_article", "state", "private")
     tickets = objects.get("ticket", {}).get("migrated", 0)
     articles = objects.get("kb_article", {}).get("migrated", 0)
     found = [

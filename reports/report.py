@@ -7,7 +7,7 @@ The contract (DESIGN.md "Report JSON") is exactly::
      "quarantined": [{"object", "source_id", "reason"}],
      "skipped": [{"object", "source_id", "reason"}]}
 
-with every OBJECT of :data:`reports.projections.OBJECTS` present and, per object,
+with every OBJECT of :data:`ledger.dispositions.OBJECTS` present and, per object,
 ``source = migrated + quarantined + skipped + pending``. Extra top-level keys (never a
 rename): ``generated_at``, ``as_of_seq``, ``deleted`` (records gone from Hesk since they were
 captured; they stay counted in their state, so the sums hold), ``other_objects`` (objects
@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from ledger.dispositions import OBJECTS, STATES, Dispositions
 from ledger.events import (
     CaptureCompleted,
     WriteFailed,
@@ -41,7 +42,6 @@ from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.errors import ReportError
 from reports.limits import limits_hit
-from reports.projections import OBJECTS, STATES, Dispositions
 
 #: The keys of one object's counts, in contract order.
 COUNT_KEYS = ("source", *STATES)

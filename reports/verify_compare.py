@@ -10,8 +10,9 @@ Expectations follow BRIEF.md and the planner's conventions (mapping/plan.py, map
   ticket's time), then replies and notes by ``(created_at, id)`` — staff replies as admin
   comments and notes as admin notes (sanitised HTML, :func:`mapping.text.sanitize_html`,
   possibly prefixed "Originally by NAME"), customer replies as contact comments (plain
-  text); more than 10 files continue on files-only parts at the same time; one admin
-  timeline note for the ticket history;
+  text); files that did not fit the part (10 files, request bytes) continue on files-only
+  parts right after it, at the same time, so a message's files are compared together
+  across its parts; one admin timeline note for the ticket history;
 * management parts (close, assignment, open) are stamped at migration time: not compared.
 
 Bodies are compared as words (:func:`intercom_api.lookups.normalise_body`): the expected
@@ -22,6 +23,7 @@ export-file fidelity, article timestamps) a :class:`LimitNote` says so instead.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -36,8 +38,6 @@ from mapping.text import plain_to_html, sanitize_html, to_plain
 TICKET_ATTRIBUTES = ("hesk_ticket_id", "hesk_trackid")
 #: Intercom article state for a Hesk article state (private has no equivalent: draft).
 ARTICLE_STATES = {"published": "published", "private": "draft", "draft": "draft"}
-#: Files per part (API_NOTES: attachment_files holds at most 10).
-FILES_PER_PART = 10
 _MESSAGE_PARTS = ("comment", "note")
 _SHOWN = 160
 
@@ -71,8 +71,8 @@ class ExpectedPart:
     author: str  # "admin" | "contact"
     part_type: str  # "comment" | "note"
     created_at: int | None
-    text: str | None  # normalised words; None: the body is not compared
-    attachments: tuple[str, ...] = ()
+    text: str | None  # normalised words; None: a files-only part (matched by its files)
+    attachments: tuple[str, ...] = ()  # every file of the message, across its parts
     author_id: str | None = None
     history: bool = False
 
@@ -141,10 +141,6 @@ def attachment_names(item: dict[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(file_name(a.get("name") or "") for a in item.get("attachments") or []))
 
 
-def _chunks(names: list[str]) -> list[tuple[str, ...]]:
-    return [tuple(names[i : i + FILES_PER_PART]) for i in range(0, len(names), FILES_PER_PART)]
-
-
 def _names(refs: Iterable[AttachmentRef], migrated: frozenset[str]) -> list[str]:
     return [file_name(r.real_name) for r in refs if str(r.att_id) in migrated]
 
@@ -176,31 +172,23 @@ def _message_parts(src: TicketSource) -> list[ExpectedPart]:
             author_id=src.admin_ids.get(str(n.staff_id)),
         )
         items.append((at or 0, 1, n.id, exp, _names(n.attachments, src.migrated_attachments)))
-    out: list[ExpectedPart] = []
-    for *_order, exp, names in sorted(items, key=lambda i: i[:3]):
-        chunks = _chunks(names) or [()]
-        out.append(replace(exp, attachments=tuple(sorted(chunks[0]))))
-        for n, chunk in enumerate(chunks[1:], start=2):
-            out.append(
-                ExpectedPart(
-                    f"{exp.label} files {n}", exp.author, exp.part_type, exp.created_at, None,
-                    tuple(sorted(chunk)), exp.author_id,
-                )
-            )
-    return out
+    return [
+        replace(exp, attachments=tuple(sorted(names)))
+        for *_order, exp, names in sorted(items, key=lambda i: i[:3])
+    ]
 
 
 def expected_parts(src: TicketSource) -> list[ExpectedPart]:
     """Every conversation part the migration should have written for this ticket, in order."""
     t = src.ticket
     requester = src.contact_ids.get(t.requester_contact_id or "")
+    names = _names(t.attachments, src.migrated_attachments)
     out = [
         ExpectedPart(
-            f"ticket files {n}", "contact", "comment", unix(t.created_at), None,
-            tuple(sorted(chunk)), requester,
+            "ticket files", "contact", "comment", unix(t.created_at), None,
+            tuple(sorted(names)), requester,
         )
-        for n, chunk in enumerate(_chunks(_names(t.attachments, src.migrated_attachments)), 1)
-    ]
+    ] if names else []
     out += _message_parts(src)
     if src.has_history:
         out.append(ExpectedPart("history note", "admin", "note", None, None, history=True))
@@ -250,6 +238,10 @@ def _conversation_fields(src: TicketSource, conv: dict[str, Any], d: _Diff) -> N
         d.check(f"custom_attributes.{name}", value, None if actual is None else str(actual))
 
 
+def _within(names: Iterable[str], expected: Iterable[str]) -> bool:
+    return not Counter(names) - Counter(expected)
+
+
 def _matches(exp: ExpectedPart, part: dict[str, Any], *, timed: bool = True) -> bool:
     if author_kind(part.get("author")) != exp.author or part.get("part_type") != exp.part_type:
         return False
@@ -257,7 +249,31 @@ def _matches(exp: ExpectedPart, part: dict[str, Any], *, timed: bool = True) -> 
         return False
     if exp.text is not None:
         return contains(part.get("body"), exp.text)
-    return attachment_names(part) == exp.attachments
+    names = attachment_names(part)
+    return bool(names) and _within(names, exp.attachments)
+
+
+def _continuations(
+    exp: ExpectedPart, parts: list[dict[str, Any]], first: int, used: set[int]
+) -> list[int]:
+    """The files-only parts right after ``parts[first]`` that carry the rest of its files:
+    same author and time, a body that is the "Attachments…" label, files it expects."""
+    head = parts[first]
+    names = list(attachment_names(head))
+    out: list[int] = []
+    for j in range(first + 1, len(parts)):
+        part = parts[j]
+        more = attachment_names(part)
+        if (j in used or not more
+                or author_kind(part.get("author")) != author_kind(head.get("author"))
+                or part.get("part_type") != head.get("part_type")
+                or part.get("created_at") != head.get("created_at")
+                or not words(part.get("body")).startswith("Attachments")
+                or not _within([*names, *more], exp.attachments)):
+            break
+        names += more
+        out.append(j)
+    return out
 
 
 def _find(exp: ExpectedPart, parts: list[dict[str, Any]], used: set[int]) -> tuple[int, bool]:
@@ -269,10 +285,12 @@ def _find(exp: ExpectedPart, parts: list[dict[str, Any]], used: set[int]) -> tup
     return -1, False
 
 
-def _compare_part(exp: ExpectedPart, part: dict[str, Any], timed: bool, d: _Diff) -> None:
+def _compare_part(
+    exp: ExpectedPart, part: dict[str, Any], files: list[str], timed: bool, d: _Diff
+) -> None:
     if not timed:
         d.add(f"{exp.label}.created_at", exp.created_at, part.get("created_at"))
-    d.check(f"{exp.label}.attachments", list(exp.attachments), list(attachment_names(part)))
+    d.check(f"{exp.label}.attachments", list(exp.attachments), sorted(files))
     if exp.author_id:
         d.check(f"{exp.label}.author_id", exp.author_id, str((part.get("author") or {}).get("id")))
 
@@ -293,6 +311,7 @@ def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
         oldest = min((p.get("created_at") or 0 for p in parts), default=0)
         expected = [e for e in expected if not e.history and (e.created_at or 0) >= oldest]
     used: set[int] = set()
+    missing = 0
     order: list[tuple[ExpectedPart, int]] = []
     for exp in expected:
         if exp.history:
@@ -300,25 +319,29 @@ def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
                       and author_kind(p.get("author")) == "admin"
                       and p.get("part_type") == "note"), -1)
             if i < 0:
+                missing += 1
                 d.add("history note", "an admin note with the ticket history", "missing")
             else:
                 used.add(i)
             continue
         i, timed = _find(exp, parts, used)
         if i < 0:
+            missing += 1
             d.add(exp.label, exp.text if exp.text is not None else list(exp.attachments),
                   "missing")
             continue
-        used.add(i)
+        more = _continuations(exp, parts, i, used)
+        used.update([i, *more])
         order.append((exp, i))
-        _compare_part(exp, parts[i], timed, d)
+        files = [n for j in (i, *more) for n in attachment_names(parts[j])]
+        _compare_part(exp, parts[i], files, timed, d)
     for (a, ia), (b, ib) in zip(order, order[1:], strict=False):
         if ia > ib and (a.created_at or 0) < (b.created_at or 0):
             d.add("parts.order", f"{a.label} before {b.label}", f"{b.label} before {a.label}")
     if truncated:
         return
-    if len(parts) != len(expected):
-        d.add("parts.count", len(expected), len(parts))
+    if len(parts) != len(used) + missing:
+        d.add("parts.count", len(used) + missing, len(parts))
     for i, part in enumerate(parts):
         if i not in used:
             d.add("parts.unexpected", "", f"{part.get('part_type')} by "

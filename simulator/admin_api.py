@@ -1,4 +1,5 @@
-"""The simulator's own admin API under ``/_sim`` (no token, no faults, no rate limit).
+"""The simulator's own admin API under ``/_sim`` (no faults, no rate limit; ``app.py`` checks
+the Host, the token and the JSON body before a handler runs).
 
 ``GET /_sim/dump``, ``GET /_sim/stats``, ``POST /_sim/reset``, ``POST /_sim/faults``,
 ``POST /_sim/seed``, and ``GET /_sim/attachments/{id}/{name}`` serving uploaded files.

@@ -6,7 +6,12 @@ lifespan (loading and saving ``--state``). State lives in memory on the event lo
 
 Order for an Intercom path: 401 without the bearer token (no rate-limit headers) -> 429 over
 the 10-second window -> injected fault draw (latency, 429, 5xx, timeout, lost response) ->
-body (413 over 50 MB, 400 on malformed JSON) -> route (404) -> validation -> handler.
+body (413 over ``max_body_bytes``, 400 on malformed JSON) -> route (404) -> validation ->
+handler.
+
+Order for ``/_sim/*``: 421 unless ``Host`` names where the simulator listens (``hosts.py``)
+-> 401 without the bearer token -> for a POST, 415 unless the body is declared JSON, 400
+unless it is a JSON object -> route (404) -> handler. No faults, no rate limit.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
+from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import get_logger
 
 from . import admin_api, admins, attributes, contacts, conversations, help_center, tags
 from .admins import new_workspace
 from .errors import ApiError, error_body
 from .faults import FaultConfig, FaultInjector
+from .hosts import HostGuard
 from .persistence import load, snapshot, write_atomic
 from .ratelimit import RateLimiter
 from .routing import Request, Router
@@ -42,7 +49,6 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-MAX_BODY = 50 * 1024 * 1024
 DEFAULT_RATE_LIMIT = 1666
 SAVE_INTERVAL = 2.0
 ROUTES = [
@@ -92,11 +98,15 @@ class SimulatorApp:
         state_file: Path | None = None,
         validate: bool = True,
         save_interval: float = SAVE_INTERVAL,
+        max_body_bytes: int = MAX_REQUEST_BYTES,
+        hosts: HostGuard | None = None,
     ) -> None:
         if not token:
             raise ValueError("the simulator needs a token")
         self._auth = f"Bearer {token}".encode()
         self.token = token
+        self.max_body_bytes = max_body_bytes
+        self.hosts = hosts or HostGuard.listening_on("127.0.0.1")
         self.limiter = RateLimiter(rate_limit)
         self.start_faults = faults or FaultConfig()
         self.faults = FaultInjector(self.start_faults)
@@ -240,7 +250,7 @@ class SimulatorApp:
         length: bytes | None,
         host: bytes | None,
     ) -> tuple[int, Any]:
-        raw = await _read_body(receive, length)
+        raw = await _read_body(receive, length, self.max_body_bytes)
         body: Any = None
         if raw:
             try:
@@ -268,7 +278,16 @@ class SimulatorApp:
 
     async def _admin(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         method: str = scope["method"]
+        headers = dict(scope["headers"])
         try:
+            if not self.hosts.allows(headers.get(b"host")):
+                raise ApiError(
+                    421, "misdirected_request",
+                    "The Host header names no address this simulator listens on: call it "
+                    "by that address, or start it with --allow-host NAME",
+                )  # fmt: skip
+            if headers.get(b"authorization") != self._auth:
+                raise ApiError(401, "unauthorized", "Access Token Invalid")
             if method == "GET" and path.startswith("/_sim/attachments/"):
                 blob_id = path.split("/")[3] if path.count("/") >= 3 else ""
                 data = admin_api.attachment(self, blob_id)
@@ -277,12 +296,9 @@ class SimulatorApp:
                     (b"content-length", str(len(data)).encode())]})
                 await send({"type": "http.response.body", "body": data})
                 return
-            length = next((v for k, v in scope["headers"] if k == b"content-length"), None)
-            raw = await _read_body(receive, length)
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError as exc:
-                raise ApiError(400, "bad_request", "The request body is not valid JSON") from exc
+            body = None
+            if method != "GET":
+                body = await self._admin_body(receive, headers)
             handler = admin_api.HANDLERS.get((method, path.rstrip("/")))
             if handler is None:
                 raise ApiError(404, "not_found", f"No admin endpoint {method} {path}")
@@ -290,6 +306,22 @@ class SimulatorApp:
         except ApiError as err:
             status, answer = err.status, err.body()
         await _respond(send, status, answer, [])
+
+    async def _admin_body(self, receive: Receive, headers: dict[bytes, bytes]) -> dict[str, Any]:
+        """The JSON object an admin POST must carry (415 if not declared JSON, 400 if not
+        a JSON object)."""
+        kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        if kind != b"application/json":
+            raise ApiError(415, "unsupported_media_type",
+                           "The admin API takes a JSON body: send Content-Type: application/json")
+        raw = await _read_body(receive, headers.get(b"content-length"), self.max_body_bytes)
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiError(400, "bad_request", "The request body is not valid JSON") from exc
+        if not isinstance(body, dict):
+            raise ApiError(400, "bad_request", "The request body must be a JSON object")
+        return body
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Any) -> AsyncIterator[None]:
@@ -305,14 +337,18 @@ class SimulatorApp:
             self.save()
 
 
-async def _read_body(receive: Receive, length: bytes | None) -> bytes:
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "request_too_large", f"The request body exceeds {limit} bytes")
+
+
+async def _read_body(receive: Receive, length: bytes | None, limit: int) -> bytes:
     if length is not None:
         try:
             declared = int(length)
         except ValueError:
             declared = 0
-        if declared > MAX_BODY:
-            raise ApiError(413, "request_too_large", "The request body exceeds 50 MB")
+        if declared > limit:
+            raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -322,8 +358,8 @@ async def _read_body(receive: Receive, length: bytes | None) -> bytes:
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)
-            if size > MAX_BODY:
-                raise ApiError(413, "request_too_large", "The request body exceeds 50 MB")
+            if size > limit:
+                raise _too_large(limit)
             chunks.append(chunk)
         if not message.get("more_body", False):
             break
@@ -347,11 +383,19 @@ def create_app(
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
+    max_body_bytes: int = MAX_REQUEST_BYTES,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
 ) -> Starlette:
-    """The simulator's ASGI app; ``app.state.simulator`` is the :class:`SimulatorApp`."""
+    """The simulator's ASGI app; ``app.state.simulator`` is the :class:`SimulatorApp`.
+
+    ``host`` is where it listens: with ``allowed_hosts``, the ``Host`` names the admin
+    API answers (:class:`~simulator.hosts.HostGuard`).
+    """
     sim = SimulatorApp(
         token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
-        validate=validate,
+        validate=validate, max_body_bytes=max_body_bytes,
+        hosts=HostGuard.listening_on(host, allowed_hosts),
     )
     app = Starlette(routes=[Mount("/", app=sim)], lifespan=sim.lifespan)
     app.state.simulator = sim

@@ -12,6 +12,9 @@ import binascii
 import mimetypes
 from typing import Any
 
+from core.intercom_limits import FILES_PER_PART as MAX_ATTACHMENTS
+from core.intercom_limits import PARTS_READ_BACK as PART_LIMIT
+
 from .admins import require_admin
 from .contacts import require_contact
 from .errors import invalid, missing, not_found
@@ -20,10 +23,6 @@ from .routing import Request, Route
 from .search import Query, dotted, run_search
 from .state import Obj, Workspace, now
 from .tags import require_tag
-
-#: "Hard limit of 500 parts": GET returns only the 500 most recent (spec L10994).
-PART_LIMIT = 500
-MAX_ATTACHMENTS = 10
 
 SEARCH_FIELDS = {
     name: dotted(name)

@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
 
-from .errors import ApiError, invalid
+from core.intercom_limits import MAX_PER_PAGE
 
-MAX_PER_PAGE = 150
+from .errors import ApiError, invalid
 
 
 def encode_cursor(offset: int) -> str:

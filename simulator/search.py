@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from core.intercom_limits import SEARCH_FILTERS_PER_GROUP as MAX_FILTERS
+from core.intercom_limits import SEARCH_NESTING as MAX_NESTING
+
 from .errors import ApiError, invalid
 from .pagination import page, per_page_value
 from .state import Obj
 
 Getter = Callable[[Obj], Any]
-MAX_FILTERS = 15
-MAX_NESTING = 2
 OPERATORS = {"=", "!=", "IN", "NIN", "<", "<=", ">", ">=", "~", "!~", "^", "$"}
 
 

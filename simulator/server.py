@@ -2,12 +2,42 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import uvicorn
 
+from core.errors import H2IError
+from core.intercom_limits import MAX_REQUEST_BYTES
+
 from .app import DEFAULT_RATE_LIMIT, create_app
 from .faults import FaultConfig
+
+
+class PortInUse(H2IError):
+    """The address the simulator should listen on is taken (exit 2, one line)."""
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port`` (bound here so a taken port is one clear error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(
+                f"port {port} on {host} is already taken (another simulator?): stop what "
+                f"listens there or pick a free port with --port", hint=""
+            ) from exc
+        raise PortInUse(f"cannot listen on {host}:{port} ({exc.strerror}): check --host "
+                        "and --port", hint="") from exc
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
 
 def uvicorn_config(
@@ -19,12 +49,15 @@ def uvicorn_config(
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
+    max_body_bytes: int = MAX_REQUEST_BYTES,
+    allowed_hosts: tuple[str, ...] = (),
     log_level: str = "warning",
 ) -> uvicorn.Config:
     """The uvicorn config serving a fresh simulator app (one process, one event loop)."""
     app = create_app(
         token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
-        validate=validate,
+        validate=validate, max_body_bytes=max_body_bytes, host=host,
+        allowed_hosts=allowed_hosts,
     )
     return uvicorn.Config(
         app,
@@ -47,21 +80,31 @@ def serve(
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
+    max_body_bytes: int = MAX_REQUEST_BYTES,
+    allowed_hosts: tuple[str, ...] = (),
     log_level: str = "warning",
+    sock: socket.socket | None = None,
 ) -> None:
-    """Serve the simulator until interrupted (state saved on shutdown with ``state_file``)."""
+    """Serve the simulator until interrupted (state saved on shutdown with ``state_file``).
+
+    ``sock``: a socket from :func:`listen` (else one is bound here); :class:`PortInUse`
+    when the port is taken.
+    """
+    sock = sock or listen(host, port)
     config = uvicorn_config(
         host, port, token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
-        validate=validate, log_level=log_level,
+        validate=validate, max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts,
+        log_level=log_level,
     )
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m simulator.server --token T [--port P] ...`` (the CLI reads the token
-    from ``H2I_INTERCOM_TOKEN`` instead; this entry point is for benchmarks and scripts)."""
+    """``python -m simulator.server [--port P] ...`` with the token in ``H2I_INTERCOM_TOKEN``
+    (for benchmarks and scripts; ``hesk2intercom simulator`` is the same server)."""
     import argparse
     import os
+    import sys
 
     parser = argparse.ArgumentParser(description="Run the Intercom simulator.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -70,15 +113,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--faults", default="")
     parser.add_argument("--state", type=Path, default=None)
     parser.add_argument("--no-validate", action="store_true")
+    parser.add_argument("--max-body-bytes", type=int, default=MAX_REQUEST_BYTES)
+    parser.add_argument("--allow-host", action="append", default=[])
     args = parser.parse_args(argv)
     token = os.environ.get("H2I_INTERCOM_TOKEN", "")
     if not token:
         raise SystemExit("H2I_INTERCOM_TOKEN is not set: export the token the simulator accepts")
-    serve(
-        args.host, args.port, token=token, rate_limit=args.rate_limit,
-        faults=FaultConfig.parse(args.faults), state_file=args.state,
-        validate=not args.no_validate,
-    )
+    try:
+        serve(
+            args.host, args.port, token=token, rate_limit=args.rate_limit,
+            faults=FaultConfig.parse(args.faults), state_file=args.state,
+            validate=not args.no_validate, max_body_bytes=args.max_body_bytes,
+            allowed_hosts=tuple(args.allow_host),
+        )
+    except PortInUse as err:
+        print(f"error: {err.message}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
         sim.dump()["conversations"]
 
 The server is real uvicorn on a free loopback port; the helpers call the admin API
-(``/_sim/*``) over HTTP with httpx, exactly as an outside script would.
+(``/_sim/*``) over HTTP with httpx, exactly as an outside script would: with the bearer
+token, and a JSON object as the body of every POST (:func:`admin_headers`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import httpx
 import uvicorn
 
+from core.intercom_limits import MAX_REQUEST_BYTES
+
 from .app import DEFAULT_RATE_LIMIT, SimulatorApp
 from .faults import FaultConfig
 from .server import uvicorn_config
@@ -34,6 +37,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def admin_headers(token: str) -> dict[str, str]:
+    """Headers the admin API (``/_sim/*``) needs: one of the simulator's tokens as bearer
+    (send POST bodies as JSON, e.g. ``httpx.post(url, json={}, headers=...)``)."""
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -59,6 +68,8 @@ class SimulatorHandle:
         return httpx.Client(base_url=self.base_url, headers=self.headers, **kwargs)
 
     def _admin(self, method: str, path: str, json: Any = None) -> Any:
+        if method == "POST" and json is None:
+            json = {}
         response = self._client.request(method, path, json=json)
         response.raise_for_status()
         return response.json()
@@ -104,6 +115,8 @@ def running_simulator(
     state_file: Path | None = None,
     validate: bool = True,
     port: int | None = None,
+    max_body_bytes: int = MAX_REQUEST_BYTES,
+    allowed_hosts: tuple[str, ...] = (),
 ) -> Iterator[SimulatorHandle]:
     """Start uvicorn in a daemon thread on a free loopback port; stop it on exit."""
     if isinstance(faults, str):
@@ -111,7 +124,8 @@ def running_simulator(
     port = port or free_port()
     config = uvicorn_config(
         "127.0.0.1", port, token=token, rate_limit=rate_limit, faults=faults,
-        state_file=state_file, validate=validate,
+        state_file=state_file, validate=validate, max_body_bytes=max_body_bytes,
+        allowed_hosts=allowed_hosts,
     )
     config.timeout_graceful_shutdown = 1
     server = uvicorn.Server(config)
@@ -125,7 +139,7 @@ def running_simulator(
         time.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
     sim_app: SimulatorApp = config.app.state.simulator  # type: ignore[union-attr]
-    with httpx.Client(base_url=base_url, timeout=30) as admin_client:
+    with httpx.Client(base_url=base_url, timeout=30, headers=admin_headers(token)) as admin_client:
         try:
             yield SimulatorHandle(base_url, token, sim_app, admin_client)
         finally:

@@ -1,1 +1,1 @@
-"""Workers: Dramatiq broker, actors that carry only keys, and the migrate coordinator."""
+"""Workers: what runs under Dramatiq (actors, broker, shared pacing, the coordinator watchdog)."""

@@ -14,10 +14,10 @@ import dramatiq
 
 from core.logs import configure_logging, get_logger
 from core.settings import load_settings
+from engine.resources import Resources, service_outage
+from engine.units import DependencyPending, UnitBusy, process_unit
 from ledger.generations import active_ledger_id
 from workers.broker import QUEUE, make_broker
-from workers.resources import Resources, service_outage
-from workers.units import DependencyPending, UnitBusy, process_unit
 from workers.watchdog import follow_coordinator
 
 settings = load_settings()

@@ -1,9 +1,13 @@
-"""The one factory of the Dramatiq broker: Redis, namespaced by the migration's name."""
+"""The one factory of the Dramatiq broker (Redis, namespaced by the migration's name), and
+how a unit's message is sent to the ``write_unit`` actor."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
+import dramatiq
 import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, ShutdownNotifications
@@ -43,3 +47,18 @@ def make_broker(settings: Settings) -> RedisBroker:
         middleware=[AgeLimit(), ShutdownNotifications(), Callbacks(), Pipelines(), Retries()],
     )
     return broker
+
+
+def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
+    """A function that sends one unit's message (migration, key) on this broker."""
+    broker.declare_queue(QUEUE)
+
+    def send(key: str) -> None:
+        broker.enqueue(
+            dramatiq.Message(
+                queue_name=QUEUE, actor_name="write_unit", args=(migration, key),
+                kwargs={}, options={},
+            )
+        )
+
+    return send

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from commands.cutover import CutoverPending, HeskStillWritten, run_cutover
+from commands.delta import NoFullCapture, run_delta
+from commands.options import MigrateOptions
+from engine.resources import Resources
 from ledger.events import SourceCaptured, WriteIntended
 from simulator.testing import SimulatorHandle
 from tests.delta.hesk_writes import HeskWriter
 from tests.workers.conftest import HeskSource, migrate, prepare
-from workers.cutover import CutoverPending, HeskStillWritten, run_cutover
-from workers.delta import NoFullCapture, run_delta
-from workers.migrate import MigrateOptions
-from workers.resources import Resources
 
 FAST = MigrateOptions(workers=0, stall_seconds=1.0, max_stalls=3)
 
@@ -135,8 +135,8 @@ def test_cutover_refuses_while_hesk_is_written_then_completes(
 ) -> None:
     res, hesk = migrated["res"], migrated["hesk"]
     ticket = sorted(_by_ticket(sim.dump()))[0]
+    from commands.cutover import hesk_now
     from hesk.reader import HeskReader
-    from workers.cutover import hesk_now
 
     with HeskReader.from_settings(res.settings) as reader:
         frozen = hesk_now(reader)

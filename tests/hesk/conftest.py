@@ -16,7 +16,6 @@ from hesk.demo_data import DemoSummary, generate
 from hesk.reader import HeskReader
 
 SERVER = "mysql+pymysql://root@127.0.0.1:3306"
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "hesk"
 
 
 def _drop(name: str) -> None:

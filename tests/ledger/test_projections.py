@@ -8,6 +8,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger.dispositions import Dispositions, summarise
 from ledger.events import (
     RecordMigrated,
     RecordQuarantined,
@@ -16,7 +17,6 @@ from ledger.events import (
 )
 from ledger.projections import ProjectionTable, fold
 from ledger.store import Ledger
-from reports.projections import Dispositions, summarise
 
 OBJECTS = ["ticket", "reply", "contact"]
 

@@ -84,24 +84,32 @@ def test_validate_reports_each_problem() -> None:
     m = base_map()
     _by_id(m["staff"], 2)["admin_email"] = "nobody@example.com"
     _by_id(m["categories"], 2).update({"tag": None, "team": "Nope"})
-    _by_id(m["custom_fields"], 4)["data_type"] = "date"
     _by_id(m["custom_fields"], 2)["attribute"] = "hesk_trackid"
-    _by_id(m["statuses"], 3)["state"] = "resolved"
     _by_id(m["priorities"], 0)["value"] = "Urgent"
-    m["options"]["long_threads"] = "drop"
     m["options"]["fallback_admin_email"] = "ghost@example.com"
     problems = "\n".join(_problems(m))
     for expected in (
         "unknown admin email nobody@example.com",
         "unknown team 'Nope'",
-        "invalid type 'date'",
         "duplicate attribute name 'hesk_trackid'",
-        "state must be open or closed",
         "'Urgent' is not an option of hesk_priority",
-        "options.long_threads",
         "no Intercom admin with email ghost@example.com",
     ):
         assert expected in problems
+
+
+def test_a_map_of_the_wrong_shape_is_refused_before_the_workspace_checks() -> None:
+    m = base_map()
+    _by_id(m["custom_fields"], 4)["data_type"] = "date"
+    _by_id(m["statuses"], 3)["state"] = "resolved"
+    m["options"]["long_threads"] = "drop"
+    _by_id(m["staff"], 2)["admin_email"] = "nobody@example.com"  # a workspace problem
+    assert _problems(m) == [
+        "options.long_threads: 'drop' is not one of 'fold', 'keep'",
+        "custom_fields.4.data_type: 'date' is not one of 'string', 'integer', 'list', "
+        "'decimal', 'boolean', 'datetime'",
+        "statuses.3.state: 'resolved' is not one of 'open', 'closed'",
+    ]
 
 
 def test_validate_list_needs_two_options_and_existing_clash() -> None:

@@ -11,7 +11,8 @@ _IO = ("sqlalchemy", "httpx", "redis", "psycopg", "pymysql", "dramatiq", "ledger
 
 def test_mapping_imports_no_io_modules() -> None:
     code = (
-        "import sys, mapping.plan, mapping.proposal, mapping.text;"
+        "import sys, mapping.plan, mapping.proposal, mapping.text, mapping.fieldmap,"
+        " mapping.retention;"
         f"print([m for m in {_IO!r} if any(k == m or k.startswith(m + '.') "
         "for k in sys.modules)])"
     )

@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy.engine import Engine
 
+from ledger.dispositions import OBJECTS, STATES
 from ledger.events import RecordMigrated, SourceDeleted, WriteIntended, WriteSucceeded
 from ledger.store import Ledger
 from reports.errors import ReportError
-from reports.projections import OBJECTS, STATES
 from reports.report import build_report, check_sums, tally, totals
 from tests.reports.factories import (
     capture,

@@ -11,12 +11,12 @@ import pytest
 from rich.console import Console
 from sqlalchemy.engine import Engine
 
+from commands.verify import render_verify, verify_sample
 from hesk.records import AttachmentRef
 from intercom_api.client import IntercomClient
 from intercom_api.conversations import attachment_file
 from ledger.store import Ledger
 from mapping.text import sanitize_html, to_plain
-from reports.verify import render_verify, verify_sample
 from reports.verify_compare import TicketSource, compare_conversation, unix
 from tests.reports import factories as f
 
@@ -163,3 +163,41 @@ def test_parts_past_the_read_back_limit_are_a_limit_not_a_difference() -> None:
     result = compare_conversation(src, conv, "c9")
     assert result.differences == []
     assert "only the 500 most recent" in result.limits[0].text
+
+
+def _split_files_conversation(ticket: Any, reply_at: int, parts: list[list[str]]) -> dict:
+    def part(body: str, names: list[str]) -> dict:
+        return {"part_type": "comment", "author": {"type": "user", "id": "u"},
+                "created_at": reply_at, "body": f"<p>{body}</p>",
+                "attachments": [{"name": n} for n in names]}
+
+    label = [f"Attachments ({n}/{len(parts)}): " + ", ".join(g) for n, g in
+             enumerate(parts, start=1)]
+    return {
+        "title": ticket.subject, "created_at": unix(ticket.created_at), "state": "open",
+        "source": {"body": to_plain(ticket.message_html), "author": {"type": "user"}},
+        "custom_attributes": {"hesk_ticket_id": str(ticket.id), "hesk_trackid": ticket.trackid},
+        "conversation_parts": {"conversation_parts": [
+            part("See the logs", parts[0]),
+            *(part(label[n], g) for n, g in enumerate(parts[1:], start=1)),
+        ]},
+    }  # fmt: skip
+
+
+def test_a_message_whose_files_span_several_parts_reads_back_as_one() -> None:
+    ticket = f.ticket(8)
+    files = tuple(AttachmentRef(600 + i, f"big{i}.bin") for i in range(3))
+    reply = f.reply(31, 8, 40, "See the logs", files=files)
+    src = TicketSource(ticket=ticket, replies=(reply,), has_history=False,
+                       migrated_attachments=frozenset({"600", "601", "602"}))
+    at = unix(reply.created_at)
+    # split by size: nothing beside the message, then one file per files-only part
+    split = _split_files_conversation(ticket, at, [[], ["big0.bin"], ["big1.bin"], ["big2.bin"]])
+    assert compare_conversation(src, split, "c8").differences == []
+    packed = _split_files_conversation(ticket, at, [["big0.bin", "big1.bin"], ["big2.bin"]])
+    assert compare_conversation(src, packed, "c8").differences == []
+    lost = _split_files_conversation(ticket, at, [["big0.bin"], ["big2.bin"]])
+    found = {d.field: (d.expected, d.actual) for d in
+             compare_conversation(src, lost, "c8").differences}
+    assert found == {"reply 31.attachments": ("['big0.bin', 'big1.bin', 'big2.bin']",
+                                              "['big0.bin', 'big2.bin']")}

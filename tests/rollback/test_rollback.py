@@ -13,19 +13,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from core.settings import Settings
-from ledger.database import open_engine
-from ledger.events import RollbackDeleted, WriteResolved, WriteSucceeded
-from ledger.generations import active_generation
-from ledger.store import Ledger
-from reports.status import status_summary
-from simulator.testing import SimulatorHandle
-from tests.rollback.conftest import HeskSource
-from tests.workers.conftest import migrate, prepare
-from tests.workers.normalise import normalise
-from workers.migrate import worker_env
-from workers.resources import Resources
-from workers.rollback import (
+from commands.rollback import (
     RollbackPending,
     UnknownMigration,
     begin_generation,
@@ -33,6 +21,18 @@ from workers.rollback import (
     render_rollback,
     run_rollback,
 )
+from commands.status import status_summary
+from commands.worker_pool import worker_env
+from core.settings import Settings
+from engine.resources import Resources
+from ledger.database import open_engine
+from ledger.events import RollbackDeleted, WriteResolved, WriteSucceeded
+from ledger.generations import active_generation
+from ledger.store import Ledger
+from simulator.testing import SimulatorHandle
+from tests.rollback.conftest import HeskSource
+from tests.workers.conftest import migrate, prepare
+from tests.workers.normalise import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 

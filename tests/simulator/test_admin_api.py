@@ -1,10 +1,16 @@
-"""The /_sim admin API and --state persistence."""
+"""The /_sim admin API (token, JSON body, Host guard) and --state persistence."""
 
 from __future__ import annotations
 
-import httpx
+import base64
 
-from simulator.testing import running_simulator
+import httpx
+import pytest
+
+from simulator.hosts import HostGuard
+from simulator.testing import admin_headers, running_simulator
+
+from .conftest import error_code
 
 
 def test_dump_shapes(sim, api: httpx.Client, conversation: str) -> None:
@@ -79,3 +85,97 @@ def test_state_is_saved_while_running(tmp_path) -> None:
             assert time.monotonic() < deadline, "state was not saved while running"
             time.sleep(0.05)
         assert json.loads(state.read_text())["format"] == 1
+
+
+ADMIN_CALLS = [("GET", "/_sim/dump"), ("GET", "/_sim/stats"), ("GET", "/_sim/faults"),
+               ("POST", "/_sim/reset"), ("POST", "/_sim/faults"), ("POST", "/_sim/seed")]
+
+
+def _attachment_url(api: httpx.Client, conversation: str, owner: str) -> str:
+    reply = api.post(f"/conversations/{conversation}/reply", json={
+        "message_type": "note", "type": "admin", "admin_id": owner, "body": "log",
+        "attachment_files": [{"name": "a.txt", "content_type": "text/plain",
+                              "data": base64.b64encode(b"secret").decode()}]})
+    assert reply.status_code == 200, reply.text
+    return reply.json()["conversation_parts"]["conversation_parts"][-1]["attachments"][0]["url"]
+
+
+@pytest.mark.parametrize("token", [None, "wrong-token"])
+def test_every_admin_endpoint_needs_the_simulators_token(
+    sim, api: httpx.Client, conversation: str, token: str | None
+) -> None:
+    url = _attachment_url(api, conversation, sim.owner_admin_id)
+    api.post("/contacts", json={"email": "kept@example.com"})
+    headers = admin_headers(token) if token else {}
+    for method, path in [*ADMIN_CALLS, ("GET", url.removeprefix(sim.base_url))]:
+        body = {} if method == "POST" else None
+        response = httpx.request(method, sim.base_url + path, json=body, headers=headers)
+        assert response.status_code == 401, (method, path)
+        assert error_code(response) == "unauthorized"
+    assert len(sim.dump()["contacts"]) == 2  # the refused reset changed nothing
+    assert httpx.get(url, headers=admin_headers(sim.token)).content == b"secret"
+
+
+def test_admin_posts_need_a_json_object(sim, api: httpx.Client) -> None:
+    api.post("/contacts", json={"email": "kept@example.com"})
+    auth = admin_headers(sim.token)
+    cases = [
+        ({}, b"", 415, "unsupported_media_type"),  # no content type at all
+        ({"content-type": "text/plain"}, b"{}", 415, "unsupported_media_type"),
+        ({"content-type": "application/x-www-form-urlencoded"}, b"a=1", 415,
+         "unsupported_media_type"),
+        ({"content-type": "application/json"}, b"", 400, "bad_request"),
+        ({"content-type": "application/json"}, b"{not json", 400, "bad_request"),
+        ({"content-type": "application/json"}, b"[1, 2]", 400, "bad_request"),
+        ({"content-type": "application/json"}, b"null", 400, "bad_request"),
+    ]
+    for path in ("/_sim/reset", "/_sim/seed", "/_sim/faults"):
+        for headers, content, status, code in cases:
+            response = httpx.post(sim.base_url + path, content=content,
+                                  headers={**auth, **headers})
+            assert response.status_code == status, (path, headers, content)
+            assert error_code(response) == code
+    assert len(sim.dump()["contacts"]) == 1  # no refused reset went through
+    ok = httpx.post(sim.base_url + "/_sim/reset", json={},
+                    headers={**auth, "content-type": "application/json; charset=utf-8"})
+    assert ok.status_code == 200 and sim.dump()["contacts"] == []
+
+
+def test_a_foreign_host_header_is_refused(sim) -> None:
+    port = sim.base_url.rsplit(":", 1)[1]
+    auth = admin_headers(sim.token)
+    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}",
+                 "localhost.evil.example", ""):
+        for method, path in ADMIN_CALLS:
+            body = {} if method == "POST" else None
+            response = httpx.request(method, sim.base_url + path, json=body,
+                                     headers={**auth, "Host": host})
+            assert response.status_code == 421, (host, path)
+            assert error_code(response) == "misdirected_request"
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}",
+                 f"[::1]:{port}", "localhost", "localhost."):
+        response = httpx.get(sim.base_url + "/_sim/stats", headers={**auth, "Host": host})
+        assert response.status_code == 200, host
+    # Intercom paths are unchanged: the token guards them
+    me = httpx.get(sim.base_url + "/me", headers={**sim.headers, "Host": "evil.example"})
+    assert me.status_code == 200
+
+
+def test_allow_host_adds_a_name() -> None:
+    with running_simulator(allowed_hosts=("simulator",)) as sim:
+        auth = admin_headers(sim.token)
+        for host, status in (("simulator:8000", 200), ("Simulator", 200), ("other", 421)):
+            response = httpx.get(sim.base_url + "/_sim/stats", headers={**auth, "Host": host})
+            assert response.status_code == status, host
+
+
+def test_host_guard_by_listening_address() -> None:
+    loopback = HostGuard.listening_on("127.0.0.1")
+    assert loopback.allows(b"localhost:8088") and loopback.allows(b"[::1]")
+    assert not loopback.allows(b"10.0.0.5:8088") and not loopback.allows(None)
+    every = HostGuard.listening_on("0.0.0.0", ["simulator"])
+    assert every.allows(b"10.0.0.5:8000") and every.allows(b"[fe80::1]:8000")
+    assert every.allows(b"simulator:8000") and every.allows(b"localhost")
+    assert not every.allows(b"rebound.example:8000")
+    one = HostGuard.listening_on("192.168.1.20")
+    assert one.allows(b"192.168.1.20:8088") and not one.allows(b"localhost:8088")

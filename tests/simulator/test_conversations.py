@@ -7,6 +7,8 @@ import re
 
 import httpx
 
+from simulator.testing import admin_headers
+
 from .conftest import error_code
 
 
@@ -44,7 +46,7 @@ def test_replies_notes_and_attachments(api: httpx.Client, sim, conversation: str
     files = part["attachments"]
     assert files[0]["name"] == "log.txt" and files[0]["filesize"] == 11
     assert files[0]["content_type"] == "text/plain"
-    assert httpx.get(files[0]["url"]).content == b"hello world"
+    assert httpx.get(files[0]["url"], headers=admin_headers(sim.token)).content == b"hello world"
     assert files[1]["url"] == "https://example.com/a.png"
     note = api.post(f"/conversations/{conversation}/reply", json={
         "message_type": "note", "type": "admin", "admin_id": admin_id, "body": "<b>x</b>"})

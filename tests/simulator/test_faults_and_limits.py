@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from simulator.faults import FaultConfig, FaultSpecError
-from simulator.testing import running_simulator
+from simulator.testing import admin_headers, running_simulator
 
 from .conftest import error_code
 
@@ -88,7 +88,8 @@ def test_latency(sim, api: httpx.Client) -> None:
     assert time.monotonic() - started >= 0.14
     # faults never apply to the admin API
     sim.set_faults(rate_5xx=1.0)
-    assert httpx.get(f"{sim.base_url}/_sim/stats").status_code == 200
+    stats = httpx.get(f"{sim.base_url}/_sim/stats", headers=admin_headers(sim.token))
+    assert stats.status_code == 200
     sim.set_faults()
 
 
@@ -100,7 +101,8 @@ def test_fault_spec_parsing(sim) -> None:
         FaultConfig.parse("rate_429=2")
     with pytest.raises(FaultSpecError):
         FaultConfig.parse("bogus=1")
-    bad = httpx.post(f"{sim.base_url}/_sim/faults", json={"rate_5xx": "lots"})
+    bad = httpx.post(f"{sim.base_url}/_sim/faults", json={"rate_5xx": "lots"},
+                     headers=admin_headers(sim.token))
     assert bad.status_code == 400 and bad.json()["type"] == "error.list"
 
 

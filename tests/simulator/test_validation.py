@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 from pathlib import Path
@@ -96,3 +97,27 @@ def test_validation_can_be_switched_off() -> None:
     with running_simulator(validate=False) as sim, sim.client() as api:
         contact = api.post("/contacts", json={"email": "a@example.com", "bogus": {"x": 1}})
         assert contact.status_code == 200
+
+
+def test_the_body_limit_is_a_setting() -> None:
+    limit = 20_000
+    with running_simulator(max_body_bytes=limit) as sim, sim.client() as api:
+        contact = api.post("/contacts", json={"email": "big@example.com"}).json()
+        conversation = api.post("/conversations", json={
+            "from": {"type": "user", "id": contact["id"]}, "body": "hi"}).json()["conversation_id"]
+
+        def reply(size: int) -> httpx.Response:
+            data = base64.b64encode(bytes(size)).decode()
+            return api.post(f"/conversations/{conversation}/reply", json={
+                "message_type": "comment", "type": "user", "intercom_user_id": contact["id"],
+                "body": "file", "attachment_files": [
+                    {"name": "a.bin", "content_type": "application/octet-stream",
+                     "data": data}]})
+
+        assert reply(14_000).status_code == 200  # 18.7 KB as base64: fits
+        refused = reply(15_000)  # 20 KB of base64 and the rest of the body: over
+        assert refused.status_code == 413
+        assert refused.json()["errors"][0] == {
+            "code": "request_too_large", "message": f"The request body exceeds {limit} bytes"}
+        parts = api.get(f"/conversations/{conversation}").json()["conversation_parts"]
+        assert parts["total_count"] == 1  # the refused reply wrote nothing

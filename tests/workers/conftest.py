@@ -18,6 +18,9 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 
+from commands.map import confirm, propose
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
 from core.settings import Settings, load_settings
 from hesk.demo_data import generate
 from hesk.reader import HeskReader
@@ -26,8 +29,6 @@ from mapping.mapfile import dump_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle, running_simulator
 from tests.workers.normalise import duplicates, normalise
-from workers.migrate import MigrateOptions, run_migration
-from workers.workspace import confirm, propose
 
 TOKEN = "e2e-token-0123456789"
 #: Tickets in the end-to-end help desk ("a few hundred" at full size: benchmarks/migrate.py).

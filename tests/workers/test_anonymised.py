@@ -8,13 +8,13 @@ from pathlib import Path
 import pymysql
 import pytest
 
+from commands.map import confirm, propose
 from hesk.demo_data import generate
 from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml, load_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource, e2e_settings, migrate, seed_workspace
-from workers.workspace import confirm, propose
 
 
 @pytest.fixture

@@ -14,12 +14,14 @@ from pathlib import Path
 
 from rich.console import Console
 
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
+from commands.worker_pool import worker_command, worker_env
 from ledger.database import open_engine
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource, migrate, prepare
 from tests.workers.normalise import duplicates, normalise
-from workers.migrate import MigrateOptions, run_migration, worker_command, worker_env
 
 
 def test_lost_responses_5xx_and_429_change_nothing_in_the_end(

@@ -63,9 +63,10 @@ def _rename_first_customer(source: HeskSource, name: str) -> str:
 def test_delta_with_customers_finds_an_edited_customer(
     simulator: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    from workers.delta import run_delta, unit_runner
-    from workers.migrate import MigrateOptions
-    from workers.resources import Resources
+    from commands.delta import run_delta
+    from commands.options import MigrateOptions
+    from commands.worker_pool import unit_runner
+    from engine.resources import Resources
 
     settings = prepare(simulator, small_source, ledger_url, tmp_path)
     migrate(settings, tmp_path, workers=1, threads=4)

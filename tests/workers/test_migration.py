@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pymysql
 import pytest
+from sqlalchemy.engine import make_url
 
+from hesk.reader import HeskReader
 from ledger.database import open_engine
 from ledger.events import WriteIntended
 from ledger.store import Ledger
@@ -33,8 +36,6 @@ def clean_run(
 
 def hesk_ticket_count(run: dict) -> int:
     """Tickets in the Hesk database, read back from it."""
-    from hesk.reader import HeskReader
-
     with HeskReader(run["settings"].hesk_url) as reader:
         return reader.count("ticket")
 
@@ -104,3 +105,53 @@ def test_running_migrate_again_writes_nothing(
     assert normalise(simulator.dump()) == clean_run["normal"]
 
 
+
+
+def _hesk(run: dict) -> pymysql.connections.Connection:
+    url = make_url(run["settings"].hesk_url)
+    return pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
+                           database=url.database, autocommit=True)
+
+
+def test_the_ledger_holds_no_ip_the_map_does_not_migrate(clean_run: dict) -> None:
+    conn = _hesk(clean_run)
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT ip FROM hesk_tickets WHERE ip NOT IN ('', '0.0.0.0')")
+        ips = [r[0] for r in cur.fetchall()]
+    conn.close()
+    assert len(ips) > 10
+    with clean_run["engine"].connect() as db:
+        payloads = [row[0] for row in db.exec_driver_sql(
+            "SELECT payload::text FROM events WHERE migration_id = %(m)s",
+            {"m": clean_run["settings"].migration})]
+        tickets = db.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE migration_id = %(m)s AND type = 'SourceCaptured' "
+            "AND object = 'ticket' AND payload->'record'->>'ip' = ''",
+            {"m": clean_run["settings"].migration}).scalar_one()
+    assert tickets >= clean_run["report"]["objects"]["ticket"]["source"]
+    leaked = [ip for ip in ips if any(f'"{ip}"' in p for p in payloads)]
+    assert leaked == []
+
+
+def test_a_change_only_in_the_ip_is_not_captured_again(clean_run: dict) -> None:
+    from commands.migrate import require_map
+    from engine.capture import capture_records
+    from engine.resources import Resources
+
+    conn = _hesk(clean_run)
+    cur = conn.cursor()
+    cur.execute("SELECT id, ip FROM hesk_tickets WHERE ip NOT IN ('', '0.0.0.0') LIMIT 1")
+    tid, ip = cur.fetchone()
+    cur.execute("UPDATE hesk_tickets SET ip = '192.0.2.77', lastchange = lastchange "
+                "WHERE id = %s", (tid,))
+    res = Resources.from_settings(clean_run["settings"])
+    try:
+        with HeskReader(clean_run["settings"].hesk_url) as reader:
+            stats = capture_records(res.ledger, reader.iter_records("ticket"), "ip-only",
+                                    the_map=require_map(res))
+        assert stats.read["ticket"] > 10 and stats.new == {}
+    finally:
+        cur.execute("UPDATE hesk_tickets SET ip = %s, lastchange = lastchange WHERE id = %s",
+                    (ip, tid))
+        conn.close()
+        res.close()

@@ -24,6 +24,8 @@ import redis
 import sqlalchemy as sa
 from rich.console import Console
 
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
 from core.services import SERVICES, Service, ensure, reachable
 from core.settings import Settings
 from ledger.database import open_engine
@@ -32,7 +34,6 @@ from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource, prepare
 from tests.workers.normalise import duplicates, normalise
 from workers.broker import QUEUE, namespace
-from workers.migrate import MigrateOptions, run_migration
 
 #: How long a service stays down: long enough for every worker and the coordinator to hit it.
 DOWN_SECONDS = 5.0

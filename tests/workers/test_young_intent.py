@@ -13,15 +13,15 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
+from engine import protocol
+from engine.protocol import IntentTooYoung, UnitRun, run_step
+from engine.resources import Resources
+from engine.units import unit_session
 from ledger.events import WriteIntended, WriteResolved, WriteSucceeded
 from ledger.keys import write_key
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import TOKEN
-from workers import protocol
-from workers.protocol import IntentTooYoung, UnitRun, run_step
-from workers.resources import Resources
-from workers.units import unit_session
 
 
 def _contact_step(email: str) -> Step:

@@ -12,14 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from commands.delta import DeltaResult, last_capture, run_delta
+from commands.options import MigrateOptions
+from commands.worker_pool import unit_runner
 from core.errors import H2IError
+from core.settings import Settings
+from engine.resources import Resources
 from hesk.db import to_utc
+from hesk.reader import HeskReader
+from ledger.dispositions import Dispositions, summarise
 from ledger.events import CutoverFrozen
 from ledger.projections import ProjectionTable
-from reports.projections import Dispositions, summarise
-from workers.delta import DeltaResult, last_capture, run_delta
-from workers.migrate import MigrateOptions
-from workers.resources import Resources
+from reports.report import build_report
 
 
 class CutoverPending(H2IError):
@@ -82,8 +86,6 @@ def run_cutover(
     send: Any = None,
 ) -> CutoverResult:
     """Freeze, final delta, no-write check, reconciliation."""
-    from hesk.reader import HeskReader
-    from reports.report import build_report
 
     last_capture(res.ledger)
     pending = pending_count(res)
@@ -107,3 +109,14 @@ def run_cutover(
             "`hesk2intercom cutover` again",
         )
     return CutoverResult(stamp, delta, build_report(res.engine, res.ledger.migration_id))
+
+
+def cutover_command(settings: Settings, *, workers: int = 0) -> CutoverResult:
+    """The ``cutover`` command: units run here or by N worker processes."""
+    res = Resources.from_settings(settings)
+    opts = MigrateOptions(workers=workers)
+    try:
+        with unit_runner(res, opts) as send:
+            return run_cutover(res, opts, send=send)
+    finally:
+        res.close()

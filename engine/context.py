@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from engine.resources import Resources
 from ledger.events import RecordMigrated
 from mapping.steps import UnitContext
-from workers.resources import Resources
 
 
 def resolve_map(

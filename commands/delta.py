@@ -14,32 +14,35 @@ title, a close or a reopen). Running it twice in a row writes nothing the second
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from commands.coordinator import PHASES, Coordinator, PhaseProgress
+from commands.migrate import require_map, run_number
+from commands.options import MigrateOptions
+from commands.worker_pool import in_process_sender, unit_runner
 from core.errors import H2IError
 from core.logs import get_logger
+from core.settings import Settings
+from engine.capture import CaptureStats, capture_records, capture_watermarks, sample_records
+from engine.deletion import Target, delete_created
+from engine.resources import Resources
+from hesk.open import open_source
 from hesk.records import Record
+from ledger.dispositions import Dispositions, present_ids, present_summary
 from ledger.events import (
     CaptureCompleted,
     DeltaStarted,
-    Recorded,
     RunStarted,
     SourceDeleted,
     WriteIntended,
-    WriteResolved,
-    WriteSucceeded,
 )
 from ledger.projections import ProjectionTable
+from ledger.rollback_plan import RollbackPlan
 from ledger.store import Ledger
-from reports.projections import Dispositions
-from workers.capture import CaptureStats, capture_records, sample_records
-from workers.migrate import PHASES, Coordinator, MigrateOptions, PhaseProgress, capture_watermarks
-from workers.resources import Resources
 
 log = get_logger(__name__)
 
@@ -121,26 +124,6 @@ def last_capture(ledger: Ledger) -> CaptureCompleted:
     return found
 
 
-def conversation_closed(events: Iterable[Recorded]) -> bool:
-    """Whether the last state write (close/open) made on a ticket's conversation closed it.
-
-    ``events``: the ticket unit's events in seq order (others are ignored).
-    """
-    intents: dict[str, str] = {}
-    last = ""
-    for rec in events:
-        e = rec.event
-        if isinstance(e, WriteIntended) and e.operation in ("close", "open"):
-            intents[e.key] = e.operation
-        elif (
-            isinstance(e, WriteSucceeded | WriteResolved)
-            and e.intent_key in intents
-            and getattr(e, "found", True)
-        ):
-            last = intents[e.intent_key]
-    return last == "close"
-
-
 def _parse(mark: Any) -> datetime | None:
     return datetime.fromisoformat(mark) if isinstance(mark, str) and mark else None
 
@@ -196,31 +179,6 @@ def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500) 
         yield from fresh()
 
 
-#: Captured records of one object that Hesk still had at the last look.
-_PRESENT = (
-    "FROM projection_rows WHERE projection = %(p)s AND migration_id = %(m)s "
-    "AND value->>'object' = %(o)s AND NOT (value ? 'deleted') AND (value ? 'captured')"
-)
-
-
-def _query_present(res: Resources, select: str, obj: str) -> list[Any]:
-    with res.engine.connect() as conn:
-        params = {"p": Dispositions.name, "m": res.ledger.migration_id, "o": obj}
-        return list(conn.exec_driver_sql(f"SELECT {select} {_PRESENT}", params))
-
-
-def _present(res: Resources, obj: str) -> set[str]:
-    """Source ids of this object captured and not yet marked deleted (from the projection)."""
-    return {s for (s,) in _query_present(res, "value->>'source_id'", obj)}
-
-
-def _present_summary(res: Resources, obj: str) -> tuple[int, int]:
-    """How many ids of this object are captured and not deleted, and the largest of them."""
-    select = "count(*), coalesce(max((value->>'source_id')::bigint), 0)"
-    count, top = _query_present(res, select, obj)[0]
-    return int(count), int(top)
-
-
 def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
     """True when counts alone prove no captured record of ``obj`` is gone from Hesk.
 
@@ -228,7 +186,7 @@ def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
     when Hesk has no id above it and as many rows as we hold, none can be missing. Two
     counts in the databases replace comparing every id in Python.
     """
-    count, top = _present_summary(res, obj)
+    count, top = present_summary(res.engine, res.ledger.migration_id, obj)
     try:
         hesk_top = int(reader.max_ids().get(obj, 0))
     except (AttributeError, H2IError):
@@ -249,7 +207,8 @@ def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]
             now = {str(i) for i in reader.id_set(obj)}
         except (KeyError, H2IError):
             continue
-        missing = sorted(_present(res, obj) - now, key=lambda s: (len(s), s))
+        known = present_ids(res.engine, res.ledger.migration_id, obj)
+        missing = sorted(known - now, key=lambda s: (len(s), s))
         if missing:
             gone[obj] = missing
             events = [SourceDeleted(object=obj, source_id=s, capture=run) for s in missing]
@@ -272,7 +231,7 @@ def capture_delta(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
     )
     records = changed_records(res, reader, since, customers=customers)
-    stats = capture_records(res.ledger, records, run)
+    stats = capture_records(res.ledger, records, run, the_map=require_map(res))
     gone = find_deletions(res, reader, run)
     res.ledger.append_one(
         CaptureCompleted(
@@ -287,22 +246,8 @@ def capture_delta(
     return stats, since, gone
 
 
-def in_process_sender(res: Resources) -> Callable[[str], None]:
-    """Run each unit here, now (tests and small deltas); the coordinator resends stalls."""
-    from workers.units import DependencyPending, UnitBusy, process_unit
-
-    def send(key: str) -> None:
-        with contextlib.suppress(DependencyPending, UnitBusy):
-            process_unit(res, key)
-
-    return send
-
-
 def apply_deletions(res: Resources, result: DeltaResult) -> None:
     """Delete the Intercom objects of records deleted in Hesk (only those we created)."""
-    from reports.rollback_plan import RollbackPlan
-    from workers.rollback import Target, _delete
-
     table = ProjectionTable(res.engine, res.ledger.migration_id, RollbackPlan())
     table.catch_up()
     for obj, ids in result.deleted.items():
@@ -317,7 +262,7 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
                 continue
             target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
                             row.get("proof", ""), row.get("op", ""))  # fmt: skip
-            if _delete(res, result.run, target) in ("deleted", "already_gone"):
+            if delete_created(res, result.run, target) in ("deleted", "already_gone"):
                 result.deletions_applied[obj] = result.deletions_applied.get(obj, 0) + 1
 
 
@@ -334,8 +279,6 @@ def run_delta(
 
     ``customers``: also re-read every customer to find edited ones (see changed_records).
     """
-    from hesk.open import open_source
-    from workers.migrate import require_map, run_number
 
     last_capture(res.ledger)
     require_map(res)
@@ -372,11 +315,13 @@ def render_delta(result: DeltaResult, console: Any) -> None:
     """Print what a delta moved and found."""
     captured = ", ".join(f"{n} {o}" for o, n in sorted(result.captured.items())) or "nothing"
     console.print(f"Delta {result.run}: new or changed in Hesk: {captured} "
-                  f"(captured in {result.capture_seconds} s)", highlight=False)  # fmt: skip
+                  f"(captured in {result.capture_seconds} s)", highlight=False,
+                  markup=False)  # fmt: skip
     console.print(f"Intercom writes: {result.writes} (in {result.write_seconds} s)")
     for obj, ids in result.deleted.items():
         shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
-        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False)
+        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False,
+                      markup=False)
     for obj, n in result.deletions_applied.items():
         console.print(f"  deleted in Intercom: {n} {obj}(s)")
     if result.deletions_not_applicable:
@@ -391,19 +336,14 @@ def render_delta(result: DeltaResult, console: Any) -> None:
         )
 
 
-@contextlib.contextmanager
-def unit_runner(res: Resources, options: MigrateOptions) -> Iterator[Callable[[str], None]]:
-    """How units are run: here, in this process (``workers=0``), or by N worker processes."""
-    if not options.workers:
-        yield in_process_sender(res)
-        return
-    from workers.broker import make_broker
-    from workers.migrate import WorkerPool, unit_sender
-
-    send = unit_sender(make_broker(res.settings), res.ledger.migration_id)
-    pool = WorkerPool(res.settings, options.workers, options.threads, options.log_dir)
-    pool.start()
+def delta_command(
+    settings: Settings, *, apply: bool = False, workers: int = 0, customers: bool = False
+) -> DeltaResult:
+    """The ``delta`` command: run a delta with units run here or by N worker processes."""
+    res = Resources.from_settings(settings)
+    opts = MigrateOptions(workers=workers)
     try:
-        yield send
+        with unit_runner(res, opts) as send:
+            return run_delta(res, opts, apply=apply, send=send, customers=customers)
     finally:
-        pool.stop()
+        res.close()

@@ -1,4 +1,4 @@
-"""Projections the reports are made of: pure folds over ledger events.
+"""The dispositions projection (a pure fold over ledger events) and the queries on its rows.
 
 ``Dispositions``: one row per source record (``object:source_id``) with its state —
 pending, migrated, quarantined or skipped — for the newest captured version. A record
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from ledger.events import (
     Recorded,
     RecordMigrated,
@@ -18,6 +20,7 @@ from ledger.events import (
     SourceCaptured,
     SourceDeleted,
 )
+from ledger.keys import source_key
 
 OBJECTS = (
     "ticket",
@@ -97,3 +100,59 @@ def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
         c["source"] += 1
         c[row.get("state", "pending")] += 1
     return counts
+
+
+def pending_keys(engine: Engine, migration_id: str, objects: Iterable[str]) -> list[str]:
+    """Capture keys of every pending, not deleted record of these objects."""
+    sql = (
+        "SELECT value->>'object', value->>'source_id', value->>'hash' FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'state' = 'pending' "
+        "AND value->>'object' = ANY(%(o)s) AND NOT (value ? 'deleted')"
+    )
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            sql, {"p": Dispositions.name, "m": migration_id, "o": list(objects)}
+        )
+        return [source_key(o, s, h) for o, s, h in rows]
+
+
+def settled_counts(
+    engine: Engine, migration_id: str, objects: Iterable[str]
+) -> dict[str, tuple[int, int]]:
+    """Per object: (captured records, of which settled), for these objects."""
+    sql = (
+        "SELECT value->>'object', count(*), "
+        "count(*) FILTER (WHERE value->>'state' <> 'pending') FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'object' = ANY(%(o)s) "
+        "AND (value ? 'captured') GROUP BY 1"
+    )
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            sql, {"p": Dispositions.name, "m": migration_id, "o": list(objects)}
+        )
+        return {obj: (int(total), int(settled)) for obj, total, settled in rows}
+
+
+#: Captured records of one object that Hesk still had at the last look.
+_PRESENT = (
+    "FROM projection_rows WHERE projection = %(p)s AND migration_id = %(m)s "
+    "AND value->>'object' = %(o)s AND NOT (value ? 'deleted') AND (value ? 'captured')"
+)
+
+
+def _query_present(engine: Engine, migration_id: str, select: str, obj: str) -> list[Any]:
+    with engine.connect() as conn:
+        params = {"p": Dispositions.name, "m": migration_id, "o": obj}
+        return list(conn.exec_driver_sql(f"SELECT {select} {_PRESENT}", params))
+
+
+def present_ids(engine: Engine, migration_id: str, obj: str) -> set[str]:
+    """Source ids of this object captured and not yet marked deleted."""
+    return {s for (s,) in _query_present(engine, migration_id, "value->>'source_id'", obj)}
+
+
+def present_summary(engine: Engine, migration_id: str, obj: str) -> tuple[int, int]:
+    """How many ids of this object are captured and not deleted, and the largest of them."""
+    select = "count(*), coalesce(max((value->>'source_id')::bigint), 0)"
+    count, top = _query_present(engine, migration_id, select, obj)[0]
+    return int(count), int(top)

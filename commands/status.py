@@ -9,16 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from core.settings import Settings
 from ledger.database import open_engine
+from ledger.dispositions import STATES, Dispositions, summarise
 from ledger.events import RollbackCompleted, RollbackDeleted, RollbackStarted, RunStarted
 from ledger.generations import Generation, active_generation
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import STATES, Dispositions, summarise
 
 
 def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:
@@ -71,11 +72,13 @@ def status_summary(settings: Settings) -> dict[str, Any]:
 def render_status(summary: dict[str, Any], console: Console) -> None:
     """Print the status as a Rich table."""
     console.print(
-        f"Migration [bold]{summary['migration']}[/]: {summary['events']} events in the ledger"
+        f"Migration [bold]{escape(summary['migration'])}[/]: {summary['events']} events in "
+        "the ledger"
     )
     rolled = summary.get("rolled_back")
     if rolled:
-        console.print(f"[bold yellow]{rolled['state']}[/]: {rolled['line']}", highlight=False)
+        console.print(f"[bold yellow]{escape(rolled['state'])}[/]: {escape(rolled['line'])}",
+                      highlight=False)
     elif not summary["events"]:
         console.print("Nothing recorded yet: run `hesk2intercom discover`, then `map propose`.")
     table = Table("object", "source", *STATES)

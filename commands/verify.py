@@ -17,18 +17,23 @@ from typing import Any
 from urllib.parse import quote
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
+from commands.workspace import client_for
+from core.settings import Settings
 from hesk.records import KbArticle, Note, Record, Reply, Ticket, record_from_payload
 from intercom_api.client import IntercomClient
 from intercom_api.errors import NotFound
+from ledger.database import open_engine
+from ledger.dispositions import Dispositions
 from ledger.events import SourceCaptured
+from ledger.generations import active_ledger_id
 from ledger.keys import source_key
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
-from reports.projections import Dispositions
 from reports.verify_compare import (
     Comparison,
     Difference,
@@ -256,7 +261,7 @@ def verify_sample(
 
 def render_verify(result: VerifyResult, console: Console) -> None:
     """Print the verify result with Rich: counts, differences, limits, what to do next."""
-    console.print(f"Verify of migration [bold]{result.migration}[/]")
+    console.print(f"Verify of migration [bold]{escape(result.migration)}[/]")
     summary = Table("object", "checked", "ok", "with differences")
     for obj, n in result.checked.items():
         ok = result.ok.get(obj, 0)
@@ -284,3 +289,15 @@ def render_verify(result: VerifyResult, console: Console) -> None:
             "Next: look at each difference in Intercom; fix the cause (map, data), then "
             "re-run `hesk2intercom migrate` and `hesk2intercom verify`."
         )
+
+
+def run_verify(settings: Settings, sample: int = 25) -> VerifyResult:
+    """The ``verify`` command: read back a random sample of the active generation."""
+    engine = open_engine(settings.ledger_url)
+    try:
+        with client_for(settings) as client:
+            return verify_sample(
+                engine, active_ledger_id(engine, settings.migration), client, sample=sample
+            )
+    finally:
+        engine.dispose()

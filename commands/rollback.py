@@ -1,6 +1,6 @@
 """``rollback``: delete every Intercom object this migration created, derived from the ledger.
 
-The plan is the ``RollbackPlan`` projection (reports/rollback_plan.py): created objects
+The plan is the ``RollbackPlan`` projection (ledger/rollback_plan.py): created objects
 not yet deleted. Deletions go in reverse dependency order (conversations — their parts go
 with them —, articles, collections children first, contacts, tags, then conversation
 attributes, which Intercom can only archive). Each deletion is a ``RollbackDeleted``
@@ -19,9 +19,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.markup import escape
+
 from core.errors import H2IError
 from core.logs import get_logger
-from intercom_api.errors import InDoubt, IntercomError, NotFound
+from core.settings import Settings
+from engine.deletion import Target, delete_created
+from engine.protocol import UnitRun, run_step
+from engine.resources import Resources
 from ledger.events import (
     GenerationStarted,
     MapConfirmed,
@@ -34,12 +39,13 @@ from ledger.events import (
 )
 from ledger.generations import Generation, active_generation, has_events
 from ledger.projections import ProjectionTable
+from ledger.rollback_plan import ORDER, VERB, RollbackPlan, plan_counts, plan_rows
 from ledger.store import Ledger
-from reports.rollback_plan import ORDER, VERB, RollbackPlan
-from workers.resources import Resources
+from mapping.common import identity
+from mapping.defaults import builtin_attributes
+from mapping.steps import Step
 
 log = get_logger(__name__)
-_DELETE_TRIES = 3
 
 
 class UnknownMigration(H2IError):
@@ -52,24 +58,6 @@ class RollbackPending(H2IError):
     """Some created objects could not be deleted yet; running rollback again resumes."""
 
     exit_code = 4
-
-
-@dataclass(frozen=True)
-class Target:
-    """One created object still to delete."""
-
-    intent_key: str
-    object: str
-    source_id: str
-    intercom_id: str
-    intercom_type: str
-    proof: str
-    op: str = ""
-
-    def attribute_ref(self) -> dict[str, str]:
-        """How the next generation finds this (archived) attribute's map entry."""
-        return {"id": self.intercom_id, "object": self.object, "source_id": self.source_id,
-                "op": self.op}  # fmt: skip
 
 
 @dataclass
@@ -92,34 +80,8 @@ def _table(res: Resources) -> ProjectionTable:
     return ProjectionTable(res.engine, res.ledger.migration_id, RollbackPlan())
 
 
-def _rows(res: Resources, intercom_type: str, state: str = "created") -> list[dict[str, Any]]:
-    """Rows of the plan of one type, newest creation first (children before parents)."""
-    sql = (
-        "SELECT key, value FROM projection_rows WHERE projection = %(p)s AND migration_id = "
-        "%(m)s AND value->>'type' = %(t)s AND value->>'state' = %(s)s "
-        "ORDER BY (value->>'seq')::bigint DESC"
-    )
-    params = {"p": RollbackPlan.name, "m": res.ledger.migration_id, "t": intercom_type,
-              "s": state}  # fmt: skip
-    with res.engine.connect() as conn:
-        return [{"key": k, **v} for k, v in conn.exec_driver_sql(sql, params)]
-
-
 def _count(res: Resources) -> tuple[dict[str, int], dict[str, int]]:
-    sql = (
-        "SELECT value->>'type', value->>'state', count(*) FROM projection_rows "
-        "WHERE projection = %(p)s AND migration_id = %(m)s GROUP BY 1, 2"
-    )
-    created: dict[str, int] = {}
-    doubt: dict[str, int] = {}
-    with res.engine.connect() as conn:
-        for t, state, n in conn.exec_driver_sql(
-            sql, {"p": RollbackPlan.name, "m": res.ledger.migration_id}
-        ):
-            (created if state == "created" else doubt)[t] = int(n)
-    order = {t: i for i, t in enumerate(ORDER)}
-    return (dict(sorted(created.items(), key=lambda kv: order.get(kv[0], 99))),
-            dict(sorted(doubt.items(), key=lambda kv: order.get(kv[0], 99))))
+    return plan_counts(res.engine, res.ledger.migration_id)
 
 
 def check_migration(res: Resources, gen: Generation) -> None:
@@ -168,7 +130,7 @@ def run_rollback(
     res.ledger.append_one(RollbackStarted(object="rollback", source_id=run, run=run))
     archived: list[dict[str, Any]] = []
     for intercom_type in ORDER:
-        rows = _rows(res, intercom_type)
+        rows = plan_rows(res.engine, res.ledger.migration_id, intercom_type)
         if not rows:
             continue
         targets = [
@@ -179,7 +141,7 @@ def run_rollback(
         done = 0
 
         def one(target: Target) -> tuple[Target, str]:
-            return target, _delete(res, run, target)
+            return target, delete_created(res, run, target)
 
         # Collections go one by one, children first; the rest in parallel.
         workers = 1 if intercom_type == "collection" else max(1, threads)
@@ -210,49 +172,6 @@ def run_rollback(
     _complete(res, gen, run, summary, _archived_by_this_rollback(res, archived))
     summary.completed = True
     return summary
-
-
-def _delete(res: Resources, run: str, target: Target) -> str:
-    """Delete one object and record it; returns deleted, already_gone, kept…, or why not."""
-    client = res.client
-    if target.intercom_type == "contact" and target.proof == "resolved":
-        # An in-doubt create settled by lookup may have found someone else's contact by
-        # e-mail: delete it only if it carries this migration's external id.
-        try:
-            found = client.get_contact(target.intercom_id)
-        except NotFound:
-            found = None
-        if found is not None and not str(found.get("external_id") or "").startswith("hesk:"):
-            return "kept: matched by e-mail to a contact that existed before"
-    delete = {
-        "conversation": client.delete_conversation,
-        "article": client.delete_article,
-        "collection": client.delete_collection,
-        "contact": client.delete_contact,
-        "tag": client.delete_tag,
-        "conversation_attribute": client.delete_conversation_attribute,
-    }[target.intercom_type]
-    gone = False
-    for attempt in range(1, _DELETE_TRIES + 1):
-        try:
-            delete(target.intercom_id)
-            break
-        except NotFound:
-            gone = True
-            break
-        except InDoubt:
-            if attempt == _DELETE_TRIES:
-                return "the deletion stayed in doubt (timeouts); run rollback again"
-        except IntercomError as err:
-            return f"Intercom refused the deletion: {err.message}"
-    res.ledger.append_one(
-        RollbackDeleted(
-            object=target.object, source_id=target.source_id, run=run,
-            intent_key=target.intent_key, intercom_id=target.intercom_id,
-            intercom_type=target.intercom_type, already_gone=gone,
-        )
-    )  # fmt: skip
-    return "already_gone" if gone else "deleted"
 
 
 def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -304,7 +223,6 @@ def link_archived(the_map: dict[str, Any], archived: list[dict[str, Any]]) -> di
     builtin = {a["op"].split(":", 1)[1]: a["id"] for a in archived
                if a["object"] == "workspace" and a["op"].startswith("create:")}  # fmt: skip
     if builtin:
-        from mapping.defaults import builtin_attributes
 
         items = out.get("attributes") or builtin_attributes(
             migrate_ip=bool((out.get("options") or {}).get("migrate_ip"))
@@ -328,9 +246,6 @@ def begin_generation(res: Resources) -> None:
     write protocol: the restore is a write of this generation, archived again by its own
     rollback.
     """
-    from mapping.common import identity
-    from mapping.steps import Step
-    from workers.protocol import UnitRun, run_step
 
     gen_event = None
     for rec in res.ledger.read(types=[RollbackStarted.TYPE, GenerationStarted.TYPE]):
@@ -357,7 +272,7 @@ def begin_generation(res: Resources) -> None:
 
 def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) -> None:
     """Print a rollback plan (``planned``) or result."""
-    name = summary.migration
+    name = escape(summary.migration)
     if summary.already_rolled_back:
         console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
                       "`hesk2intercom migrate` starts it again.")  # fmt: skip
@@ -381,7 +296,25 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
             console.print(f"  {VERB[t]:<9} {d:>7} {t}(s)" + (f" ({g} already gone)" if g else ""),
                           highlight=False)  # fmt: skip
     for line in summary.kept:
-        console.print(f"  [yellow]kept[/] {line}", highlight=False)
+        console.print(f"  [yellow]kept[/] {escape(line)}", highlight=False)
     if summary.completed:
         console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
                       "starts it again from a clean slate.")  # fmt: skip
+
+
+def rollback_plan_for(settings: Settings) -> RollbackSummary:
+    """The ``rollback`` command's plan (``--dry-run``): what would be deleted."""
+    res = Resources.from_settings(settings)
+    try:
+        return plan_rollback(res)
+    finally:
+        res.close()
+
+
+def rollback_command(settings: Settings, *, threads: int = 4) -> RollbackSummary:
+    """The ``rollback`` command: delete what the plan holds."""
+    res = Resources.from_settings(settings)
+    try:
+        return run_rollback(res, threads=threads)
+    finally:
+        res.close()

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.errors import H2IError
 from core.logs import get_logger
+from engine.resources import Resources
 from intercom_api import lookups
 from intercom_api.errors import IDEMPOTENT_METHODS, Conflict, InDoubt, Invalid, NotFound
 from ledger.database import translate_db_error
@@ -36,7 +37,6 @@ from ledger.events import (
 )
 from ledger.keys import outcome_key, write_key
 from mapping.steps import Step
-from workers.resources import Resources
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy.engine import Engine
+
 from ledger.events import (
     Recorded,
     RollbackDeleted,
@@ -80,3 +82,34 @@ class RollbackPlan:
 def rank(intercom_type: str) -> int:
     """Position of a type in the deletion order."""
     return ORDER.index(intercom_type) if intercom_type in ORDER else len(ORDER)
+
+
+def plan_rows(
+    engine: Engine, migration_id: str, intercom_type: str, state: str = "created"
+) -> list[dict[str, Any]]:
+    """Rows of the plan of one type, newest creation first (children before parents)."""
+    sql = (
+        "SELECT key, value FROM projection_rows WHERE projection = %(p)s AND migration_id = "
+        "%(m)s AND value->>'type' = %(t)s AND value->>'state' = %(s)s "
+        "ORDER BY (value->>'seq')::bigint DESC"
+    )
+    params = {"p": RollbackPlan.name, "m": migration_id, "t": intercom_type, "s": state}
+    with engine.connect() as conn:
+        return [{"key": k, **v} for k, v in conn.exec_driver_sql(sql, params)]
+
+
+def plan_counts(engine: Engine, migration_id: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Per type, in deletion order: objects created (to delete) and creates in doubt."""
+    sql = (
+        "SELECT value->>'type', value->>'state', count(*) FROM projection_rows "
+        "WHERE projection = %(p)s AND migration_id = %(m)s GROUP BY 1, 2"
+    )
+    created: dict[str, int] = {}
+    doubt: dict[str, int] = {}
+    with engine.connect() as conn:
+        for t, state, n in conn.exec_driver_sql(
+            sql, {"p": RollbackPlan.name, "m": migration_id}
+        ):
+            (created if state == "created" else doubt)[t] = int(n)
+    return (dict(sorted(created.items(), key=lambda kv: rank(kv[0]))),
+            dict(sorted(doubt.items(), key=lambda kv: rank(kv[0]))))  # fmt: skip

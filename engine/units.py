@@ -17,8 +17,12 @@ from sqlalchemy.engine import Connection
 
 from core.errors import H2IError
 from core.logs import get_logger
+from engine.context import SettledContext, build_context
+from engine.protocol import Outcome, UnitRun, run_step
+from engine.resources import Resources
 from hesk.errors import HeskError
 from hesk.records import Record, record_from_payload
+from ledger.conversation_state import conversation_closed
 from ledger.events import (
     Event,
     RecordMigrated,
@@ -29,10 +33,6 @@ from ledger.events import (
 from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
-from workers.context import SettledContext, build_context
-from workers.delta import conversation_closed
-from workers.protocol import Outcome, UnitRun, run_step
-from workers.resources import Resources
 
 log = get_logger(__name__)
 

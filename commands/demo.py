@@ -4,12 +4,20 @@ Creates a fresh demo Hesk database with dirty data, starts the simulator with In
 real rate limit, seeds admins and teams, then runs discover -> map propose/confirm ->
 preflight -> migrate -> verify -> report, each through the same code as its command.
 Every run is a new migration (``demo-<n>``), so re-running never mixes with an old one.
+
+The demo touches only what it names itself: the Hesk database :data:`DEMO_DB`, the ledger
+database :data:`DEMO_LEDGER_DB` and the ``--out`` folder (attachments in its
+``attachments/``), whatever the ``H2I_`` settings say. It reuses only the servers of
+``H2I_HESK_URL``, ``H2I_LEDGER_URL`` and ``H2I_REDIS_URL`` (Redis queues are namespaced by
+migration). The database and folders are claimed through :mod:`hesk.demo_claim`, so one
+that holds something the demo did not create is refused unless ``--force``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -21,12 +29,31 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.engine import make_url
 
-from core.errors import H2IError, ServiceUnavailable
+from commands.map import confirm, propose
+from commands.migrate import run_migration
+from commands.options import MigrateOptions
+from commands.preflight import preflight
+from commands.verify import render_verify, verify_sample
+from commands.workspace import client_for
+from core.errors import ConfigError, H2IError, ServiceUnavailable
 from core.settings import Settings, load_settings
+from engine.resources import Resources
+from hesk.demo_claim import DemoFolder, NotOurs, demo_database_url
+from hesk.demo_data import generate
+from hesk.discover import discover, render_discover
+from hesk.reader import HeskReader
+from mapping.mapfile import dump_map_yaml
+from reports.html import write_html_report
+from reports.report import build_report
 
 DEMO_TOKEN = "demo-token-not-a-secret"
+#: The simulator's admin API (/_sim) takes the same token.
+_ADMIN = {"Authorization": f"Bearer {DEMO_TOKEN}"}
 DEMO_DB = "h2i_demo_hesk"
+DEMO_LEDGER_DB = "h2i_demo_ledger"
 
 
 @dataclass
@@ -38,6 +65,10 @@ class DemoOptions:
     workers: int = 2
     out: Path = Path("demo-output")
     rate_limit: int = 1666
+    force: bool = False
+    #: The demo's own databases (fixed names; tests pass unique ones to run side by side).
+    hesk_database: str = DEMO_DB
+    ledger_database: str = DEMO_LEDGER_DB
 
 
 def _free_port() -> int:
@@ -57,7 +88,8 @@ def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subpr
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1).raise_for_status()
+            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1,
+                      headers=_ADMIN).raise_for_status()
             return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
@@ -67,12 +99,29 @@ def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subpr
     raise ServiceUnavailable("the Intercom simulator did not start", hint=f"see {log}")
 
 
-def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Settings:
-    """The demo's settings: the user's servers, the demo database, the local simulator."""
-    hesk_url = base.hesk_url or f"mysql+pymysql://root@127.0.0.1:3306/{DEMO_DB}"
+def demo_ledger_url(ledger_url: str, database: str = DEMO_LEDGER_DB) -> str:
+    """``ledger_url``'s server and credentials with the demo's own ledger database."""
+    try:
+        url = make_url(ledger_url)
+    except Exception:
+        raise ConfigError("H2I_LEDGER_URL is not a database URL",
+                          hint="use postgresql+psycopg://USER@HOST:5432/DATABASE") from None
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def demo_settings(base: Settings, out: Path, port: int, migration: str,
+                  options: DemoOptions | None = None) -> Settings:
+    """The demo's settings: the user's servers, the demo's own databases, folder and
+    simulator; every other setting at its default (never the user's migration or data)."""
+    options = options or DemoOptions(out=out)
+    defaults = {name: field.get_default(call_default_factory=True)
+                for name, field in Settings.model_fields.items()}
     return base.model_copy(
         update={
-            "hesk_url": hesk_url,
+            **defaults,
+            "redis_url": base.redis_url,
+            "ledger_url": demo_ledger_url(base.ledger_url, options.ledger_database),
+            "hesk_url": demo_database_url(base.hesk_url, options.hesk_database),
             "hesk_attachments_dir": (out / "attachments").resolve(),
             "intercom_base_url": f"http://127.0.0.1:{port}",
             "intercom_token": SecretStr(DEMO_TOKEN),
@@ -83,28 +132,23 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str) -> Setti
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     """Run the whole demo; returns the report summary and the HTML report's path."""
-    from hesk.demo_data import generate
-    from hesk.discover import discover, render_discover
-    from hesk.reader import HeskReader
-    from mapping.mapfile import dump_map_yaml
-    from reports.html import write_html_report
-    from reports.report import build_report
-    from workers.migrate import MigrateOptions, run_migration
-    from workers.resources import Resources
-    from workers.workspace import client_for, confirm, preflight, propose
-
     out = options.out
-    out.mkdir(parents=True, exist_ok=True)
     base = load_settings()
     port = _free_port()
-    migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
-    settings = demo_settings(base, out, port, migration)
-
+    migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    settings = demo_settings(base, out, port, migration, options)
     console.rule("1. A demo Hesk help desk (dirty data included)")
-    summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
-                       tickets=options.tickets, seed=options.seed)
+    try:
+        DemoFolder.claim(out, force=options.force)
+        summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
+                           tickets=options.tickets, seed=options.seed, force=options.force,
+                           clean_files=True)
+    except NotOurs as exc:
+        raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the demo's "
+                      "own (e.g. from an older version), add --force once") from None
     console.print(f"{summary.tickets} tickets, {summary.replies} replies, {summary.notes} notes, "
-                  f"{summary.attachments} attachments in database {summary.database}")
+                  f"{summary.attachments} attachments in database {summary.database}",
+                  markup=False)
 
     console.rule("2. The Intercom simulator (Intercom's real rate limit)")
     sim = start_simulator(port, options.rate_limit, out / "simulator-state.json",
@@ -118,7 +162,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
         teams = [{"name": c.name} for c in categories[: max(1, len(categories) - 1)]]
         httpx.post(f"http://127.0.0.1:{port}/_sim/seed",
                    json={"admins": admins, "teams": teams, "contacts": []},
-                   timeout=10).raise_for_status()
+                   headers=_ADMIN, timeout=10).raise_for_status()
         console.print(f"simulator on {settings.intercom_url}: seeded {len(admins)} admins "
                       f"(one staff member left unmatched on purpose), {len(teams)} teams")
 
@@ -130,12 +174,13 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
         map_file = out / "map.yaml"
         map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
         event, _ = confirm(settings, map_file)
-        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}")
+        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}",
+                      markup=False)
 
         console.rule("5. preflight")
         result = preflight(settings)
         for line in result.manual_steps + result.to_create:
-            console.print(f"  - {line}", highlight=False)
+            console.print(f"  - {escape(line)}", highlight=False)
         if result.blockers:
             raise H2IError("preflight found blockers: " + "; ".join(result.blockers))
 
@@ -144,7 +189,6 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                                                log_dir=out / "logs"), console)
 
         console.rule("7. verify")
-        from reports.verify import render_verify, verify_sample
 
         res = Resources.from_settings(settings)
         try:
@@ -155,7 +199,8 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
             report = build_report(res.engine, migration)
         finally:
             res.close()
-        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10).json()
+        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10,
+                          headers=_ADMIN).json()
     finally:
         sim.terminate()
         sim.wait(10)

@@ -1,6 +1,8 @@
 """Capture: read the Hesk source and record every record as a SourceCaptured event.
 
 An unchanged record captured again is a no-op (same key); a changed one is a new event.
+Fields the confirmed map does not migrate (the requester's IP unless the map says so) are
+dropped first: they never reach the ledger, and changing only them is no change.
 Streams in batches: memory stays flat whatever the size of the help desk. Each ticket with
 a history also yields a ``history`` record (source id = the ticket id): its timeline note.
 """
@@ -11,10 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import H2IError
 from hesk.records import Record, Ticket
-from ledger.events import SourceCaptured
+from ledger.events import CaptureCompleted, SourceCaptured, confirmed_map_event
+from ledger.keys import content_hash
 from ledger.store import Ledger
 from mapping.plan import history_record
+from mapping.retention import retained
 
 BATCH = 1000
 #: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
@@ -47,8 +52,11 @@ class CaptureStats:
             self.new[obj] = self.new.get(obj, 0) + 1
 
 
-def to_events(record: Record, capture: str) -> Iterator[SourceCaptured]:
-    """The capture events of one record (a ticket also yields its history record)."""
+def to_events(record: Record, capture: str, the_map: dict[str, Any]
+              ) -> Iterator[SourceCaptured]:
+    """The capture events of one record (a ticket also yields its history record), holding
+    only what ``the_map`` migrates (:func:`mapping.retention.retained`)."""
+    record = retained(record, the_map)
     yield SourceCaptured(
         object=record.OBJECT,
         source_id=record.source_id,
@@ -73,9 +81,11 @@ def capture_records(
     records: Iterable[Record],
     capture: str,
     *,
+    the_map: dict[str, Any],
     on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
-    """Record every record (batched appends); returns per-object counts."""
+    """Record every record (batched appends) as far as ``the_map`` (the confirmed map)
+    migrates it; returns per-object counts."""
     stats = CaptureStats()
     batch: list[SourceCaptured] = []
 
@@ -87,7 +97,7 @@ def capture_records(
             on_batch(stats)
 
     for record in records:
-        batch.extend(to_events(record, capture))
+        batch.extend(to_events(record, capture, the_map))
         if len(batch) >= BATCH:
             flush()
     flush()
@@ -125,3 +135,50 @@ def sample_records(reader: Any, sample: int | None) -> Iterator[Record]:
                 yield article
         else:
             yield from reader.iter_records(obj)
+
+
+#: The unit that sets up the workspace (attributes) before anything else is written.
+WORKSPACE_UNIT = ("workspace", "attributes")
+
+
+def capture_source(
+    ledger: Ledger, reader: Any, run: str, *, the_map: dict[str, Any],
+    sample: int | None = None, on_batch: Callable[[CaptureStats], None] | None = None,
+) -> CaptureStats:
+    """Capture the source (or a sample of ``sample`` tickets) into the ledger as far as
+    ``the_map`` (the confirmed map) migrates it, closed by the workspace unit and
+    ``CaptureCompleted`` with the watermarks for the next delta."""
+    stats = capture_records(ledger, sample_records(reader, sample), run, the_map=the_map,
+                            on_batch=on_batch)
+    map_event = confirmed_map_event(ledger)
+    map_hash = map_event.map_hash if map_event else ""
+    workspace = {"map_hash": map_hash}
+    ledger.append(
+        [
+            SourceCaptured(
+                object=WORKSPACE_UNIT[0], source_id=WORKSPACE_UNIT[1],
+                content_hash=content_hash(workspace), record=workspace, capture=run,
+            ),
+            CaptureCompleted(
+                object="capture", source_id=run, capture=run, kind="full",
+                watermarks=capture_watermarks(reader), counts=stats.read,
+            ),
+        ]
+    )
+    return stats
+
+
+def capture_watermarks(reader: Any) -> dict[str, Any]:
+    """Where this capture ended, for the next delta (max ids and lastchange), and what
+    kind of source it read and what that source cannot hold (for the report)."""
+    marks: dict[str, Any] = {"source": getattr(reader, "kind", "database")}
+    not_held = reader.not_held() if hasattr(reader, "not_held") else {}
+    if not_held:
+        marks["not_held"] = not_held
+    try:
+        marks["max_ids"] = reader.max_ids()
+        watermark = reader.watermark()
+        marks["lastchange"] = watermark.isoformat() if watermark else None
+    except (AttributeError, H2IError):
+        pass
+    return marks

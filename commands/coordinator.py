@@ -1,0 +1,173 @@
+"""The coordinator: dispatch a run's units phase by phase and follow them to the end.
+
+Phases follow the dependencies (attributes and links, contacts, KB collections, tickets,
+articles, then leftovers such as orphan replies). A phase's pending units are sent to the
+workers as ``(migration_id, key)`` messages; the coordinator follows the dispositions
+projection until none is pending. A unit that stalls (its worker was killed, say) is sent
+again: messages are harmless to repeat.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+from dramatiq.errors import BrokerConnectionError
+
+from commands.options import MigrateOptions
+from core.errors import ConfigError, H2IError
+from core.logs import get_logger
+from engine.resources import Resources, service_outage
+from ledger.dispositions import Dispositions, pending_keys, settled_counts
+from ledger.projections import ProjectionTable
+
+log = get_logger(__name__)
+
+PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("workspace", ("workspace", "custom_field", "category", "staff")),
+    ("contacts", ("contact",)),
+    ("collections", ("kb_category",)),
+    ("tickets", ("ticket",)),
+    ("articles", ("kb_article", "canned_response")),
+    ("leftovers", ("reply", "note", "attachment", "history")),
+)
+#: Records settled by another object's units, shown beside them while they run.
+SHOWN_WITH: dict[str, tuple[str, ...]] = {"ticket": ("reply", "note", "attachment", "history")}
+
+
+class MigrationPending(H2IError):
+    """Work is left (interrupted, or no worker made progress); run migrate again."""
+
+    exit_code = 4
+
+
+@dataclass
+class PhaseProgress:
+    """Counts per object for progress display: settled of total."""
+
+    totals: dict[str, int] = field(default_factory=dict)
+    settled: dict[str, int] = field(default_factory=dict)
+
+
+def pending_units(res: Resources, objects: tuple[str, ...]) -> list[str]:
+    """Capture keys of every pending record of these objects (from the projection)."""
+    return pending_keys(res.engine, res.ledger.migration_id, objects)
+
+
+def counts(res: Resources, objects: tuple[str, ...]) -> PhaseProgress:
+    """Settled and total records per object, from the projection."""
+    progress = PhaseProgress()
+    for obj, (total, settled) in settled_counts(
+        res.engine, res.ledger.migration_id, objects
+    ).items():
+        progress.totals[obj] = total
+        progress.settled[obj] = settled
+    return progress
+
+
+class Coordinator:
+    """Dispatches a migration's units to the workers and follows them to the end."""
+
+    def __init__(self, res: Resources, options: MigrateOptions, send: Callable[[str], None]):
+        self.res = res
+        self.options = options
+        self.send = send
+        self.table = ProjectionTable(res.engine, res.ledger.migration_id, Dispositions())
+
+    def phases(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The phases to run (all, or those of ``--only``; setup always comes first)."""
+        if not self.options.only:
+            return list(PHASES)
+        wanted = self.options.only
+        chosen = [PHASES[0]]
+        chosen += [(n, o) for n, o in PHASES[1:] if wanted in o]
+        if len(chosen) == 1 and wanted not in PHASES[0][1]:
+            every = sorted({o for _, objs in PHASES for o in objs} - {"workspace"})
+            raise ConfigError(
+                f"--only {wanted}: unknown object", hint="use one of " + ", ".join(every)
+            )
+        return chosen
+
+    def run_phase(
+        self, objects: tuple[str, ...], on_progress: Callable[[PhaseProgress], None]
+    ) -> int:
+        """Send the phase's pending units and wait until none is pending; returns how many.
+
+        PostgreSQL or Redis going away (restarted, say) does not end the phase: the
+        coordinator waits for it to come back. Messages a restarted Redis lost are sent
+        again by the stall rule, like those of a killed worker.
+        """
+        keys: list[str] | None = None
+        last_settled = -1
+        last_change = time.monotonic()
+        stalls = 0
+        away_since: float | None = None
+        shown = objects + tuple(o for obj in objects for o in SHOWN_WITH.get(obj, ()))
+        while True:
+            try:
+                if keys is None:
+                    self.table.catch_up()
+                    keys = pending_units(self.res, objects)
+                    for key in keys:
+                        self.send(key)
+                self.table.catch_up()
+                progress = counts(self.res, shown)
+            except Exception as err:
+                if not service_outage(err):
+                    raise
+                away_since = self._wait_for_services(err, away_since)
+                continue
+            if away_since is not None:
+                log.info("phase.services_back", after_s=round(time.monotonic() - away_since, 1))
+                away_since = None
+            on_progress(progress)
+            pending = sum(progress.totals.get(o, 0) - progress.settled.get(o, 0) for o in objects)
+            if pending == 0:
+                return len(keys)
+            settled = sum(progress.settled.values())
+            now = time.monotonic()
+            if settled != last_settled:
+                last_settled, last_change, stalls = settled, now, 0
+            elif now - last_change > self.options.stall_seconds:
+                stalls += 1
+                if stalls > self.options.max_stalls:
+                    raise MigrationPending(
+                        f"{pending} records still pending and no worker made progress",
+                        hint="start workers (`hesk2intercom worker`) or check their logs in "
+                        f"{self.options.log_dir}, then run `hesk2intercom migrate` again",
+                    )
+                log.info("phase.stalled", pending=pending, resend=True)
+                try:
+                    for key in pending_units(self.res, objects):
+                        self.send(key)
+                except Exception as err:
+                    if not service_outage(err):
+                        raise
+                    away_since = self._wait_for_services(err, away_since)
+                    continue  # sent again once the stall rule fires after the outage
+                last_change = now
+            time.sleep(0.5)
+
+    def _wait_for_services(self, err: BaseException, since: float | None) -> float:
+        """Pause while PostgreSQL or Redis is unreachable; give up (exit 4) after as long
+        as the stall rule would wait. Returns when the outage began."""
+        now = time.monotonic()
+        service = "Redis" if _is_redis_error(err) else "PostgreSQL (the ledger)"
+        if since is None:
+            log.warning("phase.service_unreachable", service=service, error=type(err).__name__)
+            since = now
+        patience = self.options.stall_seconds * (self.options.max_stalls + 1)
+        if now - since > patience:
+            raise MigrationPending(
+                f"{service} has been unreachable for {now - since:.0f} s; work is left pending",
+                hint=f"start {service.split(' ')[0]} (or fix its H2I_ URL), then run "
+                "`hesk2intercom migrate` again to resume",
+            ) from None
+        time.sleep(1.0)
+        return since
+
+
+def _is_redis_error(err: BaseException) -> bool:
+    return isinstance(err, redis.RedisError | BrokerConnectionError)

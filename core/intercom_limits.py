@@ -1,0 +1,21 @@
+"""Intercom's limits, one constant each.
+
+The planners, the client, the reports and the simulator import them from here so they
+cannot drift apart; docs/intercom-client.md ("Intercom's limits") says where each comes from.
+"""
+
+from __future__ import annotations
+
+#: Files in one part's ``attachment_files`` (and URLs in ``attachment_urls``): at most 10.
+FILES_PER_PART = 10
+#: Intercom answers a conversation with only its newest 500 parts.
+PARTS_READ_BACK = 500
+#: Largest ``per_page`` of a list or search.
+MAX_PER_PAGE = 150
+#: Filters in one search group, and how deep groups may nest.
+SEARCH_FILTERS_PER_GROUP = 15
+SEARCH_NESTING = 2
+#: Largest request body (bytes) we assume Intercom accepts; larger bodies get a 413.
+#: Intercom documents no figure: 50 MB holds a 25 MB file (the default
+#: ``max_attachment_bytes``) as base64 with room to spare.
+MAX_REQUEST_BYTES = 50 * 1024 * 1024

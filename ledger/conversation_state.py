@@ -1,0 +1,27 @@
+"""Folds over one ticket unit's write events (the ledger's answer, not Intercom's)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ledger.events import Recorded, WriteIntended, WriteResolved, WriteSucceeded
+
+
+def conversation_closed(events: Iterable[Recorded]) -> bool:
+    """Whether the last state write (close/open) made on a ticket's conversation closed it.
+
+    ``events``: the ticket unit's events in seq order (others are ignored).
+    """
+    intents: dict[str, str] = {}
+    last = ""
+    for rec in events:
+        e = rec.event
+        if isinstance(e, WriteIntended) and e.operation in ("close", "open"):
+            intents[e.key] = e.operation
+        elif (
+            isinstance(e, WriteSucceeded | WriteResolved)
+            and e.intent_key in intents
+            and getattr(e, "found", True)
+        ):
+            last = intents[e.intent_key]
+    return last == "close"

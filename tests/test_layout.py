@@ -1,0 +1,136 @@
+"""The layout's import direction, read with ``ast`` from the source (imports inside
+functions included): cli -> commands -> engine -> {mapping, intercom_api, ledger, hesk};
+reports read the ledger; workers (what runs under Dramatiq) run the engine."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("cli.py", "core", "hesk", "mapping", "intercom_api", "ledger", "engine", "commands",
+            "workers", "reports", "simulator", "migrations")
+#: workers/ modules the engine and commands may use: the broker (sending a unit) and the
+#: shared pacer. The rest of workers/ (actors, watchdog) runs the engine, never the reverse.
+WORKERS_INFRA = ("workers.broker", "workers.pacing")
+
+#: Which part may import which (besides itself). Anything not listed is refused.
+ALLOWED: dict[str, set[str]] = {
+    "core": set(),
+    "hesk": {"core"},
+    "intercom_api": {"core"},
+    "ledger": {"core"},
+    "migrations": {"ledger"},
+    "simulator": {"core"},
+    # Pure: no ledger store, database, HTTP or Dramatiq; only the record types and text
+    # helpers of hesk/, the key functions of ledger.keys and Intercom's limits (constants)
+    # of core.intercom_limits (checked module by module below).
+    "mapping": {"core", "hesk", "ledger"},
+    "workers.broker": {"core"},
+    "workers.pacing": {"core", "intercom_api"},
+    "engine": {"core", "hesk", "intercom_api", "ledger", "mapping", *WORKERS_INFRA},
+    "workers": {"core", "ledger", "engine", *WORKERS_INFRA},
+    "reports": {"core", "hesk", "intercom_api", "ledger", "mapping"},
+    "commands": {"core", "hesk", "intercom_api", "ledger", "mapping", "engine", "reports",
+                 "workers.broker"},
+    "cli": {"core", "commands", "simulator"},
+}
+#: The only modules of other parts mapping/ may import (all pure).
+MAPPING_MAY_USE = {"core.intercom_limits", "hesk.records", "hesk.text", "ledger.keys"}
+#: Parts restructured into one-way layers: no import cycle among their modules at all.
+ACYCLIC = ("cli", "commands", "engine", "workers", "ledger", "reports", "mapping")
+
+
+def _modules() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for entry in PACKAGES:
+        path = ROOT / entry
+        for file in [path] if path.is_file() else sorted(path.rglob("*.py")):
+            name = ".".join(file.relative_to(ROOT).with_suffix("").parts)
+            found[name.removesuffix(".__init__")] = file
+    return found
+
+
+MODULES = _modules()
+
+
+def part(module: str) -> str:
+    """The layer a module belongs to."""
+    if module.startswith(WORKERS_INFRA):
+        return module.split(".")[0] + "." + module.split(".")[1]
+    return module.split(".")[0]
+
+
+def imports_of(file: Path) -> set[str]:
+    """Every project module ``file`` imports, at any depth of the file."""
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            subs = [f"{node.module}.{a.name}" for a in node.names]
+            names = [s for s in subs if s in MODULES] or [node.module]
+        else:
+            continue
+        out.update(n for n in names if n in MODULES)
+    return out
+
+
+GRAPH = {name: imports_of(file) - {name} for name, file in MODULES.items()}
+
+
+def test_every_import_follows_the_allowed_direction() -> None:
+    wrong = [
+        f"{src} imports {dst}"
+        for src, targets in GRAPH.items()
+        for dst in sorted(targets)
+        if part(dst) != part(src) and part(dst) not in ALLOWED[part(src)]
+    ]
+    assert wrong == []
+
+
+def test_mapping_stays_pure() -> None:
+    outside = {
+        f"{src} imports {dst}"
+        for src, targets in GRAPH.items() if part(src) == "mapping"
+        for dst in targets if part(dst) != "mapping" and dst not in MAPPING_MAY_USE
+    }
+    assert outside == set()
+
+
+def test_workers_hold_only_what_runs_under_dramatiq() -> None:
+    held = {m for m in MODULES if part(m) in ("workers", *WORKERS_INFRA)}
+    assert held == {"workers", "workers.actors", "workers.broker", "workers.pacing",
+                    "workers.watchdog"}
+
+
+def test_no_import_cycles_in_the_layers() -> None:
+    graph = defaultdict(set)
+    for src, targets in GRAPH.items():
+        if part(src).split(".")[0] in ACYCLIC:
+            graph[src] = {t for t in targets if part(t).split(".")[0] in ACYCLIC}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path)
+        path.pop()
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [])
+    assert cycles == []
+
+
+def test_the_graph_is_read_from_the_source() -> None:
+    """The checks above see imports inside functions too (cli imports lazily)."""
+    assert "commands.migrate" in GRAPH["cli"]
+    assert "engine.units" in GRAPH["workers.actors"]
