@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Language code -> Hesk language key -> label (Hesk's own strings).
 LANGUAGES: dict[str, dict[str, str]] = {
@@ -451,7 +451,6 @@ class Layout:
     history: int | None
     replies: int | None
     url: int
-    labelled: dict[str, int] = field(default_factory=dict)
 
     @property
     def fixed(self) -> dict[str, int]:

@@ -232,8 +232,8 @@ class ExportReader:
     # -- catalogs the file implies --------------------------------------------------------
 
     def hesk_version(self) -> str | None:
-        """An export says only that it comes from a Hesk with this export layout."""
-        return "3.5+ (export file)" if self.layout.language else None
+        """An export carries no version: its layout (followers, customers) is 3.5+."""
+        return "3.5+ (export file)"
 
     def not_held(self) -> dict[str, str]:
         """What this source cannot give, by object (or ``object.field``)."""
