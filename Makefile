@@ -1,6 +1,9 @@
 # hesk2intercom — the two commands of the quick start, and a few more.
 #   make demo   full demo migration on this machine's services (sets itself up)
-#   make test   the test suite (sets itself up)
+#   make test   the test suite (sets itself up); fails, never skips, when a service is missing
+#   make clean  removes only what these targets built (never demo-output/ or anything else)
+# Everything they write lands in git-ignored places: .venv/, hesk2intercom.egg-info/,
+# demo-output/, .h2i/, caches. `.ci/run` checks that from a fresh clone.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -31,5 +34,6 @@ test: services lint
 bench: services
 	$(PY) benchmarks/ledger_append.py
 
+# Fixed names only: a VENV=... given on the command line must never widen what is deleted.
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf .venv hesk2intercom.egg-info build .pytest_cache .ruff_cache .hypothesis

@@ -40,7 +40,9 @@ SERVICES = [
         "MariaDB",
         "127.0.0.1",
         3306,
-        [["start-stop-daemon", "--start", "--oknodo", "--background", "--exec",
+        # its socket folder lives in /run, which a reboot empties
+        [["install", "-d", "-o", "mysql", "-g", "mysql", "/run/mysqld"],
+         ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec",
           "/usr/sbin/mariadbd"]],
     ),
     Service(
@@ -82,13 +84,13 @@ def ensure(service: Service, wait_seconds: float = 30.0) -> str | None:
     )
 
 
-def main() -> int:
+def main(services: list[Service] | None = None, wait_seconds: float = 30.0) -> int:
     """Check every service; print one line per problem; exit code 1 if any remains."""
-    problems = [p for p in (ensure(s) for s in SERVICES) if p]
+    problems = [p for p in (ensure(s, wait_seconds) for s in services or SERVICES) if p]
     for p in problems:
         print(f"error: {p}", file=sys.stderr)
     if not problems:
-        print("services: PostgreSQL, MariaDB and Redis are up")
+        print("services: " + ", ".join(s.name for s in services or SERVICES) + " are up")
     return 1 if problems else 0
 
 

@@ -7,12 +7,15 @@ is written as JSON beside this file (``intercom_2_16_subset.json``). Known defec
 description are *not* patched here: :mod:`simulator.validation` patches them at load time,
 each with a comment saying why, so this file stays a faithful, checkable extract.
 
-Run: ``python -m simulator.make_subset ../shared/intercom/openapi.yaml``
+The full description is vendored, unchanged, as ``vendor/intercom/api.intercom.io.yaml``
+(its sha256 and source are recorded in ``vendor/vendored.json``). Run from a checkout:
+``python -m simulator.make_subset`` rewrites the subset and records its new sha256 there.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -27,6 +30,9 @@ SOURCE = {
     "license": "MIT",
 }
 OUTPUT = Path(__file__).with_name("intercom_2_16_subset.json")
+#: The vendored full description and the record of vendored files (in a checkout only).
+VENDORED_SOURCE = Path(__file__).resolve().parent.parent / "vendor/intercom/api.intercom.io.yaml"
+VENDORED_RECORD = VENDORED_SOURCE.parent.parent / "vendored.json"
 
 #: (method, path) of every operation the simulator implements.
 OPERATIONS: tuple[tuple[str, str], ...] = (
@@ -130,17 +136,47 @@ def build_subset(full: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def load_description(source: Path) -> dict[str, Any]:
+    """The parsed full description at ``source``."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(source.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+
+
+def render_subset(subset: dict[str, Any]) -> str:
+    """The subset as the JSON text shipped in :data:`OUTPUT`."""
+    return json.dumps(subset, indent=1, sort_keys=False) + "\n"
+
+
+def record_sha256(record: Path, path: str, digest: str) -> bool:
+    """Set the recorded sha256 of the vendored file ``path`` (repo-relative) in ``record``;
+    False when the record has no entry for it."""
+    data = json.loads(record.read_text(encoding="utf-8"))
+    entries = [f for f in data["files"] if f["path"] == path]
+    for entry in entries:
+        entry["sha256"] = digest
+    record.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return bool(entries)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Read the full description and write :data:`OUTPUT`."""
+    """Read the full description and write :data:`OUTPUT` (and record its sha256)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="the full api.intercom.io.yaml (2.16)")
+    parser.add_argument("source", type=Path, nargs="?", default=VENDORED_SOURCE,
+                        help="the full api.intercom.io.yaml (2.16); default: the vendored copy")
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    full = yaml.load(args.source.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-    subset = build_subset(full)
-    args.out.write_text(json.dumps(subset, indent=1, sort_keys=False) + "\n", encoding="utf-8")
-    print(f"wrote {args.out} ({len(subset['paths'])} paths)")
+    if not args.source.is_file():
+        parser.error(f"{args.source} not found: pass the full api.intercom.io.yaml "
+                     "(a checkout has it in vendor/intercom/)")
+    subset = build_subset(load_description(args.source))
+    text = render_subset(subset)
+    args.out.write_text(text, encoding="utf-8")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    print(f"wrote {args.out} ({len(subset['paths'])} paths), sha256 {digest}")
+    if args.out.resolve() == OUTPUT.resolve() and VENDORED_RECORD.exists():
+        relative = OUTPUT.resolve().relative_to(VENDORED_RECORD.parent.parent).as_posix()
+        if record_sha256(VENDORED_RECORD, relative, digest):
+            print(f"recorded it in {VENDORED_RECORD}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 """Shared fixtures: real PostgreSQL for the ledger (a throwaway database per test session).
 
-Tests talk to the real services on loopback; when one cannot be reached they fail.
+Tests talk to the real services on loopback; when one cannot be reached they fail, and a
+test that skips is reported as failed (``tests/no_skips.py``). Tests that stop or restart a
+service use private servers (``tests/private_services.py``), never the shared ones.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from sqlalchemy.engine import Engine
 
 from ledger.database import open_engine
 from ledger.store import Ledger
+
+pytest_plugins = ("tests.no_skips",)
 
 PG_ADMIN_URL = os.environ.get("H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

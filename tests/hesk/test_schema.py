@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 
 import pymysql
 
 from hesk.demo_claim import MARKER_TABLE
 from hesk.schema import schema_sql, split_statements, table_names
 
-#: sha256 of Hesk 3.7.11's schema.sql as extracted from the installer (see its header).
-ORIGINAL_SHA256 = "94476525afc31b7827ba58e9207c22386332c403f3d4018eedc5c4b0a746fdc7"
+RECORD = Path(__file__).resolve().parents[2] / "vendor" / "vendored.json"
 
 
 def test_packaged_schema_is_the_original() -> None:
-    assert hashlib.sha256(schema_sql().encode("utf-8")).hexdigest() == ORIGINAL_SHA256
+    """The schema the package loads hashes to the recorded original's sha256."""
+    entry = next(e for e in json.loads(RECORD.read_text(encoding="utf-8"))["files"]
+                 if e["path"] == "hesk/schema.sql")
+    packaged = hashlib.sha256(schema_sql().encode("utf-8")).hexdigest()
+    assert packaged == entry["original_sha256"]
 
 
 def test_schema_has_44_tables_and_splits_cleanly() -> None:
@@ -32,5 +37,5 @@ def test_demo_database_has_every_table(demo) -> None:
         cur.execute("SHOW COLUMNS FROM hesk_tickets")
         columns = [r[0] for r in cur.fetchall()]
     conn.close()
-    assert tables == set(table_names()) | {MARKER_TABLE}  # + the demo's ownership marker
+    assert tables == {*table_names(), MARKER_TABLE}
     assert columns[:3] == ["id", "trackid", "u_name"] and "custom100" in columns

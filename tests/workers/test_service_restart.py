@@ -1,36 +1,36 @@
 """Redis or PostgreSQL restarted in the middle of the write phase: the run still ends in the
 same workspace as a clean one, with nothing twice, nothing missing and every intent settled.
 
-Redis here keeps nothing on disk, so its restart loses every queued message, the delayed
-retries and the shared rate limiter's keys. A PostgreSQL restart kills every connection:
-the workers', the coordinator's and this test process's own. Each test stops the real
-service, keeps it down for a few seconds while the workers run, starts it again with the
-command ``core.services`` knows, and always leaves it running (try/finally).
+The migration under test runs on a private PostgreSQL (its ledger) and a private Redis (its
+broker), started for each test by :mod:`tests.private_services` on free ports; only those
+are stopped and started again, never the machine's shared servers. Redis here keeps nothing
+on disk, so its restart loses every queued message, the delayed retries and the shared rate
+limiter's keys. A PostgreSQL restart (a fast shutdown) kills every connection: the
+workers', the coordinator's and this test process's own.
 """
 
 from __future__ import annotations
 
 import io
-import subprocess
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis
 import sqlalchemy as sa
 from rich.console import Console
 
 from commands.migrate import run_migration
 from commands.options import MigrateOptions
-from core.services import SERVICES, Service, ensure, reachable
 from core.settings import Settings
 from ledger.database import open_engine
 from reports.report import STATES, build_report
 from simulator.testing import SimulatorHandle
+from tests.private_services import PrivatePostgres, PrivateRedis, private_postgres, private_redis
 from tests.workers.conftest import HeskSource, prepare
 from tests.workers.normalise import duplicates, normalise
 from workers.broker import QUEUE, namespace
@@ -39,45 +39,50 @@ from workers.broker import QUEUE, namespace
 DOWN_SECONDS = 5.0
 
 
-def _service(name: str) -> Service:
-    return next(s for s in SERVICES if s.name == name)
+@pytest.fixture
+def own_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL server of this test's own, to be the ledger and to be restarted."""
+    with private_postgres() as pg:
+        yield pg
 
 
-@contextmanager
-def _always_restored(service: Service) -> Iterator[None]:
-    """Whatever happens inside, the service is running again afterwards."""
+@pytest.fixture
+def own_redis() -> Iterator[PrivateRedis]:
+    """A Redis server of this test's own, to be the broker and to be restarted."""
+    with private_redis() as rd:
+        yield rd
+
+
+def _shared_servers() -> tuple[str, str]:
+    """When the machine's shared PostgreSQL started and which Redis server runs: both must
+    be the same after a test that restarted its private ones."""
+    from tests.conftest import PG_ADMIN_URL
+
+    engine = sa.create_engine(PG_ADMIN_URL)
     try:
-        yield
+        with engine.connect() as conn:
+            started = conn.execute(sa.text("SELECT pg_postmaster_start_time()::text")).scalar()
     finally:
-        problem = ensure(service, wait_seconds=60)
-        assert problem is None, problem
+        engine.dispose()
+    return str(started), redis.Redis(port=6379).info("server")["run_id"]
 
 
-def _wait_down(service: Service, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while reachable(service.host, service.port, timeout=0.2):
-        assert time.monotonic() < deadline, f"{service.name} did not stop"
-        time.sleep(0.1)
+@pytest.fixture(autouse=True)
+def shared_servers_untouched() -> Iterator[None]:
+    """The machine's shared servers run on, unrestarted, whatever the test did."""
+    before = _shared_servers()
+    yield
+    assert _shared_servers() == before
 
 
-def _restart(service: Service, stop: list[str]) -> None:
-    """Stop the service, keep it down DOWN_SECONDS, start it with its own start command."""
-    with _always_restored(service):
-        subprocess.run(stop, check=True, capture_output=True, timeout=60)
-        _wait_down(service)
-        time.sleep(DOWN_SECONDS)
-    assert reachable(service.host, service.port)
-
-
-def _restart_redis() -> None:
-    service = _service("Redis")
-    _restart(service, ["redis-cli", "-p", str(service.port), "shutdown", "nosave"])
-
-
-def _restart_postgres() -> None:
-    service = _service("PostgreSQL")
-    start = service.start[0]  # pg_ctlcluster --skip-systemctl-redirect VERSION main start
-    _restart(service, [*start[:-1], "stop", "-m", "fast"])
+def _prepare_private(
+    simulator: SimulatorHandle, source: HeskSource, pg: PrivatePostgres, rd: PrivateRedis,
+    tmp: Path,
+) -> tuple[Settings, str]:
+    """A migration ready to run with its ledger and broker on the private servers."""
+    ledger_url = pg.url("h2i_restart_ledger")
+    settings = prepare(simulator, source, ledger_url, tmp)
+    return settings.model_copy(update={"redis_url": rd.url}), ledger_url
 
 
 def _scalar(ledger_url: str, sql: str, **params: Any) -> Any:
@@ -190,12 +195,14 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
     baseline: dict,
     simulator: SimulatorHandle,
     chaos_source: HeskSource,
-    ledger_url: str,
+    own_postgres: PrivatePostgres,
+    own_redis: PrivateRedis,
     tmp_path: Path,
 ) -> None:
     """Redis loses every queued and delayed message and the limiter's window; the
     coordinator sends the stalled units again and the run finishes by itself."""
-    settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
+    settings, ledger_url = _prepare_private(simulator, chaos_source, own_postgres, own_redis,
+                                            tmp_path)
     client = redis.Redis.from_url(settings.redis_url)
     run_id_before = client.info("server")["run_id"]
     messages = f"{namespace(settings.migration)}:{QUEUE}.msgs"  # Dramatiq's message hash
@@ -203,7 +210,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
 
     def restart() -> None:
         lost.append(int(client.hlen(messages)))  # queued or unacknowledged: all lost
-        _restart_redis()
+        own_redis.restart(down_seconds=DOWN_SECONDS)
 
     done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
     assert client.info("server")["run_id"] != run_id_before  # a new Redis server
@@ -215,14 +222,20 @@ def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
     baseline: dict,
     simulator: SimulatorHandle,
     chaos_source: HeskSource,
-    ledger_url: str,
+    own_postgres: PrivatePostgres,
+    own_redis: PrivateRedis,
     tmp_path: Path,
 ) -> None:
     """Every connection dies (the unit locks with them); the workers retry, the coordinator
     waits for the ledger, and every WriteIntended ends with an outcome."""
-    settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
+    settings, ledger_url = _prepare_private(simulator, chaos_source, own_postgres, own_redis,
+                                            tmp_path)
     started = "SELECT pg_postmaster_start_time()::text"
     before = _scalar(ledger_url, started)
-    done = _migrate_through(settings, ledger_url, tmp_path / "logs", _restart_postgres)
+
+    def restart() -> None:
+        own_postgres.restart(down_seconds=DOWN_SECONDS)
+
+    done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
     assert _scalar(ledger_url, started) != before  # a new PostgreSQL server
     _assert_same_as_clean_run(done, baseline, simulator, settings, ledger_url)
