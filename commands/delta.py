@@ -261,7 +261,8 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
             if row.get("state") != "created" or row.get("type") != DELETES[obj]:
                 continue
             target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
-                            row.get("proof", ""), row.get("op", ""))  # fmt: skip
+                            row.get("proof", ""), row.get("op", ""),
+                            row.get("why", ""))  # fmt: skip
             if delete_created(res, result.run, target) in ("deleted", "already_gone"):
                 result.deletions_applied[obj] = result.deletions_applied.get(obj, 0) + 1
 

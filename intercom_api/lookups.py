@@ -20,6 +20,11 @@ tag                    name (Intercom compares names case-blind)
 Each returns the object found, or None when the write did not happen. When the answer
 cannot be known (a thread past the read-back limit), :class:`Unresolvable` is raised
 instead of a None that would lead to a duplicate.
+
+Finding an object is not proof that *this* write made it: a name, a title or an e-mail
+may belong to an object that existed before. The write engine decides *created* or
+*matched* with what it recorded before the write (engine.matching): a contact's
+migration mark in its ``external_id``, or the same-named objects a pre-check saw.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ __all__ = [
     "Unresolvable",
     "body_hash",
     "find_article",
+    "find_articles",
     "find_collection",
+    "find_collections",
     "find_contact",
     "find_conversation",
     "find_conversation_attribute",
@@ -172,26 +179,44 @@ def _parent_ids(item: Json) -> set[str]:
     return ids
 
 
-def find_article(client: IntercomClient, title: str, parent_id: str | int | None) -> Json | None:
-    """The article with this title in this collection (``None`` = no collection)."""
+def find_articles(client: IntercomClient, title: str, parent_id: str | int | None) -> list[Json]:
+    """Every article with this title in this collection (``None`` = no collection).
+
+    Titles are not unique: whose an article is cannot be told from its title alone
+    (the write engine compares with what existed before its create).
+    """
+    found = []
     for article in client.list_articles():
         if (article.get("title") or "").strip() != title.strip():
             continue
         parents = _parent_ids(article)
         if (parent_id is None and not parents) or str(parent_id) in parents:
-            return article
-    return None
+            found.append(article)
+    return found
 
 
-def find_collection(client: IntercomClient, name: str, parent_id: str | int | None) -> Json | None:
-    """The collection with this name under this parent (``None`` = top level)."""
+def find_article(client: IntercomClient, title: str, parent_id: str | int | None) -> Json | None:
+    """The first article with this title in this collection (``None`` = no collection)."""
+    return _first(find_articles(client, title, parent_id))
+
+
+def find_collections(
+    client: IntercomClient, name: str, parent_id: str | int | None
+) -> list[Json]:
+    """Every collection with this name under this parent (``None`` = top level)."""
+    found = []
     for collection in client.list_collections():
         if (collection.get("name") or "").strip() != name.strip():
             continue
         parent = collection.get("parent_id")
         if (parent is None and parent_id is None) or _same_id(parent, parent_id):
-            return collection
-    return None
+            found.append(collection)
+    return found
+
+
+def find_collection(client: IntercomClient, name: str, parent_id: str | int | None) -> Json | None:
+    """The first collection with this name under this parent (``None`` = top level)."""
+    return _first(find_collections(client, name, parent_id))
 
 
 def find_conversation_attribute(client: IntercomClient, name: str) -> Json | None:

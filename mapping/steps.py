@@ -90,7 +90,9 @@ class Step:
 #: ``contact`` (find_by_external_id / 409 id), ``conversation`` (search contact_ids +
 #: created_at, compare body), ``part`` (read the conversation back, match author,
 #: created_at, body hash), ``collection``, ``article``, ``conversation_attribute``, ``tag``
-#: (by name), ``idempotent`` (safe to send again: PUTs, close/open/assign).
+#: (by name, against the same-named objects a pre-check listed before the intent: only a
+#: new one is this migration's), ``idempotent`` (safe to send again: PUTs,
+#: close/open/assign).
 LOOKUPS = (
     "contact",
     "conversation",
@@ -129,3 +131,5 @@ class UnitContext:
     teams: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, str] = field(default_factory=dict)  # custom field id -> attr name
+    #: The migration's mark (ledger.marks), carried by every contact it creates.
+    mark: str = ""

@@ -15,6 +15,7 @@ from .conversations import all_views
 from .errors import ApiError, invalid, not_found
 from .faults import FaultConfig, FaultSpecError
 from .routing import Request
+from .seeding import seed_content
 
 if TYPE_CHECKING:
     from .app import SimulatorApp
@@ -80,6 +81,7 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
             raise invalid("each contact must be an object")
         req = Request("POST", "/contacts", {}, {}, {"role": "user", **item})
         out["contacts"].append(create_contact(ws, req)[1])
+    out.update(seed_content(ws, body))  # tags, collections, articles, attributes
     sim.mark_dirty()
     return 200, out
 

@@ -192,10 +192,10 @@ class SimulatorApp:
             return
         fault = "none"
         cfg = self.faults.config
-        if cfg.active:
+        if cfg.active and cfg.covers(key):
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = self.faults.draw()
+            fault = self.faults.draw(key)
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":

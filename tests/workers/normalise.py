@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -14,6 +15,15 @@ def _author(author: dict[str, Any] | None) -> tuple[str, str]:
     return (str(author.get("type")), str(author.get("email") or author.get("name") or ""))
 
 
+#: The migration's mark at the end of a contact's external_id (ledger.marks): one per run.
+_MARK = re.compile(r":m[0-9a-f]{10}$")
+
+
+def _unmarked(external_id: Any) -> str:
+    """An external_id with its migration's mark made generic (two runs, two marks)."""
+    return _MARK.sub(":<mark>", str(external_id))
+
+
 def _name(collections: dict[str, Any], collection_id: Any) -> str:
     return str(collections.get(str(collection_id), {}).get("name", "?"))
 
@@ -23,7 +33,8 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     teams = {str(t["id"]): t["name"] for t in dump.get("teams", [])}
     collections = {str(c["id"]): c for c in dump.get("collections", [])}
     contacts = sorted(
-        (str(c.get("external_id")), str(c.get("email")), str(c.get("name")), str(c.get("role")))
+        (_unmarked(c.get("external_id")), str(c.get("email")), str(c.get("name")),
+         str(c.get("role")))
         for c in dump["contacts"]
     )
     conversations = []

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
-import random
-import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
-from rich.console import Console
-
-from commands.migrate import run_migration
-from commands.options import MigrateOptions
-from commands.worker_pool import worker_command, worker_env
 from ledger.database import open_engine
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
 from tests.workers.conftest import HeskSource, migrate, prepare
+from tests.workers.harness import migrate_under_kills
 from tests.workers.normalise import duplicates, normalise
 
 
@@ -43,58 +34,15 @@ def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
     assert report["objects"] == baseline["objects"]
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(10)
-
-
 def test_kill_9_of_workers_at_random_instants_then_finish(
     baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
     tmp_path: Path,
 ) -> None:
     settings = prepare(simulator, chaos_source, ledger_url, tmp_path)
-    env = worker_env(settings)
-    logs = tmp_path / "logs"
-    logs.mkdir()
-
-    def spawn(n: int) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            worker_command(1, 4), env=env, start_new_session=True,
-            stdout=(logs / f"w{n}.log").open("ab"), stderr=subprocess.STDOUT,
-        )
-
     # the coordinator runs here with no workers of its own; ours get killed under it
-    done: dict[str, object] = {}
-
-    def coordinate() -> None:
-        try:
-            done["summary"] = run_migration(
-                settings,
-                MigrateOptions(workers=0, stall_seconds=4, max_stalls=30, log_dir=logs),
-                Console(file=io.StringIO()),
-            )
-        except BaseException as err:  # noqa: BLE001 - reported below
-            done["error"] = err
-
-    coordinator = threading.Thread(target=coordinate)
-    coordinator.start()
-    rng = random.Random(9)
-    workers = [spawn(0), spawn(1)]
-    kills = 0
-    while kills < 6 and coordinator.is_alive():
-        time.sleep(rng.uniform(1.0, 3.0))
-        victim = rng.randrange(len(workers))
-        _kill_group(workers[victim])
-        kills += 1
-        workers[victim] = spawn(kills + 1)
-    try:
-        coordinator.join(timeout=300)
-    finally:
-        for w in workers:
-            _kill_group(w)
-    assert kills >= 3, "the migration finished before the workers could be killed"
-    assert "error" not in done, done.get("error")
+    run = migrate_under_kills(settings, tmp_path / "logs", kills=6, seed=9)
+    assert run.kills >= 3, "the migration finished before the workers could be killed"
+    assert run.error is None, run.error
     dump = simulator.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
