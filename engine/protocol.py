@@ -75,6 +75,9 @@ class UnitRun:
     buffer: list[Event] = field(default_factory=list)
     api_calls: int = 0
     unreadable_files: set[str] = field(default_factory=set)
+    #: The unit's own object was created by this run just now (not found, not linked): a
+    #: find-first step inside it (an attribute of a new ticket type) has nothing to find.
+    created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
 
@@ -149,6 +152,10 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
+            if step.find_first and attempt == 1 and not run.created_unit:
+                matched = _find_first(run, step, intent_key, path, body)
+                if matched is not None:
+                    return matched
             target: dict[str, Any] = {"method": step.method, "path": path,
                                       "creates": step.creates}  # fmt: skip
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
@@ -256,6 +263,36 @@ def _call(
         )
     )
     return Outcome(intercom_id, created=bool(step.creates))
+
+
+def _find_first(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """Find-or-create: link what already exists (``created=False``), or None to create it.
+
+    The intent is recorded with its outcome, so the ledger shows a matched write like a 409
+    contact; a rollback never deletes it. A found object that does not fit (an attribute
+    of another data type) fails the step with the reason.
+    """
+    intent = WriteIntended(
+        object=run.object, source_id=run.source_id, operation=step.op,
+        content_hash=step.identity_hash, attempt=1,
+        target={"method": step.method, "path": path, "creates": step.creates},
+    )  # fmt: skip
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        run.api_calls += 1
+        found = matching.find_ticket_object(run.res.client, step, path, body)
+    except lookups.Unresolvable as err:
+        run.record(intent)
+        run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
+        return Outcome(failed=f"{step.op}: {err.message}")
+    if not found:
+        return None
+    run.record(intent)
+    run.record(WriteSucceeded(**common, intercom_id=found, intercom_type=step.creates,
+                              created=False, detail={"matched": "existing, by name"}))
+    return Outcome(found, created=False)
 
 
 def _result_id(answer: dict[str, Any], step: Step) -> str:
