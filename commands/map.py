@@ -15,7 +15,7 @@ from commands.workspace import client_for, read_workspace
 from core.errors import ConfigError
 from core.settings import Settings
 from engine.context import resolve_map
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from ledger.database import open_engine
 from ledger.events import MapConfirmed, chosen_target, confirmed_map_event
 from ledger.generations import active_ledger_id
@@ -45,12 +45,12 @@ def check_target(ledger: Ledger, the_map: dict[str, Any]) -> None:
 
 
 def propose(settings: Settings, target: str = DEFAULT_TARGET) -> dict[str, Any]:
-    """The proposed field map for this Hesk database and this workspace."""
+    """The proposed field map for this Hesk source and this workspace."""
     if target not in TARGETS:
         raise ConfigError(f"--target {target}: unknown target", hint="use " + " or ".join(TARGETS))
     with client_for(settings) as client:
         ws = read_workspace(client, tickets=target == "tickets")
-    with HeskReader.from_settings(settings) as reader:
+    with open_source(settings) as reader:
         return propose_map(
             staff=list(reader.iter_records("staff")),
             categories=list(reader.iter_records("category")),

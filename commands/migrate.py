@@ -22,7 +22,7 @@ from core.errors import ConfigError
 from core.settings import Settings
 from engine.capture import capture_source
 from engine.resources import Resources
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from ledger.events import RunStarted, TargetChosen
 from mapping.ticket_target import target_of
 from workers.broker import make_broker, unit_sender
@@ -86,7 +86,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
     started = time.monotonic()
     try:
         with MigrateProgress(console) as display:
-            with HeskReader.from_settings(settings) as reader:
+            with open_source(settings) as reader:
                 stats = capture_source(
                     res.ledger, reader, run, the_map=the_map, sample=options.sample,
                     on_batch=display.on_batch,

@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         None, description="A Hesk Cloud export (.zip of Excel 2003 XML) instead of a DSN."
     )
     hesk_timezone: str = Field(
-        "UTC", description="Hesk's configured timezone (history dates are local time)."
+        "UTC",
+        description="Hesk's timezone, an IANA name such as Europe/Berlin (default UTC): "
+        "history lines and export-file times are its local time, written without an offset.",
     )
     hesk_date_format: str = Field(
         "Y-m-d H:i:s", description="Hesk's configured date format (PHP date() letters)."

@@ -175,6 +175,15 @@ def propose_staff(staff: Staff, admins: Sequence[Mapping[str, Any]]) -> dict[str
         entry["confidence"] = 1.0
         entry["reason"] = "same email as the Intercom admin (case-insensitive)"
         return entry
+    if not email:  # an export file names staff but has no e-mails: match by name
+        named = [a for a in admins if a.get("email") and normalise_name(str(a.get("name")
+                 or "")) == normalise_name(staff.name)]  # fmt: skip
+        if len(named) == 1:
+            entry["admin_email"] = str(named[0]["email"])
+            entry["confidence"] = 0.9
+            entry["reason"] = ("same name as the Intercom admin (the source has no staff "
+                               "e-mails): check it is the same person")
+            return entry
     entry["confidence"] = 1.0
     entry["reason"] = (
         "no Intercom admin with this email: parts authored by the fallback admin "

@@ -43,7 +43,7 @@ from mapping.files import file_ref, json_size, parts, sort_files
 from mapping.history import history_html
 from mapping.people import ANONYMISED_CONTACT
 from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
-from mapping.text import escape, sanitize_html, to_plain
+from mapping.text import escape, plain_to_html, sanitize_html, to_plain
 
 #: Message parts kept when a longer thread is folded.
 KEEP_PARTS = 480
@@ -189,7 +189,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
             "message_type": "note" if item.kind == "note" else "comment",
             "type": "admin",
             "admin_id": admin,
-            "body": _admin_body(prefix, rec.message_html),
+            "body": _admin_body(prefix, rec.message_html or plain_to_html(rec.message_text)),
             "skip_notifications": True,
         }
         author = {"author_type": "admin", "author_id": admin}
@@ -340,8 +340,9 @@ def _transcript_entry(item: _Item) -> str:
     when = f"{rec.created_at:%Y-%m-%d %H:%M} UTC" if rec.created_at else "date unknown"
     who = rec.author_name or ("staff" if item.kind == "note" else "customer")
     label = "internal note" if item.kind == "note" else "reply"
+    body = rec.message_html or plain_to_html(rec.message_text)
     return f"<hr><p><strong>{escape(when)} — {escape(who)} ({label})</strong></p>" + (
-        sanitize_html(rec.message_html) or "<p>(empty message)</p>"
+        sanitize_html(body) or "<p>(empty message)</p>"
     )
 
 
@@ -366,21 +367,6 @@ def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) ->
         )  # fmt: skip
         steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
     return steps
-
-
-def _export_steps(th: _Thread, replies: Sequence[Reply]) -> list[Step]:
-    """Export-file tickets: the flattened replies as one transcript note."""
-    if not replies:
-        return []
-    html = (
-        "<p><strong>Replies from the Hesk export file</strong> (the export flattens them: "
-        "authors and times are as written below).</p>"
-        + "".join(sanitize_html(r.message_html) or escape(r.message_text) for r in replies)
-    )
-    at = unix(th.ticket.updated_at) or th.created_at
-    ident = {"part": "export", "replies": [r.source_id for r in replies]}
-    return [_admin_note_step(th, "part:export", html, at, ident,
-                             [completion(r) for r in replies])]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- update etc.
@@ -507,6 +493,8 @@ def start_thread(
     thread; a Plan that settles everything when the ticket cannot move."""
     hist = history_record(ticket)
     children: list[Record] = [*replies, *notes, *attachments, hist]
+    if ticket.broken:
+        return _settle_all(ticket, children, "quarantined", ticket.broken)
 
     requester = ticket.requester_contact_id
     if ticket.anonymised:
@@ -548,19 +536,13 @@ def start_thread(
 
 
 def thread_steps(start: ThreadStart, replies: Sequence[Reply], notes: Sequence[Note]) -> None:
-    """Append the first message's files and every reply and note, in order (export
-    tickets: one transcript part; long threads folded per ``long_threads``)."""
+    """Append the first message's files and every reply and note, in order (long threads
+    folded per ``long_threads``). An export file's replies are parts like any others."""
     th, items = start.th, start.items
     th.steps += _contact_file_steps(th, "part:ticket:files", start.ticket_files)
     if th.ticket.fidelity == "export":
-        th.steps += _export_steps(th, replies)
-        for n in notes:
-            th.dispositions.append(disposition(n, "skipped", "export files carry no notes"))
-        th.notes.append(
-            "imported from a Hesk export file: no notes, no attachments, replies as one "
-            "transcript part"
-        )
-        return
+        th.notes.append("imported from a Hesk export file: no notes, no attachments, "
+                        "replies as plain text")
     ctx = th.ctx
     planned = [_message_steps(th, i, i.at if i.at else th.created_at) for i in items]
     per_item = [len(s) for s in planned]
