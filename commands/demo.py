@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,12 +33,14 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 
+from commands.demo_services import DemoPaths, announce, choose_paths
 from commands.map import confirm, propose
 from commands.migrate import run_migration
 from commands.options import MigrateOptions
 from commands.preflight import preflight
 from commands.verify import render_verify, verify_sample
 from commands.workspace import client_for
+from core.embedded import EmbeddedServices, embedded_services
 from core.errors import ConfigError, H2IError, ServiceUnavailable
 from core.settings import Settings, load_settings
 from engine.resources import Resources
@@ -131,15 +134,42 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str,
 
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
-    """Run the whole demo; returns the report summary and the HTML report's path."""
+    """Run the whole demo; returns the report summary and the HTML report's path.
+
+    The ledger and broker are this machine's where they answer, else embedded servers in
+    ``<out>/services/`` (stopped at the end); see :mod:`commands.demo_services`."""
     out = options.out
     base = load_settings()
+    paths = choose_paths(base)
+    try:
+        DemoFolder.claim(out, force=options.force)
+    except NotOurs as exc:
+        raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the demo's "
+                      "own (e.g. from an older version), add --force once") from None
+    with ExitStack() as stack:
+        services = None
+        if paths.embedded:
+            console.rule("0. Embedded services (nothing else needed on this machine)")
+            started = time.monotonic()
+            services = stack.enter_context(embedded_services(
+                out / "services", ledger=paths.ledger == "embedded",
+                broker=paths.broker == "embedded"))
+            base = base.model_copy(update={
+                "ledger_url": services.ledger_url or base.ledger_url,
+                "redis_url": services.redis_url or base.redis_url})
+            console.print(f"ready in {time.monotonic() - started:.1f} s")
+        return _run_demo(options, base, paths, services, console)
+
+
+def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
+              services: EmbeddedServices | None, console: Console) -> dict[str, Any]:
+    out = options.out
     port = _free_port()
     migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     settings = demo_settings(base, out, port, migration, options)
+    announce(paths, services, settings, base.demo_embedded, console)
     console.rule("1. A demo Hesk help desk (dirty data included)")
     try:
-        DemoFolder.claim(out, force=options.force)
         summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
                            tickets=options.tickets, seed=options.seed, force=options.force,
                            clean_files=True)
