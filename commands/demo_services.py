@@ -42,7 +42,7 @@ class DemoPaths:
         return "embedded" in (self.ledger, self.broker)
 
 
-def _answers(url: str | None, default_port: int) -> bool:
+def answers(url: str | None, default_port: int) -> bool:
     """True when the server of ``url`` accepts a TCP connection (a socket path: exists)."""
     if not url:
         return False
@@ -67,9 +67,9 @@ def choose_paths(base: Settings) -> DemoPaths:
     if base.demo_embedded:
         return DemoPaths("embedded", "embedded", "database")  # TEMP until export lands
     return DemoPaths(
-        ledger="machine" if _answers(base.ledger_url, 5432) else "embedded",
-        broker="machine" if _answers(base.redis_url, 6379) else "embedded",
-        hesk="database" if _answers(base.hesk_url or DEFAULT_SERVER, 3306) else "export",
+        ledger="machine" if answers(base.ledger_url, 5432) else "embedded",
+        broker="machine" if answers(base.redis_url, 6379) else "embedded",
+        hesk="database" if answers(base.hesk_url or DEFAULT_SERVER, 3306) else "export",
     )
 
 

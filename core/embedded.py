@@ -27,8 +27,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,21 @@ def valkey_bin() -> Path:
     except ValkeyBinaryNotFoundError as exc:
         raise EmbeddedError(f"no Valkey server binary for this machine ({exc})",
                             hint=INSTALL_HINT) from None
+
+
+def _stop_with_parent(sig: int) -> Callable[[], None] | None:
+    """A ``preexec_fn`` asking Linux to send ``sig`` to the server when we die (even by
+    SIGKILL), so a killed run leaves no server behind; None elsewhere (macOS)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def arm() -> None:
+        libc.prctl(1, sig)  # PR_SET_PDEATHSIG
+
+    return arm
 
 
 def _pid_alive(pid: int) -> bool:
@@ -180,6 +196,7 @@ class EmbeddedPostgres:
             ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
         try:
             return subprocess.Popen(args, cwd=self.folder, start_new_session=True,
+                                    preexec_fn=_stop_with_parent(signal.SIGINT),
                                     **ids, **kwargs)  # type: ignore[call-overload]
         except PermissionError:
             who = user.pw_name if user else "this user"
@@ -297,7 +314,7 @@ class EmbeddedRedis:
              "--pidfile", str(self.pid_file.resolve()),
              "--logfile", str(self.log_file.resolve()), "--daemonize", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
-            start_new_session=True)
+            start_new_session=True, preexec_fn=_stop_with_parent(signal.SIGTERM))
         if not _wait(self._ready, 30, self.proc):
             self.stop()
             raise ServiceUnavailable(f"the embedded Valkey server did not start: "
