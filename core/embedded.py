@@ -222,17 +222,23 @@ class EmbeddedPostgres:
                                 hint=f"see {self.log_file}; as root, the folder and the "
                                      "Python environment must be readable by that user")
 
+    def check(self) -> None:
+        """Refuse a folder holding a server that did not stop, or data that is not ours."""
+        refuse_stale(self.data_dir / "postmaster.pid", "PostgreSQL", self.folder)
+        if (self.data_dir.exists() and not (self.data_dir / "PG_VERSION").exists()
+                and any(self.data_dir.iterdir())):
+            raise EmbeddedError(f"{self.data_dir} is not a PostgreSQL cluster",
+                                hint=f"delete the folder {self.folder} and run again")
+
     def start(self) -> None:
         """Create the cluster if new, start the server and wait until it takes queries."""
         bin_dir = postgres_bin()
         user = _run_as()
+        self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
-        refuse_stale(self.data_dir / "postmaster.pid", "PostgreSQL", self.folder)
         if not (self.data_dir / "PG_VERSION").exists():
-            if self.data_dir.exists() and any(self.data_dir.iterdir()):
-                raise EmbeddedError(f"{self.data_dir} is not a PostgreSQL cluster",
-                                    hint=f"delete the folder {self.folder} and run again")
-            self.data_dir.exists() and self.data_dir.rmdir()
+            if self.data_dir.exists():
+                self.data_dir.rmdir()  # empty (check() refuses anything else)
             self._init(bin_dir, user)
         self.port = self.port or free_port()
         if port_taken(self.port):
@@ -299,11 +305,15 @@ class EmbeddedRedis:
         """The server's log."""
         return self.folder / "valkey.log"
 
+    def check(self) -> None:
+        """Refuse a folder holding a server that did not stop."""
+        refuse_stale(self.pid_file, "Valkey (Redis) server", self.folder)
+
     def start(self) -> None:
         """Start the server and wait until it answers PING."""
         binary = valkey_bin()
+        self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
-        refuse_stale(self.pid_file, "Valkey (Redis) server", self.folder)
         self.port = self.port or free_port()
         if port_taken(self.port):
             raise EmbeddedError(f"port {self.port} on 127.0.0.1 is taken",
@@ -381,6 +391,9 @@ def embedded_services(folder: Path, *, ledger: bool = True, broker: bool = True,
         if broker:
             services.redis = EmbeddedRedis(folder / "redis", redis_port)
             stack.callback(services.redis.stop)
+        for server in (services.postgres, services.redis):  # refuse before starting any
+            if server is not None:
+                server.check()
         if services.postgres:
             services.postgres.start()
         if services.redis:
