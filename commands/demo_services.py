@@ -25,7 +25,8 @@ from hesk.demo_claim import DEFAULT_SERVER
 #: What an export file cannot carry (said by the demo when it takes that path).
 EXPORT_CANNOT_CARRY = ("internal notes", "attachments", "HTML formatting",
                        "staff and customer ids (people are matched by name and e-mail)",
-                       "who opened, closed or locked a ticket", "the knowledge base")
+                       "who opened, closed or locked a ticket", "the knowledge base",
+                       "canned responses")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def answers(url: str | None, default_port: int) -> bool:
 def choose_paths(base: Settings) -> DemoPaths:
     """This machine's services where they answer, the embedded ones elsewhere."""
     if base.demo_embedded:
-        return DemoPaths("embedded", "embedded", "database")  # TEMP until export lands
+        return DemoPaths("embedded", "embedded", "export")
     return DemoPaths(
         ledger="machine" if answers(base.ledger_url, 5432) else "embedded",
         broker="machine" if answers(base.redis_url, 6379) else "embedded",
