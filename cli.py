@@ -317,16 +317,19 @@ def demo(
 @map_app.command("propose")
 def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
+    target: Annotated[
+        str, typer.Option("--target", help="Where tickets go: conversations or tickets.")
+    ] = "conversations",
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
     from commands.map import write_proposal
     from core.paths import writable_file
 
     writable_file(out, "--out")
-    proposal = write_proposal(settings(), out)
+    proposal = write_proposal(settings(), out, target)
     low = [
         f"{section}: {e.get('hesk_name')}"
-        for section in ("custom_fields", "categories", "staff")
+        for section in ("custom_fields", "categories", "staff", "statuses")
         for e in proposal.get(section) or ()
         if float(e.get("confidence", 1)) < 0.8
     ]

@@ -8,7 +8,11 @@
     (c) API calls per migrated message (ticket first messages + replies + notes migrated;
         target <= 1.05), and calls per intended write (the protocol's own overhead);
     (d) the same figures with faults injected (5% lost responses, 2% 5xx, 2% 429, as the
-        chaos test): what resolving in-doubt writes and retrying costs in calls.
+        chaos test): what resolving in-doubt writes and retrying costs in calls;
+    (e) both targets on the same generated Hesk at Intercom's default limit: conversations
+        and tickets, calls per ticket and per message (every call counted: set-up,
+        contacts, articles, lookups), calls per write and tickets per minute (target:
+        tickets >= 25% fewer calls per ticket, 1.000 call per write).
 
 Each run: a fresh simulator process (``python -m simulator.server``), seeded with the help
 desk's staff and categories, a fresh migration id in a throwaway ledger database, map
@@ -27,7 +31,7 @@ with the ledger database and the simulator processes, unless ``--keep``.
     .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
-        [--no-validate] [--profile DIR] [--keep]
+        [--no-validate] [--profile DIR] [--keep] [--targets-tickets 300] [--skip-targets]
 """
 
 from __future__ import annotations
@@ -413,7 +417,7 @@ SELECT
 def run_once(
     label: str, source: Source, *, workers: int, threads: int, rate_limit: int,
     validate: bool, pg_server: str, ledger_db: str, work: Path, profile: Path | None,
-    faults: str = "",
+    faults: str = "", target: str = "conversations",
 ) -> RunResult:
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
     sim = Simulator(rate_limit, validate, work / "logs", faults)
@@ -426,7 +430,7 @@ def run_once(
             migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
         )
         map_file = work / f"{settings.migration}.yaml"
-        map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+        map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
         confirm(settings, map_file)
         before = sim.stats()
         options = MigrateOptions(workers=workers, threads=threads,
@@ -580,6 +584,24 @@ def print_calls(results: list[RunResult]) -> None:
               f"{r.writes_intended / max(r.messages, 1):.3f} |")
 
 
+def print_targets(results: list[RunResult]) -> None:
+    print("\n(e) the same help desk into each target, at the rate limit of the runs")
+    print("| target | tickets migrated | messages | API calls | calls per ticket | calls per "
+          "message | calls per write | tickets per minute |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    per_ticket = {}
+    for r in results:
+        tickets = max(r.migrated.get("ticket", 0), 1)
+        per_ticket[r.label] = r.api_calls / tickets
+        print(f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
+              f"{r.messages:,} | {r.api_calls:,} | {r.api_calls / tickets:.2f} | "
+              f"{r.api_calls / max(r.messages, 1):.3f} | {r.api_calls / max(r.writes, 1):.3f} "
+              f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |")
+    conv, tick = per_ticket.get("target-conversations"), per_ticket.get("target-tickets")
+    if conv and tick:
+        print(f"tickets take {1 - tick / conv:.1%} fewer calls per ticket than conversations")
+
+
 # --- main -------------------------------------------------------------------------------
 
 
@@ -597,6 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
     p.add_argument("--faulted-tickets", type=int, default=150, help="tickets for (d) [150]")
     p.add_argument("--skip-faulted", action="store_true", help="skip (d)")
+    p.add_argument("--targets-tickets", type=int, default=300, help="tickets for (e) [300]")
+    p.add_argument("--skip-targets", action="store_true", help="skip (e)")
     p.add_argument("--no-validate", action="store_true",
                    help="run the simulator without OpenAPI validation")
     p.add_argument("--seed", type=int, default=5)
@@ -659,6 +683,16 @@ def main(argv: list[str] | None = None) -> int:
                          threads=args.threads, rate_limit=UNTHROTTLED, faults=FAULTS, **common)
             print(f"      {r.api_calls:,} calls for {r.writes:,} writes", flush=True)
             results.append(r)
+        if not args.skip_targets:
+            for target in ("conversations", "tickets"):
+                print(f"  (e) {target}: 2 worker(s) × {args.threads} threads, "
+                      f"{args.targets_tickets} tickets at {args.rate_limit}/10 s …", flush=True)
+                r = run_once(f"target-{target}", source(args.targets_tickets), workers=2,
+                             threads=args.threads, rate_limit=args.rate_limit, target=target,
+                             **common)
+                print(f"      {r.api_calls:,} calls for {r.migrated.get('ticket', 0):,} "
+                      f"tickets in {r.total_s:.1f} s", flush=True)
+                results.append(r)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: cleaning up", file=sys.stderr)
@@ -675,11 +709,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{', '.join(s.database for s in sources.values())}, files {work}")
 
     unthrottled = [r for r in results if r.rate_limit == UNTHROTTLED and "faulted" not in r.label]
-    throttled = [r for r in results if r.rate_limit != UNTHROTTLED]
+    targets = [r for r in results if r.label.startswith("target-")]
+    throttled = [r for r in results if r.rate_limit != UNTHROTTLED and r not in targets]
     if unthrottled:
         print_unthrottled(unthrottled)
     for r in throttled:
         print_throttled(r)
+    if targets:
+        print_targets(targets)
     if results:
         print_calls(results)
         ops = results[-1].by_operation

@@ -214,10 +214,13 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
         for key, row in table.items():
             if row.get("object") != obj or row.get("source_id") not in wanted:
                 continue
-            if row.get("state") != "created" or row.get("type") != DELETES[obj]:
+            wanted_type = "ticket" if obj == "ticket" and row.get("type") == "ticket" \
+                else DELETES[obj]  # a ticket is a conversation or, by the map, a ticket
+            if row.get("state") != "created" or row.get("type") != wanted_type:
                 continue
             target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
-                            row.get("proof", ""), row.get("op", ""))  # fmt: skip
+                            row.get("proof", ""), row.get("op", ""),
+                            row.get("why", ""))  # fmt: skip
             if delete_created(res, result.run, target) in ("deleted", "already_gone"):
                 result.deletions_applied[obj] = result.deletions_applied.get(obj, 0) + 1
 

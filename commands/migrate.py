@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from commands.coordinator import Coordinator, MigrationPending
+from commands.map import check_target
 from commands.options import MigrateOptions
 from commands.progress import MigrateProgress
 from commands.rollback import begin_generation
@@ -21,12 +22,14 @@ from core.settings import Settings
 from engine.capture import capture_source
 from engine.resources import Resources
 from hesk.reader import HeskReader
-from ledger.events import RunStarted
+from ledger.events import RunStarted, TargetChosen
+from mapping.ticket_target import target_of
 from workers.broker import make_broker, unit_sender
 
 
 def require_map(res: Resources) -> dict[str, Any]:
-    """The confirmed map, or the exit-2 error saying how to get one."""
+    """The confirmed map, or the exit-2 error saying how to get one (or that its target is
+    not the one this migration writes to)."""
     confirmed = res.confirmed_map()
     if confirmed is None:
         raise ConfigError(
@@ -34,6 +37,7 @@ def require_map(res: Resources) -> dict[str, Any]:
             hint="run `hesk2intercom map propose --out map.yaml`, review it, then "
             "`hesk2intercom map confirm --file map.yaml`",
         )
+    check_target(res.ledger, confirmed)
     return confirmed
 
 
@@ -50,7 +54,11 @@ def check_intercom(settings: Settings) -> None:
 
 
 def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
-    """Record that a run started, with its options."""
+    """Record that a run started, with its options (and, on the first, the map's target)."""
+    res.ledger.append_one(
+        TargetChosen(object="target", source_id="target",
+                     target=target_of(res.confirmed_map()))  # fmt: skip
+    )
     res.ledger.append_one(
         RunStarted(
             object="run", source_id=run, run=run, kind="migrate",

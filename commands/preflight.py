@@ -8,6 +8,7 @@ from commands.map import confirmed_map
 from commands.workspace import client_for, read_workspace
 from core.errors import H2IError
 from core.settings import Settings
+from mapping.ticket_target import is_tickets, setup_check
 from mapping.validation import validate_map
 
 
@@ -32,14 +33,15 @@ class PreflightResult:
 
 def preflight(settings: Settings) -> PreflightResult:
     """Check token, region, admins, teams, attributes and collections before migrating."""
+    the_map = confirmed_map(settings)
+    tickets = is_tickets(the_map)
     with client_for(settings) as client:
-        ws = read_workspace(client)
+        ws = read_workspace(client, tickets=tickets)
     result = PreflightResult(
         region=settings.intercom_region,
         base_url=settings.intercom_url,
         admin=f"{ws.me.get('name')} <{ws.me.get('email')}>",
     )
-    the_map = confirmed_map(settings)
     if the_map is None:
         result.blockers.append(
             "no confirmed field map: run `map propose --out map.yaml` then `map confirm`"
@@ -53,13 +55,18 @@ def preflight(settings: Settings) -> PreflightResult:
     resolved = the_map.get("resolved") or {}
     if not resolved.get("fallback_admin_id"):
         result.blockers.append("no fallback admin: set options.fallback_admin_email in the map")
+    if tickets:
+        found = setup_check(the_map, ws.ticket_types, ws.ticket_states)
+        result.blockers += found["blockers"]
+        result.to_create += found["to_create"]
+        result.matched += found["matched"]
     existing = {str(a.get("name")) for a in ws.conversation_attributes}
-    for attr in the_map.get("attributes") or ():
+    for attr in () if tickets else the_map.get("attributes") or ():
         if attr.get("name") not in existing:
             result.to_create.append(
                 f"conversation attribute {attr['name']} ({attr['data_type']})"
             )
-    for entry in the_map.get("custom_fields") or ():
+    for entry in () if tickets else the_map.get("custom_fields") or ():
         if entry.get("migrate") and entry.get("attribute") not in existing:
             result.to_create.append(
                 f"conversation attribute {entry['attribute']} ({entry.get('data_type')})"

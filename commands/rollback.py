@@ -1,11 +1,18 @@
 """``rollback``: delete every Intercom object this migration created, derived from the ledger.
 
 The plan is the ``RollbackPlan`` projection (ledger/rollback_plan.py): created objects
-not yet deleted. Deletions go in reverse dependency order (conversations — their parts go
-with them —, articles, collections children first, contacts, tags, then conversation
-attributes, which Intercom can only archive). Each deletion is a ``RollbackDeleted``
-event; a 404 means already gone and counts as done. A rollback stopped at any instant is
-resumed by running it again: the plan no longer holds what was deleted.
+not yet deleted; objects the migration only matched (``created=False``) are never in it.
+Deletions go in reverse dependency order (conversations — their parts go with them —,
+articles, collections children first, contacts, tags, then conversation attributes, which
+Intercom can only archive). Each deletion is a ``RollbackDeleted`` event; a 404 means
+already gone and counts as done. A rollback stopped at any instant is resumed by running
+it again: the plan no longer holds what was deleted.
+
+An object in the plan that is found not to be this migration's after all (a contact an
+in-doubt lookup settled that lacks this migration's mark, or an in-doubt create an older
+version settled by name alone) is left in Intercom with a ``RollbackKept`` event saying
+why (engine.deletion): it leaves the plan and never blocks the rollback. Every object left
+is named, with its reason, in the output and in ``RollbackCompleted.kept``.
 
 When nothing is left, ``RollbackCompleted`` closes the generation and the next one is
 started (ledger.generations): a new ``migrate`` starts cleanly, with the confirmed map.
@@ -32,6 +39,7 @@ from ledger.events import (
     MapConfirmed,
     RollbackCompleted,
     RollbackDeleted,
+    RollbackKept,
     RollbackStarted,
     RunStarted,
     WriteIntended,
@@ -72,6 +80,9 @@ class RollbackSummary:
     already_gone: dict[str, int] = field(default_factory=dict)
     kept: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    #: Creates still in doubt (type, object, source_id): never deleted, the ledger does
+    #: not prove them.
+    unsettled: list[dict[str, str]] = field(default_factory=list)
     already_rolled_back: bool = False
     completed: bool = False
 
@@ -104,6 +115,9 @@ def plan_rollback(res: Resources) -> RollbackSummary:
         types=[RunStarted.TYPE, WriteIntended.TYPE, RollbackStarted.TYPE]
     ):
         summary.already_rolled_back = True  # nothing ran since the last rollback
+        done = Ledger(res.engine, gen.previous_id).latest(RollbackCompleted.TYPE)
+        if done is not None and isinstance(done.event, RollbackCompleted):
+            summary.kept = [_kept_line(k) for k in done.event.kept]
         return summary
     _table(res).catch_up()
     summary.to_delete, summary.in_doubt = _count(res)
@@ -135,7 +149,7 @@ def run_rollback(
             continue
         targets = [
             Target(r["key"], r["object"], r["source_id"], str(r["id"]), intercom_type,
-                   r.get("proof", ""), r.get("op", ""))  # fmt: skip
+                   r.get("proof", ""), r.get("op", ""), r.get("why", ""))  # fmt: skip
             for r in rows
         ]
         done = 0
@@ -153,25 +167,56 @@ def run_rollback(
                     bucket[intercom_type] = bucket.get(intercom_type, 0) + 1
                     if intercom_type == "conversation_attribute":
                         archived.append(target.attribute_ref())
-                elif outcome.startswith("kept"):
-                    summary.kept.append(f"{intercom_type} {target.intercom_id}: {outcome}")
-                else:
+                elif not outcome.startswith("kept"):
                     summary.failed.append(f"{intercom_type} {target.intercom_id}: {outcome}")
                 if on_progress:
                     on_progress(intercom_type, done, len(targets))
     _table(res).catch_up()
     left, summary.in_doubt = _count(res)
     summary.to_delete = left
+    summary.unsettled = _unsettled(res)
+    summary.kept = [_kept_line(k) for k in _kept_records(res)]
     if summary.failed or any(left.values()):
+        named = summary.failed or [
+            f"{t} {r['id']}: not deleted (plan changed during the run)"
+            for t in ORDER for r in plan_rows(res.engine, res.ledger.migration_id, t)
+        ]
         raise RollbackPending(
-            f"rollback not finished: {sum(left.values())} object(s) left"
-            + (f", e.g. {summary.failed[0]}" if summary.failed else ""),
+            f"rollback not finished: {sum(left.values())} object(s) left: "
+            + "; ".join(named[:5]) + (f"; and {len(named) - 5} more" if len(named) > 5 else ""),
             hint="fix the cause (see the message), then run `hesk2intercom rollback` again "
             "to resume",
         )
     _complete(res, gen, run, summary, _archived_by_this_rollback(res, archived))
     summary.completed = True
     return summary
+
+
+_IN_DOUBT = "its create is in doubt (not proven by the ledger): left untouched"
+
+
+def _unsettled(res: Resources) -> list[dict[str, str]]:
+    """The creates still in doubt: which type, for which source record."""
+    return [{"type": t, "object": r["object"], "source_id": r["source_id"]}
+            for t in ORDER
+            for r in plan_rows(res.engine, res.ledger.migration_id, t, state="in-doubt")]
+
+
+def _kept_line(k: dict[str, str]) -> str:
+    """One object a rollback left, for people: ``contact 5f… (of contact x@y): why``."""
+    what = f"{k['type']} {k['id']}" if k.get("id") else str(k["type"])
+    return f"{what} (of {k['object']} {k['source_id']}): {k['reason']}"
+
+
+def _kept_records(res: Resources) -> list[dict[str, str]]:
+    """Every object this generation's rollback kept on purpose, with why (resumes included)."""
+    out = []
+    for rec in res.ledger.read(types=[RollbackKept.TYPE]):
+        e = rec.event
+        assert isinstance(e, RollbackKept)
+        out.append({"type": e.intercom_type, "id": e.intercom_id, "object": e.object,
+                    "source_id": e.source_id, "reason": e.reason})  # fmt: skip
+    return out
 
 
 def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -212,7 +257,9 @@ def _complete(
     # The next generation first, then the completion that makes it the active one.
     nxt.append(events)
     res.ledger.append_one(
-        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts)
+        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts,
+                          kept=_kept_records(res) + [{**u, "id": "", "reason": _IN_DOUBT}
+                                                     for u in summary.unsettled])  # fmt: skip
     )
 
 
@@ -276,6 +323,8 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
     if summary.already_rolled_back:
         console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
                       "`hesk2intercom migrate` starts it again.")  # fmt: skip
+        for line in summary.kept:
+            console.print(f"  [yellow]left in Intercom[/] {escape(line)}", highlight=False)
         return
     if planned:
         total = sum(summary.to_delete.values())
@@ -288,7 +337,8 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
             console.print(f"  [yellow]in doubt[/] {n} {t}(s): creation not proven by the "
                           "ledger, left untouched (run migrate to settle them)")  # fmt: skip
         console.print("Only objects this migration created are listed; matched ones "
-                      "(contacts that existed before, admins, teams) are never touched.")
+                      "(contacts, tags, collections and attributes that existed before, "
+                      "admins, teams) are never touched.")
         return
     for t in ORDER:
         d, g = summary.deleted.get(t, 0), summary.already_gone.get(t, 0)
@@ -297,6 +347,11 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
                           highlight=False)  # fmt: skip
     for line in summary.kept:
         console.print(f"  [yellow]kept[/] {escape(line)}", highlight=False)
+    for u in summary.unsettled:
+        console.print(f"  [yellow]left[/] {escape(_kept_line({**u, 'reason': _IN_DOUBT}))}",
+                      highlight=False)  # fmt: skip
+    for line in summary.failed:
+        console.print(f"  [red]not deleted[/] {escape(line)}", highlight=False)
     if summary.completed:
         console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
                       "starts it again from a clean slate.")  # fmt: skip

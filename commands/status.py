@@ -41,10 +41,12 @@ def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:
     event = completed.event
     assert isinstance(event, RollbackCompleted)
     total = sum(event.counts.values())
+    kept = (f"; {len(event.kept)} left in Intercom on purpose (`hesk2intercom rollback "
+            "--dry-run` names them)" if event.kept else "")  # fmt: skip
     return {"state": "rolled back", "at": completed.recorded_at.isoformat(),
-            "counts": event.counts,
+            "counts": event.counts, "kept": event.kept,
             "line": f"rolled back at {completed.recorded_at:%Y-%m-%d %H:%M} UTC: {total} "
-                    "created object(s) removed from Intercom; `hesk2intercom migrate` "
+                    f"created object(s) removed from Intercom{kept}; `hesk2intercom migrate` "
                     "starts again"}  # fmt: skip
 
 

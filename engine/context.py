@@ -85,4 +85,5 @@ def build_context(
         teams=dict(resolved.get("teams") or {}),
         tags=tags,
         attributes=attribute_names(the_map),
+        mark=res.mark(),
     )

@@ -1,7 +1,8 @@
 """Deleting one Intercom object this migration created, recorded as ``RollbackDeleted``.
 
 Used by ``rollback`` (every created object) and by ``delta --apply-deletions`` (the objects
-of records deleted in Hesk). A 404 means already gone and counts as done.
+of records deleted in Hesk). A 404 means already gone and counts as done. An object found
+not to be this migration's after all is kept, with a ``RollbackKept`` event saying why.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from dataclasses import dataclass
 
 from engine.resources import Resources
 from intercom_api.errors import InDoubt, IntercomError, NotFound
-from ledger.events import RollbackDeleted
+from ledger.events import RollbackDeleted, RollbackKept
+from mapping.people import carries_mark
 
 _DELETE_TRIES = 3
 
@@ -26,6 +28,8 @@ class Target:
     intercom_type: str
     proof: str
     op: str = ""
+    #: How an in-doubt lookup proved it ours ("" from versions that matched by name).
+    why: str = ""
 
     def attribute_ref(self) -> dict[str, str]:
         """How the next generation finds this (archived) attribute's map entry."""
@@ -33,22 +37,54 @@ class Target:
                 "op": self.op}  # fmt: skip
 
 
+#: Types an older version settled in-doubt creates of by name alone.
+_NAME_MATCHED = ("article", "collection", "tag", "conversation_attribute")
+
+
+def not_ours(res: Resources, target: Target) -> str:
+    """Why an object the plan holds is not this migration's after all ("" when it is).
+
+    Only objects an in-doubt lookup settled can be in question: a ``POST`` answered 200
+    made its object.
+    """
+    if target.proof != "resolved":
+        return ""
+    if target.intercom_type == "contact":
+        try:
+            found = res.client.get_contact(target.intercom_id)
+        except NotFound:
+            return ""  # gone: the deletion answers 404 and counts as done
+        external = str(found.get("external_id") or "")
+        if not carries_mark(external, res.mark()):
+            return (f"an in-doubt create was settled on this contact, but its external_id "
+                    f"{external or '(none)'!r} is not this migration's: a contact that "
+                    "existed before, never deleted")  # fmt: skip
+        return ""
+    if target.intercom_type in _NAME_MATCHED and not target.why:
+        return ("an in-doubt create was settled on it by name alone (an older version): "
+                "not proven this migration's, so never deleted; delete it by hand if it is")
+    return ""
+
+
 def delete_created(res: Resources, run: str, target: Target) -> str:
     """Delete one object this migration created and record it.
 
-    Returns deleted, already_gone, kept… (not ours to delete), or why it could not.
+    Returns deleted, already_gone, kept… (not ours: recorded as ``RollbackKept`` with the
+    reason), or why it could not.
     """
     client = res.client
-    if target.intercom_type == "contact" and target.proof == "resolved":
-        # An in-doubt create settled by lookup may have found someone else's contact by
-        # e-mail: delete it only if it carries this migration's external id.
-        try:
-            found = client.get_contact(target.intercom_id)
-        except NotFound:
-            found = None
-        if found is not None and not str(found.get("external_id") or "").startswith("hesk:"):
-            return "kept: matched by e-mail to a contact that existed before"
+    reason = not_ours(res, target)
+    if reason:
+        res.ledger.append_one(
+            RollbackKept(
+                object=target.object, source_id=target.source_id, run=run,
+                intent_key=target.intent_key, intercom_id=target.intercom_id,
+                intercom_type=target.intercom_type, reason=reason,
+            )
+        )  # fmt: skip
+        return f"kept: {reason}"
     delete = {
+        "ticket": client.delete_ticket,
         "conversation": client.delete_conversation,
         "article": client.delete_article,
         "collection": client.delete_collection,

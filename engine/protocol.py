@@ -10,6 +10,13 @@ advisory lock, see units.py), so an intent without an outcome really is in doubt
 To save a commit per call, an outcome is written together with the next intent (or at
 the end of the unit): an outcome lost in a crash only makes its write in doubt, which the
 lookup settles.
+
+Created or matched (engine.matching): a create of a tag, a conversation attribute or a
+collection first looks for one with its name; one that exists is linked
+(``WriteSucceeded(created=False)``) and nothing is sent. What the pre-check saw goes into
+the intent, and an in-doubt create counts as created only when the object found is proven
+this migration's (its mark, or absent from that pre-check). Rollback deletes only what
+was created.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 
 from core.errors import H2IError
 from core.logs import get_logger
+from engine import matching
 from engine.resources import Resources
 from intercom_api import lookups
 from intercom_api.errors import IDEMPOTENT_METHODS, Conflict, InDoubt, Invalid, NotFound
@@ -67,6 +75,9 @@ class UnitRun:
     buffer: list[Event] = field(default_factory=list)
     api_calls: int = 0
     unreadable_files: set[str] = field(default_factory=set)
+    #: The unit's own object was created by this run just now (not found, not linked): a
+    #: find-first step inside it (an attribute of a new ticket type) has nothing to find.
+    created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
 
@@ -141,14 +152,27 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
+            if step.find_first and attempt == 1 and not run.created_unit:
+                matched = _find_first(run, step, intent_key, path, body)
+                if matched is not None:
+                    return matched
+            target: dict[str, Any] = {"method": step.method, "path": path,
+                                      "creates": step.creates}  # fmt: skip
+            checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
+            if checked is not None:
+                target["before"] = checked.before  # what a lookup must not take for ours
+                if checked.settles:
+                    target["sent"] = False
             intent = WriteIntended(
                 object=run.object,
                 source_id=run.source_id,
                 operation=step.op,
                 content_hash=step.identity_hash,
                 attempt=attempt,
-                target={"method": step.method, "path": path, "creates": step.creates},
+                target=target,
             )
+            if checked is not None and checked.settles:
+                return _link(run, step, intent, body, checked)
             run.flush(intent)  # durable before the call
             outcome = _call(run, step, intent_key, path, body)
             if outcome is not None:
@@ -158,6 +182,28 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
         if settled is not None:
             return settled
     return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _link(
+    run: UnitRun, step: Step, intent: WriteIntended, body: dict[str, Any],
+    checked: matching.Precheck,
+) -> Outcome:
+    """Settle a create whose pre-check found the object already there: link it, or refuse.
+
+    Nothing is sent; the intent (``sent: false``) and its outcome are recorded together.
+    """
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent.key}
+    if checked.refused:
+        reason = f"{step.op} not sent: {checked.refused}"
+        run.flush(intent, WriteFailed(**common, reason=reason))
+        return Outcome(failed=reason)
+    assert checked.match is not None
+    intercom_id = str(checked.match["id"])
+    run.flush(intent, WriteSucceeded(
+        **common, intercom_id=intercom_id, intercom_type=step.creates, created=False,
+        detail=matching.matched_detail(step, body),
+    ))  # fmt: skip
+    return Outcome(intercom_id, created=False)
 
 
 def _settled(
@@ -219,6 +265,36 @@ def _call(
     return Outcome(intercom_id, created=bool(step.creates))
 
 
+def _find_first(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """Find-or-create: link what already exists (``created=False``), or None to create it.
+
+    The intent is recorded with its outcome, so the ledger shows a matched write like a 409
+    contact; a rollback never deletes it. A found object that does not fit (an attribute
+    of another data type) fails the step with the reason.
+    """
+    intent = WriteIntended(
+        object=run.object, source_id=run.source_id, operation=step.op,
+        content_hash=step.identity_hash, attempt=1,
+        target={"method": step.method, "path": path, "creates": step.creates},
+    )  # fmt: skip
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        run.api_calls += 1
+        found = matching.find_ticket_object(run.res.client, step, path, body)
+    except lookups.Unresolvable as err:
+        run.record(intent)
+        run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
+        return Outcome(failed=f"{step.op}: {err.message}")
+    if not found:
+        return None
+    run.record(intent)
+    run.record(WriteSucceeded(**common, intercom_id=found, intercom_type=step.creates,
+                              created=False, detail={"matched": "existing, by name"}))
+    return Outcome(found, created=False)
+
+
 def _result_id(answer: dict[str, Any], step: Step) -> str:
     value = answer.get(step.result_id) or answer.get("id") or ""
     return str(value)
@@ -238,24 +314,25 @@ def _resolve(
     """
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
-        found_id = find_existing(run, step, path, body)
+        found = matching.settle(run, step, intent_key, path, body)
     except lookups.Unresolvable as err:
         reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
         run.record(WriteFailed(**common, reason=reason))
         return Outcome(failed=reason)
-    if not found_id and isinstance(earlier, Recorded):
+    if found is None and isinstance(earlier, Recorded):
         _refuse_young_miss(run, step, earlier)
     run.record(
         WriteResolved(
             **common,
-            found=bool(found_id),
-            intercom_id=found_id or "",
+            found=found is not None,
+            intercom_id=found.intercom_id if found else "",
             intercom_type=step.creates,
-            created=bool(step.creates),
+            created=found.created if found else False,
+            detail=found.detail if found else {},
         )
     )
     run.flush()
-    return Outcome(found_id, created=bool(step.creates)) if found_id else None
+    return Outcome(found.intercom_id, created=found.created) if found else None
 
 
 class IntentTooYoung(H2IError):
@@ -287,57 +364,3 @@ def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
             f"{step.op} of {run.object}:{run.source_id} is in doubt and not found yet; "
             f"looked up again in {wait:.0f} s (its request may still land)"
         )
-
-
-def find_existing(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> str | None:
-    """The id of the object an in-doubt write made, or None when it was not made."""
-    client = run.res.client
-    kind = step.lookup_kind
-    run.api_calls += 1
-    if kind == "contact":
-        found = lookups.find_contact(
-            client, external_id=body.get("external_id"), email=body.get("email")
-        )
-        return str(found["id"]) if found else None
-    if kind == "conversation":
-        return lookups.find_conversation(
-            client, str(body["from"]["id"]), int(body["created_at"]), body.get("body", "")
-        )
-    if kind == "part":
-        conversation_id = path.split("/")[2]
-        author = body.get("admin_id") or body.get("intercom_user_id") or ""
-        part = lookups.find_part(
-            client, conversation_id, author, int(body["created_at"]), body.get("body", "")
-        )
-        return str(part["id"]) if part else None
-    if kind == "collection":
-        found = lookups.find_collection(client, body["name"], body.get("parent_id"))
-    elif kind == "article":
-        found = lookups.find_article(client, body["title"], body.get("parent_id"))
-    elif kind == "conversation_attribute":
-        found = lookups.find_conversation_attribute(client, body["name"])
-    elif kind == "tag":
-        found = lookups.find_tag(client, body["name"])
-    elif body.get("message_type") in ("close", "open", "assignment") or path.endswith("/tags"):
-        return _already_applied(client, path, body)
-    else:  # a PUT or another write that is safe to send again: sending it settles it
-        return None
-    return str(found["id"]) if found else None
-
-
-def _already_applied(client: Any, path: str, body: dict[str, Any]) -> str | None:
-    """Whether a close/open/assignment/tag already took effect (each adds a part if resent)."""
-    conversation_id = path.split("/")[2]
-    conversation = client.get_conversation(conversation_id)
-    kind = body.get("message_type")
-    if kind == "close":
-        done = conversation.get("state") == "closed"
-    elif kind == "open":
-        done = conversation.get("state") == "open"
-    elif kind == "assignment":
-        field = "team_assignee_id" if body.get("type") == "team" else "admin_assignee_id"
-        done = str(conversation.get(field)) == str(body.get("assignee_id"))
-    else:
-        tags = (conversation.get("tags") or {}).get("tags") or []
-        done = any(str(t.get("id")) == str(body.get("id")) for t in tags)
-    return conversation_id if done else None

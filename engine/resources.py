@@ -20,6 +20,7 @@ from intercom_api.client import IntercomClient
 from ledger.database import open_engine
 from ledger.events import confirmed_map_event
 from ledger.generations import active_ledger_id
+from ledger.marks import migration_mark
 from ledger.store import Ledger
 from workers.broker import namespace, redis_client
 from workers.pacing import SharedPacer
@@ -49,6 +50,7 @@ class Resources:
     _clients: threading.local = field(default_factory=threading.local)
     _pacer: SharedPacer | None = None
     _map: dict[str, Any] | None = None
+    _mark: str = ""
 
     @classmethod
     def from_settings(
@@ -102,6 +104,15 @@ class Resources:
             found = confirmed_map_event(self.ledger)
             self._map = found.map if found is not None else None
         return self._map
+
+    def mark(self) -> str:
+        """This migration's mark (ledger.marks), recorded on first use (cached per process).
+
+        Kept in the first generation's ledger: every generation shares it.
+        """
+        if not self._mark:
+            self._mark = migration_mark(Ledger(self.engine, self.settings.migration))
+        return self._mark
 
     def close(self) -> None:
         """Release connections."""

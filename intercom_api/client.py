@@ -13,12 +13,15 @@ from intercom_api.contacts import ContactsAPI
 from intercom_api.conversations import ConversationsAPI
 from intercom_api.help_center import HelpCenterAPI
 from intercom_api.pacing import Pacer
+from intercom_api.tickets import TicketsAPI
 from intercom_api.workspace import WorkspaceAPI
 
 __all__ = ["IntercomClient", "RetryPolicy"]
 
 
-class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI, BaseClient):
+class IntercomClient(
+    ContactsAPI, ConversationsAPI, TicketsAPI, HelpCenterAPI, WorkspaceAPI, BaseClient
+):
     """Typed thin methods over Intercom's REST API 2.16, answering Intercom's own dicts."""
 
     @classmethod

@@ -20,6 +20,11 @@ tag                    name (Intercom compares names case-blind)
 Each returns the object found, or None when the write did not happen. When the answer
 cannot be known (a thread past the read-back limit), :class:`Unresolvable` is raised
 instead of a None that would lead to a duplicate.
+
+Finding an object is not proof that *this* write made it: a name, a title or an e-mail
+may belong to an object that existed before. The write engine decides *created* or
+*matched* with what it recorded before the write (engine.matching): a contact's
+migration mark in its ``external_id``, or the same-named objects a pre-check saw.
 """
 
 from __future__ import annotations
@@ -39,7 +44,9 @@ __all__ = [
     "Unresolvable",
     "body_hash",
     "find_article",
+    "find_articles",
     "find_collection",
+    "find_collections",
     "find_contact",
     "find_conversation",
     "find_conversation_attribute",
@@ -172,26 +179,44 @@ def _parent_ids(item: Json) -> set[str]:
     return ids
 
 
-def find_article(client: IntercomClient, title: str, parent_id: str | int | None) -> Json | None:
-    """The article with this title in this collection (``None`` = no collection)."""
+def find_articles(client: IntercomClient, title: str, parent_id: str | int | None) -> list[Json]:
+    """Every article with this title in this collection (``None`` = no collection).
+
+    Titles are not unique: whose an article is cannot be told from its title alone
+    (the write engine compares with what existed before its create).
+    """
+    found = []
     for article in client.list_articles():
         if (article.get("title") or "").strip() != title.strip():
             continue
         parents = _parent_ids(article)
         if (parent_id is None and not parents) or str(parent_id) in parents:
-            return article
-    return None
+            found.append(article)
+    return found
 
 
-def find_collection(client: IntercomClient, name: str, parent_id: str | int | None) -> Json | None:
-    """The collection with this name under this parent (``None`` = top level)."""
+def find_article(client: IntercomClient, title: str, parent_id: str | int | None) -> Json | None:
+    """The first article with this title in this collection (``None`` = no collection)."""
+    return _first(find_articles(client, title, parent_id))
+
+
+def find_collections(
+    client: IntercomClient, name: str, parent_id: str | int | None
+) -> list[Json]:
+    """Every collection with this name under this parent (``None`` = top level)."""
+    found = []
     for collection in client.list_collections():
         if (collection.get("name") or "").strip() != name.strip():
             continue
         parent = collection.get("parent_id")
         if (parent is None and parent_id is None) or _same_id(parent, parent_id):
-            return collection
-    return None
+            found.append(collection)
+    return found
+
+
+def find_collection(client: IntercomClient, name: str, parent_id: str | int | None) -> Json | None:
+    """The first collection with this name under this parent (``None`` = top level)."""
+    return _first(find_collections(client, name, parent_id))
 
 
 def find_conversation_attribute(client: IntercomClient, name: str) -> Json | None:
@@ -220,3 +245,80 @@ def find_tag(client: IntercomClient, name: str) -> Json | None:
         if (tag.get("name") or "").strip().casefold() == wanted:
             return tag
     return None
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def find_ticket(
+    client: IntercomClient, marker_attribute_id: str, marker: str, contact_id: str = ""
+) -> Json | None:
+    """The ticket whose marker attribute (the Hesk tracking id) is ``marker``.
+
+    ``POST /tickets/search`` on ``ticket_attribute.{id}``: the marker is set in the create
+    call itself, so a ticket that exists carries it.
+    """
+    query = {"field": f"ticket_attribute.{marker_attribute_id}", "operator": "=", "value": marker}
+    for ticket in client.search_tickets(query, per_page=50):
+        contacts = (ticket.get("contacts") or {}).get("contacts") or []
+        if contact_id and not any(_same_id(c.get("id"), contact_id) for c in contacts):
+            continue
+        return ticket
+    return None
+
+
+def find_ticket_part(
+    client: IntercomClient, ticket_id: str, author_id: str | int, created_at: int, body: str
+) -> Json | None:
+    """The part of this ticket by ``author_id`` at ``created_at`` with ``body``.
+
+    Raises :class:`Unresolvable` when it is not among the parts read back and the ticket
+    holds more parts than are read back.
+    """
+    ticket = client.get_ticket(ticket_id)
+    block = ticket.get("ticket_parts") or {}
+    parts = block.get("ticket_parts") or []
+    wanted = body_hash(body)
+    for part in parts:
+        author = part.get("author") or {}
+        if (
+            _same_id(author.get("id"), author_id)
+            and int(part.get("created_at") or 0) == int(created_at)
+            and body_hash(part.get("body")) == wanted
+        ):
+            return part
+    total = int(block.get("total_count") or len(parts))
+    if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
+        raise Unresolvable(
+            f"ticket {ticket_id} has {total} parts; only {len(parts)} can be read back, so "
+            "a missing part may still exist",
+            method="GET",
+            path=f"/tickets/{ticket_id}",
+        )
+    return None
+
+
+def find_ticket_type(client: IntercomClient, name: str) -> Json | None:
+    """The unarchived ticket type with this name (case-blind)."""
+    wanted = name.strip().casefold()
+    for ticket_type in client.list_ticket_types():
+        if not ticket_type.get("archived") and \
+                str(ticket_type.get("name") or "").strip().casefold() == wanted:
+            return ticket_type
+    return None
+
+
+def find_ticket_type_attribute(
+    client: IntercomClient, ticket_type_id: str, name: str
+) -> Json | None:
+    """The attribute with this name (case-blind) of a ticket type."""
+    from intercom_api.tickets import type_attributes
+
+    wanted = name.strip().casefold()
+    for attribute in type_attributes(client.get_ticket_type(ticket_type_id)):
+        if str(attribute.get("name") or "").strip().casefold() == wanted:
+            return attribute
+    return None
+
+
+__all__ += ["find_ticket", "find_ticket_part", "find_ticket_type", "find_ticket_type_attribute"]

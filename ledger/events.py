@@ -142,6 +142,26 @@ class MapConfirmed(Event):
         return f"map:{self.map_hash}"
 
 
+@dataclass(frozen=True)
+class TargetChosen(Event):
+    """Where this migration writes tickets (``conversations`` or ``tickets``): recorded when
+    its first run starts, one per generation (the key holds no value: the first one wins).
+    A rollback opens a new generation, the only way to choose again."""
+
+    TYPE: ClassVar[str] = "TargetChosen"
+    target: str = ""
+
+    @property
+    def key(self) -> str:
+        return "target"
+
+
+def chosen_target(ledger: Any) -> str | None:
+    """The target this migration's generation writes to, if a run has started."""
+    rec = ledger.latest(TargetChosen.TYPE)
+    return rec.event.target if rec is not None and isinstance(rec.event, TargetChosen) else None
+
+
 # --- destination side (the write protocol) -------------------------------------------
 
 
@@ -204,7 +224,13 @@ class WriteInDoubt(_Outcome):
 
 @dataclass(frozen=True)
 class WriteResolved(_Outcome):
-    """A lookup settled an in-doubt write: found (with its id) or not made."""
+    """A lookup settled an in-doubt write: found (with its id) or not made.
+
+    ``created`` is True only when the object found is proven this migration's own;
+    ``detail["proof"]`` says how (its mark, or absent from the pre-check recorded with the
+    intent), ``detail["matched"]`` why a found object counts as matched instead. An event
+    without ``detail`` comes from a version that settled creates by name alone.
+    """
 
     TYPE: ClassVar[str] = "WriteResolved"
     OUTCOME: ClassVar[str] = "resolved"
@@ -212,6 +238,7 @@ class WriteResolved(_Outcome):
     intercom_id: str = ""
     intercom_type: str = ""
     created: bool = True
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 # --- dispositions ----------------------------------------------------------------------
@@ -276,6 +303,23 @@ class RunStarted(Event):
 
 
 @dataclass(frozen=True)
+class MigrationMarked(Event):
+    """The mark of a migration, recorded once in its first generation's ledger.
+
+    Random, not derived from the name: two migrations that share a name (in two ledger
+    databases) never share a mark. Contacts carry it in their ``external_id``, so an
+    in-doubt lookup can tell a contact this migration created from anyone else's.
+    """
+
+    TYPE: ClassVar[str] = "MigrationMarked"
+    mark: str = ""
+
+    @property
+    def key(self) -> str:
+        return "mark"
+
+
+@dataclass(frozen=True)
 class DeltaStarted(Event):
     """A cutover delta began from the given watermarks."""
 
@@ -329,12 +373,34 @@ class RollbackDeleted(Event):
 
 
 @dataclass(frozen=True)
+class RollbackKept(Event):
+    """A rollback left an object in Intercom on purpose; ``reason`` says why.
+
+    Recorded for an object the ledger lists as created that the rollback finds is not
+    this migration's after all (a contact without its mark, or an in-doubt create an older
+    version settled by name alone): it leaves the plan, so it never blocks the rollback.
+    """
+
+    TYPE: ClassVar[str] = "RollbackKept"
+    run: str = ""
+    intent_key: str = ""
+    intercom_id: str = ""
+    intercom_type: str = ""
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"rollback-kept:{self.run}:{self.intent_key}"
+
+
+@dataclass(frozen=True)
 class RollbackCompleted(Event):
-    """A rollback finished: every created object is gone."""
+    """A rollback finished: every created object is gone (``kept``: left on purpose, why)."""
 
     TYPE: ClassVar[str] = "RollbackCompleted"
     run: str = ""
     counts: dict[str, int] = field(default_factory=dict)
+    kept: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def key(self) -> str:

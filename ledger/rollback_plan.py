@@ -1,12 +1,13 @@
 """The rollback plan: a projection of the write protocol's events.
 
 One row per Intercom object this migration **created** — a ``WriteSucceeded`` with
-``created=True``, or a ``WriteResolved`` that found the object an in-doubt create made —
-keyed by the intent's key. A write that only matched an existing object (``created=False``,
-e.g. a contact answered with 409) never gets a row, and a ``RollbackDeleted`` removes the
-row: what is left is what a rollback still has to delete. Creates still in doubt (an
-intent without outcome) are kept apart: the ledger does not prove them, so they are
-reported, never deleted.
+``created=True``, or a ``WriteResolved`` that proved the object an in-doubt create found is
+this migration's — keyed by the intent's key. A write that only matched an existing object
+(``created=False``: a contact answered with 409, a tag, attribute or collection that
+existed, anything a lookup found that is not proven ours) never gets a row, and a
+``RollbackDeleted`` or ``RollbackKept`` removes the row: what is left is what a rollback
+still has to delete. Creates still in doubt (an intent without outcome) are kept apart:
+the ledger does not prove them, so they are reported, never deleted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine
 from ledger.events import (
     Recorded,
     RollbackDeleted,
+    RollbackKept,
     WriteFailed,
     WriteIntended,
     WriteResolved,
@@ -26,7 +28,11 @@ from ledger.events import (
 )
 
 #: Deletion order: dependants before what they depend on.
-ORDER = ("conversation", "article", "collection", "contact", "tag", "conversation_attribute")
+#: Ticket types and their attributes are never deleted: the API cannot delete them, and the
+#: next generation links them by name.
+ORDER = (
+    "ticket", "conversation", "article", "collection", "contact", "tag", "conversation_attribute",
+)  # fmt: skip
 #: How each type is deleted ("archived" where the API cannot delete).
 VERB = {t: "deleted" for t in ORDER} | {"conversation_attribute": "archived"}
 
@@ -41,23 +47,24 @@ class RollbackPlan:
         WriteResolved.TYPE,
         WriteFailed.TYPE,
         RollbackDeleted.TYPE,
+        RollbackKept.TYPE,
     )
 
     def keys(self, recorded: Recorded) -> Iterable[str]:
         """The intent key of a create, its outcome or its deletion (nothing otherwise)."""
         e = recorded.event
         if isinstance(e, WriteIntended):
-            return (e.key,) if e.target.get("creates") else ()
+            return (e.key,) if e.target.get("creates") in ORDER else ()
         if isinstance(e, WriteSucceeded | WriteResolved):
             return (e.intent_key,) if e.intercom_type in ORDER else ()
-        if isinstance(e, RollbackDeleted | WriteFailed):
+        if isinstance(e, RollbackDeleted | RollbackKept | WriteFailed):
             return (e.intent_key,)
         return ()
 
     def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
         """Fold one event into the created object's row (None: nothing left to delete)."""
         e = recorded.event
-        if isinstance(e, RollbackDeleted):
+        if isinstance(e, RollbackDeleted | RollbackKept):
             return None
         if isinstance(e, WriteIntended):
             return {"object": e.object, "source_id": e.source_id, "op": e.operation,
@@ -76,7 +83,9 @@ class RollbackPlan:
             return None  # proven not made: a later attempt has its own intent
         if not (e.created and e.intercom_id):
             return None
-        return {**value, "state": "created", "id": e.intercom_id, "proof": "resolved"}
+        # "why": how the lookup proved it ours; empty from versions that matched by name
+        return {**value, "state": "created", "id": e.intercom_id, "proof": "resolved",
+                "why": str(e.detail.get("proof") or "")}  # fmt: skip
 
 
 def rank(intercom_type: str) -> int:

@@ -293,6 +293,22 @@ class Ledger:
         with self._reading(conn) as c:
             return [recorded_from_row(r) for r in c.exec_driver_sql(sql, params)]
 
+    def written_ids(
+        self, obj: str, intercom_type: str, *, conn: Connection | None = None
+    ) -> dict[str, str]:
+        """Intercom id -> intent key of every object of ``intercom_type`` the units of
+        ``obj`` wrote or linked (a ``WriteSucceeded``, or a ``WriteResolved`` that found it)."""
+        sql = (
+            "SELECT payload->>'intercom_id', payload->>'intent_key' FROM events "
+            "WHERE migration_id = %(m)s AND object = %(o)s "
+            "AND type IN ('WriteSucceeded', 'WriteResolved') "
+            "AND payload->>'intercom_type' = %(t)s AND coalesce(payload->>'intercom_id', '') <> '' "
+            "ORDER BY seq"
+        )
+        params = {"m": self.migration_id, "o": obj, "t": intercom_type}
+        with self._reading(conn) as c:
+            return {str(i): str(k) for i, k in c.exec_driver_sql(sql, params)}
+
     def last_seq(self) -> int:
         """The highest seq of this migration (0 when empty)."""
         t = events_table

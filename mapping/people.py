@@ -14,19 +14,28 @@ ANONYMISED_CONTACT = "anonymised"
 ANONYMISED_EXTERNAL_ID = "hesk:anonymised"
 
 
-def external_id(contact_source_id: str) -> str:
-    """The stable, URL-safe ``external_id`` of a contact.
+def external_id(contact_source_id: str, mark: str = "") -> str:
+    """The stable, URL-safe ``external_id`` of a contact, ending with the migration's mark.
 
     ``hesk:noemail:<ticket id>`` for an emailless requester; else ``hesk:customer:`` and
     the first 24 hex of the sha256 of the case-folded email (no PII, no ``@``/``+`` in
-    ``GET /contacts/find_by_external_id/{external_id}``).
+    ``GET /contacts/find_by_external_id/{external_id}``); then ``:<mark>`` (ledger.marks),
+    so a contact of another migration never passes for one of this migration.
     """
     if contact_source_id == ANONYMISED_CONTACT:
-        return ANONYMISED_EXTERNAL_ID
-    if contact_source_id.startswith("noemail:"):
-        return f"hesk:noemail:{contact_source_id.removeprefix('noemail:')}"
-    digest = hashlib.sha256(contact_source_id.casefold().encode("utf-8")).hexdigest()[:24]
-    return f"hesk:customer:{digest}"
+        base = ANONYMISED_EXTERNAL_ID
+    elif contact_source_id.startswith("noemail:"):
+        base = f"hesk:noemail:{contact_source_id.removeprefix('noemail:')}"
+    else:
+        digest = hashlib.sha256(contact_source_id.casefold().encode("utf-8")).hexdigest()[:24]
+        base = f"hesk:customer:{digest}"
+    return f"{base}:{mark}" if mark else base
+
+
+def carries_mark(contact_external_id: str | None, mark: str) -> bool:
+    """Whether a contact's ``external_id`` is one this migration (``mark``) gives."""
+    value = str(contact_external_id or "")
+    return bool(mark) and value.startswith("hesk:") and value.endswith(f":{mark}")
 
 
 def plan_staff(staff: Staff, ctx: UnitContext) -> Plan:
@@ -70,7 +79,9 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
             customer, "quarantined",
             f"invalid email address {customer.email!r}: correct it in Hesk and re-capture",
         ),))  # fmt: skip
-    body: dict[str, Any] = {"role": "user", "external_id": external_id(customer.source_id)}
+    body: dict[str, Any] = {
+        "role": "user", "external_id": external_id(customer.source_id, ctx.mark)
+    }
     if customer.email:
         body["email"] = customer.email.strip()
     if customer.name.strip():
@@ -97,6 +108,7 @@ def plan_anonymised_contact(ctx: UnitContext) -> Plan:
     Its dependency key is ``contact:anonymised``: the step settles that key (a record no
     Hesk table holds, so the report does not count it) with the contact's Intercom id.
     """
-    body = {"role": "user", "external_id": ANONYMISED_EXTERNAL_ID, "name": "Anonymised customer"}
+    body = {"role": "user", "external_id": external_id(ANONYMISED_CONTACT, ctx.mark),
+            "name": "Anonymised customer"}
     done = Completion("contact", ANONYMISED_CONTACT, identity(body))
     return Plan(steps=(contact_step(body, (done,)),))

@@ -84,13 +84,20 @@ class Step:
     files: tuple[FileRef, ...] = ()
     completes: tuple[Completion, ...] = ()
     defer_files_to_parts: bool = False
+    #: Find or create: look the object up (``lookup_kind``) before creating it; what exists
+    #: is linked (``created=False``), never created again nor deleted by a rollback.
+    find_first: bool = False
 
 
 #: How an in-doubt write is settled (implemented by the engine with intercom_api.lookups):
 #: ``contact`` (find_by_external_id / 409 id), ``conversation`` (search contact_ids +
 #: created_at, compare body), ``part`` (read the conversation back, match author,
 #: created_at, body hash), ``collection``, ``article``, ``conversation_attribute``, ``tag``
-#: (by name), ``idempotent`` (safe to send again: PUTs, close/open/assign).
+#: (by name, against the same-named objects a pre-check listed before the intent: only a
+#: new one is this migration's), ``idempotent`` (safe to send again: PUTs,
+#: close/open/assign); for tickets: ``ticket`` (search by the tracking-id attribute),
+#: ``ticket_part`` (read the ticket back), ``ticket_type`` (name), ``ticket_type_attribute``
+#: (name within the type).
 LOOKUPS = (
     "contact",
     "conversation",
@@ -100,6 +107,10 @@ LOOKUPS = (
     "conversation_attribute",
     "tag",
     "idempotent",
+    "ticket",
+    "ticket_part",
+    "ticket_type",
+    "ticket_type_attribute",
 )
 
 
@@ -129,3 +140,5 @@ class UnitContext:
     teams: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, str] = field(default_factory=dict)  # custom field id -> attr name
+    #: The migration's mark (ledger.marks), carried by every contact it creates.
+    mark: str = ""

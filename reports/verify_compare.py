@@ -294,11 +294,14 @@ def _compare_part(
         d.check(f"{exp.label}.author_id", exp.author_id, str((part.get("author") or {}).get("id")))
 
 
-def _compare_parts(src: TicketSource, conv: dict[str, Any], d: _Diff) -> None:
-    block = conv.get("conversation_parts") or {}
-    returned = block.get("conversation_parts") or []
+def _compare_parts(
+    src: TicketSource, conv: dict[str, Any], d: _Diff,
+    expected: list[ExpectedPart] | None = None, key: str = "conversation_parts",
+) -> None:
+    block = conv.get(key) or {}
+    returned = block.get(key) or []
     parts = [p for p in returned if p.get("part_type") in _MESSAGE_PARTS]
-    expected = expected_parts(src)
+    expected = expected_parts(src) if expected is None else expected
     total = int(block.get("total_count") or len(returned))
     truncated = total > len(returned) or len(expected) >= READ_BACK_LIMIT
     if truncated:

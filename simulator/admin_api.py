@@ -15,6 +15,9 @@ from .conversations import all_views
 from .errors import ApiError, invalid, not_found
 from .faults import FaultConfig, FaultSpecError
 from .routing import Request
+from .seeding import seed_content
+from .tickets import add_state, require_state_seed
+from .tickets import all_views as all_tickets
 
 if TYPE_CHECKING:
     from .app import SimulatorApp
@@ -33,6 +36,9 @@ def dump(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
         "tags": list(ws.tags.values()),
         "admins": list(ws.admins.values()),
         "teams": list(ws.teams.values()),
+        "tickets": all_tickets(ws),
+        "ticket_types": list(ws.ticket_types.values()),
+        "ticket_states": list(ws.ticket_states.values()),
     }
 
 
@@ -60,11 +66,11 @@ def faults(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
 
 
 def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
-    """Create admins, teams and contacts; answer them with their ids."""
+    """Create admins, teams, contacts and ticket states; answer them with their ids."""
     if not isinstance(body, dict):
-        raise invalid("expected {admins, teams, contacts}")
+        raise invalid("expected {admins, teams, contacts, ticket_states}")
     ws = sim.ws
-    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": []}
+    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": [], "ticket_states": []}
     for item in body.get("admins") or []:
         if not isinstance(item, dict) or not item.get("email"):
             raise invalid("each admin needs name and email")
@@ -80,6 +86,9 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
             raise invalid("each contact must be an object")
         req = Request("POST", "/contacts", {}, {}, {"role": "user", **item})
         out["contacts"].append(create_contact(ws, req)[1])
+    out.update(seed_content(ws, body))  # tags, collections, articles, attributes
+    for item in body.get("ticket_states") or []:
+        out["ticket_states"].append(add_state(ws, *require_state_seed(item)))
     sim.mark_dirty()
     return 200, out
 

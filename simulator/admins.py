@@ -58,6 +58,9 @@ def new_workspace() -> Workspace:
         "default": True,
         "locales": ["en"],
     }
+    from .tickets import add_default_states  # tickets imports this module
+
+    add_default_states(ws)
     return ws
 
 

@@ -32,7 +32,16 @@ from starlette.routing import Mount
 from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import get_logger
 
-from . import admin_api, admins, attributes, contacts, conversations, help_center, tags
+from . import (
+    admin_api,
+    admins,
+    attributes,
+    contacts,
+    conversations,
+    help_center,
+    tags,
+    tickets,
+)
 from .admins import new_workspace
 from .errors import ApiError, error_body
 from .faults import FaultConfig, FaultInjector
@@ -58,6 +67,7 @@ ROUTES = [
     *tags.ROUTES,
     *conversations.ROUTES,
     *help_center.ROUTES,
+    *tickets.ROUTES,
 ]
 _log = get_logger(__name__)
 _JSON = (b"content-type", b"application/json; charset=utf-8")
@@ -192,10 +202,10 @@ class SimulatorApp:
             return
         fault = "none"
         cfg = self.faults.config
-        if cfg.active:
+        if cfg.active and cfg.covers(key):
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = self.faults.draw()
+            fault = self.faults.draw(key)
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":

@@ -3,7 +3,8 @@
 A *lost response* applies the write, then the client gets a 502 (or, in ``drop`` mode, a
 connection closed mid-answer) instead of the answer: exactly the in-doubt case the
 migration must resolve. A *timeout* applies the request, then waits ``timeout_ms`` before
-answering, longer than a client waits. Faults never touch ``/_sim/*``.
+answering, longer than a client waits. Faults never touch ``/_sim/*``; ``only`` narrows
+them (latency included) to some operations, e.g. lost responses on ``POST /tags`` alone.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class FaultConfig:
     timeout_ms: int = 30000
     lost_response_mode: LostMode = "mixed"
     seed: int | None = None
+    #: Operations (``"POST /tags"``: route templates, as in the stats) the latency and the
+    #: rates apply to; empty: every Intercom operation.
+    only: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in RATE_FIELDS:
@@ -42,6 +46,10 @@ class FaultConfig:
             raise FaultSpecError("latency_ms and timeout_ms must not be negative")
         if self.lost_response_mode not in ("mixed", "502", "drop"):
             raise FaultSpecError("lost_response_mode must be mixed, 502 or drop")
+
+    def covers(self, operation: str) -> bool:
+        """Whether latency and faults apply to this operation (its route key)."""
+        return not self.only or operation in self.only
 
     @property
     def active(self) -> bool:
@@ -67,6 +75,8 @@ class FaultConfig:
                     kwargs[key] = int(value)
                 elif key == "seed":
                     kwargs[key] = None if value is None else int(value)
+                elif key == "only":
+                    kwargs[key] = _operations(value)
                 else:
                     kwargs[key] = str(value)
             except (TypeError, ValueError) as exc:
@@ -89,6 +99,12 @@ class FaultConfig:
         return cls.from_dict(data)
 
 
+def _operations(value: Any) -> tuple[str, ...]:
+    """``only`` as a tuple: a JSON list, or one string separated by ``|`` (``--faults``)."""
+    items = value.split("|") if isinstance(value, str) else list(value or ())
+    return tuple(" ".join(str(i).split()) for i in items if str(i).strip())
+
+
 Decision = Literal["none", "rate_429", "rate_5xx", "rate_timeout", "rate_lost_response"]
 
 
@@ -104,9 +120,11 @@ class FaultInjector:
         self.config = config
         self.rng = random.Random(config.seed)
 
-    def draw(self) -> Decision:
-        """The fault for the next request, or ``"none"``."""
+    def draw(self, operation: str = "") -> Decision:
+        """The fault for the next request (``operation``: its route key), or ``"none"``."""
         cfg = self.config
+        if not cfg.covers(operation):
+            return "none"
         for name in RATE_FIELDS:
             rate = getattr(cfg, name)
             if rate > 0 and self.rng.random() < rate:

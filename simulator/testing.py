@@ -95,9 +95,14 @@ class SimulatorHandle:
         admins: list[dict[str, Any]] | None = None,
         teams: list[dict[str, Any]] | None = None,
         contacts: list[dict[str, Any]] | None = None,
+        ticket_states: list[dict[str, Any]] | None = None,
+        **content: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        """``POST /_sim/seed``: create admins/teams/contacts; returns them with ids."""
-        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or []}
+        """``POST /_sim/seed``: create admins/teams/contacts/ticket states and ``content``
+        (tags, collections, articles, conversation_attributes, data_attributes); returns
+        them with ids."""
+        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or [],
+                "ticket_states": ticket_states or [], **content}  # fmt: skip
         return self._admin("POST", "/_sim/seed", json=body)
 
     @property

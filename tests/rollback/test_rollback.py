@@ -31,6 +31,7 @@ from ledger.generations import active_generation
 from ledger.store import Ledger
 from simulator.testing import SimulatorHandle
 from tests.rollback.conftest import HeskSource
+from tests.rollback.preexisting import cli_env
 from tests.workers.conftest import migrate, prepare
 from tests.workers.normalise import normalise
 
@@ -180,17 +181,6 @@ def test_unknown_migration_is_one_clear_error(
     assert settings.migration in err.value.message
 
 
-def _cli_env(settings: Settings) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({
-        "H2I_MIGRATION": settings.migration, "H2I_LEDGER_URL": settings.ledger_url,
-        "H2I_INTERCOM_BASE_URL": str(settings.intercom_base_url),
-        "H2I_INTERCOM_TOKEN": settings.token_value() or "",
-        "H2I_HESK_URL": str(settings.hesk_url), "PYTHONPATH": str(ROOT),
-    })  # fmt: skip
-    return env
-
-
 def _deletions(ledger: Ledger) -> int:
     return ledger.count(types=[RollbackDeleted.TYPE])
 
@@ -204,7 +194,7 @@ def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle
     sim.set_faults(latency_ms=30)  # slow enough to be killed mid-way
     try:
         cmd = [sys.executable, "-m", "cli", "rollback", "--yes", "--threads", "2"]
-        proc = subprocess.Popen(cmd, env=_cli_env(settings), cwd=ROOT,
+        proc = subprocess.Popen(cmd, env=cli_env(settings), cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while _deletions(ledger) < 5 and time.monotonic() < deadline:
@@ -223,7 +213,7 @@ def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle
     finally:
         res.close()
     done = subprocess.run([sys.executable, "-m", "cli", "rollback", "--yes"],
-                          env=_cli_env(settings), cwd=ROOT, capture_output=True, text=True)
+                          env=cli_env(settings), cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "rolled back" in done.stdout
     dump = sim.dump()

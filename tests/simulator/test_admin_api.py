@@ -17,7 +17,8 @@ def test_dump_shapes(sim, api: httpx.Client, conversation: str) -> None:
     api.post("/tags", json={"name": "t"})
     dump = sim.dump()
     assert set(dump) == {"contacts", "conversations", "articles", "collections",
-                         "data_attributes", "conversation_attributes", "tags", "admins", "teams"}
+                         "data_attributes", "conversation_attributes", "tags", "admins", "teams",
+                         "tickets", "ticket_types", "ticket_states"}
     conv = dump["conversations"][0]
     assert conv == api.get(f"/conversations/{conversation}").json()
     assert dump["contacts"][0]["type"] == "contact"

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
 #: Parts stamped with the migration's own time (Intercom cannot back-date them).
-UNDATED = {"close", "open", "assignment", "snoozed"}
+UNDATED = {"close", "open", "assignment", "snoozed", "ticket_state_updated_by_admin"}
 
 
 def _author(author: dict[str, Any] | None) -> tuple[str, str]:
     author = author or {}
     return (str(author.get("type")), str(author.get("email") or author.get("name") or ""))
+
+
+#: The migration's mark at the end of a contact's external_id (ledger.marks): one per run.
+_MARK = re.compile(r":m[0-9a-f]{10}$")
+
+
+def _unmarked(external_id: Any) -> str:
+    """An external_id with its migration's mark made generic (two runs, two marks)."""
+    return _MARK.sub(":<mark>", str(external_id))
 
 
 def _name(collections: dict[str, Any], collection_id: Any) -> str:
@@ -23,7 +33,8 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     teams = {str(t["id"]): t["name"] for t in dump.get("teams", [])}
     collections = {str(c["id"]): c for c in dump.get("collections", [])}
     contacts = sorted(
-        (str(c.get("external_id")), str(c.get("email")), str(c.get("name")), str(c.get("role")))
+        (_unmarked(c.get("external_id")), str(c.get("email")), str(c.get("name")),
+         str(c.get("role")))
         for c in dump["contacts"]
     )
     conversations = []
@@ -53,6 +64,30 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
             )
         )
     conversations.sort(key=lambda c: (c[0], str(c[2])))
+    tickets = []
+    for ticket in dump.get("tickets", []):
+        attrs = ticket.get("ticket_attributes") or {}
+        tickets.append(
+            (
+                str(attrs.get("hesk_ticket_id")),
+                sorted(attrs.items()),
+                ticket.get("created_at"),
+                ticket["ticket_state"]["internal_label"],
+                ticket.get("open"),
+                teams.get(str(ticket.get("team_assignee_id"))),
+                [
+                    (
+                        p.get("part_type"),
+                        _author(p.get("author")),
+                        p.get("body"),
+                        None if p.get("part_type") in UNDATED else p.get("created_at"),
+                        [a.get("name") for a in p.get("attachments") or []],
+                    )
+                    for p in ticket["ticket_parts"]["ticket_parts"]
+                ],
+            )
+        )
+    tickets.sort(key=lambda t: (t[0], str(t[2])))
     articles = sorted(
         (
             a.get("title"),
@@ -65,6 +100,11 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     return {
         "contacts": contacts,
         "conversations": conversations,
+        "tickets": tickets,
+        "ticket_types": sorted(
+            (t["name"], tuple(sorted(a["name"] for a in t["ticket_type_attributes"]["data"])))
+            for t in dump.get("ticket_types", [])
+        ),
         "articles": articles,
         "collections": sorted(
             (c["name"], collections.get(str(c.get("parent_id")), {}).get("name"))
@@ -94,6 +134,18 @@ def duplicates(dump: dict[str, Any]) -> dict[str, list[Any]]:
             if p.get("part_type") not in UNDATED
         )
         parts += [(conv["id"], k) for k, n in seen.items() if n > 1]
+    ticket_ids = Counter(
+        str((t.get("ticket_attributes") or {}).get("hesk_ticket_id"))
+        for t in dump.get("tickets", [])
+    )
+    found["tickets"] = [t for t, n in ticket_ids.items() if n > 1]
+    for ticket in dump.get("tickets", []):
+        seen = Counter(
+            (_author(p.get("author")), p.get("created_at"), p.get("body"))
+            for p in ticket["ticket_parts"]["ticket_parts"]
+            if p.get("part_type") not in UNDATED
+        )
+        parts += [(ticket["id"], k) for k, n in seen.items() if n > 1]
     found["parts"] = parts
     titles = Counter((a.get("title"), a.get("body")) for a in dump["articles"])
     found["articles"] = [t for t, n in titles.items() if n > 1]

@@ -24,8 +24,8 @@ from simulator.testing import SimulatorHandle
 from tests.workers.conftest import TOKEN
 
 
-def _contact_step(email: str) -> Step:
-    body = {"role": "user", "external_id": f"hesk:customer:{email}", "email": email,
+def _contact_step(email: str, mark: str) -> Step:
+    body = {"role": "user", "external_id": f"hesk:customer:{email}:{mark}", "email": email,
             "name": "Young Intent"}
     return Step(op="create", method="POST", path="/contacts", body=body, identity_hash="h1",
                 lookup={}, lookup_kind="contact", creates="contact")
@@ -59,7 +59,7 @@ def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
     res: Resources, simulator: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     email = f"young-{uuid.uuid4().hex[:6]}@example.com"
-    step = _contact_step(email)
+    step = _contact_step(email, res.mark())
     _crashed_after_intent(res, step, email)
 
     with unit_session(res, "contact", email) as (got, conn):
@@ -91,7 +91,7 @@ def test_a_young_intent_whose_write_landed_is_settled_at_once(
     res: Resources, simulator: SimulatorHandle
 ) -> None:
     email = f"landed-{uuid.uuid4().hex[:6]}@example.com"
-    step = _contact_step(email)
+    step = _contact_step(email, res.mark())
     _crashed_after_intent(res, step, email)
     made = res.client.request("POST", "/contacts", json=step.body)  # the lost worker's call
 
@@ -99,5 +99,5 @@ def test_a_young_intent_whose_write_landed_is_settled_at_once(
         run = UnitRun.load(res, "contact", email, conn=conn)
         outcome = run_step(run, step, step.path, step.body)
         run.flush()
-    assert outcome.ok and outcome.intercom_id == made["id"]
+    assert outcome.ok and outcome.intercom_id == made["id"] and outcome.created  # its mark
     assert len(_contacts(simulator, email)) == 1

@@ -1,0 +1,266 @@
+"""Created or matched: what existed before a create, and whose an in-doubt create's find is.
+
+A rollback deletes exactly what this migration created, so every create is recorded as
+*created* (``created=True``: ours, deleted by a rollback) or *matched* (``created=False``:
+an object that was there already, linked and never touched):
+
+* **Pre-check.** Before the intent of a ``POST`` that makes a tag, a conversation
+  attribute, a collection or an article, the engine lists the same-named objects. A tag or
+  conversation attribute that exists is linked (matched) and nothing is sent — ``POST
+  /tags`` would answer the existing tag as if it were new. So is a collection with this
+  name under this parent, unless it is one this migration already wrote for another KB
+  category. An article is always created (titles are not unique). The ids the pre-check
+  saw go into the intent (``target["before"]``), which is durable before the call: an
+  in-doubt create is settled against that record even after a crash. A linked create's
+  intent (``target["sent"]: false``) is recorded together with its outcome.
+* **In-doubt settlement.** A lookup finds what the lost create may have made, and the
+  object found counts as created only when it is proven this migration's: a contact by
+  this migration's mark at the end of its ``external_id`` (ledger.marks); a tag, an
+  attribute, a collection or an article by being absent from the intent's pre-check and
+  not written by another unit of this migration (a body that matches breaks a tie between
+  new articles); finding only what the pre-check saw proves the create was not made. A
+  contact found without the mark is matched: a customer's contact found by e-mail is what
+  the create's 409 would have answered. An intent recorded before pre-checks existed (no
+  ``before``) is settled as matched: a name alone proves nothing.
+
+Residual window: an object someone else creates under the same name between the
+pre-check and the create (milliseconds; the intent and its pre-check are recorded in
+between) is taken for this migration's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.engine import Connection
+
+from engine.resources import Resources
+from intercom_api import lookups
+from intercom_api.base import Json
+from ledger.events import Event, Recorded, WriteIntended
+from mapping.people import carries_mark
+from mapping.steps import Step
+
+
+class UnitRun(Protocol):
+    """What is used here of the unit being run (engine.protocol.UnitRun)."""
+
+    res: Resources
+    conn: Connection | None
+    known: dict[str, Recorded | Event]
+    api_calls: int
+
+#: Lookup kinds whose create is pre-checked by name.
+PRECHECKED = ("tag", "conversation_attribute", "collection", "article")
+#: The unit object that writes each pre-checked Intercom type (for "already ours").
+_WRITER = {"collection": "kb_category", "article": "kb_article"}
+
+
+@dataclass(frozen=True)
+class Precheck:
+    """What a pre-check saw: same-named ids, an object to link instead, or why neither."""
+
+    before: list[str] = field(default_factory=list)
+    match: Json | None = None
+    refused: str = ""
+
+    @property
+    def settles(self) -> bool:
+        """Whether the pre-check settles the write (linked or refused): nothing to send."""
+        return self.match is not None or bool(self.refused)
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a lookup found for an in-doubt write, and whether it is proven ours."""
+
+    intercom_id: str
+    created: bool
+    detail: dict[str, str] = field(default_factory=dict)
+
+
+def prechecked(step: Step) -> bool:
+    """Whether this step's create is preceded by a pre-check."""
+    return step.method == "POST" and bool(step.creates) and step.lookup_kind in PRECHECKED
+
+
+def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
+    """List the objects with this step's name before its create is intended."""
+    client = run.res.client
+    kind = step.lookup_kind
+    run.api_calls += 1
+    if kind == "tag":
+        tag = lookups.find_tag(client, str(body["name"]))
+        return Precheck([str(tag["id"])], tag) if tag else Precheck()
+    if kind == "conversation_attribute":
+        attr = lookups.find_conversation_attribute(client, str(body["name"]))
+        if attr is None:
+            return Precheck()
+        if attr.get("data_type") != body.get("data_type"):
+            return Precheck([str(attr["id"])], refused=(
+                f"a conversation attribute named {body['name']!r} already exists as "
+                f"{attr.get('data_type')}, not {body.get('data_type')}: link it in the map "
+                "(existing_id) or give the field another attribute name"
+            ))  # fmt: skip
+        return Precheck([str(attr["id"])], attr)
+    if kind == "collection":
+        same = lookups.find_collections(client, str(body["name"]), body.get("parent_id"))
+        if not same:
+            return Precheck()
+        ours = _written(run, "collection")
+        free = [c for c in same if str(c["id"]) not in ours]
+        return Precheck([str(c["id"]) for c in same], free[0] if free else None)
+    same = lookups.find_articles(client, str(body["title"]), body.get("parent_id"))
+    return Precheck([str(a["id"]) for a in same])
+
+
+def matched_detail(step: Step, body: dict[str, Any]) -> dict[str, str]:
+    """The ``detail`` of a create linked to an object that existed before it."""
+    name = body.get("name") or body.get("title") or ""
+    return {"matched": f"{step.creates} {name!r} existed before: linked, not created"}
+
+
+def settle(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Found | None:
+    """What an in-doubt write made, if anything: the object found and whether it is ours.
+
+    Raises lookups.Unresolvable when the answer cannot be known.
+    """
+    client = run.res.client
+    kind = step.lookup_kind
+    run.api_calls += 1
+    if kind.startswith("ticket"):
+        found_id = find_ticket_object(client, step, path, body)
+        if found_id is None:
+            return None
+        if kind == "ticket_part":
+            return Found(found_id, False)
+        # A ticket carries its tracking-id marker; a type or attribute was looked for (and
+        # not found) before its intent: either way what is found now is this migration's.
+        return Found(found_id, bool(step.creates), {"proof": "marker or find-first miss"})
+    if kind == "contact":
+        contact = lookups.find_contact(
+            client, external_id=body.get("external_id"), email=body.get("email")
+        )
+        if contact is None:
+            return None
+        if carries_mark(contact.get("external_id"), run.res.mark()):
+            return Found(str(contact["id"]), True, {"proof": "carries this migration's mark"})
+        return Found(str(contact["id"]), False, {
+            "matched": "a contact that is not this migration's (found by e-mail): the "
+                       "create was answered 409 or never made"
+        })  # fmt: skip
+    if kind == "conversation":
+        found_id = lookups.find_conversation(
+            client, str(body["from"]["id"]), int(body["created_at"]), body.get("body", "")
+        )
+        proof = {"proof": "same contact, created_at and first message"}
+        return Found(found_id, bool(step.creates), proof) if found_id else None
+    if kind == "part":
+        conversation_id = path.split("/")[2]
+        author = body.get("admin_id") or body.get("intercom_user_id") or ""
+        part = lookups.find_part(
+            client, conversation_id, author, int(body["created_at"]), body.get("body", "")
+        )
+        return Found(str(part["id"]), False) if part else None
+    if kind in PRECHECKED:
+        return _settle_named(run, step, intent_key, body)
+    if body.get("message_type") in ("close", "open", "assignment") or path.endswith("/tags"):
+        done = _already_applied(client, path, body)
+        return Found(done, False) if done else None
+    return None  # a PUT or another write that is safe to send again: sending it settles it
+
+
+def _before(run: UnitRun, intent_key: str) -> list[str] | None:
+    """The ids the intent's pre-check saw (None: an intent recorded without one)."""
+    found = run.known.get(intent_key)
+    event = found.event if isinstance(found, Recorded) else found
+    if not isinstance(event, WriteIntended) or "before" not in event.target:
+        return None
+    return [str(i) for i in event.target["before"] or []]
+
+
+def _settle_named(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    """Settle an in-doubt tag, attribute, collection or article create."""
+    client = run.res.client
+    before = _before(run, intent_key)
+    kind = step.lookup_kind
+    if kind == "tag":
+        one = lookups.find_tag(client, str(body["name"]))
+        candidates = [one] if one else []
+    elif kind == "conversation_attribute":
+        one = lookups.find_conversation_attribute(client, str(body["name"]))
+        candidates = [one] if one else []
+    elif kind == "collection":
+        candidates = lookups.find_collections(client, str(body["name"]), body.get("parent_id"))
+    else:
+        candidates = lookups.find_articles(client, str(body["title"]), body.get("parent_id"))
+    if not candidates:
+        return None
+    if before is None:
+        return Found(str(candidates[0]["id"]), False, {
+            "matched": "found by name only (the intent has no pre-check): not proven "
+                       "this migration's"
+        })  # fmt: skip
+    new = [c for c in candidates if str(c["id"]) not in set(before)]
+    if step.creates in _WRITER and new:
+        others = _written(run, step.creates)
+        new = [c for c in new if others.get(str(c["id"]), intent_key) == intent_key]
+    if kind == "article" and len(new) > 1:
+        wanted = lookups.body_hash(body.get("body"))
+        new.sort(key=lambda a: lookups.body_hash(a.get("body")) != wanted)
+    if not new:
+        return None  # only what existed before, or another unit's: this create was not made
+    return Found(str(new[0]["id"]), True, {
+        "proof": "absent from the pre-check recorded with the intent"
+    })  # fmt: skip
+
+
+def _written(run: UnitRun, intercom_type: str) -> dict[str, str]:
+    """Id -> intent key of every object of this type this migration wrote or linked."""
+    return run.res.ledger.written_ids(_WRITER[intercom_type], intercom_type, conn=run.conn)
+
+
+def _already_applied(client: Any, path: str, body: dict[str, Any]) -> str | None:
+    """Whether a close/open/assignment/tag already took effect (each adds a part if resent)."""
+    conversation_id = path.split("/")[2]
+    conversation = client.get_conversation(conversation_id)
+    kind = body.get("message_type")
+    if kind == "close":
+        done = conversation.get("state") == "closed"
+    elif kind == "open":
+        done = conversation.get("state") == "open"
+    elif kind == "assignment":
+        key = "team_assignee_id" if body.get("type") == "team" else "admin_assignee_id"
+        done = str(conversation.get(key)) == str(body.get("assignee_id"))
+    else:
+        tags = (conversation.get("tags") or {}).get("tags") or []
+        done = any(str(t.get("id")) == str(body.get("id")) for t in tags)
+    return conversation_id if done else None
+
+
+def find_ticket_object(client: Any, step: Step, path: str, body: dict[str, Any]) -> str | None:
+    """The id of the ticket, part, type or type attribute an in-doubt write made, or None."""
+    kind = step.lookup_kind
+    if kind == "ticket":
+        found = lookups.find_ticket(client, step.lookup["marker_attribute_id"],
+                                    step.lookup["marker"], step.lookup.get("contact_id", ""))
+    elif kind == "ticket_part":
+        author = body.get("admin_id") or body.get("intercom_user_id") or ""
+        found = lookups.find_ticket_part(
+            client, path.split("/")[2], author, int(body["created_at"]), body.get("body", "")
+        )
+    elif kind == "ticket_type":
+        found = lookups.find_ticket_type(client, body["name"])
+    else:
+        found = lookups.find_ticket_type_attribute(client, path.split("/")[2], body["name"])
+        if found is not None and found.get("data_type") != body["data_type"]:
+            raise lookups.Unresolvable(
+                f"ticket attribute {body['name']!r} exists as {found.get('data_type')}, not "
+                f"{body['data_type']}: rename it in the map", method="GET", path=path,
+            )  # fmt: skip
+    return str(found["id"]) if found else None
