@@ -5,6 +5,7 @@ the demo's HESK export file. Also: the shipped export is what its generator make
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,15 +13,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import pymysql
 import pytest
 import redis
 import sqlalchemy as sa
+from rich.console import Console
 
+import commands.demo as demo_command
+from commands.demo import DemoOptions, run_demo
+from commands.demo_services import DemoPaths
 from core.embedded import embedded_services
 from hesk import demo_export
 from tests.private_services import listening
@@ -77,6 +84,35 @@ def test_the_whole_demo_runs_on_embedded_services(out: Path) -> None:
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         engine.dispose()
     assert tables, "the embedded ledger holds no tables"
+
+
+def test_an_embedded_ledger_and_broker_beside_this_machines_mariadb(
+        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only PostgreSQL and Redis missing: those two embedded, MariaDB used as today."""
+    monkeypatch.setattr(demo_command, "choose_paths",
+                        lambda base: DemoPaths("embedded", "embedded", "database"))
+    for name in [k for k in os.environ if k.startswith("H2I_")]:
+        monkeypatch.delenv(name)
+    hesk_db = f"h2i_test_demo_emb_{uuid.uuid4().hex[:8]}"
+    console = Console(file=io.StringIO(), width=300)
+    try:
+        result = run_demo(DemoOptions(tickets=8, workers=1, out=out, hesk_database=hesk_db),
+                          console)
+    finally:
+        conn = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{hesk_db}`")
+        conn.close()
+    said = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "embedded PostgreSQL on 127.0.0.1:" in said and "embedded Valkey" in said
+    assert "Hesk: a MariaDB database" in said
+    objects = result["report"]["objects"]
+    assert objects["ticket"]["source"] == 8
+    assert all(row["pending"] == 0 for row in objects.values())
+    pg_port = int(re.search(r"embedded PostgreSQL on 127\.0\.0\.1:(\d+)", said).group(1))
+    assert not listening(pg_port)
+    assert not (out / "services" / "postgres" / "data" / "postmaster.pid").exists()
+    assert not (out / "services" / "redis" / "valkey.pid").exists()
 
 
 def test_the_shipped_demo_export_is_what_its_generator_makes(tmp_path: Path) -> None:
