@@ -23,10 +23,9 @@ from core.settings import Settings
 from hesk.demo_claim import DEFAULT_SERVER
 
 #: What an export file cannot carry (said by the demo when it takes that path).
-EXPORT_CANNOT_CARRY = ("internal notes", "attachments", "HTML formatting",
-                       "staff and customer ids (people are matched by name and e-mail)",
-                       "who opened, closed or locked a ticket", "the knowledge base",
-                       "canned responses")
+EXPORT_CANNOT_CARRY = ("private notes", "attachments", "HTML formatting (replies are plain "
+                       "text)", "the knowledge base", "canned responses", "staff e-mails (the "
+                       "demo's admins get made-up ones)", "the tracking ids of merged tickets")
 
 
 @dataclass(frozen=True)
