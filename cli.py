@@ -194,8 +194,24 @@ def simulator(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8088,
     rate_limit: Annotated[
         int,
-        typer.Option("--rate-limit", min=1, help="Requests per token per 10-second window."),
+        typer.Option("--rate-limit", min=1, help="Requests per app (token) per 10-second window."),
     ] = 1666,
+    workspace_rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--workspace-rate-limit",
+            min=1,
+            help="Requests per 10-second window for all apps together (Intercom: 25,000/min).",
+        ),
+    ] = 4166,
+    tokens: Annotated[
+        str,
+        typer.Option(
+            "--tokens",
+            help="Tokens A,B,C the simulator accepts, one private app each "
+            "(default: H2I_INTERCOM_TOKEN). Rehearsal tokens only.",
+        ),
+    ] = "",
     faults: Annotated[
         str,
         typer.Option(
@@ -221,14 +237,17 @@ def simulator(
         ),
     ] = None,
 ) -> None:
-    """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    """Run a local Intercom (API 2.16) to rehearse on; accepts only its tokens (--tokens,
+    else H2I_INTERCOM_TOKEN), each one private app of the simulated workspace."""
     from core.paths import writable_file
+    from core.tokens import parse_tokens
     from simulator.faults import FaultConfig, FaultSpecError
     from simulator.server import PortInUse, listen, serve
 
     if state is not None:
         writable_file(state, "--state")
-    token = settings().token_value()
+    register_secret(tokens)
+    token = parse_tokens(tokens) if tokens else settings().tokens
     if not token:
         err_console.print(
             "[bold red]error:[/] H2I_INTERCOM_TOKEN is not set: export the token the "
@@ -249,7 +268,8 @@ def simulator(
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
-        host, port, token=token, rate_limit=rate_limit, faults=fault_config,
+        host, port, token=token, rate_limit=rate_limit,
+        workspace_rate_limit=max(workspace_rate_limit, rate_limit), faults=fault_config,
         state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
         allowed_hosts=tuple(allow_host or ()), sock=sock,
     )
@@ -380,6 +400,8 @@ def preflight() -> None:
     console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}",
                   markup=False)
     # Lines name Hesk categories, fields and staff: escaped, never read as markup.
+    for line in result.apps if len(result.apps) > 1 else ():
+        console.print(f"  [green]app[/] {escape(line)}", highlight=False)
     for line in result.matched:
         console.print(f"  [green]ok[/]  {escape(line)}", highlight=False)
     for line in result.to_create:

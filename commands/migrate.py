@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from commands.apps import check_apps
 from commands.coordinator import Coordinator, MigrationPending
 from commands.map import check_target
 from commands.options import MigrateOptions
@@ -47,8 +48,11 @@ def run_number(res: Resources) -> int:
 
 
 def check_intercom(settings: Settings) -> None:
-    """Fail in one line, before anything is captured or sent, if Intercom refuses the token
-    or cannot be reached."""
+    """Fail in one line, before anything is captured or sent, if Intercom refuses a token
+    or cannot be reached, or the tokens reach different workspaces."""
+    if len(settings.tokens) > 1:
+        check_apps(settings)
+        return
     with client_for(settings) as client:
         client.me()
 
@@ -69,6 +73,7 @@ def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
 
 def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> dict[str, Any]:
     """The whole ``migrate`` command: capture, dispatch phase by phase, show progress."""
+    settings.tokens  # noqa: B018 (a malformed token list fails here, before anything else)
     res = Resources.from_settings(settings)
     the_map = require_map(res)
     check_intercom(settings)

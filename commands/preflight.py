@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from commands.apps import check_apps
 from commands.map import confirmed_map
 from commands.workspace import client_for, read_workspace
 from core.errors import H2IError
@@ -25,6 +26,8 @@ class PreflightResult:
     region: str
     base_url: str
     admin: str
+    #: one line per token: position, fingerprint, workspace (never the token)
+    apps: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
     manual_steps: list[str] = field(default_factory=list)
     to_create: list[str] = field(default_factory=list)
@@ -32,9 +35,14 @@ class PreflightResult:
 
 
 def preflight(settings: Settings) -> PreflightResult:
-    """Check token, region, admins, teams, attributes and collections before migrating."""
+    """Check tokens, region, admins, teams, attributes and collections before migrating.
+
+    Every token must reach the same workspace (else ConfigError, exit 2) and hold the
+    permissions the migration uses (else a blocker naming it).
+    """
     the_map = confirmed_map(settings)
     tickets = is_tickets(the_map)
+    checks = check_apps(settings, scopes=True, tickets=tickets)
     with client_for(settings) as client:
         ws = read_workspace(client, tickets=tickets)
     result = PreflightResult(
@@ -42,6 +50,13 @@ def preflight(settings: Settings) -> PreflightResult:
         base_url=settings.intercom_url,
         admin=f"{ws.me.get('name')} <{ws.me.get('email')}>",
     )
+    for check in checks:
+        result.apps.append(f"{check.name}: workspace {check.workspace_id}")
+        if check.missing_scopes:
+            result.blockers.append(
+                f"{check.name} lacks the permission(s) {', '.join(check.missing_scopes)}: "
+                "tick them in the Developer Hub (the app → Authentication), or drop the token"
+            )
     if the_map is None:
         result.blockers.append(
             "no confirmed field map: run `map propose --out map.yaml` then `map confirm`"

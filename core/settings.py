@@ -62,7 +62,14 @@ class Settings(BaseSettings):
         "Y-m-d H:i:s", description="Hesk's configured date format (PHP date() letters)."
     )
     intercom_token: SecretStr | None = Field(
-        None, description="Intercom access token (environment or file only)."
+        None,
+        description="Intercom access token, or several private apps' tokens of one "
+        "workspace separated by commas (environment or file only).",
+    )
+    intercom_workspace_rate: int = Field(
+        25_000,
+        gt=0,
+        description="Calls per minute for the whole Intercom workspace, all tokens together.",
     )
     intercom_region: Literal["us", "eu", "au"] = Field("us", description="Intercom region.")
     intercom_base_url: str | None = Field(
@@ -109,6 +116,21 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         sources.append(file_secret_settings)
         return tuple(sources)
+
+    @field_validator("intercom_token", mode="before")
+    @classmethod
+    def _token_list(cls, value: object) -> object:
+        """A TOML list of tokens is read as the comma-separated form."""
+        if isinstance(value, list | tuple):
+            return ",".join(str(item) for item in value)
+        return value
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every Intercom token, in order (ConfigError on an empty item or a duplicate)."""
+        from core.tokens import parse_tokens  # noqa: PLC0415
+
+        return parse_tokens(self.token_value())
 
     @property
     def intercom_url(self) -> str:

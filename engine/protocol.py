@@ -156,8 +156,9 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
                 matched = _find_first(run, step, intent_key, path, body)
                 if matched is not None:
                     return matched
+            app = run.res.client.next_app()  # named on the intent: which token sends it
             target: dict[str, Any] = {"method": step.method, "path": path,
-                                      "creates": step.creates}  # fmt: skip
+                                      "creates": step.creates, "app": app}  # fmt: skip
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
             if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours
@@ -174,7 +175,7 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
             if checked is not None and checked.settles:
                 return _link(run, step, intent, body, checked)
             run.flush(intent)  # durable before the call
-            outcome = _call(run, step, intent_key, path, body)
+            outcome = _call(run, step, intent_key, path, body, app)
             if outcome is not None:
                 return outcome
             continue  # in doubt and proven not made: a new attempt
@@ -222,14 +223,22 @@ def _settled(
     return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key))
 
 
+def _sent_by(client: Any, app: str) -> dict[str, Any]:
+    """The outcome's note of the app that sent the write, when not the intent's: a 429 or
+    401 from that one (nothing processed) moved the call to another."""
+    sent = client.last_app
+    return {"sent_by_app": sent} if sent and sent != app else {}
+
+
 def _call(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any], app: str = ""
 ) -> Outcome | None:
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
+    client = run.res.client
     try:
-        answer = run.res.client.request(
-            step.method, path, json=body, before_retry=run.check_lock
+        answer = client.request(
+            step.method, path, json=body, before_retry=run.check_lock, app=app or None
         )
     except Conflict as err:
         if step.lookup_kind == "contact" and err.existing_id:
@@ -239,14 +248,18 @@ def _call(
                     intercom_id=err.existing_id,
                     intercom_type="contact",
                     created=False,
-                    detail={"matched": "409 conflict"},
+                    detail={"matched": "409 conflict", **_sent_by(client, app)},
                 )
             )
             return Outcome(err.existing_id, created=False)
         run.record(WriteFailed(**common, reason=f"Intercom refused {step.op}: {err.message}"))
         return Outcome(failed=f"Intercom refused {step.op}: {err.message}")
     except InDoubt as err:
-        run.record(WriteInDoubt(**common, reason=err.reason or err.message))
+        moved = _sent_by(client, app)
+        reason = err.reason or err.message
+        if moved:
+            reason += f" (sent by app {moved['sent_by_app']})"
+        run.record(WriteInDoubt(**common, reason=reason))
         log.info("write.in_doubt", op=step.op, unit=f"{run.object}:{run.source_id}")
         return _resolve(run, step, intent_key, path, body)
     except (Invalid, NotFound) as err:
@@ -260,6 +273,7 @@ def _call(
             intercom_id=intercom_id,
             intercom_type=step.creates,
             created=bool(step.creates),
+            detail=_sent_by(client, app),
         )
     )
     return Outcome(intercom_id, created=bool(step.creates))

@@ -18,6 +18,8 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     notifications_sent: int = 0
     total: int = 0
+    #: 429s answered because the workspace's window (every app together) was spent
+    workspace_rate_limited: int = 0
 
     def count(self, key: str, status: int) -> None:
         """Record one answer."""
