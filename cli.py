@@ -277,6 +277,33 @@ def simulator(
 
 # --- end simulator command ---
 
+
+@app.command()
+def services(
+    embedded: Annotated[
+        bool,
+        typer.Option("--embedded", help="Start an embedded PostgreSQL (ledger) and Valkey "
+                     "(Redis broker) and keep them running until Ctrl-C."),
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option(help="Where the embedded servers keep their data.")
+    ] = Path(".h2i/services"),
+    ledger_port: Annotated[
+        int, typer.Option("--ledger-port", min=0, max=65535, help="0: a free port.")
+    ] = 0,
+    redis_port: Annotated[
+        int, typer.Option("--redis-port", min=0, max=65535, help="0: a free port.")
+    ] = 0,
+) -> None:
+    """Whether the ledger, broker and Hesk servers answer; or (--embedded) run a ledger and
+    a broker of their own, printing the H2I_LEDGER_URL / H2I_REDIS_URL to export."""
+    from commands.services import check_services, run_embedded
+
+    if embedded:
+        run_embedded(folder, ledger_port, redis_port, console)
+    elif not check_services(settings(), console):
+        raise typer.Exit(EXIT_USAGE)
+
 # --- migration commands (issue 6) ---
 
 

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
     migration: str = Field(
         "default", description="Name of this migration; one ledger holds many."
     )
+    demo_embedded: bool = Field(
+        False, description="`demo` runs on its embedded ledger, broker and Hesk export "
+        "file even when this machine's services answer (1/true).",
+    )
 
     @field_validator("redis_url")
     @classmethod
