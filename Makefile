@@ -1,5 +1,5 @@
 # hesk2intercom — the two commands of the quick start, and a few more.
-#   make demo   full demo migration on this machine's services (sets itself up)
+#   make demo   full demo migration: this machine's services, else embedded ones (sets itself up)
 #   make test   the test suite (sets itself up); fails, never skips, when a service is missing
 #   make clean  removes only what these targets built (never demo-output/ or anything else)
 # Everything they write lands in git-ignored places: .venv/, hesk2intercom.egg-info/,
@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,demo]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +22,9 @@ install: $(STAMP)
 services: $(STAMP)
 	$(PY) -m core.services
 
-demo: services
+# A service that cannot be reached does not stop the demo: it runs an embedded one.
+demo: $(STAMP)
+	$(PY) -m core.services --demo
 	$(VENV)/bin/hesk2intercom demo
 
 lint: $(STAMP)

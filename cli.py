@@ -199,8 +199,24 @@ def simulator(
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8088,
     rate_limit: Annotated[
         int,
-        typer.Option("--rate-limit", min=1, help="Requests per token per 10-second window."),
+        typer.Option("--rate-limit", min=1, help="Requests per app (token) per 10-second window."),
     ] = 1666,
+    workspace_rate_limit: Annotated[
+        int,
+        typer.Option(
+            "--workspace-rate-limit",
+            min=1,
+            help="Requests per 10-second window for all apps together (Intercom: 25,000/min).",
+        ),
+    ] = 4166,
+    tokens: Annotated[
+        str,
+        typer.Option(
+            "--tokens",
+            help="Tokens A,B,C the simulator accepts, one private app each "
+            "(default: H2I_INTERCOM_TOKEN). Rehearsal tokens only.",
+        ),
+    ] = "",
     faults: Annotated[
         str,
         typer.Option(
@@ -226,14 +242,17 @@ def simulator(
         ),
     ] = None,
 ) -> None:
-    """Run a local Intercom (API 2.16) to rehearse on; accepts only H2I_INTERCOM_TOKEN."""
+    """Run a local Intercom (API 2.16) to rehearse on; accepts only its tokens (--tokens,
+    else H2I_INTERCOM_TOKEN), each one private app of the simulated workspace."""
     from core.paths import writable_file
+    from core.tokens import parse_tokens
     from simulator.faults import FaultConfig, FaultSpecError
     from simulator.server import PortInUse, listen, serve
 
     if state is not None:
         writable_file(state, "--state")
-    token = settings().token_value()
+    register_secret(tokens)
+    token = parse_tokens(tokens) if tokens else settings().tokens
     if not token:
         err_console.print(
             "[bold red]error:[/] H2I_INTERCOM_TOKEN is not set: export the token the "
@@ -254,13 +273,41 @@ def simulator(
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
-        host, port, token=token, rate_limit=rate_limit, faults=fault_config,
+        host, port, token=token, rate_limit=rate_limit,
+        workspace_rate_limit=max(workspace_rate_limit, rate_limit), faults=fault_config,
         state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
         allowed_hosts=tuple(allow_host or ()), sock=sock,
     )
 
 
 # --- end simulator command ---
+
+
+@app.command()
+def services(
+    embedded: Annotated[
+        bool,
+        typer.Option("--embedded", help="Start an embedded PostgreSQL (ledger) and Valkey "
+                     "(Redis broker) and keep them running until Ctrl-C."),
+    ] = False,
+    folder: Annotated[
+        Path, typer.Option(help="Where the embedded servers keep their data.")
+    ] = Path(".h2i/services"),
+    ledger_port: Annotated[
+        int, typer.Option("--ledger-port", min=0, max=65535, help="0: a free port.")
+    ] = 0,
+    redis_port: Annotated[
+        int, typer.Option("--redis-port", min=0, max=65535, help="0: a free port.")
+    ] = 0,
+) -> None:
+    """Whether the ledger, broker and Hesk servers answer; or (--embedded) run a ledger and
+    a broker of their own, printing the H2I_LEDGER_URL / H2I_REDIS_URL to export."""
+    from commands.services import check_services, run_embedded
+
+    if embedded:
+        run_embedded(folder, ledger_port, redis_port, console)
+    elif not check_services(settings(), console):
+        raise typer.Exit(EXIT_USAGE)
 
 # --- migration commands (issue 6) ---
 
@@ -295,16 +342,19 @@ def demo(
 @map_app.command("propose")
 def map_propose(
     out: Annotated[Path, typer.Option("--out", help="Where to write the proposal (YAML).")],
+    target: Annotated[
+        str, typer.Option("--target", help="Where tickets go: conversations or tickets.")
+    ] = "conversations",
 ) -> None:
     """Propose the field map from the Hesk database and the Intercom workspace."""
     from commands.map import write_proposal
     from core.paths import writable_file
 
     writable_file(out, "--out")
-    proposal = write_proposal(settings(), out)
+    proposal = write_proposal(settings(), out, target)
     low = [
         f"{section}: {e.get('hesk_name')}"
-        for section in ("custom_fields", "categories", "staff")
+        for section in ("custom_fields", "categories", "staff", "statuses")
         for e in proposal.get(section) or ()
         if float(e.get("confidence", 1)) < 0.8
     ]
@@ -355,6 +405,8 @@ def preflight() -> None:
     console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}",
                   markup=False)
     # Lines name Hesk categories, fields and staff: escaped, never read as markup.
+    for line in result.apps if len(result.apps) > 1 else ():
+        console.print(f"  [green]app[/] {escape(line)}", highlight=False)
     for line in result.matched:
         console.print(f"  [green]ok[/]  {escape(line)}", highlight=False)
     for line in result.to_create:

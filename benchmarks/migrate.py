@@ -8,7 +8,22 @@
     (c) API calls per migrated message (ticket first messages + replies + notes migrated;
         target <= 1.05), and calls per intended write (the protocol's own overhead);
     (d) the same figures with faults injected (5% lost responses, 2% 5xx, 2% 429, as the
-        chaos test): what resolving in-doubt writes and retrying costs in calls.
+        chaos test): what resolving in-doubt writes and retrying costs in calls;
+    (e) both targets on the same generated Hesk at Intercom's default limit: conversations
+        and tickets, calls per ticket and per message (every call counted: set-up,
+        contacts, articles, lookups), calls per write and tickets per minute (target:
+        tickets >= 25% fewer calls per ticket, 1.000 call per write).
+    (f) several Intercom apps at Intercom's real limits (1,666 calls per 10 s per app, 4,166
+        per 10 s for the workspace): 1, 2 and 3 apps (tokens), achieved calls per minute as
+        a share of min(apps × 10,000, 25,000) (target >= 95%), share answered 429
+        (target <= 1%), and whether any app ever went over its own limit (target: never);
+        first the pacers alone (GET /me from 16 threads through the workers' shared pacers,
+        no engine), then whole migrations, whose engine may be what binds on a small host;
+    (g) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
+        outcome INSERT, nothing else) on the same processes × threads as (a), in the same
+        run: the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
+        and CPU ms per write by process, over the write phase only (target: workers +
+        Postgres + coordinator <= 3.0 ms per write).
 
 Each run: a fresh simulator process (``python -m simulator.server``), seeded with the help
 desk's staff and categories, a fresh migration id in a throwaway ledger database, map
@@ -27,7 +42,9 @@ with the ledger database and the simulator processes, unless ``--keep``.
     .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
-        [--no-validate] [--profile DIR] [--keep]
+        [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--pacing-seconds 40] [--skip-pacing]
+        [--floor-seconds 15] [--skip-floor]
+        [--no-validate] [--profile DIR] [--keep] [--targets-tickets 300] [--skip-targets]
 """
 
 from __future__ import annotations
@@ -72,14 +89,22 @@ from ledger.generations import active_ledger_id  # noqa: E402
 from mapping.mapfile import dump_map_yaml  # noqa: E402
 from reports.report import build_report  # noqa: E402
 
-TOKEN = "bench-token-0123456789"
-#: The simulator's admin API (/_sim) takes the same token.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from protocol_floor import CHILD_FLAG, FloorResult, run_floor  # noqa: E402
+
+#: One token per private app of the simulated workspace; runs use the first N.
+TOKENS = ["bench-token-0123456789", "bench-token-app2-98765", "bench-token-app3-45678"]
+TOKEN = TOKENS[0]
+#: The simulator's admin API (/_sim) takes any of its tokens.
 ADMIN_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s
+INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s per app
+INTERCOM_WORKSPACE_LIMIT = 4166  # calls per 10 s for the workspace (25,000 per minute)
 UNTHROTTLED = 10_000_000
 CLK = os.sysconf("SC_CLK_TCK")
 MESSAGES = ("ticket", "reply", "note")
 FAULTS = "rate_lost_response=0.05,rate_5xx=0.02,rate_429=0.02,seed=5"
+#: API calls per ticket of a generated help desk (about 9.8 measured), to size runs by time.
+CALLS_PER_TICKET = 9.8
 
 
 # --- processes and CPU ------------------------------------------------------------------
@@ -158,6 +183,8 @@ class CpuSampler:
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._t0 = os.times()
         self._pg_pids: set[int] = set()
+        #: (wall time, totals by role) at every sample, to cut out a phase afterwards
+        self.history: list[tuple[float, dict[str, float]]] = []
 
     def _pg_backends(self) -> list[int]:
         found = []
@@ -175,7 +202,8 @@ class CpuSampler:
         for pid in descendants(os.getpid()):
             if pid == self.simulator_pid:
                 continue
-            if "dramatiq" in cmdline(pid):
+            line = cmdline(pid)
+            if "dramatiq" in line or CHILD_FLAG in line:
                 roles.append(("workers", pid))
                 if pid not in self.worker_pids:
                     self.worker_pids.append(pid)
@@ -189,6 +217,7 @@ class CpuSampler:
                 # (the simulator and old Postgres backends): then from this reading.
                 self.start_cpu[pid] = cpu if role == "simulator" else 0.0
             self.last[pid] = (role, cpu)
+        self.history.append((time.time(), self.totals()))
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -213,17 +242,30 @@ class CpuSampler:
         out["coordinator"] = (t1.user - self._t0.user) + (t1.system - self._t0.system)
         return out
 
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """CPU seconds by role from wall time ``start`` to ``end`` (nearest samples)."""
+        if not self.history:
+            return self.totals()
+
+        def at(t: float) -> dict[str, float]:
+            return min(self.history, key=lambda h: abs(h[0] - t))[1]
+
+        a, b = at(start), at(end)
+        return {role: b[role] - a.get(role, 0.0) for role in b}
+
 
 class Simulator:
     """The Intercom simulator in its own process (so it does not share our GIL)."""
 
     def __init__(
-        self, rate_limit: int, validate: bool, log_dir: Path, faults: str = ""
+        self, rate_limit: int, validate: bool, log_dir: Path, faults: str = "",
+        workspace_rate_limit: int | None = None,
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "simulator.server", "--port", str(self.port),
-                "--rate-limit", str(rate_limit)]
+                "--rate-limit", str(rate_limit), "--tokens", ",".join(TOKENS),
+                "--workspace-rate-limit", str(workspace_rate_limit or rate_limit)]
         if not validate:
             args.append("--no-validate")
         if faults:
@@ -376,6 +418,12 @@ class RunResult:
     cpu: dict[str, float]
     load_before: str
     load_after: str
+    apps: int = 1
+    #: per app (by the simulator's id): requests, 429s, and requests over the app's own limit
+    app_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    workspace_rate_limit: int = 0
+    #: CPU seconds by role from the first write to the last event (start-up excluded)
+    write_cpu: dict[str, float] = field(default_factory=dict)
 
     @property
     def writes_per_s(self) -> float:
@@ -413,20 +461,23 @@ SELECT
 def run_once(
     label: str, source: Source, *, workers: int, threads: int, rate_limit: int,
     validate: bool, pg_server: str, ledger_db: str, work: Path, profile: Path | None,
-    faults: str = "",
+    faults: str = "", target: str = "conversations", apps: int = 1,
+    workspace_rate_limit: int | None = None,
 ) -> RunResult:
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
-    sim = Simulator(rate_limit, validate, work / "logs", faults)
+    sim = Simulator(rate_limit, validate, work / "logs", faults, workspace_rate_limit)
     spies: list[subprocess.Popen[bytes]] = []
     try:
         sim.seed(source.seed_body)
         settings: Settings = load_settings(
             ledger_url=ledger_url, hesk_url=source.url, hesk_attachments_dir=source.attachments,
-            intercom_base_url=sim.base_url, intercom_token=SecretStr(TOKEN),
+            intercom_base_url=sim.base_url, intercom_token=SecretStr(",".join(TOKENS[:apps])),
+            # the workspace's budget: Intercom's where it is simulated, else out of the way
+            intercom_workspace_rate=(workspace_rate_limit or max(rate_limit, 4_166)) * 6,
             migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
         )
         map_file = work / f"{settings.migration}.yaml"
-        map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+        map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
         confirm(settings, map_file)
         before = sim.stats()
         options = MigrateOptions(workers=workers, threads=threads,
@@ -441,6 +492,7 @@ def run_once(
             run_migration(settings, options, Console(file=io.StringIO()))
             total_s = time.monotonic() - t0
             cpu = sampler.totals()
+            history = sampler
         load_after = load_average()
         after = sim.stats()
         time.sleep(0.6)  # backends that just exited flush their statistics
@@ -465,6 +517,12 @@ def run_once(
             engine.dispose()
         objects = report["objects"]
         migrated = {o: objects[o]["migrated"] for o in objects}
+        app_stats = {
+            app: {k: n - before["apps"].get(app, {}).get(k, 0) for k, n in counts.items()}
+            for app, counts in after["apps"].items()
+        }
+        write_cpu = (history.between(first_write.timestamp(), last.timestamp())
+                     if first_write else {})
         return RunResult(
             label=label, workers=workers, threads=threads, rate_limit=rate_limit,
             tickets=source.tickets,
@@ -483,6 +541,8 @@ def run_once(
             by_operation={str(k): int(v) for k, v in by_operation.items()},
             cpu={k: round(v, 2) for k, v in cpu.items()},
             load_before=load_before, load_after=load_after,
+            apps=apps, app_stats=app_stats, workspace_rate_limit=workspace_rate_limit or 0,
+            write_cpu={k: round(v, 3) for k, v in write_cpu.items()},
         )
     finally:
         for spy in spies:
@@ -492,6 +552,103 @@ def run_once(
                 spy.wait(30)
             except subprocess.TimeoutExpired:
                 os.killpg(spy.pid, signal.SIGKILL)
+        sim.stop()
+
+
+@dataclass
+class PacingRun:
+    """The shared pacers alone (no engine): calls per minute several apps achieve."""
+
+    apps: int
+    seconds: float
+    calls: int
+    rate_limited: int
+    over_app_limit: int
+    per_app: list[int]
+    #: CPU seconds of this (the calling) process per wall second: near 1, the GIL binds
+    client_cpu_per_s: float = 0.0
+
+
+def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRun:
+    """``threads`` threads calling ``GET /me`` as fast as the pacers allow, through one
+    AppSet of ``apps`` tokens paced as the workers pace (per-app and workspace windows in
+    Redis), against a simulator at Intercom's limits: what the pacing can reach when the
+    engine is not the bottleneck."""
+    import redis as redis_lib
+
+    from intercom_api.apps import AppSet
+    from intercom_api.client import IntercomClient
+    from workers.pacing import SharedPacer
+
+    sim = Simulator(INTERCOM_DEFAULT_LIMIT, False, work / "logs",
+                    workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT)
+    client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
+    base = f"h2i-bench-pacing-{uuid.uuid4().hex[:6]}:pace"
+    try:
+        app_set = AppSet(
+            TOKENS[:apps],
+            pacer_for=lambda fp: SharedPacer(client, f"{base}:{fp}"),
+            workspace=SharedPacer(client, f"{base}:workspace", limit=25_000 // 6, learn=False),
+        )
+        before = sim.stats()
+        stop = time.monotonic() + seconds
+
+        def call() -> None:
+            with IntercomClient(sim.base_url, app_set) as api:
+                while time.monotonic() < stop:
+                    api.me()
+
+        pool = [threading.Thread(target=call) for _ in range(threads)]
+        cpu0 = time.process_time()
+        t0 = time.monotonic()
+        for t in pool:
+            t.start()
+        for t in pool:
+            t.join()
+        elapsed = time.monotonic() - t0
+        cpu = time.process_time() - cpu0
+        after = sim.stats()
+        per_app = [after["apps"][a]["requests_total"] - before["apps"][a]["requests_total"]
+                   for a in after["apps"]]
+        return PacingRun(
+            apps, elapsed, after["requests_total"] - before["requests_total"],
+            after["rate_limited"] - before["rate_limited"],
+            sum(a["over_app_limit"] for a in after["apps"].values()),
+            [n for n in per_app if n], cpu / elapsed,
+        )
+    finally:
+        for key in client.scan_iter(f"{base}*"):
+            client.delete(key)
+        client.close()
+        sim.stop()
+
+
+@dataclass
+class FloorRun:
+    """The protocol floor at one processes × threads, with its CPU by role."""
+
+    result: FloorResult
+    cpu: dict[str, float]
+    load: str
+
+
+def floor_once(
+    *, workers: int, threads: int, seconds: float, validate: bool, pg_server: str,
+    ledger_db: str, work: Path,
+) -> FloorRun:
+    """The floor (benchmarks/protocol_floor.py) against a fresh unthrottled simulator."""
+    ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
+    sim = Simulator(UNTHROTTLED, validate, work / "logs")
+    try:
+        sim.seed({"admins": [], "teams": [], "contacts": []})
+        with CpuSampler(sim.proc.pid, ledger_db, interval=0.2) as sampler:
+            result = run_floor(sim.base_url, TOKEN, ledger_url, processes=workers,
+                               threads=threads, seconds=seconds,
+                               migration=f"floor-{uuid.uuid4().hex[:6]}")
+            time.sleep(0.3)
+        cpu = sampler.between(result.started_at, result.started_at + seconds)
+        return FloorRun(result, {k: round(v, 3) for k, v in cpu.items()}, load_average())
+    finally:
         sim.stop()
 
 
@@ -580,6 +737,76 @@ def print_calls(results: list[RunResult]) -> None:
               f"{r.writes_intended / max(r.messages, 1):.3f} |")
 
 
+def print_apps(results: list[RunResult]) -> None:
+    print("\n(f) several Intercom apps at Intercom's limits (1,666 calls / 10 s per app, "
+          "4,166 / 10 s per workspace)")
+    print("| apps | tickets | write phase (s) | API calls | calls/min | ceiling/min | share | "
+          "429 answers | share 429 | over an app's own limit | calls per app | load avg |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
+    for r in results:
+        ceiling = min(r.apps * 10_000, 25_000)
+        per_min = r.calls_per_s * 60
+        over = sum(a.get("over_app_limit", 0) for a in r.app_stats.values())
+        per_app = " / ".join(str(a["requests_total"]) for a in r.app_stats.values()
+                             if a["requests_total"])
+        print(f"| {r.apps} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
+              f"{per_min:,.0f} | {ceiling:,} | {per_min / ceiling:.1%} | {r.rate_limited:,} | "
+              f"{r.rate_limited / max(r.api_calls, 1):.2%} | {over} | {per_app} | "
+              f"{r.load_before.split()[0]} → {r.load_after.split()[0]} |")
+
+
+def print_pacing(runs: list[PacingRun]) -> None:
+    print("\n(f) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
+    print("| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
+          "over an app's own limit | calls per app | caller CPU s per s |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
+    for r in runs:
+        ceiling = min(r.apps * 10_000, 25_000)
+        per_min = r.calls / r.seconds * 60
+        print(f"| {r.apps} | {r.seconds:.1f} | {r.calls:,} | {per_min:,.0f} | {ceiling:,} | "
+              f"{per_min / ceiling:.1%} | {r.rate_limited} | {r.over_app_limit} | "
+              f"{' / '.join(map(str, r.per_app))} | {r.client_cpu_per_s:.2f} |")
+
+
+def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
+    print("\n(g) the engine against the protocol floor (same processes × threads; CPU over "
+          "the write phase only, start-up excluded)")
+    print("| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
+          "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
+          "coordinator / simulator | engine CPU (workers + postgres + coordinator) |")
+    print("|---|---:|---:|---:|---|---|---:|")
+    for engine, floor in pairs:
+        f, n = floor.cpu, max(floor.result.writes, 1)
+        e, m = engine.write_cpu, max(engine.writes_intended, 1)
+        own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
+        print(f"| {engine.workers} × {engine.threads} | {floor.result.writes_per_s:,.0f} | "
+              f"{engine.writes_per_s:,.0f} | "
+              f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
+              f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
+              f"{1000 * f['simulator'] / n:.2f} | "
+              f"{1000 * e.get('workers', 0) / m:.2f} / {1000 * e.get('postgres', 0) / m:.2f} / "
+              f"{1000 * e.get('coordinator', 0) / m:.2f} / {1000 * e.get('simulator', 0) / m:.2f}"
+              f" | {own:.2f} ms |")
+
+
+def print_targets(results: list[RunResult]) -> None:
+    print("\n(e) the same help desk into each target, at the rate limit of the runs")
+    print("| target | tickets migrated | messages | API calls | calls per ticket | calls per "
+          "message | calls per write | tickets per minute |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    per_ticket = {}
+    for r in results:
+        tickets = max(r.migrated.get("ticket", 0), 1)
+        per_ticket[r.label] = r.api_calls / tickets
+        print(f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
+              f"{r.messages:,} | {r.api_calls:,} | {r.api_calls / tickets:.2f} | "
+              f"{r.api_calls / max(r.messages, 1):.3f} | {r.api_calls / max(r.writes, 1):.3f} "
+              f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |")
+    conv, tick = per_ticket.get("target-conversations"), per_ticket.get("target-tickets")
+    if conv and tick:
+        print(f"tickets take {1 - tick / conv:.1%} fewer calls per ticket than conversations")
+
+
 # --- main -------------------------------------------------------------------------------
 
 
@@ -597,6 +824,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
     p.add_argument("--faulted-tickets", type=int, default=150, help="tickets for (d) [150]")
     p.add_argument("--skip-faulted", action="store_true", help="skip (d)")
+    p.add_argument("--targets-tickets", type=int, default=300, help="tickets for (e) [300]")
+    p.add_argument("--skip-targets", action="store_true", help="skip (e)")
+    p.add_argument("--apps", default="1,2,3", help="apps (tokens) for (f) [1,2,3]")
+    p.add_argument("--apps-seconds", type=float, default=60.0,
+                   help="about how long each (f) run writes; sizes its help desk [60]")
+    p.add_argument("--apps-workers", type=int, default=2, help="workers for (f) [2]")
+    p.add_argument("--skip-apps", action="store_true", help="skip (f)'s migrations")
+    p.add_argument("--pacing-seconds", type=float, default=40.0,
+                   help="length of each pacers-alone run of (f) [40]")
+    p.add_argument("--skip-pacing", action="store_true", help="skip (f)'s pacers-alone runs")
+    p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (g) [15]")
+    p.add_argument("--skip-floor", action="store_true", help="skip (g)")
     p.add_argument("--no-validate", action="store_true",
                    help="run the simulator without OpenAPI validation")
     p.add_argument("--seed", type=int, default=5)
@@ -618,6 +857,8 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
     sources: dict[int, Source] = {}
     results: list[RunResult] = []
+    floors: list[tuple[RunResult, FloorRun]] = []
+    pacing: list[PacingRun] = []
     interrupted = False
 
     def source(n: int) -> Source:
@@ -633,6 +874,7 @@ def main(argv: list[str] | None = None) -> int:
         open_engine(ledger_url).dispose()  # creates and upgrades the ledger database
         common = {"validate": not args.no_validate, "pg_server": args.pg_url,
                   "ledger_db": ledger_db, "work": work, "profile": args.profile}
+        floor_common = {k: v for k, v in common.items() if k != "profile"}
         if not args.skip_unthrottled:
             for w in worker_counts:
                 print(f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
@@ -652,6 +894,36 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = {r.calls_per_s:.1f}/s, "
                   f"{r.rate_limited} answered 429", flush=True)
             results.append(r)
+        if not args.skip_floor and not args.skip_unthrottled:
+            for r in [r for r in results if r.label.startswith("unthrottled-")]:
+                print(f"  (g) floor at {r.workers} × {r.threads}, {args.floor_seconds:.0f} s, "
+                      f"load {load_average()} …", flush=True)
+                floor = floor_once(workers=r.workers, threads=r.threads,
+                                   seconds=args.floor_seconds, **floor_common)
+                print(f"      {floor.result.writes:,} writes = "
+                      f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}", flush=True)
+                floors.append((r, floor))
+        if not args.skip_pacing:
+            for n in [int(a) for a in args.apps.split(",") if a.strip()]:
+                print(f"  (f) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
+                      f"load {load_average()} …", flush=True)
+                pr = pacing_once(n, args.pacing_seconds, 16, work)
+                print(f"      {pr.calls:,} calls = {pr.calls / pr.seconds * 60:,.0f}/min, "
+                      f"{pr.rate_limited} answered 429, per app {pr.per_app}", flush=True)
+                pacing.append(pr)
+        if not args.skip_apps:
+            for n in [int(a) for a in args.apps.split(",") if a.strip()]:
+                per_s = min(n * 10_000, 25_000) / 60
+                tickets = max(50, int(args.apps_seconds * per_s / CALLS_PER_TICKET))
+                print(f"  (f) {n} app(s), {args.apps_workers} worker(s) × {args.threads} "
+                      f"threads, {tickets} tickets, load {load_average()} …", flush=True)
+                r = run_once(f"apps-{n}", source(tickets), workers=args.apps_workers,
+                             threads=args.threads, rate_limit=INTERCOM_DEFAULT_LIMIT,
+                             workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT, apps=n, **common)
+                print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = "
+                      f"{r.calls_per_s * 60:,.0f}/min, {r.rate_limited} answered 429; "
+                      f"apps {r.app_stats}", flush=True)
+                results.append(r)
         if not args.skip_faulted:
             print(f"  (d) 2 worker(s) × {args.threads} threads, {args.faulted_tickets} tickets, "
                   f"faults {FAULTS} …", flush=True)
@@ -659,6 +931,16 @@ def main(argv: list[str] | None = None) -> int:
                          threads=args.threads, rate_limit=UNTHROTTLED, faults=FAULTS, **common)
             print(f"      {r.api_calls:,} calls for {r.writes:,} writes", flush=True)
             results.append(r)
+        if not args.skip_targets:
+            for target in ("conversations", "tickets"):
+                print(f"  (e) {target}: 2 worker(s) × {args.threads} threads, "
+                      f"{args.targets_tickets} tickets at {args.rate_limit}/10 s …", flush=True)
+                r = run_once(f"target-{target}", source(args.targets_tickets), workers=2,
+                             threads=args.threads, rate_limit=args.rate_limit, target=target,
+                             **common)
+                print(f"      {r.api_calls:,} calls for {r.migrated.get('ticket', 0):,} "
+                      f"tickets in {r.total_s:.1f} s", flush=True)
+                results.append(r)
     except KeyboardInterrupt:
         interrupted = True
         print("interrupted: cleaning up", file=sys.stderr)
@@ -675,11 +957,22 @@ def main(argv: list[str] | None = None) -> int:
                   f"{', '.join(s.database for s in sources.values())}, files {work}")
 
     unthrottled = [r for r in results if r.rate_limit == UNTHROTTLED and "faulted" not in r.label]
-    throttled = [r for r in results if r.rate_limit != UNTHROTTLED]
+    targets = [r for r in results if r.label.startswith("target-")]
+    several = [r for r in results if r.workspace_rate_limit]
+    throttled = [r for r in results
+                 if r.rate_limit != UNTHROTTLED and r not in targets and r not in several]
     if unthrottled:
         print_unthrottled(unthrottled)
     for r in throttled:
         print_throttled(r)
+    if targets:
+        print_targets(targets)
+    if pacing:
+        print_pacing(pacing)
+    if several:
+        print_apps(several)
+    if floors:
+        print_floor(floors)
     if results:
         print_calls(results)
         ops = results[-1].by_operation

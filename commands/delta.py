@@ -27,10 +27,10 @@ from commands.worker_pool import in_process_sender, unit_runner
 from core.errors import H2IError
 from core.logs import get_logger
 from core.settings import Settings
-from engine.capture import CaptureStats, capture_records, capture_watermarks
+from engine.capture import CaptureStats, capture_records, capture_watermarks, sample_records
 from engine.deletion import Target, delete_created
 from engine.resources import Resources
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from hesk.records import Record
 from ledger.dispositions import Dispositions, present_ids, present_summary
 from ledger.events import (
@@ -58,6 +58,41 @@ class NoFullCapture(H2IError):
     """A delta needs a full capture (a migrate) to start from."""
 
     exit_code = 2
+
+
+class NotTheSameHelpDesk(H2IError):
+    """A newer export whose tickets do not match the migrated ones by tracking id."""
+
+    exit_code = 2
+
+
+def check_tracking_ids(res: Resources, reader: Any, batch: int = 500) -> None:
+    """Each ticket of a re-read source must keep the tracking id it was captured with.
+
+    An export is matched to the migration ticket by ticket: the same ``#`` with another
+    tracking id means a file of another help desk (or one renumbered), and writing it
+    would attach its replies to the wrong conversations.
+    """
+    chunk: list[Any] = []
+
+    def check() -> None:
+        known = res.ledger.latest_captures([("ticket", t.source_id) for t in chunk])
+        for t in chunk:
+            rec = known.get(("ticket", t.source_id))
+            old = (getattr(rec.event, "record", None) or {}).get("trackid") if rec else None
+            if old and t.trackid and old != t.trackid:
+                raise NotTheSameHelpDesk(
+                    f"ticket #{t.id} is {t.trackid} in this export, but {old} was migrated",
+                    hint="give an export of the help desk this migration read (or start a "
+                         "new migration with another H2I_MIGRATION)")
+        chunk.clear()
+
+    for ticket in reader.iter_records("ticket"):
+        chunk.append(ticket)
+        if len(chunk) >= batch:
+            check()
+    if chunk:
+        check()
 
 
 @dataclass
@@ -101,6 +136,11 @@ def changed_records(
     Cheap reads only, unless ``customers``: Hesk keeps no edit time for customers, so
     finding an edited one means reading them all (a cost that grows with the history).
     """
+    if not getattr(reader, "incremental", True):
+        # A newer export file is read whole: an unchanged record is a no-op by key, so
+        # only new tickets and replies and changed rows (status, title...) become pending.
+        yield from sample_records(reader, None)
+        return
     max_ids: dict[str, int] = since.get("max_ids") or {}
     lastchange = _parse(since.get("lastchange"))
     yield from reader.iter_records("staff")
@@ -156,8 +196,10 @@ def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
 
 def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]]:
     """Record a SourceDeleted for every captured id now gone from Hesk; returns them."""
-    ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
     gone: dict[str, list[str]] = {}
+    if not getattr(reader, "tracks_deletions", True):
+        return gone  # an export may be filtered: a missing row is not a deletion
+    ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
     for obj in DELETABLE:
         try:
             if nothing_deleted(res, reader, obj):
@@ -182,6 +224,8 @@ def capture_delta(
 ) -> tuple[CaptureStats, dict, dict]:
     """Record DeltaStarted, the changed records, deletions and CaptureCompleted(kind=delta)."""
     since = last_capture(res.ledger).watermarks
+    if not getattr(reader, "incremental", True):
+        check_tracking_ids(res, reader)
     marks = capture_watermarks(reader)  # read first: a write during the capture is re-read
     res.ledger.append_one(
         DeltaStarted(object="capture", source_id=run, capture=run, watermarks=since)
@@ -214,7 +258,9 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
         for key, row in table.items():
             if row.get("object") != obj or row.get("source_id") not in wanted:
                 continue
-            if row.get("state") != "created" or row.get("type") != DELETES[obj]:
+            wanted_type = "ticket" if obj == "ticket" and row.get("type") == "ticket" \
+                else DELETES[obj]  # a ticket is a conversation or, by the map, a ticket
+            if row.get("state") != "created" or row.get("type") != wanted_type:
                 continue
             target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
                             row.get("proof", ""), row.get("op", ""),
@@ -251,7 +297,7 @@ def run_delta(
     )
     started_seq = res.ledger.last_seq()
     t0 = time.monotonic()
-    with HeskReader.from_settings(res.settings) as reader:
+    with open_source(res.settings) as reader:
         stats, since, gone = capture_delta(res, reader, run, customers=customers)
     result = DeltaResult(run, since, captured=dict(stats.new), deleted=gone,
                          capture_seconds=round(time.monotonic() - t0, 3))  # fmt: skip

@@ -1,10 +1,16 @@
 """``hesk2intercom demo``: the whole journey on this machine's services, embedded defaults.
 
-Creates a fresh demo Hesk database with dirty data, starts the simulator with Intercom's
+Creates a fresh demo Hesk help desk with dirty data, starts the simulator with Intercom's
 real rate limit, seeds admins and teams, then runs discover -> map propose/confirm ->
 preflight -> migrate -> verify -> idmap -> redirects -> report, each through the same code
 as its command.
 Every run is a new migration (``demo-<n>``), so re-running never mixes with an old one.
+
+Where it runs (:mod:`commands.demo_services`): this machine's PostgreSQL and Redis where
+they answer, else an embedded PostgreSQL / Valkey in ``<out>/services/`` (stopped at the
+end); the Hesk side is a MariaDB database where one answers, else the demo's HESK export
+file (:mod:`hesk.demo_export`, the Hesk Cloud path). ``H2I_DEMO_EMBEDDED=1`` forces the
+embedded side of all three.
 
 The demo touches only what it names itself: the Hesk database :data:`DEMO_DB`, the ledger
 database :data:`DEMO_LEDGER_DB` and the ``--out`` folder (attachments in its
@@ -13,7 +19,6 @@ database :data:`DEMO_LEDGER_DB` and the ``--out`` folder (attachments in its
 migration). The database and folders are claimed through :mod:`hesk.demo_claim`, so one
 that holds something the demo did not create is refused unless ``--force``.
 """
-
 from __future__ import annotations
 
 import json
@@ -23,6 +28,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +40,7 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from commands.coordinator import PHASES
+from commands.demo_services import DemoPaths, announce, choose_paths
 from commands.idmap import write_idmap
 from commands.map import confirm, propose
 from commands.migrate import run_migration
@@ -42,13 +49,15 @@ from commands.preflight import preflight
 from commands.redirects import write_redirects
 from commands.verify import render_verify, verify_sample
 from commands.workspace import client_for
+from core.embedded import EmbeddedServices, embedded_services
 from core.errors import ConfigError, H2IError, ServiceUnavailable
 from core.settings import Settings, load_settings
 from engine.resources import Resources
+from hesk import demo_export
 from hesk.demo_claim import DemoFolder, NotOurs, demo_database_url
 from hesk.demo_data import generate
 from hesk.discover import discover, render_discover
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from mapping.mapfile import dump_map_yaml
 from reports.details import report_details
 from reports.html import write_html_report
@@ -138,34 +147,73 @@ def demo_settings(base: Settings, out: Path, port: int, migration: str,
 
 
 def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
-    """Run the whole demo; returns the report summary and the HTML report's path."""
+    """Run the whole demo; returns the report summary and the HTML report's path.
+
+    The ledger and broker are this machine's where they answer, else embedded servers in
+    ``<out>/services/`` (stopped at the end); see :mod:`commands.demo_services`."""
     out = options.out
     base = load_settings()
-    port = _free_port()
-    migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
-    settings = demo_settings(base, out, port, migration, options)
-    console.rule("1. A demo Hesk help desk (dirty data included)")
+    paths = choose_paths(base)
     try:
         DemoFolder.claim(out, force=options.force)
-        summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
-                           tickets=options.tickets, seed=options.seed, force=options.force,
-                           clean_files=True)
     except NotOurs as exc:
         raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the demo's "
                       "own (e.g. from an older version), add --force once") from None
-    console.print(f"{summary.tickets} tickets, {summary.replies} replies, {summary.notes} notes, "
-                  f"{summary.attachments} attachments in database {summary.database}",
-                  markup=False)
+    with ExitStack() as stack:
+        services = None
+        if paths.embedded:
+            console.rule("0. Embedded services (nothing else needed on this machine)")
+            started = time.monotonic()
+            services = stack.enter_context(embedded_services(
+                out / "services", ledger=paths.ledger == "embedded",
+                broker=paths.broker == "embedded"))
+            base = base.model_copy(update={
+                "ledger_url": services.ledger_url or base.ledger_url,
+                "redis_url": services.redis_url or base.redis_url})
+            console.print(f"ready in {time.monotonic() - started:.1f} s")
+        return _run_demo(options, base, paths, services, console)
+
+
+def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
+              services: EmbeddedServices | None, console: Console) -> dict[str, Any]:
+    out = options.out
+    port = _free_port()
+    migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
+    settings = demo_settings(base, out, port, migration, options)
+    if paths.hesk == "export":
+        settings = settings.model_copy(update={
+            "hesk_url": None, "hesk_export_file": (out / "hesk-export.zip").resolve(),
+            "hesk_timezone": demo_export.TIMEZONE})
+    announce(paths, services, settings, base.demo_embedded, console)
+    console.rule("1. A demo Hesk help desk (dirty data included)")
+    if settings.hesk_export_file is not None:
+        kept = demo_export.first_tickets(demo_export.DEMO_EXPORT, settings.hesk_export_file,
+                                         options.tickets)
+        console.print(f"{kept} tickets in {settings.hesk_export_file}: the export Hesk 3.7 "
+                      f"writes for the demo help desk (seed {demo_export.SEED}, "
+                      f"{demo_export.TICKETS} tickets at most on this path)", markup=False)
+    else:
+        try:
+            summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
+                               tickets=options.tickets, seed=options.seed,
+                               force=options.force, clean_files=True)
+        except NotOurs as exc:
+            raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the "
+                          "demo's own (e.g. from an older version), add --force once") from None
+        console.print(f"{summary.tickets} tickets, {summary.replies} replies, "
+                      f"{summary.notes} notes, {summary.attachments} attachments in "
+                      f"database {summary.database}", markup=False)
 
     console.rule("2. The Intercom simulator (Intercom's real rate limit)")
     sim = start_simulator(port, options.rate_limit, out / "simulator-state.json",
                           out / "simulator.log")
     try:
-        with HeskReader.from_settings(settings) as reader:
-            staff = list(reader.iter_records("staff"))
+        with open_source(settings) as reader:
+            staff = [s for s in reader.iter_records("staff") if s.name]
             categories = list(reader.iter_records("category"))
-        admins = [{"name": s.name, "email": s.email} for s in staff[: max(1, len(staff) - 1)]
-                  if s.email]
+        # an export names staff without their e-mail: the admins get made-up ones
+        admins = [{"name": s.name, "email": s.email or f"admin{n}@example.com"}
+                  for n, s in enumerate(staff[: max(1, len(staff) - 1)], 1)]
         teams = [{"name": c.name} for c in categories[: max(1, len(categories) - 1)]]
         httpx.post(f"http://127.0.0.1:{port}/_sim/seed",
                    json={"admins": admins, "teams": teams, "contacts": []},
@@ -174,7 +222,7 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
                       f"(one staff member left unmatched on purpose), {len(teams)} teams")
 
         console.rule("3. discover")
-        with HeskReader.from_settings(settings) as reader:
+        with open_source(settings) as reader:
             render_discover(discover(reader), console)
 
         console.rule("4. map propose / map confirm")

@@ -15,22 +15,42 @@ from commands.workspace import client_for, read_workspace
 from core.errors import ConfigError
 from core.settings import Settings
 from engine.context import resolve_map
-from hesk.reader import HeskReader
+from hesk.open import open_source
 from ledger.database import open_engine
-from ledger.events import MapConfirmed, confirmed_map_event
+from ledger.events import MapConfirmed, chosen_target, confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.store import Ledger
+from mapping.defaults import DEFAULT_TARGET, TARGETS
 from mapping.fieldmap import FieldMap, MapShapeError, parse_map
 from mapping.mapfile import dump_map_yaml, load_map_yaml, map_hash
 from mapping.proposal import propose_map
+from mapping.ticket_target import resolve_ticket_states, target_of
 from mapping.validation import validate_map
 
 
-def propose(settings: Settings) -> dict[str, Any]:
-    """The proposed field map for this Hesk database and this workspace."""
+class TargetLocked(ConfigError):
+    """The map asks for another target than the one this migration writes to."""
+
+
+def check_target(ledger: Ledger, the_map: dict[str, Any]) -> None:
+    """Refuse a map whose target differs from the one this migration's runs recorded."""
+    recorded = chosen_target(ledger)
+    wanted = target_of(the_map)
+    if recorded is not None and recorded != wanted:
+        raise TargetLocked(
+            f"this migration writes tickets as {recorded}; the map asks for {wanted}",
+            hint="roll it back first (`hesk2intercom rollback --yes`), or set "
+            f"target: {recorded} in the map",
+        )
+
+
+def propose(settings: Settings, target: str = DEFAULT_TARGET) -> dict[str, Any]:
+    """The proposed field map for this Hesk source and this workspace."""
+    if target not in TARGETS:
+        raise ConfigError(f"--target {target}: unknown target", hint="use " + " or ".join(TARGETS))
     with client_for(settings) as client:
-        ws = read_workspace(client)
-    with HeskReader.from_settings(settings) as reader:
+        ws = read_workspace(client, tickets=target == "tickets")
+    with open_source(settings) as reader:
         return propose_map(
             staff=list(reader.iter_records("staff")),
             categories=list(reader.iter_records("category")),
@@ -41,6 +61,8 @@ def propose(settings: Settings) -> dict[str, Any]:
             teams=ws.teams,
             conversation_attributes=ws.conversation_attributes,
             me=ws.me,
+            target=target,
+            ticket_states=ws.ticket_states,
         )
 
 
@@ -73,8 +95,9 @@ def _count(problems: list[str]) -> str:
 def confirm(settings: Settings, path: Path) -> tuple[MapConfirmed, bool]:
     """Validate the map against the workspace and record it; True if newly recorded."""
     typed = load_map_file(path)
+    tickets = typed.target == "tickets"
     with client_for(settings) as client:
-        ws = read_workspace(client)
+        ws = read_workspace(client, tickets=tickets)
     problems = validate_map(
         typed, admins=ws.admins, teams=ws.teams,
         conversation_attributes=ws.conversation_attributes,
@@ -88,10 +111,14 @@ def confirm(settings: Settings, path: Path) -> tuple[MapConfirmed, bool]:
     the_map.pop("resolved", None)
     digest = map_hash(the_map)
     the_map["resolved"] = resolve_map(the_map, admins=ws.admins, teams=ws.teams, me=ws.me)
+    if tickets:
+        the_map["resolved"].update(resolve_ticket_states(the_map, ws.ticket_states))
     event = MapConfirmed(object="map", source_id="map", map_hash=digest, map=the_map)
     engine = open_engine(settings.ledger_url)
     try:
-        is_new = Ledger(engine, active_ledger_id(engine, settings.migration)).append_one(event)
+        ledger = Ledger(engine, active_ledger_id(engine, settings.migration))
+        check_target(ledger, the_map)
+        is_new = ledger.append_one(event)
     finally:
         engine.dispose()
     return event, is_new
@@ -107,9 +134,11 @@ def confirmed_map(settings: Settings) -> dict[str, Any] | None:
         engine.dispose()
 
 
-def write_proposal(settings: Settings, out: Path) -> dict[str, Any]:
+def write_proposal(
+    settings: Settings, out: Path, target: str = DEFAULT_TARGET
+) -> dict[str, Any]:
     """Write the proposed map to ``out`` (YAML); returns the proposal."""
-    proposal = propose(settings)
+    proposal = propose(settings, target)
     out.write_text(dump_map_yaml(proposal), encoding="utf-8")
     return proposal
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from commands.apps import check_apps
 from commands.coordinator import Coordinator, MigrationPending
+from commands.map import check_target
 from commands.options import MigrateOptions
 from commands.progress import MigrateProgress
 from commands.rollback import begin_generation
@@ -20,13 +22,15 @@ from core.errors import ConfigError
 from core.settings import Settings
 from engine.capture import capture_source
 from engine.resources import Resources
-from hesk.reader import HeskReader
-from ledger.events import RunStarted
+from hesk.open import open_source
+from ledger.events import RunStarted, TargetChosen
+from mapping.ticket_target import target_of
 from workers.broker import make_broker, unit_sender
 
 
 def require_map(res: Resources) -> dict[str, Any]:
-    """The confirmed map, or the exit-2 error saying how to get one."""
+    """The confirmed map, or the exit-2 error saying how to get one (or that its target is
+    not the one this migration writes to)."""
     confirmed = res.confirmed_map()
     if confirmed is None:
         raise ConfigError(
@@ -34,6 +38,7 @@ def require_map(res: Resources) -> dict[str, Any]:
             hint="run `hesk2intercom map propose --out map.yaml`, review it, then "
             "`hesk2intercom map confirm --file map.yaml`",
         )
+    check_target(res.ledger, confirmed)
     return confirmed
 
 
@@ -43,14 +48,21 @@ def run_number(res: Resources) -> int:
 
 
 def check_intercom(settings: Settings) -> None:
-    """Fail in one line, before anything is captured or sent, if Intercom refuses the token
-    or cannot be reached."""
+    """Fail in one line, before anything is captured or sent, if Intercom refuses a token
+    or cannot be reached, or the tokens reach different workspaces."""
+    if len(settings.tokens) > 1:
+        check_apps(settings)
+        return
     with client_for(settings) as client:
         client.me()
 
 
 def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
-    """Record that a run started, with its options."""
+    """Record that a run started, with its options (and, on the first, the map's target)."""
+    res.ledger.append_one(
+        TargetChosen(object="target", source_id="target",
+                     target=target_of(res.confirmed_map()))  # fmt: skip
+    )
     res.ledger.append_one(
         RunStarted(
             object="run", source_id=run, run=run, kind="migrate",
@@ -61,6 +73,7 @@ def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
 
 def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> dict[str, Any]:
     """The whole ``migrate`` command: capture, dispatch phase by phase, show progress."""
+    settings.tokens  # noqa: B018 (a malformed token list fails here, before anything else)
     res = Resources.from_settings(settings)
     the_map = require_map(res)
     check_intercom(settings)
@@ -73,7 +86,7 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
     started = time.monotonic()
     try:
         with MigrateProgress(console) as display:
-            with HeskReader.from_settings(settings) as reader:
+            with open_source(settings) as reader:
                 stats = capture_source(
                     res.ledger, reader, run, the_map=the_map, sample=options.sample,
                     on_batch=display.on_batch,

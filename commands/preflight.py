@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from commands.apps import check_apps
 from commands.map import confirmed_map
 from commands.workspace import client_for, read_workspace
 from core.errors import H2IError
 from core.settings import Settings
+from mapping.ticket_target import is_tickets, setup_check
 from mapping.validation import validate_map
 
 
@@ -24,6 +26,8 @@ class PreflightResult:
     region: str
     base_url: str
     admin: str
+    #: one line per token: position, fingerprint, workspace (never the token)
+    apps: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
     manual_steps: list[str] = field(default_factory=list)
     to_create: list[str] = field(default_factory=list)
@@ -31,15 +35,28 @@ class PreflightResult:
 
 
 def preflight(settings: Settings) -> PreflightResult:
-    """Check token, region, admins, teams, attributes and collections before migrating."""
+    """Check tokens, region, admins, teams, attributes and collections before migrating.
+
+    Every token must reach the same workspace (else ConfigError, exit 2) and hold the
+    permissions the migration uses (else a blocker naming it).
+    """
+    the_map = confirmed_map(settings)
+    tickets = is_tickets(the_map)
+    checks = check_apps(settings, scopes=True, tickets=tickets)
     with client_for(settings) as client:
-        ws = read_workspace(client)
+        ws = read_workspace(client, tickets=tickets)
     result = PreflightResult(
         region=settings.intercom_region,
         base_url=settings.intercom_url,
         admin=f"{ws.me.get('name')} <{ws.me.get('email')}>",
     )
-    the_map = confirmed_map(settings)
+    for check in checks:
+        result.apps.append(f"{check.name}: workspace {check.workspace_id}")
+        if check.missing_scopes:
+            result.blockers.append(
+                f"{check.name} lacks the permission(s) {', '.join(check.missing_scopes)}: "
+                "tick them in the Developer Hub (the app → Authentication), or drop the token"
+            )
     if the_map is None:
         result.blockers.append(
             "no confirmed field map: run `map propose --out map.yaml` then `map confirm`"
@@ -53,13 +70,18 @@ def preflight(settings: Settings) -> PreflightResult:
     resolved = the_map.get("resolved") or {}
     if not resolved.get("fallback_admin_id"):
         result.blockers.append("no fallback admin: set options.fallback_admin_email in the map")
+    if tickets:
+        found = setup_check(the_map, ws.ticket_types, ws.ticket_states)
+        result.blockers += found["blockers"]
+        result.to_create += found["to_create"]
+        result.matched += found["matched"]
     existing = {str(a.get("name")) for a in ws.conversation_attributes}
-    for attr in the_map.get("attributes") or ():
+    for attr in () if tickets else the_map.get("attributes") or ():
         if attr.get("name") not in existing:
             result.to_create.append(
                 f"conversation attribute {attr['name']} ({attr['data_type']})"
             )
-    for entry in the_map.get("custom_fields") or ():
+    for entry in () if tickets else the_map.get("custom_fields") or ():
         if entry.get("migrate") and entry.get("attribute") not in existing:
             result.to_create.append(
                 f"conversation attribute {entry['attribute']} ({entry.get('data_type')})"

@@ -33,7 +33,7 @@ from intercom_api.client import IntercomClient
 from intercom_api.errors import NotFound
 from ledger.database import open_engine
 from ledger.dispositions import Dispositions
-from ledger.events import SourceCaptured, VerifyCompleted, WorkspaceIdentified
+from ledger.events import SourceCaptured, VerifyCompleted, WorkspaceIdentified, confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.keys import source_key
 from ledger.projections import ProjectionTable
@@ -46,6 +46,7 @@ from reports.verify_compare import (
     compare_article,
     compare_conversation,
 )
+from reports.verify_tickets import compare_ticket
 
 #: The objects verify samples, and what Intercom calls them.
 VERIFIED = ("ticket", "kb_article")
@@ -221,12 +222,21 @@ def _missing(obj: str, source_id: str, intercom_id: str, what: str) -> Compariso
     return Comparison(differences=[diff])
 
 
-def _verify_ticket(source: _Source, client: IntercomClient, row: dict[str, Any]) -> Comparison:
+def _verify_ticket(
+    source: _Source, client: IntercomClient, row: dict[str, Any],
+    the_map: dict[str, Any] | None = None,
+) -> Comparison:
     intercom_id = str(row["intercom_id"])
     ticket = source.record(row)
     if not isinstance(ticket, Ticket):
         diff = Difference("ticket", row["source_id"], intercom_id, "source", "captured", "none")
         return Comparison(differences=[diff])
+    if (the_map or {}).get("target") == "tickets":
+        try:
+            read = client.get_ticket(intercom_id)
+        except NotFound:
+            return _missing("ticket", ticket.source_id, intercom_id, "a ticket")
+        return compare_ticket(source.ticket(ticket), read, intercom_id, the_map or {})
     try:
         conversation = client.get_conversation(intercom_id)
     except NotFound:
@@ -269,9 +279,11 @@ def verify_sample(
     as_of = ledger.last_seq()
     picked = sample_migrated((v for _k, v in table.items()), sample, random.Random(seed))
     source = _Source(ledger, table)
+    confirmed = confirmed_map_event(ledger)
+    the_map = confirmed.map if confirmed is not None else None
     result = VerifyResult(migration_id, sample=sample)
     for row in picked["ticket"]:
-        result.add("ticket", _verify_ticket(source, client, row))
+        result.add("ticket", _verify_ticket(source, client, row, the_map))
     for row in picked["kb_article"]:
         result.add("kb_article", _verify_article(source, client, row))
     if result.checked["ticket"]:

@@ -79,7 +79,8 @@ def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
         env["H2I_HESK_ATTACHMENTS_DIR"] = str(settings.hesk_attachments_dir)
     token = settings.token_value()
     if token:
-        env["H2I_INTERCOM_TOKEN"] = token
+        env["H2I_INTERCOM_TOKEN"] = token  # every token of the list
+    env["H2I_INTERCOM_WORKSPACE_RATE"] = str(settings.intercom_workspace_rate)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env

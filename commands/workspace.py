@@ -18,6 +18,8 @@ class Workspace:
     teams: list[dict[str, Any]]
     conversation_attributes: list[dict[str, Any]]
     collections: list[dict[str, Any]] = field(default_factory=list)
+    ticket_types: list[dict[str, Any]] = field(default_factory=list)
+    ticket_states: list[dict[str, Any]] = field(default_factory=list)
 
 
 def client_for(settings: Settings) -> IntercomClient:
@@ -25,11 +27,14 @@ def client_for(settings: Settings) -> IntercomClient:
     return IntercomClient.from_settings(settings)
 
 
-def read_workspace(client: IntercomClient) -> Workspace:
-    """Read the admins, teams and conversation attributes of the workspace."""
+def read_workspace(client: IntercomClient, *, tickets: bool = False) -> Workspace:
+    """Read the admins, teams and conversation attributes of the workspace (with
+    ``tickets``: its ticket types and states instead of conversation attributes)."""
     return Workspace(
         me=client.me(),
         admins=list(client.list_admins()),
         teams=list(client.list_teams()),
-        conversation_attributes=list(client.list_conversation_attributes()),
+        conversation_attributes=[] if tickets else list(client.list_conversation_attributes()),
+        ticket_types=list(client.list_ticket_types()) if tickets else [],
+        ticket_states=list(client.list_ticket_states()) if tickets else [],
     )

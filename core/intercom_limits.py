@@ -19,3 +19,7 @@ SEARCH_NESTING = 2
 #: Intercom documents no figure: 50 MB holds a 25 MB file (the default
 #: ``max_attachment_bytes``) as base64 with room to spare.
 MAX_REQUEST_BYTES = 50 * 1024 * 1024
+#: Characters of a ticket's title (``_default_title_``). Intercom documents no figure; 255
+#: is the common text-column bound and what the simulator enforces (a longer subject is
+#: cut by the planner, its full text kept in the description).
+TICKET_TITLE_MAX = 255

@@ -23,14 +23,21 @@ _registered: set[str] = set()
 
 
 def register_secret(value: str | None) -> None:
-    """Mask this exact value wherever it appears in a log event from now on."""
-    if value and len(value) >= 4:
-        _registered.add(value)
+    """Mask this exact value wherever it appears in a log event from now on.
+
+    A comma-separated list (several Intercom tokens) registers each of its items too.
+    """
+    if not value:
+        return
+    for item in (value, *value.split(",")):
+        item = item.strip()
+        if len(item) >= 4:
+            _registered.add(item)
 
 
 def redact_text(text: str) -> str:
     """The text with bearer tokens, URL passwords and registered secrets masked."""
-    for secret in _registered:
+    for secret in sorted(_registered, key=len, reverse=True):  # a list before its items
         if secret in text:
             text = text.replace(secret, MASK)
     text = _BEARER.sub(rf"\1{MASK}", text)

@@ -56,13 +56,22 @@ class Settings(BaseSettings):
         None, description="A Hesk Cloud export (.zip of Excel 2003 XML) instead of a DSN."
     )
     hesk_timezone: str = Field(
-        "UTC", description="Hesk's configured timezone (history dates are local time)."
+        "UTC",
+        description="Hesk's timezone, an IANA name such as Europe/Berlin (default UTC): "
+        "history lines and export-file times are its local time, written without an offset.",
     )
     hesk_date_format: str = Field(
         "Y-m-d H:i:s", description="Hesk's configured date format (PHP date() letters)."
     )
     intercom_token: SecretStr | None = Field(
-        None, description="Intercom access token (environment or file only)."
+        None,
+        description="Intercom access token, or several private apps' tokens of one "
+        "workspace separated by commas (environment or file only).",
+    )
+    intercom_workspace_rate: int = Field(
+        25_000,
+        gt=0,
+        description="Calls per minute for the whole Intercom workspace, all tokens together.",
     )
     intercom_region: Literal["us", "eu", "au"] = Field("us", description="Intercom region.")
     intercom_base_url: str | None = Field(
@@ -70,6 +79,10 @@ class Settings(BaseSettings):
     )
     migration: str = Field(
         "default", description="Name of this migration; one ledger holds many."
+    )
+    demo_embedded: bool = Field(
+        False, description="`demo` runs on its embedded ledger, broker and Hesk export "
+        "file even when this machine's services answer (1/true).",
     )
 
     @field_validator("redis_url")
@@ -105,6 +118,21 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
         sources.append(file_secret_settings)
         return tuple(sources)
+
+    @field_validator("intercom_token", mode="before")
+    @classmethod
+    def _token_list(cls, value: object) -> object:
+        """A TOML list of tokens is read as the comma-separated form."""
+        if isinstance(value, list | tuple):
+            return ",".join(str(item) for item in value)
+        return value
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every Intercom token, in order (ConfigError on an empty item or a duplicate)."""
+        from core.tokens import parse_tokens  # noqa: PLC0415
+
+        return parse_tokens(self.token_value())
 
     @property
     def intercom_url(self) -> str:

@@ -169,8 +169,12 @@ def capture_source(
 
 
 def capture_watermarks(reader: Any) -> dict[str, Any]:
-    """Where this capture ended, for the next delta (max ids and lastchange)."""
-    marks: dict[str, Any] = {}
+    """Where this capture ended, for the next delta (max ids and lastchange), and what
+    kind of source it read and what that source cannot hold (for the report)."""
+    marks: dict[str, Any] = {"source": getattr(reader, "kind", "database")}
+    not_held = reader.not_held() if hasattr(reader, "not_held") else {}
+    if not_held:
+        marks["not_held"] = not_held
     try:
         marks["max_ids"] = reader.max_ids()
         watermark = reader.watermark()

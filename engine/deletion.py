@@ -84,6 +84,7 @@ def delete_created(res: Resources, run: str, target: Target) -> str:
         )  # fmt: skip
         return f"kept: {reason}"
     delete = {
+        "ticket": client.delete_ticket,
         "conversation": client.delete_conversation,
         "article": client.delete_article,
         "collection": client.delete_collection,

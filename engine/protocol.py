@@ -85,6 +85,9 @@ class UnitRun:
     buffer: list[Event] = field(default_factory=list)
     api_calls: int = 0
     unreadable_files: set[str] = field(default_factory=set)
+    #: The unit's own object was created by this run just now (not found, not linked): a
+    #: find-first step inside it (an attribute of a new ticket type) has nothing to find.
+    created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
 
@@ -159,8 +162,13 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
+            if step.find_first and attempt == 1 and not run.created_unit:
+                matched = _find_first(run, step, intent_key, path, body)
+                if matched is not None:
+                    return matched
+            app = run.res.client.next_app()  # named on the intent: which token sends it
             target: dict[str, Any] = {"method": step.method, "path": path,
-                                      "creates": step.creates}  # fmt: skip
+                                      "creates": step.creates, "app": app}  # fmt: skip
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
             if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours
@@ -177,7 +185,7 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
             if checked is not None and checked.settles:
                 return _link(run, step, intent, body, checked)
             run.flush(intent)  # durable before the call
-            outcome = _call(run, step, intent_key, path, body)
+            outcome = _call(run, step, intent_key, path, body, app)
             if outcome is not None:
                 return outcome
             continue  # in doubt and proven not made: a new attempt
@@ -245,19 +253,28 @@ def _public_detail(answer: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+def _sent_by(client: Any, app: str) -> dict[str, Any]:
+    """The outcome's note of the app that sent the write, when not the intent's: a 429 or
+    401 from that one (nothing processed) moved the call to another."""
+    sent = client.last_app
+    return {"sent_by_app": sent} if sent and sent != app else {}
+
+
 def _call(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any], app: str = ""
 ) -> Outcome | None:
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
+    client = run.res.client
     retried: Counter[str] = Counter()
 
     def detail(**more: Any) -> dict[str, Any]:
+        more = {**more, **_sent_by(client, app)}
         return {**more, "retried": dict(retried)} if retried else more
 
     try:
-        answer = run.res.client.request(
-            step.method, path, json=body, before_retry=run.check_lock,
+        answer = client.request(
+            step.method, path, json=body, before_retry=run.check_lock, app=app or None,
             on_transient=lambda err: retried.update((_transient_kind(err),)),
         )
     except Conflict as err:
@@ -276,7 +293,11 @@ def _call(
         run.record(WriteFailed(**common, reason=reason, detail=detail()))
         return Outcome(failed=reason)
     except InDoubt as err:
-        run.record(WriteInDoubt(**common, reason=err.reason or err.message, detail=detail()))
+        moved = _sent_by(client, app)
+        reason = err.reason or err.message
+        if moved:
+            reason += f" (sent by app {moved['sent_by_app']})"
+        run.record(WriteInDoubt(**common, reason=reason, detail=detail()))
         log.info("write.in_doubt", op=step.op, unit=f"{run.object}:{run.source_id}")
         return _resolve(run, step, intent_key, path, body)
     except (Invalid, NotFound) as err:
@@ -294,6 +315,36 @@ def _call(
         )
     )
     return Outcome(intercom_id, created=bool(step.creates))
+
+
+def _find_first(
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+) -> Outcome | None:
+    """Find-or-create: link what already exists (``created=False``), or None to create it.
+
+    The intent is recorded with its outcome, so the ledger shows a matched write like a 409
+    contact; a rollback never deletes it. A found object that does not fit (an attribute
+    of another data type) fails the step with the reason.
+    """
+    intent = WriteIntended(
+        object=run.object, source_id=run.source_id, operation=step.op,
+        content_hash=step.identity_hash, attempt=1,
+        target={"method": step.method, "path": path, "creates": step.creates},
+    )  # fmt: skip
+    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    try:
+        run.api_calls += 1
+        found = matching.find_ticket_object(run.res.client, step, path, body)
+    except lookups.Unresolvable as err:
+        run.record(intent)
+        run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
+        return Outcome(failed=f"{step.op}: {err.message}")
+    if not found:
+        return None
+    run.record(intent)
+    run.record(WriteSucceeded(**common, intercom_id=found, intercom_type=step.creates,
+                              created=False, detail={"matched": "existing, by name"}))
+    return Outcome(found, created=False)
 
 
 def _result_id(answer: dict[str, Any], step: Step) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from core.errors import ServiceUnavailable
 from core.settings import Settings
 from hesk.attachments import AttachmentFolder
+from intercom_api.apps import AppSet, AppSlot
 from intercom_api.client import IntercomClient
 from ledger.database import open_engine
 from ledger.events import confirmed_map_event
@@ -48,7 +49,7 @@ class Resources:
     redis: redis.Redis
     attachments: AttachmentFolder | None
     _clients: threading.local = field(default_factory=threading.local)
-    _pacer: SharedPacer | None = None
+    _apps: AppSet | None = None
     _map: dict[str, Any] | None = None
     _mark: str = ""
 
@@ -76,18 +77,42 @@ class Resources:
         )
 
     @property
-    def pacer(self) -> SharedPacer:
-        """The pacer shared by every worker of this migration."""
-        if self._pacer is None:
-            self._pacer = SharedPacer(self.redis, namespace(self.settings.migration) + ":pace")
-        return self._pacer
+    def apps(self) -> AppSet:
+        """The migration's Intercom apps (tokens), paced with every worker through Redis:
+        each app by its own window (learnt from its headers), all of them together by the
+        workspace's budget (``H2I_INTERCOM_WORKSPACE_RATE`` per minute, in 10 s windows)."""
+        if self._apps is None:
+            base = namespace(self.settings.migration) + ":pace"
+            per_window = max(1, self.settings.intercom_workspace_rate // 6)
+            tokens = self.settings.tokens
+            self._apps = AppSet(
+                tokens,
+                pacer_for=lambda fp: SharedPacer(self.redis, f"{base}:{fp}"),
+                workspace=SharedPacer(
+                    self.redis, f"{base}:workspace", limit=per_window, learn=False
+                ),
+                on_revoked=self._first_to_revoke,
+            )
+        return self._apps
+
+    def _first_to_revoke(self, slot: AppSlot) -> bool:
+        """Record in Redis that ``slot``'s token was refused; True for the first report
+        across every worker (so the warning is logged once)."""
+        key = namespace(self.settings.migration) + ":revoked"
+        try:
+            pipe = self.redis.pipeline()
+            pipe.sadd(key, slot.fingerprint)
+            pipe.expire(key, 3600)  # a later run warns again
+            return bool(pipe.execute()[0])
+        except (redis.ConnectionError, redis.TimeoutError):
+            return True
 
     @property
     def client(self) -> IntercomClient:
-        """This thread's Intercom client (one keep-alive connection pool per thread)."""
+        """This thread's Intercom client (one keep-alive connection pool per app per thread)."""
         client = getattr(self._clients, "client", None)
         if client is None:
-            client = IntercomClient.from_settings(self.settings, pacer=self.pacer)
+            client = IntercomClient.from_settings(self.settings, apps=self.apps)
             self._clients.client = client
         return client
 

@@ -22,7 +22,7 @@ from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from hesk.errors import HeskError
 from hesk.records import Record, record_from_payload
-from ledger.conversation_state import conversation_closed
+from ledger.conversation_state import conversation_closed, ticket_state_written
 from ledger.events import (
     Event,
     RecordMigrated,
@@ -148,7 +148,10 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
         raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
     if event.object == "workspace":
         ctx = build_context(res, the_map, [], conn=conn)
-        setup = planner.plan_builtin_attributes(ctx)
+        if planner.is_tickets(the_map):
+            setup = planner.plan_ticket_setup(ctx, _field_hashes(res, the_map, conn))
+        else:
+            setup = planner.plan_builtin_attributes(ctx)
         if option(ctx, "anonymised_tickets") == "migrate_without_requester":
             anonymous = planner.plan_anonymised_contact(ctx)
             setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
@@ -162,6 +165,8 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     obj = event.object
     if obj == "ticket":
         return _plan_ticket(res, record, ctx, run)
+    if obj == "custom_field" and planner.is_tickets(the_map):
+        return planner.plan_ticket_field(record, ctx)  # type: ignore[arg-type]
     if obj == "kb_article":
         article_id = str(record.id)  # type: ignore[attr-defined]
         files = []
@@ -231,6 +236,15 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun)
             children[ev.object].append(
                 record_from_payload(ev.object, ev.record, content_hash=ev.content_hash)
             )
+    if planner.is_tickets(ctx.map):
+        return planner.plan_ticket_as_ticket(
+            ticket,  # type: ignore[arg-type]
+            children["reply"],  # type: ignore[arg-type]
+            children["note"],  # type: ignore[arg-type]
+            children["attachment"],  # type: ignore[arg-type]
+            ctx,
+            last_state=ticket_state_written(run.recorded()),
+        )
     return planner.plan_ticket(
         ticket,  # type: ignore[arg-type]
         children["reply"],  # type: ignore[arg-type]
@@ -240,6 +254,19 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun)
         ctx,
         was_closed=conversation_closed(run.recorded()),
     )
+
+
+def _field_hashes(
+    res: Resources, the_map: dict[str, Any], conn: Connection | None
+) -> dict[str, str]:
+    """Custom field id -> content hash of its newest capture (the set-up settles them)."""
+    pairs = [("custom_field", str(f["hesk_id"])) for f in the_map.get("custom_fields") or ()]
+    found = res.ledger.latest_captures(pairs, conn=conn) if pairs else {}
+    out = {}
+    for (_obj, sid), rec in found.items():
+        if isinstance(rec.event, SourceCaptured):
+            out[sid] = rec.event.content_hash
+    return out
 
 
 def _record_dispositions(run: UnitRun, dispositions: tuple[Disposition, ...]) -> None:
@@ -270,6 +297,9 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             continue
         if step.creates and not unit_id:
             unit_id = outcome.intercom_id
+            # made by this migration (not found existing): what the unit creates inside it
+            # was never attempted (no intent) unless its own intent says so
+            run.created_unit = outcome.created and step.find_first
         _settle(run, step, outcome, unit_id)
     return "done"
 
@@ -338,10 +368,14 @@ def _settle(run: UnitRun, step: Step, outcome: Outcome, unit_id: str = "") -> No
                 **common,
                 # a create settles with what it created; a part with its conversation
                 intercom_id=outcome.intercom_id if step.creates else unit_id,
-                intercom_type=step.creates or "conversation_part",
+                intercom_type=step.creates or _part_type(step),
                 note=getattr(c, "reason", ""),
             )
         run.record(settled)
+
+
+def _part_type(step: Step) -> str:
+    return "ticket_part" if step.path.startswith("/tickets/") else "conversation_part"
 
 
 def _quarantine_rest(run: UnitRun, steps: tuple[Step, ...] | list[Step], why: str) -> None:

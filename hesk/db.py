@@ -182,6 +182,8 @@ def _decode_row(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, bytes | bytearray):
             text, bad = decode_bytes(bytes(value))
             text, fixed = repair_mojibake(text)
+            if "\x00" in text:
+                text = text.replace("\x00", "")
             if bad or fixed:
                 legacy.append(key)
             row[key] = text

@@ -5,7 +5,9 @@
     {"hesk_version": str | None,
      "counts": {OBJECT: n},                 # every name in hesk.records.OBJECTS
      "attachments": {"files": n, "bytes": n, "missing": n},
-     "findings": [{"kind", "object", "source_id", "detail"}]}
+     "findings": [{"kind", "object", "source_id", "detail"}],
+     "not_in_source": [{"object", "what", "reason"}]}   # only when the source cannot
+                                                         # hold something (an export)
 
 ``contact`` counts distinct requesters/contacts (case-folded email, plus one per emailless
 requester). ``render_discover(report, console)`` prints it as Rich tables.
@@ -14,25 +16,14 @@ requester). ``render_discover(report, console)`` prints it as Rich tables.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hesk.records import OBJECTS, Attachment, Finding, Record, Ticket
-
-
-class SourceReader(Protocol):
-    """What discover needs from a reader (HeskReader or ExportReader)."""
-
-    findings: list[Finding]
-
-    def hesk_version(self) -> str | None:
-        """The detected Hesk version, or None."""
-
-    def iter_records(self, object: str) -> Any:
-        """Stream the records of one object."""
+from hesk.reader_base import SourceReader
+from hesk.records import OBJECTS, Attachment, Record, Ticket
 
 
 def discover(reader: SourceReader) -> dict[str, Any]:
@@ -52,12 +43,23 @@ def discover(reader: SourceReader) -> dict[str, Any]:
                 elif record.file_status in ("ok", "size_mismatch"):
                     files += 1
                     size += record.file_size or 0
-    return {
+    report: dict[str, Any] = {
         "hesk_version": reader.hesk_version(),
         "counts": {name: counts[name] for name in OBJECTS},
         "attachments": {"files": files, "bytes": size, "missing": missing},
         "findings": [f.to_dict() for f in reader.findings],
     }
+    absent = not_in_source(reader)
+    if absent:
+        report["not_in_source"] = absent
+    return report
+
+
+def not_in_source(reader: SourceReader) -> list[dict[str, str]]:
+    """What the source cannot hold, one entry per object (or ``object.field``)."""
+    reason = "not in a Hesk export file" if reader.kind == "export" else "not in the source"
+    return [{"object": key.split(".")[0], "what": what, "reason": reason}
+            for key, what in reader.not_held().items()]
 
 
 def render_discover(report: dict[str, Any], console: Console) -> None:
@@ -73,6 +75,9 @@ def render_discover(report: dict[str, Any], console: Console) -> None:
     att = report["attachments"]
     console.print(f"[bold]Attachment files:[/bold] {att['files']:,} "
                   f"({att['bytes']:,} bytes), missing: {att['missing']:,}")
+    for item in report.get("not_in_source") or ():
+        console.print(f"[yellow]not migrated[/yellow] {item['object']}: {item['what']} "
+                      f"({item['reason']})", highlight=False)
     findings = report["findings"]
     by_kind = Counter(f["kind"] for f in findings)
     summary = Table(title=f"Data-quality findings ({len(findings):,})")

@@ -13,17 +13,49 @@ from hesk.tickets import attachment_refs, timestamp
 ARTICLE_STATES = {"0": "published", "1": "private", "2": "draft"}
 
 
+#: Hesk's root KB category (made by the installer): where a looping category is moved.
+KB_ROOT_ID = 1
+
+
+def kb_category_loops(parents: dict[int, int]) -> set[int]:
+    """Ids of KB categories on a parent loop (their own parent, or A -> B -> A): following
+    their parents never reaches the root, so no collection could ever be made under it."""
+    on_loop: set[int] = set()
+    for start in parents:
+        seen: list[int] = []
+        node: int | None = start
+        while node in parents and node not in seen and node not in on_loop:
+            seen.append(node)
+            node = parents[node] or None
+        if node in seen:
+            on_loop.update(seen[seen.index(node):])
+    return on_loop
+
+
 def iter_kb_categories(r: ReaderBase, since_id: int | None = None) -> Iterator[KbCategory]:
-    """Every KB category by id (``parent_id`` None for the root)."""
+    """Every KB category by id (``parent_id`` None for the root).
+
+    A category on a parent loop (a damaged table: Hesk itself never makes one) is read
+    as a child of the root, with a ``kb_category_loop`` finding.
+    """
     if not r.db.has_table("kb_categories"):
         return
+    parents = {int(row["id"]): int(row["parent"] or 0) for row in r.db.query(
+        f"SELECT id, parent FROM {r.db.t('kb_categories')} WHERE id <> %s", (KB_ROOT_ID,))}
+    loops = kb_category_loops(parents)
     for rows in r.db.keyset("kb_categories", "*", after=since_id, batch=r.batch_size):
         for row in rows:
-            r.note_legacy(row, "kb_category", row["id"])
+            cid = int(row["id"])
+            r.note_legacy(row, "kb_category", cid)
+            parent = int(row["parent"]) or None
+            if cid in loops:
+                r.add_finding("kb_category_loop", "kb_category", cid,
+                              f"parent {parent} leads back to this category: "
+                              "read as a top-level category")
+                parent = KB_ROOT_ID
             yield KbCategory(
-                source_id=str(row["id"]), id=int(row["id"]),
-                name=decode_entities(row["name"] or ""),
-                parent_id=int(row["parent"]) or None, order=int(row.get("cat_order") or 0),
+                source_id=str(cid), id=cid, name=decode_entities(row["name"] or ""),
+                parent_id=parent, order=int(row.get("cat_order") or 0),
                 private=str(row.get("type")) == "1",
             )
 

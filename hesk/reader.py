@@ -51,6 +51,14 @@ class HeskReader(ReaderBase):
     ``timezone``/``date_format`` Hesk's settings, used to date ``history`` entries.
     """
 
+    kind = "database"
+    incremental = True
+    tracks_deletions = True
+
+    def not_held(self) -> dict[str, str]:
+        """The database holds everything the migration moves."""
+        return {}
+
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> HeskReader:
         """A reader configured from ``H2I_HESK_*`` settings."""

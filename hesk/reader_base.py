@@ -1,17 +1,81 @@
-"""State shared by the per-noun readers: the connection, findings, cached lookup tables."""
+"""The source interface every command reads through, and the database readers' shared state.
+
+:class:`SourceReader` is what a Hesk source is to the rest of the engine: the database
+reader (:class:`hesk.reader.HeskReader`) and the export-file reader
+(:class:`hesk.export_reader.ExportReader`) both satisfy it, and
+:func:`hesk.open.open_source` opens the configured one. Commands never ask which.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
 from hesk.attachments import AttachmentFolder
 from hesk.columns import SchemaLayout, check_schema
 from hesk.db import LEGACY_KEY, HeskDB
-from hesk.records import CustomFieldDefinition, Finding, Staff
+from hesk.records import CustomFieldDefinition, Finding, Record, Staff
+
+
+@runtime_checkable
+class SourceReader(Protocol):
+    """A Hesk source: records, findings, and the few facts capture and delta need.
+
+    ``kind`` is ``database`` or ``export``. ``incremental``: ``iter_records`` honours
+    ``since_id``/``changed_since`` cheaply (a delta reads only what changed); otherwise
+    a delta reads the source whole and lets unchanged records be no-ops by key.
+    ``tracks_deletions``: ``id_set`` can prove a record was deleted.
+    """
+
+    kind: str
+    incremental: bool
+    tracks_deletions: bool
+    findings: list[Finding]
+
+    @property
+    def statuses(self) -> dict[int, str]:
+        """Status code -> name."""
+
+    @property
+    def priorities(self) -> dict[int, str]:
+        """Priority id -> name."""
+
+    def hesk_version(self) -> str | None:
+        """The detected Hesk version, or None."""
+
+    def not_held(self) -> dict[str, str]:
+        """What this source cannot hold, by object (or ``object.field``): what is lost."""
+
+    def iter_records(self, object: str, *, since_id: int | None = None,
+                     changed_since: datetime | None = None) -> Iterator[Record]:
+        """Stream the records of one object."""
+
+    def iter_all(self) -> Iterator[Record]:
+        """Every record, in dependency order."""
+
+    def max_ids(self) -> dict[str, int]:
+        """The highest id per object (a capture's watermark)."""
+
+    def watermark(self) -> datetime | None:
+        """The newest ticket change (a capture's watermark)."""
+
+    def count(self, object: str) -> int:
+        """How many records of ``object`` the source has."""
+
+    def id_set(self, object: str) -> set[int]:
+        """Every id of ``object`` present now (only when ``tracks_deletions``)."""
+
+    def close(self) -> None:
+        """Release what the reader holds."""
+
+    def __enter__(self) -> SourceReader: ...
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 class ReaderBase:

@@ -71,7 +71,13 @@ def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _encode(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            # A field added later is left out while it holds its default, so the payload
+            # (and content hash) of every record that does not use it stays the same.
+            if not (f.metadata.get("omit_default") and getattr(value, f.name) == f.default)
+        }
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
     if isinstance(value, dict):
@@ -323,7 +329,8 @@ class Ticket(Record):
     the requester :class:`Customer` (None if the ticket has no requester, e.g. anonymised).
     ``owner_id`` is None when unassigned; ``owner_missing`` when it names a deleted user.
     ``fidelity`` is ``full`` from the database, ``export`` from an export file, in which
-    case ``missing`` lists what the source could not provide.
+    case ``missing`` lists what the source could not provide, and ``id``s of staff,
+    categories and custom statuses are derived from their names (the file has no ids).
     """
 
     OBJECT: ClassVar[str] = "ticket"
@@ -372,6 +379,9 @@ class Ticket(Record):
     anonymised: bool
     fidelity: str = "full"
     missing: tuple[str, ...] = ()
+    #: Why the source row could not be read (an export row with a bad date or reply
+    #: block): the ticket is quarantined with this reason. Empty for a good row.
+    broken: str = dataclasses.field(default="", metadata={"omit_default": True})
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -28,10 +29,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponent
 
 from core.errors import ConfigError
 from core.intercom_limits import MAX_PER_PAGE
-from core.logs import get_logger, register_secret
+from core.logs import get_logger
 from intercom_api import errors
+from intercom_api.apps import AppSet, AppSlot
 from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
-from intercom_api.pacing import WINDOW_SECONDS, LocalPacer, Pacer
+from intercom_api.pacing import WINDOW_SECONDS, Pacer
 from intercom_api.transport import transport_for
 
 log = get_logger(__name__)
@@ -134,12 +136,17 @@ def _is_retryable(exc: BaseException) -> bool:
 
 
 class BaseClient:
-    """Sends requests to Intercom; the operations live in the subclasses."""
+    """Sends requests to Intercom; the operations live in the subclasses.
+
+    ``token`` is one token, several tokens of one workspace, or an :class:`AppSet` shared
+    with other clients (each app paced by its own pacer, all by the workspace's). ``pacer``
+    (with a token or tokens, not an AppSet) paces every token.
+    """
 
     def __init__(
         self,
         base_url: str,
-        token: str,
+        token: str | Sequence[str] | AppSet,
         *,
         timeout: float = 30,
         version: str = "2.16",
@@ -148,25 +155,22 @@ class BaseClient:
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        register_secret(token)
         require_safe_base_url(base_url)
+        if isinstance(token, AppSet):
+            self.apps = token
+        else:
+            tokens = [token] if isinstance(token, str) else list(token)
+            self.apps = AppSet(tokens, pacer_for=None if pacer is None else lambda _fp: pacer)
         self.base_url = base_url.rstrip("/")
         self.version = version
         #: Seconds one request may take before it is given up (connects: at most 10).
         self.timeout = timeout
-        self.pacer: Pacer = pacer if pacer is not None else LocalPacer()
         self.retry_policy = retry or RetryPolicy()
-        self._http = httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Intercom-Version": version,
-                "Accept": "application/json",
-                "User-Agent": "hesk2intercom",
-            },
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            transport=transport if transport is not None else transport_for(self.base_url),
-        )
+        self._transport = transport
+        self._connections: dict[str, httpx.Client] = {}
+        self._sent = threading.local()
+        for slot in self.apps.slots:
+            self._connections[slot.fingerprint] = self._connect(slot)
         policy = self.retry_policy
         self._backoff = wait_exponential_jitter(
             initial=policy.backoff_initial, max=policy.backoff_max, jitter=policy.jitter
@@ -180,11 +184,42 @@ class BaseClient:
             reraise=True,
         )
 
+    def _connect(self, slot: AppSlot) -> httpx.Client:
+        """The keep-alive connection pool that sends with ``slot``'s token."""
+        transport = self._transport
+        return httpx.Client(
+            base_url=self.base_url,
+            headers={
+                "Authorization": f"Bearer {slot.token}",
+                "Intercom-Version": self.version,
+                "Accept": "application/json",
+                "User-Agent": "hesk2intercom",
+            },
+            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
+            transport=transport if transport is not None else transport_for(self.base_url),
+        )
+
+    @property
+    def pacer(self) -> Pacer:
+        """The first app's pacer (the only one with a single token)."""
+        return self.apps.slots[0].pacer
+
+    @property
+    def last_app(self) -> str:
+        """Fingerprint of the app that sent this thread's last call ("" before any)."""
+        return getattr(self._sent, "app", "")
+
+    def next_app(self) -> str:
+        """Fingerprint of the app the next call should go through (see AppSet.choose)."""
+        slot = self.apps.choose()
+        return slot.fingerprint if slot is not None else ""
+
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
+        """Close the connection pools."""
+        for connection in self._connections.values():
+            connection.close()
 
     def __enter__(self) -> Self:
         return self
@@ -206,11 +241,15 @@ class BaseClient:
         json: Any = None,
         idempotent: bool | None = None,
         before_retry: Callable[[], None] | None = None,
+        app: str | None = None,
         on_transient: Callable[[IntercomError], None] | None = None,
     ) -> Json:
         """Send one call (retrying what is safe to retry) and return Intercom's JSON answer.
 
         ``idempotent`` overrides the method's default (POSTs that only read set it).
+        ``app``: the fingerprint of the app to send through while it is usable (a 429 or
+        401 from it moves the call to another app: neither processed anything); which app
+        sent it is :attr:`last_app` afterwards.
         ``before_retry`` runs before every send after the first (after the retry's wait);
         if it raises, nothing more is sent and its exception reaches the caller. The write
         engine uses it to prove it still holds its unit before it sends again.
@@ -225,7 +264,7 @@ class BaseClient:
             send = _observed(send, on_transient)
         if before_retry is not None:
             send = _checked_retries(send, before_retry)
-        return self._retrying(send, method, path, params, json, idempotent)
+        return self._retrying(send, method, path, params, json, idempotent, app)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
         """GET ``path``."""
@@ -250,14 +289,25 @@ class BaseClient:
         params: Mapping[str, Any] | None,
         json: Any,
         idempotent: bool,
+        app: str | None = None,
     ) -> Json:
-        self.pacer.acquire()
-        try:
-            response = self._http.request(method, path, params=params, json=json)
-        except httpx.HTTPError as exc:
-            raise errors.from_transport_error(exc, method, path, idempotent=idempotent) from None
-        self.pacer.observe(response.status_code, response.headers)
+        apps = self.apps
+        slot = apps.choose(app)
+        if slot is None:
+            slot = apps.slots[-1]  # every token was refused: let Intercom say so again
+        for _move in range(2 * len(apps.slots)):
+            response = self._send_on(slot, method, path, params, json, idempotent)
+            status = response.status_code
+            if status == 401 and len(apps.usable()) > 1:
+                apps.revoke(slot)  # nothing was processed: send it on another app
+            elif status == 429 and apps.has_other(slot):
+                apps.rate_limited(slot, _reset_at(response))
+            else:
+                break
+            slot = apps.choose() or slot
         if response.status_code >= 400:
+            if response.status_code == 429:
+                apps.rate_limited(slot, _reset_at(response))
             raise errors.from_response(response, method, path, idempotent=idempotent)
         if not response.content:
             return {}
@@ -268,6 +318,29 @@ class BaseClient:
                 method, path, response.status_code, idempotent=idempotent
             ) from None
         return answer if isinstance(answer, dict) else {"data": answer}
+
+    def _send_on(
+        self,
+        slot: AppSlot,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        idempotent: bool,
+    ) -> httpx.Response:
+        """One HTTP exchange through ``slot``, paced by it and by the workspace."""
+        slot.pacer.acquire()
+        self.apps.pace_workspace()
+        self._sent.app = slot.fingerprint
+        try:
+            response = self._connections[slot.fingerprint].request(
+                method, path, params=params, json=json
+            )
+        except httpx.HTTPError as exc:
+            raise errors.from_transport_error(exc, method, path, idempotent=idempotent) from None
+        slot.pacer.observe(response.status_code, response.headers)
+        self.apps.learn_limits()
+        return response
 
     # -- retry policy (tenacity callbacks) -------------------------------------------------
 
@@ -354,3 +427,12 @@ class BaseClient:
                 return
             seen.add(cursor)
             body["pagination"] = {"per_page": per_page, "starting_after": cursor}
+
+
+def _reset_at(response: httpx.Response) -> float | None:
+    """The ``X-RateLimit-Reset`` of an answer, as Unix seconds (None when absent)."""
+    value = response.headers.get("x-ratelimit-reset")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

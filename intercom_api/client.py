@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from core.errors import ConfigError
 from core.settings import Settings
+from intercom_api.apps import AppSet
 from intercom_api.base import BaseClient, RetryPolicy
 from intercom_api.contacts import ContactsAPI
 from intercom_api.conversations import ConversationsAPI
 from intercom_api.help_center import HelpCenterAPI
 from intercom_api.pacing import Pacer
+from intercom_api.tickets import TicketsAPI
 from intercom_api.workspace import WorkspaceAPI
 
 __all__ = ["IntercomClient", "RetryPolicy"]
 
 
-class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI, BaseClient):
+class IntercomClient(
+    ContactsAPI, ConversationsAPI, TicketsAPI, HelpCenterAPI, WorkspaceAPI, BaseClient
+):
     """Typed thin methods over Intercom's REST API 2.16, answering Intercom's own dicts."""
 
     @classmethod
@@ -29,12 +33,19 @@ class IntercomClient(ContactsAPI, ConversationsAPI, HelpCenterAPI, WorkspaceAPI,
         pacer: Pacer | None = None,
         timeout: float = 30,
         retry: RetryPolicy | None = None,
+        apps: AppSet | None = None,
     ) -> IntercomClient:
-        """A client for the configured region (or base URL override) and token."""
-        token = settings.token_value()
-        if not token:
-            raise ConfigError(
-                "no Intercom access token is configured",
-                hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
-            )
-        return cls(settings.intercom_url, token, timeout=timeout, pacer=pacer, retry=retry)
+        """A client for the configured region (or base URL override) and token(s).
+
+        ``apps``: the process's shared AppSet (per-app and workspace pacers); else one is
+        made from the settings' tokens, each paced by ``pacer`` or a LocalPacer.
+        """
+        if apps is None:
+            tokens = settings.tokens
+            if not tokens:
+                raise ConfigError(
+                    "no Intercom access token is configured",
+                    hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
+                )
+            apps = AppSet(tokens, pacer_for=None if pacer is None else lambda _fp: pacer)
+        return cls(settings.intercom_url, apps, timeout=timeout, retry=retry)

@@ -245,3 +245,80 @@ def find_tag(client: IntercomClient, name: str) -> Json | None:
         if (tag.get("name") or "").strip().casefold() == wanted:
             return tag
     return None
+
+
+# --------------------------------------------------------------------------- tickets
+
+
+def find_ticket(
+    client: IntercomClient, marker_attribute_id: str, marker: str, contact_id: str = ""
+) -> Json | None:
+    """The ticket whose marker attribute (the Hesk tracking id) is ``marker``.
+
+    ``POST /tickets/search`` on ``ticket_attribute.{id}``: the marker is set in the create
+    call itself, so a ticket that exists carries it.
+    """
+    query = {"field": f"ticket_attribute.{marker_attribute_id}", "operator": "=", "value": marker}
+    for ticket in client.search_tickets(query, per_page=50):
+        contacts = (ticket.get("contacts") or {}).get("contacts") or []
+        if contact_id and not any(_same_id(c.get("id"), contact_id) for c in contacts):
+            continue
+        return ticket
+    return None
+
+
+def find_ticket_part(
+    client: IntercomClient, ticket_id: str, author_id: str | int, created_at: int, body: str
+) -> Json | None:
+    """The part of this ticket by ``author_id`` at ``created_at`` with ``body``.
+
+    Raises :class:`Unresolvable` when it is not among the parts read back and the ticket
+    holds more parts than are read back.
+    """
+    ticket = client.get_ticket(ticket_id)
+    block = ticket.get("ticket_parts") or {}
+    parts = block.get("ticket_parts") or []
+    wanted = body_hash(body)
+    for part in parts:
+        author = part.get("author") or {}
+        if (
+            _same_id(author.get("id"), author_id)
+            and int(part.get("created_at") or 0) == int(created_at)
+            and body_hash(part.get("body")) == wanted
+        ):
+            return part
+    total = int(block.get("total_count") or len(parts))
+    if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
+        raise Unresolvable(
+            f"ticket {ticket_id} has {total} parts; only {len(parts)} can be read back, so "
+            "a missing part may still exist",
+            method="GET",
+            path=f"/tickets/{ticket_id}",
+        )
+    return None
+
+
+def find_ticket_type(client: IntercomClient, name: str) -> Json | None:
+    """The unarchived ticket type with this name (case-blind)."""
+    wanted = name.strip().casefold()
+    for ticket_type in client.list_ticket_types():
+        if not ticket_type.get("archived") and \
+                str(ticket_type.get("name") or "").strip().casefold() == wanted:
+            return ticket_type
+    return None
+
+
+def find_ticket_type_attribute(
+    client: IntercomClient, ticket_type_id: str, name: str
+) -> Json | None:
+    """The attribute with this name (case-blind) of a ticket type."""
+    from intercom_api.tickets import type_attributes
+
+    wanted = name.strip().casefold()
+    for attribute in type_attributes(client.get_ticket_type(ticket_type_id)):
+        if str(attribute.get("name") or "").strip().casefold() == wanted:
+            return attribute
+    return None
+
+
+__all__ += ["find_ticket", "find_ticket_part", "find_ticket_type", "find_ticket_type_attribute"]

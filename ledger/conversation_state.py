@@ -25,3 +25,23 @@ def conversation_closed(events: Iterable[Recorded]) -> bool:
         ):
             last = intents[e.intent_key]
     return last == "close"
+
+
+def ticket_state_written(events: Iterable[Recorded]) -> str | None:
+    """The op (``state:<id>:open|closed``) of the last state write made on a ticket, if any.
+
+    ``events``: the ticket unit's events in seq order (others are ignored).
+    """
+    intents: dict[str, str] = {}
+    last: str | None = None
+    for rec in events:
+        e = rec.event
+        if isinstance(e, WriteIntended) and e.operation.startswith("state:"):
+            intents[e.key] = e.operation
+        elif (
+            isinstance(e, WriteSucceeded | WriteResolved)
+            and e.intent_key in intents
+            and getattr(e, "found", True)
+        ):
+            last = intents[e.intent_key]
+    return last

@@ -142,6 +142,26 @@ class MapConfirmed(Event):
         return f"map:{self.map_hash}"
 
 
+@dataclass(frozen=True)
+class TargetChosen(Event):
+    """Where this migration writes tickets (``conversations`` or ``tickets``): recorded when
+    its first run starts, one per generation (the key holds no value: the first one wins).
+    A rollback opens a new generation, the only way to choose again."""
+
+    TYPE: ClassVar[str] = "TargetChosen"
+    target: str = ""
+
+    @property
+    def key(self) -> str:
+        return "target"
+
+
+def chosen_target(ledger: Any) -> str | None:
+    """The target this migration's generation writes to, if a run has started."""
+    rec = ledger.latest(TargetChosen.TYPE)
+    return rec.event.target if rec is not None and isinstance(rec.event, TargetChosen) else None
+
+
 # --- destination side (the write protocol) -------------------------------------------
 
 

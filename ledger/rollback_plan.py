@@ -28,7 +28,11 @@ from ledger.events import (
 )
 
 #: Deletion order: dependants before what they depend on.
-ORDER = ("conversation", "article", "collection", "contact", "tag", "conversation_attribute")
+#: Ticket types and their attributes are never deleted: the API cannot delete them, and the
+#: next generation links them by name.
+ORDER = (
+    "ticket", "conversation", "article", "collection", "contact", "tag", "conversation_attribute",
+)  # fmt: skip
 #: How each type is deleted ("archived" where the API cannot delete).
 VERB = {t: "deleted" for t in ORDER} | {"conversation_attribute": "archived"}
 
@@ -50,7 +54,7 @@ class RollbackPlan:
         """The intent key of a create, its outcome or its deletion (nothing otherwise)."""
         e = recorded.event
         if isinstance(e, WriteIntended):
-            return (e.key,) if e.target.get("creates") else ()
+            return (e.key,) if e.target.get("creates") in ORDER else ()
         if isinstance(e, WriteSucceeded | WriteResolved):
             return (e.intent_key,) if e.intercom_type in ORDER else ()
         if isinstance(e, RollbackDeleted | RollbackKept | WriteFailed):

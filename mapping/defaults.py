@@ -44,6 +44,15 @@ MERGED_ATTR = "hesk_merged_ids"
 IP_ATTR = "hesk_ip"
 TAG_PREFIX = "Hesk: "
 
+#: Where tickets go (the map's ``target``): Intercom conversations or Intercom tickets.
+TARGETS = ("conversations", "tickets")
+DEFAULT_TARGET = "conversations"
+#: Tickets target: the ticket type's default name, and where the Hesk history goes.
+TICKET_TYPE_NAME = "Hesk ticket"
+HISTORY_PLACES = ("attribute", "note")
+HISTORY_ATTR = "hesk_history"
+CATEGORY_ATTR = "hesk_category"
+
 
 def builtin_attributes(*, migrate_ip: bool = False) -> list[dict[str, Any]]:
     """The attributes every migration creates (plus ``hesk_ip`` when IPs move)."""

@@ -41,6 +41,8 @@ def _ticket(ticket: Ticket, mapping: dict[str, Any] | None) -> list[str]:
         if key not in keys:
             keys.append(key)
     keys += BUILTIN_KEYS
+    if (mapping or {}).get("target") == "tickets":
+        keys.append(dep_key("ticket_type", "type"))  # settled by the set-up unit
     if options.get("migrate_ip"):
         keys.append("custom_field:builtin:hesk_ip")
     for value in ticket.custom_fields:

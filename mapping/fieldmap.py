@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from mapping.defaults import DEFAULT_OPTIONS
+from mapping.defaults import DEFAULT_OPTIONS, TICKET_TYPE_NAME
 from mapping.urls import check_web_url
 
 #: The conversation attribute data types a map may use.
@@ -114,9 +114,18 @@ class StaffEntry(_Proposed):
 
 
 class StatusEntry(_Proposed):
-    """``statuses:`` — a Hesk status to an open or closed conversation."""
+    """``statuses:`` — a Hesk status to an open or closed conversation (or ticket), and
+    for the tickets target the Intercom ticket state (its internal label)."""
 
     state: Literal["open", "closed"]
+    ticket_state: str | None = None
+
+
+class TicketSettings(_Entry):
+    """``tickets:`` — the tickets target's ticket type and where the Hesk history goes."""
+
+    type_name: str = Field(TICKET_TYPE_NAME, min_length=1)
+    history: Literal["attribute", "note"] = "attribute"
 
 
 class PriorityEntry(_Proposed):
@@ -132,12 +141,16 @@ class ResolvedIds(_Entry):
     admins: dict[str, str] = {}
     teams: dict[str, str] = {}
     fallback_admin_id: str = ""
+    ticket_states: dict[str, str] = {}
+    default_ticket_state_id: str = ""
 
 
 class FieldMap(_Entry):
     """A whole field map (see ``mapping.proposal`` for how each section is proposed)."""
 
     version: Literal[1]
+    target: Literal["conversations", "tickets"] = "conversations"
+    tickets: TicketSettings | None = None
     options: MapOptions = MapOptions()
     attributes: list[AttributeEntry] = []
     custom_fields: list[CustomFieldEntry] = []

@@ -17,6 +17,11 @@ HEADER = """\
 # Only the sections and keys below are accepted, each with its type (map confirm names any
 # other by its path, e.g. categories.3.team).
 #
+# target:         conversations | tickets — what a Hesk ticket becomes in Intercom; fixed for a
+#                 migration once it ran (a rollback frees it)
+# tickets:        (target tickets) type_name: the ticket type found or created; history:
+#                 attribute (multiline hesk_history) | note (one admin note)
+#
 # options:
 #   fallback_admin_email  admin who authors what unmatched staff wrote ("Originally by NAME"),
 #                         the history notes, closes and assignments (default: token owner)
@@ -39,7 +44,8 @@ HEADER = """\
 #                 migrate (auto|true|false)
 # categories:     team: NAME (an existing Intercom team) or tag: NAME (fallback)
 # staff:          admin_email: the Intercom admin's email, or null (fallback admin + invite)
-# statuses:       state: open | closed
+# statuses:       state: open | closed; ticket_state: an Intercom ticket state's internal
+#                 label (target tickets; states cannot be created by the API)
 # priorities:     value: one of the hesk_priority options
 """
 

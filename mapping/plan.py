@@ -11,12 +11,19 @@ from mapping.categories import plan_category
 from mapping.dependencies import dependencies
 from mapping.kb import plan_kb_article, plan_kb_category
 from mapping.people import external_id, plan_anonymised_contact, plan_contact, plan_staff
+from mapping.ticket_target import (
+    is_tickets,
+    plan_ticket_as_ticket,
+    plan_ticket_field,
+    plan_ticket_setup,
+)
 from mapping.tickets import history_record, plan_orphan, plan_ticket
 
 __all__ = [
     "dependencies",
     "external_id",
     "history_record",
+    "is_tickets",
     "plan_anonymised_contact",
     "plan_builtin_attributes",
     "plan_canned_response",
@@ -28,4 +35,7 @@ __all__ = [
     "plan_orphan",
     "plan_staff",
     "plan_ticket",
+    "plan_ticket_as_ticket",
+    "plan_ticket_field",
+    "plan_ticket_setup",
 ]

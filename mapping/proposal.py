@@ -4,6 +4,8 @@ its Intercom target, a confidence (0..1) and the reason — a plain dict the use
 Shape (all ids are Hesk ids; lists keep Hesk's order)::
 
     version: 1
+    target: conversations | tickets
+    tickets:       {type_name, history: attribute | note}               # target tickets only
     options: {fallback_admin_email, staff_only_fields, anonymised_tickets, long_threads,
               migrate_ip, max_attachment_bytes, max_request_bytes, hesk_url,
               customer_ticket_url}
@@ -12,7 +14,8 @@ Shape (all ids are Hesk ids; lists keep Hesk's order)::
                      data_type, options, existing_id, confidence, reason}]
     categories:    [{hesk_id, hesk_name, team | tag, confidence, reason}]
     staff:         [{hesk_id, hesk_name, hesk_email, admin_email, confidence, reason}]
-    statuses:      [{hesk_id, hesk_name, state: open|closed, confidence, reason}]
+    statuses:      [{hesk_id, hesk_name, state: open|closed, ticket_state (tickets),
+                     confidence, reason}]
     priorities:    [{hesk_id, hesk_name, value, confidence, reason}]
 
 :mod:`mapping.mapfile` writes/reads it as YAML and hashes it; :mod:`mapping.validation`
@@ -32,13 +35,16 @@ from mapping.defaults import (
     BUILTIN_STATUSES,
     CLOSED_STATUS,
     DEFAULT_OPTIONS,
+    DEFAULT_TARGET,
     FIELD_TYPES,
     MAP_VERSION,
     PRIORITY_ATTR,
     TAG_PREFIX,
+    TICKET_TYPE_NAME,
     builtin_attributes,
 )
 from mapping.mapfile import dump_map_yaml, load_map_yaml, map_hash
+from mapping.ticket_target import propose_ticket_state
 from mapping.validation import validate_map
 
 _MATCH_AT = 0.85  # difflib ratio from which an existing attribute/team is proposed
@@ -170,6 +176,15 @@ def propose_staff(staff: Staff, admins: Sequence[Mapping[str, Any]]) -> dict[str
         entry["confidence"] = 1.0
         entry["reason"] = "same email as the Intercom admin (case-insensitive)"
         return entry
+    if not email:  # an export file names staff but has no e-mails: match by name
+        named = [a for a in admins if a.get("email") and normalise_name(str(a.get("name")
+                 or "")) == normalise_name(staff.name)]  # fmt: skip
+        if len(named) == 1:
+            entry["admin_email"] = str(named[0]["email"])
+            entry["confidence"] = 0.9
+            entry["reason"] = ("same name as the Intercom admin (the source has no staff "
+                               "e-mails): check it is the same person")
+            return entry
     entry["confidence"] = 1.0
     entry["reason"] = (
         "no Intercom admin with this email: parts authored by the fallback admin "
@@ -232,13 +247,17 @@ def propose_map(
     teams: Sequence[Mapping[str, Any]],
     conversation_attributes: Sequence[Mapping[str, Any]],
     me: Mapping[str, Any] | None = None,
+    target: str = DEFAULT_TARGET,
+    ticket_states: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """The proposed map for a Hesk help desk and an Intercom workspace.
 
     ``statuses``/``priorities`` map Hesk ids to names (built-ins and custom ones);
     ``admins``/``teams``/``conversation_attributes`` are Intercom objects as listed by the
     API (``id``, ``name``, ``email``, ``data_type``, ``options``); ``me`` is the token's
-    owner (``GET /me``), the default fallback admin (else the first admin).
+    owner (``GET /me``), the default fallback admin (else the first admin). ``target``:
+    ``conversations`` or ``tickets``; for tickets, each status is proposed one of
+    ``ticket_states`` (the workspace's, by name, else by meaning).
     """
     owner = me or (admins[0] if admins else None)
     options = dict(DEFAULT_OPTIONS)
@@ -260,8 +279,18 @@ def propose_map(
     taken = {normalise_name(a["name"]) for a in attributes}
     existing_fields = [a for a in conversation_attributes if str(a.get("name")) not in
                        {b["name"] for b in attributes}]
+    statuses_out = [propose_status(sid, name) for sid, name in sorted(statuses.items())]
+    head: dict[str, Any] = {"version": MAP_VERSION, "target": target}
+    if target == "tickets":
+        head["tickets"] = {"type_name": TICKET_TYPE_NAME, "history": "attribute"}
+        for item in statuses_out:
+            label, why = propose_ticket_state(item["hesk_id"], item["hesk_name"], ticket_states)
+            item["ticket_state"] = label
+            item["reason"] += f"; ticket state: {why}"
+            if label is None:
+                item["confidence"] = 0.3
     return {
-        "version": MAP_VERSION,
+        **head,
         "options": options,
         "attributes": attributes,
         "custom_fields": [
@@ -270,7 +299,7 @@ def propose_map(
         ],
         "categories": [propose_category(c, teams) for c in categories],
         "staff": [propose_staff(s, admins) for s in staff],
-        "statuses": [propose_status(sid, name) for sid, name in sorted(statuses.items())],
+        "statuses": statuses_out,
         "priorities": priority_entries,
     }
 

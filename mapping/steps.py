@@ -84,6 +84,9 @@ class Step:
     files: tuple[FileRef, ...] = ()
     completes: tuple[Completion, ...] = ()
     defer_files_to_parts: bool = False
+    #: Find or create: look the object up (``lookup_kind``) before creating it; what exists
+    #: is linked (``created=False``), never created again nor deleted by a rollback.
+    find_first: bool = False
 
 
 #: How an in-doubt write is settled (implemented by the engine with intercom_api.lookups):
@@ -92,7 +95,9 @@ class Step:
 #: created_at, body hash), ``collection``, ``article``, ``conversation_attribute``, ``tag``
 #: (by name, against the same-named objects a pre-check listed before the intent: only a
 #: new one is this migration's), ``idempotent`` (safe to send again: PUTs,
-#: close/open/assign).
+#: close/open/assign); for tickets: ``ticket`` (search by the tracking-id attribute),
+#: ``ticket_part`` (read the ticket back), ``ticket_type`` (name), ``ticket_type_attribute``
+#: (name within the type).
 LOOKUPS = (
     "contact",
     "conversation",
@@ -102,6 +107,10 @@ LOOKUPS = (
     "conversation_attribute",
     "tag",
     "idempotent",
+    "ticket",
+    "ticket_part",
+    "ticket_type",
+    "ticket_type_attribute",
 )
 
 

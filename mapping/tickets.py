@@ -43,7 +43,7 @@ from mapping.files import file_ref, json_size, parts, sort_files
 from mapping.history import history_html
 from mapping.people import ANONYMISED_CONTACT
 from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
-from mapping.text import escape, sanitize_html, to_plain
+from mapping.text import escape, plain_to_html, sanitize_html, to_plain
 
 #: Message parts kept when a longer thread is folded.
 KEEP_PARTS = 480
@@ -93,10 +93,24 @@ class _Thread:
     steps: list[Step] = field(default_factory=list)
     dispositions: list[Disposition] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: ``conversations`` or ``tickets`` (the map's target): where the parts are written.
+    target: str = "conversations"
 
     @property
     def admin(self) -> str:
         return self.ctx.fallback_admin_id
+
+    @property
+    def reply_path(self) -> str:
+        return f"/{self.target}/{UNIT_ID}/reply"
+
+    @property
+    def part_lookup(self) -> str:
+        return "ticket_part" if self.target == "tickets" else "part"
+
+    @property
+    def tickets(self) -> bool:
+        return self.target == "tickets"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,7 +198,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
             "message_type": "note" if item.kind == "note" else "comment",
             "type": "admin",
             "admin_id": admin,
-            "body": _admin_body(prefix, rec.message_html),
+            "body": _admin_body(prefix, rec.message_html or plain_to_html(rec.message_text)),
             "skip_notifications": True,
         }
         author = {"author_type": "admin", "author_id": admin}
@@ -206,9 +220,17 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
             "intercom_user_id": contact,
             "body": prefix + text,
         }
+        if th.tickets:
+            base["skip_notifications"] = True
         author = {"author_type": "user", "author_id": contact}
     if at is not None:
         base["created_at"] = at
+    if th.tickets and base["type"] == "user" and item.files:
+        # A contact's ticket reply takes no files: they follow in admin notes of their own.
+        body_step = _message_steps(th, replace(item, files=[]), at)[0]
+        who = rec.author_name or "the customer"
+        return [body_step, *_file_note_steps(th, op, item.files, at,
+                                             f"Attachments sent by {who} with the reply above")]
     groups = parts(item.files, th.max_request, json_size(base))
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
@@ -226,14 +248,14 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
         steps.append(Step(
             op=step_op,
             method="POST",
-            path=f"/conversations/{UNIT_ID}/reply",
+            path=th.reply_path,
             body=body,
             identity_hash=identity({
                 "part": step_op, "created_at": at, "files": [a.source_id for a in group]
             }),
             lookup={**author, "created_at": at, "body": body["body"],
                     "message_type": body["message_type"]},
-            lookup_kind="part",
+            lookup_kind=th.part_lookup,
             files=tuple(file_ref(a) for a in group),
             completes=tuple(done),
         ))  # fmt: skip
@@ -241,9 +263,13 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
 
 
 def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> list[Step]:
-    """The first message's files: contact parts at the ticket's time (as many as they fill)."""
+    """The first message's files: contact parts at the ticket's time (as many as they fill);
+    on a ticket, admin notes (a contact's ticket reply takes no files)."""
     if not files:
         return []
+    if th.tickets:
+        return _file_note_steps(th, op, files, th.created_at,
+                                "Attachments of the customer's first message", first=1)
     groups = parts(files, th.max_request)
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
@@ -272,6 +298,27 @@ def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> li
     return steps
 
 
+def _file_note_steps(
+    th: _Thread, op: str, files: Sequence[Attachment], at: int | None, label: str,
+    first: int = 2,
+) -> list[Step]:
+    """Files a contact sent, as admin notes named as theirs (ops ``{op}:files:N``)."""
+    groups = parts(files, th.max_request)
+    steps: list[Step] = []
+    for n, group in enumerate(groups, start=first):
+        shown = n - first + 1
+        count = f" ({shown}/{len(groups)})" if len(groups) > 1 else ""
+        html = escape(f"{label}{count}: " + ", ".join(a.real_name for a in group))
+        step_op = f"{op}:{n}" if op.endswith(":files") else f"{op}:files:{n}"
+        step = _admin_note_step(
+            th, step_op, html, at,
+            {"part": step_op, "created_at": at, "files": [a.source_id for a in group]},
+            [completion(a) for a in group],
+        )  # fmt: skip
+        steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
+    return steps
+
+
 def _admin_note_step(
     th: _Thread, op: str, html: str, at: int | None, ident: Any, done: Sequence[Completion]
 ) -> Step:
@@ -287,12 +334,12 @@ def _admin_note_step(
     return Step(
         op=op,
         method="POST",
-        path=f"/conversations/{UNIT_ID}/reply",
+        path=th.reply_path,
         body=body,
         identity_hash=identity(ident),
         lookup={"author_type": "admin", "author_id": th.admin, "created_at": at,
                 "body": html, "message_type": "note"},
-        lookup_kind="part",
+        lookup_kind=th.part_lookup,
         completes=tuple(done),
     )  # fmt: skip
 
@@ -302,8 +349,9 @@ def _transcript_entry(item: _Item) -> str:
     when = f"{rec.created_at:%Y-%m-%d %H:%M} UTC" if rec.created_at else "date unknown"
     who = rec.author_name or ("staff" if item.kind == "note" else "customer")
     label = "internal note" if item.kind == "note" else "reply"
+    body = rec.message_html or plain_to_html(rec.message_text)
     return f"<hr><p><strong>{escape(when)} — {escape(who)} ({label})</strong></p>" + (
-        sanitize_html(rec.message_html) or "<p>(empty message)</p>"
+        sanitize_html(body) or "<p>(empty message)</p>"
     )
 
 
@@ -328,21 +376,6 @@ def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) ->
         )  # fmt: skip
         steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
     return steps
-
-
-def _export_steps(th: _Thread, replies: Sequence[Reply]) -> list[Step]:
-    """Export-file tickets: the flattened replies as one transcript note."""
-    if not replies:
-        return []
-    html = (
-        "<p><strong>Replies from the Hesk export file</strong> (the export flattens them: "
-        "authors and times are as written below).</p>"
-        + "".join(sanitize_html(r.message_html) or escape(r.message_text) for r in replies)
-    )
-    at = unix(th.ticket.updated_at) or th.created_at
-    ident = {"part": "export", "replies": [r.source_id for r in replies]}
-    return [_admin_note_step(th, "part:export", html, at, ident,
-                             [completion(r) for r in replies])]  # fmt: skip
 
 
 # --------------------------------------------------------------------------- update etc.
@@ -447,24 +480,30 @@ def _state_step(th: _Thread, was_closed: bool) -> Step | None:
 # --------------------------------------------------------------------------- planner
 
 
-def plan_ticket(
+@dataclass
+class ThreadStart:
+    """A ticket ready to plan: its thread, its ordered messages and where files go."""
+
+    th: _Thread
+    items: list[_Item]
+    ticket_files: list[Attachment]
+    hist: HistoryRecord
+
+
+def start_thread(
     ticket: Ticket,
     replies: Sequence[Reply],
     notes: Sequence[Note],
     attachments: Sequence[Attachment],
-    history: Sequence[HistoryEntry] | None,
     ctx: UnitContext,
-    *,
-    was_closed: bool = False,
-) -> Plan:
-    """The conversation unit of a ticket with all its replies, notes, files and history.
-
-    Every record passed in ends in the plan: completed by a step, or settled by a
-    disposition (skipped/quarantined with the reason). ``was_closed``: the conversation's
-    last state write was a close (a delta then reopens it if the ticket is open again).
-    """
+    target: str = "conversations",
+) -> ThreadStart | Plan:
+    """The checks every target shares (requester, contact, fallback admin) and the ordered
+    thread; a Plan that settles everything when the ticket cannot move."""
     hist = history_record(ticket)
     children: list[Record] = [*replies, *notes, *attachments, hist]
+    if ticket.broken:
+        return _settle_all(ticket, children, "quarantined", ticket.broken)
 
     requester = ticket.requester_contact_id
     if ticket.anonymised:
@@ -491,7 +530,8 @@ def plan_ticket(
         key=lambda i: i.sort_key(0),
     )
     max_request = int(option(ctx, "max_request_bytes"))
-    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items), max_request)
+    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items), max_request,
+                 target=target)  # fmt: skip
     items.sort(key=lambda i: i.sort_key(th.created_at or 0))
 
     parents = {("ticket", ticket.id)} | {(i.kind, i.record.id) for i in items}
@@ -501,6 +541,80 @@ def plan_ticket(
     th.dispositions.extend(files.dispositions)
     for item in items:
         item.files = files.by_parent.get((item.kind, item.record.id), [])
+    return ThreadStart(th, items, files.by_parent.get(("ticket", ticket.id), []), hist)
+
+
+def thread_steps(start: ThreadStart, replies: Sequence[Reply], notes: Sequence[Note]) -> None:
+    """Append the first message's files and every reply and note, in order (long threads
+    folded per ``long_threads``). An export file's replies are parts like any others."""
+    th, items = start.th, start.items
+    th.steps += _contact_file_steps(th, "part:ticket:files", start.ticket_files)
+    if th.ticket.fidelity == "export":
+        th.notes.append("imported from a Hesk export file: no notes, no attachments, "
+                        "replies as plain text")
+    ctx = th.ctx
+    planned = [_message_steps(th, i, i.at if i.at else th.created_at) for i in items]
+    per_item = [len(s) for s in planned]
+    fold_at = 0
+    if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
+        kept = 0
+        fold_at = len(items)
+        while fold_at > 0 and kept + per_item[fold_at - 1] <= KEEP_PARTS:
+            fold_at -= 1
+            kept += per_item[fold_at]
+        th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
+    elif sum(per_item) > MAX_PARTS:
+        th.notes.append(
+            f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
+        )
+    if fold_at:
+        th.steps += _fold_steps(th, items[:fold_at], th.created_at)
+    for message_steps in planned[fold_at:]:
+        th.steps += message_steps
+
+
+def history_note_step(
+    th: _Thread, entries: Sequence[HistoryEntry], hist: HistoryRecord, replies: Sequence[Reply],
+    notes: Sequence[Note], extra_html: str = "",
+) -> Step:
+    """The ``part:history`` admin note of the ticket's history timeline."""
+    ident: dict[str, Any] = {"part": "history", "history": hist.content_hash}
+    if extra_html:
+        ident["extra"] = extra_html
+    return _admin_note_step(
+        th, "part:history", history_html(entries) + extra_html,
+        last_activity(th.ticket, replies, notes), ident, [completion(hist)],
+    )
+
+
+def finish(th: _Thread) -> Plan:
+    """The plan, with the ticket settled by its last step (and its report lines)."""
+    last = th.steps[-1]
+    done = completion(th.ticket, "; ".join(th.notes))
+    th.steps[-1] = replace(last, completes=(*last.completes, done))
+    return Plan(steps=tuple(th.steps), dispositions=tuple(th.dispositions))
+
+
+def plan_ticket(
+    ticket: Ticket,
+    replies: Sequence[Reply],
+    notes: Sequence[Note],
+    attachments: Sequence[Attachment],
+    history: Sequence[HistoryEntry] | None,
+    ctx: UnitContext,
+    *,
+    was_closed: bool = False,
+) -> Plan:
+    """The conversation unit of a ticket with all its replies, notes, files and history.
+
+    Every record passed in ends in the plan: completed by a step, or settled by a
+    disposition (skipped/quarantined with the reason). ``was_closed``: the conversation's
+    last state write was a close (a delta then reopens it if the ticket is open again).
+    """
+    start = start_thread(ticket, replies, notes, attachments, ctx)
+    if isinstance(start, Plan):
+        return start
+    th, hist = start.th, start.hist
 
     # 1. the conversation, from the requester, with the first message as plain text
     first = to_plain(ticket.message_html) or ticket.message_text.strip() or "(no message)"
@@ -520,45 +634,14 @@ def plan_ticket(
         creates="conversation",
         result_id="conversation_id",
     ))  # fmt: skip
-    th.steps += _contact_file_steps(th, "part:ticket:files", files.by_parent.get(
-        ("ticket", ticket.id), []))  # fmt: skip
 
-    # 2. replies and notes in order (export tickets: one transcript part)
-    if ticket.fidelity == "export":
-        th.steps += _export_steps(th, replies)
-        for n in notes:
-            th.dispositions.append(disposition(n, "skipped", "export files carry no notes"))
-        th.notes.append(
-            "imported from a Hesk export file: no notes, no attachments, replies as one "
-            "transcript part"
-        )
-    else:
-        planned = [_message_steps(th, i, i.at if i.at else th.created_at) for i in items]
-        per_item = [len(s) for s in planned]
-        fold_at = 0
-        if option(ctx, "long_threads") == "fold" and sum(per_item) + len(th.steps) - 1 > MAX_PARTS:
-            kept = 0
-            fold_at = len(items)
-            while fold_at > 0 and kept + per_item[fold_at - 1] <= KEEP_PARTS:
-                fold_at -= 1
-                kept += per_item[fold_at]
-            th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
-        elif sum(per_item) > MAX_PARTS:
-            th.notes.append(
-                f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
-            )
-        if fold_at:
-            th.steps += _fold_steps(th, items[:fold_at], th.created_at)
-        for message_steps in planned[fold_at:]:
-            th.steps += message_steps
+    # 2. the first message's files, replies and notes in order
+    thread_steps(start, replies, notes)
 
     # 3. the history timeline
     entries = list(history) if history else list(ticket.history)
     if entries:
-        th.steps.append(_admin_note_step(
-            th, "part:history", history_html(entries), last_activity(ticket, replies, notes),
-            {"part": "history", "history": hist.content_hash}, [completion(hist)],
-        ))  # fmt: skip
+        th.steps.append(history_note_step(th, entries, hist, replies, notes))
     else:
         th.dispositions.append(disposition(hist, "skipped", "ticket has no history"))
 
@@ -572,10 +655,7 @@ def plan_ticket(
         th.steps.append(state)
 
     # the last step settles the ticket itself
-    last = th.steps[-1]
-    done = completion(ticket, "; ".join(th.notes))
-    th.steps[-1] = replace(last, completes=(*last.completes, done))
-    return Plan(steps=tuple(th.steps), dispositions=tuple(th.dispositions))
+    return finish(th)
 
 
 def plan_orphan(record: Reply | Note | Attachment) -> Plan:

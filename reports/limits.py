@@ -55,7 +55,8 @@ def limits_hit(
             "export_fidelity",
             exported,
             "Tickets read from a Hesk export file have lower fidelity: no internal notes, "
-            "no attachments, and replies flattened into one transcript part.",
+            "no attachments, no knowledge base; replies are plain text (authors matched by "
+            "name).",
         ),
         _limit(
             "article_timestamps",

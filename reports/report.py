@@ -12,8 +12,12 @@ with every OBJECT of :data:`ledger.dispositions.OBJECTS` present and, per object
 rename): ``generated_at``, ``as_of_seq``, ``deleted`` (records gone from Hesk since they were
 captured; they stay counted in their state, so the sums hold), ``other_objects`` (objects
 outside the contract, e.g. ticket templates), ``api_calls`` (write-protocol events) and
-``limits`` (see :mod:`reports.limits`), ``exports`` (the newest ID map and redirects files
-written) and ``verify`` (the newest verify's results, or null).
+``limits`` (see :mod:`reports.limits`), ``not_in_source``: what the captured source
+cannot hold (an export file has no notes, attachments, KB...), from the newest capture.
+Each of those is also listed under ``skipped`` with ``source_id`` ``*`` and the reason
+("not in a Hesk export file"); it is not counted, as the source never said how many.
+``exports`` (the newest ID map and redirects files written) and ``verify`` (the newest
+verify's results, or null).
 
 The per-record state comes from the ``Dispositions`` projection table, caught up first and
 streamed row by row; the events table is never loaded whole.
@@ -28,7 +32,14 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ledger.dispositions import OBJECTS, STATES, Dispositions
-from ledger.events import WriteFailed, WriteInDoubt, WriteIntended, WriteResolved, WriteSucceeded
+from ledger.events import (
+    CaptureCompleted,
+    WriteFailed,
+    WriteInDoubt,
+    WriteIntended,
+    WriteResolved,
+    WriteSucceeded,
+)
 from ledger.outputs import newest_verify
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
@@ -87,6 +98,17 @@ def api_calls(ledger: Ledger) -> dict[str, int]:
     return {name: ledger.count(types=[t]) for name, t in _API_EVENTS.items()}
 
 
+def not_in_source(ledger: Ledger) -> list[dict[str, str]]:
+    """What the newest capture's source could not hold: ``{object, what, reason}``."""
+    marks: dict[str, Any] = {}
+    for rec in ledger.read(types=[CaptureCompleted.TYPE]):
+        marks = getattr(rec.event, "watermarks", None) or {}
+    reason = ("not in a Hesk export file" if marks.get("source") == "export"
+              else "not in the source")
+    return [{"object": key.split(".")[0], "what": what, "reason": reason}
+            for key, what in (marks.get("not_held") or {}).items()]
+
+
 def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
     """The reconciliation report of one migration, in the contract shape plus extra keys."""
     table = ProjectionTable(engine, migration_id, Dispositions())
@@ -95,11 +117,15 @@ def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
     check_sums(counts["objects"])
     check_sums(counts["other_objects"])
     ledger = Ledger(engine, migration_id)
+    absent = not_in_source(ledger)
     report: dict[str, Any] = {
         "migration": migration_id,
         "objects": counts["objects"],
         "quarantined": counts["quarantined"],
-        "skipped": counts["skipped"],
+        "skipped": counts["skipped"] + [
+            {"object": a["object"], "source_id": "*", "reason": f"{a['what']}: {a['reason']}"}
+            for a in absent
+        ],
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "as_of_seq": ledger.last_seq(),
         "deleted": counts["deleted"],
@@ -110,6 +136,8 @@ def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
     }
     if counts["other_objects"]:
         report["other_objects"] = counts["other_objects"]
+    if absent:
+        report["not_in_source"] = absent
     return report
 
 

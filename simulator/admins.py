@@ -58,6 +58,9 @@ def new_workspace() -> Workspace:
         "default": True,
         "locales": ["en"],
     }
+    from .tickets import add_default_states  # tickets imports this module
+
+    add_default_states(ws)
     return ws
 
 
@@ -72,9 +75,10 @@ def require_admin(ws: Workspace, raw: object) -> Obj:
 def me(ws: Workspace, req: Request) -> tuple[int, Any]:
     """``GET /me``: the token owner, with its app."""
     owner = dict(ws.admins[ws.owner_id])
+    app = req.extra.get("app")  # the private app of the token (simulator/apps.py)
     owner["app"] = {
         "type": "app",
-        "id_code": WORKSPACE_ID,
+        "id_code": getattr(app, "workspace_id", WORKSPACE_ID),
         "name": "Intercom Simulator",
         "created_at": 1700000000,
         "secure": False,

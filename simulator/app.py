@@ -4,10 +4,12 @@ One dispatcher serves every Intercom path (routes by noun live in ``admins.py``,
 ``contacts.py``, ``conversations.py``, ...); it is mounted in a Starlette app that owns the
 lifespan (loading and saving ``--state``). State lives in memory on the event loop thread.
 
-Order for an Intercom path: 401 without the bearer token (no rate-limit headers) -> 429 over
-the 10-second window -> injected fault draw (latency, 429, 5xx, timeout, lost response) ->
-body (413 over ``max_body_bytes``, 400 on malformed JSON) -> route (404) -> validation ->
-handler.
+Order for an Intercom path: 401 unless the bearer token is one of the apps' tokens (no
+rate-limit headers) -> 429 over the app's 10-second window, then over the workspace's (every
+app together; headers are the app's) -> 403 when the app lacks the route's scope -> injected
+fault draw (the app's faults if set, else the simulator's: latency, 429, 5xx, timeout, lost
+response) -> body (413 over ``max_body_bytes``, 400 on malformed JSON) -> route (404) ->
+validation -> handler.
 
 Order for ``/_sim/*``: 421 unless ``Host`` names where the simulator listens (``hosts.py``)
 -> 401 without the bearer token -> for a POST, 415 unless the body is declared JSON, 400
@@ -21,7 +23,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -32,8 +34,18 @@ from starlette.routing import Mount
 from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import get_logger
 
-from . import admin_api, admins, attributes, contacts, conversations, help_center, tags
+from . import (
+    admin_api,
+    admins,
+    attributes,
+    contacts,
+    conversations,
+    help_center,
+    tags,
+    tickets,
+)
 from .admins import new_workspace
+from .apps import AppRegistry, required_scope
 from .errors import ApiError, error_body
 from .faults import FaultConfig, FaultInjector
 from .hosts import HostGuard
@@ -50,6 +62,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_RATE_LIMIT = 1666
+#: Intercom's 25,000 calls per minute per workspace, in 10-second windows.
+DEFAULT_WORKSPACE_RATE_LIMIT = 4166
 SAVE_INTERVAL = 2.0
 ROUTES = [
     *admins.ROUTES,
@@ -58,6 +72,7 @@ ROUTES = [
     *tags.ROUTES,
     *conversations.ROUTES,
     *help_center.ROUTES,
+    *tickets.ROUTES,
 ]
 _log = get_logger(__name__)
 _JSON = (b"content-type", b"application/json; charset=utf-8")
@@ -92,8 +107,9 @@ class SimulatorApp:
     def __init__(
         self,
         *,
-        token: str,
+        token: str | Sequence[str],
         rate_limit: int = DEFAULT_RATE_LIMIT,
+        workspace_rate_limit: int | None = None,
         faults: FaultConfig | None = None,
         state_file: Path | None = None,
         validate: bool = True,
@@ -101,13 +117,19 @@ class SimulatorApp:
         max_body_bytes: int = MAX_REQUEST_BYTES,
         hosts: HostGuard | None = None,
     ) -> None:
-        if not token:
+        tokens = [t.strip() for t in token.split(",")] if isinstance(token, str) else list(token)
+        if not tokens or not all(tokens):
             raise ValueError("the simulator needs a token")
-        self._auth = f"Bearer {token}".encode()
-        self.token = token
+        self.tokens = tokens
+        self.token = tokens[0]
+        self.apps = AppRegistry.of(tokens)
         self.max_body_bytes = max_body_bytes
         self.hosts = hosts or HostGuard.listening_on("127.0.0.1")
         self.limiter = RateLimiter(rate_limit)
+        # Never below one app's own limit: a lone app is held by its limit, as on Intercom.
+        self.workspace_limiter = RateLimiter(
+            workspace_rate_limit or max(DEFAULT_WORKSPACE_RATE_LIMIT, rate_limit)
+        )
         self.start_faults = faults or FaultConfig()
         self.faults = FaultInjector(self.start_faults)
         self.state_file = Path(state_file) if state_file else None
@@ -131,7 +153,9 @@ class SimulatorApp:
         """A fresh workspace, zeroed stats and windows, the start-up faults."""
         self.ws = new_workspace()
         self.stats = Stats()
+        self.apps = AppRegistry.of(self.tokens)
         self.limiter.reset()
+        self.workspace_limiter.reset()
         self.faults.configure(self.start_faults)
         self._dirty = True
 
@@ -180,22 +204,52 @@ class SimulatorApp:
                 length = value
             elif name == b"host":
                 host = value
-        if auth != self._auth:
+        app = self.apps.get(auth)
+        if app is None:
             self.stats.count(key, 401)
             await _respond(send, 401, error_body("unauthorized", "Access Token Invalid"), [])
             return
-        allowed, headers = self.limiter.hit(self.token)
+        app.requests_total += 1
+        allowed, headers = self.limiter.hit(app.id)
+        limit = self.limiter.limit
+        if allowed:
+            allowed, ws_headers = self.workspace_limiter.hit("workspace")
+            if not allowed:  # the app's own headers, spent until the workspace's reset
+                limit = self.workspace_limiter.limit
+                self.stats.workspace_rate_limited += 1
+                headers = [headers[0], (b"x-ratelimit-remaining", b"0"), ws_headers[2]]
+        else:
+            app.over_app_limit += 1
         if not allowed:
+            app.rate_limited += 1
             self.stats.count(key, 429)
-            message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+            message = f"Exceeded rate limit of {limit} in 10_seconds"
             await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
             return
+        if app.scopes is not None:
+            needed = required_scope(method, path)
+            if not app.allows(needed):
+                self.stats.count(key, 403)
+                message = f"The access token lacks the permission {needed}"
+                await _respond(send, 403, error_body("forbidden", message), headers)
+                return
         fault = "none"
-        cfg = self.faults.config
+        injector = app.faults or self.faults
+        cfg = injector.config
         if cfg.active and cfg.covers(key):
             if cfg.latency_ms:
                 await asyncio.sleep(cfg.latency_ms / 1000)
-            fault = self.faults.draw(key)
+            fault = "storm_429" if injector.storm_left() else injector.draw(key)
+            if fault == "storm_429":
+                self.stats.faults_injected[fault] += 1
+                app.rate_limited += 1
+                self.stats.count(key, 429)
+                reset = str(int(injector.storm_until) + 1).encode()
+                headers = [*headers[:1], (b"x-ratelimit-remaining", b"0"),
+                           (b"x-ratelimit-reset", reset)]
+                message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
+                await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
+                return
             if fault != "none":
                 self.stats.faults_injected[fault] += 1
             if fault == "rate_429":
@@ -205,7 +259,7 @@ class SimulatorApp:
                 await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
                 return
             if fault == "rate_5xx":
-                status = self.faults.rng.choice((500, 502, 503))
+                status = injector.rng.choice((500, 502, 503))
                 code = {500: "server_error", 502: "server_error", 503: "service_unavailable"}
                 self.stats.count(key, status)
                 await _respond(
@@ -213,7 +267,9 @@ class SimulatorApp:
                 )
                 return
         try:
-            status, body = await self._handle(scope, receive, method, path, matched, length, host)
+            status, body = await self._handle(
+                app, scope, receive, method, path, matched, length, host
+            )
         except ApiError as err:
             status, body = err.status, err.body()
         except (TypeError, ValueError, AttributeError, KeyError) as exc:
@@ -228,7 +284,7 @@ class SimulatorApp:
         if fault == "rate_timeout":
             await asyncio.sleep(cfg.timeout_ms / 1000)
         if fault == "rate_lost_response":
-            if self.faults.drop_connection():
+            if injector.drop_connection():
                 self.stats.count(key, 0)  # status 0: the connection was dropped
                 await send({"type": "http.response.start", "status": status,
                             "headers": [_JSON, (b"content-length", b"100000"), *headers]})
@@ -242,6 +298,7 @@ class SimulatorApp:
 
     async def _handle(
         self,
+        app: Any,
         scope: Scope,
         receive: Receive,
         method: str,
@@ -269,6 +326,7 @@ class SimulatorApp:
         query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
         base = f"http://{host.decode('latin-1')}" if host else ""
         req = Request(method, path, params, query, body, base)
+        req.extra["app"] = app
         status, answer = route.handler(self.ws, req)
         if route.writes:
             self._dirty = True
@@ -286,7 +344,7 @@ class SimulatorApp:
                     "The Host header names no address this simulator listens on: call it "
                     "by that address, or start it with --allow-host NAME",
                 )  # fmt: skip
-            if headers.get(b"authorization") != self._auth:
+            if not self.apps.known(headers.get(b"authorization")):
                 raise ApiError(401, "unauthorized", "Access Token Invalid")
             if method == "GET" and path.startswith("/_sim/attachments/"):
                 blob_id = path.split("/")[3] if path.count("/") >= 3 else ""
@@ -378,8 +436,9 @@ async def _respond(send: Send, status: int, body: Any, headers: list[tuple[bytes
 
 def create_app(
     *,
-    token: str,
+    token: str | Sequence[str],
     rate_limit: int = DEFAULT_RATE_LIMIT,
+    workspace_rate_limit: int | None = None,
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
@@ -393,8 +452,8 @@ def create_app(
     API answers (:class:`~simulator.hosts.HostGuard`).
     """
     sim = SimulatorApp(
-        token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
-        validate=validate, max_body_bytes=max_body_bytes,
+        token=token, rate_limit=rate_limit, workspace_rate_limit=workspace_rate_limit,
+        faults=faults, state_file=state_file, validate=validate, max_body_bytes=max_body_bytes,
         hosts=HostGuard.listening_on(host, allowed_hosts),
     )
     app = Starlette(routes=[Mount("/", app=sim)], lifespan=sim.lifespan)

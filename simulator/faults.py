@@ -3,13 +3,16 @@
 A *lost response* applies the write, then the client gets a 502 (or, in ``drop`` mode, a
 connection closed mid-answer) instead of the answer: exactly the in-doubt case the
 migration must resolve. A *timeout* applies the request, then waits ``timeout_ms`` before
-answering, longer than a client waits. Faults never touch ``/_sim/*``; ``only`` narrows
-them (latency included) to some operations, e.g. lost responses on ``POST /tags`` alone.
+answering, longer than a client waits. A *429 storm* (``storm_seconds``) refuses every call
+with 429 for that many seconds from the moment the settings are posted (``X-RateLimit-Reset``
+says when it ends). Faults never touch ``/_sim/*``; ``only`` narrows them (latency included)
+to some operations, e.g. lost responses on ``POST /tags`` alone.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
@@ -33,6 +36,7 @@ class FaultConfig:
     timeout_ms: int = 30000
     lost_response_mode: LostMode = "mixed"
     seed: int | None = None
+    storm_seconds: float = 0.0
     #: Operations (``"POST /tags"``: route templates, as in the stats) the latency and the
     #: rates apply to; empty: every Intercom operation.
     only: tuple[str, ...] = ()
@@ -42,8 +46,8 @@ class FaultConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise FaultSpecError(f"{name} must be between 0 and 1, got {value}")
-        if self.latency_ms < 0 or self.timeout_ms < 0:
-            raise FaultSpecError("latency_ms and timeout_ms must not be negative")
+        if self.latency_ms < 0 or self.timeout_ms < 0 or self.storm_seconds < 0:
+            raise FaultSpecError("latency_ms, timeout_ms and storm_seconds must not be negative")
         if self.lost_response_mode not in ("mixed", "502", "drop"):
             raise FaultSpecError("lost_response_mode must be mixed, 502 or drop")
 
@@ -54,7 +58,8 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         """Whether any fault or latency can happen."""
-        return self.latency_ms > 0 or any(getattr(self, n) > 0 for n in RATE_FIELDS)
+        return (self.latency_ms > 0 or self.storm_seconds > 0
+                or any(getattr(self, n) > 0 for n in RATE_FIELDS))
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready values."""
@@ -69,7 +74,7 @@ class FaultConfig:
             if key not in known:
                 raise FaultSpecError(f"unknown fault setting {key!r}")
             try:
-                if key in RATE_FIELDS:
+                if key in (*RATE_FIELDS, "storm_seconds"):
                     kwargs[key] = float(value)
                 elif key in ("latency_ms", "timeout_ms"):
                     kwargs[key] = int(value)
@@ -112,13 +117,17 @@ class FaultInjector:
     """Draws the fault for each request from a seeded RNG."""
 
     def __init__(self, config: FaultConfig) -> None:
-        self.config = config
-        self.rng = random.Random(config.seed)
+        self.configure(config)
 
     def configure(self, config: FaultConfig) -> None:
-        """Switch to ``config`` (and reseed)."""
+        """Switch to ``config`` (and reseed); a storm starts now."""
         self.config = config
         self.rng = random.Random(config.seed)
+        self.storm_until = time.time() + config.storm_seconds if config.storm_seconds else 0.0
+
+    def storm_left(self) -> float:
+        """Seconds left of the current 429 storm (0 when there is none)."""
+        return max(0.0, self.storm_until - time.time()) if self.storm_until else 0.0
 
     def draw(self, operation: str = "") -> Decision:
         """The fault for the next request (``operation``: its route key), or ``"none"``."""

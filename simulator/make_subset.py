@@ -83,6 +83,19 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("put", "/articles/{article_id}"),
     ("delete", "/articles/{article_id}"),
     ("get", "/articles/search"),
+    ("get", "/ticket_states"),
+    ("get", "/ticket_types"),
+    ("post", "/ticket_types"),
+    ("get", "/ticket_types/{ticket_type_id}"),
+    ("put", "/ticket_types/{ticket_type_id}"),
+    ("post", "/ticket_types/{ticket_type_id}/attributes"),
+    ("put", "/ticket_types/{ticket_type_id}/attributes/{attribute_id}"),
+    ("post", "/tickets"),
+    ("get", "/tickets/{ticket_id}"),
+    ("put", "/tickets/{ticket_id}"),
+    ("delete", "/tickets/{ticket_id}"),
+    ("post", "/tickets/{ticket_id}/reply"),
+    ("post", "/tickets/search"),
 )
 
 _REF = re.compile(r"^#/components/([^/]+)/([^/]+)$")

@@ -24,6 +24,10 @@ _TABLES = (
     "help_centers",
     "collections",
     "articles",
+    "tickets",
+    "ticket_parts",
+    "ticket_types",
+    "ticket_states",
 )
 FORMAT = 1
 
@@ -64,5 +68,9 @@ def load(path: Path) -> Workspace | None:
     for name in _TABLES:
         setattr(ws, name, data.get(name, {}))
     ws.blobs = {k: base64.b64decode(v) for k, v in data.get("blobs", {}).items()}
+    if not ws.ticket_states:  # a state file written before tickets existed
+        from .tickets import add_default_states
+
+        add_default_states(ws)
     ws.reindex()
     return ws

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
@@ -11,7 +12,7 @@ import uvicorn
 from core.errors import H2IError
 from core.intercom_limits import MAX_REQUEST_BYTES
 
-from .app import DEFAULT_RATE_LIMIT, create_app
+from .app import DEFAULT_RATE_LIMIT, DEFAULT_WORKSPACE_RATE_LIMIT, create_app
 from .faults import FaultConfig
 
 
@@ -44,8 +45,9 @@ def uvicorn_config(
     host: str,
     port: int,
     *,
-    token: str,
+    token: str | Sequence[str],
     rate_limit: int = DEFAULT_RATE_LIMIT,
+    workspace_rate_limit: int | None = None,
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
@@ -55,7 +57,8 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     """The uvicorn config serving a fresh simulator app (one process, one event loop)."""
     app = create_app(
-        token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
+        token=token, rate_limit=rate_limit, workspace_rate_limit=workspace_rate_limit,
+        faults=faults, state_file=state_file,
         validate=validate, max_body_bytes=max_body_bytes, host=host,
         allowed_hosts=allowed_hosts,
     )
@@ -75,8 +78,9 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8088,
     *,
-    token: str,
+    token: str | Sequence[str],
     rate_limit: int = DEFAULT_RATE_LIMIT,
+    workspace_rate_limit: int | None = None,
     faults: FaultConfig | None = None,
     state_file: Path | None = None,
     validate: bool = True,
@@ -92,7 +96,8 @@ def serve(
     """
     sock = sock or listen(host, port)
     config = uvicorn_config(
-        host, port, token=token, rate_limit=rate_limit, faults=faults, state_file=state_file,
+        host, port, token=token, rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit, faults=faults, state_file=state_file,
         validate=validate, max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts,
         log_level=log_level,
     )
@@ -110,18 +115,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8088)
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT)
+    parser.add_argument("--workspace-rate-limit", type=int, default=DEFAULT_WORKSPACE_RATE_LIMIT)
+    parser.add_argument("--tokens", default="", help="A,B,C (default H2I_INTERCOM_TOKEN)")
     parser.add_argument("--faults", default="")
     parser.add_argument("--state", type=Path, default=None)
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--max-body-bytes", type=int, default=MAX_REQUEST_BYTES)
     parser.add_argument("--allow-host", action="append", default=[])
     args = parser.parse_args(argv)
-    token = os.environ.get("H2I_INTERCOM_TOKEN", "")
+    token = args.tokens or os.environ.get("H2I_INTERCOM_TOKEN", "")
     if not token:
         raise SystemExit("H2I_INTERCOM_TOKEN is not set: export the token the simulator accepts")
     try:
         serve(
             args.host, args.port, token=token, rate_limit=args.rate_limit,
+            workspace_rate_limit=args.workspace_rate_limit,
             faults=FaultConfig.parse(args.faults), state_file=args.state,
             validate=not args.no_validate, max_body_bytes=args.max_body_bytes,
             allowed_hosts=tuple(args.allow_host),

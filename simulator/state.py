@@ -46,6 +46,11 @@ class Workspace:
     help_centers: dict[str, Obj] = field(default_factory=dict)
     collections: dict[str, Obj] = field(default_factory=dict)
     articles: dict[str, Obj] = field(default_factory=dict)
+    #: Tickets in their GET shape without parts; parts by ticket id (simulator/tickets.py)
+    tickets: dict[str, Obj] = field(default_factory=dict)
+    ticket_parts: dict[str, list[Obj]] = field(default_factory=dict)
+    ticket_types: dict[str, Obj] = field(default_factory=dict)
+    ticket_states: dict[str, Obj] = field(default_factory=dict)
     #: attachment id -> bytes of an uploaded ``attachment_files`` item
     blobs: dict[str, bytes] = field(default_factory=dict)
     # indexes, rebuilt by :meth:`reindex`
@@ -82,6 +87,8 @@ class Workspace:
         self.tag_names = {t["name"].lower(): tid for tid, t in self.tags.items()}
         for conv_id in self.conversations:
             self.parts.setdefault(conv_id, [])
+        for ticket_id in self.tickets:
+            self.ticket_parts.setdefault(ticket_id, [])
 
 
 def lookup_id(table: dict[str, Obj], raw: object) -> Obj | None:

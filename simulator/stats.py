@@ -18,6 +18,8 @@ class Stats:
     faults_injected: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     notifications_sent: int = 0
     total: int = 0
+    #: 429s answered because the workspace's window (every app together) was spent
+    workspace_rate_limited: int = 0
 
     def count(self, key: str, status: int) -> None:
         """Record one answer."""
@@ -37,7 +39,8 @@ class Stats:
             "rate_limited": self.rate_limited,
             "faults_injected": {
                 name: self.faults_injected.get(name, 0)
-                for name in ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response")
+                for name in ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response",
+                             "storm_429")
             },
             "notifications_sent": self.notifications_sent,
         }

@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,21 +87,45 @@ class SimulatorHandle:
         return self._admin("POST", "/_sim/reset")
 
     def set_faults(self, **rates: Any) -> dict[str, Any]:
-        """``POST /_sim/faults`` with e.g. ``rate_lost_response=0.1, seed=1`` (others 0)."""
+        """``POST /_sim/faults`` with e.g. ``rate_lost_response=0.1, seed=1`` (others 0);
+        ``app=APP_ID`` sets that app's faults only."""
         return self._admin("POST", "/_sim/faults", json=rates)
+
+    @property
+    def tokens(self) -> list[str]:
+        """Every token the simulator started with, in order (one app each)."""
+        return list(self.app.tokens)
+
+    def app_id(self, token: str) -> str:
+        """The id of the app whose token this is (how stats and faults name it)."""
+        found = self.app.apps.apps.get(f"Bearer {token}".encode())
+        if found is None:
+            raise KeyError("no app has that token")
+        return found.id
+
+    def revoke(self, app_id: str) -> dict[str, Any]:
+        """``POST /_sim/revoke``: the app's token is refused (401) from now on."""
+        return self._admin("POST", "/_sim/revoke", json={"app": app_id})
+
+    def add_app(self, token: str, **fields: Any) -> dict[str, Any]:
+        """``POST /_sim/seed`` with one app (``workspace_id=``, ``scopes=`` optional)."""
+        return self._admin("POST", "/_sim/seed", json={"apps": [{"token": token, **fields}]})[
+            "apps"
+        ][0]
 
     def seed(
         self,
         admins: list[dict[str, Any]] | None = None,
         teams: list[dict[str, Any]] | None = None,
         contacts: list[dict[str, Any]] | None = None,
+        ticket_states: list[dict[str, Any]] | None = None,
         **content: list[dict[str, Any]],
     ) -> dict[str, Any]:
-        """``POST /_sim/seed``: create admins/teams/contacts and ``content`` (tags,
-        collections, articles, conversation_attributes, data_attributes); returns them
-        with ids."""
+        """``POST /_sim/seed``: create admins/teams/contacts/ticket states and ``content``
+        (tags, collections, articles, conversation_attributes, data_attributes); returns
+        them with ids."""
         body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or [],
-                **content}  # fmt: skip
+                "ticket_states": ticket_states or [], **content}  # fmt: skip
         return self._admin("POST", "/_sim/seed", json=body)
 
     @property
@@ -112,9 +136,10 @@ class SimulatorHandle:
 
 @contextmanager
 def running_simulator(
-    token: str = "test-token",
+    token: str | Sequence[str] = "test-token",
     *,
     rate_limit: int = DEFAULT_RATE_LIMIT,
+    workspace_rate_limit: int | None = None,
     faults: FaultConfig | str | None = None,
     state_file: Path | None = None,
     validate: bool = True,
@@ -127,7 +152,8 @@ def running_simulator(
         faults = FaultConfig.parse(faults)
     port = port or free_port()
     config = uvicorn_config(
-        "127.0.0.1", port, token=token, rate_limit=rate_limit, faults=faults,
+        "127.0.0.1", port, token=token, rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit, faults=faults,
         state_file=state_file, validate=validate, max_body_bytes=max_body_bytes,
         allowed_hosts=allowed_hosts,
     )
@@ -143,9 +169,10 @@ def running_simulator(
         time.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
     sim_app: SimulatorApp = config.app.state.simulator  # type: ignore[union-attr]
-    with httpx.Client(base_url=base_url, timeout=30, headers=admin_headers(token)) as admin_client:
+    first = sim_app.token
+    with httpx.Client(base_url=base_url, timeout=30, headers=admin_headers(first)) as admin_client:
         try:
-            yield SimulatorHandle(base_url, token, sim_app, admin_client)
+            yield SimulatorHandle(base_url, first, sim_app, admin_client)
         finally:
             server.should_exit = True
             thread.join(timeout=10)

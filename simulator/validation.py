@@ -133,6 +133,10 @@ _BRANCHES: dict[str, tuple[str, dict[str, str]]] = {
         {"admin": "admin_reply_conversation_request",
          "user": "contact_reply_conversation_request"},
     ),
+    "POST /tickets/{ticket_id}/reply": (
+        "type",
+        {"admin": "admin_reply_ticket_request", "user": "contact_reply_ticket_request"},
+    ),
     "POST /conversations/{conversation_id}/parts": (
         "message_type",
         {"close": "close_conversation_request", "snoozed": "snooze_conversation_request",

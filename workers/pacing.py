@@ -50,9 +50,16 @@ class LeasingWindowLimiter(WindowRateLimiter):
 
 
 class SharedPacer:
-    """A Pacer (see intercom_api.pacing) whose budget is shared by all workers via Redis."""
+    """A Pacer (see intercom_api.pacing) whose budget is shared by all workers via Redis.
 
-    def __init__(self, client: redis.Redis, key: str, *, limit: int | None = None) -> None:
+    ``learn=False`` keeps ``limit`` whatever the answers' headers say: the workspace's
+    budget, which no header reports (``X-RateLimit-*`` are per app).
+    """
+
+    def __init__(
+        self, client: redis.Redis, key: str, *, limit: int | None = None, learn: bool = True
+    ) -> None:
+        self._learn = learn
         self._backend = RedisBackend(client=client)
         self._key = key
         self._lock = threading.Lock()
@@ -65,10 +72,17 @@ class SharedPacer:
         #: while Redis is away.
         self._alone = LocalPacer()
         self._redis_down_until = 0.0
+        self._stated = 0
         if limit:
             self._set_limit(limit)
 
+    @property
+    def limit(self) -> int | None:
+        """The window's limit as Intercom states it (or as given), None until known."""
+        return self._stated or None
+
     def _set_limit(self, limit: int) -> None:
+        self._stated = limit
         budget = max(1, int(limit * HEADROOM))
         if budget != self._limit:
             self._limit = budget
@@ -122,6 +136,8 @@ class SharedPacer:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Learn the limit from the headers; let the local pacer see 429s."""
+        if not self._learn:
+            return
         value = headers.get("x-ratelimit-limit")
         if value and value.isdigit():
             with self._lock:

@@ -35,8 +35,8 @@ def test_option_defaults_are_the_planners_defaults() -> None:
 
 @pytest.mark.parametrize(("edit", "line"), [
     (lambda m: m.update(extras={}),
-     "extras: unknown section (allowed: version, options, attributes, custom_fields, "
-     "categories, staff, statuses, priorities, resolved)"),
+     "extras: unknown section (allowed: version, target, tickets, options, attributes, "
+     "custom_fields, categories, staff, statuses, priorities, resolved)"),
     (lambda m: _entry(m, "categories", 1).update(teem="Billing"),
      "categories.1.teem: unknown key (allowed: hesk_id, hesk_name, confidence, reason, "
      "team, tag)"),

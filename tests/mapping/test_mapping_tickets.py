@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 
+from hesk.records import Reply
 from mapping.plan import plan_orphan, plan_ticket
 from mapping.steps import Plan
 from simulator.validation import default_validator
@@ -192,13 +194,40 @@ def test_identities_stable_when_a_reply_is_added() -> None:
     assert "part:reply:14" in after
 
 
-def test_export_file_ticket_gets_one_transcript_part() -> None:
-    t = ticket(fidelity="export", attachments=())
-    plan = _plan(t=t, replies=[reply(11, 5), reply(12, 6)], notes=[], attachments=[])
-    export = [s for s in plan.steps if s.op == "part:export"]
-    assert len(export) == 1 and len(export[0].completes) == 2
+def _export_reply(id: int, minutes: int, text: str, *, staff_id: int | None = None,
+                  author: str = "Jane Doe", missing: bool = False) -> Reply:
+    base = reply(id, minutes, staff_id=staff_id, author=author)
+    return replace(base, message_html="", message_text=text, staff_missing=missing,
+                   fidelity="export", author_type="staff" if staff_id or missing
+                   else "customer")
+
+
+def test_export_file_replies_are_parts_by_their_authors() -> None:
+    t = ticket(fidelity="export", attachments=(), message_html="",
+               message_text="a < b\nsecond line")
+    replies = [_export_reply(11, 5, "Try <b>this</b>\nthen that", staff_id=1, author="Alice"),
+               _export_reply(12, 6, "x > y &amp; z"),
+               _export_reply(13, 7, "gone", author="[Staff Deleted]", missing=True)]
+    plan = _plan(t=t, replies=replies, notes=[], attachments=[])
+    parts = {s.op: s.body for s in plan.steps if s.op.startswith("part:reply")}
+    assert parts["part:reply:11"]["type"] == "admin"
+    assert parts["part:reply:11"]["body"] == "Try &lt;b&gt;this&lt;/b&gt;<br>then that"
+    assert parts["part:reply:12"]["type"] == "user"
+    assert parts["part:reply:12"]["body"] == "x > y &amp; z"  # literal, decoded once already
+    fallback = parts["part:reply:13"]
+    assert fallback["type"] == "admin" and "Originally by [Staff Deleted]" in fallback["body"]
+    create = next(s for s in plan.steps if s.op == "create")
+    assert create.body["body"] == "a < b\nsecond line"
     assert "export file" in plan.steps[-1].completes[-1].reason
     _check_schemas(plan)
+
+
+def test_broken_export_row_is_quarantined_with_its_reason() -> None:
+    t = ticket(fidelity="export", broken="export row ABC-123-XYZ: Date 'x' is not a date")
+    plan = _plan(t=t, replies=[], notes=[], attachments=[])
+    assert not plan.steps
+    states = {(d.object, d.state, d.reason) for d in plan.dispositions}
+    assert ("ticket", "quarantined", "export row ABC-123-XYZ: Date 'x' is not a date") in states
 
 
 def test_orphan_reply_quarantined() -> None:

@@ -17,7 +17,8 @@ def test_dump_shapes(sim, api: httpx.Client, conversation: str) -> None:
     api.post("/tags", json={"name": "t"})
     dump = sim.dump()
     assert set(dump) == {"contacts", "conversations", "articles", "collections",
-                         "data_attributes", "conversation_attributes", "tags", "admins", "teams"}
+                         "data_attributes", "conversation_attributes", "tags", "admins", "teams",
+                         "tickets", "ticket_types", "ticket_states"}
     conv = dump["conversations"][0]
     assert conv == api.get(f"/conversations/{conversation}").json()
     assert dump["contacts"][0]["type"] == "contact"
@@ -32,7 +33,7 @@ def test_stats_shape(sim, api: httpx.Client) -> None:
     assert stats["requests"]["GET /contacts/{contact_id}"] == {"404": 1}
     assert stats["rate_limited"] == 0 and stats["notifications_sent"] == 0
     assert set(stats["faults_injected"]) == {"rate_429", "rate_5xx", "rate_timeout",
-                                             "rate_lost_response"}
+                                             "rate_lost_response", "storm_429"}
 
 
 def test_seed_and_reset(sim, api: httpx.Client) -> None:

@@ -54,6 +54,20 @@ def test_injected_429_and_5xx_do_not_write(sim, api: httpx.Client) -> None:
     assert injected["rate_429"] == 1 and injected["rate_5xx"] == 12
 
 
+def test_a_429_storm_refuses_every_call_until_it_ends(sim, api: httpx.Client) -> None:
+    sim.set_faults(storm_seconds=1.5, rate_5xx=0.0)
+    started = time.time()
+    refused = [api.post("/contacts", json={"email": f"s{n}@example.com"}) for n in range(5)]
+    assert {r.status_code for r in refused} == {429}
+    assert error_code(refused[0]) == "rate_limit_exceeded"
+    assert int(refused[0].headers["x-ratelimit-reset"]) >= int(started + 1.5)
+    assert sim.dump()["contacts"] == []
+    time.sleep(1.6)
+    assert api.post("/contacts", json={"email": "after@example.com"}).status_code == 200
+    assert sim.stats()["faults_injected"]["storm_429"] == 5
+    sim.set_faults()
+
+
 def test_lost_response_502_applies_the_write(sim, api: httpx.Client) -> None:
     sim.set_faults(rate_lost_response=1.0, lost_response_mode="502")
     response = api.post("/contacts", json={"email": "lost@example.com"})

@@ -46,6 +46,8 @@ class HeskSource:
 
 #: Tickets in the help desk the fault and kill tests compare (they wait out real 429s).
 CHAOS_TICKETS = int(os.environ.get("H2I_CHAOS_TICKETS", "40"))
+#: The same for the runs into Intercom tickets (smaller: the suite's time is counted).
+TICKET_CHAOS_TICKETS = int(os.environ.get("H2I_TICKET_CHAOS_TICKETS", "20"))
 
 
 def _hesk_source(
@@ -72,6 +74,12 @@ def hesk_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSource
 def chaos_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSource]:
     """A smaller help desk (dirty data included) for the fault and kill -9 runs."""
     yield from _hesk_source(tmp_path_factory, "chaos", CHAOS_TICKETS, 23)
+
+
+@pytest.fixture(scope="session")
+def ticket_chaos_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSource]:
+    """The help desk of the fault and kill -9 runs into Intercom tickets."""
+    yield from _hesk_source(tmp_path_factory, "tchaos", TICKET_CHAOS_TICKETS, 29)
 
 
 @pytest.fixture(scope="session")
@@ -111,12 +119,15 @@ def e2e_settings(sim: SimulatorHandle, source: HeskSource, ledger_url: str) -> S
     )
 
 
-def prepare(sim: SimulatorHandle, source: HeskSource, ledger_url: str, tmp: Path) -> Settings:
-    """Seed the workspace, propose and confirm the map: ready for `migrate`."""
+def prepare(
+    sim: SimulatorHandle, source: HeskSource, ledger_url: str, tmp: Path,
+    target: str = "conversations",
+) -> Settings:
+    """Seed the workspace, propose (for ``target``) and confirm the map: ready for `migrate`."""
     seed_workspace(sim, source)
     settings = e2e_settings(sim, source, ledger_url)
     map_file = tmp / f"{settings.migration}.yaml"
-    map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
+    map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
     confirm(settings, map_file)
     return settings
 
@@ -136,8 +147,27 @@ def baseline(
 ) -> dict:
     """The workspace after a clean, uninterrupted migration of the chaos help desk (the
     fault, kill -9 and service-restart runs must all end in exactly this)."""
-    tmp = tmp_path_factory.mktemp("baseline")
-    settings = prepare(simulator, chaos_source, ledger_url, tmp)
+    return make_baseline(simulator, chaos_source, ledger_url, tmp_path_factory, "conversations")
+
+
+@pytest.fixture(scope="session")
+def ticket_baseline(
+    simulator: SimulatorHandle,
+    ticket_chaos_source: HeskSource,
+    ledger_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict:
+    """The same as ``baseline``, into Intercom tickets."""
+    return make_baseline(simulator, ticket_chaos_source, ledger_url, tmp_path_factory, "tickets")
+
+
+def make_baseline(
+    simulator: SimulatorHandle, source: HeskSource, ledger_url: str,
+    tmp_path_factory: pytest.TempPathFactory, target: str,
+) -> dict:
+    """A clean, uninterrupted migration of ``source`` into ``target``: what it left."""
+    tmp = tmp_path_factory.mktemp(f"baseline-{target}")
+    settings = prepare(simulator, source, ledger_url, tmp, target)
     migrate(settings, tmp, workers=2, threads=4)
     dump = simulator.dump()
     assert duplicates(dump) == {}

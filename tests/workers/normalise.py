@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 #: Parts stamped with the migration's own time (Intercom cannot back-date them).
-UNDATED = {"close", "open", "assignment", "snoozed"}
+UNDATED = {"close", "open", "assignment", "snoozed", "ticket_state_updated_by_admin"}
 
 
 def _author(author: dict[str, Any] | None) -> tuple[str, str]:
@@ -64,6 +64,30 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
             )
         )
     conversations.sort(key=lambda c: (c[0], str(c[2])))
+    tickets = []
+    for ticket in dump.get("tickets", []):
+        attrs = ticket.get("ticket_attributes") or {}
+        tickets.append(
+            (
+                str(attrs.get("hesk_ticket_id")),
+                sorted(attrs.items()),
+                ticket.get("created_at"),
+                ticket["ticket_state"]["internal_label"],
+                ticket.get("open"),
+                teams.get(str(ticket.get("team_assignee_id"))),
+                [
+                    (
+                        p.get("part_type"),
+                        _author(p.get("author")),
+                        p.get("body"),
+                        None if p.get("part_type") in UNDATED else p.get("created_at"),
+                        [a.get("name") for a in p.get("attachments") or []],
+                    )
+                    for p in ticket["ticket_parts"]["ticket_parts"]
+                ],
+            )
+        )
+    tickets.sort(key=lambda t: (t[0], str(t[2])))
     articles = sorted(
         (
             a.get("title"),
@@ -76,6 +100,11 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     return {
         "contacts": contacts,
         "conversations": conversations,
+        "tickets": tickets,
+        "ticket_types": sorted(
+            (t["name"], tuple(sorted(a["name"] for a in t["ticket_type_attributes"]["data"])))
+            for t in dump.get("ticket_types", [])
+        ),
         "articles": articles,
         "collections": sorted(
             (c["name"], collections.get(str(c.get("parent_id")), {}).get("name"))
@@ -105,6 +134,18 @@ def duplicates(dump: dict[str, Any]) -> dict[str, list[Any]]:
             if p.get("part_type") not in UNDATED
         )
         parts += [(conv["id"], k) for k, n in seen.items() if n > 1]
+    ticket_ids = Counter(
+        str((t.get("ticket_attributes") or {}).get("hesk_ticket_id"))
+        for t in dump.get("tickets", [])
+    )
+    found["tickets"] = [t for t, n in ticket_ids.items() if n > 1]
+    for ticket in dump.get("tickets", []):
+        seen = Counter(
+            (_author(p.get("author")), p.get("created_at"), p.get("body"))
+            for p in ticket["ticket_parts"]["ticket_parts"]
+            if p.get("part_type") not in UNDATED
+        )
+        parts += [(ticket["id"], k) for k, n in seen.items() if n > 1]
     found["parts"] = parts
     titles = Counter((a.get("title"), a.get("body")) for a in dump["articles"])
     found["articles"] = [t for t, n in titles.items() if n > 1]

@@ -1,0 +1,81 @@
+"""Tickets as the target after the first run: verify, delta, rollback and a second generation."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from commands.delta import run_delta
+from commands.options import MigrateOptions
+from commands.rollback import run_rollback
+from commands.verify import verify_sample
+from engine.resources import Resources
+from ledger.events import WriteSucceeded
+from simulator.testing import SimulatorHandle
+from tests.delta.hesk_writes import HeskWriter
+from tests.workers.conftest import HeskSource, migrate, prepare
+from tests.workers.normalise import duplicates
+
+FAST = MigrateOptions(workers=0, stall_seconds=5, max_stalls=3)
+
+
+def _by_ticket(dump: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {int(t["ticket_attributes"]["hesk_ticket_id"]): t for t in dump["tickets"]}
+
+
+def _bodies(ticket: dict[str, Any]) -> str:
+    return " ".join(str(p.get("body")) for p in ticket["ticket_parts"]["ticket_parts"])
+
+
+def test_verify_delta_rollback_and_a_new_generation(
+    sim: SimulatorHandle, own_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    settings = prepare(sim, own_source, ledger_url, tmp_path, target="tickets")
+    migrate(settings, tmp_path, workers=1, threads=4)
+    res = Resources.from_settings(settings)
+    hesk = HeskWriter(own_source.url)
+    try:
+        # verify reads the tickets back and finds them as the source says
+        checked = verify_sample(res.engine, res.ledger.migration_id, res.client, sample=50)
+        assert checked.checked["ticket"] > 5
+        assert checked.differences == [], checked.differences[:5]
+
+        # a delta adds a reply and a state change to the ticket, nothing else
+        time.sleep(1.1)
+        before = _by_ticket(sim.dump())
+        open_ids = sorted(t for t, x in before.items() if x["open"])
+        replied, to_close = open_ids[0], open_ids[1]
+        hesk.add_reply(replied, "Delta reply on a ticket: arrives once")
+        hesk.close(to_close)
+        result = run_delta(res, FAST)
+        assert result.writes == 2, result
+        after = _by_ticket(sim.dump())
+        assert _bodies(after[replied]).count("Delta reply on a ticket: arrives once") == 1
+        assert after[to_close]["open"] is False
+        assert after[to_close]["ticket_state"]["category"] == "resolved"
+        assert len(after) == len(before) and duplicates(sim.dump()) == {}
+        assert sim.stats()["notifications_sent"] == 0
+
+        # rollback deletes the tickets it created; the ticket type stays (never deleted)
+        summary = run_rollback(res)
+        assert summary.completed and summary.deleted.get("ticket") == len(after)
+        dump = sim.dump()
+        assert dump["tickets"] == [] and len(dump["ticket_types"]) == 1
+    finally:
+        hesk.close_connection()
+        res.close()
+
+    # the next generation links the type and attributes that exist (created=False)
+    migrate(settings, tmp_path, workers=1, threads=4)
+    res = Resources.from_settings(settings)
+    try:
+        setup = [r.event for r in res.ledger.read(types=[WriteSucceeded.TYPE])
+                 if r.event.object == "workspace"
+                 and r.event.intercom_type.startswith("ticket_type")]  # fmt: skip
+        assert setup and all(e.created is False for e in setup)
+        dump = sim.dump()
+        assert len(dump["ticket_types"]) == 1 and len(dump["tickets"]) == len(after)
+        assert duplicates(dump) == {}
+    finally:
+        res.close()
