@@ -17,13 +17,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from commands.idmap import write_idmap
 from commands.redirects import write_redirects
 from core.errors import ConfigError
-from core.settings import Settings
+from core.settings import Settings, load_settings
+from ledger.events import MapConfirmed
+from ledger.store import Ledger
 from mapping.redirects import article_redirects, page_redirects, ticket_redirects
 from reports.redirect_files import NGINX_VARIABLE, writer_for
+from tests.reports import factories as f
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 HESK = "https://help.example.com/support"
@@ -232,3 +236,20 @@ def test_writers_escape_what_a_configuration_could_misread() -> None:
     assert "# https://h.example.com/admin/admin_ticket.php?track=ABC-1 not redirected: " \
            "quarantined: bad reason\n" in text
     assert len(re.findall(r"^map ", text, re.M)) == 5  # four groups (empty too), the chooser
+
+
+def test_customer_links_go_to_the_page_the_map_names(
+    engine: Engine, ledger: Ledger, migration_id: str, tmp_path: Path
+) -> None:
+    f.migrated(ledger, f.ticket(1), "c1", "conversation")
+    the_map = {"options": {"customer_ticket_url": "https://example.com/support/messages"}}
+    ledger.append_one(MapConfirmed(object="map", source_id="map", map_hash="h", map=the_map))
+    settings = load_settings(ledger_url=engine.url.render_as_string(hide_password=False),
+                             migration=migration_id, intercom_token=None)
+    out = tmp_path / "r.csv"
+    write_redirects(settings, HESK, out, fmt="csv", app_id="ws1")
+    rows = {r["kind"]: r for r in csv.DictReader(out.open(encoding="utf-8", newline=""))}
+    assert rows["customer_ticket"]["intercom_url"] == "https://example.com/support/messages"
+    assert rows["staff_ticket"]["intercom_url"] == (
+        "https://app.intercom.com/a/inbox/ws1/inbox/conversation/c1")
+    assert rows["kb_home"]["redirected"] == "no"  # no help center URL known: said, not guessed

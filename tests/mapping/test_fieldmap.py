@@ -112,3 +112,13 @@ def test_map_confirm_refuses_a_bad_file_in_one_line_with_exit_2(tmp_path: Path) 
     first = out.stderr.strip().splitlines()[0]
     assert first.startswith(f"error: the map file {path} has 2 problems: ")
     assert "options.colour: unknown key" in first and "categories.2.team: must be text" in first
+
+
+def test_customer_ticket_url_is_an_absolute_web_address() -> None:
+    m = base_map()
+    m["options"]["customer_ticket_url"] = "https://help.example.com/en/"
+    assert parse_map(m).options.customer_ticket_url == "https://help.example.com/en"
+    m["options"]["customer_ticket_url"] = "help.example.com"
+    with pytest.raises(MapShapeError) as err:
+        parse_map(m)
+    assert "customer_ticket_url" in str(err.value) and "not a URL" in str(err.value)
