@@ -22,7 +22,6 @@ COPY engine ./engine
 COPY commands ./commands
 COPY workers ./workers
 COPY reports ./reports
-COPY commands ./commands
 COPY migrations ./migrations
 RUN pip install . && rm -rf /src
 
