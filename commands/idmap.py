@@ -22,6 +22,7 @@ from commands.links import (
 )
 from core.csvsafe import FORMULA_STARTS, safe_cell
 from core.errors import ConfigError
+from core.paths import writable_file
 from core.settings import Settings
 from ledger.dispositions import OBJECTS
 from ledger.idmap import IdMapRow, idmap_rows
@@ -98,6 +99,7 @@ def write_idmap(
 ) -> IdMapResult:
     """Write the ID map of the configured migration to ``out``."""
     check_options(obj, fmt)
+    writable_file(Path(out), "--out")
     engine, ledger = open_ledger(settings)
     try:
         links = links_for(engine, ledger, identify_workspace(settings, ledger, app_id=app_id))

@@ -18,6 +18,7 @@ from typing import TextIO
 from sqlalchemy.engine import Engine
 
 from core.errors import ConfigError
+from core.paths import writable_file
 from core.settings import Settings
 from ledger.database import open_engine
 from ledger.dispositions import Dispositions
@@ -80,17 +81,12 @@ def identify_workspace(settings: Settings, ledger: Ledger, *, app_id: str | None
 
 @contextmanager
 def written_file(path: Path) -> Iterator[TextIO]:
-    """A text file written beside ``path`` and renamed onto it when the block succeeds."""
-    path = Path(path)
+    """A text file written beside ``path`` and renamed onto it when the block succeeds
+    (``path`` is checked first: ``--out`` must name a file we can write)."""
+    path = writable_file(Path(path), "--out")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        out = tmp.open("w", encoding="utf-8", newline="")
-    except OSError as err:
-        raise ConfigError(f"cannot write {path}: {err.strerror}",
-                          hint="choose a writable --out path") from None  # fmt: skip
-    try:
-        with out:
+        with tmp.open("w", encoding="utf-8", newline="") as out:
             yield out
         os.replace(tmp, path)
     finally:

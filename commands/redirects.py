@@ -25,6 +25,7 @@ from commands.links import (
     written_file,
 )
 from core.errors import ConfigError
+from core.paths import writable_file
 from core.settings import Settings
 from ledger.events import confirmed_map_event
 from ledger.idmap import IdMapRow, count_links, idmap_rows
@@ -145,6 +146,7 @@ def write_redirects(
 ) -> RedirectsResult:
     """Write the redirects of the configured migration's Hesk links to ``out``."""
     base = check_options(hesk_url, fmt, admin_dir)
+    writable_file(Path(out), "--out")
     engine, ledger = open_ledger(settings)
     try:
         links = links_for(engine, ledger, identify_workspace(settings, ledger, app_id=app_id))
