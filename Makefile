@@ -29,6 +29,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: services lint
 	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
