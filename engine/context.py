@@ -55,6 +55,12 @@ class SettledContext(UnitContext):
     settled: frozenset[str] = frozenset()
 
 
+def dep_pair(key: str) -> tuple[str, str]:
+    """The ``(object, source_id)`` of a dependency key (``mapping.common.dep_key`` made it)."""
+    obj, _, source_id = key.partition(":")
+    return obj, source_id
+
+
 def build_context(
     res: Resources, the_map: dict[str, Any], deps: list[str], *, conn: Connection | None = None
 ) -> SettledContext:
@@ -65,10 +71,10 @@ def build_context(
     ``conn``: the connection to read on (a worker's unit lock connection), else a pooled one.
     """
     resolved = the_map.get("resolved") or {}
-    pairs = [tuple(d.split(":", 1)) for d in deps]
+    pairs = [dep_pair(d) for d in deps]
     ids: dict[str, str] = {}
     tags: dict[str, str] = {}
-    settlements = res.ledger.settlements(pairs, conn=conn)  # type: ignore[arg-type]
+    settlements = res.ledger.settlements(pairs, conn=conn)
     settled = {f"{obj}:{sid}" for obj, sid in settlements}
     for (obj, sid), rec in settlements.items():
         event = rec.event

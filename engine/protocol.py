@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -58,6 +58,14 @@ from mapping.steps import Step
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
+
+
+class _Subject(TypedDict):
+    """What every event recorded about one write names: its record and its intent."""
+
+    object: str
+    source_id: str
+    intent_key: str
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,7 @@ def _link(
 
     Nothing is sent; the intent (``sent: false``) and its outcome are recorded together.
     """
-    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent.key}
+    common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent.key}
     if checked.refused:
         reason = f"{step.op} not sent: {checked.refused}"
         run.flush(intent, WriteFailed(**common, reason=reason))
@@ -263,7 +271,7 @@ def _sent_by(client: Any, app: str) -> dict[str, Any]:
 def _call(
     run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any], app: str = ""
 ) -> Outcome | None:
-    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
     client = run.res.client
     retried: Counter[str] = Counter()
@@ -331,7 +339,7 @@ def _find_first(
         content_hash=step.identity_hash, attempt=1,
         target={"method": step.method, "path": path, "creates": step.creates},
     )  # fmt: skip
-    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         run.api_calls += 1
         found = matching.find_ticket_object(run.res.client, step, path, body)
@@ -364,7 +372,7 @@ def _resolve(
 
     ``earlier``: the intent as loaded, when another run (a worker since gone) recorded it.
     """
-    common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
+    common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         found = matching.settle(run, step, intent_key, path, body)
     except lookups.Unresolvable as err:

@@ -17,11 +17,26 @@ from sqlalchemy.engine import Connection
 
 from core.errors import H2IError
 from core.logs import get_logger
-from engine.context import SettledContext, build_context
+from engine.context import SettledContext, build_context, dep_pair
 from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from hesk.errors import HeskError
-from hesk.records import Record, record_from_payload
+from hesk.records import (
+    Attachment,
+    CannedResponse,
+    Category,
+    Customer,
+    CustomFieldDefinition,
+    KbArticle,
+    KbCategory,
+    Note,
+    R,
+    Record,
+    Reply,
+    Staff,
+    Ticket,
+    record_from_payload,
+)
 from ledger.conversation_state import conversation_closed, ticket_state_written
 from ledger.events import (
     Event,
@@ -164,33 +179,40 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     _check_dependencies(res, deps, ctx, conn)
     obj = event.object
     if obj == "ticket":
-        return _plan_ticket(res, record, ctx, run)
+        return _plan_ticket(res, _typed(Ticket, record), ctx, run)
     if obj == "custom_field" and planner.is_tickets(the_map):
-        return planner.plan_ticket_field(record, ctx)  # type: ignore[arg-type]
+        return planner.plan_ticket_field(_typed(CustomFieldDefinition, record), ctx)
     if obj == "kb_article":
-        article_id = str(record.id)  # type: ignore[attr-defined]
+        article = _typed(KbArticle, record)
         files = []
-        for rec in res.ledger.attachments_of("kb_article", article_id, conn=conn):
+        for rec in res.ledger.attachments_of("kb_article", str(article.id), conn=conn):
             ev = rec.event
             assert isinstance(ev, SourceCaptured)
-            files.append(
-                record_from_payload("attachment", ev.record, content_hash=ev.content_hash)
-            )
-        return planner.plan_kb_article(record, ctx, files)  # type: ignore[arg-type]
+            attachment = record_from_payload("attachment", ev.record, content_hash=ev.content_hash)
+            files.append(_typed(Attachment, attachment))
+        return planner.plan_kb_article(article, ctx, files)
     if obj == "contact":
         before = run.newest(RecordMigrated, RecordQuarantined, RecordSkipped)
         changed = isinstance(before, RecordMigrated) and before.content_hash != event.content_hash
-        return planner.plan_contact(record, ctx, changed=changed)  # type: ignore[arg-type]
-    planners = {
-        "custom_field": planner.plan_custom_field,
-        "category": planner.plan_category,
-        "staff": planner.plan_staff,
-        "contact": planner.plan_contact,
-        "kb_category": planner.plan_kb_category,
-        "kb_article": planner.plan_kb_article,
-        "canned_response": planner.plan_canned_response,
-    }
-    return planners[obj](record, ctx)
+        return planner.plan_contact(_typed(Customer, record), ctx, changed=changed)
+    if obj == "custom_field":
+        return planner.plan_custom_field(_typed(CustomFieldDefinition, record), ctx)
+    if obj == "category":
+        return planner.plan_category(_typed(Category, record), ctx)
+    if obj == "staff":
+        return planner.plan_staff(_typed(Staff, record), ctx)
+    if obj == "kb_category":
+        return planner.plan_kb_category(_typed(KbCategory, record), ctx)
+    if obj == "canned_response":
+        return planner.plan_canned_response(_typed(CannedResponse, record), ctx)
+    raise KeyError(obj)
+
+
+def _typed(cls: type[R], record: Record) -> R:
+    """``record`` as ``cls``: the class :func:`record_from_payload` gives its object name."""
+    if not isinstance(record, cls):
+        raise TypeError(f"{record.OBJECT} {record.source_id} is not a {cls.__name__}")
+    return record
 
 
 def _plan_child(res: Resources, event: SourceCaptured, conn: Connection | None) -> Plan:
@@ -203,7 +225,9 @@ def _plan_child(res: Resources, event: SourceCaptured, conn: Connection | None) 
     elif event.object == "history":
         reason = f"its ticket {ticket_id} no longer exists in Hesk"
     else:
-        return planner.plan_orphan(record_from_payload(event.object, event.record))  # type: ignore[arg-type]
+        orphan = record_from_payload(event.object, event.record)
+        assert isinstance(orphan, Reply | Note | Attachment)  # history returned above
+        return planner.plan_orphan(orphan)
     return Plan(
         dispositions=(
             Disposition(event.object, event.source_id, event.content_hash, "quarantined", reason),
@@ -219,7 +243,7 @@ def _check_dependencies(
     if not unsettled:
         return
     captured = res.ledger.latest_captures(
-        [tuple(d.split(":", 1)) for d in unsettled],  # type: ignore[misc]
+        [dep_pair(d) for d in unsettled],
         conn=conn,
     )
     if captured:
@@ -227,7 +251,7 @@ def _check_dependencies(
         raise DependencyPending(f"waiting for {waiting}")
 
 
-def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun) -> Plan:
+def _plan_ticket(res: Resources, ticket: Ticket, ctx: UnitContext, run: UnitRun) -> Plan:
     children: dict[str, list[Record]] = {"reply": [], "note": [], "attachment": []}
     for rec in res.ledger.ticket_children(ticket.source_id, conn=run.conn):
         ev = rec.event
@@ -236,20 +260,23 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun)
             children[ev.object].append(
                 record_from_payload(ev.object, ev.record, content_hash=ev.content_hash)
             )
+    replies = [_typed(Reply, r) for r in children["reply"]]
+    notes = [_typed(Note, r) for r in children["note"]]
+    files = [_typed(Attachment, r) for r in children["attachment"]]
     if planner.is_tickets(ctx.map):
         return planner.plan_ticket_as_ticket(
-            ticket,  # type: ignore[arg-type]
-            children["reply"],  # type: ignore[arg-type]
-            children["note"],  # type: ignore[arg-type]
-            children["attachment"],  # type: ignore[arg-type]
+            ticket,
+            replies,
+            notes,
+            files,
             ctx,
             last_state=ticket_state_written(run.recorded()),
         )
     return planner.plan_ticket(
-        ticket,  # type: ignore[arg-type]
-        children["reply"],  # type: ignore[arg-type]
-        children["note"],  # type: ignore[arg-type]
-        children["attachment"],  # type: ignore[arg-type]
+        ticket,
+        replies,
+        notes,
+        files,
         None,  # the history comes with the ticket record
         ctx,
         was_closed=conversation_closed(run.recorded()),

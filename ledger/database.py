@@ -75,14 +75,17 @@ def translate_db_error(err: DBAPIError, url: URL) -> LedgerError:
 
 def ensure_database(url: URL) -> None:
     """Create the ledger's database if it does not exist yet."""
+    name = url.database
+    if not name:  # parse_ledger_url refuses such a URL
+        raise LedgerError("H2I_LEDGER_URL names no database", hint="add /hesk2intercom to it")
     admin = create_engine_for(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
             exists = conn.execute(
-                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": url.database}
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :d"), {"d": name}
             ).scalar()
             if not exists:
-                quoted = conn.dialect.identifier_preparer.quote(url.database)
+                quoted = conn.dialect.identifier_preparer.quote(name)
                 try:
                     conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
                 except DBAPIError as err:
@@ -98,7 +101,7 @@ def create_engine_for(url: URL, **kwargs: object) -> Engine:
     """A SQLAlchemy engine on the ledger URL, with errors mapped to LedgerError."""
     kwargs.setdefault("pool_pre_ping", True)
     try:
-        return sa.create_engine(url, **kwargs)  # type: ignore[arg-type]
+        return sa.create_engine(url, **kwargs)
     except (NoSuchModuleError, ArgumentError) as err:
         raise LedgerError(f"unusable H2I_LEDGER_URL: {type(err).__name__}") from None
 

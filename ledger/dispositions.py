@@ -62,7 +62,9 @@ class Dispositions:
     def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
         """Fold one event into the record's row."""
         e = recorded.event
-        row = dict(value) if value else {"object": e.object, "source_id": e.source_id}
+        row: dict[str, Any] = (
+            dict(value) if value else {"object": e.object, "source_id": e.source_id}
+        )
         if isinstance(e, SourceCaptured):
             row["captured"] = True
             if row.get("hash") != e.content_hash:

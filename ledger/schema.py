@@ -13,8 +13,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 metadata = sa.MetaData()
 
 
-class XID8(sa.types.UserDefinedType):
-    """PostgreSQL's 64-bit transaction id type."""
+class XID8(sa.types.UserDefinedType[str]):
+    """PostgreSQL's 64-bit transaction id type (psycopg reads it as text)."""
 
     cache_ok = True
 

@@ -137,7 +137,7 @@ class Ledger:
         source_id: str | None = None,
         keys: Iterable[str] | None = None,
         after_seq: int = 0,
-    ) -> sa.Select:
+    ) -> sa.Select[Any]:
         t = events_table
         q = sa.select(*_COLUMNS).where(t.c.migration_id == self.migration_id)
         if after_seq:

@@ -65,6 +65,7 @@ def option(ctx_or_map: UnitContext | dict[str, Any], name: str) -> Any:
 def entry(mapping: dict[str, Any], section: str, hesk_id: object) -> dict[str, Any] | None:
     """The map entry of a section (``custom_fields``, ``categories``…) for a Hesk id."""
     wanted = str(hesk_id)
+    item: dict[str, Any]
     for item in mapping.get(section) or ():
         if str(item.get("hesk_id")) == wanted:
             return item

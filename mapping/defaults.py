@@ -83,4 +83,4 @@ def field_migrates(entry: dict[str, Any], mapping: dict[str, Any]) -> bool:
     if not entry.get("staff_only"):
         return True
     options = mapping.get("options") or {}
-    return options.get("staff_only_fields", DEFAULT_OPTIONS["staff_only_fields"]) == "move"
+    return bool(options.get("staff_only_fields", DEFAULT_OPTIONS["staff_only_fields"]) == "move")

@@ -15,6 +15,7 @@ import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails
 
 from mapping.defaults import DEFAULT_OPTIONS, TICKET_TYPE_NAME
 from mapping.urls import check_web_url
@@ -38,8 +39,8 @@ class MapOptions(_Entry):
         "anonymised_tickets"]
     long_threads: Literal["fold", "keep"] = DEFAULT_OPTIONS["long_threads"]
     migrate_ip: bool = DEFAULT_OPTIONS["migrate_ip"]
-    max_attachment_bytes: int = Field(DEFAULT_OPTIONS["max_attachment_bytes"], gt=0)
-    max_request_bytes: int = Field(DEFAULT_OPTIONS["max_request_bytes"], gt=0)
+    max_attachment_bytes: int = Field(default=DEFAULT_OPTIONS["max_attachment_bytes"], gt=0)
+    max_request_bytes: int = Field(default=DEFAULT_OPTIONS["max_request_bytes"], gt=0)
     hesk_url: str | None = DEFAULT_OPTIONS["hesk_url"]
     customer_ticket_url: str | None = DEFAULT_OPTIONS["customer_ticket_url"]
 
@@ -227,7 +228,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _describe(error: dict[str, Any], loc: tuple[Any, ...]) -> str:
+def _describe(error: ErrorDetails, loc: tuple[Any, ...]) -> str:
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
         model = _model_at(loc)

@@ -52,7 +52,7 @@ def plan_staff(staff: Staff, ctx: UnitContext) -> Plan:
     ),))  # fmt: skip
 
 
-def contact_step(body: dict[str, Any], done: tuple) -> Step:
+def contact_step(body: dict[str, Any], done: tuple[Completion, ...]) -> Step:
     """The ``POST /contacts`` step of a contact body (a 409 is a match, settled by lookup)."""
     return Step(
         op="create",

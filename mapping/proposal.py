@@ -60,8 +60,10 @@ def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()
 
 
-def _best(name: str, candidates: Iterable[Mapping[str, Any]]) -> tuple[float, Mapping | None]:
-    best: tuple[float, Mapping | None] = (0.0, None)
+def _best(
+    name: str, candidates: Iterable[Mapping[str, Any]]
+) -> tuple[float, Mapping[str, Any] | None]:
+    best: tuple[float, Mapping[str, Any] | None] = (0.0, None)
     for cand in candidates:
         score = similarity(name, str(cand.get("name") or ""))
         if score > best[0]:

@@ -89,7 +89,9 @@ def ticket_attribute_items(the_map: Mapping[str, Any]) -> list[dict[str, Any]]:
     builtins = list(the_map.get("attributes") or builtin_attributes(migrate_ip=migrate_ip))
     if migrate_ip and all(b.get("name") != IP_ATTR for b in builtins):
         builtins += [b for b in builtin_attributes(migrate_ip=True) if b["name"] == IP_ATTR]
-    extra = [{"name": CATEGORY_ATTR, "data_type": "string", "description": "Hesk category"}]
+    extra: list[dict[str, Any]] = [
+        {"name": CATEGORY_ATTR, "data_type": "string", "description": "Hesk category"}
+    ]
     if ticket_settings(the_map)["history"] == "attribute":
         extra.append({"name": HISTORY_ATTR, "data_type": "string", "multiline": True,
                       "description": "Hesk ticket history (times in UTC)"})  # fmt: skip

@@ -129,7 +129,8 @@ def conversation_time(
 ) -> int | None:
     """The ``created_at`` a ticket's conversation gets (Unix s): the ticket's own time, else
     its last change (a zero date in Hesk), else its earliest message's."""
-    items = [_Item(r, unix(r.created_at)) for r in (*replies, *notes)]
+    messages: tuple[Reply | Note, ...] = (*replies, *notes)
+    items = [_Item(r, unix(r.created_at)) for r in messages]
     return _first_time(ticket, items)
 
 
@@ -138,7 +139,8 @@ def last_activity(ticket: Ticket, replies: Sequence[Reply], notes: Sequence[Note
     times: list[datetime] = [
         t for t in (ticket.created_at, ticket.updated_at, ticket.closed_at) if t is not None
     ]
-    times += [r.created_at for r in (*replies, *notes) if r.created_at is not None]
+    messages: tuple[Reply | Note, ...] = (*replies, *notes)
+    times += [r.created_at for r in messages if r.created_at is not None]
     return unix(max(times)) if times else None
 
 
@@ -191,7 +193,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
     rec = item.record
     op = f"part:{item.kind}:{rec.id}"
     note = ""
-    if item.kind == "note" or rec.author_type != "customer":  # type: ignore[union-attr]
+    if isinstance(rec, Note) or rec.author_type != "customer":
         admin, prefix = admin_for(rec.staff_id, rec.author_name, th.ctx)
         note = "authored by the fallback admin (staff has no Intercom admin)" if prefix else ""
         base: dict[str, Any] = {
@@ -205,7 +207,7 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
     else:
         contact = th.contact_id
         prefix = ""
-        author_key = rec.author_contact_id  # type: ignore[union-attr]
+        author_key = rec.author_contact_id
         if author_key and author_key != th.ticket.requester_contact_id:
             found = th.ctx.ids.get(dep_key("contact", author_key))
             if found:
@@ -452,7 +454,7 @@ def _category_step(th: _Thread) -> Step | None:
 def _closed(ticket: Ticket, ctx: UnitContext) -> bool:
     item = entry(ctx.map, "statuses", ticket.status)
     if item is not None and item.get("state") in ("open", "closed"):
-        return item["state"] == "closed"
+        return bool(item["state"] == "closed")
     return ticket.status == CLOSED_STATUS
 
 
