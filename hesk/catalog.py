@@ -112,7 +112,7 @@ def custom_field_from_row(row: dict[str, Any]) -> CustomFieldDefinition:
             category_ids = tuple(int(c) for c in json.loads(cats_raw))
         except (ValueError, TypeError):
             category_ids = None
-    max_length = settings.get("max_length")
+    max_length = str(settings.get("max_length") or "")
     use = int(row.get("use") or 0)
     return CustomFieldDefinition(
         source_id=str(row["id"]),
@@ -128,7 +128,7 @@ def custom_field_from_row(row: dict[str, Any]) -> CustomFieldDefinition:
         category_ids=category_ids,
         options=tuple(options),
         default_value=decode_entities(str(settings.get("default_value") or "")),
-        max_length=int(max_length) if str(max_length or "").isdigit() else None,
+        max_length=int(max_length) if max_length.isdigit() else None,
         date_format=settings.get("date_format") if ftype == "date" else None,
         multiple=bool(int(settings.get("multiple") or 0)) if ftype == "email" else False,
         order=int(row.get("order") or 0),

@@ -292,7 +292,7 @@ class _Generator:
         n_staff = min(50, max(5, self.n // 400))
         self.cur.execute(f"UPDATE {self.t('users')} SET name=%s, email=%s WHERE id=1",
                          ("Ada Admin", "ada.admin@helpdesk.example"))
-        staff = []
+        staff: list[dict[str, Any]] = []
         for i in range(2, n_staff + 1):
             name = text.name()
             staff.append({"id": i, "user": f"agent{i}", "pass": "$2y$10$demo", "isadmin": "0",
@@ -303,7 +303,7 @@ class _Generator:
         _insert(self.cur, self.t("users"), staff)
         self.staff_ids = list(range(1, n_staff + 1))
         self.summary.staff = n_staff
-        cats = [{"id": i, "name": hesk_escape(n), "cat_order": i * 10,
+        cats: list[dict[str, Any]] = [{"id": i, "name": hesk_escape(n), "cat_order": i * 10,
                  "type": "1" if i == 5 else "0", "priority": 3}
                 for i, n in enumerate(["Billing", "Technical & API", "Sales", "Internal"], 2)]
         _insert(self.cur, self.t("categories"), cats)
@@ -345,7 +345,7 @@ class _Generator:
 
     def customers(self) -> None:
         n_cust = max(3, int(self.n * 0.6))
-        rows = []
+        rows: list[dict[str, Any]] = []
         for i in range(1, n_cust + 1):
             name = self.text.name()
             rows.append({"id": i, "name": hesk_escape(name),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -166,7 +166,7 @@ class ExportReader:
                 hint="give the .zip exactly as Hesk wrote it (one hesk_export_….xml inside)")
         return names[0]
 
-    def _rows(self) -> Iterator[list[str]]:
+    def _rows(self) -> Generator[list[str], None, None]:
         """Every row of the first sheet, as cell texts (CDATA joined, newlines as LF)."""
         try:
             with zipfile.ZipFile(self.path) as zf, zf.open(self.member) as fh:

@@ -100,8 +100,8 @@ def _decode(hint: Any, value: Any) -> Any:
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         return _decode(args[0], value)
     if origin is tuple:
-        args = typing.get_args(hint)
-        return tuple(_decode(args[0], v) for v in value)
+        item_hint = typing.get_args(hint)[0]
+        return tuple(_decode(item_hint, v) for v in value)
     if origin is dict:
         _key, val_hint = typing.get_args(hint)
         return {k: _decode(val_hint, v) for k, v in value.items()}
@@ -115,7 +115,7 @@ def _decode(hint: Any, value: Any) -> Any:
 
 
 def _decode_dataclass(cls: type[Any], payload: dict[str, Any]) -> Any:
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable; mypy#11470 says not
     kwargs = {
         f.name: _decode(hints[f.name], payload[f.name])
         for f in dataclasses.fields(cls)

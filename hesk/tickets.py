@@ -162,7 +162,8 @@ def iter_ticket_batches(
     r: HeskReader, since_id: int | None = None, changed_since: datetime | None = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Raw ticket rows in id order, in batches (``changed_since`` filters on lastchange)."""
-    where, params = "", ()
+    where = ""
+    params: tuple[datetime, ...] = ()
     if changed_since is not None:
         where = "`lastchange` >= %s"
         params = (changed_since.astimezone(UTC).replace(tzinfo=None),)

@@ -38,7 +38,7 @@ def create_tag(ws: Workspace, req: Request) -> tuple[int, Any]:
     if existing is not None:
         return 200, ws.tags[existing]
     tag_id = ws.number()
-    tag: Obj = {"type": "tag", "id": tag_id, "name": name}
+    tag = {"type": "tag", "id": tag_id, "name": name}
     ws.tags[tag_id] = tag
     ws.tag_names[name.lower()] = tag_id
     return 200, tag

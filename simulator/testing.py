@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from core.intercom_limits import MAX_REQUEST_BYTES
 
@@ -159,7 +160,6 @@ def running_simulator(
     )
     config.timeout_graceful_shutdown = 1
     server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, name=f"simulator:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -168,7 +168,9 @@ def running_simulator(
             raise RuntimeError("the simulator did not start")
         time.sleep(0.01)
     base_url = f"http://127.0.0.1:{port}"
-    sim_app: SimulatorApp = config.app.state.simulator  # type: ignore[union-attr]
+    app = config.app
+    assert isinstance(app, Starlette)  # uvicorn_config serves create_app's app
+    sim_app: SimulatorApp = app.state.simulator
     first = sim_app.token
     with httpx.Client(base_url=base_url, timeout=30, headers=admin_headers(first)) as admin_client:
         try:
