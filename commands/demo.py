@@ -58,6 +58,8 @@ from hesk.demo_claim import DemoFolder, NotOurs, demo_database_url
 from hesk.demo_data import generate
 from hesk.discover import discover, render_discover
 from hesk.open import open_source
+from hesk.reader_base import records_of
+from hesk.records import Category, Staff
 from mapping.mapfile import dump_map_yaml
 from reports.details import report_details
 from reports.html import write_html_report
@@ -193,6 +195,7 @@ def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
                       f"writes for the demo help desk (seed {demo_export.SEED}, "
                       f"{demo_export.TICKETS} tickets at most on this path)", markup=False)
     else:
+        assert settings.hesk_url is not None  # demo_settings names the demo's own database
         try:
             summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
                                tickets=options.tickets, seed=options.seed,
@@ -209,8 +212,8 @@ def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
                           out / "simulator.log")
     try:
         with open_source(settings) as reader:
-            staff = [s for s in reader.iter_records("staff") if s.name]
-            categories = list(reader.iter_records("category"))
+            staff = [s for s in records_of(reader, Staff) if s.name]
+            categories = list(records_of(reader, Category))
         # an export names staff without their e-mail: the admins get made-up ones
         admins = [{"name": s.name, "email": s.email or f"admin{n}@example.com"}
                   for n, s in enumerate(staff[: max(1, len(staff) - 1)], 1)]

@@ -16,6 +16,8 @@ from core.errors import ConfigError
 from core.settings import Settings
 from engine.context import resolve_map
 from hesk.open import open_source
+from hesk.reader_base import records_of
+from hesk.records import Category, CustomFieldDefinition, Staff
 from ledger.database import open_engine
 from ledger.events import MapConfirmed, chosen_target, confirmed_map_event
 from ledger.generations import active_ledger_id
@@ -52,9 +54,9 @@ def propose(settings: Settings, target: str = DEFAULT_TARGET) -> dict[str, Any]:
         ws = read_workspace(client, tickets=target == "tickets")
     with open_source(settings) as reader:
         return propose_map(
-            staff=list(reader.iter_records("staff")),
-            categories=list(reader.iter_records("category")),
-            custom_fields=list(reader.iter_records("custom_field")),
+            staff=list(records_of(reader, Staff)),
+            categories=list(records_of(reader, Category)),
+            custom_fields=list(records_of(reader, CustomFieldDefinition)),
             statuses=reader.statuses,
             priorities=reader.priorities,
             admins=ws.admins,

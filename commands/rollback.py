@@ -223,10 +223,11 @@ def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> l
     """Every conversation attribute this generation's rollback archived (resumes included)."""
     out = {a["id"]: a for a in fresh}
     deleted = {
-        rec.event.intent_key: rec.event  # type: ignore[attr-defined]
-        for rec in res.ledger.read(types=[RollbackDeleted.TYPE])
-        if rec.event.intercom_type == "conversation_attribute"  # type: ignore[attr-defined]
-        and rec.event.intercom_id not in out  # type: ignore[attr-defined]
+        e.intent_key: e
+        for e in (rec.event for rec in res.ledger.read(types=[RollbackDeleted.TYPE]))
+        if isinstance(e, RollbackDeleted)
+        and e.intercom_type == "conversation_attribute"
+        and e.intercom_id not in out
     }
     for key, rec in res.ledger.get_many(deleted).items():
         e, intent = deleted[key], rec.event

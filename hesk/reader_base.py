@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ConfigError
 from hesk.attachments import AttachmentFolder
 from hesk.columns import SchemaLayout, check_schema
 from hesk.db import LEGACY_KEY, HeskDB
-from hesk.records import CustomFieldDefinition, Finding, Record, Staff
+from hesk.records import CustomFieldDefinition, Finding, R, Record, Staff
 
 
 @runtime_checkable
@@ -76,6 +76,12 @@ class SourceReader(Protocol):
     def __enter__(self) -> SourceReader: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+def records_of(reader: SourceReader, cls: type[R]) -> Iterator[R]:
+    """Stream the records of one class (the object ``cls.OBJECT``), typed as that class."""
+    # Typing only: a reader yields the record class of the object it is asked for.
+    return cast(Iterator[R], reader.iter_records(cls.OBJECT))
 
 
 class ReaderBase:

@@ -89,7 +89,8 @@ class IntercomError(H2IError):
         """Pickle with every attribute (workers send errors across processes)."""
         return (_new, (type(self),), dict(self.__dict__))
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
+    def __setstate__(self, state: dict[str, Any] | None) -> None:
+        state = state or {}
         self.__dict__.update(state)
         self.args = (state.get("message", ""),)
 

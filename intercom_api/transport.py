@@ -60,7 +60,7 @@ class KeepAliveTransport(httpx.BaseTransport):
         conn = self._checkout(origin, timeouts)
         body = request.read()
         try:
-            conn.sock.settimeout(timeouts.get("write"))  # type: ignore[union-attr]
+            conn.sock.settimeout(timeouts.get("write"))
             conn.putrequest(
                 request.method,
                 request.url.raw_path.decode("ascii"),
@@ -77,7 +77,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             conn.close()
             raise httpx.WriteError(str(exc) or type(exc).__name__, request=request) from None
         try:
-            conn.sock.settimeout(timeouts.get("read"))  # type: ignore[union-attr]
+            conn.sock.settimeout(timeouts.get("read"))
             answer = conn.getresponse()
             content = answer.read()
         except TimeoutError as exc:
@@ -153,7 +153,7 @@ class KeepAliveTransport(httpx.BaseTransport):
         except OSError as exc:
             conn.close()
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from None
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[union-attr]
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return conn
 
 

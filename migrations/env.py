@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine, pool
+from sqlalchemy.engine import Connection
 
 from ledger.schema import metadata
 
@@ -12,7 +13,7 @@ url = config.get_main_option("sqlalchemy.url")
 connection = config.attributes.get("connection")
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=metadata)
     with context.begin_transaction():
         context.run_migrations()
@@ -20,6 +21,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 if connection is not None:
     _run(connection)
+elif url is None:
+    raise RuntimeError("the Alembic config names no sqlalchemy.url")
 else:
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:

@@ -15,13 +15,15 @@ from typing import Any
 
 from core.csvsafe import write_csv
 from hesk.catalog import BUILTIN_PRIORITIES, BUILTIN_STATUSES
+from hesk.reader_base import SourceReader, records_of
+from hesk.records import CannedResponse, Category, Staff, TicketTemplate
 
 
-def build_inventory(reader: Any, admin_emails: Iterable[str]) -> dict[str, Any]:
+def build_inventory(reader: SourceReader, admin_emails: Iterable[str]) -> dict[str, Any]:
     """What must be rebuilt by hand, read from Hesk; ``admin_emails``: the workspace's."""
     admins = {e.casefold() for e in admin_emails if e}
-    staff = list(reader.iter_records("staff"))
-    categories = list(reader.iter_records("category"))
+    staff = list(records_of(reader, Staff))
+    categories = list(records_of(reader, Category))
     staff_by_category: dict[int, list[str]] = {}
     for s in staff:
         for cid in s.category_ids:
@@ -46,11 +48,11 @@ def build_inventory(reader: Any, admin_emails: Iterable[str]) -> dict[str, Any]:
         ],  # fmt: skip
         "canned_responses": [
             {"id": c.id, "title": c.title, "text": c.message_text, "html": c.message_html}
-            for c in reader.iter_records("canned_response")
+            for c in records_of(reader, CannedResponse)
         ],
         "ticket_templates": [
             {"id": t.id, "title": t.title, "text": t.message_text}
-            for t in reader.iter_records("ticket_template")
+            for t in records_of(reader, TicketTemplate)
         ],
         "invite": [
             {"id": s.id, "name": s.name, "email": s.email, "admin": s.is_admin,

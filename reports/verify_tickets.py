@@ -80,7 +80,7 @@ def compare_ticket(
     state = (resolved.get("ticket_states") or {}).get(str(t.status))
     if state:
         d.check("state", str(state), str((ticket.get("ticket_state") or {}).get("id")))
-    status = next((s for s in the_map.get("statuses") or ()
+    status: dict[str, Any] = next((s for s in the_map.get("statuses") or ()
                    if str(s.get("hesk_id")) == str(t.status)), {})  # fmt: skip
     closed = status.get("state") == "closed" if status else t.status == 3
     d.check("open", not closed, ticket.get("open"))
