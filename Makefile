@@ -39,4 +39,4 @@ bench: services
 
 # Fixed names only: a VENV=... given on the command line must never widen what is deleted.
 clean:
-	rm -rf .venv hesk2intercom.egg-info build .pytest_cache .ruff_cache .hypothesis
+	rm -rf .venv hesk2intercom.egg-info build .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -254,11 +254,11 @@ def measure(url: str, tickets: int, replies: int) -> None:
                     marks.append(rss.now())
                 yield row
 
-        idmap_command.idmap_rows = counted  # type: ignore[assignment]
+        idmap_command.idmap_rows = counted
         cpu0, t1 = process.cpu_times(), time.monotonic()
         result = idmap_command.write_idmap(settings, out, app_id="bench")
         seconds, cpu1 = time.monotonic() - t1, process.cpu_times()
-        idmap_command.idmap_rows = real_rows  # type: ignore[assignment]
+        idmap_command.idmap_rows = real_rows
         end = rss.now()
         size = out.stat().st_size
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)

@@ -78,7 +78,7 @@ def start_server(kind: str) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def _worker(base: str, workload: str, seconds: float, threads: int, setup: dict,
-            out: mp.Queue) -> None:  # type: ignore[type-arg]
+            out: mp.Queue) -> None:
     counts = [0] * threads
     errors = [0] * threads
     start_at = setup["start_at"]
@@ -142,7 +142,7 @@ def measure(
                         "body": "x"}).json()["conversation_id"]
                     for _ in range(100 * threads)
                 ]
-    queue: mp.Queue = mp.Queue()  # type: ignore[type-arg]
+    queue: mp.Queue = mp.Queue()
     setup["start_at"] = time.time() + 1.0
     workers = []
     for p in range(procs):

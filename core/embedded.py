@@ -148,10 +148,10 @@ def _run_as() -> pwd.struct_passwd | None:
                         f"{' or '.join(PG_USERS)} user", hint="run the demo as a normal user")
 
 
-def _wait(ready: object, seconds: float, proc: subprocess.Popen[bytes]) -> bool:
+def _wait(ready: Callable[[], bool], seconds: float, proc: subprocess.Popen[bytes]) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if ready():  # type: ignore[operator]
+        if ready():
             return True
         if proc.poll() is not None:
             return False
@@ -197,7 +197,7 @@ class EmbeddedPostgres:
         try:
             return subprocess.Popen(args, cwd=self.folder, start_new_session=True,
                                     preexec_fn=_stop_with_parent(signal.SIGINT),
-                                    **ids, **kwargs)  # type: ignore[call-overload]
+                                    **ids, **kwargs)  # type: ignore[call-overload]  # Popen's overloads need literal keywords; none sets text mode
         except PermissionError:
             who = user.pw_name if user else "this user"
             raise EmbeddedError(f"{who} may not run {args[0]}",

@@ -198,7 +198,7 @@ def _describe(exc: ValidationError, file_keys: dict[str, Any], path: Path | None
     return "; ".join(parts)
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings from the environment and the optional TOML file.
 
     A wrong value, a malformed file or an unknown key is a :class:`ConfigError` naming
@@ -210,7 +210,7 @@ def load_settings(**overrides: object) -> Settings:
         _logged_config_files.add(path.resolve())
         get_logger(__name__).info("settings file in use", config_file=str(path.resolve()))
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, file_keys, path),
                           hint="fix the setting; hesk2intercom --help lists each one") from None

@@ -39,6 +39,7 @@ from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
 from intercom_api.errors import Unresolvable
+from intercom_api.workspace import DataModel
 
 __all__ = [
     "Unresolvable",
@@ -228,10 +229,10 @@ def find_conversation_attribute(client: IntercomClient, name: str) -> Json | Non
     return None
 
 
-def find_data_attribute(client: IntercomClient, model: str, name: str) -> Json | None:
+def find_data_attribute(client: IntercomClient, model: DataModel, name: str) -> Json | None:
     """The contact or company data attribute with this name (or label)."""
     wanted = name.strip().casefold()
-    for attribute in client.list_data_attributes(model):  # type: ignore[arg-type]
+    for attribute in client.list_data_attributes(model):
         names = {str(attribute.get(k) or "").strip().casefold() for k in ("name", "label")}
         if wanted in names:
             return attribute

@@ -16,7 +16,8 @@ import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Literal
 
-RATE_FIELDS = ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response")
+RateField = Literal["rate_429", "rate_5xx", "rate_timeout", "rate_lost_response"]
+RATE_FIELDS: tuple[RateField, ...] = ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response")
 LostMode = Literal["mixed", "502", "drop"]
 
 
@@ -110,7 +111,7 @@ def _operations(value: Any) -> tuple[str, ...]:
     return tuple(" ".join(str(i).split()) for i in items if str(i).strip())
 
 
-Decision = Literal["none", "rate_429", "rate_5xx", "rate_timeout", "rate_lost_response"]
+Decision = Literal["none", RateField]
 
 
 class FaultInjector:
@@ -137,7 +138,7 @@ class FaultInjector:
         for name in RATE_FIELDS:
             rate = getattr(cfg, name)
             if rate > 0 and self.rng.random() < rate:
-                return name  # type: ignore[return-value]
+                return name
         return "none"
 
     def drop_connection(self) -> bool:

@@ -31,7 +31,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,9 +58,9 @@ def listening(port: int, timeout: float = 0.2) -> bool:
         return False
 
 
-def _wait(condition: object, what: str, seconds: float) -> None:
+def _wait(condition: Callable[[], object], what: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         time.sleep(0.05)
@@ -205,10 +205,10 @@ class PrivateRedis:
                "--dir", str(self.root), "--save", "",
                "--appendonly", "yes" if self.appendonly else "no",
                "--logfile", str(self.root / "redis.log"), "--daemonize", "no"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     start_new_session=True)
+        proc = self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            _wait(lambda: self.running or self.proc.poll() is not None,  # type: ignore[union-attr]
+            _wait(lambda: self.running or proc.poll() is not None,
                   f"private Redis on {self.port} did not start", 30)
         finally:
             if not self.running:

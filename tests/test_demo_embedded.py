@@ -78,7 +78,7 @@ def test_the_whole_demo_runs_on_embedded_services(out: Path) -> None:
     machine.close()
     # the ledger is in the embedded cluster
     with embedded_services(out / "services", broker=False) as services:
-        engine = sa.create_engine(services.postgres.url("h2i_demo_ledger"))  # type: ignore[union-attr]
+        engine = sa.create_engine(services.postgres.url("h2i_demo_ledger"))  # type: ignore[union-attr]  # started with a ledger: postgres is set
         with engine.connect() as conn:
             tables = {r[0] for r in conn.exec_driver_sql(
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
@@ -103,7 +103,7 @@ def test_an_embedded_ledger_and_broker_beside_this_machines_mariadb(
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{hesk_db}`")
         conn.close()
-    said = console.file.getvalue()  # type: ignore[attr-defined]
+    said = console.file.getvalue()  # type: ignore[attr-defined]  # the console writes to the StringIO above
     assert "embedded PostgreSQL on 127.0.0.1:" in said and "embedded Valkey" in said
     assert "Hesk: a MariaDB database" in said
     objects = result["report"]["objects"]

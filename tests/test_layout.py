@@ -1,10 +1,14 @@
 """The layout's import direction, read with ``ast`` from the source (imports inside
 functions included): cli -> commands -> engine -> {mapping, intercom_api, ledger, hesk};
-reports read the ledger; workers (what runs under Dramatiq) run the engine."""
+reports read the ledger; workers (what runs under Dramatiq) run the engine. And every
+``# type: ignore`` of the tree says which error and why."""
 
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from collections import defaultdict
 from pathlib import Path
 
@@ -134,3 +138,58 @@ def test_the_graph_is_read_from_the_source() -> None:
     """The checks above see imports inside functions too (cli imports lazily)."""
     assert "commands.migrate" in GRAPH["cli"]
     assert "engine.units" in GRAPH["workers.actors"]
+
+
+#: Top-level folders that hold no source of ours (besides the hidden ones: .venv, caches).
+NOT_SOURCE = {"build", "dist", "demo-output", "hesk2intercom.egg-info"}
+#: ``# type: ignore[code, code]  # why``: the codes silenced, then the reason.
+EXPLAINED_IGNORE = re.compile(
+    r"type:\s*ignore\[[a-z0-9-]+(?:,\s*[a-z0-9-]+)*\][ \t]*#[ \t]*[A-Za-z][^#]{3,}"
+)
+
+
+def unexplained_ignores(source: str) -> list[int]:
+    """The lines of ``source`` with a ``# type: ignore`` comment lacking a code or a reason."""
+    return [
+        tok.start[0]
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+        if tok.type == tokenize.COMMENT
+        and re.search(r"type:\s*ignore", tok.string)
+        and not EXPLAINED_IGNORE.search(tok.string)
+    ]
+
+
+def _python_files() -> list[Path]:
+    files: list[Path] = []
+    for entry in sorted(ROOT.iterdir()):
+        if entry.name.startswith(".") or entry.name in NOT_SOURCE:
+            continue
+        if entry.is_dir():
+            files += sorted(entry.rglob("*.py"))
+        elif entry.suffix == ".py":
+            files.append(entry)
+    return files
+
+
+def test_every_type_ignore_names_its_error_and_why() -> None:
+    files = _python_files()
+    assert ROOT / "tests" / "test_layout.py" in files and MODULES["engine.units"] in files
+    bare = [
+        f"{file.relative_to(ROOT)}:{line}"
+        for file in files
+        for line in unexplained_ignores(file.read_text(encoding="utf-8"))
+    ]
+    assert bare == []
+
+
+def test_the_type_ignore_check_reads_comments_only() -> None:
+    """A code and a reason pass; a bare ignore, a code alone or a reason alone do not."""
+    source = (
+        'a = f()  # type: ignore[attr-defined]  # the library has no stubs\n'
+        'b = f()  # type: ignore\n'
+        'c = f()  # type: ignore[arg-type]\n'
+        'd = f()  # type: ignore  # the library has no stubs\n'
+        'e = "# type: ignore"\n'
+        'g = f()  # noqa: E501  # type: ignore[misc, union-attr]  # checked just above\n'
+    )
+    assert unexplained_ignores(source) == [2, 3, 4]

@@ -83,7 +83,7 @@ def test_ledger_and_broker_answer_in_their_folder_and_stop_at_the_end(folder: Pa
     assert not (folder / "redis" / "valkey.pid").exists()
     # the ledger's data stays: a second start reuses the cluster
     with embedded_services(folder, broker=False) as services:
-        engine = sa.create_engine(services.postgres.url())  # type: ignore[union-attr]
+        engine = sa.create_engine(services.postgres.url())  # type: ignore[union-attr]  # started with a ledger: postgres is set
         with engine.connect() as conn:
             names = {r[0] for r in conn.exec_driver_sql("SELECT datname FROM pg_database")}
         engine.dispose()

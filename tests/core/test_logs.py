@@ -23,7 +23,7 @@ def _restore_logging() -> Iterator[None]:
 
 def _capture(json: bool) -> io.StringIO:
     out = io.StringIO()
-    out.isatty = lambda: False  # type: ignore[method-assign]
+    out.isatty = lambda: False  # type: ignore[method-assign]  # a StringIO that says it is no terminal
     configure_logging(json=json, stream=out)
     return out
 

@@ -22,7 +22,7 @@ def test_a_comma_separated_list_gives_every_token_in_order() -> None:
     assert Settings(intercom_token=None).tokens == []
 
 
-def test_a_toml_list_is_the_same_as_the_comma_form(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_toml_list_is_the_same_as_the_comma_form(tmp_path, monkeypatch) -> None:
     config = tmp_path / "h2i.toml"
     config.write_text(f'intercom_token = ["{A}", "{B}"]\n', encoding="utf-8")
     monkeypatch.setenv("H2I_CONFIG_FILE", str(config))

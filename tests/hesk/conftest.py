@@ -35,7 +35,7 @@ class Demo:
         self.prefix = prefix
 
     def reader(self, **kwargs: object) -> HeskReader:
-        return HeskReader(self.url, self.prefix, self.attachments, **kwargs)  # type: ignore[arg-type]
+        return HeskReader(self.url, self.prefix, self.attachments, **kwargs)  # type: ignore[arg-type]  # the fixture passes HeskReader's own keywords through
 
 
 def _make(tmp_path_factory: pytest.TempPathFactory, suffix: str, **kwargs: object
@@ -43,7 +43,7 @@ def _make(tmp_path_factory: pytest.TempPathFactory, suffix: str, **kwargs: objec
     name = f"h2i_test_hesk_{os.getpid()}_{suffix}"
     folder = tmp_path_factory.mktemp(f"att_{suffix}")
     prefix = str(kwargs.pop("table_prefix", "hesk_"))
-    summary = generate(f"{SERVER}/{name}", folder, table_prefix=prefix, **kwargs)  # type: ignore[arg-type]
+    summary = generate(f"{SERVER}/{name}", folder, table_prefix=prefix, **kwargs)  # type: ignore[arg-type]  # the fixture passes generate's own keywords through
     try:
         yield Demo(f"{SERVER}/{name}", folder, summary, prefix)
     finally:

@@ -139,7 +139,7 @@ def test_the_workspace_budget_is_asked_only_when_it_can_bind(sim: SimulatorHandl
         workspace = _Counting(250_000)
         app_set = AppSet(TOKENS[:apps], pacer_for=lambda _fp: _Counting(None), workspace=workspace)
         for slot in app_set.slots:
-            slot.pacer.limit = 100_000  # type: ignore[attr-defined]
+            slot.pacer.limit = 100_000  # type: ignore[attr-defined]  # the pacers here are _Counting doubles
         with IntercomClient(sim.base_url, app_set) as client:
             for _ in range(10):
                 client.me()

@@ -226,5 +226,5 @@ def test_errors_pickle_with_their_attributes() -> None:
 def test_admin_reply_refuses_other_message_types() -> None:
     handler, seen = scripted(httpx.Response(200, json={}))
     with make_client(handler) as client, pytest.raises(ValueError):
-        client.reply_as_admin("1", "7", "hi", 1, message_type="quick_reply")  # type: ignore[arg-type]
+        client.reply_as_admin("1", "7", "hi", 1, message_type="quick_reply")  # type: ignore[arg-type]  # a type the signature excludes, on purpose
     assert not seen

@@ -18,6 +18,8 @@ from typing import Any
 from commands.map import confirmed_map
 from core.settings import Settings
 from hesk.reader import HeskReader
+from hesk.reader_base import records_of
+from hesk.records import Customer, KbArticle, KbCategory
 from mapping.kb import KB_ROOT_ID
 from mapping.people import external_id
 from simulator.testing import SimulatorHandle
@@ -50,29 +52,28 @@ def seed_preexisting(sim: SimulatorHandle, settings: Settings, source: HeskSourc
     tag = next(str(c["tag"]) for c in the_map["categories"] if c.get("tag"))
     attribute = next(a for a in the_map["attributes"] if a["data_type"] == "string")
     with HeskReader(source.url) as reader:
-        top = {c.id: c.name.strip() for c in reader.iter_records("kb_category")
-               if c.parent_id == KB_ROOT_ID and c.id != KB_ROOT_ID}  # type: ignore[attr-defined]
-        article = next(a for a in reader.iter_records("kb_article")
-                       if a.category_id in top)  # type: ignore[attr-defined]
-        customers = [c for c in reader.iter_records("contact") if c.email_valid]  # type: ignore[attr-defined]
-    collection = top[article.category_id]  # type: ignore[attr-defined]
+        top = {c.id: c.name.strip() for c in records_of(reader, KbCategory)
+               if c.parent_id == KB_ROOT_ID and c.id != KB_ROOT_ID}
+        article = next(a for a in records_of(reader, KbArticle) if a.category_id in top)
+        customers = [c for c in records_of(reader, Customer) if c.email_valid]
+    collection = top[article.category_id]
     other = customers[1]  # customers[0] already has a contact of its own (prepare)
     made = sim.seed(
         tags=[{"name": tag.upper()}],  # Intercom compares tag names case-blind
         conversation_attributes=[{"name": attribute["name"], "data_type": "string",
                                   "description": "the customer's own"}],
         collections=[{"name": collection, "description": "the customer's own"}],
-        articles=[{"title": article.subject.strip(), "parent_name": collection,  # type: ignore[attr-defined]
+        articles=[{"title": article.subject.strip(), "parent_name": collection,
                    "author_id": int(sim.owner_admin_id), "state": "published",
                    "body": "<p>Written by the customer, not by Hesk.</p>"}],
-        contacts=[{"email": other.email, "name": "Another migration's",  # type: ignore[attr-defined]
+        contacts=[{"email": other.email, "name": "Another migration's",
                    "external_id": external_id(other.source_id, OTHER_MARK)}],
     )
     ids = {k: {str(o["id"]) for o in made.get(k) or []} for k in KINDS}
-    first = customers[0].email.casefold()  # type: ignore[attr-defined]
+    first = (customers[0].email or "").casefold()  # a valid email: never empty
     ids["contacts"] |= {str(c["id"]) for c in sim.dump()["contacts"]
                         if str(c.get("email") or "").casefold() == first}  # fmt: skip
-    return Seeded(ids, tag, collection, article.subject.strip(), attribute["name"])  # type: ignore[attr-defined]
+    return Seeded(ids, tag, collection, article.subject.strip(), attribute["name"])
 
 
 def owned(dump: dict[str, Any], seeded: Seeded) -> dict[str, dict[str, Any]]:

@@ -29,7 +29,7 @@ def _outcomes(ledger_url: str, migration: str) -> list[WriteSucceeded | WriteRes
     try:
         ledger = Ledger(engine, migration)
         types = [WriteSucceeded.TYPE, WriteResolved.TYPE]
-        return [r.event for r in ledger.read(types=types)]  # type: ignore[misc]
+        return [r.event for r in ledger.read(types=types)]  # type: ignore[misc]  # Ledger.read yields Event: these are of the types asked for
     finally:
         engine.dispose()
 
@@ -39,7 +39,7 @@ def _lost_answers(ledger_url: str, migration: str) -> set[str]:
     engine = open_engine(ledger_url)
     try:
         found = Ledger(engine, migration).read(types=[WriteInDoubt.TYPE])
-        return {r.event.intent_key for r in found}  # type: ignore[attr-defined]
+        return {r.event.intent_key for r in found}  # type: ignore[attr-defined]  # Ledger.read yields Event: these are of the types asked for
     finally:
         engine.dispose()
 

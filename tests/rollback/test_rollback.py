@@ -15,6 +15,7 @@ from rich.console import Console
 
 from commands.rollback import (
     RollbackPending,
+    RollbackSummary,
     UnknownMigration,
     begin_generation,
     plan_rollback,
@@ -43,10 +44,11 @@ def _created(ledger: Ledger) -> dict[str, str]:
     out = {}
     for rec in ledger.read(types=[WriteSucceeded.TYPE, WriteResolved.TYPE]):
         e = rec.event
-        if getattr(e, "created", False) and e.intercom_type and (  # type: ignore[attr-defined]
-            isinstance(e, WriteSucceeded) or e.found  # type: ignore[attr-defined]
+        assert isinstance(e, WriteSucceeded | WriteResolved)
+        if getattr(e, "created", False) and e.intercom_type and (
+            isinstance(e, WriteSucceeded) or e.found
         ):
-            out[e.intent_key] = e.intercom_type  # type: ignore[attr-defined]
+            out[e.intent_key] = e.intercom_type
     return out
 
 
@@ -58,7 +60,7 @@ def _preexisting(dump: dict) -> dict[str, set[str]]:
     }
 
 
-def _rollback(settings: Settings) -> object:
+def _rollback(settings: Settings) -> RollbackSummary:
     res = Resources.from_settings(settings)
     try:
         return run_rollback(res)
@@ -102,7 +104,7 @@ def test_rollback_removes_what_it_created_and_migrate_starts_again(
 ) -> None:
     settings, before, after = migrated["settings"], migrated["before"], migrated["after"]
     result = _rollback(settings)
-    assert result.completed  # type: ignore[attr-defined]
+    assert result.completed
     dump = sim.dump()
     assert _preexisting(dump) == _preexisting(before)  # seeded admins, teams, contact kept
     assert dump["conversations"] == [] and dump["articles"] == []
@@ -113,13 +115,13 @@ def test_rollback_removes_what_it_created_and_migrate_starts_again(
     first = Ledger(engine, settings.migration)
     deletions = [r.event for r in first.read(types=[RollbackDeleted.TYPE])]
     assert len(deletions) == len(_created(first))
-    assert len({d.intent_key for d in deletions}) == len(deletions)  # type: ignore[attr-defined]
+    assert len({d.intent_key for d in deletions}) == len(deletions)  # type: ignore[attr-defined]  # Ledger.read yields Event: these are of the types asked for
     summary = status_summary(settings)
     assert summary["rolled_back"] is not None
     assert "rolled back" in summary["rolled_back"]["line"]
     # a second rollback has nothing to do
     again = _rollback(settings)
-    assert again.already_rolled_back  # type: ignore[attr-defined]
+    assert again.already_rolled_back
     # a new migrate starts cleanly and ends in the same workspace as the first one
     migrate(settings, migrated["tmp"], workers=1, threads=4)
     assert active_generation(engine, settings.migration).number == 2
@@ -146,7 +148,7 @@ def test_a_worker_started_by_hand_outlives_the_rollback(
     try:
         migrate(settings, tmp_path, workers=0)  # no workers of its own: the hand-started one
         after = sim.dump()
-        assert _rollback(settings).completed  # type: ignore[attr-defined]
+        assert _rollback(settings).completed
         migrate(settings, tmp_path, workers=0)
         engine = open_engine(ledger_url)
         try:
@@ -220,6 +222,6 @@ def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle
     assert dump["conversations"] == [] and dump["articles"] == [] and dump["collections"] == []
     assert _preexisting(dump) == _preexisting(before)
     deletions = [r.event for r in ledger.read(types=[RollbackDeleted.TYPE])]
-    keys = [d.intent_key for d in deletions]  # type: ignore[attr-defined]
+    keys = [d.intent_key for d in deletions]  # type: ignore[attr-defined]  # Ledger.read yields Event: these are of the types asked for
     assert sorted(keys) == sorted(created)  # one deletion event per created object
     engine.dispose()

@@ -83,7 +83,7 @@ def test_what_is_not_ours_is_kept_named_and_never_blocks_the_rollback(
 
     ledger = Ledger(res.engine, settings.migration)
     kept = [r.event for r in ledger.read(types=[RollbackKept.TYPE])]
-    assert sorted(e.intercom_id for e in kept) == sorted([contact["id"], tag["id"]])  # type: ignore[attr-defined]
+    assert sorted(e.intercom_id for e in kept) == sorted([contact["id"], tag["id"]])  # type: ignore[attr-defined]  # Ledger.read yields Event: these are of the types asked for
     (completed,) = [r.event for r in ledger.read(types=[RollbackCompleted.TYPE])]
     assert isinstance(completed, RollbackCompleted)
     assert {k["id"] for k in completed.kept} == {contact["id"], tag["id"]}

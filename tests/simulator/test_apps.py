@@ -13,7 +13,7 @@ from simulator.testing import running_simulator
 TOKENS = ["app-one-token", "app-two-token", "app-three-token"]
 
 
-def _get(sim, token: str, path: str = "/me") -> httpx.Response:  # type: ignore[no-untyped-def]
+def _get(sim, token: str, path: str = "/me") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}", "Intercom-Version": "2.16"}
     return httpx.get(f"{sim.base_url}{path}", headers=headers)
 

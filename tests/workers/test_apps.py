@@ -25,7 +25,7 @@ from tests.workers.test_migrate_cli import env_of, run
 OTHERS = ["e2e-app-two-2222222", "e2e-app-three-333333"]
 
 
-def _three_apps(sim: SimulatorHandle, settings, **extra):  # type: ignore[no-untyped-def]
+def _three_apps(sim: SimulatorHandle, settings, **extra):
     """The prepared migration, now given three tokens of the workspace."""
     for token in OTHERS:
         sim.add_app(token, **extra)
@@ -44,7 +44,7 @@ def _ledger_text(ledger_url: str, migration: str) -> str:
     return "\n".join(f"{k} {p}" for k, p in rows)
 
 
-def _same_as_baseline(sim: SimulatorHandle, baseline: dict, ledger_url: str, migration: str):  # type: ignore[no-untyped-def]
+def _same_as_baseline(sim: SimulatorHandle, baseline: dict, ledger_url: str, migration: str):
     dump = sim.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
@@ -55,12 +55,12 @@ def _same_as_baseline(sim: SimulatorHandle, baseline: dict, ledger_url: str, mig
 def _intent_apps(ledger: Ledger) -> dict[str, int]:
     counts: dict[str, int] = {}
     for rec in ledger.read(types=[WriteIntended.TYPE]):
-        app = rec.event.target.get("app", "")  # type: ignore[attr-defined]
+        app = rec.event.target.get("app", "")  # type: ignore[attr-defined]  # Ledger.read yields Event: WriteIntended asked for
         counts[app] = counts.get(app, 0) + 1
     return counts
 
 
-def _during_run(sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, calls: int,  # type: ignore[no-untyped-def]
+def _during_run(sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, calls: int,
                 action) -> dict[str, object]:
     """Run the migration; once ``app_id`` has answered ``calls`` requests, do ``action``."""
     done: dict[str, object] = {}

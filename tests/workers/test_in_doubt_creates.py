@@ -87,7 +87,7 @@ def dies(res: Resources, *, after_sending: bool) -> Iterator[None]:
                 real(method, path, **kwargs)
         raise Killed
 
-    client.request = request  # type: ignore[method-assign]
+    client.request = request  # type: ignore[method-assign]  # the write dies mid-call, like a killed worker
     try:
         yield
     finally:
@@ -112,7 +112,7 @@ def killed_run(res: Resources, obj: str, source_id: str, step: Step, *, after_se
 
 def resolved(res: Resources, obj: str, source_id: str) -> list[WriteResolved]:
     return [r.event for r in res.ledger.read(objects=[obj], source_id=source_id)
-            if isinstance(r.event, WriteResolved)]  # type: ignore[misc]
+            if isinstance(r.event, WriteResolved)]
 
 
 def posts(simulator: SimulatorHandle, operation: str) -> int:

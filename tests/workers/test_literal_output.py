@@ -61,7 +61,7 @@ def test_render_discover_prints_markup_literally() -> None:
               "findings": [{"kind": "missing_file", "object": "attachment", "source_id": "1",
                             "detail": f"saved_name {MARKUP!r}"}]}
     render_discover(report, console)
-    text = console.file.getvalue()  # type: ignore[attr-defined]
+    text = console.file.getvalue()  # type: ignore[attr-defined]  # the console writes to the StringIO above
     assert MARKUP in text and "3.7 [bold]x" in text
 
 

@@ -23,7 +23,7 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def env_of(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def env_of(settings) -> dict[str, str]:
     return {
         "H2I_LEDGER_URL": settings.ledger_url,
         "H2I_HESK_URL": settings.hesk_url,
