@@ -78,10 +78,12 @@ class SourceReader(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def records_of(reader: SourceReader, cls: type[R]) -> Iterator[R]:
+def records_of(reader: SourceReader, cls: type[R], *, since_id: int | None = None,
+               changed_since: datetime | None = None) -> Iterator[R]:
     """Stream the records of one class (the object ``cls.OBJECT``), typed as that class."""
     # Typing only: a reader yields the record class of the object it is asked for.
-    return cast(Iterator[R], reader.iter_records(cls.OBJECT))
+    records = reader.iter_records(cls.OBJECT, since_id=since_id, changed_since=changed_since)
+    return cast(Iterator[R], records)
 
 
 class ReaderBase:
