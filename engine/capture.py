@@ -14,28 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import H2IError
+from core.hashing import content_hash
+from core.objects import CAPTURE_ORDER
 from hesk.records import Record, Ticket
 from ledger.events import CaptureCompleted, SourceCaptured, confirmed_map_event
-from ledger.keys import content_hash
 from ledger.store import Ledger
 from mapping.plan import history_record
 from mapping.retention import retained
 
 BATCH = 1000
-#: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
-CAPTURE_ORDER = (
-    "staff",
-    "category",
-    "custom_field",
-    "ticket",
-    "contact",
-    "reply",
-    "note",
-    "attachment",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-)
 
 
 @dataclass

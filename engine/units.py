@@ -36,19 +36,6 @@ from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
 
 log = get_logger(__name__)
 
-#: Objects whose records own writes (units); the rest are settled by their parent unit.
-UNIT_OBJECTS = (
-    "workspace",
-    "custom_field",
-    "category",
-    "staff",
-    "contact",
-    "ticket",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-)
-
 
 class DependencyPending(H2IError):
     """A record this unit needs has not been settled yet; the message is retried."""

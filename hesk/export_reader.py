@@ -27,6 +27,7 @@ from typing import Any
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from core.objects import DEPENDENCY_ORDER
 from hesk.catalog import BUILTIN_PRIORITIES, BUILTIN_STATUSES
 from hesk.errors import ExportFileError, HeskError
 from hesk.export_cells import BadCell, ExportClock, RawReply, common_reply_label, export_time
@@ -36,7 +37,6 @@ from hesk.export_labels import resolve_layout as find_layout
 from hesk.history import parse_history
 from hesk.people import contact_key, is_valid_email
 from hesk.records import (
-    DEPENDENCY_ORDER,
     Category,
     Customer,
     CustomFieldDefinition,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from core.objects import DEPENDENCY_ORDER
 from core.settings import Settings
 from hesk.attachment_records import iter_attachments
 from hesk.catalog import iter_categories, iter_custom_fields, iter_staff
@@ -24,7 +25,7 @@ from hesk.db import to_utc
 from hesk.errors import HeskError
 from hesk.kb import iter_canned, iter_kb_articles, iter_kb_categories, iter_templates
 from hesk.reader_base import ReaderBase
-from hesk.records import DEPENDENCY_ORDER, HistoryEntry, Record
+from hesk.records import HistoryEntry, Record
 from hesk.replies import iter_notes, iter_replies
 from hesk.tickets import iter_tickets
 

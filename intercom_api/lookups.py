@@ -29,12 +29,12 @@ migration mark in its ``external_id``, or the same-named objects a pre-check saw
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from core.hashing import text_hash
 from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
@@ -77,7 +77,7 @@ def normalise_body(body: str | None) -> str:
 
 def body_hash(body: str | None) -> str:
     """SHA-256 of the normalised body: equal for the body sent and the one read back."""
-    return hashlib.sha256(normalise_body(body).encode("utf-8")).hexdigest()
+    return text_hash(normalise_body(body))
 
 
 def _same_id(a: Any, b: Any) -> bool:

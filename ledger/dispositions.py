@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.objects import OBJECTS
 from ledger.events import (
     Recorded,
     RecordMigrated,
@@ -22,20 +23,6 @@ from ledger.events import (
 )
 from ledger.keys import source_key
 
-OBJECTS = (
-    "ticket",
-    "reply",
-    "note",
-    "history",
-    "contact",
-    "staff",
-    "category",
-    "custom_field",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-    "attachment",
-)
 STATES = ("migrated", "quarantined", "skipped", "pending")
 _FINAL = {
     RecordMigrated.TYPE: "migrated",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from core.hashing import email_digest
 from hesk.records import Customer, Staff
 from mapping.common import completion, disposition, identity, unix
 from mapping.steps import UNIT_ID, Completion, Plan, Step, UnitContext
@@ -27,8 +27,7 @@ def external_id(contact_source_id: str, mark: str = "") -> str:
     elif contact_source_id.startswith("noemail:"):
         base = f"hesk:noemail:{contact_source_id.removeprefix('noemail:')}"
     else:
-        digest = hashlib.sha256(contact_source_id.casefold().encode("utf-8")).hexdigest()[:24]
-        base = f"hesk:customer:{digest}"
+        base = f"hesk:customer:{email_digest(contact_source_id)}"
     return f"{base}:{mark}" if mark else base
 
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from core.hashing import content_hash
 from core.intercom_limits import PARTS_READ_BACK as MAX_PARTS
 from hesk.records import Attachment, HistoryEntry, Note, Record, Reply, Ticket
-from ledger.keys import content_hash
 from mapping.attributes import builtin_items, custom_attribute_values
 from mapping.common import (
     NotedCompletion,
