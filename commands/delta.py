@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from commands.coordinator import PHASES, Coordinator, PhaseProgress
+from commands.coordinator import Coordinator, PhaseProgress
 from commands.migrate import require_map, run_number
 from commands.options import MigrateOptions
 from commands.worker_pool import in_process_sender, unit_runner
 from core.errors import H2IError
 from core.logs import get_logger
+from core.objects import PHASES
 from core.settings import Settings
 from engine.capture import CaptureStats, capture_records, capture_watermarks, sample_records
 from engine.deletion import Target, delete_created
