@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.hashing import text_hash
+from core.intercom_limits import CONTACT_LOOKUP_PER_PAGE, SEARCH_LOOKUP_PER_PAGE
 from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
@@ -102,14 +103,16 @@ def find_contact(
             return found
         found = _first(
             client.search_contacts(
-                {"field": "external_id", "operator": "=", "value": external_id}, per_page=5
+                {"field": "external_id", "operator": "=", "value": external_id},
+                per_page=CONTACT_LOOKUP_PER_PAGE,
             )
         )
         if found:
             return found
     if email:
         return _first(
-            client.search_contacts({"field": "email", "operator": "=", "value": email}, per_page=5)
+            client.search_contacts({"field": "email", "operator": "=", "value": email},
+                                  per_page=CONTACT_LOOKUP_PER_PAGE)
         )
     return None
 
@@ -128,7 +131,7 @@ def find_conversation(
         ],
     }
     wanted = body_hash(body)
-    for conversation in client.search_conversations(query, per_page=50):
+    for conversation in client.search_conversations(query, per_page=SEARCH_LOOKUP_PER_PAGE):
         source = conversation.get("source") or {}
         if int(conversation.get("created_at") or 0) != int(created_at):
             continue
@@ -259,7 +262,7 @@ def find_ticket(
     call itself, so a ticket that exists carries it.
     """
     query = {"field": f"ticket_attribute.{marker_attribute_id}", "operator": "=", "value": marker}
-    for ticket in client.search_tickets(query, per_page=50):
+    for ticket in client.search_tickets(query, per_page=SEARCH_LOOKUP_PER_PAGE):
         contacts = (ticket.get("contacts") or {}).get("contacts") or []
         if contact_id and not any(_same_id(c.get("id"), contact_id) for c in contacts):
             continue

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.intercom_limits import ATTRIBUTE_DESCRIPTION_MAX
 from hesk.records import CustomFieldDefinition, CustomFieldValue
 from mapping.common import completion, disposition, entry, identity, option, unix
 from mapping.defaults import IP_ATTR, builtin_attributes, field_migrates
@@ -20,7 +21,7 @@ def attribute_body(item: dict[str, Any], description: str = "") -> dict[str, Any
     }
     text = description or item.get("description") or ""
     if text:
-        body["description"] = str(text)[:255]
+        body["description"] = str(text)[:ATTRIBUTE_DESCRIPTION_MAX]
     if item["data_type"] == "list":
         body["options"] = [{"label": str(label)} for label in item.get("options") or []]
     if item.get("hesk_type") == "textarea" and item["data_type"] == "string":

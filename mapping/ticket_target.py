@@ -18,7 +18,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.intercom_limits import TICKET_TITLE_MAX
+from core.intercom_limits import ATTRIBUTE_DESCRIPTION_MAX, TICKET_TITLE_MAX
 from hesk.records import Attachment, CustomFieldDefinition, Note, Reply, Ticket
 from mapping.attributes import custom_attribute_values, plan_custom_field
 from mapping.common import dep_key, disposition, entry, identity, option, unix
@@ -115,9 +115,10 @@ def ticket_attribute_items(the_map: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def attribute_body(item: Mapping[str, Any]) -> dict[str, Any]:
     """The ``POST /ticket_types/{id}/attributes`` body of one attribute item."""
+    description = item.get("description") or f"Hesk {item['name']}"
     body: dict[str, Any] = {
         "name": item["name"],
-        "description": (item.get("description") or f"Hesk {item['name']}")[:255],
+        "description": description[:ATTRIBUTE_DESCRIPTION_MAX],
         "data_type": item["data_type"],
         "required_to_create": False,
         "visible_to_contacts": bool(item.get("visible")),
