@@ -54,7 +54,7 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
-from mapping.steps import Step
+from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
@@ -90,6 +90,9 @@ class UnitRun:
     created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
+    #: The Intercom id of the unit's own object once created or found (its conversation,
+    #: ticket or ticket type): the parent its later steps write into and are looked up in.
+    unit_id: str = ""
 
     @classmethod
     def load(
@@ -278,7 +281,7 @@ def _call(
             on_transient=lambda err: retried.update((_transient_kind(err),)),
         )
     except Conflict as err:
-        if step.lookup_kind == "contact" and err.existing_id:
+        if step.lookup_kind == LookupKind.CONTACT and err.existing_id:
             run.record(
                 WriteSucceeded(
                     **common,
@@ -334,7 +337,7 @@ def _find_first(
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         run.api_calls += 1
-        found = matching.find_ticket_object(run.res.client, step, path, body)
+        found = matching.find_ticket_object(run.res.client, step, run.unit_id, body)
     except lookups.Unresolvable as err:
         run.record(intent)
         run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
@@ -366,7 +369,7 @@ def _resolve(
     """
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
-        found = matching.settle(run, step, intent_key, path, body)
+        found = matching.settle(run, step, intent_key, body)
     except lookups.Unresolvable as err:
         reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
         run.record(WriteFailed(**common, reason=reason))

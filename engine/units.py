@@ -273,6 +273,7 @@ def _execute(run: UnitRun, plan: Plan) -> str:
         if UNIT_ID in step.path and not unit_id:
             _quarantine_rest(run, plan.steps[index:], "its conversation was not created")
             return "quarantined"
+        run.unit_id = unit_id
         path = step.path.replace(UNIT_ID, unit_id)
         body = _with_files(run, step, _fill(step.body, unit_id))
         outcome = run_step(run, step, path, body)

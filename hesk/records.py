@@ -470,10 +470,12 @@ class KbArticle(Record):
 
 
 @dataclass(frozen=True)
-class CannedResponse(Record):
-    """A canned response (``hesk_std_replies``); Intercom has no write API for macros."""
+class SavedText(Record):
+    """A titled text staff reuse: a canned response or a ticket template (one shape).
 
-    OBJECT: ClassVar[str] = "canned_response"
+    ``source_id`` = the id; ``message_html`` is Hesk's HTML, ``message_text`` its plain
+    form; ``order`` is Hesk's display order.
+    """
 
     id: int
     title: str
@@ -483,16 +485,17 @@ class CannedResponse(Record):
 
 
 @dataclass(frozen=True)
-class TicketTemplate(Record):
+class CannedResponse(SavedText):
+    """A canned response (``hesk_std_replies``); Intercom has no write API for macros."""
+
+    OBJECT: ClassVar[str] = "canned_response"
+
+
+@dataclass(frozen=True)
+class TicketTemplate(SavedText):
     """A ticket template (``hesk_ticket_templates``), for the inventory."""
 
     OBJECT: ClassVar[str] = TICKET_TEMPLATE
-
-    id: int
-    title: str
-    message_html: str
-    message_text: str
-    order: int
 
 
 #: Record class by object name.
@@ -550,6 +553,7 @@ __all__ = [
     "Note",
     "Record",
     "Reply",
+    "SavedText",
     "Staff",
     "Ticket",
     "TicketTemplate",

@@ -7,7 +7,7 @@ from typing import Any
 from core.hashing import email_digest
 from hesk.records import Customer, Staff
 from mapping.common import completion, disposition, identity, unix
-from mapping.steps import UNIT_ID, Completion, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, LookupKind, Plan, Step, UnitContext
 
 #: The one placeholder contact that requests anonymised tickets when the map migrates them.
 ANONYMISED_CONTACT = "anonymised"
@@ -60,7 +60,7 @@ def contact_step(body: dict[str, Any], done: tuple) -> Step:
         body=body,
         identity_hash=identity({"external_id": body["external_id"]}),
         lookup={"external_id": body["external_id"], "email": body.get("email")},
-        lookup_kind="contact",
+        lookup_kind=LookupKind.CONTACT,
         creates="contact",
         completes=done,
     )
@@ -95,7 +95,7 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
         contact_step(body, ()),
         Step(
             op="update", method="PUT", path=f"/contacts/{UNIT_ID}", body=update,
-            identity_hash=identity(update), lookup={}, lookup_kind="idempotent",
+            identity_hash=identity(update), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
             completes=(completion(customer),),
         ),
     ))  # fmt: skip
