@@ -47,13 +47,13 @@ class CutoverResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def hesk_now(reader: Any) -> datetime:
+def hesk_now(reader: HeskReader) -> datetime:
     """The Hesk database's clock (UTC): the freeze is compared with its timestamps."""
     value = to_utc(reader.db.scalar("SELECT UTC_TIMESTAMP()"))
     return value or datetime.now(UTC)
 
 
-def writes_since(reader: Any, frozen: datetime) -> list[str]:
+def writes_since(reader: HeskReader, frozen: datetime) -> list[str]:
     """What Hesk recorded at or after the freeze, one phrase per kind (empty: nothing)."""
     found: list[str] = []
     tickets = reader.changed_ticket_ids(frozen)

@@ -32,6 +32,7 @@ from engine.capture import CaptureStats, capture_records, capture_watermarks, sa
 from engine.deletion import Target, delete_created
 from engine.resources import Resources
 from hesk.open import open_source
+from hesk.reader_base import SourceReader
 from hesk.records import Record
 from ledger.dispositions import Dispositions, present_ids, present_summary
 from ledger.events import (
@@ -67,7 +68,7 @@ class NotTheSameHelpDesk(H2IError):
     exit_code = 2
 
 
-def check_tracking_ids(res: Resources, reader: Any, batch: int = 500) -> None:
+def check_tracking_ids(res: Resources, reader: SourceReader, batch: int = 500) -> None:
     """Each ticket of a re-read source must keep the tracking id it was captured with.
 
     An export is matched to the migration ticket by ticket: the same ``#`` with another
@@ -130,7 +131,7 @@ def _parse(mark: Any) -> datetime | None:
 
 
 def changed_records(
-    res: Resources, reader: Any, since: dict[str, Any], *, customers: bool = False
+    res: Resources, reader: SourceReader, since: dict[str, Any], *, customers: bool = False
 ) -> Iterator[Record]:
     """The records that may be new or changed since the watermarks.
 
@@ -180,7 +181,7 @@ def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500) 
         yield from fresh()
 
 
-def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
+def nothing_deleted(res: Resources, reader: SourceReader, obj: str) -> bool:
     """True when counts alone prove no captured record of ``obj`` is gone from Hesk.
 
     Every Hesk record up to the largest captured id has been captured (ids only grow), so
@@ -195,7 +196,7 @@ def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
     return hesk_top <= top and reader.count(obj) == count
 
 
-def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]]:
+def find_deletions(res: Resources, reader: SourceReader, run: str) -> dict[str, list[str]]:
     """Record a SourceDeleted for every captured id now gone from Hesk; returns them."""
     gone: dict[str, list[str]] = {}
     if not getattr(reader, "tracks_deletions", True):
@@ -221,7 +222,7 @@ def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]
 
 
 def capture_delta(
-    res: Resources, reader: Any, run: str, *, customers: bool = False
+    res: Resources, reader: SourceReader, run: str, *, customers: bool = False
 ) -> tuple[CaptureStats, dict, dict]:
     """Record DeltaStarted, the changed records, deletions and CaptureCompleted(kind=delta)."""
     since = last_capture(res.ledger).watermarks

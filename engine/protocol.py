@@ -54,6 +54,7 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
+from ledger.sessions import ping, seconds_since
 from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
@@ -148,7 +149,7 @@ class UnitRun:
         """
         if self.conn is not None:
             try:
-                self.conn.exec_driver_sql("SELECT 1")
+                ping(self.conn)
             except DBAPIError as err:
                 raise translate_db_error(err, self.res.ledger.engine.url) from None
 
@@ -409,10 +410,8 @@ def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
     """
     if run.conn is None or step.method in IDEMPOTENT_METHODS:
         return  # sending a PUT again changes nothing: its miss needs no proof
-    age = run.conn.exec_driver_sql(
-        "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": intent.recorded_at}
-    ).scalar()
-    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - float(age or 0.0)
+    age = seconds_since(run.conn, intent.recorded_at)
+    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - age
     if wait > 0:
         run.flush()  # keep the outcomes already known
         raise IntentTooYoung(

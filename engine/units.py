@@ -30,6 +30,7 @@ from ledger.events import (
     RecordSkipped,
     SourceCaptured,
 )
+from ledger.sessions import advisory_lock
 from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
@@ -57,21 +58,8 @@ def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[boo
     checkout and its pre-ping round trip per write, and an append can only succeed while
     the session that holds the lock is alive.
     """
-    name = f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
-    with res.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        got = conn.exec_driver_sql(
-            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
-        ).scalar()
-        conn.commit()
-        try:
-            yield bool(got), conn
-        finally:
-            if got and not conn.invalidated:
-                conn.exec_driver_sql(
-                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
-                )
-                conn.commit()
+    with advisory_lock(res.engine, f"unit:{res.ledger.migration_id}:{obj}:{source_id}") as held:
+        yield held
 
 
 def process_unit(res: Resources, key: str) -> str:

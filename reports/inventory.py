@@ -15,9 +15,10 @@ from typing import Any
 
 from core.csvsafe import write_csv
 from hesk.catalog import BUILTIN_PRIORITIES, BUILTIN_STATUSES
+from hesk.reader_base import SourceReader
 
 
-def build_inventory(reader: Any, admin_emails: Iterable[str]) -> dict[str, Any]:
+def build_inventory(reader: SourceReader, admin_emails: Iterable[str]) -> dict[str, Any]:
     """What must be rebuilt by hand, read from Hesk; ``admin_emails``: the workspace's."""
     admins = {e.casefold() for e in admin_emails if e}
     staff = list(reader.iter_records("staff"))
