@@ -26,7 +26,7 @@ from commands.options import MigrateOptions
 from commands.worker_pool import in_process_sender, unit_runner
 from core.errors import H2IError
 from core.logs import get_logger
-from core.objects import PHASES
+from core.objects import DELETION_TRACKED, PHASES
 from core.settings import Settings
 from engine.capture import CaptureStats, capture_records, capture_watermarks, sample_records
 from engine.deletion import Target, delete_created
@@ -48,10 +48,6 @@ from ledger.store import Ledger
 
 log = get_logger(__name__)
 
-#: Small tables re-captured whole (unchanged rows are no-ops by key).
-CATALOGS = ("staff", "category", "custom_field", "kb_category", "kb_article", "canned_response")
-#: Objects whose deletion in Hesk is looked for, by comparing id sets.
-DELETABLE = ("ticket", "reply", "note", "kb_article", "kb_category", "canned_response")
 #: What ``--apply-deletions`` can delete in Intercom, by source object.
 DELETES = {"ticket": "conversation", "kb_article": "article", "kb_category": "collection"}
 
@@ -202,7 +198,7 @@ def find_deletions(res: Resources, reader: SourceReader, run: str) -> dict[str, 
     if not getattr(reader, "tracks_deletions", True):
         return gone  # an export may be filtered: a missing row is not a deletion
     ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
-    for obj in DELETABLE:
+    for obj in DELETION_TRACKED:
         try:
             if nothing_deleted(res, reader, obj):
                 continue

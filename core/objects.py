@@ -45,6 +45,11 @@ DEPENDENCY_ORDER: tuple[str, ...] = (
     "canned_response",
 )
 
+#: Objects whose deletion in Hesk a delta looks for (by comparing id sets).
+DELETION_TRACKED: tuple[str, ...] = (
+    "ticket", "reply", "note", "kb_article", "kb_category", "canned_response",
+)  # fmt: skip
+
 #: A ticket's thread: records settled by their ticket's unit, never units of their own.
 TICKET_THREAD: tuple[str, ...] = ("reply", "note", "attachment", "history")
 

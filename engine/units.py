@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from core.errors import H2IError
 from core.logs import get_logger
+from core.objects import TICKET_THREAD, WORKSPACE
 from engine.context import SettledContext, build_context
 from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
@@ -99,7 +100,7 @@ def process_unit(res: Resources, key: str) -> str:
 
 def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str | None:
     """The capture key of the ticket that owns this child record (captured at ``seq``)."""
-    if event.object not in ("reply", "note", "attachment", "history"):
+    if event.object not in TICKET_THREAD:
         return None
     ticket_id = event.record.get("ticket_id")
     if ticket_id is None:
@@ -121,7 +122,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     the_map = res.confirmed_map()
     if the_map is None:
         raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
-    if event.object == "workspace":
+    if event.object == WORKSPACE:
         ctx = build_context(res, the_map, [], conn=conn)
         if planner.is_tickets(the_map):
             setup = planner.plan_ticket_setup(ctx, _field_hashes(res, the_map, conn))
@@ -131,7 +132,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
             anonymous = planner.plan_anonymised_contact(ctx)
             setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
         return setup
-    if event.object in ("reply", "note", "attachment", "history"):
+    if event.object in TICKET_THREAD:
         return _plan_child(res, event, conn)
     record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
     deps = planner.dependencies(record, the_map)
