@@ -16,7 +16,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from core.errors import H2IError, NotImplementedYet
-from core.intercom_limits import MAX_REQUEST_BYTES
+from core.intercom_limits import (
+    APP_CALLS_PER_WINDOW,
+    MAX_REQUEST_BYTES,
+    WORKSPACE_CALLS_PER_WINDOW,
+)
 from core.logs import configure_logging, register_secret
 from core.settings import Settings, load_settings, settings_help
 
@@ -200,7 +204,7 @@ def simulator(
     rate_limit: Annotated[
         int,
         typer.Option("--rate-limit", min=1, help="Requests per app (token) per 10-second window."),
-    ] = 1666,
+    ] = APP_CALLS_PER_WINDOW,
     workspace_rate_limit: Annotated[
         int,
         typer.Option(
@@ -208,7 +212,7 @@ def simulator(
             min=1,
             help="Requests per 10-second window for all apps together (Intercom: 25,000/min).",
         ),
-    ] = 4166,
+    ] = WORKSPACE_CALLS_PER_WINDOW,
     tokens: Annotated[
         str,
         typer.Option(

@@ -39,6 +39,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.hashing import content_hash  # noqa: E402
 from ledger.database import open_engine  # noqa: E402
 from ledger.dispositions import Dispositions  # noqa: E402
 from ledger.events import (  # noqa: E402
@@ -47,7 +48,6 @@ from ledger.events import (  # noqa: E402
     RecordQuarantined,
     SourceCaptured,
 )
-from ledger.keys import content_hash  # noqa: E402
 from ledger.projections import ProjectionTable  # noqa: E402
 from ledger.store import Ledger  # noqa: E402
 

@@ -19,22 +19,12 @@ from dramatiq.errors import BrokerConnectionError
 from commands.options import MigrateOptions
 from core.errors import ConfigError, H2IError
 from core.logs import get_logger
+from core.objects import PHASES, SHOWN_WITH, WORKSPACE
 from engine.resources import Resources, service_outage
 from ledger.dispositions import Dispositions, pending_keys, settled_counts
 from ledger.projections import ProjectionTable
 
 log = get_logger(__name__)
-
-PHASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("workspace", ("workspace", "custom_field", "category", "staff")),
-    ("contacts", ("contact",)),
-    ("collections", ("kb_category",)),
-    ("tickets", ("ticket",)),
-    ("articles", ("kb_article", "canned_response")),
-    ("leftovers", ("reply", "note", "attachment", "history")),
-)
-#: Records settled by another object's units, shown beside them while they run.
-SHOWN_WITH: dict[str, tuple[str, ...]] = {"ticket": ("reply", "note", "attachment", "history")}
 
 
 class MigrationPending(H2IError):
@@ -84,7 +74,7 @@ class Coordinator:
         chosen = [PHASES[0]]
         chosen += [(n, o) for n, o in PHASES[1:] if wanted in o]
         if len(chosen) == 1 and wanted not in PHASES[0][1]:
-            every = sorted({o for _, objs in PHASES for o in objs} - {"workspace"})
+            every = sorted({o for _, objs in PHASES for o in objs} - {WORKSPACE})
             raise ConfigError(
                 f"--only {wanted}: unknown object", hint="use one of " + ", ".join(every)
             )

@@ -20,6 +20,8 @@ from core.settings import Settings
 from engine.resources import Resources
 from hesk.db import to_utc
 from hesk.reader import HeskReader
+from hesk.reader_base import records_of
+from hesk.records import Note, Reply
 from ledger.dispositions import Dispositions, summarise
 from ledger.events import CutoverFrozen
 from ledger.projections import ProjectionTable
@@ -47,20 +49,21 @@ class CutoverResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
-def hesk_now(reader: Any) -> datetime:
+def hesk_now(reader: HeskReader) -> datetime:
     """The Hesk database's clock (UTC): the freeze is compared with its timestamps."""
     value = to_utc(reader.db.scalar("SELECT UTC_TIMESTAMP()"))
     return value or datetime.now(UTC)
 
 
-def writes_since(reader: Any, frozen: datetime) -> list[str]:
+def writes_since(reader: HeskReader, frozen: datetime) -> list[str]:
     """What Hesk recorded at or after the freeze, one phrase per kind (empty: nothing)."""
     found: list[str] = []
     tickets = reader.changed_ticket_ids(frozen)
     if tickets:
         found.append(f"{len(tickets)} ticket(s) changed (ids {_ids(tickets)})")
-    for obj in ("reply", "note"):
-        ids = [r.id for r in reader.iter_records(obj, changed_since=frozen)]
+    replies = [r.id for r in records_of(reader, Reply, changed_since=frozen)]
+    notes = [n.id for n in records_of(reader, Note, changed_since=frozen)]
+    for obj, ids in (("reply", replies), ("note", notes)):
         if ids:
             found.append(f"{len(ids)} new {obj}(s) (ids {_ids(ids)})")
     return found

@@ -20,17 +20,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from commands.coordinator import PHASES, Coordinator, PhaseProgress
+from commands.coordinator import Coordinator, PhaseProgress
 from commands.migrate import require_map, run_number
 from commands.options import MigrateOptions
 from commands.worker_pool import in_process_sender, unit_runner
 from core.errors import H2IError
 from core.logs import get_logger
+from core.objects import DELETION_TRACKED, PHASES
 from core.settings import Settings
 from engine.capture import CaptureStats, capture_records, capture_watermarks, sample_records
 from engine.deletion import Target, delete_created
 from engine.resources import Resources
 from hesk.open import open_source
+from hesk.reader_base import SourceReader
 from hesk.records import Record
 from ledger.dispositions import Dispositions, present_ids, present_summary
 from ledger.events import (
@@ -46,10 +48,6 @@ from ledger.store import Ledger
 
 log = get_logger(__name__)
 
-#: Small tables re-captured whole (unchanged rows are no-ops by key).
-CATALOGS = ("staff", "category", "custom_field", "kb_category", "kb_article", "canned_response")
-#: Objects whose deletion in Hesk is looked for, by comparing id sets.
-DELETABLE = ("ticket", "reply", "note", "kb_article", "kb_category", "canned_response")
 #: What ``--apply-deletions`` can delete in Intercom, by source object.
 DELETES = {"ticket": "conversation", "kb_article": "article", "kb_category": "collection"}
 
@@ -66,7 +64,7 @@ class NotTheSameHelpDesk(H2IError):
     exit_code = 2
 
 
-def check_tracking_ids(res: Resources, reader: Any, batch: int = 500) -> None:
+def check_tracking_ids(res: Resources, reader: SourceReader, batch: int = 500) -> None:
     """Each ticket of a re-read source must keep the tracking id it was captured with.
 
     An export is matched to the migration ticket by ticket: the same ``#`` with another
@@ -129,7 +127,7 @@ def _parse(mark: Any) -> datetime | None:
 
 
 def changed_records(
-    res: Resources, reader: Any, since: dict[str, Any], *, customers: bool = False
+    res: Resources, reader: SourceReader, since: dict[str, Any], *, customers: bool = False
 ) -> Iterator[Record]:
     """The records that may be new or changed since the watermarks.
 
@@ -179,7 +177,7 @@ def _new_contacts(res: Resources, contacts: Iterator[Record], batch: int = 500) 
         yield from fresh()
 
 
-def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
+def nothing_deleted(res: Resources, reader: SourceReader, obj: str) -> bool:
     """True when counts alone prove no captured record of ``obj`` is gone from Hesk.
 
     Every Hesk record up to the largest captured id has been captured (ids only grow), so
@@ -194,13 +192,13 @@ def nothing_deleted(res: Resources, reader: Any, obj: str) -> bool:
     return hesk_top <= top and reader.count(obj) == count
 
 
-def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]]:
+def find_deletions(res: Resources, reader: SourceReader, run: str) -> dict[str, list[str]]:
     """Record a SourceDeleted for every captured id now gone from Hesk; returns them."""
     gone: dict[str, list[str]] = {}
     if not getattr(reader, "tracks_deletions", True):
         return gone  # an export may be filtered: a missing row is not a deletion
     ProjectionTable(res.engine, res.ledger.migration_id, Dispositions()).catch_up()
-    for obj in DELETABLE:
+    for obj in DELETION_TRACKED:
         try:
             if nothing_deleted(res, reader, obj):
                 continue
@@ -220,7 +218,7 @@ def find_deletions(res: Resources, reader: Any, run: str) -> dict[str, list[str]
 
 
 def capture_delta(
-    res: Resources, reader: Any, run: str, *, customers: bool = False
+    res: Resources, reader: SourceReader, run: str, *, customers: bool = False
 ) -> tuple[CaptureStats, dict, dict]:
     """Record DeltaStarted, the changed records, deletions and CaptureCompleted(kind=delta)."""
     since = last_capture(res.ledger).watermarks

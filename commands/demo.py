@@ -39,7 +39,6 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.engine import make_url
 
-from commands.coordinator import PHASES
 from commands.demo_services import DemoPaths, announce, choose_paths
 from commands.idmap import write_idmap
 from commands.map import confirm, propose
@@ -51,6 +50,7 @@ from commands.verify import render_verify, verify_sample
 from commands.workspace import client_for
 from core.embedded import EmbeddedServices, embedded_services
 from core.errors import ConfigError, H2IError, ServiceUnavailable
+from core.objects import PHASES
 from core.settings import Settings, load_settings
 from engine.resources import Resources
 from hesk import demo_export

@@ -22,9 +22,9 @@ from commands.links import (
 )
 from core.csvsafe import FORMULA_STARTS, safe_cell
 from core.errors import ConfigError
+from core.objects import OBJECTS, TICKET_TEMPLATE
 from core.paths import writable_file
 from core.settings import Settings
-from ledger.dispositions import OBJECTS
 from ledger.idmap import IdMapRow, idmap_rows
 from mapping.urls import Links
 from reports.links import links_for
@@ -34,7 +34,7 @@ FORMATS = ("csv", "json")
 COLUMNS = ("object", "hesk_id", "tracking_id", "intercom_type", "intercom_id", "link",
            "disposition", "reason", "url")  # fmt: skip
 #: Objects ``--object`` accepts: the report's, and ticket templates.
-KNOWN_OBJECTS = (*OBJECTS, "ticket_template")
+KNOWN_OBJECTS = (*OBJECTS, TICKET_TEMPLATE)
 
 
 @dataclass(frozen=True)

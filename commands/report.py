@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.table import Table
 
+from core.objects import PHASES
 from core.settings import Settings
 from ledger.database import open_engine
 from ledger.generations import active_ledger_id
@@ -27,8 +28,6 @@ def current_report(settings: Settings) -> dict[str, Any]:
 
 def current_details(settings: Settings) -> dict[str, Any]:
     """How the run went, for the HTML report (call after :func:`current_report`)."""
-    from commands.coordinator import PHASES  # noqa: PLC0415 (loads the coordinator)
-
     engine = open_engine(settings.ledger_url)
     try:
         return report_details(engine, active_ledger_id(engine, settings.migration), PHASES)

@@ -51,7 +51,7 @@ from ledger.rollback_plan import ORDER, VERB, RollbackPlan, plan_counts, plan_ro
 from ledger.store import Ledger
 from mapping.common import identity
 from mapping.defaults import builtin_attributes
-from mapping.steps import Step
+from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
 
@@ -312,7 +312,7 @@ def begin_generation(res: Resources) -> None:
             op=f"restore:{attr['id']}", method="PUT",
             path=f"/conversations/attributes/{attr['id']}",
             body={"archived": False}, identity_hash=identity({"restore": str(attr["id"])}),
-            lookup={}, lookup_kind="idempotent", creates="conversation_attribute",
+            lookup={}, lookup_kind=LookupKind.IDEMPOTENT, creates="conversation_attribute",
         )  # fmt: skip
         run_step(run, step, step.path, step.body)
         run.flush()

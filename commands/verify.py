@@ -32,7 +32,7 @@ from hesk.records import KbArticle, Note, Record, Reply, Ticket, record_from_pay
 from intercom_api.client import IntercomClient
 from intercom_api.errors import NotFound
 from ledger.database import open_engine
-from ledger.dispositions import Dispositions
+from ledger.dispositions import DispositionRow, Dispositions
 from ledger.events import SourceCaptured, VerifyCompleted, WorkspaceIdentified, confirmed_map_event
 from ledger.generations import active_ledger_id
 from ledger.keys import source_key
@@ -123,10 +123,10 @@ class VerifyResult:
 
 
 def sample_migrated(
-    rows: Iterable[dict[str, Any]], size: int, rng: random.Random
-) -> dict[str, list[dict[str, Any]]]:
+    rows: Iterable[DispositionRow], size: int, rng: random.Random
+) -> dict[str, list[DispositionRow]]:
     """Up to ``size`` migrated rows of each verified object, uniformly (reservoir sampling)."""
-    picked: dict[str, list[dict[str, Any]]] = {o: [] for o in VERIFIED}
+    picked: dict[str, list[DispositionRow]] = {o: [] for o in VERIFIED}
     seen = dict.fromkeys(VERIFIED, 0)
     for row in rows:
         obj = row.get("object")
@@ -153,11 +153,11 @@ class _Source:
     def __init__(self, ledger: Ledger, table: ProjectionTable) -> None:
         self.ledger, self.table = ledger, table
 
-    def row(self, key: str) -> Any:
+    def row(self, key: str) -> DispositionRow | None:
         """The dispositions row of ``object:source_id`` (after the catch-up)."""
         return self.table.get(key)
 
-    def record(self, row: dict[str, Any]) -> Record | None:
+    def record(self, row: DispositionRow) -> Record | None:
         """The captured version of the record the row's state refers to."""
         rec = self.ledger.get(source_key(row["object"], row["source_id"], row.get("hash", "")))
         if rec is None or not isinstance(rec.event, SourceCaptured):
@@ -176,7 +176,7 @@ class _Source:
     def is_migrated(self, obj: str, source_id: object) -> bool:
         """True when the record's newest version is migrated."""
         row = self.row(f"{obj}:{source_id}")
-        return bool(row) and row.get("state") == "migrated"
+        return bool(row and row.get("state") == "migrated")
 
     def ticket(self, ticket: Ticket) -> TicketSource:
         """The ticket with its migrated children and the Intercom ids of their authors."""
@@ -223,7 +223,7 @@ def _missing(obj: str, source_id: str, intercom_id: str, what: str) -> Compariso
 
 
 def _verify_ticket(
-    source: _Source, client: IntercomClient, row: dict[str, Any],
+    source: _Source, client: IntercomClient, row: DispositionRow,
     the_map: dict[str, Any] | None = None,
 ) -> Comparison:
     intercom_id = str(row["intercom_id"])
@@ -244,7 +244,7 @@ def _verify_ticket(
     return compare_conversation(source.ticket(ticket), conversation, intercom_id)
 
 
-def _verify_article(source: _Source, client: IntercomClient, row: dict[str, Any]) -> Comparison:
+def _verify_article(source: _Source, client: IntercomClient, row: DispositionRow) -> Comparison:
     intercom_id = str(row["intercom_id"])
     article = source.record(row)
     if not isinstance(article, KbArticle):

@@ -23,3 +23,20 @@ MAX_REQUEST_BYTES = 50 * 1024 * 1024
 #: is the common text-column bound and what the simulator enforces (a longer subject is
 #: cut by the planner, its full text kept in the description).
 TICKET_TITLE_MAX = 255
+#: Characters of an attribute's ``description`` (conversation and ticket type attributes).
+ATTRIBUTE_DESCRIPTION_MAX = 255
+
+#: Intercom counts calls in fixed windows of this many seconds (a minute's limit split in 6).
+RATE_WINDOW_SECONDS = 10
+#: Calls per minute of one private app (token), and of the whole workspace.
+APP_CALLS_PER_MINUTE = 10_000
+WORKSPACE_CALLS_PER_MINUTE = 25_000
+#: The same limits per window, as Intercom's headers report them (rounded down).
+APP_CALLS_PER_WINDOW = APP_CALLS_PER_MINUTE * RATE_WINDOW_SECONDS // 60
+WORKSPACE_CALLS_PER_WINDOW = WORKSPACE_CALLS_PER_MINUTE * RATE_WINDOW_SECONDS // 60
+
+#: Page sizes the in-doubt lookups ask for (within ``MAX_PER_PAGE``): a search by a
+#: contact's ``external_id`` or e-mail expects one answer; a conversation or ticket
+#: search by contact and second, or by tracking id, a few.
+CONTACT_LOOKUP_PER_PAGE = 5
+SEARCH_LOOKUP_PER_PAGE = 50

@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from core.errors import ConfigError
+from core.intercom_limits import WORKSPACE_CALLS_PER_MINUTE
 from core.logs import get_logger
 
 REGION_BASE_URLS = {
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
         "workspace separated by commas (environment or file only).",
     )
     intercom_workspace_rate: int = Field(
-        25_000,
+        WORKSPACE_CALLS_PER_MINUTE,
         gt=0,
         description="Calls per minute for the whole Intercom workspace, all tokens together.",
     )

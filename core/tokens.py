@@ -7,17 +7,12 @@ fingerprint (the first hex digits of its SHA-256), which is also what the ledger
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 from core.errors import ConfigError
+from core.hashing import fingerprint
 
 SETTING = "H2I_INTERCOM_TOKEN"
-
-
-def fingerprint(token: str) -> str:
-    """A short, stable name for a token that does not reveal it (8 hex digits)."""
-    return hashlib.sha256(token.encode()).hexdigest()[:8]
 
 
 def describe(position: int, token: str) -> str:

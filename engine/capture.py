@@ -14,28 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import H2IError
+from core.hashing import content_hash
+from core.objects import CAPTURE_ORDER
+from hesk.reader_base import SourceReader, records_of
 from hesk.records import Record, Ticket
 from ledger.events import CaptureCompleted, SourceCaptured, confirmed_map_event
-from ledger.keys import content_hash
 from ledger.store import Ledger
 from mapping.plan import history_record
 from mapping.retention import retained
 
 BATCH = 1000
-#: Capture order: parents first. ``sample`` captures tickets before the contacts they need.
-CAPTURE_ORDER = (
-    "staff",
-    "category",
-    "custom_field",
-    "ticket",
-    "contact",
-    "reply",
-    "note",
-    "attachment",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-)
 
 
 @dataclass
@@ -104,7 +92,7 @@ def capture_records(
     return stats
 
 
-def sample_records(reader: Any, sample: int | None) -> Iterator[Record]:
+def sample_records(reader: SourceReader, sample: int | None) -> Iterator[Record]:
     """Every record (sample None), or a slice: the first N tickets with all they need."""
     if sample is None:
         for obj in CAPTURE_ORDER:
@@ -114,7 +102,7 @@ def sample_records(reader: Any, sample: int | None) -> Iterator[Record]:
     contacts: set[str] = set()
     for obj in CAPTURE_ORDER:
         if obj == "ticket":
-            for ticket in reader.iter_records("ticket"):
+            for ticket in records_of(reader, Ticket):
                 if len(ticket_ids) >= sample:
                     break
                 ticket_ids.add(ticket.id)
@@ -142,7 +130,7 @@ WORKSPACE_UNIT = ("workspace", "attributes")
 
 
 def capture_source(
-    ledger: Ledger, reader: Any, run: str, *, the_map: dict[str, Any],
+    ledger: Ledger, reader: SourceReader, run: str, *, the_map: dict[str, Any],
     sample: int | None = None, on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
     """Capture the source (or a sample of ``sample`` tickets) into the ledger as far as
@@ -168,7 +156,7 @@ def capture_source(
     return stats
 
 
-def capture_watermarks(reader: Any) -> dict[str, Any]:
+def capture_watermarks(reader: SourceReader) -> dict[str, Any]:
     """Where this capture ended, for the next delta (max ids and lastchange), and what
     kind of source it read and what that source cannot hold (for the report)."""
     marks: dict[str, Any] = {"source": getattr(reader, "kind", "database")}

@@ -30,6 +30,7 @@ between) is taken for this migration's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -40,7 +41,7 @@ from intercom_api import lookups
 from intercom_api.base import Json
 from ledger.events import Event, Recorded, WriteIntended
 from mapping.people import carries_mark
-from mapping.steps import Step
+from mapping.steps import LookupKind, Step
 
 
 class UnitRun(Protocol):
@@ -50,11 +51,32 @@ class UnitRun(Protocol):
     conn: Connection | None
     known: dict[str, Recorded | Event]
     api_calls: int
+    #: The Intercom id of the unit's own object (its conversation, ticket or ticket type)
+    #: once created or found: where its parts, tags and attributes are looked up.
+    unit_id: str
 
+
+#: The same-named objects of each pre-checked kind: ``(client, body) -> objects``.
+_SAME_NAMED: dict[LookupKind, Callable[[Any, dict[str, Any]], list[Json]]] = {
+    LookupKind.TAG: lambda client, body: _listed(lookups.find_tag(client, str(body["name"]))),
+    LookupKind.CONVERSATION_ATTRIBUTE: lambda client, body: _listed(
+        lookups.find_conversation_attribute(client, str(body["name"]))
+    ),
+    LookupKind.COLLECTION: lambda client, body: lookups.find_collections(
+        client, str(body["name"]), body.get("parent_id")
+    ),
+    LookupKind.ARTICLE: lambda client, body: lookups.find_articles(
+        client, str(body["title"]), body.get("parent_id")
+    ),
+}
 #: Lookup kinds whose create is pre-checked by name.
-PRECHECKED = ("tag", "conversation_attribute", "collection", "article")
+PRECHECKED = tuple(_SAME_NAMED)
 #: The unit object that writes each pre-checked Intercom type (for "already ours").
 _WRITER = {"collection": "kb_category", "article": "kb_article"}
+
+
+def _listed(found: Json | None) -> list[Json]:
+    return [found] if found else []
 
 
 @dataclass(frozen=True)
@@ -87,32 +109,25 @@ def prechecked(step: Step) -> bool:
 
 def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     """List the objects with this step's name before its create is intended."""
-    client = run.res.client
-    kind = step.lookup_kind
+    kind = LookupKind(step.lookup_kind)
     run.api_calls += 1
-    if kind == "tag":
-        tag = lookups.find_tag(client, str(body["name"]))
-        return Precheck([str(tag["id"])], tag) if tag else Precheck()
-    if kind == "conversation_attribute":
-        attr = lookups.find_conversation_attribute(client, str(body["name"]))
-        if attr is None:
-            return Precheck()
+    same = _SAME_NAMED[kind](run.res.client, body)
+    ids = [str(o["id"]) for o in same]
+    if kind is LookupKind.ARTICLE or not same:
+        return Precheck(ids)  # an article is always created: titles are not unique
+    if kind is LookupKind.CONVERSATION_ATTRIBUTE:
+        attr = same[0]
         if attr.get("data_type") != body.get("data_type"):
-            return Precheck([str(attr["id"])], refused=(
+            return Precheck(ids, refused=(
                 f"a conversation attribute named {body['name']!r} already exists as "
                 f"{attr.get('data_type')}, not {body.get('data_type')}: link it in the map "
                 "(existing_id) or give the field another attribute name"
             ))  # fmt: skip
-        return Precheck([str(attr["id"])], attr)
-    if kind == "collection":
-        same = lookups.find_collections(client, str(body["name"]), body.get("parent_id"))
-        if not same:
-            return Precheck()
+    if kind is LookupKind.COLLECTION:
         ours = _written(run, "collection")
         free = [c for c in same if str(c["id"]) not in ours]
-        return Precheck([str(c["id"]) for c in same], free[0] if free else None)
-    same = lookups.find_articles(client, str(body["title"]), body.get("parent_id"))
-    return Precheck([str(a["id"]) for a in same])
+        return Precheck(ids, free[0] if free else None)
+    return Precheck(ids, same[0])
 
 
 def matched_detail(step: Step, body: dict[str, Any]) -> dict[str, str]:
@@ -121,55 +136,82 @@ def matched_detail(step: Step, body: dict[str, Any]) -> dict[str, str]:
     return {"matched": f"{step.creates} {name!r} existed before: linked, not created"}
 
 
-def settle(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
-) -> Found | None:
+#: How an in-doubt write of one lookup kind is settled: ``(run, step, intent_key, body)``
+#: -> what it made, or None when it was not made (the table is ``SETTLERS``, below).
+Settler = Callable[[UnitRun, Step, str, dict[str, Any]], Found | None]
+
+
+def settle(run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]) -> Found | None:
     """What an in-doubt write made, if anything: the object found and whether it is ours.
 
-    Raises lookups.Unresolvable when the answer cannot be known.
+    The lookup is chosen by ``step.lookup_kind`` alone (``SETTLERS``). Raises
+    lookups.Unresolvable when the answer cannot be known.
     """
-    client = run.res.client
-    kind = step.lookup_kind
+    settler = SETTLERS[LookupKind(step.lookup_kind)]
     run.api_calls += 1
-    if kind.startswith("ticket"):
-        found_id = find_ticket_object(client, step, path, body)
-        if found_id is None:
-            return None
-        if kind == "ticket_part":
-            return Found(found_id, False)
-        # A ticket carries its tracking-id marker; a type or attribute was looked for (and
-        # not found) before its intent: either way what is found now is this migration's.
-        return Found(found_id, bool(step.creates), {"proof": "marker or find-first miss"})
-    if kind == "contact":
-        contact = lookups.find_contact(
-            client, external_id=body.get("external_id"), email=body.get("email")
-        )
-        if contact is None:
-            return None
-        if carries_mark(contact.get("external_id"), run.res.mark()):
-            return Found(str(contact["id"]), True, {"proof": "carries this migration's mark"})
-        return Found(str(contact["id"]), False, {
-            "matched": "a contact that is not this migration's (found by e-mail): the "
-                       "create was answered 409 or never made"
-        })  # fmt: skip
-    if kind == "conversation":
-        found_id = lookups.find_conversation(
-            client, str(body["from"]["id"]), int(body["created_at"]), body.get("body", "")
-        )
-        proof = {"proof": "same contact, created_at and first message"}
-        return Found(found_id, bool(step.creates), proof) if found_id else None
-    if kind == "part":
-        conversation_id = path.split("/")[2]
-        author = body.get("admin_id") or body.get("intercom_user_id") or ""
-        part = lookups.find_part(
-            client, conversation_id, author, int(body["created_at"]), body.get("body", "")
-        )
-        return Found(str(part["id"]), False) if part else None
-    if kind in PRECHECKED:
-        return _settle_named(run, step, intent_key, body)
-    if body.get("message_type") in ("close", "open", "assignment") or path.endswith("/tags"):
-        done = _already_applied(client, path, body)
-        return Found(done, False) if done else None
+    return settler(run, step, intent_key, body)
+
+
+def _settle_ticket_object(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    """A ticket, ticket part, ticket type or type attribute (tickets target)."""
+    found_id = find_ticket_object(run.res.client, step, run.unit_id, body)
+    if found_id is None:
+        return None
+    if step.lookup_kind == LookupKind.TICKET_PART:
+        return Found(found_id, False)
+    # A ticket carries its tracking-id marker; a type or attribute was looked for (and
+    # not found) before its intent: either way what is found now is this migration's.
+    return Found(found_id, bool(step.creates), {"proof": "marker or find-first miss"})
+
+
+def _settle_contact(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    contact = lookups.find_contact(
+        run.res.client, external_id=body.get("external_id"), email=body.get("email")
+    )
+    if contact is None:
+        return None
+    if carries_mark(contact.get("external_id"), run.res.mark()):
+        return Found(str(contact["id"]), True, {"proof": "carries this migration's mark"})
+    return Found(str(contact["id"]), False, {
+        "matched": "a contact that is not this migration's (found by e-mail): the "
+                   "create was answered 409 or never made"
+    })  # fmt: skip
+
+
+def _settle_conversation(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    found_id = lookups.find_conversation(
+        run.res.client, str(body["from"]["id"]), int(body["created_at"]), body.get("body", "")
+    )
+    proof = {"proof": "same contact, created_at and first message"}
+    return Found(found_id, bool(step.creates), proof) if found_id else None
+
+
+def _settle_part(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    author = body.get("admin_id") or body.get("intercom_user_id") or ""
+    part = lookups.find_part(
+        run.res.client, run.unit_id, author, int(body["created_at"]), body.get("body", "")
+    )
+    return Found(str(part["id"]), False) if part else None
+
+
+def _settle_applied(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
+    done = _already_applied(run.res.client, LookupKind(step.lookup_kind), run.unit_id, body)
+    return Found(done, False) if done else None
+
+
+def _send_again(
+    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
+) -> Found | None:
     return None  # a PUT or another write that is safe to send again: sending it settles it
 
 
@@ -186,19 +228,9 @@ def _settle_named(
     run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
 ) -> Found | None:
     """Settle an in-doubt tag, attribute, collection or article create."""
-    client = run.res.client
     before = _before(run, intent_key)
-    kind = step.lookup_kind
-    if kind == "tag":
-        one = lookups.find_tag(client, str(body["name"]))
-        candidates = [one] if one else []
-    elif kind == "conversation_attribute":
-        one = lookups.find_conversation_attribute(client, str(body["name"]))
-        candidates = [one] if one else []
-    elif kind == "collection":
-        candidates = lookups.find_collections(client, str(body["name"]), body.get("parent_id"))
-    else:
-        candidates = lookups.find_articles(client, str(body["title"]), body.get("parent_id"))
+    kind = LookupKind(step.lookup_kind)
+    candidates = _SAME_NAMED[kind](run.res.client, body)
     if not candidates:
         return None
     if before is None:
@@ -210,7 +242,7 @@ def _settle_named(
     if step.creates in _WRITER and new:
         others = _written(run, step.creates)
         new = [c for c in new if others.get(str(c["id"]), intent_key) == intent_key]
-    if kind == "article" and len(new) > 1:
+    if kind is LookupKind.ARTICLE and len(new) > 1:
         wanted = lookups.body_hash(body.get("body"))
         new.sort(key=lambda a: lookups.body_hash(a.get("body")) != wanted)
     if not new:
@@ -225,42 +257,94 @@ def _written(run: UnitRun, intercom_type: str) -> dict[str, str]:
     return run.res.ledger.written_ids(_WRITER[intercom_type], intercom_type, conn=run.conn)
 
 
-def _already_applied(client: Any, path: str, body: dict[str, Any]) -> str | None:
-    """Whether a close/open/assignment/tag already took effect (each adds a part if resent)."""
-    conversation_id = path.split("/")[2]
+def _already_applied(
+    client: Any, kind: LookupKind, conversation_id: str, body: dict[str, Any]
+) -> str | None:
+    """Whether a close/open/assignment or a tag already took effect on the conversation."""
     conversation = client.get_conversation(conversation_id)
-    kind = body.get("message_type")
-    if kind == "close":
+    if kind is LookupKind.CONVERSATION_TAG:
+        tags = (conversation.get("tags") or {}).get("tags") or []
+        done = any(str(t.get("id")) == str(body.get("id")) for t in tags)
+        return conversation_id if done else None
+    change = body.get("message_type")
+    if change == "close":
         done = conversation.get("state") == "closed"
-    elif kind == "open":
+    elif change == "open":
         done = conversation.get("state") == "open"
-    elif kind == "assignment":
+    elif change == "assignment":
         key = "team_assignee_id" if body.get("type") == "team" else "admin_assignee_id"
         done = str(conversation.get(key)) == str(body.get("assignee_id"))
     else:
-        tags = (conversation.get("tags") or {}).get("tags") or []
-        done = any(str(t.get("id")) == str(body.get("id")) for t in tags)
+        raise ValueError(f"not a change of a conversation's state: {change!r}")
     return conversation_id if done else None
 
 
-def find_ticket_object(client: Any, step: Step, path: str, body: dict[str, Any]) -> str | None:
-    """The id of the ticket, part, type or type attribute an in-doubt write made, or None."""
-    kind = step.lookup_kind
-    if kind == "ticket":
-        found = lookups.find_ticket(client, step.lookup["marker_attribute_id"],
-                                    step.lookup["marker"], step.lookup.get("contact_id", ""))
-    elif kind == "ticket_part":
-        author = body.get("admin_id") or body.get("intercom_user_id") or ""
-        found = lookups.find_ticket_part(
-            client, path.split("/")[2], author, int(body["created_at"]), body.get("body", "")
-        )
-    elif kind == "ticket_type":
-        found = lookups.find_ticket_type(client, body["name"])
-    else:
-        found = lookups.find_ticket_type_attribute(client, path.split("/")[2], body["name"])
-        if found is not None and found.get("data_type") != body["data_type"]:
-            raise lookups.Unresolvable(
-                f"ticket attribute {body['name']!r} exists as {found.get('data_type')}, not "
-                f"{body['data_type']}: rename it in the map", method="GET", path=path,
-            )  # fmt: skip
+def find_ticket_object(
+    client: Any, step: Step, unit_id: str, body: dict[str, Any]
+) -> str | None:
+    """The id of the ticket, part, type or type attribute an in-doubt write made, or None.
+
+    ``unit_id``: the unit's ticket (for a part) or ticket type (for an attribute).
+    """
+    found = _TICKET_FINDERS[LookupKind(step.lookup_kind)](client, step, unit_id, body)
     return str(found["id"]) if found else None
+
+
+def _find_ticket(client: Any, step: Step, unit_id: str, body: dict[str, Any]) -> Json | None:
+    return lookups.find_ticket(client, step.lookup["marker_attribute_id"],
+                               step.lookup["marker"], step.lookup.get("contact_id", ""))
+
+
+def _find_ticket_part(
+    client: Any, step: Step, unit_id: str, body: dict[str, Any]
+) -> Json | None:
+    author = body.get("admin_id") or body.get("intercom_user_id") or ""
+    return lookups.find_ticket_part(
+        client, unit_id, author, int(body["created_at"]), body.get("body", "")
+    )
+
+
+def _find_ticket_type(
+    client: Any, step: Step, unit_id: str, body: dict[str, Any]
+) -> Json | None:
+    return lookups.find_ticket_type(client, body["name"])
+
+
+def _find_type_attribute(
+    client: Any, step: Step, unit_id: str, body: dict[str, Any]
+) -> Json | None:
+    found = lookups.find_ticket_type_attribute(client, unit_id, body["name"])
+    if found is not None and found.get("data_type") != body["data_type"]:
+        raise lookups.Unresolvable(
+            f"ticket attribute {body['name']!r} exists as {found.get('data_type')}, not "
+            f"{body['data_type']}: rename it in the map", method="GET",
+            path=f"/ticket_types/{unit_id}/attributes",
+        )  # fmt: skip
+    return found
+
+
+#: How the tickets target's objects are found (in doubt, or find-first).
+_TICKET_FINDERS: dict[LookupKind, Callable[[Any, Step, str, dict[str, Any]], Json | None]] = {
+    LookupKind.TICKET: _find_ticket,
+    LookupKind.TICKET_PART: _find_ticket_part,
+    LookupKind.TICKET_TYPE: _find_ticket_type,
+    LookupKind.TICKET_TYPE_ATTRIBUTE: _find_type_attribute,
+}
+
+#: The one dispatch table: how an in-doubt write of each lookup kind is settled.
+SETTLERS: dict[LookupKind, Settler] = {
+    LookupKind.CONTACT: _settle_contact,
+    LookupKind.CONVERSATION: _settle_conversation,
+    LookupKind.PART: _settle_part,
+    LookupKind.COLLECTION: _settle_named,
+    LookupKind.ARTICLE: _settle_named,
+    LookupKind.CONVERSATION_ATTRIBUTE: _settle_named,
+    LookupKind.TAG: _settle_named,
+    LookupKind.IDEMPOTENT: _send_again,
+    LookupKind.CONVERSATION_STATE: _settle_applied,
+    LookupKind.CONVERSATION_TAG: _settle_applied,
+    LookupKind.TICKET: _settle_ticket_object,
+    LookupKind.TICKET_PART: _settle_ticket_object,
+    LookupKind.TICKET_TYPE: _settle_ticket_object,
+    LookupKind.TICKET_TYPE_ATTRIBUTE: _settle_ticket_object,
+}

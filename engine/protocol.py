@@ -54,7 +54,8 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
-from mapping.steps import Step
+from ledger.sessions import ping, seconds_since
+from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
 MAX_ATTEMPTS = 5
@@ -98,6 +99,9 @@ class UnitRun:
     created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
+    #: The Intercom id of the unit's own object once created or found (its conversation,
+    #: ticket or ticket type): the parent its later steps write into and are looked up in.
+    unit_id: str = ""
 
     @classmethod
     def load(
@@ -153,7 +157,7 @@ class UnitRun:
         """
         if self.conn is not None:
             try:
-                self.conn.exec_driver_sql("SELECT 1")
+                ping(self.conn)
             except DBAPIError as err:
                 raise translate_db_error(err, self.res.ledger.engine.url) from None
 
@@ -286,7 +290,7 @@ def _call(
             on_transient=lambda err: retried.update((_transient_kind(err),)),
         )
     except Conflict as err:
-        if step.lookup_kind == "contact" and err.existing_id:
+        if step.lookup_kind == LookupKind.CONTACT and err.existing_id:
             run.record(
                 WriteSucceeded(
                     **common,
@@ -342,7 +346,7 @@ def _find_first(
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         run.api_calls += 1
-        found = matching.find_ticket_object(run.res.client, step, path, body)
+        found = matching.find_ticket_object(run.res.client, step, run.unit_id, body)
     except lookups.Unresolvable as err:
         run.record(intent)
         run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
@@ -374,7 +378,7 @@ def _resolve(
     """
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
-        found = matching.settle(run, step, intent_key, path, body)
+        found = matching.settle(run, step, intent_key, body)
     except lookups.Unresolvable as err:
         reason = f"{step.op} is in doubt and cannot be checked: {err.message}"
         run.record(WriteFailed(**common, reason=reason))
@@ -414,10 +418,8 @@ def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
     """
     if run.conn is None or step.method in IDEMPOTENT_METHODS:
         return  # sending a PUT again changes nothing: its miss needs no proof
-    age = run.conn.exec_driver_sql(
-        "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": intent.recorded_at}
-    ).scalar()
-    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - float(age or 0.0)
+    age = seconds_since(run.conn, intent.recorded_at)
+    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - age
     if wait > 0:
         run.flush()  # keep the outcomes already known
         raise IntentTooYoung(

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 
 from core.errors import H2IError
 from core.logs import get_logger
+from core.objects import TICKET_THREAD, WORKSPACE
 from engine.context import SettledContext, build_context, dep_pair
 from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
@@ -45,24 +46,12 @@ from ledger.events import (
     RecordSkipped,
     SourceCaptured,
 )
+from ledger.sessions import advisory_lock
 from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
 
 log = get_logger(__name__)
-
-#: Objects whose records own writes (units); the rest are settled by their parent unit.
-UNIT_OBJECTS = (
-    "workspace",
-    "custom_field",
-    "category",
-    "staff",
-    "contact",
-    "ticket",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-)
 
 
 class DependencyPending(H2IError):
@@ -85,21 +74,8 @@ def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[boo
     checkout and its pre-ping round trip per write, and an append can only succeed while
     the session that holds the lock is alive.
     """
-    name = f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
-    with res.engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        got = conn.exec_driver_sql(
-            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
-        ).scalar()
-        conn.commit()
-        try:
-            yield bool(got), conn
-        finally:
-            if got and not conn.invalidated:
-                conn.exec_driver_sql(
-                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
-                )
-                conn.commit()
+    with advisory_lock(res.engine, f"unit:{res.ledger.migration_id}:{obj}:{source_id}") as held:
+        yield held
 
 
 def process_unit(res: Resources, key: str) -> str:
@@ -139,7 +115,7 @@ def process_unit(res: Resources, key: str) -> str:
 
 def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str | None:
     """The capture key of the ticket that owns this child record (captured at ``seq``)."""
-    if event.object not in ("reply", "note", "attachment", "history"):
+    if event.object not in TICKET_THREAD:
         return None
     ticket_id = event.record.get("ticket_id")
     if ticket_id is None:
@@ -161,7 +137,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     the_map = res.confirmed_map()
     if the_map is None:
         raise H2IError("no confirmed map", hint="run `hesk2intercom map propose` and `map confirm`")
-    if event.object == "workspace":
+    if event.object == WORKSPACE:
         ctx = build_context(res, the_map, [], conn=conn)
         if planner.is_tickets(the_map):
             setup = planner.plan_ticket_setup(ctx, _field_hashes(res, the_map, conn))
@@ -171,7 +147,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
             anonymous = planner.plan_anonymised_contact(ctx)
             setup = Plan(steps=setup.steps + anonymous.steps, dispositions=setup.dispositions)
         return setup
-    if event.object in ("reply", "note", "attachment", "history"):
+    if event.object in TICKET_THREAD:
         return _plan_child(res, event, conn)
     record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
     deps = planner.dependencies(record, the_map)
@@ -313,6 +289,7 @@ def _execute(run: UnitRun, plan: Plan) -> str:
         if UNIT_ID in step.path and not unit_id:
             _quarantine_rest(run, plan.steps[index:], "its conversation was not created")
             return "quarantined"
+        run.unit_id = unit_id
         path = step.path.replace(UNIT_ID, unit_id)
         body = _with_files(run, step, _fill(step.body, unit_id))
         outcome = run_step(run, step, path, body)

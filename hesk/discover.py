@@ -3,7 +3,7 @@
 ``discover(reader)`` returns EXACTLY this public JSON shape::
 
     {"hesk_version": str | None,
-     "counts": {OBJECT: n},                 # every name in hesk.records.OBJECTS
+     "counts": {OBJECT: n},                 # every name in core.objects.OBJECTS
      "attachments": {"files": n, "bytes": n, "missing": n},
      "findings": [{"kind", "object", "source_id", "detail"}],
      "not_in_source": [{"object", "what", "reason"}]}   # only when the source cannot
@@ -22,8 +22,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from core.objects import OBJECTS
 from hesk.reader_base import SourceReader
-from hesk.records import OBJECTS, Attachment, Record, Ticket
+from hesk.records import Attachment, Record, Ticket
 
 
 def discover(reader: SourceReader) -> dict[str, Any]:

@@ -15,7 +15,6 @@ reason, and the others go on.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from collections.abc import Generator, Iterator, Sequence
@@ -27,6 +26,8 @@ from typing import Any
 import defusedxml.ElementTree as DET
 from defusedxml import DefusedXmlException
 
+from core.hashing import sha256_hex
+from core.objects import DEPENDENCY_ORDER
 from hesk.catalog import BUILTIN_PRIORITIES, BUILTIN_STATUSES
 from hesk.errors import ExportFileError, HeskError
 from hesk.export_cells import BadCell, ExportClock, RawReply, common_reply_label, export_time
@@ -36,7 +37,6 @@ from hesk.export_labels import resolve_layout as find_layout
 from hesk.history import parse_history
 from hesk.people import contact_key, is_valid_email
 from hesk.records import (
-    DEPENDENCY_ORDER,
     Category,
     Customer,
     CustomFieldDefinition,
@@ -80,8 +80,7 @@ class NotInExport(HeskError):
 
 def name_id(kind: str, name: str) -> int:
     """A stable positive id for something an export names but does not number."""
-    digest = hashlib.sha256(f"{kind}:{name.strip().casefold()}".encode()).hexdigest()
-    return 1_000 + int(digest[:7], 16)
+    return 1_000 + int(sha256_hex(f"{kind}:{name.strip().casefold()}", 7), 16)
 
 
 def reply_id(ticket_id: int, at: datetime, nth: int) -> int:
@@ -93,8 +92,7 @@ def reply_id(ticket_id: int, at: datetime, nth: int) -> int:
     seconds = max(0, int(at.timestamp()) - 946_684_800)  # since 2000-01-01
     if ticket_id < 1 << 22:
         return (ticket_id << 40) | (min(seconds, (1 << 32) - 1) << 8) | min(nth, 255)
-    digest = hashlib.sha256(f"{ticket_id}:{seconds}:{nth}".encode()).hexdigest()
-    return 1 << 62 | int(digest[:15], 16)
+    return 1 << 62 | int(sha256_hex(f"{ticket_id}:{seconds}:{nth}", 15), 16)
 
 
 class ExportReader:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 from hesk.history import parse_history
 from hesk.reader_base import ReaderBase
-from hesk.records import CannedResponse, KbArticle, KbCategory, TicketTemplate
+from hesk.records import CannedResponse, KbArticle, KbCategory, SavedText, TicketTemplate
 from hesk.text import decode_entities, html_to_plain
 from hesk.tickets import attachment_refs, timestamp
 
@@ -92,29 +93,25 @@ def iter_kb_articles(r: ReaderBase, since_id: int | None = None) -> Iterator[KbA
             )
 
 
-def iter_canned(r: ReaderBase, since_id: int | None = None) -> Iterator[CannedResponse]:
-    """Every canned response (``hesk_std_replies``) by id."""
-    if not r.db.has_table("std_replies"):
-        return
-    for rows in r.db.keyset("std_replies", "*", after=since_id, batch=r.batch_size):
-        for row in rows:
-            html = row.get("message_html") or row.get("message") or ""
-            yield CannedResponse(
-                source_id=str(row["id"]), id=int(row["id"]),
-                title=decode_entities(row.get("title") or ""), message_html=html,
-                message_text=html_to_plain(html), order=int(row.get("reply_order") or 0),
-            )
+S = TypeVar("S", bound=SavedText)
+
+#: The table and order column of each kind of saved text.
+SAVED_TEXT_TABLES: dict[type[SavedText], tuple[str, str]] = {
+    CannedResponse: ("std_replies", "reply_order"),
+    TicketTemplate: ("ticket_templates", "tpl_order"),
+}
 
 
-def iter_templates(r: ReaderBase, since_id: int | None = None) -> Iterator[TicketTemplate]:
-    """Every ticket template by id."""
-    if not r.db.has_table("ticket_templates"):
+def iter_saved_texts(r: ReaderBase, kind: type[S], since_id: int | None = None) -> Iterator[S]:
+    """Every canned response or ticket template (``kind``) by id; none without the table."""
+    table, order = SAVED_TEXT_TABLES[kind]
+    if not r.db.has_table(table):
         return
-    for rows in r.db.keyset("ticket_templates", "*", after=since_id, batch=r.batch_size):
+    for rows in r.db.keyset(table, "*", after=since_id, batch=r.batch_size):
         for row in rows:
             html = row.get("message_html") or row.get("message") or ""
-            yield TicketTemplate(
+            yield kind(
                 source_id=str(row["id"]), id=int(row["id"]),
                 title=decode_entities(row.get("title") or ""), message_html=html,
-                message_text=html_to_plain(html), order=int(row.get("tpl_order") or 0),
+                message_text=html_to_plain(html), order=int(row.get(order) or 0),
             )

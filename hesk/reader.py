@@ -16,15 +16,16 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from core.objects import DEPENDENCY_ORDER
 from core.settings import Settings
 from hesk.attachment_records import iter_attachments
 from hesk.catalog import iter_categories, iter_custom_fields, iter_staff
 from hesk.contacts import iter_contacts
 from hesk.db import to_utc
 from hesk.errors import HeskError
-from hesk.kb import iter_canned, iter_kb_articles, iter_kb_categories, iter_templates
+from hesk.kb import iter_kb_articles, iter_kb_categories, iter_saved_texts
 from hesk.reader_base import ReaderBase
-from hesk.records import DEPENDENCY_ORDER, HistoryEntry, Record
+from hesk.records import CannedResponse, HistoryEntry, Record, TicketTemplate
 from hesk.replies import iter_notes, iter_replies
 from hesk.tickets import iter_tickets
 
@@ -91,8 +92,8 @@ class HeskReader(ReaderBase):
             "attachment": lambda s, c: iter_attachments(self, s),
             "kb_category": lambda s, c: iter_kb_categories(self, s),
             "kb_article": lambda s, c: iter_kb_articles(self, s),
-            "canned_response": lambda s, c: iter_canned(self, s),
-            "ticket_template": lambda s, c: iter_templates(self, s),
+            "canned_response": lambda s, c: iter_saved_texts(self, CannedResponse, s),
+            "ticket_template": lambda s, c: iter_saved_texts(self, TicketTemplate, s),
         }
 
     def iter_records(

@@ -2,13 +2,12 @@
 
 Every record class has:
 
-* ``OBJECT`` (ClassVar): the object name used everywhere (ledger, report, mapping):
-  ``ticket, reply, note, history, contact, staff, category, custom_field, kb_category,
-  kb_article, canned_response, attachment`` (plus ``ticket_template``);
+* ``OBJECT`` (ClassVar): the object name used everywhere (ledger, report, mapping), one
+  of ``core.objects.OBJECTS`` (plus ``ticket_template``, read for the inventory);
 * ``source_id``: a stable string id (the Hesk numeric id as a string; for contacts the
   case-folded email or ``noemail:<ticket id>``; see each class);
 * ``to_payload()`` -> a JSON-safe dict of plain types and ``from_payload(dict)`` that
-  round-trips it exactly; ``content_hash`` = sha256 hex of the canonical JSON payload.
+  round-trips it exactly; ``content_hash`` = ``core.hashing.record_hash`` of the payload.
 
 Text conventions (see ``hesk/text.py``): fields named ``*_html`` hold HTML exactly as Hesk
 stored it (its entities are HTML entities, still valid HTML); every other text field
@@ -21,8 +20,6 @@ escaping decoded exactly once. All datetimes are timezone-aware UTC (or None).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import types
 import typing
 from dataclasses import dataclass
@@ -30,39 +27,10 @@ from datetime import datetime
 from functools import cache, cached_property
 from typing import Any, ClassVar, TypeVar, Union
 
+from core.hashing import record_hash
+from core.objects import TICKET_TEMPLATE
+
 R = TypeVar("R", bound="Record")
-
-#: Object names in the order the migration depends on them (parents first).
-DEPENDENCY_ORDER: tuple[str, ...] = (
-    "staff",
-    "category",
-    "custom_field",
-    "contact",
-    "ticket",
-    "reply",
-    "note",
-    "attachment",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-)
-
-#: Every object name a report or discover counts (``history`` is derived from tickets).
-OBJECTS: tuple[str, ...] = (
-    "ticket",
-    "reply",
-    "note",
-    "history",
-    "contact",
-    "staff",
-    "category",
-    "custom_field",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-    "attachment",
-)
-
 
 # --------------------------------------------------------------------------- codec
 
@@ -124,11 +92,6 @@ def _decode_dataclass(cls: type[Any], payload: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def canonical_json(payload: Any) -> str:
-    """The canonical JSON text of a payload (sorted keys, no spaces, UTF-8 kept)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 # --------------------------------------------------------------------------- base
 
 
@@ -152,7 +115,7 @@ class Record:
     @cached_property
     def content_hash(self) -> str:
         """sha256 hex of the canonical JSON of the payload: changes iff the content does."""
-        return hashlib.sha256(canonical_json(self.to_payload()).encode("utf-8")).hexdigest()
+        return record_hash(self.to_payload())
 
 
 # --------------------------------------------------------------------------- findings
@@ -507,10 +470,12 @@ class KbArticle(Record):
 
 
 @dataclass(frozen=True)
-class CannedResponse(Record):
-    """A canned response (``hesk_std_replies``); Intercom has no write API for macros."""
+class SavedText(Record):
+    """A titled text staff reuse: a canned response or a ticket template (one shape).
 
-    OBJECT: ClassVar[str] = "canned_response"
+    ``source_id`` = the id; ``message_html`` is Hesk's HTML, ``message_text`` its plain
+    form; ``order`` is Hesk's display order.
+    """
 
     id: int
     title: str
@@ -520,16 +485,17 @@ class CannedResponse(Record):
 
 
 @dataclass(frozen=True)
-class TicketTemplate(Record):
+class CannedResponse(SavedText):
+    """A canned response (``hesk_std_replies``); Intercom has no write API for macros."""
+
+    OBJECT: ClassVar[str] = "canned_response"
+
+
+@dataclass(frozen=True)
+class TicketTemplate(SavedText):
     """A ticket template (``hesk_ticket_templates``), for the inventory."""
 
-    OBJECT: ClassVar[str] = "ticket_template"
-
-    id: int
-    title: str
-    message_html: str
-    message_text: str
-    order: int
+    OBJECT: ClassVar[str] = TICKET_TEMPLATE
 
 
 #: Record class by object name.
@@ -572,8 +538,6 @@ def record_from_payload(
 
 
 __all__ = [
-    "DEPENDENCY_ORDER",
-    "OBJECTS",
     "RECORD_CLASSES",
     "Attachment",
     "AttachmentRef",
@@ -589,9 +553,9 @@ __all__ = [
     "Note",
     "Record",
     "Reply",
+    "SavedText",
     "Staff",
     "Ticket",
     "TicketTemplate",
-    "canonical_json",
     "record_from_payload",
 ]

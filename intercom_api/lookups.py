@@ -29,12 +29,13 @@ migration mark in its ``external_id``, or the same-named objects a pre-check saw
 
 from __future__ import annotations
 
-import hashlib
 import html
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from core.hashing import text_hash
+from core.intercom_limits import CONTACT_LOOKUP_PER_PAGE, SEARCH_LOOKUP_PER_PAGE
 from core.intercom_limits import PARTS_READ_BACK as READ_BACK_LIMIT
 from intercom_api.base import Json
 from intercom_api.client import IntercomClient
@@ -78,7 +79,7 @@ def normalise_body(body: str | None) -> str:
 
 def body_hash(body: str | None) -> str:
     """SHA-256 of the normalised body: equal for the body sent and the one read back."""
-    return hashlib.sha256(normalise_body(body).encode("utf-8")).hexdigest()
+    return text_hash(normalise_body(body))
 
 
 def _same_id(a: Any, b: Any) -> bool:
@@ -103,14 +104,16 @@ def find_contact(
             return found
         found = _first(
             client.search_contacts(
-                {"field": "external_id", "operator": "=", "value": external_id}, per_page=5
+                {"field": "external_id", "operator": "=", "value": external_id},
+                per_page=CONTACT_LOOKUP_PER_PAGE,
             )
         )
         if found:
             return found
     if email:
         return _first(
-            client.search_contacts({"field": "email", "operator": "=", "value": email}, per_page=5)
+            client.search_contacts({"field": "email", "operator": "=", "value": email},
+                                  per_page=CONTACT_LOOKUP_PER_PAGE)
         )
     return None
 
@@ -129,7 +132,7 @@ def find_conversation(
         ],
     }
     wanted = body_hash(body)
-    for conversation in client.search_conversations(query, per_page=50):
+    for conversation in client.search_conversations(query, per_page=SEARCH_LOOKUP_PER_PAGE):
         source = conversation.get("source") or {}
         if int(conversation.get("created_at") or 0) != int(created_at):
             continue
@@ -260,7 +263,7 @@ def find_ticket(
     call itself, so a ticket that exists carries it.
     """
     query = {"field": f"ticket_attribute.{marker_attribute_id}", "operator": "=", "value": marker}
-    for ticket in client.search_tickets(query, per_page=50):
+    for ticket in client.search_tickets(query, per_page=SEARCH_LOOKUP_PER_PAGE):
         contacts = (ticket.get("contacts") or {}).get("contacts") or []
         if contact_id and not any(_same_id(c.get("id"), contact_id) for c in contacts):
             continue

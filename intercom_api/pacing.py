@@ -17,8 +17,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
+from core.intercom_limits import RATE_WINDOW_SECONDS
+
 #: Intercom's window; a reset further away than this (clock skew) is not believed.
-WINDOW_SECONDS = 10.0
+WINDOW_SECONDS = float(RATE_WINDOW_SECONDS)
 
 
 @runtime_checkable

@@ -8,10 +8,11 @@ captured again with new content goes back to pending until that version is settl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy.engine import Engine
 
+from core.objects import OBJECTS
 from ledger.events import (
     Recorded,
     RecordMigrated,
@@ -22,21 +23,27 @@ from ledger.events import (
 )
 from ledger.keys import source_key
 
-OBJECTS = (
-    "ticket",
-    "reply",
-    "note",
-    "history",
-    "contact",
-    "staff",
-    "category",
-    "custom_field",
-    "kb_category",
-    "kb_article",
-    "canned_response",
-    "attachment",
-)
 STATES = ("migrated", "quarantined", "skipped", "pending")
+
+
+class DispositionRow(TypedDict, total=False):
+    """One row of the dispositions projection (``object:source_id``), as stored.
+
+    ``hash`` is the newest captured version's record hash; ``state`` and ``reason`` where
+    that version stands; ``settled`` the state and reason of every version settled so far
+    (by hash); ``captured``/``deleted`` are present (True) once captured / seen deleted;
+    ``intercom_id`` is the last migrated version's.
+    """
+
+    object: str
+    source_id: str
+    captured: bool
+    hash: str
+    state: str
+    reason: str
+    settled: dict[str, list[str]]
+    deleted: bool
+    intercom_id: str
 _FINAL = {
     RecordMigrated.TYPE: "migrated",
     RecordQuarantined.TYPE: "quarantined",
@@ -59,18 +66,18 @@ class Dispositions:
         e = recorded.event
         return (f"{e.object}:{e.source_id}",)
 
-    def apply(self, key: str, value: Any, recorded: Recorded) -> Any:
+    def apply(self, key: str, value: DispositionRow | None, recorded: Recorded) -> DispositionRow:
         """Fold one event into the record's row."""
         e = recorded.event
-        row: dict[str, Any] = (
-            dict(value) if value else {"object": e.object, "source_id": e.source_id}
+        row: DispositionRow = (
+            DispositionRow(**value) if value else {"object": e.object, "source_id": e.source_id}
         )
         if isinstance(e, SourceCaptured):
             row["captured"] = True
             if row.get("hash") != e.content_hash:
                 row["hash"] = e.content_hash
-                settled = row.get("settled", {}).get(e.content_hash)
-                row["state"], row["reason"] = settled or ("pending", "")
+                known = row.get("settled", {}).get(e.content_hash)
+                row["state"], row["reason"] = known or ("pending", "")
             row.pop("deleted", None)
             return row
         if isinstance(e, SourceDeleted):
@@ -92,7 +99,7 @@ class Dispositions:
         return row
 
 
-def summarise(rows: Iterable[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def summarise(rows: Iterable[DispositionRow]) -> dict[str, dict[str, int]]:
     """Counts per object: source, and each state; objects with no record count zero."""
     counts = {o: dict.fromkeys(("source", *STATES), 0) for o in OBJECTS}
     for row in rows:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
+from core.hashing import content_hash
 from ledger import keys
 from ledger.errors import UnknownEventType
 
@@ -456,7 +457,7 @@ class VerifyCompleted(Event):
 
     @property
     def key(self) -> str:
-        digest = keys.content_hash([self.sample, self.checked, self.ok, self.differences])
+        digest = content_hash([self.sample, self.checked, self.ok, self.differences])
         return f"verify:{self.as_of_seq}:{digest}"
 
 

@@ -19,12 +19,14 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.objects import TICKET_THREAD, WORKSPACE
+
 #: Records settled by linking an existing Intercom object, by the object linked.
 LINKED_TYPES = {"staff": "admin", "category": "team", "custom_field": "conversation_attribute"}
 #: Records written as parts of their ticket's conversation, by the ticket's unit.
-CHILDREN = ("reply", "note", "attachment", "history")
+CHILDREN = TICKET_THREAD
 #: Captured objects that are not Hesk records (the migration's own set-up unit).
-NOT_HESK = ("workspace",)
+NOT_HESK = (WORKSPACE,)
 
 _ROWS = """
 SELECT p.value->>'object', p.value->>'source_id', coalesce(p.value->>'state', 'pending'),

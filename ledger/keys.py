@@ -4,23 +4,12 @@
 ``dst:{operation}:{object}:{source_id}:{content_hash}`` names one intended Intercom write.
 An outcome's key is its intent's key with a suffix, so each intent has at most one outcome
 of each kind.
+
+The digests in keys come from core.hashing (``record_hash`` for captures and
+dispositions, ``content_hash`` for writes).
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-from typing import Any
-
-
-def canonical_json(value: Any) -> str:
-    """The one JSON text of a value: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def content_hash(value: Any) -> str:
-    """A short, stable hash of a JSON-able value (first 16 hex of its sha256)."""
-    return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()[:16]
 
 
 def source_key(obj: str, source_id: str, digest: str) -> str:

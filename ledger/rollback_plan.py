@@ -13,7 +13,7 @@ the ledger does not prove them, so they are reported, never deleted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy.engine import Engine
 
@@ -35,6 +35,26 @@ ORDER = (
 )  # fmt: skip
 #: How each type is deleted ("archived" where the API cannot delete).
 VERB = {t: "deleted" for t in ORDER} | {"conversation_attribute": "archived"}
+
+
+class PlanRow(TypedDict, total=False):
+    """One row of the rollback plan (a create of ours), as :func:`plan_rows` returns it.
+
+    ``key`` is the intent's key; ``type`` the Intercom type created; ``state`` is
+    ``created`` (``id`` set, ``proof``: ``succeeded`` or ``resolved`` with ``why``) or
+    ``in-doubt``; ``seq`` orders the creates.
+    """
+
+    key: str
+    object: str
+    source_id: str
+    op: str
+    seq: int
+    type: str
+    state: str
+    id: str
+    proof: str
+    why: str
 
 
 class RollbackPlan:
@@ -95,7 +115,7 @@ def rank(intercom_type: str) -> int:
 
 def plan_rows(
     engine: Engine, migration_id: str, intercom_type: str, state: str = "created"
-) -> list[dict[str, Any]]:
+) -> list[PlanRow]:
     """Rows of the plan of one type, newest creation first (children before parents)."""
     sql = (
         "SELECT key, value FROM projection_rows WHERE projection = %(p)s AND migration_id = "
@@ -104,7 +124,8 @@ def plan_rows(
     )
     params = {"p": RollbackPlan.name, "m": migration_id, "t": intercom_type, "s": state}
     with engine.connect() as conn:
-        return [{"key": k, **v} for k, v in conn.exec_driver_sql(sql, params)]
+        # the stored value is the row without its key
+        return [cast(PlanRow, {**v, "key": k}) for k, v in conn.exec_driver_sql(sql, params)]
 
 
 def plan_counts(engine: Engine, migration_id: str) -> tuple[dict[str, int], dict[str, int]]:

@@ -17,8 +17,10 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from core.objects import TICKET_THREAD
+
 #: Records settled by their ticket's unit: their settlements time the tickets, not a phase.
-CHILDREN = ("reply", "note", "attachment", "history")
+CHILDREN = TICKET_THREAD
 _WRITES = ("WriteIntended", "WriteSucceeded", "WriteFailed", "WriteInDoubt", "WriteResolved")
 _SETTLED = ("RecordMigrated", "RecordQuarantined", "RecordSkipped")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.intercom_limits import ATTRIBUTE_DESCRIPTION_MAX
 from hesk.records import CustomFieldDefinition, CustomFieldValue
 from mapping.common import completion, disposition, entry, identity, option, unix
 from mapping.defaults import IP_ATTR, builtin_attributes, field_migrates
-from mapping.steps import Completion, Disposition, Plan, Step, UnitContext
+from mapping.steps import Completion, Disposition, LookupKind, Plan, Step, UnitContext
 
 ATTRIBUTES_PATH = "/conversations/attributes"
 
@@ -20,7 +21,7 @@ def attribute_body(item: dict[str, Any], description: str = "") -> dict[str, Any
     }
     text = description or item.get("description") or ""
     if text:
-        body["description"] = str(text)[:255]
+        body["description"] = str(text)[:ATTRIBUTE_DESCRIPTION_MAX]
     if item["data_type"] == "list":
         body["options"] = [{"label": str(label)} for label in item.get("options") or []]
     if item.get("hesk_type") == "textarea" and item["data_type"] == "string":
@@ -36,7 +37,7 @@ def _create_step(op: str, body: dict[str, Any], done: Completion) -> Step:
         body=body,
         identity_hash=identity(body),
         lookup={"name": body["name"], "data_type": body["data_type"]},
-        lookup_kind="conversation_attribute",
+        lookup_kind=LookupKind.CONVERSATION_ATTRIBUTE,
         creates="conversation_attribute",
         completes=(done,),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hesk.records import Category
 from mapping.common import completion, disposition, entry, identity
-from mapping.steps import Plan, Step, UnitContext
+from mapping.steps import LookupKind, Plan, Step, UnitContext
 
 
 def plan_category(cat: Category, ctx: UnitContext) -> Plan:
@@ -32,7 +32,7 @@ def plan_category(cat: Category, ctx: UnitContext) -> Plan:
         body=body,
         identity_hash=identity(body),
         lookup={"name": body["name"]},
-        lookup_kind="tag",
+        lookup_kind=LookupKind.TAG,
         creates="tag",
         completes=(completion(cat, f"no team: conversations tagged {body['name']!r}"),),
     )

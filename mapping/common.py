@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from core.hashing import content_hash
 from hesk.records import Record
-from ledger.keys import content_hash
 from mapping.defaults import DEFAULT_OPTIONS
 from mapping.steps import Completion, Disposition, UnitContext
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from hesk.records import Attachment, KbArticle, KbCategory
 from mapping.common import completion, dep_key, disposition, identity, option
-from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, Disposition, LookupKind, Plan, Step, UnitContext
 from mapping.text import escape, sanitize_html
 
 #: Hesk's root knowledgebase category (created at install, cannot be deleted): it is the
@@ -49,7 +49,7 @@ def plan_kb_category(cat: KbCategory, ctx: UnitContext) -> Plan:
         body=body,
         identity_hash=identity({"kb_category": cat.id}),
         lookup={"name": body["name"], "parent_id": body.get("parent_id")},
-        lookup_kind="collection",
+        lookup_kind=LookupKind.COLLECTION,
         creates="collection",
         completes=(completion(cat, reason),),
     )
@@ -123,7 +123,7 @@ def plan_kb_article(
         body=body,
         identity_hash=identity({"kb_article": article.id}),
         lookup={"title": body["title"], "parent_id": body.get("parent_id")},
-        lookup_kind="article",
+        lookup_kind=LookupKind.ARTICLE,
         creates="article",
     )
     # The article's current content: a changed article (a delta) is updated in place.
@@ -134,7 +134,7 @@ def plan_kb_article(
         body=body,
         identity_hash=identity(body),
         lookup={},
-        lookup_kind="idempotent",
+        lookup_kind=LookupKind.IDEMPOTENT,
         completes=(completion(article, "; ".join(notes)), *done),
     )
     return Plan(steps=(step, update), dispositions=tuple(skipped))

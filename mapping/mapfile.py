@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from ledger.keys import content_hash
+from core.hashing import content_hash
 
 HEADER = """\
 # hesk2intercom field map — proposed by `hesk2intercom map propose`; edit, then run

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
+from core.hashing import email_digest
 from hesk.records import Customer, Staff
 from mapping.common import completion, disposition, identity, unix
-from mapping.steps import UNIT_ID, Completion, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, LookupKind, Plan, Step, UnitContext
 
 #: The one placeholder contact that requests anonymised tickets when the map migrates them.
 ANONYMISED_CONTACT = "anonymised"
@@ -27,8 +27,7 @@ def external_id(contact_source_id: str, mark: str = "") -> str:
     elif contact_source_id.startswith("noemail:"):
         base = f"hesk:noemail:{contact_source_id.removeprefix('noemail:')}"
     else:
-        digest = hashlib.sha256(contact_source_id.casefold().encode("utf-8")).hexdigest()[:24]
-        base = f"hesk:customer:{digest}"
+        base = f"hesk:customer:{email_digest(contact_source_id)}"
     return f"{base}:{mark}" if mark else base
 
 
@@ -61,7 +60,7 @@ def contact_step(body: dict[str, Any], done: tuple[Completion, ...]) -> Step:
         body=body,
         identity_hash=identity({"external_id": body["external_id"]}),
         lookup={"external_id": body["external_id"], "email": body.get("email")},
-        lookup_kind="contact",
+        lookup_kind=LookupKind.CONTACT,
         creates="contact",
         completes=done,
     )
@@ -96,7 +95,7 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
         contact_step(body, ()),
         Step(
             op="update", method="PUT", path=f"/contacts/{UNIT_ID}", body=update,
-            identity_hash=identity(update), lookup={}, lookup_kind="idempotent",
+            identity_hash=identity(update), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
             completes=(completion(customer),),
         ),
     ))  # fmt: skip

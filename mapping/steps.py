@@ -13,11 +13,45 @@ guarded) from ``Step.files`` and sent as ``attachment_files``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 #: Placeholder in Step.path / Step.body replaced by the engine with the id the unit's
 #: ``creates`` step produced (e.g. the conversation id after ``create``).
 UNIT_ID = "{unit_id}"
+
+
+class LookupKind(StrEnum):
+    """How an in-doubt write is settled: every kind has one entry in the engine's table
+    (``engine.matching``, with ``intercom_api.lookups``). What a lookup needs besides the
+    body is in ``Step.lookup`` and the unit's own Intercom id; never read from the path."""
+
+    #: ``find_by_external_id`` (or a 409's id); e-mail search as a fallback.
+    CONTACT = "contact"
+    #: Search by ``contact_ids`` + ``created_at``, then the first message's body compared.
+    CONVERSATION = "conversation"
+    #: Read the unit's conversation back: author, ``created_at``, body hash.
+    PART = "part"
+    #: By name (title), against the same-named objects a pre-check listed before the
+    #: intent: only a new one is this migration's.
+    COLLECTION = "collection"
+    ARTICLE = "article"
+    CONVERSATION_ATTRIBUTE = "conversation_attribute"
+    TAG = "tag"
+    #: Safe to send again (PUTs): sending it settles it.
+    IDEMPOTENT = "idempotent"
+    #: A close, reopen or assignment of the unit's conversation (each adds a part if sent
+    #: twice): read the conversation's state or assignee back.
+    CONVERSATION_STATE = "conversation_state"
+    #: A tag put on the unit's conversation: read its tags back.
+    CONVERSATION_TAG = "conversation_tag"
+    #: Tickets target: search by the tracking-id ticket attribute.
+    TICKET = "ticket"
+    #: Read the unit's ticket back: author, ``created_at``, body.
+    TICKET_PART = "ticket_part"
+    #: By name; an attribute by name within the unit's ticket type.
+    TICKET_TYPE = "ticket_type"
+    TICKET_TYPE_ATTRIBUTE = "ticket_type_attribute"
 
 
 @dataclass(frozen=True)
@@ -65,8 +99,8 @@ class Step:
     delta that adds replies never re-creates the conversation, and a changed title is a
     new update.
 
-    ``lookup`` says how to settle an in-doubt write (see ``LOOKUPS``) and carries what the
-    lookup compares (e.g. ``{"created_at": ..., "body": ..., "author_id": ...}``).
+    ``lookup_kind`` says how to settle an in-doubt write (:class:`LookupKind`); ``lookup``
+    carries what the lookup compares (e.g. a ticket's tracking-id marker).
     ``creates`` names the Intercom type this step creates (for rollback: only created
     objects are ever deleted) or is empty for updates/parts. ``result_id`` says where the
     id of the created object is in the answer (``id`` or ``conversation_id``).
@@ -78,7 +112,7 @@ class Step:
     body: dict[str, Any]
     identity_hash: str
     lookup: dict[str, Any]
-    lookup_kind: str
+    lookup_kind: LookupKind
     creates: str = ""
     result_id: str = "id"
     files: tuple[FileRef, ...] = ()
@@ -87,31 +121,6 @@ class Step:
     #: Find or create: look the object up (``lookup_kind``) before creating it; what exists
     #: is linked (``created=False``), never created again nor deleted by a rollback.
     find_first: bool = False
-
-
-#: How an in-doubt write is settled (implemented by the engine with intercom_api.lookups):
-#: ``contact`` (find_by_external_id / 409 id), ``conversation`` (search contact_ids +
-#: created_at, compare body), ``part`` (read the conversation back, match author,
-#: created_at, body hash), ``collection``, ``article``, ``conversation_attribute``, ``tag``
-#: (by name, against the same-named objects a pre-check listed before the intent: only a
-#: new one is this migration's), ``idempotent`` (safe to send again: PUTs,
-#: close/open/assign); for tickets: ``ticket`` (search by the tracking-id attribute),
-#: ``ticket_part`` (read the ticket back), ``ticket_type`` (name), ``ticket_type_attribute``
-#: (name within the type).
-LOOKUPS = (
-    "contact",
-    "conversation",
-    "part",
-    "collection",
-    "article",
-    "conversation_attribute",
-    "tag",
-    "idempotent",
-    "ticket",
-    "ticket_part",
-    "ticket_type",
-    "ticket_type_attribute",
-)
 
 
 @dataclass(frozen=True)

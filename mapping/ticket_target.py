@@ -18,7 +18,7 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.intercom_limits import TICKET_TITLE_MAX
+from core.intercom_limits import ATTRIBUTE_DESCRIPTION_MAX, TICKET_TITLE_MAX
 from hesk.records import Attachment, CustomFieldDefinition, Note, Reply, Ticket
 from mapping.attributes import custom_attribute_values, plan_custom_field
 from mapping.common import dep_key, disposition, entry, identity, option, unix
@@ -35,7 +35,7 @@ from mapping.defaults import (
     builtin_attributes,
     field_migrates,
 )
-from mapping.steps import UNIT_ID, Completion, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, LookupKind, Plan, Step, UnitContext
 from mapping.text import escape, to_plain
 from mapping.tickets import (
     _closed,
@@ -117,9 +117,10 @@ def ticket_attribute_items(the_map: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def attribute_body(item: Mapping[str, Any]) -> dict[str, Any]:
     """The ``POST /ticket_types/{id}/attributes`` body of one attribute item."""
+    description = item.get("description") or f"Hesk {item['name']}"
     body: dict[str, Any] = {
         "name": item["name"],
-        "description": (item.get("description") or f"Hesk {item['name']}")[:255],
+        "description": description[:ATTRIBUTE_DESCRIPTION_MAX],
         "data_type": item["data_type"],
         "required_to_create": False,
         "visible_to_contacts": bool(item.get("visible")),
@@ -247,7 +248,8 @@ def plan_ticket_setup(ctx: UnitContext, field_hashes: Mapping[str, str]) -> Plan
     type_body = {"name": name, "category": "Customer", "is_internal": False}
     steps = [Step(
         op="ticket_type", method="POST", path="/ticket_types", body=type_body,
-        identity_hash=identity(type_body), lookup={"name": name}, lookup_kind="ticket_type",
+        identity_hash=identity(type_body), lookup={"name": name},
+        lookup_kind=LookupKind.TICKET_TYPE,
         creates="ticket_type", find_first=True,
         completes=(Completion("ticket_type", "type", identity(type_body)),),
     )]  # fmt: skip
@@ -261,7 +263,7 @@ def plan_ticket_setup(ctx: UnitContext, field_hashes: Mapping[str, str]) -> Plan
             path=f"/ticket_types/{UNIT_ID}/attributes", body=body,
             identity_hash=identity(body),
             lookup={"name": item["name"], "data_type": item["data_type"]},
-            lookup_kind="ticket_type_attribute", creates="ticket_type_attribute",
+            lookup_kind=LookupKind.TICKET_TYPE_ATTRIBUTE, creates="ticket_type_attribute",
             find_first=True, completes=done,
         ))  # fmt: skip
     return Plan(steps=tuple(steps))
@@ -417,7 +419,7 @@ def plan_ticket_as_ticket(
         identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
         lookup={"marker_attribute_id": str(marker_id), "marker": marker(ticket),
                 "contact_id": th.contact_id},
-        lookup_kind="ticket", creates="ticket", result_id="id", completes=tuple(done),
+        lookup_kind=LookupKind.TICKET, creates="ticket", result_id="id", completes=tuple(done),
     ))  # fmt: skip
 
     thread_steps(start, replies, notes)
@@ -442,7 +444,7 @@ def plan_ticket_as_ticket(
         th.steps.append(Step(
             op=want, method="PUT", path=f"/tickets/{UNIT_ID}", body=put,
             identity_hash=identity({"state": state, "open": is_open, **version}),
-            lookup={}, lookup_kind="idempotent",
+            lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
         ))  # fmt: skip
     return finish(th)
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from core.hashing import content_hash
 from core.intercom_limits import PARTS_READ_BACK as MAX_PARTS
 from hesk.records import Attachment, HistoryEntry, Note, Record, Reply, Ticket
-from ledger.keys import content_hash
 from mapping.attributes import builtin_items, custom_attribute_values
 from mapping.common import (
     NotedCompletion,
@@ -42,7 +42,7 @@ from mapping.defaults import (
 from mapping.files import file_ref, json_size, parts, sort_files
 from mapping.history import history_html
 from mapping.people import ANONYMISED_CONTACT
-from mapping.steps import UNIT_ID, Completion, Disposition, Plan, Step, UnitContext
+from mapping.steps import UNIT_ID, Completion, Disposition, LookupKind, Plan, Step, UnitContext
 from mapping.text import escape, plain_to_html, sanitize_html, to_plain
 
 #: Message parts kept when a longer thread is folded.
@@ -105,8 +105,8 @@ class _Thread:
         return f"/{self.target}/{UNIT_ID}/reply"
 
     @property
-    def part_lookup(self) -> str:
-        return "ticket_part" if self.target == "tickets" else "part"
+    def part_lookup(self) -> LookupKind:
+        return LookupKind.TICKET_PART if self.target == "tickets" else LookupKind.PART
 
     @property
     def tickets(self) -> bool:
@@ -293,7 +293,7 @@ def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> li
             lookup={"author_type": "user", "author_id": th.contact_id,
                     "created_at": th.created_at, "body": body["body"],
                     "message_type": "comment"},
-            lookup_kind="part",
+            lookup_kind=LookupKind.PART,
             files=tuple(file_ref(a) for a in group),
             completes=tuple(completion(a) for a in group),
         ))  # fmt: skip
@@ -420,7 +420,7 @@ def _update_step(th: _Thread) -> Step:
         body=body,
         identity_hash=identity(body),
         lookup={},
-        lookup_kind="idempotent",
+        lookup_kind=LookupKind.IDEMPOTENT,
     )
 
 
@@ -441,14 +441,15 @@ def _category_step(th: _Thread) -> Step | None:
                 "assignee_id": str(team)}  # fmt: skip
         return Step(op="assign", method="POST", path=f"/conversations/{UNIT_ID}/parts",
                     body=body, identity_hash=identity(body), lookup={},
-                    lookup_kind="idempotent")  # fmt: skip
+                    lookup_kind=LookupKind.CONVERSATION_STATE)  # fmt: skip
     tag = ctx.tags.get(cat) or linked
     if not tag:
         th.notes.append(f"category {ticket.category_id} has no team or tag: not assigned")
         return None
     body = {"id": str(tag), "admin_id": th.admin}
     return Step(op="tag", method="POST", path=f"/conversations/{UNIT_ID}/tags", body=body,
-                identity_hash=identity(body), lookup={}, lookup_kind="idempotent")  # fmt: skip
+                identity_hash=identity(body), lookup={},
+                lookup_kind=LookupKind.CONVERSATION_TAG)  # fmt: skip
 
 
 def _closed(ticket: Ticket, ctx: UnitContext) -> bool:
@@ -476,7 +477,7 @@ def _state_step(th: _Thread, was_closed: bool) -> Step | None:
     return Step(op=body["message_type"], method="POST",
                 path=f"/conversations/{UNIT_ID}/parts", body=body,
                 identity_hash=identity({**body, **version}), lookup={},
-                lookup_kind="idempotent")  # fmt: skip
+                lookup_kind=LookupKind.CONVERSATION_STATE)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- planner
@@ -632,7 +633,7 @@ def plan_ticket(
         # moves with every edit, and a delta must never create the conversation again.
         identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
         lookup={"contact_id": th.contact_id, "created_at": th.created_at, "body": first},
-        lookup_kind="conversation",
+        lookup_kind=LookupKind.CONVERSATION,
         creates="conversation",
         result_id="conversation_id",
     ))  # fmt: skip

@@ -7,7 +7,7 @@ The contract (DESIGN.md "Report JSON") is exactly::
      "quarantined": [{"object", "source_id", "reason"}],
      "skipped": [{"object", "source_id", "reason"}]}
 
-with every OBJECT of :data:`ledger.dispositions.OBJECTS` present and, per object,
+with every OBJECT of :data:`core.objects.OBJECTS` present and, per object,
 ``source = migrated + quarantined + skipped + pending``. Extra top-level keys (never a
 rename): ``generated_at``, ``as_of_seq``, ``deleted`` (records gone from Hesk since they were
 captured; they stay counted in their state, so the sums hold), ``other_objects`` (objects
@@ -31,7 +31,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from ledger.dispositions import OBJECTS, STATES, Dispositions
+from core.objects import OBJECTS
+from ledger.dispositions import STATES, Dispositions
 from ledger.events import (
     CaptureCompleted,
     WriteFailed,

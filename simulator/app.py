@@ -31,7 +31,11 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
-from core.intercom_limits import MAX_REQUEST_BYTES
+from core.intercom_limits import (
+    APP_CALLS_PER_WINDOW,
+    MAX_REQUEST_BYTES,
+    WORKSPACE_CALLS_PER_WINDOW,
+)
 from core.logs import get_logger
 
 from . import (
@@ -61,9 +65,9 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-DEFAULT_RATE_LIMIT = 1666
-#: Intercom's 25,000 calls per minute per workspace, in 10-second windows.
-DEFAULT_WORKSPACE_RATE_LIMIT = 4166
+#: Intercom's calls per window of one app, and of the whole workspace.
+DEFAULT_RATE_LIMIT = APP_CALLS_PER_WINDOW
+DEFAULT_WORKSPACE_RATE_LIMIT = WORKSPACE_CALLS_PER_WINDOW
 SAVE_INTERVAL = 2.0
 ROUTES = [
     *admins.ROUTES,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 
+from core.intercom_limits import RATE_WINDOW_SECONDS
+
 
 class RateLimiter:
     """Counts requests per token in the current 10-second window."""
 
-    WINDOW = 10
+    WINDOW = RATE_WINDOW_SECONDS
 
     def __init__(self, per_window: int) -> None:
         self.limit = per_window

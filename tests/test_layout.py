@@ -27,10 +27,10 @@ ALLOWED: dict[str, set[str]] = {
     "ledger": {"core"},
     "migrations": {"ledger"},
     "simulator": {"core"},
-    # Pure: no ledger store, database, HTTP or Dramatiq; only the record types and text
-    # helpers of hesk/, the key functions of ledger.keys and Intercom's limits (constants)
-    # of core.intercom_limits (checked module by module below).
-    "mapping": {"core", "hesk", "ledger"},
+    # Pure: no ledger, database, HTTP or Dramatiq; only the record types and text helpers
+    # of hesk/ and the pure facts of core/ (hashes, object names, Intercom's limits),
+    # checked module by module below.
+    "mapping": {"core", "hesk"},
     "workers.broker": {"core"},
     "workers.pacing": {"core", "intercom_api"},
     "engine": {"core", "hesk", "intercom_api", "ledger", "mapping", *WORKERS_INFRA},
@@ -41,7 +41,8 @@ ALLOWED: dict[str, set[str]] = {
     "cli": {"core", "commands", "simulator"},
 }
 #: The only modules of other parts mapping/ may import (all pure).
-MAPPING_MAY_USE = {"core.intercom_limits", "hesk.records", "hesk.text", "ledger.keys"}
+MAPPING_MAY_USE = {"core.hashing", "core.intercom_limits", "core.objects", "hesk.records",
+                   "hesk.text"}
 #: Parts restructured into one-way layers: no import cycle among their modules at all.
 ACYCLIC = ("cli", "commands", "engine", "workers", "ledger", "reports", "mapping")
 
@@ -193,3 +194,112 @@ def test_the_type_ignore_check_reads_comments_only() -> None:
         'g = f()  # noqa: E501  # type: ignore[misc, union-attr]  # checked just above\n'
     )
     assert unexplained_ignores(source) == [2, 3, 4]
+
+
+# --------------------------------------------------------------------------- facts stated once
+
+
+def _tree(module: str) -> ast.Module:
+    return ast.parse(MODULES[module].read_text(encoding="utf-8"))
+
+
+def test_mapping_imports_nothing_from_the_ledger() -> None:
+    """Hashes and object names come from core/: mapping/ never reaches into ledger/."""
+    assert {
+        f"{src} imports {dst}"
+        for src, targets in GRAPH.items() if part(src) == "mapping"
+        for dst in targets if part(dst) == "ledger"
+    } == set()
+
+
+#: Modules that hash for another reason than a stored key or id, and why.
+HASHING_ELSEWHERE = {
+    "hesk.contacts": "an in-memory set of the e-mails already seen (never stored)",
+    "hesk.demo_claim": "the demo's own files, compared byte for byte",
+    "hesk.demo_data": "the demo's made-up attachment names and contents",
+    "simulator.make_subset": "the vendored OpenAPI subset's checksum",
+}
+
+
+def test_stored_hashes_are_made_only_in_core_hashing() -> None:
+    """canonical_json and every digest kept in a ledger or in Intercom: core/hashing.py."""
+    users = {
+        m for m in MODULES
+        for node in ast.walk(_tree(m))
+        if (isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names))
+        or (isinstance(node, ast.ImportFrom) and node.module == "hashlib")
+    }
+    assert users - {"core.hashing"} == set(HASHING_ELSEWHERE)
+    defined = {
+        f"{m}.{node.name}"
+        for m in MODULES
+        for node in _tree(m).body
+        if isinstance(node, ast.FunctionDef) and node.name in ("canonical_json", "content_hash")
+    }
+    assert defined == {"core.hashing.canonical_json", "core.hashing.content_hash"}
+
+
+def test_only_core_objects_lists_the_objects() -> None:
+    """No literal tuple, list or set of four or more object names outside core/objects.py."""
+    from core.objects import OBJECTS  # noqa: PLC0415
+
+    names = set(OBJECTS)
+    copies = [
+        f"{m}:{node.lineno}"
+        for m in MODULES if m != "core.objects"
+        for node in ast.walk(_tree(m))
+        if isinstance(node, ast.Tuple | ast.List | ast.Set)
+        and len({e.value for e in node.elts if isinstance(e, ast.Constant)} & names) >= 4
+    ]
+    assert copies == []
+
+
+def test_every_order_holds_every_object_once() -> None:
+    from core.objects import (  # noqa: PLC0415
+        CAPTURE_ORDER,
+        DEPENDENCY_ORDER,
+        OBJECTS,
+        PHASES,
+        TICKET_TEMPLATE,
+        UNIT_OBJECTS,
+        WORKSPACE,
+    )
+    from hesk.records import RECORD_CLASSES  # noqa: PLC0415
+
+    assert len(set(OBJECTS)) == len(OBJECTS)
+    assert sorted(DEPENDENCY_ORDER) == sorted(set(OBJECTS) - {"history"})
+    assert sorted(CAPTURE_ORDER) == sorted(DEPENDENCY_ORDER)
+    phased = [o for _name, objects in PHASES for o in objects]
+    assert sorted(phased) == sorted({*OBJECTS, WORKSPACE})
+    assert set(UNIT_OBJECTS) < set(phased)
+    assert set(RECORD_CLASSES) == {*OBJECTS, TICKET_TEMPLATE}
+
+
+def test_in_doubt_lookups_are_chosen_by_kind_alone() -> None:
+    """One settler per LookupKind, and no path is taken apart to choose or feed a lookup."""
+    from engine.matching import SETTLERS  # noqa: PLC0415
+    from mapping.steps import LookupKind  # noqa: PLC0415
+
+    assert set(SETTLERS) == set(LookupKind)
+    for module in ("engine.matching", "intercom_api.lookups"):
+        parsed = [
+            f"{module}:{node.lineno}"
+            for node in ast.walk(_tree(module))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("split", "endswith", "startswith", "partition", "rsplit")
+            and isinstance(node.func.value, ast.Name) and node.func.value.id == "path"
+        ]
+        assert parsed == []
+
+
+def test_sql_on_the_ledger_lives_in_ledger() -> None:
+    """The engine, commands, reports and workers send no SQL of their own."""
+    calls = [
+        f"{m}:{node.lineno}"
+        for m in MODULES if part(m).split(".")[0] in ("engine", "commands", "reports", "workers")
+        for node in ast.walk(_tree(m))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        and node.func.attr in ("exec_driver_sql", "execute", "executemany")
+        and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "pipe")
+    ]
+    assert calls == []

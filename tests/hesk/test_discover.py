@@ -7,8 +7,8 @@ import json
 
 from rich.console import Console
 
+from core.objects import OBJECTS
 from hesk.discover import discover, render_discover
-from hesk.records import OBJECTS
 
 
 def test_discover_json_shape(demo, demo_records) -> None:

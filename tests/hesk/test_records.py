@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from hesk.records import OBJECTS, RECORD_CLASSES, record_from_payload
+from core.objects import OBJECTS
+from hesk.records import RECORD_CLASSES, record_from_payload
 
 
 def test_object_names_are_the_contract() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from core.hashing import content_hash
 from ledger.events import (
     RecordQuarantined,
     SourceCaptured,
@@ -12,7 +13,7 @@ from ledger.events import (
     WriteSucceeded,
     event_from_row,
 )
-from ledger.keys import content_hash, outcome_key, source_key, write_key
+from ledger.keys import outcome_key, source_key, write_key
 from ledger.store import Ledger
 
 

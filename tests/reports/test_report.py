@@ -7,7 +7,8 @@ import json
 import pytest
 from sqlalchemy.engine import Engine
 
-from ledger.dispositions import OBJECTS, STATES
+from core.objects import OBJECTS
+from ledger.dispositions import STATES
 from ledger.events import RecordMigrated, SourceDeleted, WriteIntended, WriteSucceeded
 from ledger.store import Ledger
 from reports.errors import ReportError

@@ -1,0 +1,50 @@
+"""The ledger database's sessions as the write engine uses them: a unit's advisory lock on
+a connection of its own, whether that session is still alive, and the database's clock.
+
+No ledger table is read here; these are the few statements the engine sends besides the
+ledger's own, kept with them so that every SQL statement lives in ``ledger/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy.engine import Connection, Engine
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[tuple[bool, Connection]]:
+    """Try the session-level advisory lock ``name`` on an autocommit connection of its own.
+
+    Yields whether it was taken and the connection that holds it (the lock lives as long
+    as that session; the server releases it if the process dies). Released on exit.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        got = conn.exec_driver_sql(
+            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
+        ).scalar()
+        conn.commit()
+        try:
+            yield bool(got), conn
+        finally:
+            if got and not conn.invalidated:
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
+                )
+                conn.commit()
+
+
+def ping(conn: Connection) -> None:
+    """One round trip on ``conn``: raises (DBAPIError) when its session is gone."""
+    conn.exec_driver_sql("SELECT 1")
+
+
+def seconds_since(conn: Connection, at: datetime) -> float:
+    """Seconds from ``at`` to now, on the database's clock."""
+    age = conn.exec_driver_sql(
+        "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": at}
+    ).scalar()
+    return float(age or 0.0)
