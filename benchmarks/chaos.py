@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.workers.chaos_campaign import Plan, run_campaign  # noqa: E402
+from tests.helpers.chaos_campaign import Plan, run_campaign  # noqa: E402
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.testing import running_simulator  # noqa: E402
-from tests.workers.dirty_migration import run_dirty  # noqa: E402
-from tests.workers.dirty_rows import HelpDesk, help_desk  # noqa: E402
+from tests.helpers.dirty_migration import run_dirty  # noqa: E402
+from tests.helpers.dirty_rows import HelpDesk, help_desk  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 

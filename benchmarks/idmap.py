@@ -52,7 +52,7 @@ from ledger.events import (  # noqa: E402
 )
 from ledger.idmap import _ROWS, CHILDREN, NOT_HESK  # noqa: E402
 from ledger.keys import outcome_key  # noqa: E402
-from tests.reports import factories  # noqa: E402
+from tests.helpers import report_factories as factories  # noqa: E402
 
 PG = os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MIGRATION = "bench-idmap"
