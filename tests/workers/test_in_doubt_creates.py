@@ -18,7 +18,6 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
-from engine import protocol
 from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from engine.units import unit_session
@@ -94,12 +93,13 @@ def dies(res: Resources, *, after_sending: bool) -> Iterator[None]:
         del client.request
 
 
-def run(res: Resources, obj: str, source_id: str, step: Step) -> Outcome:
-    """One run of a unit of one step, as a worker runs it (lock, load, write, flush)."""
+def run(res: Resources, obj: str, source_id: str, step: Step, **options: float) -> Outcome:
+    """One run of a unit of one step, as a worker runs it (lock, load, write, flush);
+    ``options`` go to ``run_step`` (``landing_margin=``)."""
     with unit_session(res, obj, source_id) as (got, conn):
         assert got
         unit = UnitRun.load(res, obj, source_id, conn=conn)
-        outcome = run_step(unit, step, step.path, step.body)
+        outcome = run_step(unit, step, step.path, step.body, **options)
         unit.flush()
     return outcome
 
@@ -173,15 +173,14 @@ def test_a_create_killed_after_it_landed_is_proven_ours(
 
 
 def test_a_create_killed_before_it_was_sent_never_takes_the_customers_object(
-    res: Resources, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     made = sim.seed(collections=[{"name": "Guides"}], articles=[{
         "title": "Reset a password", "parent_name": "Guides",
         "author_id": int(sim.owner_admin_id)}])
     step = article("Reset a password", made["collections"][0]["id"], sim.owner_admin_id)
     killed_run(res, "kb_article", "8", step, after_sending=False)
-    monkeypatch.setattr(protocol, "LANDING_MARGIN_SECONDS", -10_000.0)  # the intent is old
-    outcome = run(res, "kb_article", "8", step)
+    outcome = run(res, "kb_article", "8", step, landing_margin=-10_000.0)  # the intent is old
     (miss,) = resolved(res, "kb_article", "8")
     assert not miss.found  # the customer's same-titled article is not ours
     articles = sim.dump()["articles"]

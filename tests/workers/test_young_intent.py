@@ -13,7 +13,6 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
-from engine import protocol
 from engine.protocol import IntentTooYoung, UnitRun, run_step
 from engine.resources import Resources
 from engine.units import unit_session
@@ -56,7 +55,7 @@ def _crashed_after_intent(res: Resources, step: Step, email: str) -> None:
 
 
 def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
-    res: Resources, sim: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     email = f"young-{uuid.uuid4().hex[:6]}@example.com"
     step = _contact_step(email, res.mark())
@@ -71,10 +70,9 @@ def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
     assert _contacts(sim, email) == []  # nothing sent while it might still land
 
     # Later (here: a margin that makes the intent old), the miss is proven: sent once.
-    monkeypatch.setattr(protocol, "LANDING_MARGIN_SECONDS", -10_000.0)
     with unit_session(res, "contact", email) as (got, conn):
         run = UnitRun.load(res, "contact", email, conn=conn)
-        outcome = run_step(run, step, step.path, step.body)
+        outcome = run_step(run, step, step.path, step.body, landing_margin=-10_000.0)
         run.flush()
     assert outcome.ok and outcome.created
     assert [c["id"] for c in _contacts(sim, email)] == [outcome.intercom_id]
