@@ -1,6 +1,6 @@
 """Dirty data by the thousand: drawn Hesk rows at every column's edge, discovered and migrated.
 
-Draws help desks with the property-based test's strategies (``tests/workers/dirty_rows.py``:
+Draws help desks with the property-based test's strategies (``tests/helpers/dirty_rows.py``:
 every column of tickets, replies, notes, attachments, customers, staff, categories and KB at
 its type's edges) until ``--records`` source rows, loads them into one fresh database with
 the real Hesk schema (real MariaDB), runs ``discover`` and then ``migrate`` (every unit run in
