@@ -10,7 +10,7 @@ and Redis (the broker), started by this script, are each restarted (``--restarts
 clean migration into a second simulator gives the expected workspace (run first, so the
 times compare; ``--clean-beside`` runs it at the same time). Then the same for a
 cutover ``delta`` (``--delta-kills``), then ``rollback`` killed half-way
-(``--rollback-kills``). Details and checks: ``tests/workers/chaos_campaign.py``.
+(``--rollback-kills``). Details and checks: ``tests/helpers/chaos_campaign.py``.
 
     .venv/bin/python benchmarks/chaos.py [--tickets 1000] [--kills 100] [--restarts 2]
         [--storms 3] [--storm-seconds 20] [--delta-kills 10] [--rollback-kills 20]
@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.workers.chaos_campaign import Plan, run_campaign  # noqa: E402
+from tests.helpers.chaos_campaign import Plan, run_campaign  # noqa: E402
 
 
 def main() -> int:

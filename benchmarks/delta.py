@@ -33,7 +33,7 @@ from hesk.reader import HeskReader  # noqa: E402
 from ledger.dispositions import Dispositions  # noqa: E402
 from ledger.events import MapConfirmed  # noqa: E402
 from ledger.projections import ProjectionTable  # noqa: E402
-from tests.delta.hesk_writes import HeskWriter  # noqa: E402
+from tests.helpers.hesk_writes import HeskWriter  # noqa: E402
 
 LEDGER = "postgresql+psycopg://postgres@127.0.0.1:5432/h2i_bench_delta"
 WORK = Path("/tmp/h2i-bench-delta")

@@ -1,6 +1,6 @@
 """Dirty data by the thousand: drawn Hesk rows at every column's edge, discovered and migrated.
 
-Draws help desks with the property-based test's strategies (``tests/workers/dirty_rows.py``:
+Draws help desks with the property-based test's strategies (``tests/helpers/dirty_rows.py``:
 every column of tickets, replies, notes, attachments, customers, staff, categories and KB at
 its type's edges) until ``--records`` source rows, loads them into one fresh database with
 the real Hesk schema (real MariaDB), runs ``discover`` and then ``migrate`` (every unit run in
@@ -26,8 +26,8 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from simulator.testing import running_simulator  # noqa: E402
-from tests.workers.dirty_migration import run_dirty  # noqa: E402
-from tests.workers.dirty_rows import HelpDesk, help_desk  # noqa: E402
+from tests.helpers.dirty_migration import run_dirty  # noqa: E402
+from tests.helpers.dirty_rows import HelpDesk, help_desk  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 

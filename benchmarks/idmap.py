@@ -52,7 +52,7 @@ from ledger.events import (  # noqa: E402
 )
 from ledger.idmap import _ROWS, CHILDREN, NOT_HESK  # noqa: E402
 from ledger.keys import outcome_key  # noqa: E402
-from tests.reports import factories  # noqa: E402
+from tests.helpers import report_factories as factories  # noqa: E402
 
 PG = os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432")
 MIGRATION = "bench-idmap"
@@ -130,8 +130,8 @@ def _sql_text(text: str, contacts: int) -> str:
 
 
 def _insert(conn: sa.Connection, event: Event, n: int, replies: int | None,
-            contacts: int) -> None:  # fmt: skip
-    row = event.to_row(MIGRATION)
+            contacts: int, migration: str) -> None:  # fmt: skip
+    row = event.to_row(migration)
     key = event.key if not isinstance(event, WriteSucceeded) else outcome_key(
         event.intent_key, "ok")
     series = "generate_series(1, %(n)s) AS i"
@@ -144,32 +144,32 @@ def _insert(conn: sa.Connection, event: Event, n: int, replies: int | None,
         f"{_sql_text(row['source_id'], contacts)}, ({_sql_text(payload, contacts)})::jsonb "
         f"FROM {series}"
     )
-    conn.exec_driver_sql(sql, {"m": MIGRATION, "t": row["type"], "o": row["object"], "n": n})
+    conn.exec_driver_sql(sql, {"m": migration, "t": row["type"], "o": row["object"], "n": n})
 
 
-def build(engine: sa.Engine, tickets: int, replies: int) -> int:
-    """Fill the ledger; returns the number of events."""
+def build(engine: sa.Engine, tickets: int, replies: int, *, migration: str = MIGRATION) -> int:
+    """Fill the ledger of ``migration``; returns the number of events."""
     per_ticket, per_reply = ticket_events()
     contacts = max(tickets // 5, 1)
     with engine.begin() as conn:
         for event in per_ticket:
-            _insert(conn, event, tickets, None, contacts)
+            _insert(conn, event, tickets, None, contacts, migration)
         for event in per_reply:
-            _insert(conn, event, tickets, replies, contacts)
+            _insert(conn, event, tickets, replies, contacts, migration)
         for event in contact_events():  # i runs over 1..contacts: each contact once
-            _insert(conn, event, contacts, None, contacts + 1)
+            _insert(conn, event, contacts, None, contacts + 1, migration)
         for n in range(1, 51):  # a few published articles, with the URL Intercom answered
             conn.exec_driver_sql(
                 "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
                 "VALUES (%(m)s, %(k)s, 'WriteSucceeded', 'kb_article', %(s)s, %(p)s::jsonb)",
-                {"m": MIGRATION, "k": f"dst:create:kb_article:{n}:x|ok", "s": str(n),
+                {"m": migration, "k": f"dst:create:kb_article:{n}:x|ok", "s": str(n),
                  "p": json.dumps({"intent_key": "x", "intercom_id": str(n), "created": True,
                                   "intercom_type": "article", "detail": {
                                       "url": f"https://intercom.help/acme/en/articles/{n}",
                                       "state": "published"}})},
             )  # fmt: skip
         return int(conn.exec_driver_sql(
-            "SELECT count(*) FROM events WHERE migration_id = %(m)s", {"m": MIGRATION}
+            "SELECT count(*) FROM events WHERE migration_id = %(m)s", {"m": migration}
         ).scalar_one())  # fmt: skip
 
 
@@ -186,16 +186,16 @@ WHERE c.migration_id = %(m)s AND c.type = 'SourceCaptured'
 """
 
 
-def build_dispositions(engine: sa.Engine) -> None:
+def build_dispositions(engine: sa.Engine, *, migration: str = MIGRATION) -> None:
     """The ``Dispositions`` projection table as its catch-up would leave it (every record
     captured once and migrated), checkpointed at the ledger's end; a real migration keeps
     it caught up as it goes (tests/idmap checks this equals a real rebuild)."""
     with engine.begin() as conn:
-        conn.exec_driver_sql(_DISPOSITIONS, {"m": MIGRATION})
+        conn.exec_driver_sql(_DISPOSITIONS, {"m": migration})
         conn.exec_driver_sql(
             "INSERT INTO projection_checkpoints (projection, migration_id, snapshot, seq) "
             "SELECT 'dispositions', %(m)s, pg_current_snapshot()::text, max(seq) FROM events "
-            "WHERE migration_id = %(m)s", {"m": MIGRATION})  # fmt: skip
+            "WHERE migration_id = %(m)s", {"m": migration})  # fmt: skip
 
 
 class RssSampler:

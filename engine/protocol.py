@@ -169,8 +169,19 @@ class UnitRun:
         return found
 
 
-def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outcome:
-    """Make sure this step's write is in Intercom exactly once; say how it ended."""
+#: Beyond the client's timeout, how long a request may still take to land.
+LANDING_MARGIN_SECONDS = 5.0
+
+
+def run_step(
+    run: UnitRun, step: Step, path: str, body: dict[str, Any], *,
+    landing_margin: float = LANDING_MARGIN_SECONDS,
+) -> Outcome:
+    """Make sure this step's write is in Intercom exactly once; say how it ended.
+
+    ``landing_margin``: beyond the client's timeout, how long an earlier run's request may
+    still take to land (a lookup that misses its write before then proves nothing).
+    """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
         if run.event(intent_key) is None:
@@ -201,7 +212,7 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
             if outcome is not None:
                 return outcome
             continue  # in doubt and proven not made: a new attempt
-        settled = _settled(run, step, intent_key, path, body)
+        settled = _settled(run, step, intent_key, path, body, landing_margin)
         if settled is not None:
             return settled
     return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
@@ -230,7 +241,8 @@ def _link(
 
 
 def _settled(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any]
+    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any],
+    landing_margin: float,
 ) -> Outcome | None:
     """The outcome of an earlier intent, resolving it by lookup if it is in doubt."""
     ok = run.event(outcome_key(intent_key, "ok"))
@@ -242,7 +254,8 @@ def _settled(
     resolved = run.event(outcome_key(intent_key, "resolved"))
     if isinstance(resolved, WriteResolved):
         return Outcome(resolved.intercom_id, resolved.created) if resolved.found else None
-    return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key))
+    return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key),
+                    landing_margin=landing_margin)
 
 
 #: Kinds of transient errors counted per write (``detail.retried`` of its outcome).
@@ -371,10 +384,12 @@ def _resolve(
     path: str,
     body: dict[str, Any],
     earlier: Recorded | Event | None = None,
+    landing_margin: float = LANDING_MARGIN_SECONDS,
 ) -> Outcome | None:
     """Ask Intercom whether an in-doubt write happened; record and return what it says.
 
-    ``earlier``: the intent as loaded, when another run (a worker since gone) recorded it.
+    ``earlier``: the intent as loaded, when another run (a worker since gone) recorded it;
+    a miss on it is proven only ``landing_margin`` seconds past the client's timeout.
     """
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
@@ -384,7 +399,7 @@ def _resolve(
         run.record(WriteFailed(**common, reason=reason))
         return Outcome(failed=reason)
     if found is None and isinstance(earlier, Recorded):
-        _refuse_young_miss(run, step, earlier)
+        _refuse_young_miss(run, step, earlier, landing_margin)
     run.record(
         WriteResolved(
             **common,
@@ -405,11 +420,9 @@ class IntentTooYoung(H2IError):
     transient = True
 
 
-#: Beyond the client's timeout, how long a request may still take to land.
-LANDING_MARGIN_SECONDS = 5.0
-
-
-def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
+def _refuse_young_miss(
+    run: UnitRun, step: Step, intent: Recorded, landing_margin: float
+) -> None:
     """Raise IntentTooYoung while another worker's request for ``intent`` may be in flight.
 
     A worker whose lock was lost while it lived (Postgres restarted) may still be sending
@@ -419,7 +432,7 @@ def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded) -> None:
     if run.conn is None or step.method in IDEMPOTENT_METHODS:
         return  # sending a PUT again changes nothing: its miss needs no proof
     age = seconds_since(run.conn, intent.recorded_at)
-    wait = run.res.client.timeout + LANDING_MARGIN_SECONDS - age
+    wait = run.res.client.timeout + landing_margin - age
     if wait > 0:
         run.flush()  # keep the outcomes already known
         raise IntentTooYoung(

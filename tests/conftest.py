@@ -1,8 +1,10 @@
-"""Shared fixtures: real PostgreSQL for the ledger (a throwaway database per test session).
+"""Shared fixtures: real PostgreSQL for the ledger (a throwaway database per test session),
+the simulator over HTTP, and the help desks used in several folders.
 
 Tests talk to the real services on loopback; when one cannot be reached they fail, and a
 test that skips is reported as failed (``tests/no_skips.py``). Tests that stop or restart a
-service use private servers (``tests/private_services.py``), never the shared ones.
+service use private servers (``tests/helpers/private_services.py``), never the shared ones.
+What several test modules share besides fixtures is in ``tests/helpers/``.
 """
 
 from __future__ import annotations
@@ -10,24 +12,20 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ledger.database import open_engine
 from ledger.store import Ledger
+from simulator.testing import SimulatorHandle
+from tests.helpers.hesk import HeskSource, drop_source, make_source
+from tests.helpers.ledger import PG_ADMIN_URL, drop_database
+from tests.helpers.production import ProductionHesk, production_hesk
+from tests.helpers.simulator import simulator_with
 
 pytest_plugins = ("tests.no_skips",)
-
-PG_ADMIN_URL = os.environ.get("H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
-def _drop_database(name: str) -> None:
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +34,7 @@ def ledger_url() -> Iterator[str]:
     name = f"h2i_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     yield url
-    _drop_database(name)
+    drop_database(name)
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +55,28 @@ def migration_id() -> str:
 def ledger(engine: Engine, migration_id: str) -> Ledger:
     """The ledger of this test's own migration."""
     return Ledger(engine, migration_id)
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[SimulatorHandle]:
+    """The simulator for the whole session: token ``TOKEN``, unthrottled
+    (``tests/helpers/simulator.py``). Tests that need an empty workspace reset it (``prepare``
+    does; ``tests/simulator`` resets before each test); tests that need other limits, tokens
+    or faults open their own with ``simulator_with(...)``."""
+    with simulator_with() as handle:
+        yield handle
+
+
+@pytest.fixture(scope="session")
+def small_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSource]:
+    """A 30-ticket help desk shared by the rollback and inventory tests (they never change it)."""
+    source = make_source(tmp_path_factory, "rb")
+    yield source
+    drop_source(source)
+
+
+@pytest.fixture
+def production(tmp_path: Path) -> Iterator[ProductionHesk]:
+    """A 'production' Hesk database holding tickets and a folder holding a user's file."""
+    with production_hesk(tmp_path) as made:
+        yield made

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from tests.conftest import PG_ADMIN_URL
+from tests.helpers.ledger import PG_ADMIN_URL
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 CONTRACT = [

@@ -30,7 +30,7 @@ from commands.demo import DemoOptions, run_demo
 from commands.demo_services import DemoPaths
 from core.embedded import embedded_services
 from hesk import demo_export
-from tests.private_services import listening
+from tests.helpers.private_services import listening
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 

@@ -24,9 +24,9 @@ import pytest
 from hesk.export_writer import ExportOptions, write_export
 from hesk.reader import HeskReader
 from simulator.testing import SimulatorHandle
-from tests.delta.hesk_writes import HeskWriter
-from tests.rollback.conftest import drop_source, make_source, sim  # noqa: F401
-from tests.workers.conftest import TOKEN, HeskSource
+from tests.helpers.hesk import HeskSource, drop_source, make_source
+from tests.helpers.hesk_writes import HeskWriter
+from tests.helpers.simulator import TOKEN
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 T1 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

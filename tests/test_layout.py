@@ -1,7 +1,11 @@
 """The layout's import direction, read with ``ast`` from the source (imports inside
 functions included): cli -> commands -> engine -> {mapping, intercom_api, ledger, hesk};
 reports read the ledger; workers (what runs under Dramatiq) run the engine. And every
-``# type: ignore`` of the tree says which error and why."""
+``# type: ignore`` of the tree says which error and why.
+
+The suite's own layout too: what tests share is in ``tests/helpers/`` (nothing imports a
+conftest or a ``test_*`` module), and the simulator fixture is defined once, in
+``tests/conftest.py``."""
 
 from __future__ import annotations
 
@@ -303,3 +307,119 @@ def test_sql_on_the_ledger_lives_in_ledger() -> None:
         and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "pipe")
     ]
     assert calls == []
+
+
+# -- the test suite's own layout ------------------------------------------------------------
+
+TESTS = ROOT / "tests"
+#: Where Python that may import test helpers lives.
+SUITE_FILES = sorted([*TESTS.rglob("*.py"), *(ROOT / "benchmarks").rglob("*.py")])
+#: Names a simulator fixture has had; only ``sim`` of tests/conftest.py may exist.
+SIMULATOR_FIXTURES = {"sim", "simulator", "sim_session"}
+#: Calls that start a simulator server.
+STARTS_A_SIMULATOR = {"running_simulator", "simulator_with"}
+
+
+def _package(file: Path) -> str:
+    """The package a module file is in (``tests/helpers/x.py`` -> ``tests.helpers``)."""
+    parts = file.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts if file.name == "__init__.py" else parts[:-1])
+
+
+def imported_modules(source: str, package: str) -> set[str]:
+    """Every module ``source`` (a module of ``package``) imports, relative imports resolved;
+    ``from a import b`` gives both ``a`` and ``a.b``, since ``b`` may be a module."""
+    here = package.split(".")
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = here[: len(here) - (node.level - 1)]
+                base = ".".join([*parent, *([base] if base else [])])
+            out.add(base)
+            out.update(f"{base}.{a.name}" for a in node.names)
+    return out
+
+
+def _is_test_or_conftest(module: str) -> bool:
+    last = module.rsplit(".", 1)[-1]
+    return module.startswith("tests") and (last == "conftest" or last.startswith("test_"))
+
+
+def test_nothing_imports_a_conftest_or_a_test_module() -> None:
+    """Shared code lives in tests/helpers/: a conftest holds fixtures, a test module tests."""
+    wrong = sorted(
+        f"{file.relative_to(ROOT)} imports {module}"
+        for file in SUITE_FILES
+        for module in imported_modules(file.read_text(encoding="utf-8"), _package(file))
+        if _is_test_or_conftest(module)
+    )
+    assert wrong == []
+
+
+def simulator_fixtures(source: str) -> list[str]:
+    """Functions of ``source`` named like a simulator fixture or starting a simulator."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        calls = {
+            call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
+            for call in ast.walk(node) if isinstance(call, ast.Call)
+        }
+        if node.name in SIMULATOR_FIXTURES or calls & STARTS_A_SIMULATOR:
+            found.append(node.name)
+    return found
+
+
+def test_only_the_root_conftest_defines_the_simulator_fixture() -> None:
+    """One session simulator (``sim``); other limits come from ``simulator_with``."""
+    root = TESTS / "conftest.py"
+    others = {
+        str(c.relative_to(ROOT)): found
+        for c in sorted(TESTS.rglob("conftest.py")) if c != root
+        if (found := simulator_fixtures(c.read_text(encoding="utf-8")))
+    }
+    assert others == {}
+    assert simulator_fixtures(root.read_text(encoding="utf-8")) == ["sim"]
+
+
+def test_tests_start_a_simulator_only_through_simulator_with() -> None:
+    """``running_simulator`` is called in one place, so every test simulator has the suite's
+    defaults (token, unthrottled) unless the test says otherwise."""
+    calling = sorted(
+        str(file.relative_to(ROOT))
+        for file in TESTS.rglob("*.py")
+        if file != TESTS / "helpers" / "simulator.py"
+        and any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "running_simulator"
+                for n in ast.walk(ast.parse(file.read_text(encoding="utf-8"))))
+    )
+    assert calling == []
+
+
+def test_the_suite_checks_see_what_they_look_for() -> None:
+    """The checks above catch the imports and fixtures the suite had before tests/helpers/."""
+    imports = imported_modules(
+        "from .conftest import error_code\n"
+        "from tests.workers import test_migrate_cli\n"
+        "from tests.workers.conftest import TOKEN\n"
+        "from tests.helpers.simulator import TOKEN\n",
+        "tests.simulator",
+    )
+    assert {m for m in imports if _is_test_or_conftest(m)} == {
+        "tests.simulator.conftest", "tests.workers.test_migrate_cli", "tests.workers.conftest"}
+    assert simulator_fixtures(
+        "@pytest.fixture(scope='session')\n"
+        "def simulator():\n"
+        "    with running_simulator(token=TOKEN) as s:\n"
+        "        yield s\n"
+        "@pytest.fixture\n"
+        "def apps():\n"
+        "    with simulator_with(TOKENS) as s:\n"
+        "        yield s\n"
+        "def seed(sim):\n"
+        "    sim.reset()\n"
+    ) == ["simulator", "apps"]

@@ -1,4 +1,4 @@
-"""The private servers of :mod:`tests.private_services` start, stop, die and come back on
+"""The private servers of :mod:`tests.helpers.private_services` start, stop, die and come back on
 their own ports, and the machine's shared servers never notice."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import redis
 import sqlalchemy as sa
 
-from tests.conftest import PG_ADMIN_URL
-from tests.private_services import private_postgres, private_redis
+from tests.helpers.ledger import PG_ADMIN_URL
+from tests.helpers.private_services import private_postgres, private_redis
 
 
 def _started(url: str) -> str:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from core.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis, embedded_services
 from core.services import Service, main
-from tests.private_services import free_port, listening
+from tests.helpers.private_services import free_port, listening
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.services import Service, ensure, main, reachable
-from tests.private_services import free_port
+from tests.helpers.private_services import free_port
 
 
 def test_a_down_service_is_started(tmp_path: Path) -> None:

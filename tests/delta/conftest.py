@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.rollback.conftest import drop_source, make_source, sim  # noqa: F401
-from tests.workers.conftest import HeskSource
+from tests.helpers.hesk import HeskSource, drop_source, make_source
 
 
 @pytest.fixture

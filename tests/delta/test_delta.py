@@ -14,8 +14,9 @@ from commands.options import MigrateOptions
 from engine.resources import Resources
 from ledger.events import SourceCaptured, WriteIntended
 from simulator.testing import SimulatorHandle
-from tests.delta.hesk_writes import HeskWriter
-from tests.workers.conftest import HeskSource, migrate, prepare
+from tests.helpers.hesk import HeskSource
+from tests.helpers.hesk_writes import HeskWriter
+from tests.helpers.migration import migrate, prepare
 
 FAST = MigrateOptions(workers=0, stall_seconds=1.0, max_stalls=3)
 

@@ -13,9 +13,10 @@ from commands.verify import verify_sample
 from engine.resources import Resources
 from ledger.events import WriteSucceeded
 from simulator.testing import SimulatorHandle
-from tests.delta.hesk_writes import HeskWriter
-from tests.workers.conftest import HeskSource, migrate, prepare
-from tests.workers.normalise import duplicates
+from tests.helpers.hesk import HeskSource
+from tests.helpers.hesk_writes import HeskWriter
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import duplicates
 
 FAST = MigrateOptions(workers=0, stall_seconds=5, max_stalls=3)
 

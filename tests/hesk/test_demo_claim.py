@@ -14,7 +14,7 @@ import pymysql
 import pytest
 
 from hesk.demo_claim import MARKER_FILE, MARKER_TABLE, DemoFolder, NotOurs
-from tests.production import ProductionHesk, production  # noqa: F401 (fixture)
+from tests.helpers.production import ProductionHesk
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 

@@ -8,17 +8,14 @@ import zipfile
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import pymysql
 import pytest
-from sqlalchemy.engine import make_url
 
 from hesk.errors import ExportFileError
 from hesk.export_reader import ExportReader
 from hesk.export_writer import ExportOptions, write_export
 from hesk.reader_base import SourceReader
-from hesk.text import html_to_plain, repair_mojibake
+from tests.helpers.hesk_export import projection, raw_messages
 
 MADE_AT = datetime(2025, 6, 1, 9, 30, tzinfo=UTC)
 FULL = ExportOptions(made_at=MADE_AT)
@@ -41,61 +38,19 @@ def exports(demo, tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def _raw_messages(url: str, table: str) -> dict[int, str]:
-    """The plain ``message`` column (what Hesk exports; the reader prefers message_html)."""
-    u = make_url(url)
-    conn = pymysql.connect(host=u.host, port=u.port or 3306, user=u.username or "root",
-                           database=u.database)
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT id, message FROM hesk_{table}")
-        rows = {int(i): repair_mojibake(html_to_plain(m or ""))[0] for i, m in cur.fetchall()}
-    conn.close()
-    return rows
-
-
-def _projection(reader: Any, *, replies: bool, history: bool,
-                messages: dict[str, dict[int, str]] | None = None) -> dict[str, tuple]:
-    """Every field an export holds, per ticket (broken rows left out)."""
-    by_ticket: dict[int, list] = {}
-    if replies:
-        for r in reader.iter_records("reply"):
-            text = messages["replies"][r.id] if messages else r.message_text
-            by_ticket.setdefault(r.ticket_id, []).append(
-                (r.author_name, r.author_type, r.author_contact_id, r.staff_missing,
-                 r.created_at, text))
-    staff = {s.id: s.name for s in reader.iter_records("staff")}
-    out = {}
-    for t in reader.iter_records("ticket"):
-        if t.broken:
-            continue
-        text = messages["tickets"][t.id] if messages else t.message_text
-        out[t.source_id] = (
-            t.trackid, t.subject, text, t.requester_contact_id, t.requester_name,
-            t.status_name, t.priority_name, t.category_name, staff.get(t.owner_id or -1),
-            t.created_at, t.updated_at, t.closed_at, t.due_at,
-            t.first_reply_at if t.staff_reply_count else None, t.time_worked,
-            t.follower_contact_ids, t.anonymised, t.reply_count, t.staff_reply_count,
-            tuple(sorted((c.name, str(c.date.date()) if c.date else c.text)
-                         for c in t.custom_fields)),
-            tuple((h.at, h.text) for h in t.history) if history else (),
-            tuple(sorted(by_ticket.get(t.id, []), key=lambda r: (r[4], r[5]))),
-        )
-    return out
-
-
 @pytest.fixture(scope="module")
 def database_view(demo) -> dict[str, tuple]:
-    messages = {"tickets": _raw_messages(demo.url, "tickets"),
-                "replies": _raw_messages(demo.url, "replies")}
+    messages = {"tickets": raw_messages(demo.url, "tickets"),
+                "replies": raw_messages(demo.url, "replies")}
     with demo.reader() as db:
-        return _projection(db, replies=True, history=True, messages=messages)
+        return projection(db, replies=True, history=True, messages=messages)
 
 
 @pytest.mark.parametrize("option_set", ["full", "bare"])
 def test_export_matches_database(option_set, exports, database_view) -> None:
     full = option_set == "full"
     with ExportReader(exports[option_set]) as reader:
-        seen = _projection(reader, replies=full, history=full)
+        seen = projection(reader, replies=full, history=full)
         broken = [t for t in reader.iter_records("ticket") if t.broken]
     expected = {k: v if full else (*v[:-2], (), ()) for k, v in database_view.items()}
     assert set(seen) == set(expected) - {t.source_id for t in broken}
@@ -110,8 +65,8 @@ def test_every_language_reads_the_same(language, exports) -> None:
     with ExportReader(exports["full"]) as english, ExportReader(exports[language]) as other:
         assert other.layout.language == language
         assert other.layout.replies is not None and other.layout.history is not None
-        assert _deleted_staff_as_one(_projection(other, replies=True, history=True)) == \
-            _deleted_staff_as_one(_projection(english, replies=True, history=True))
+        assert _deleted_staff_as_one(projection(other, replies=True, history=True)) == \
+            _deleted_staff_as_one(projection(english, replies=True, history=True))
 
 
 def _deleted_staff_as_one(view: dict[str, tuple]) -> dict[str, tuple]:

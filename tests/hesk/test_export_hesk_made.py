@@ -29,7 +29,7 @@ from hesk.demo_data import generate
 from hesk.export_reader import ExportReader
 from hesk.export_writer import ExportOptions, write_export
 from hesk.reader import HeskReader
-from tests.hesk.test_export_contract import _projection, _raw_messages
+from tests.helpers.hesk_export import projection, raw_messages
 
 DATA = Path(__file__).with_name("data")
 BERLIN = "Europe/Berlin"
@@ -78,13 +78,13 @@ def test_the_writer_writes_what_hesk_wrote(file, desk, tmp_path) -> None:
 @pytest.mark.parametrize("file", sorted(FILES))
 def test_the_reader_reads_hesks_file_as_the_database(file, desk) -> None:
     full = FILES[file]["replies"]
-    messages = {"tickets": _raw_messages(desk, "tickets"),
-                "replies": _raw_messages(desk, "replies")}
+    messages = {"tickets": raw_messages(desk, "tickets"),
+                "replies": raw_messages(desk, "replies")}
     with HeskReader(desk, timezone=BERLIN) as db:
-        expected = _projection(db, replies=True, history=True, messages=messages)
+        expected = projection(db, replies=True, history=True, messages=messages)
     with ExportReader(DATA / file, timezone=BERLIN) as reader:
         assert reader.layout.language == FILES[file]["language"]
-        seen = _projection(reader, replies=full, history=full)
+        seen = projection(reader, replies=full, history=full)
     expected = {k: v if full else (*v[:-2], (), ()) for k, v in expected.items()}
     assert seen == {k: v for k, v in expected.items() if k in seen}
     assert len(seen) >= len(expected) - 1  # at most the zero-date ticket is a broken row

@@ -9,15 +9,16 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings
-from tests.rollback.conftest import drop_source, make_source, sim  # noqa: F401
-from tests.workers.conftest import migrate, prepare
+from simulator.testing import SimulatorHandle
+from tests.helpers.hesk import drop_source, make_source
+from tests.helpers.migration import migrate, prepare
 
 TICKETS = 20
 
 
 @pytest.fixture(scope="session")
 def migrated_settings(
-    sim, ledger_url: str, tmp_path_factory: pytest.TempPathFactory  # noqa: F811
+    sim: SimulatorHandle, ledger_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     """Settings of a migration of a 20-ticket demo help desk (dirty data included)."""
     source = make_source(tmp_path_factory, "idmap", tickets=TICKETS, seed=7)

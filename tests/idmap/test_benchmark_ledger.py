@@ -7,7 +7,6 @@ import importlib.util
 from collections import Counter
 from pathlib import Path
 
-import pytest
 from sqlalchemy.engine import Engine
 
 from ledger.dispositions import Dispositions
@@ -22,12 +21,9 @@ bench = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(bench)
 
 
-def test_the_synthetic_ledger_is_a_real_one(
-    engine: Engine, migration_id: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(bench, "MIGRATION", migration_id)
-    events = bench.build(engine, 30, 3)
-    bench.build_dispositions(engine)
+def test_the_synthetic_ledger_is_a_real_one(engine: Engine, migration_id: str) -> None:
+    events = bench.build(engine, 30, 3, migration=migration_id)
+    bench.build_dispositions(engine, migration=migration_id)
     ledger = Ledger(engine, migration_id)
     assert len(list(ledger.read())) == events  # every row decodes as its event type
     table = ProjectionTable(engine, migration_id, Dispositions())

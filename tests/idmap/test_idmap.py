@@ -26,7 +26,7 @@ from ledger.projections import ProjectionTable
 from ledger.store import Ledger
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.reports import factories as f
+from tests.helpers import report_factories as f
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 INBOX = "https://app.intercom.com/a/inbox/sim0ws01/inbox/conversation/"

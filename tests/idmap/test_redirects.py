@@ -27,7 +27,7 @@ from ledger.events import MapConfirmed
 from ledger.store import Ledger
 from mapping.redirects import article_redirects, page_redirects, ticket_redirects
 from reports.redirect_files import NGINX_VARIABLE, writer_for
-from tests.reports import factories as f
+from tests.helpers import report_factories as f
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 HESK = "https://help.example.com/support"

@@ -28,7 +28,7 @@ from intercom_api.errors import (
     Unauthorized,
     Unresolvable,
 )
-from simulator.testing import running_simulator
+from tests.helpers.simulator import simulator_with
 
 T0 = 1_600_000_000
 
@@ -152,7 +152,7 @@ def test_5xx_on_post_is_in_doubt_and_lookup_says_not_written(
 
 def test_rate_limit_paces_instead_of_failing(sim: Any, quick: RetryPolicy) -> None:
     with (
-        running_simulator(token=sim.token, rate_limit=20) as small,
+        simulator_with(rate_limit=20) as small,
         small.client() as raw,
         IntercomClient(small.base_url, small.token, retry=quick) as client,
     ):

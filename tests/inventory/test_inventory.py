@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hesk.reader import HeskReader
 from reports.inventory import build_inventory, write_inventory
-from tests.rollback.conftest import HeskSource
+from tests.helpers.hesk import HeskSource
 
 
 def test_inventory_lists_what_to_rebuild(small_source: HeskSource, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from mapping.defaults import DEFAULT_OPTIONS
 from mapping.fieldmap import FieldMap, MapOptions, MapShapeError, parse_map, shape_problems
 from mapping.mapfile import dump_map_yaml, load_map_yaml, map_hash
-from tests.mapping.builders import base_map
+from tests.helpers.mapping_builders import base_map
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 

@@ -11,7 +11,7 @@ from mapping.files import PART_OVERHEAD, encoded_size, parts, request_cost
 from mapping.plan import plan_ticket
 from mapping.steps import Plan, Step
 from mapping.validation import validate_map
-from tests.mapping.builders import (
+from tests.helpers.mapping_builders import (
     ADMINS,
     EXISTING_ATTRS,
     TEAMS,

@@ -6,7 +6,7 @@ import copy
 
 from mapping.proposal import dump_map_yaml, load_map_yaml, map_hash, validate_map
 from mapping.validation import resolve_admins, resolve_fallback_admin, resolve_teams
-from tests.mapping.builders import ADMINS, EXISTING_ATTRS, TEAMS, base_map
+from tests.helpers.mapping_builders import ADMINS, EXISTING_ATTRS, TEAMS, base_map
 
 
 def _by_id(section: list[dict], hesk_id: int) -> dict:

@@ -11,7 +11,15 @@ from hesk.records import Reply
 from mapping.plan import plan_orphan, plan_ticket
 from mapping.steps import Plan
 from simulator.validation import default_validator
-from tests.mapping.builders import FOLLOWER, attachment, base_map, context, note, reply, ticket
+from tests.helpers.mapping_builders import (
+    FOLLOWER,
+    attachment,
+    base_map,
+    context,
+    note,
+    reply,
+    ticket,
+)
 
 
 def _settled(plan: Plan) -> Counter:

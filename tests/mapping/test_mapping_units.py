@@ -16,7 +16,7 @@ from mapping.plan import (
     plan_staff,
 )
 from simulator.validation import default_validator
-from tests.mapping.builders import (
+from tests.helpers.mapping_builders import (
     FOLLOWER,
     REQUESTER,
     T0,

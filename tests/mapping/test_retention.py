@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hesk.records import CustomFieldValue
 from mapping.retention import retained
-from tests.mapping.builders import base_map, ticket
+from tests.helpers.mapping_builders import base_map, ticket
 
 PUBLIC = CustomFieldValue(1, "custom1", "Order number", "text", "A-1", ("A-1",))
 STAFF_ONLY = CustomFieldValue(3, "custom3", "Internal code", "hidden", "X9", ("X9",))

@@ -15,7 +15,7 @@ from mapping.ticket_target import (
 )
 from mapping.validation import validate_map
 from simulator.validation import default_validator
-from tests.mapping.builders import (
+from tests.helpers.mapping_builders import (
     ADMINS,
     TEAMS,
     attachment,

@@ -13,7 +13,7 @@ from ledger.events import RecordMigrated, SourceDeleted, WriteIntended, WriteSuc
 from ledger.store import Ledger
 from reports.errors import ReportError
 from reports.report import build_report, check_sums, tally, totals
-from tests.reports.factories import (
+from tests.helpers.report_factories import (
     capture,
     contact,
     digest,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from ledger.store import Ledger
 from reports.html import group_by_reason, write_html_report
 from reports.report import build_report
-from tests.reports.factories import capture, contact, migrated, quarantined, skipped, ticket
+from tests.helpers.report_factories import capture, contact, migrated, quarantined, skipped, ticket
 
 EVIL = "<script>alert('pwned')</script>"
 

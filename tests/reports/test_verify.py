@@ -18,7 +18,7 @@ from intercom_api.conversations import attachment_file
 from ledger.store import Ledger
 from mapping.text import sanitize_html, to_plain
 from reports.verify_compare import TicketSource, compare_conversation, unix
-from tests.reports import factories as f
+from tests.helpers import report_factories as f
 
 
 @dataclass

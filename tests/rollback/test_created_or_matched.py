@@ -18,10 +18,10 @@ from ledger.database import open_engine
 from ledger.events import WriteInDoubt, WriteResolved, WriteSucceeded
 from ledger.store import Ledger
 from simulator.testing import SimulatorHandle
-from tests.rollback.conftest import HeskSource
-from tests.rollback.preexisting import CREATES, Seeded, owned, run_cli, seed_preexisting
-from tests.workers.conftest import migrate, prepare
-from tests.workers.harness import migrate_under_kills
+from tests.helpers.harness import migrate_under_kills
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.preexisting import CREATES, Seeded, owned, run_cli, seed_preexisting
 
 
 def _outcomes(ledger_url: str, migration: str) -> list[WriteSucceeded | WriteResolved]:

@@ -31,10 +31,10 @@ from ledger.events import RollbackDeleted, WriteResolved, WriteSucceeded
 from ledger.generations import active_generation
 from ledger.store import Ledger
 from simulator.testing import SimulatorHandle
-from tests.rollback.conftest import HeskSource
-from tests.rollback.preexisting import cli_env
-from tests.workers.conftest import migrate, prepare
-from tests.workers.normalise import normalise
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import normalise
+from tests.helpers.preexisting import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,7 +170,7 @@ def test_a_worker_started_by_hand_outlives_the_rollback(
 def test_unknown_migration_is_one_clear_error(
     sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    from tests.workers.conftest import e2e_settings
+    from tests.helpers.migration import e2e_settings
 
     settings = e2e_settings(sim, small_source, ledger_url)
     res = Resources.from_settings(settings)

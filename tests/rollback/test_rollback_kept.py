@@ -25,8 +25,8 @@ from ledger.store import Ledger
 from mapping.common import identity
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
-from tests.rollback.preexisting import run_cli
-from tests.workers.conftest import TOKEN
+from tests.helpers.preexisting import run_cli
+from tests.helpers.simulator import TOKEN
 
 
 @pytest.fixture

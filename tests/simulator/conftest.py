@@ -1,4 +1,5 @@
-"""Simulator fixtures: one real server for the session, reset before each test."""
+"""Simulator fixtures: the session's simulator (``sim``, ``tests/conftest.py``), reset before
+each test, and an HTTP client on it."""
 
 from __future__ import annotations
 
@@ -7,19 +8,13 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from simulator.testing import SimulatorHandle, running_simulator
+from simulator.testing import SimulatorHandle
 
 
-@pytest.fixture(scope="session")
-def sim_session() -> Iterator[SimulatorHandle]:
-    with running_simulator(token="test-token", rate_limit=100_000) as handle:
-        yield handle
-
-
-@pytest.fixture()
-def sim(sim_session: SimulatorHandle) -> SimulatorHandle:
-    sim_session.reset()
-    return sim_session
+@pytest.fixture(autouse=True)
+def empty_workspace(sim: SimulatorHandle) -> None:
+    """Every test here starts from an empty workspace, zeroed stats and no faults."""
+    sim.reset()
 
 
 @pytest.fixture()
@@ -43,9 +38,3 @@ def conversation(api: httpx.Client, contact: dict) -> str:
         "created_at": 1600000000})
     assert response.status_code == 200, response.text
     return response.json()["conversation_id"]
-
-
-def error_code(response: httpx.Response) -> str:
-    body = response.json()
-    assert body["type"] == "error.list"
-    return body["errors"][0]["code"]

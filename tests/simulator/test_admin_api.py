@@ -8,9 +8,8 @@ import httpx
 import pytest
 
 from simulator.hosts import HostGuard
-from simulator.testing import admin_headers, running_simulator
-
-from .conftest import error_code
+from simulator.testing import admin_headers
+from tests.helpers.simulator import error_code, simulator_with
 
 
 def test_dump_shapes(sim, api: httpx.Client, conversation: str) -> None:
@@ -55,7 +54,7 @@ def test_seed_and_reset(sim, api: httpx.Client) -> None:
 
 def test_state_survives_restart(tmp_path) -> None:
     state = tmp_path / "sim.json"
-    with running_simulator(state_file=state) as sim, sim.client() as api:
+    with simulator_with(state_file=state) as sim, sim.client() as api:
         contact = api.post("/contacts", json={"email": "keep@example.com"}).json()
         conv = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]},
                                                 "body": "hi"}).json()["conversation_id"]
@@ -64,7 +63,7 @@ def test_state_survives_restart(tmp_path) -> None:
             "body": "kept"})
         owner = sim.owner_admin_id
     assert state.exists()
-    with running_simulator(state_file=state) as sim, sim.client() as api:
+    with simulator_with(state_file=state) as sim, sim.client() as api:
         again = api.get(f"/conversations/{conv}").json()
         assert again["conversation_parts"]["conversation_parts"][0]["body"] == "kept"
         assert api.post("/contacts", json={"email": "KEEP@example.com"}).status_code == 409
@@ -78,7 +77,7 @@ def test_state_is_saved_while_running(tmp_path) -> None:
     import time
 
     state = tmp_path / "live.json"
-    with running_simulator(state_file=state) as sim, sim.client() as api:
+    with simulator_with(state_file=state) as sim, sim.client() as api:
         sim.app.save_interval = 0.1  # the saver reads it on each round
         api.post("/contacts", json={"email": "early@example.com"})
         deadline = time.monotonic() + 5
@@ -163,7 +162,7 @@ def test_a_foreign_host_header_is_refused(sim) -> None:
 
 
 def test_allow_host_adds_a_name() -> None:
-    with running_simulator(allowed_hosts=("simulator",)) as sim:
+    with simulator_with(allowed_hosts=("simulator",)) as sim:
         auth = admin_headers(sim.token)
         for host, status in (("simulator:8000", 200), ("Simulator", 200), ("other", 421)):
             response = httpx.get(sim.base_url + "/_sim/stats", headers={**auth, "Host": host})

@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from simulator.testing import running_simulator
+from tests.helpers.simulator import simulator_with
 
 TOKENS = ["app-one-token", "app-two-token", "app-three-token"]
 
@@ -25,7 +25,7 @@ def _start_of_a_window() -> None:
 
 
 def test_each_token_is_an_app_with_its_own_limit_under_the_workspace_limit() -> None:
-    with running_simulator(TOKENS, rate_limit=5, workspace_rate_limit=8) as sim:
+    with simulator_with(TOKENS, rate_limit=5, workspace_rate_limit=8) as sim:
         _start_of_a_window()
         ids = [sim.app_id(t) for t in TOKENS]
         assert len(set(ids)) == 3
@@ -48,7 +48,7 @@ def test_each_token_is_an_app_with_its_own_limit_under_the_workspace_limit() -> 
 
 
 def test_any_token_opens_the_admin_api_and_others_are_refused() -> None:
-    with running_simulator(TOKENS) as sim:
+    with simulator_with(TOKENS) as sim:
         for token in TOKENS:
             answer = httpx.get(f"{sim.base_url}/_sim/stats",
                                headers={"Authorization": f"Bearer {token}"})
@@ -57,7 +57,7 @@ def test_any_token_opens_the_admin_api_and_others_are_refused() -> None:
 
 
 def test_faults_may_target_one_app() -> None:
-    with running_simulator(TOKENS, rate_limit=1000) as sim:
+    with simulator_with(TOKENS, rate_limit=1000) as sim:
         storm = sim.app_id(TOKENS[1])
         assert sim.set_faults(app=storm, rate_429=1.0)["app"] == storm
         assert {_get(sim, TOKENS[1]).status_code for _ in range(5)} == {429}
@@ -71,7 +71,7 @@ def test_faults_may_target_one_app() -> None:
 
 
 def test_seeded_apps_of_another_workspace_or_with_fewer_scopes_and_revocation() -> None:
-    with running_simulator(TOKENS[:1]) as sim:
+    with simulator_with(TOKENS[:1]) as sim:
         home = _get(sim, TOKENS[0]).json()["app"]["id_code"]
         stranger = sim.add_app("other-ws-token", workspace_id="elsewhere1")
         assert "token" not in stranger

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from .conftest import error_code
+from tests.helpers.simulator import error_code
 
 
 def test_create_read_update_delete(api: httpx.Client, contact: dict) -> None:

@@ -8,8 +8,7 @@ import re
 import httpx
 
 from simulator.testing import admin_headers
-
-from .conftest import error_code
+from tests.helpers.simulator import error_code
 
 
 def test_create_answers_user_message(api: httpx.Client, contact: dict) -> None:

@@ -8,9 +8,8 @@ import httpx
 import pytest
 
 from simulator.faults import FaultConfig, FaultSpecError
-from simulator.testing import admin_headers, running_simulator
-
-from .conftest import error_code
+from simulator.testing import admin_headers
+from tests.helpers.simulator import error_code, simulator_with
 
 
 def test_401_without_token_and_no_rate_headers(sim) -> None:
@@ -23,7 +22,7 @@ def test_401_without_token_and_no_rate_headers(sim) -> None:
 
 
 def test_rate_limit_window_and_headers() -> None:
-    with running_simulator(token="t", rate_limit=5) as sim, sim.client() as api:
+    with simulator_with(token="t", rate_limit=5) as sim, sim.client() as api:
         window_end = (int(time.time()) // 10 + 1) * 10
         answers = [api.get("/me") for _ in range(7)]
         ok = [r for r in answers if r.status_code == 200]
@@ -123,7 +122,7 @@ def test_fault_spec_parsing(sim) -> None:
 def test_seeded_faults_are_reproducible() -> None:
     def run() -> list[int]:
         spec = "rate_5xx=0.3,seed=42"
-        with running_simulator(faults=spec) as sim, sim.client() as api:
+        with simulator_with(faults=spec) as sim, sim.client() as api:
             return [api.get("/me").status_code for _ in range(20)]
 
     assert run() == run()

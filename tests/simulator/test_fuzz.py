@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simulator.testing import running_simulator
+from tests.helpers.simulator import simulator_with
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**40), 2**40)
@@ -57,5 +57,5 @@ def test_fuzz_with_validation(sim) -> None:
 
 
 def test_fuzz_without_validation() -> None:
-    with running_simulator(validate=False) as sim:
+    with simulator_with(validate=False) as sim:
         _check(sim, validate=False)

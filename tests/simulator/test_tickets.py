@@ -7,8 +7,7 @@ import base64
 import httpx
 
 from simulator.testing import SimulatorHandle
-
-from .conftest import error_code
+from tests.helpers.simulator import error_code
 
 
 def _type(api: httpx.Client, name: str = "Hesk ticket") -> dict:

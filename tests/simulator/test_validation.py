@@ -17,10 +17,8 @@ from simulator.make_subset import (
     load_description,
     render_subset,
 )
-from simulator.testing import running_simulator
 from simulator.validation import load_subset
-
-from .conftest import error_code
+from tests.helpers.simulator import error_code, simulator_with
 
 
 def test_subset_matches_the_official_description() -> None:
@@ -100,14 +98,14 @@ def test_huge_streamed_body_is_refused(sim, api: httpx.Client) -> None:
 
 
 def test_validation_can_be_switched_off() -> None:
-    with running_simulator(validate=False) as sim, sim.client() as api:
+    with simulator_with(validate=False) as sim, sim.client() as api:
         contact = api.post("/contacts", json={"email": "a@example.com", "bogus": {"x": 1}})
         assert contact.status_code == 200
 
 
 def test_the_body_limit_is_a_setting() -> None:
     limit = 20_000
-    with running_simulator(max_body_bytes=limit) as sim, sim.client() as api:
+    with simulator_with(max_body_bytes=limit) as sim, sim.client() as api:
         contact = api.post("/contacts", json={"email": "big@example.com"}).json()
         conversation = api.post("/conversations", json={
             "from": {"type": "user", "id": contact["id"]}, "body": "hi"}).json()["conversation_id"]

@@ -14,7 +14,8 @@ from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml, load_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource, e2e_settings, migrate, seed_workspace
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import e2e_settings, migrate, seed_workspace
 
 
 @pytest.fixture
@@ -31,10 +32,10 @@ def gdpr_source(tmp_path: Path) -> HeskSource:
 
 
 def test_anonymised_tickets_migrate_without_requester_when_the_map_says_so(
-    simulator: SimulatorHandle, gdpr_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, gdpr_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    seed_workspace(simulator, gdpr_source)
-    settings = e2e_settings(simulator, gdpr_source, ledger_url)
+    seed_workspace(sim, gdpr_source)
+    settings = e2e_settings(sim, gdpr_source, ledger_url)
     the_map = load_map_yaml(dump_map_yaml(propose(settings)))
     the_map["options"]["anonymised_tickets"] = "migrate_without_requester"
     map_file = tmp_path / "map.yaml"
@@ -46,7 +47,7 @@ def test_anonymised_tickets_migrate_without_requester_when_the_map_says_so(
     assert not any("anonymised" in s["reason"] for s in report["skipped"])
     tickets = report["objects"]["ticket"]
     assert tickets["pending"] == 0 and tickets["skipped"] == 0
-    dump = simulator.dump()
+    dump = sim.dump()
     placeholders = [c for c in dump["contacts"]
                     if str(c.get("external_id")).startswith("hesk:anonymised:m")]
     assert len(placeholders) == 1 and not placeholders[0].get("email")

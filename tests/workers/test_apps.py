@@ -18,9 +18,11 @@ from ledger.events import SourceCaptured, WriteInDoubt, WriteIntended
 from ledger.store import Ledger
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN, HeskSource, migrate, prepare
-from tests.workers.normalise import duplicates, normalise
-from tests.workers.test_migrate_cli import env_of, run
+from tests.helpers.cli import env_of, run
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import duplicates, normalise
+from tests.helpers.simulator import TOKEN
 
 OTHERS = ["e2e-app-two-2222222", "e2e-app-three-333333"]
 
@@ -84,22 +86,22 @@ def _during_run(sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, cal
 
 
 def test_a_429_storm_on_one_app_moves_its_work_to_the_others(
-    baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    baseline: dict, sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
     tmp_path: Path,
 ) -> None:
-    settings = _three_apps(simulator, prepare(simulator, chaos_source, ledger_url, tmp_path))
-    storm = simulator.app_id(OTHERS[0])
+    settings = _three_apps(sim, prepare(sim, chaos_source, ledger_url, tmp_path))
+    storm = sim.app_id(OTHERS[0])
     try:
-        _during_run(simulator, settings, tmp_path, storm, 20,
-                    lambda: simulator.set_faults(app=storm, rate_429=1.0))
-        before = simulator.stats()
+        _during_run(sim, settings, tmp_path, storm, 20,
+                    lambda: sim.set_faults(app=storm, rate_429=1.0))
+        before = sim.stats()
     finally:
-        simulator.set_faults(app=storm)
-    _same_as_baseline(simulator, baseline, ledger_url, settings.migration)
+        sim.set_faults(app=storm)
+    _same_as_baseline(sim, baseline, ledger_url, settings.migration)
     # the storm really hit; each 429 sets the app aside until its window resets, so it
     # costs each worker process about one refused call per 10 s, never a wait
     assert before["faults_injected"]["rate_429"] >= 1, before
-    served = [before["apps"][simulator.app_id(t)]["requests_total"] for t in (TOKEN, OTHERS[1])]
+    served = [before["apps"][sim.app_id(t)]["requests_total"] for t in (TOKEN, OTHERS[1])]
     assert min(served) > 50, before["apps"]  # the other two carried the run
     ledger = Ledger(open_engine(ledger_url), settings.migration)
     assert ledger.count(types=[WriteInDoubt.TYPE]) == 0  # a 429 is never in doubt
@@ -108,14 +110,14 @@ def test_a_429_storm_on_one_app_moves_its_work_to_the_others(
 
 
 def test_a_token_revoked_mid_run_drops_out_once_and_the_run_goes_on(
-    baseline: dict, simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    baseline: dict, sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
     tmp_path: Path,
 ) -> None:
-    settings = _three_apps(simulator, prepare(simulator, chaos_source, ledger_url, tmp_path))
-    victim = simulator.app_id(OTHERS[1])
-    done = _during_run(simulator, settings, tmp_path, victim, 40,
-                       lambda: simulator.revoke(victim))
-    _same_as_baseline(simulator, baseline, ledger_url, settings.migration)
+    settings = _three_apps(sim, prepare(sim, chaos_source, ledger_url, tmp_path))
+    victim = sim.app_id(OTHERS[1])
+    done = _during_run(sim, settings, tmp_path, victim, 40,
+                       lambda: sim.revoke(victim))
+    _same_as_baseline(sim, baseline, ledger_url, settings.migration)
     ledger = Ledger(open_engine(ledger_url), settings.migration)
     assert ledger.count(types=[WriteInDoubt.TYPE]) == 0  # a 401 wrote nothing: not in doubt
     apps = _intent_apps(ledger)
@@ -128,11 +130,11 @@ def test_a_token_revoked_mid_run_drops_out_once_and_the_run_goes_on(
 
 
 def test_bad_token_lists_stop_migrate_in_one_line_before_anything_is_written(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
-    simulator.add_app("e2e-app-elsewhere-44", workspace_id="another-ws")
-    simulator.add_app(OTHERS[0])
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
+    sim.add_app("e2e-app-elsewhere-44", workspace_id="another-ws")
+    sim.add_app(OTHERS[0])
     cases = {
         f"{TOKEN},{OTHERS[0]},e2e-app-elsewhere-44": "token #3 (fp ",
         f"{TOKEN},{OTHERS[0]},{TOKEN}": "token #3 (fp ",

@@ -14,9 +14,10 @@ import pytest
 from ledger.database import open_engine
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource, migrate, prepare
-from tests.workers.harness import migrate_under_kills
-from tests.workers.normalise import duplicates, normalise
+from tests.helpers.harness import migrate_under_kills
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import duplicates, normalise
 
 
 @dataclass(frozen=True)
@@ -43,20 +44,20 @@ def case(request: pytest.FixtureRequest) -> Case:
 
 
 def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
-    case: Case, simulator: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
 ) -> None:
     baseline = case.baseline
-    settings = prepare(simulator, case.source, ledger_url, tmp_path, case.target)
-    simulator.set_faults(rate_lost_response=0.05, rate_5xx=0.02, rate_429=0.02, seed=5)
+    settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
+    sim.set_faults(rate_lost_response=0.05, rate_5xx=0.02, rate_429=0.02, seed=5)
     try:
         migrate(settings, tmp_path, workers=2, threads=4)
     finally:
-        stats = simulator.stats()
-        simulator.set_faults()
+        stats = sim.stats()
+        sim.set_faults()
     floor = 10 if case.target == "conversations" else 4  # fewer calls, as many faults per call
     assert sum(stats["faults_injected"].values()) > floor, stats  # the faults really happened
     assert stats["notifications_sent"] == 0
-    dump = simulator.dump()
+    dump = sim.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
     report = build_report(open_engine(ledger_url), settings.migration)
@@ -64,15 +65,15 @@ def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
 
 
 def test_kill_9_of_workers_at_random_instants_then_finish(
-    case: Case, simulator: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
 ) -> None:
     baseline = case.baseline
-    settings = prepare(simulator, case.source, ledger_url, tmp_path, case.target)
+    settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
     # the coordinator runs here with no workers of its own; ours get killed under it
     run = migrate_under_kills(settings, tmp_path / "logs", kills=6, seed=9)
     assert run.kills >= 3, "the migration finished before the workers could be killed"
     assert run.error is None, run.error
-    dump = simulator.dump()
+    dump = sim.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
     report = build_report(open_engine(ledger_url), settings.migration)
@@ -97,21 +98,21 @@ def _workers_of(coordinator: int) -> list[int]:
 
 
 def test_kill_9_of_the_migrate_command_then_run_it_again(
-    case: Case, simulator: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
 ) -> None:
     """The coordinator dies with its workers mid-run; its workers notice and stop; the
     same command run again finishes the job, exactly once."""
-    from tests.workers.test_migrate_cli import BIN, env_of
+    from tests.helpers.cli import BIN, env_of
 
     baseline = case.baseline
-    settings = prepare(simulator, case.source, ledger_url, tmp_path, case.target)
+    settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
     env = {**os.environ, **env_of(settings)}
     first = subprocess.Popen(
         [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(simulator.dump()[case.written]) < 5:
+    while time.monotonic() < deadline and len(sim.dump()[case.written]) < 5:
         time.sleep(0.2)
     assert first.poll() is None, "the migration ended before it could be killed"
     first.kill()  # SIGKILL to the coordinator alone: its workers must notice by themselves
@@ -126,7 +127,7 @@ def test_kill_9_of_the_migrate_command_then_run_it_again(
         capture_output=True, text=True, timeout=300,
     )
     assert again.returncode == 0, again.stderr[-2000:]
-    dump = simulator.dump()
+    dump = sim.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
     report = build_report(open_engine(ledger_url), settings.migration)

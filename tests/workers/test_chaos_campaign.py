@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from tests.workers.chaos_campaign import Plan, run_campaign
+from tests.helpers.chaos_campaign import Plan, run_campaign
 
 
 def test_small_chaos_campaign_ends_like_a_clean_run() -> None:

@@ -9,7 +9,8 @@ import pytest
 
 from hesk.demo_data import DirtyKnobs, generate
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource, migrate, prepare
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
 
 
 @pytest.fixture
@@ -25,11 +26,11 @@ def small_source(tmp_path: Path) -> HeskSource:
 
 
 def test_a_renamed_customer_updates_the_same_contact(
-    simulator: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    settings = prepare(simulator, small_source, ledger_url, tmp_path)
+    settings = prepare(sim, small_source, ledger_url, tmp_path)
     migrate(settings, tmp_path, workers=1, threads=4)
-    before = simulator.dump()["contacts"]
+    before = sim.dump()["contacts"]
     database = small_source.url.rsplit("/", 1)[1]
     conn = pymysql.connect(host="127.0.0.1", user="root", database=database, autocommit=True)
     with conn.cursor() as cur:
@@ -41,7 +42,7 @@ def test_a_renamed_customer_updates_the_same_contact(
                     (email,))
     conn.close()
     migrate(settings, tmp_path, workers=1, threads=4)  # a full re-capture finds the change
-    after = simulator.dump()["contacts"]
+    after = sim.dump()["contacts"]
     assert len(after) == len(before)
     renamed = [c for c in after if str(c.get("email")).casefold() == email.casefold()]
     assert [c["name"] for c in renamed] == ["Renamed In Hesk"]
@@ -61,20 +62,20 @@ def _rename_first_customer(source: HeskSource, name: str) -> str:
 
 
 def test_delta_with_customers_finds_an_edited_customer(
-    simulator: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
     from commands.delta import run_delta
     from commands.options import MigrateOptions
     from commands.worker_pool import unit_runner
     from engine.resources import Resources
 
-    settings = prepare(simulator, small_source, ledger_url, tmp_path)
+    settings = prepare(sim, small_source, ledger_url, tmp_path)
     migrate(settings, tmp_path, workers=1, threads=4)
     email = _rename_first_customer(small_source, "Edited Between Runs")
 
     def names() -> list[str]:
         return [
-            c["name"] for c in simulator.dump()["contacts"]
+            c["name"] for c in sim.dump()["contacts"]
             if str(c.get("email")).casefold() == email.casefold()
         ]
 

@@ -14,8 +14,8 @@ from rich.console import Console
 
 from commands.demo import DemoOptions, demo_settings, run_demo
 from hesk.demo_claim import MARKER_FILE, NotOurs
-from tests.conftest import PG_ADMIN_URL
-from tests.production import ProductionHesk, production  # noqa: F401 (fixture)
+from tests.helpers.ledger import PG_ADMIN_URL
+from tests.helpers.production import ProductionHesk
 
 
 def _pg_databases() -> set[str]:

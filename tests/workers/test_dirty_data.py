@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from hesk.kb import kb_category_loops
 from simulator.testing import SimulatorHandle
-from tests.workers.dirty_migration import run_dirty
-from tests.workers.dirty_rows import HelpDesk, help_desk, one_ticket
+from tests.helpers.dirty_migration import run_dirty
+from tests.helpers.dirty_rows import HelpDesk, help_desk, one_ticket
 
 #: Drawn help desks per run (each ~30-60 records; H2I_DIRTY_EXAMPLES for more).
 EXAMPLES = int(os.environ.get("H2I_DIRTY_EXAMPLES", "6"))
@@ -38,9 +38,9 @@ PHASES = (Phase.explicit, Phase.generate) + (
 ])])
 @given(desks=st.lists(help_desk(max_tickets=8), min_size=1, max_size=3))
 def test_dirty_rows_never_crash_and_every_record_ends_with_a_reason(
-    simulator: SimulatorHandle, ledger_url: str, desks: list[HelpDesk]
+    sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk]
 ) -> None:
-    figures = run_dirty(simulator, ledger_url, desks)
+    figures = run_dirty(sim, ledger_url, desks)
     assert figures["records"] > 0
 
 

@@ -18,7 +18,6 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
-from engine import protocol
 from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from engine.units import unit_session
@@ -29,7 +28,7 @@ from mapping.common import identity
 from mapping.people import contact_step, external_id
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN
+from tests.helpers.simulator import TOKEN
 
 
 class Killed(BaseException):
@@ -37,10 +36,10 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-def res(simulator: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
-    simulator.reset()
+def res(sim: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
+    sim.reset()
     settings = load_settings(
-        ledger_url=ledger_url, intercom_base_url=simulator.base_url,
+        ledger_url=ledger_url, intercom_base_url=sim.base_url,
         intercom_token=SecretStr(TOKEN), migration=f"owned-{uuid.uuid4().hex[:8]}",
     )
     resources = Resources.from_settings(settings)
@@ -94,12 +93,13 @@ def dies(res: Resources, *, after_sending: bool) -> Iterator[None]:
         del client.request
 
 
-def run(res: Resources, obj: str, source_id: str, step: Step) -> Outcome:
-    """One run of a unit of one step, as a worker runs it (lock, load, write, flush)."""
+def run(res: Resources, obj: str, source_id: str, step: Step, **options: float) -> Outcome:
+    """One run of a unit of one step, as a worker runs it (lock, load, write, flush);
+    ``options`` go to ``run_step`` (``landing_margin=``)."""
     with unit_session(res, obj, source_id) as (got, conn):
         assert got
         unit = UnitRun.load(res, obj, source_id, conn=conn)
-        outcome = run_step(unit, step, step.path, step.body)
+        outcome = run_step(unit, step, step.path, step.body, **options)
         unit.flush()
     return outcome
 
@@ -115,14 +115,14 @@ def resolved(res: Resources, obj: str, source_id: str) -> list[WriteResolved]:
             if isinstance(r.event, WriteResolved)]
 
 
-def posts(simulator: SimulatorHandle, operation: str) -> int:
-    return sum((simulator.stats()["requests"].get(operation) or {}).values())
+def posts(sim: SimulatorHandle, operation: str) -> int:
+    return sum((sim.stats()["requests"].get(operation) or {}).values())
 
 
 def test_what_exists_is_linked_and_nothing_is_sent(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
-    made = simulator.seed(tags=[{"name": "Hesk: Billing"}], collections=[{"name": "FAQ"}],
+    made = sim.seed(tags=[{"name": "Hesk: Billing"}], collections=[{"name": "FAQ"}],
                           conversation_attributes=[{"name": "hesk_trackid",
                                                     "data_type": "string"}])  # fmt: skip
     cases = [("category", "1", tag("HESK: billing"), made["tags"][0]),
@@ -138,53 +138,52 @@ def test_what_exists_is_linked_and_nothing_is_sent(
         assert not linked.created and "existed before" in linked.detail["matched"]
     for operation in ("POST /tags", "POST /help_center/collections",
                       "POST /conversations/attributes"):
-        assert posts(simulator, operation) == 0  # POST /tags would answer the existing tag
+        assert posts(sim, operation) == 0  # POST /tags would answer the existing tag
     # a same-named attribute of another type is neither linked nor created
     refused = run(res, "custom_field", "7", attribute("hesk_trackid", "integer"))
     assert refused.failed and "already exists as string" in refused.failed
-    assert posts(simulator, "POST /conversations/attributes") == 0
+    assert posts(sim, "POST /conversations/attributes") == 0
 
 
 def test_a_create_killed_after_it_landed_is_proven_ours(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
-    made = simulator.seed(collections=[{"name": "Guides"}], articles=[{
+    made = sim.seed(collections=[{"name": "Guides"}], articles=[{
         "title": "Reset a password", "parent_name": "Guides",
-        "author_id": int(simulator.owner_admin_id), "body": "<p>The customer's own.</p>"}])
+        "author_id": int(sim.owner_admin_id), "body": "<p>The customer's own.</p>"}])
     guides = made["collections"][0]["id"]
-    owner = simulator.owner_admin_id
+    owner = sim.owner_admin_id
     for obj, source_id, step, kind in (
         ("category", "3", tag("Hesk: Returns"), "tags"),
         ("custom_field", "4", attribute("hesk_priority_note"), "conversation_attributes"),
         ("kb_category", "5", collection("Billing"), "collections"),
         ("kb_article", "6", article("Reset a password", guides, owner), "articles"),
     ):
-        before = {str(o["id"]) for o in simulator.dump()[kind]}
+        before = {str(o["id"]) for o in sim.dump()[kind]}
         killed_run(res, obj, source_id, step, after_sending=True)
-        made_now = [o for o in simulator.dump()[kind] if str(o["id"]) not in before]
+        made_now = [o for o in sim.dump()[kind] if str(o["id"]) not in before]
         assert len(made_now) == 1, kind  # the write landed; the worker never knew
         outcome = run(res, obj, source_id, step)
         assert outcome.created and outcome.intercom_id == str(made_now[0]["id"]), kind
         (settled,) = resolved(res, obj, source_id)
         assert settled.created and settled.detail["proof"], kind
-        assert {str(o["id"]) for o in simulator.dump()[kind]} == before | {outcome.intercom_id}
+        assert {str(o["id"]) for o in sim.dump()[kind]} == before | {outcome.intercom_id}
     # the customer's article with the same title was never taken for ours
-    assert made["articles"][0] in simulator.dump()["articles"]
+    assert made["articles"][0] in sim.dump()["articles"]
 
 
 def test_a_create_killed_before_it_was_sent_never_takes_the_customers_object(
-    res: Resources, simulator: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+    res: Resources, sim: SimulatorHandle
 ) -> None:
-    made = simulator.seed(collections=[{"name": "Guides"}], articles=[{
+    made = sim.seed(collections=[{"name": "Guides"}], articles=[{
         "title": "Reset a password", "parent_name": "Guides",
-        "author_id": int(simulator.owner_admin_id)}])
-    step = article("Reset a password", made["collections"][0]["id"], simulator.owner_admin_id)
+        "author_id": int(sim.owner_admin_id)}])
+    step = article("Reset a password", made["collections"][0]["id"], sim.owner_admin_id)
     killed_run(res, "kb_article", "8", step, after_sending=False)
-    monkeypatch.setattr(protocol, "LANDING_MARGIN_SECONDS", -10_000.0)  # the intent is old
-    outcome = run(res, "kb_article", "8", step)
+    outcome = run(res, "kb_article", "8", step, landing_margin=-10_000.0)  # the intent is old
     (miss,) = resolved(res, "kb_article", "8")
     assert not miss.found  # the customer's same-titled article is not ours
-    articles = simulator.dump()["articles"]
+    articles = sim.dump()["articles"]
     assert made["articles"][0] in articles and len(articles) == 2
     assert outcome.created and outcome.intercom_id != made["articles"][0]["id"]
     assert [e.intent_key for r in res.ledger.read(objects=["kb_article"])
@@ -193,11 +192,11 @@ def test_a_create_killed_before_it_was_sent_never_takes_the_customers_object(
 
 
 def test_an_in_doubt_contact_is_ours_only_with_this_migrations_mark(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     mine, customer, other = (f"{n}-{uuid.uuid4().hex[:6]}@example.com"
                              for n in ("mine", "customer", "other"))  # fmt: skip
-    made = simulator.seed(contacts=[
+    made = sim.seed(contacts=[
         {"email": customer.upper(), "name": "Existed before"},
         {"email": other, "external_id": external_id(other, "m0a0b0c0d0e"), "name": "Another"},
     ])  # fmt: skip
@@ -216,15 +215,15 @@ def test_an_in_doubt_contact_is_ours_only_with_this_migrations_mark(
     assert outcome.created
     (settled,) = resolved(res, "contact", mine)
     assert settled.detail["proof"] == "carries this migration's mark"
-    assert {c["id"] for c in simulator.dump()["contacts"]} == {
+    assert {c["id"] for c in sim.dump()["contacts"]} == {
         made["contacts"][0]["id"], made["contacts"][1]["id"], outcome.intercom_id}
 
 
 def test_an_intent_without_a_precheck_is_settled_as_matched(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     """An intent an older version recorded (no pre-check): a name proves nothing."""
-    existing = simulator.seed(tags=[{"name": "Hesk: Old"}])["tags"][0]
+    existing = sim.seed(tags=[{"name": "Hesk: Old"}])["tags"][0]
     step = tag("Hesk: Old")
     unit = UnitRun(res, "category", "9")
     unit.flush(WriteIntended(object="category", source_id="9", operation=step.op,

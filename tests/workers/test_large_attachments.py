@@ -22,8 +22,10 @@ from hesk.demo_data import DirtyKnobs, generate
 from ledger.database import open_engine
 from mapping.mapfile import dump_map_yaml
 from reports.report import build_report
-from simulator.testing import SimulatorHandle, admin_headers, running_simulator
-from tests.workers.conftest import HeskSource, e2e_settings, migrate, seed_workspace
+from simulator.testing import SimulatorHandle, admin_headers
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import e2e_settings, migrate, seed_workspace
+from tests.helpers.simulator import simulator_with
 
 LIMIT = 64 * 1024
 #: name -> size: three files of which any two overflow a request, and one too big alone
@@ -69,8 +71,7 @@ def big_files_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskS
 @pytest.fixture(scope="module")
 def small_limit_sim() -> Iterator[SimulatorHandle]:
     """A simulator that answers 413 above :data:`LIMIT` bytes of request body."""
-    with running_simulator(token="e2e-token-0123456789", rate_limit=1_000_000,
-                           max_body_bytes=LIMIT) as sim:
+    with simulator_with(max_body_bytes=LIMIT) as sim:
         yield sim
 
 

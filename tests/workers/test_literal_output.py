@@ -20,7 +20,9 @@ from hesk.demo_data import generate
 from hesk.discover import render_discover
 from hesk.reader import HeskReader
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN, HeskSource, e2e_settings
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import e2e_settings
+from tests.helpers.simulator import TOKEN
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 MARKUP = "[/] [bold]VIP[/bold] [red"
@@ -66,17 +68,17 @@ def test_render_discover_prints_markup_literally() -> None:
 
 
 def test_discover_map_propose_and_preflight_print_hesk_names_literally(
-    simulator: SimulatorHandle, markup_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, markup_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    simulator.reset()
+    sim.reset()
     with HeskReader(markup_source.url) as reader:  # admins named like staff, other e-mails:
         staff = [s.name for s in reader.iter_records("staff")]  # low-confidence entries
-    simulator.seed(admins=[{"name": n, "email": f"other{i}@example.com"}
+    sim.seed(admins=[{"name": n, "email": f"other{i}@example.com"}
                            for i, n in enumerate(staff)], teams=[], contacts=[])
-    settings = e2e_settings(simulator, markup_source, ledger_url)
+    settings = e2e_settings(sim, markup_source, ledger_url)
     env = {"H2I_LEDGER_URL": ledger_url, "H2I_HESK_URL": markup_source.url,
            "H2I_HESK_ATTACHMENTS_DIR": str(markup_source.attachments),
-           "H2I_INTERCOM_BASE_URL": simulator.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
+           "H2I_INTERCOM_BASE_URL": sim.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
            "H2I_MIGRATION": settings.migration}
 
     found = run(env, "discover")

@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from ledger.database import open_engine
 from ledger.events import SourceCaptured, WriteIntended
 from ledger.store import Ledger
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN, HeskSource, prepare
-
-BIN = Path(sys.executable).with_name("hesk2intercom")
-
-
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, timeout=300,
-        env={**os.environ, **env},
-    )
-
-
-def env_of(settings) -> dict[str, str]:
-    return {
-        "H2I_LEDGER_URL": settings.ledger_url,
-        "H2I_HESK_URL": settings.hesk_url,
-        "H2I_HESK_ATTACHMENTS_DIR": str(settings.hesk_attachments_dir),
-        "H2I_INTERCOM_BASE_URL": settings.intercom_base_url,
-        "H2I_INTERCOM_TOKEN": TOKEN,
-        "H2I_MIGRATION": settings.migration,
-    }
+from tests.helpers.cli import env_of, run
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import prepare
+from tests.helpers.simulator import TOKEN
 
 
 def test_migrate_without_a_confirmed_map_exits_2_and_says_what_to_do(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str
 ) -> None:
     env = {
         "H2I_LEDGER_URL": ledger_url, "H2I_HESK_URL": hesk_source.url,
-        "H2I_INTERCOM_BASE_URL": simulator.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
+        "H2I_INTERCOM_BASE_URL": sim.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
         "H2I_MIGRATION": "never-mapped",
     }
     out = run(env, "migrate")
@@ -49,9 +29,9 @@ def test_migrate_without_a_confirmed_map_exits_2_and_says_what_to_do(
 
 
 def test_a_revoked_token_is_one_line_and_nothing_is_recorded(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
     env = {**env_of(settings), "H2I_INTERCOM_TOKEN": "revoked-token-value"}
     out = run(env, "migrate", "--workers", "1")
     assert out.returncode == 2, out.stderr
@@ -62,9 +42,9 @@ def test_a_revoked_token_is_one_line_and_nothing_is_recorded(
 
 
 def test_an_unreachable_intercom_is_one_line_exit_2(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
     env = {**env_of(settings), "H2I_INTERCOM_BASE_URL": "http://127.0.0.1:9"}
     out = run(env, "migrate", "--workers", "1")
     assert out.returncode == 2, out.stderr
@@ -72,11 +52,11 @@ def test_an_unreachable_intercom_is_one_line_exit_2(
 
 
 def test_sample_then_report_json_then_status(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
     import json
 
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
     env = env_of(settings)
     out = run(env, "migrate", "--sample", "5", "--workers", "1", "--threads", "4")
     assert out.returncode == 0, out.stderr[-2000:]
@@ -86,7 +66,7 @@ def test_sample_then_report_json_then_status(
     for obj, c in report["objects"].items():
         assert c["source"] == c["migrated"] + c["quarantined"] + c["skipped"] + c["pending"], obj
         assert c["pending"] == 0, obj
-    assert len(simulator.dump()["conversations"]) == report["objects"]["ticket"]["migrated"]
+    assert len(sim.dump()["conversations"]) == report["objects"]["ticket"]["migrated"]
     html = tmp_path / "report.html"
     assert run(env, "report", "--html", str(html)).returncode == 0
     assert "<html" in html.read_text().lower()
@@ -95,9 +75,9 @@ def test_sample_then_report_json_then_status(
 
 
 def test_preflight_lists_blockers_with_exit_3_then_passes_once_mapped(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
     unmapped = {**env_of(settings), "H2I_MIGRATION": settings.migration + "-unmapped"}
     blocked = run(unmapped, "preflight")
     assert blocked.returncode == 3
@@ -109,11 +89,11 @@ def test_preflight_lists_blockers_with_exit_3_then_passes_once_mapped(
 
 
 def test_map_propose_writes_every_field_with_confidence_and_reason(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str, tmp_path: Path
 ) -> None:
     import yaml
 
-    settings = prepare(simulator, hesk_source, ledger_url, tmp_path)
+    settings = prepare(sim, hesk_source, ledger_url, tmp_path)
     out = tmp_path / "proposal.yaml"
     done = run(env_of(settings), "map", "propose", "--out", str(out))
     assert done.returncode == 0, done.stderr

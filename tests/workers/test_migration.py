@@ -12,25 +12,26 @@ from ledger.events import WriteIntended
 from ledger.store import Ledger
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource, migrate, prepare
-from tests.workers.normalise import duplicates, normalise
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import duplicates, normalise
 
 
 @pytest.fixture(scope="module")
 def clean_run(
-    simulator: SimulatorHandle, hesk_source: HeskSource, ledger_url: str,
+    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
     """One uninterrupted migration: its settings, report and final workspace."""
     tmp = tmp_path_factory.mktemp("clean")
-    settings = prepare(simulator, hesk_source, ledger_url, tmp)
+    settings = prepare(sim, hesk_source, ledger_url, tmp)
     migrate(settings, tmp, workers=2, threads=4)
     engine = open_engine(ledger_url)
     report = build_report(engine, settings.migration)
-    dump = simulator.dump()
+    dump = sim.dump()
     return {
         "settings": settings, "report": report, "dump": dump, "normal": normalise(dump),
-        "stats": simulator.stats(), "tmp": tmp, "engine": engine,
+        "stats": sim.stats(), "tmp": tmp, "engine": engine,
     }
 
 
@@ -95,14 +96,14 @@ def test_threads_keep_order_times_and_authors(clean_run: dict) -> None:
 
 
 def test_running_migrate_again_writes_nothing(
-    clean_run: dict, simulator: SimulatorHandle
+    clean_run: dict, sim: SimulatorHandle
 ) -> None:
     settings = clean_run["settings"]
     ledger = Ledger(clean_run["engine"], settings.migration)
     before = ledger.count(types=[WriteIntended.TYPE])
     migrate(settings, clean_run["tmp"], workers=1, threads=4)
     assert ledger.count(types=[WriteIntended.TYPE]) == before
-    assert normalise(simulator.dump()) == clean_run["normal"]
+    assert normalise(sim.dump()) == clean_run["normal"]
 
 
 

@@ -17,19 +17,19 @@ from engine.units import unit_session
 from ledger.events import WriteSucceeded
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN
+from tests.helpers.simulator import TOKEN
 
 
 @pytest.fixture
-def res(simulator: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
+def res(sim: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
     settings = load_settings(
-        ledger_url=ledger_url, intercom_base_url=simulator.base_url,
+        ledger_url=ledger_url, intercom_base_url=sim.base_url,
         intercom_token=SecretStr(TOKEN), migration=f"detail-{uuid.uuid4().hex[:8]}",
     )
     resources = Resources.from_settings(settings)
     yield resources
     resources.close()
-    simulator.set_faults()
+    sim.set_faults()
 
 
 def _run(res: Resources, step: Step, source_id: str) -> WriteSucceeded:
@@ -46,7 +46,7 @@ def _run(res: Resources, step: Step, source_id: str) -> WriteSucceeded:
 
 
 def test_outcomes_keep_public_urls_and_the_errors_retried(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     name = f"Printers {uuid.uuid4().hex[:6]}"
     create = Step(op="create", method="POST", path="/help_center/collections",
@@ -55,14 +55,14 @@ def test_outcomes_keep_public_urls_and_the_errors_retried(
     made = _run(res, create, "7")
     assert made.detail == {"url": f"https://intercom.help/simulator/en/collections/"
                                   f"{made.intercom_id}"}
-    before = simulator.stats()["faults_injected"].get("rate_5xx", 0)
-    simulator.set_faults(rate_5xx=0.5, seed=4)  # a PUT is retried on a 5xx
+    before = sim.stats()["faults_injected"].get("rate_5xx", 0)
+    sim.set_faults(rate_5xx=0.5, seed=4)  # a PUT is retried on a 5xx
     rename = Step(op="update", method="PUT",
                   path=f"/help_center/collections/{made.intercom_id}",
                   body={"name": name + " (renamed)"}, identity_hash="u1", lookup={},
                   lookup_kind="idempotent")  # fmt: skip
     updated = _run(res, rename, "7")
-    injected = simulator.stats()["faults_injected"].get("rate_5xx", 0) - before
+    injected = sim.stats()["faults_injected"].get("rate_5xx", 0) - before
     assert injected > 0
     assert updated.detail["retried"] == {"server_error": injected}
     assert updated.detail["url"].endswith(f"/collections/{made.intercom_id}")

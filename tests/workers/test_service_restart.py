@@ -2,7 +2,7 @@
 same workspace as a clean one, with nothing twice, nothing missing and every intent settled.
 
 The migration under test runs on a private PostgreSQL (its ledger) and a private Redis (its
-broker), started for each test by :mod:`tests.private_services` on free ports; only those
+broker), started for each test by :mod:`tests.helpers.private_services` on free ports; only those
 are stopped and started again, never the machine's shared servers. Redis here keeps nothing
 on disk, so its restart loses every queued message, the delayed retries and the shared rate
 limiter's keys. A PostgreSQL restart (a fast shutdown) kills every connection: the
@@ -30,9 +30,15 @@ from core.settings import Settings
 from ledger.database import open_engine
 from reports.report import STATES, build_report
 from simulator.testing import SimulatorHandle
-from tests.private_services import PrivatePostgres, PrivateRedis, private_postgres, private_redis
-from tests.workers.conftest import HeskSource, prepare
-from tests.workers.normalise import duplicates, normalise
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import prepare
+from tests.helpers.normalise import duplicates, normalise
+from tests.helpers.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+)
 from workers.broker import QUEUE, namespace
 
 #: How long a service stays down: long enough for every worker and the coordinator to hit it.
@@ -56,7 +62,7 @@ def own_redis() -> Iterator[PrivateRedis]:
 def _shared_servers() -> tuple[str, str]:
     """When the machine's shared PostgreSQL started and which Redis server runs: both must
     be the same after a test that restarted its private ones."""
-    from tests.conftest import PG_ADMIN_URL
+    from tests.helpers.ledger import PG_ADMIN_URL
 
     engine = sa.create_engine(PG_ADMIN_URL)
     try:
@@ -76,12 +82,12 @@ def shared_servers_untouched() -> Iterator[None]:
 
 
 def _prepare_private(
-    simulator: SimulatorHandle, source: HeskSource, pg: PrivatePostgres, rd: PrivateRedis,
+    sim: SimulatorHandle, source: HeskSource, pg: PrivatePostgres, rd: PrivateRedis,
     tmp: Path,
 ) -> tuple[Settings, str]:
     """A migration ready to run with its ledger and broker on the private servers."""
     ledger_url = pg.url("h2i_restart_ledger")
-    settings = prepare(simulator, source, ledger_url, tmp)
+    settings = prepare(sim, source, ledger_url, tmp)
     return settings.model_copy(update={"redis_url": rd.url}), ledger_url
 
 
@@ -168,7 +174,7 @@ def _migrate_through(
 def _assert_same_as_clean_run(
     done: dict[str, Any],
     baseline: dict,
-    simulator: SimulatorHandle,
+    sim: SimulatorHandle,
     settings: Settings,
     ledger_url: str,
 ) -> None:
@@ -176,7 +182,7 @@ def _assert_same_as_clean_run(
     assert done["alive_after_restart"], "the run was over before the service came back"
     # writes really were left to do when the service went away
     assert _succeeded(ledger_url, settings.migration) > done["succeeded_before"]
-    dump = simulator.dump()
+    dump = sim.dump()
     assert duplicates(dump) == {}
     assert normalise(dump) == baseline["normal"]
     engine = open_engine(ledger_url)
@@ -193,7 +199,7 @@ def _assert_same_as_clean_run(
 
 def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
     baseline: dict,
-    simulator: SimulatorHandle,
+    sim: SimulatorHandle,
     chaos_source: HeskSource,
     own_postgres: PrivatePostgres,
     own_redis: PrivateRedis,
@@ -201,7 +207,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
 ) -> None:
     """Redis loses every queued and delayed message and the limiter's window; the
     coordinator sends the stalled units again and the run finishes by itself."""
-    settings, ledger_url = _prepare_private(simulator, chaos_source, own_postgres, own_redis,
+    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis,
                                             tmp_path)
     client = redis.Redis.from_url(settings.redis_url)
     run_id_before = client.info("server")["run_id"]
@@ -215,12 +221,12 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
     done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
     assert client.info("server")["run_id"] != run_id_before  # a new Redis server
     assert lost[0] > 0, "no message was waiting in Redis when it restarted"
-    _assert_same_as_clean_run(done, baseline, simulator, settings, ledger_url)
+    _assert_same_as_clean_run(done, baseline, sim, settings, ledger_url)
 
 
 def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
     baseline: dict,
-    simulator: SimulatorHandle,
+    sim: SimulatorHandle,
     chaos_source: HeskSource,
     own_postgres: PrivatePostgres,
     own_redis: PrivateRedis,
@@ -228,7 +234,7 @@ def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
 ) -> None:
     """Every connection dies (the unit locks with them); the workers retry, the coordinator
     waits for the ledger, and every WriteIntended ends with an outcome."""
-    settings, ledger_url = _prepare_private(simulator, chaos_source, own_postgres, own_redis,
+    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis,
                                             tmp_path)
     started = "SELECT pg_postmaster_start_time()::text"
     before = _scalar(ledger_url, started)
@@ -238,4 +244,4 @@ def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
 
     done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
     assert _scalar(ledger_url, started) != before  # a new PostgreSQL server
-    _assert_same_as_clean_run(done, baseline, simulator, settings, ledger_url)
+    _assert_same_as_clean_run(done, baseline, sim, settings, ledger_url)

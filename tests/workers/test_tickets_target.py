@@ -14,23 +14,24 @@ from ledger.store import Ledger
 from mapping.mapfile import dump_map_yaml, load_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource, migrate, prepare
-from tests.workers.normalise import duplicates
+from tests.helpers.hesk import HeskSource
+from tests.helpers.migration import migrate, prepare
+from tests.helpers.normalise import duplicates
 
 
 @pytest.fixture(scope="module")
 def ticket_run(
-    simulator: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
     """One uninterrupted migration of the small help desk into Intercom tickets."""
     tmp = tmp_path_factory.mktemp("tickets")
-    settings = prepare(simulator, chaos_source, ledger_url, tmp, target="tickets")
+    settings = prepare(sim, chaos_source, ledger_url, tmp, target="tickets")
     migrate(settings, tmp, workers=2, threads=4)
     engine = open_engine(ledger_url)
     return {
         "settings": settings, "report": build_report(engine, settings.migration),
-        "dump": simulator.dump(), "stats": simulator.stats(), "tmp": tmp, "engine": engine,
+        "dump": sim.dump(), "stats": sim.stats(), "tmp": tmp, "engine": engine,
     }
 
 

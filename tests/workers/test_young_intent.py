@@ -13,7 +13,6 @@ import pytest
 from pydantic import SecretStr
 
 from core.settings import load_settings
-from engine import protocol
 from engine.protocol import IntentTooYoung, UnitRun, run_step
 from engine.resources import Resources
 from engine.units import unit_session
@@ -21,7 +20,7 @@ from ledger.events import WriteIntended, WriteResolved, WriteSucceeded
 from ledger.keys import write_key
 from mapping.steps import Step
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import TOKEN
+from tests.helpers.simulator import TOKEN
 
 
 def _contact_step(email: str, mark: str) -> Step:
@@ -31,14 +30,14 @@ def _contact_step(email: str, mark: str) -> Step:
                 lookup={}, lookup_kind="contact", creates="contact")
 
 
-def _contacts(simulator: SimulatorHandle, email: str) -> list[dict]:
-    return [c for c in simulator.dump()["contacts"] if c.get("email") == email]
+def _contacts(sim: SimulatorHandle, email: str) -> list[dict]:
+    return [c for c in sim.dump()["contacts"] if c.get("email") == email]
 
 
 @pytest.fixture
-def res(simulator: SimulatorHandle, ledger_url: str) -> Resources:
+def res(sim: SimulatorHandle, ledger_url: str) -> Resources:
     settings = load_settings(
-        ledger_url=ledger_url, intercom_base_url=simulator.base_url,
+        ledger_url=ledger_url, intercom_base_url=sim.base_url,
         intercom_token=SecretStr(TOKEN), migration=f"young-{uuid.uuid4().hex[:8]}",
     )
     resources = Resources.from_settings(settings)
@@ -56,7 +55,7 @@ def _crashed_after_intent(res: Resources, step: Step, email: str) -> None:
 
 
 def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
-    res: Resources, simulator: SimulatorHandle, monkeypatch: pytest.MonkeyPatch
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     email = f"young-{uuid.uuid4().hex[:6]}@example.com"
     step = _contact_step(email, res.mark())
@@ -68,16 +67,15 @@ def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
         with pytest.raises(IntentTooYoung) as young:
             run_step(run, step, step.path, step.body)
     assert "in doubt and not found yet" in str(young.value)
-    assert _contacts(simulator, email) == []  # nothing sent while it might still land
+    assert _contacts(sim, email) == []  # nothing sent while it might still land
 
     # Later (here: a margin that makes the intent old), the miss is proven: sent once.
-    monkeypatch.setattr(protocol, "LANDING_MARGIN_SECONDS", -10_000.0)
     with unit_session(res, "contact", email) as (got, conn):
         run = UnitRun.load(res, "contact", email, conn=conn)
-        outcome = run_step(run, step, step.path, step.body)
+        outcome = run_step(run, step, step.path, step.body, landing_margin=-10_000.0)
         run.flush()
     assert outcome.ok and outcome.created
-    assert [c["id"] for c in _contacts(simulator, email)] == [outcome.intercom_id]
+    assert [c["id"] for c in _contacts(sim, email)] == [outcome.intercom_id]
     events = [r.event for r in res.ledger.read(objects=["contact"], source_id=email)]
     first = write_key("create", "contact", email, "h1", 1)
     assert any(isinstance(e, WriteResolved) and e.intent_key == first and not e.found
@@ -88,7 +86,7 @@ def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
 
 
 def test_a_young_intent_whose_write_landed_is_settled_at_once(
-    res: Resources, simulator: SimulatorHandle
+    res: Resources, sim: SimulatorHandle
 ) -> None:
     email = f"landed-{uuid.uuid4().hex[:6]}@example.com"
     step = _contact_step(email, res.mark())
@@ -100,4 +98,4 @@ def test_a_young_intent_whose_write_landed_is_settled_at_once(
         outcome = run_step(run, step, step.path, step.body)
         run.flush()
     assert outcome.ok and outcome.intercom_id == made["id"] and outcome.created  # its mark
-    assert len(_contacts(simulator, email)) == 1
+    assert len(_contacts(sim, email)) == 1

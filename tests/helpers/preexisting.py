@@ -23,7 +23,7 @@ from hesk.records import Customer, KbArticle, KbCategory
 from mapping.kb import KB_ROOT_ID
 from mapping.people import external_id
 from simulator.testing import SimulatorHandle
-from tests.workers.conftest import HeskSource
+from tests.helpers.hesk import HeskSource
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Another migration's mark (ledger.marks format): its contacts are never this one's.

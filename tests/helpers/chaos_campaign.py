@@ -37,12 +37,19 @@ from core.settings import Settings
 from hesk.demo_data import generate
 from ledger.database import open_engine
 from reports.report import STATES, build_report
-from simulator.testing import SimulatorHandle, running_simulator
-from tests.delta.hesk_writes import HeskWriter
-from tests.private_services import PrivatePostgres, PrivateRedis, private_postgres, private_redis
-from tests.workers.conftest import TOKEN, HeskSource, prepare
-from tests.workers.dirty_migration import unsettled_intents
-from tests.workers.normalise import duplicates, normalise
+from simulator.testing import SimulatorHandle
+from tests.helpers.dirty_migration import unsettled_intents
+from tests.helpers.hesk import HeskSource
+from tests.helpers.hesk_writes import HeskWriter
+from tests.helpers.migration import prepare
+from tests.helpers.normalise import duplicates, normalise
+from tests.helpers.private_services import (
+    PrivatePostgres,
+    PrivateRedis,
+    private_postgres,
+    private_redis,
+)
+from tests.helpers.simulator import TOKEN, simulator_with
 
 BIN = Path(sys.executable).parent / "hesk2intercom"
 #: The machine's own servers, for the clean run (never stopped here).
@@ -259,8 +266,8 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
     source = HeskSource(hesk_url, work / "attachments", plan.tickets)
     try:
         with private_postgres() as pg, private_redis() as rd, \
-                running_simulator(token=TOKEN, rate_limit=1_000_000) as clean_sim, \
-                running_simulator(token=TOKEN, rate_limit=1_000_000) as sim:
+                simulator_with() as clean_sim, \
+                simulator_with() as sim:
             ledger_url = pg.url("h2i_chaos_ledger")
             (work / "clean").mkdir()
             (work / "chaos").mkdir()

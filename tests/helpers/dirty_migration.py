@@ -40,7 +40,7 @@ from ledger.dispositions import STATES
 from mapping.mapfile import dump_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
-from tests.workers.dirty_rows import HelpDesk, write_desks
+from tests.helpers.dirty_rows import HelpDesk, write_desks
 
 SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 

@@ -1,6 +1,7 @@
 """A stand-in for a user's production Hesk: a MariaDB database with data and an attachments
 folder with a file the user made. Tests point the ``H2I_`` settings at it and prove that
-demo commands leave it byte-for-byte intact (:meth:`ProductionHesk.fingerprint`).
+demo commands leave it byte-for-byte intact (:meth:`ProductionHesk.fingerprint`); the
+``production`` fixture of ``tests/conftest.py`` gives one to a test.
 """
 
 from __future__ import annotations
@@ -8,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
-import pytest
 
 SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 
@@ -56,9 +57,10 @@ class ProductionHesk:
         return {"tables": tables, "files": files}
 
 
-@pytest.fixture
-def production(tmp_path: Path) -> Iterator[ProductionHesk]:
-    """A 'production' Hesk database holding tickets and a folder holding a user's file."""
+@contextmanager
+def production_hesk(tmp_path: Path) -> Iterator[ProductionHesk]:
+    """A 'production' Hesk database holding tickets and a folder holding a user's file
+    (in ``tmp_path``); the database is dropped on leaving."""
     name = f"h2i_test_prod_{uuid.uuid4().hex[:10]}"
     folder = tmp_path / "hesk-attachments"
     folder.mkdir()
