@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import H2IError, NotImplementedYet
+from core.errors import H2IError
 from core.intercom_limits import MAX_REQUEST_BYTES
 from core.logs import configure_logging, register_secret
 from core.settings import Settings, load_settings, settings_help
@@ -100,15 +100,7 @@ def settings() -> Settings:
     return s
 
 
-def not_yet(command: str, issue: int) -> None:
-    """Fail plainly for a contract command whose issue has not landed."""
-    raise NotImplementedYet(
-        f"`hesk2intercom {command}` is not built yet (issue {issue})",
-        hint="see the README's status table for what works today",
-    )
-
-
-# --- ledger commands (issue 3) ---
+# --- ledger commands ---
 
 
 @app.command()
@@ -129,7 +121,7 @@ def status(
 
 # --- end ledger commands ---
 
-# --- hesk commands (issue 4) ---
+# --- hesk commands ---
 
 
 @app.command()
@@ -190,7 +182,7 @@ def demo_data(
 
 # --- end hesk commands ---
 
-# --- simulator command (issue 5) ---
+# --- simulator command ---
 
 
 @app.command()
@@ -309,7 +301,7 @@ def services(
     elif not check_services(settings(), console):
         raise typer.Exit(EXIT_USAGE)
 
-# --- migration commands (issue 6) ---
+# --- migration commands ---
 
 
 @app.command()
@@ -507,7 +499,7 @@ def worker(
 
 # --- end migration commands ---
 
-# --- delta, cutover, rollback, inventory (issue 7) ---
+# --- delta, cutover, rollback, inventory ---
 
 
 @app.command()

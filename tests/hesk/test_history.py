@@ -1,4 +1,4 @@
-"""History parsing with Hesk's real English strings (SEMANTICS.md §6)."""
+"""History parsing with Hesk's real English strings."""
 
 from __future__ import annotations
 
