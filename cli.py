@@ -429,8 +429,10 @@ def migrate(
     from commands.migrate import run_migration
     from commands.options import MigrateOptions
 
-    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
-    summary = run_migration(settings(), opts, console)
+    s = settings()
+    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads,
+                          stall_seconds=s.stall_seconds)
+    summary = run_migration(s, opts, console)
     console.print(
         f"Migration run {summary['run']} finished in {summary['seconds']} s. "
         "Next: hesk2intercom verify, then hesk2intercom report"
