@@ -18,7 +18,6 @@ from tests.workers.conftest import HeskSource, migrate, prepare
 from tests.workers.harness import migrate_under_kills
 from tests.workers.normalise import duplicates, normalise
 
-
 #: The client timeout of the kill runs (seconds): a killed run's unsent write is looked up
 #: again this long + 5 s after its intent.
 KILL_TIMEOUT = 8.0
