@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from core.errors import H2IError, NotImplementedYet
+from core.errors import H2IError
 from core.intercom_limits import (
     APP_CALLS_PER_WINDOW,
     MAX_REQUEST_BYTES,
@@ -104,15 +104,7 @@ def settings() -> Settings:
     return s
 
 
-def not_yet(command: str, issue: int) -> None:
-    """Fail plainly for a contract command whose issue has not landed."""
-    raise NotImplementedYet(
-        f"`hesk2intercom {command}` is not built yet (issue {issue})",
-        hint="see the README's status table for what works today",
-    )
-
-
-# --- ledger commands (issue 3) ---
+# --- ledger commands ---
 
 
 @app.command()
@@ -133,7 +125,7 @@ def status(
 
 # --- end ledger commands ---
 
-# --- hesk commands (issue 4) ---
+# --- hesk commands ---
 
 
 @app.command()
@@ -194,7 +186,7 @@ def demo_data(
 
 # --- end hesk commands ---
 
-# --- simulator command (issue 5) ---
+# --- simulator command ---
 
 
 @app.command()
@@ -313,7 +305,7 @@ def services(
     elif not check_services(settings(), console):
         raise typer.Exit(EXIT_USAGE)
 
-# --- migration commands (issue 6) ---
+# --- migration commands ---
 
 
 @app.command()
@@ -441,8 +433,10 @@ def migrate(
     from commands.migrate import run_migration
     from commands.options import MigrateOptions
 
-    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads)
-    summary = run_migration(settings(), opts, console)
+    s = settings()
+    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads,
+                          stall_seconds=s.stall_seconds)
+    summary = run_migration(s, opts, console)
     console.print(
         f"Migration run {summary['run']} finished in {summary['seconds']} s. "
         "Next: hesk2intercom verify, then hesk2intercom report"
@@ -511,7 +505,7 @@ def worker(
 
 # --- end migration commands ---
 
-# --- delta, cutover, rollback, inventory (issue 7) ---
+# --- delta, cutover, rollback, inventory ---
 
 
 @app.command()

@@ -117,7 +117,7 @@ def run_cutover(
 def cutover_command(settings: Settings, *, workers: int = 0) -> CutoverResult:
     """The ``cutover`` command: units run here or by N worker processes."""
     res = Resources.from_settings(settings)
-    opts = MigrateOptions(workers=workers)
+    opts = MigrateOptions(workers=workers, stall_seconds=settings.stall_seconds)
     try:
         with unit_runner(res, opts) as send:
             return run_cutover(res, opts, send=send)

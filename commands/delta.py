@@ -342,7 +342,7 @@ def delta_command(
 ) -> DeltaResult:
     """The ``delta`` command: run a delta with units run here or by N worker processes."""
     res = Resources.from_settings(settings)
-    opts = MigrateOptions(workers=workers)
+    opts = MigrateOptions(workers=workers, stall_seconds=settings.stall_seconds)
     try:
         with unit_runner(res, opts) as send:
             return run_delta(res, opts, apply=apply, send=send, customers=customers)

@@ -81,6 +81,7 @@ def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
     if token:
         env["H2I_INTERCOM_TOKEN"] = token  # every token of the list
     env["H2I_INTERCOM_WORKSPACE_RATE"] = str(settings.intercom_workspace_rate)
+    env["H2I_INTERCOM_TIMEOUT"] = str(settings.intercom_timeout)
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return env

@@ -7,7 +7,6 @@ Each error says what happened and what to do next (``hint``), and whether retryi
     H2IError
      ├── ConfigError            (exit 2) a setting is missing or wrong
      ├── ServiceUnavailable     (exit 2) Postgres / MariaDB / Redis / Intercom cannot be reached
-     ├── NotImplementedYet      (exit 2) a command whose issue has not landed
      └── package errors         (ledger.errors, hesk.errors, intercom_api.errors, ...)
 """
 
@@ -50,8 +49,3 @@ class ServiceUnavailable(H2IError):
 
     transient = True
 
-
-class NotImplementedYet(H2IError):
-    """A contract command whose implementation has not landed yet."""
-
-    default_hint = "this command is part of the contract but is not built yet"

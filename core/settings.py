@@ -74,6 +74,18 @@ class Settings(BaseSettings):
         gt=0,
         description="Calls per minute for the whole Intercom workspace, all tokens together.",
     )
+    intercom_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds an Intercom call may take before it is in doubt; a killed run's "
+        "unanswered write is looked up again only after this plus 5 s.",
+    )
+    stall_seconds: float = Field(
+        20.0,
+        gt=0,
+        description="Seconds without progress after which migrate, delta and cutover send "
+        "the pending units again (a killed worker's, say).",
+    )
     intercom_region: Literal["us", "eu", "au"] = Field("us", description="Intercom region.")
     intercom_base_url: str | None = Field(
         None, description="Overrides the region's base URL (e.g. the local simulator)."

@@ -6,9 +6,9 @@ recreates the database named in ``url`` (only one it created itself, see
 table prefix, and fills it with Faker text the way Hesk stores it (escaped, auto-linked,
 ``<br />``), ~5 replies per ticket, notes, staff, categories, custom fields of every type,
 customers + ``ticket_to_customer``, KB, canned responses, templates and attachment files.
-Each :class:`DirtyKnobs` field plants that many cases of one kind of bad data from
-BRIEF.md; the summary says which source ids carry which case. Rows go in with multi-row
-INSERTs (``executemany``), so 10,000 tickets take seconds.
+Each :class:`DirtyKnobs` field plants that many cases of one kind of bad data a real help
+desk holds (docs/hesk-source.md, "Findings"); the summary says which source ids carry which
+case. Rows go in with multi-row INSERTs (``executemany``), so 10,000 tickets take seconds.
 
 Note: MariaDB refuses invalid UTF-8 in utf8 columns, so "non-UTF-8 bytes" are planted as
 what legacy latin1 connections really left behind: double-encoded UTF-8 (``CafÃ©``).
@@ -43,7 +43,7 @@ _EPOCH = datetime(2023, 1, 2, 8, 0, 0, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class DirtyKnobs:
-    """How many records of each kind of bad data BRIEF.md lists to plant (0 = none)."""
+    """How many records of each kind of bad data to plant (0 = none)."""
 
     emailless_requester: int = 2
     email_case_duplicate: int = 2

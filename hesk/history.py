@@ -1,9 +1,10 @@
 """The ``history`` column: ``<li class="smaller">DATE | TEXT</li>`` items -> dated entries.
 
 DATE is PHP ``date($format)`` in the help desk's timezone (no offset), TEXT a language
-string (SEMANTICS.md §6). Parsed like Hesk's ``getTicketHistory``: split on ``</li>``,
-strip ``<li class="smaller">``, split on the first `` | ``. An entry whose date cannot be
-parsed is kept verbatim with ``at=None``; nothing is dropped.
+string (docs/hesk-source.md, "How Hesk stores its data"). Parsed like Hesk's
+``getTicketHistory``: split on ``</li>``, strip ``<li class="smaller">``, split on the
+first `` | ``. An entry whose date cannot be parsed is kept verbatim with ``at=None``;
+nothing is dropped.
 """
 
 from __future__ import annotations

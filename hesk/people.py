@@ -5,7 +5,7 @@ One rule, used by both the ticket and the contact streams so their ids always ag
 * Hesk 3.5+: ``hesk_ticket_to_customer`` rows (REQUESTER / FOLLOWER) joined to
   ``hesk_customers``; a contact id is the case-folded email, or ``noemail:<ticket id>``
   for an emailless requester (emailless followers are dropped with a finding).
-* No REQUESTER row: anonymised tickets (§15) have no requester; otherwise the ticket
+* No REQUESTER row: anonymised tickets have no requester; otherwise the ticket
   snapshot (``u_name``/``u_email``) stands in.
 * Hesk < 3.5 (no customer tables): the snapshot ``name``/``email`` (comma-separated: the
   first address is the requester, the others followers).
@@ -68,7 +68,7 @@ def snapshot(row: dict[str, Any], columns: tuple[str, str]) -> tuple[str, str]:
 
 def is_anonymised(row: dict[str, Any], has_requester_row: bool,
                   columns: tuple[str, str]) -> bool:
-    """Hesk's anonymisation marks (§15): no requester, ``[Customer]``, ip ``0.0.0.0``."""
+    """Hesk's anonymisation marks: no requester, ``[Customer]``, ip ``0.0.0.0``."""
     name, email = snapshot(row, columns)
     return (not has_requester_row) and name == "[Customer]" and not email and (
         (row.get("ip") or "") in ("0.0.0.0", "")

@@ -287,7 +287,7 @@ class Customer(Record):
 class Ticket(Record):
     """A Hesk ticket (``hesk_tickets``); ``source_id`` = the numeric ticket id.
 
-    ``message_html`` is ``message_html`` if not NULL else ``message`` (both HTML, §4);
+    ``message_html`` is ``message_html`` if not NULL else ``message`` (both HTML);
     ``message_text`` its plain-text form. ``requester_contact_id`` is the ``source_id`` of
     the requester :class:`Customer` (None if the ticket has no requester, e.g. anonymised).
     ``owner_id`` is None when unassigned; ``owner_missing`` when it names a deleted user.

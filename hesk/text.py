@@ -1,8 +1,8 @@
 """Hesk text: entity decoding (exactly once), HTML -> plain text, legacy encodings.
 
 Hesk stores user text HTML-escaped (``htmlspecialchars``; backtick as ``&#96;``), plain
-messages as escaped text + auto-links + ``<br />`` (SEMANTICS.md §0). Decoding happens once:
-``&amp;lt;`` becomes ``&lt;``, never ``<``.
+messages as escaped text + auto-links + ``<br />`` (docs/hesk-source.md, "How Hesk stores
+its data"). Decoding happens once: ``&amp;lt;`` becomes ``&lt;``, never ``<``.
 """
 
 from __future__ import annotations

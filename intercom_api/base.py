@@ -39,7 +39,6 @@ from intercom_api.transport import transport_for
 log = get_logger(__name__)
 
 Json = dict[str, Any]
-#: Intercom's maximum page size (API_NOTES §4).
 
 
 @dataclass(frozen=True)

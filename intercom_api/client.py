@@ -31,7 +31,7 @@ class IntercomClient(
         settings: Settings,
         *,
         pacer: Pacer | None = None,
-        timeout: float = 30,
+        timeout: float | None = None,
         retry: RetryPolicy | None = None,
         apps: AppSet | None = None,
     ) -> IntercomClient:
@@ -48,4 +48,6 @@ class IntercomClient(
                     hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
                 )
             apps = AppSet(tokens, pacer_for=None if pacer is None else lambda _fp: pacer)
-        return cls(settings.intercom_url, apps, timeout=timeout, retry=retry)
+        return cls(settings.intercom_url, apps,
+                   timeout=settings.intercom_timeout if timeout is None else timeout,
+                   retry=retry)

@@ -1,4 +1,4 @@
-"""Contact operations (API_NOTES §5.2): create, update, delete, read, find, search."""
+"""Contact operations: create, update, delete, read, find, search."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Conversation operations (API_NOTES §5.7, §5.8, §6.1): the threads of Hesk tickets.
+"""Conversation operations: the threads of Hesk tickets.
 
 Every admin reply is sent with ``skip_notifications: true``: an import must never e-mail a
 customer. Contact-authored parts are the customer's own words and notify nobody.

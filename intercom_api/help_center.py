@@ -1,4 +1,4 @@
-"""Help Center operations (API_NOTES §5.10): collections and articles for the Hesk KB."""
+"""Help Center operations: collections and articles for the Hesk KB."""
 
 from __future__ import annotations
 

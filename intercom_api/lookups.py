@@ -1,7 +1,8 @@
 """Lookups that resolve an in-doubt write: did Intercom create it after all?
 
 Intercom has no idempotency keys, so after a timeout or a lost answer the worker asks by the
-markers each object carries at create time (DESIGN.md "Write protocol", API_NOTES §6.4):
+markers each object carries at create time (docs/intercom-client.md, "Resolving an in-doubt
+write"):
 
 =====================  ==========================================================
 contact                ``external_id`` (exact, immediate); e-mail via search as a

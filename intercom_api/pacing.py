@@ -1,9 +1,10 @@
 """Pacing: keep a client (or a fleet of workers) under Intercom's rate-limit window.
 
 Intercom splits its per-minute limit into 10-second windows and reports the window on every
-answer (API_NOTES §2): ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
-``X-RateLimit-Reset`` (Unix seconds). A :class:`Pacer` is asked before every request
-(:meth:`Pacer.acquire`) and told about every answer (:meth:`Pacer.observe`).
+answer (docs/intercom-client.md, "Intercom's limits"): ``X-RateLimit-Limit``,
+``X-RateLimit-Remaining`` and ``X-RateLimit-Reset`` (Unix seconds). A :class:`Pacer` is
+asked before every request (:meth:`Pacer.acquire`) and told about every answer
+(:meth:`Pacer.observe`).
 
 :class:`LocalPacer` is the process-local default, shared by the threads of one process. A
 pacer shared by all workers (through Redis) only has to implement the same two methods.

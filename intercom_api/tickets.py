@@ -1,4 +1,4 @@
-"""Ticket operations (API_NOTES §5.11): ticket types, their attributes, states, tickets.
+"""Ticket operations: ticket types, their attributes, states, tickets.
 
 Every write carries ``skip_notifications: true``: an import must never reach a customer.
 Ticket states are read-only in the API (listed, never created).

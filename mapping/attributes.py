@@ -14,7 +14,7 @@ ATTRIBUTES_PATH = "/conversations/attributes"
 
 
 def attribute_body(item: dict[str, Any], description: str = "") -> dict[str, Any]:
-    """The ``POST /conversations/attributes`` body of a map entry (API_NOTES §5.5)."""
+    """The ``POST /conversations/attributes`` body of a map entry."""
     body: dict[str, Any] = {
         "name": str(item.get("attribute") or item.get("name")),
         "data_type": item["data_type"],

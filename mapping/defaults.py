@@ -22,15 +22,15 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 #: (Allowed values and types of every key: ``mapping.fieldmap.MapOptions``.)
 
-#: Hesk's built-in priorities (id -> label), most urgent first (SEMANTICS.md §3).
+#: Hesk's built-in priorities (id -> label), most urgent first.
 BUILTIN_PRIORITIES: dict[int, str] = {0: "Critical", 1: "High", 2: "Medium", 3: "Low"}
-#: Hesk's built-in statuses (SEMANTICS.md §2); only 3 (Resolved) is closed.
+#: Hesk's built-in statuses; only 3 (Resolved) is closed.
 BUILTIN_STATUSES: dict[int, str] = {
     0: "New", 1: "Waiting reply", 2: "Replied", 3: "Resolved", 4: "In Progress", 5: "On Hold",
 }  # fmt: skip
 CLOSED_STATUS = 3
 
-#: Hesk custom field type -> conversation attribute data type (BRIEF.md).
+#: Hesk custom field type -> conversation attribute data type (docs/mapping.md).
 FIELD_TYPES: dict[str, str] = {
     "text": "string", "textarea": "string", "email": "string", "hidden": "string",
     "select": "list", "radio": "list", "checkbox": "string", "date": "datetime",

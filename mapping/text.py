@@ -1,7 +1,7 @@
 """Hesk HTML as Intercom text: plain text for contact parts, sanitised HTML for admin parts.
 
 Hesk stores every message as HTML (plain messages are escaped text + auto-links +
-``<br />``, SEMANTICS.md §0). Two targets:
+``<br />``, docs/hesk-source.md). Two targets:
 
 * :func:`to_plain` — conversation create and contact replies (Intercom takes no HTML
   there): scripts and styles dropped with their content, links become their ``href``

@@ -1,4 +1,4 @@
-"""A ticket and its whole thread -> one conversation unit (BRIEF.md, Ticket/Reply/Note rows).
+"""A ticket and its whole thread -> one conversation unit (docs/mapping.md, "What maps to what").
 
 Steps, in order: ``create`` (the first message, plain text, from the requester, original
 time) -> the first message's files as contact parts -> every reply and note by

@@ -1,10 +1,10 @@
 """``inventory``: the hand-over document of what the migration does not move as data.
 
-Workflows are rebuilt natively in Intercom (BRIEF.md); this lists, from the Hesk database,
-what each one is and what it needs there: categories and their auto-assign rules, custom
-statuses and priorities, canned responses (exported as a file to import as saved replies
-or macros — Intercom's macros API is read-only), ticket templates, and the staff with no
-matching Intercom admin (the invite list). Written as Markdown plus CSV files.
+Workflows are not migrated as data but rebuilt natively in Intercom; this lists, from the
+Hesk database, what each one is and what it needs there: categories and their auto-assign
+rules, custom statuses and priorities, canned responses (exported as a file to import as
+saved replies or macros — Intercom's macros API is read-only), ticket templates, and the
+staff with no matching Intercom admin (the invite list). Written as Markdown plus CSV files.
 """
 
 from __future__ import annotations

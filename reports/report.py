@@ -1,6 +1,6 @@
 """``report``: the reconciliation report, a projection of the ledger in the public JSON shape.
 
-The contract (DESIGN.md "Report JSON") is exactly::
+The public contract (docs/reports.md) is exactly::
 
     {"migration": str,
      "objects": {OBJECT: {"source", "migrated", "quarantined", "skipped", "pending"}},

@@ -1,6 +1,7 @@
 """Pure comparison of a source record with what Intercom answers for it (no I/O).
 
-Expectations follow BRIEF.md and the planner's conventions (mapping/plan.py, mapping/text.py):
+Expectations follow the mapping (docs/mapping.md) and the planner's conventions (mapping/plan.py,
+mapping/text.py):
 
 * the conversation: title = subject, ``created_at`` = the ticket's (its last change, or its
   first message's, when Hesk's date is zero), first message = the ticket's message as plain
@@ -37,7 +38,7 @@ from intercom_api.lookups import READ_BACK_LIMIT, normalise_body
 from mapping.text import plain_to_html, sanitize_html, to_plain
 from mapping.tickets import conversation_time
 
-#: Conversation attributes every migrated ticket carries (BRIEF.md, Ticket row).
+#: Conversation attributes every migrated ticket carries.
 TICKET_ATTRIBUTES = ("hesk_ticket_id", "hesk_trackid")
 #: Intercom article state for a Hesk article state (private has no equivalent: draft).
 ARTICLE_STATES = {"published": "published", "private": "draft", "draft": "draft"}

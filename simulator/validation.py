@@ -45,7 +45,10 @@ def _walk(node: Any, visit: Any) -> None:
 
 
 def patch_defects(spec: dict[str, Any]) -> dict[str, Any]:
-    """A copy of ``spec`` with the description's known defects fixed (API_NOTES.md §9)."""
+    """A copy of ``spec`` with the description's known defects fixed.
+
+    Each is listed, with its reason, in docs/simulator.md ("Validation").
+    """
     spec = copy.deepcopy(spec)
     schemas = spec["components"]["schemas"]
 

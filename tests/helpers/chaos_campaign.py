@@ -77,6 +77,9 @@ class Plan:
     lost: float = 0.05
     rate_5xx: float = 0.02
     seed: int = field(default_factory=lambda: random.randrange(1_000_000))
+    #: H2I_STALL_SECONDS and H2I_INTERCOM_TIMEOUT of every command (None: the defaults)
+    stall_seconds: float | None = None
+    client_timeout: float | None = None
     #: run the clean migration beside the chaos one (faster) or first (fair timing)
     clean_beside: bool = True
 
@@ -115,13 +118,16 @@ class Proc:
         self.popen = self._spawn()
 
 
-def _env(settings: Settings, redis_url: str) -> dict[str, str]:
+def _env(settings: Settings, redis_url: str, plan: Plan) -> dict[str, str]:
+    timings = {"H2I_STALL_SECONDS": plan.stall_seconds,
+               "H2I_INTERCOM_TIMEOUT": plan.client_timeout}
     return {
         **os.environ,
         "H2I_LEDGER_URL": settings.ledger_url, "H2I_HESK_URL": settings.hesk_url or "",
         "H2I_HESK_ATTACHMENTS_DIR": str(settings.hesk_attachments_dir),
         "H2I_INTERCOM_BASE_URL": settings.intercom_base_url, "H2I_INTERCOM_TOKEN": TOKEN,
         "H2I_MIGRATION": settings.migration, "H2I_REDIS_URL": redis_url,
+        **{k: str(v) for k, v in timings.items() if v is not None},
     }
 
 
@@ -274,7 +280,7 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             # the clean run goes on beside the chaos, on the machine's own services (the
             # private ones are restarted under the chaos run)
             clean = prepare(clean_sim, source, f"{SHARED_PG}/{name}", work / "clean")
-            clean_env = _env(clean, SHARED_REDIS)
+            clean_env = _env(clean, SHARED_REDIS, plan)
             clean_run = Background([str(BIN), "migrate", "--workers", str(plan.workers),
                                     "--threads", str(plan.threads)], clean_env, work / "clean")
             if not plan.clean_beside:
@@ -282,7 +288,7 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
 
             settings = prepare(sim, source, ledger_url, work / "chaos")
             before = sim.dump()
-            env = _env(settings, rd.url)
+            env = _env(settings, rd.url, plan)
             chaos = Chaos(plan, rng, sim, pg, rd)
             chaos.faults()
             tally = chaos.drive([str(BIN), "migrate", "--workers", "0"], env, work / "chaos",

@@ -70,7 +70,7 @@ def prepare(
 
 def migrate(settings: Settings, tmp: Path, **options: object) -> dict:
     """Run `migrate` in-process (workers are real processes) with a quiet console."""
-    opts = MigrateOptions(log_dir=tmp / "logs", **options)  # type: ignore[arg-type]
+    opts = MigrateOptions(log_dir=tmp / "logs", **options)  # type: ignore[arg-type]  # the tests' keywords are MigrateOptions fields
     return run_migration(settings, opts, Console(file=io.StringIO()))
 
 

@@ -1,4 +1,4 @@
-"""History parsing with Hesk's real English strings (SEMANTICS.md §6)."""
+"""History parsing with Hesk's real English strings."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLE = (
 )
 
 
-def test_parses_the_semantics_example_in_utc() -> None:
+def test_parses_a_history_in_the_desks_timezone_as_utc() -> None:
     entries = parse_history(EXAMPLE, parent_object="ticket", parent_id=42,
                             timezone="Europe/Ljubljana")
     assert [e.text for e in entries] == [

@@ -1,4 +1,4 @@
-"""mapping/ imports nothing that does I/O (DESIGN.md: pure functions only)."""
+"""mapping/ imports nothing that does I/O: it is pure functions only."""
 
 from __future__ import annotations
 

@@ -105,6 +105,8 @@ def test_the_customers_own_objects_survive_kills_of_workers(
     held 1.5 s: a kill there leaves a create that landed without its outcome) and some
     answers are lost: what existed is still untouched after the rollback."""
     settings = prepare(sim, small_source, ledger_url, tmp_path)
+    # a killed worker's unsent create is looked up again 8 s + 5 s after its intent
+    settings = settings.model_copy(update={"intercom_timeout": 8.0})
     seeded = seed_preexisting(sim, settings, small_source)
     before = sim.dump()
     sim.set_faults(rate_timeout=0.5, timeout_ms=1500, rate_lost_response=0.2, only=CREATES,

@@ -18,7 +18,7 @@ from tests.helpers.migration import make_baseline
 #: Tickets in the end-to-end help desk ("a few hundred" at full size: benchmarks/migrate.py).
 E2E_TICKETS = int(os.environ.get("H2I_E2E_TICKETS", "150"))
 #: Tickets in the help desk the fault and kill tests compare (they wait out real 429s).
-CHAOS_TICKETS = int(os.environ.get("H2I_CHAOS_TICKETS", "40"))
+CHAOS_TICKETS = int(os.environ.get("H2I_CHAOS_TICKETS", "24"))
 #: The same for the runs into Intercom tickets (smaller: the suite's time is counted).
 TICKET_CHAOS_TICKETS = int(os.environ.get("H2I_TICKET_CHAOS_TICKETS", "20"))
 

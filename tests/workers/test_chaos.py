@@ -19,6 +19,10 @@ from tests.helpers.hesk import HeskSource
 from tests.helpers.migration import migrate, prepare
 from tests.helpers.normalise import duplicates, normalise
 
+#: The client timeout of the kill runs (seconds): a killed run's unsent write is looked up
+#: again this long + 5 s after its intent.
+KILL_TIMEOUT = 8.0
+
 
 @dataclass(frozen=True)
 class Case:
@@ -69,6 +73,8 @@ def test_kill_9_of_workers_at_random_instants_then_finish(
 ) -> None:
     baseline = case.baseline
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
+    # a killed worker's unsent write is looked up again after this timeout + 5 s
+    settings = settings.model_copy(update={"intercom_timeout": KILL_TIMEOUT})
     # the coordinator runs here with no workers of its own; ours get killed under it
     run = migrate_under_kills(settings, tmp_path / "logs", kills=6, seed=9)
     assert run.kills >= 3, "the migration finished before the workers could be killed"
@@ -106,7 +112,8 @@ def test_kill_9_of_the_migrate_command_then_run_it_again(
 
     baseline = case.baseline
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
-    env = {**os.environ, **env_of(settings)}
+    env = {**os.environ, **env_of(settings), "H2I_INTERCOM_TIMEOUT": str(KILL_TIMEOUT),
+           "H2I_STALL_SECONDS": "4"}
     first = subprocess.Popen(
         [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

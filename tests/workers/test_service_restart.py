@@ -42,7 +42,7 @@ from tests.helpers.private_services import (
 from workers.broker import QUEUE, namespace
 
 #: How long a service stays down: long enough for every worker and the coordinator to hit it.
-DOWN_SECONDS = 5.0
+DOWN_SECONDS = 3.0
 
 
 @pytest.fixture
@@ -88,7 +88,8 @@ def _prepare_private(
     """A migration ready to run with its ledger and broker on the private servers."""
     ledger_url = pg.url("h2i_restart_ledger")
     settings = prepare(sim, source, ledger_url, tmp)
-    return settings.model_copy(update={"redis_url": rd.url}), ledger_url
+    # intercom_timeout: a write whose lock died with PostgreSQL is looked up again 8 + 5 s on
+    return settings.model_copy(update={"redis_url": rd.url, "intercom_timeout": 8.0}), ledger_url
 
 
 def _scalar(ledger_url: str, sql: str, **params: Any) -> Any:
