@@ -167,6 +167,8 @@ def settle(
         return Found(str(part["id"]), False) if part else None
     if kind in PRECHECKED:
         return _settle_named(run, step, intent_key, body)
+    if path.startswith("/tickets/"):
+        return None  # a ticket's PUT or tag: sending it again settles it (a tag is on once)
     if body.get("message_type") in ("close", "open", "assignment") or path.endswith("/tags"):
         done = _already_applied(client, path, body)
         return Found(done, False) if done else None

@@ -169,6 +169,8 @@ def run_step(run: UnitRun, step: Step, path: str, body: dict[str, Any]) -> Outco
             app = run.res.client.next_app()  # named on the intent: which token sends it
             target: dict[str, Any] = {"method": step.method, "path": path,
                                       "creates": step.creates, "app": app}  # fmt: skip
+            if step.sets:
+                target["sets"] = dict(step.sets)  # what the object has once this is written
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
             if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours

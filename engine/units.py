@@ -22,7 +22,11 @@ from engine.protocol import Outcome, UnitRun, run_step
 from engine.resources import Resources
 from hesk.errors import HeskError
 from hesk.records import Record, record_from_payload
-from ledger.conversation_state import conversation_closed, ticket_state_written
+from ledger.conversation_state import (
+    conversation_closed,
+    ticket_content_written,
+    ticket_state_written,
+)
 from ledger.events import (
     Event,
     RecordMigrated,
@@ -244,6 +248,7 @@ def _plan_ticket(res: Resources, ticket: Record, ctx: UnitContext, run: UnitRun)
             children["attachment"],  # type: ignore[arg-type]
             ctx,
             last_state=ticket_state_written(run.recorded()),
+            written=ticket_content_written(run.recorded()),
         )
     return planner.plan_ticket(
         ticket,  # type: ignore[arg-type]
