@@ -50,6 +50,7 @@ class UnitRun(Protocol):
     conn: Connection | None
     known: dict[str, Recorded | Event]
     api_calls: int
+    listings: dict[str, list[Any]]
 
 #: Lookup kinds whose create is pre-checked by name.
 PRECHECKED = ("tag", "conversation_attribute", "collection", "article")
@@ -94,7 +95,9 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
         tag = lookups.find_tag(client, str(body["name"]))
         return Precheck([str(tag["id"])], tag) if tag else Precheck()
     if kind == "conversation_attribute":
-        attr = lookups.find_conversation_attribute(client, str(body["name"]))
+        run.api_calls -= 1  # counted by listing() when it reads
+        attr = _named(listing(run, "conversation_attributes",
+                              client.list_conversation_attributes), str(body["name"]))
         if attr is None:
             return Precheck()
         if attr.get("data_type") != body.get("data_type"):
@@ -113,6 +116,50 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
         return Precheck([str(c["id"]) for c in same], free[0] if free else None)
     same = lookups.find_articles(client, str(body["title"]), body.get("parent_id"))
     return Precheck([str(a["id"]) for a in same])
+
+
+def listing(run: UnitRun, name: str, read: Any) -> list[Any]:
+    """A workspace listing read once per unit run (``read()``), then served from memory."""
+    if name not in run.listings:
+        run.api_calls += 1
+        run.listings[name] = list(read())
+    return run.listings[name]
+
+
+def _named(items: list[Any], name: str) -> Json | None:
+    wanted = name.strip().casefold()
+    return next((i for i in items
+                 if str(i.get("name") or "").strip().casefold() == wanted), None)  # fmt: skip
+
+
+def find_first_object(
+    run: UnitRun, step: Step, path: str, body: dict[str, Any]
+) -> str | None:
+    """The id of the ticket type or type attribute that already exists, before a create.
+
+    One ``GET /ticket_types`` serves the type and, when it exists, every attribute (a
+    listed type carries its attributes); ``GET /ticket_types/{id}`` is read only for a type
+    the listing did not show. Raises lookups.Unresolvable for an attribute of another type.
+    """
+    from intercom_api.tickets import type_attributes
+
+    client = run.res.client
+    if step.lookup_kind == "ticket_type":
+        found = _named([t for t in listing(run, "ticket_types", client.list_ticket_types)
+                        if not t.get("archived")], str(body["name"]))  # fmt: skip
+        if found is not None:
+            run.listings[f"ticket_type:{found['id']}"] = type_attributes(found)
+        return str(found["id"]) if found else None
+    type_id = path.split("/")[2]
+    attrs = listing(run, f"ticket_type:{type_id}",
+                    lambda: type_attributes(client.get_ticket_type(type_id)))
+    attr = _named(attrs, str(body["name"]))
+    if attr is not None and attr.get("data_type") != body["data_type"]:
+        raise lookups.Unresolvable(
+            f"ticket attribute {body['name']!r} exists as {attr.get('data_type')}, not "
+            f"{body['data_type']}: rename it in the map", method="GET", path=path,
+        )  # fmt: skip
+    return str(attr["id"]) if attr else None
 
 
 def matched_detail(step: Step, body: dict[str, Any]) -> dict[str, str]:

@@ -90,6 +90,10 @@ class UnitRun:
     created_unit: bool = False
     #: The autocommit connection holding the unit's lock (units.py), used for appends.
     conn: Connection | None = None
+    #: Workspace listings read once per unit run and shared by its find-first steps and
+    #: pre-checks (``matching.listing``): a ticket type's attributes, the conversation
+    #: attributes. Names within a unit differ, so one reading serves each of its steps.
+    listings: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -335,8 +339,7 @@ def _find_first(
     )  # fmt: skip
     common = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
-        run.api_calls += 1
-        found = matching.find_ticket_object(run.res.client, step, path, body)
+        found = matching.find_first_object(run, step, path, body)
     except lookups.Unresolvable as err:
         run.record(intent)
         run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))
