@@ -321,6 +321,13 @@ def _attributes(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> tuple[dic
     return values, problems
 
 
+def expected_attributes(ticket: Ticket, the_map: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes (besides title, description and history) a ticket should carry:
+    what its create or its last update sets, for ``verify``."""
+    values, _problems = _attributes(ticket, UnitContext(map=dict(the_map)), [])
+    return values
+
+
 def marker(ticket: Ticket) -> str:
     """The ticket's lookup marker: its Hesk tracking id (``hesk-<id>`` when it has none)."""
     return ticket.trackid.strip() or f"hesk-{ticket.id}"
@@ -527,6 +534,7 @@ def plan_ticket_as_ticket(
 
 __all__ = [
     "attribute_body",
+    "expected_attributes",
     "is_tickets",
     "plan_ticket_as_ticket",
     "plan_ticket_field",
