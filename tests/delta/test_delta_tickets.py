@@ -138,3 +138,48 @@ def test_a_delta_brings_an_edited_ticket_up_to_date_once_and_verify_agrees(
     finally:
         hesk.close_connection()
         res.close()
+
+
+def test_bad_input_blocks_by_name_or_moves_the_ticket_with_the_value_in_its_history(
+    sim: SimulatorHandle, own_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> None:
+    from commands.preflight import preflight
+    from ledger.events import RecordMigrated
+
+    settings = prepare(sim, own_source, ledger_url, tmp_path, target="tickets")
+    res = Resources.from_settings(settings)
+    hesk = HeskWriter(own_source.url)
+    try:
+        the_map = res.confirmed_map() or {}
+        listed = next(f for f in the_map["custom_fields"]
+                      if f.get("data_type") == "list" and f.get("migrate", True))  # fmt: skip
+        column = f"custom{listed['hesk_id']}"
+        bad = hesk.query("SELECT MIN(id) AS i FROM hesk_tickets")[0]["i"]
+        hesk.query(f"UPDATE hesk_tickets SET {column} = 'Not an item' WHERE id = %s", bad)
+
+        # an attribute of the type that exists with another data type blocks, by name
+        with sim.client() as api:
+            made = api.post("/ticket_types", json={"name": "Hesk ticket",
+                                                   "category": "Customer"}).json()
+            api.post(f"/ticket_types/{made['id']}/attributes", json={
+                "name": "hesk_priority", "description": "someone else's",
+                "data_type": "string", "required_to_create": False}).raise_for_status()
+        found = preflight(settings)
+        assert any("'hesk_priority' already exists on 'Hesk ticket' as string, not list" in b
+                   for b in found.blockers), found.blockers
+
+        # without the clash the ticket moves; the value that does not fit is in its history
+        # and on its report line, not in the attribute
+        prepare(sim, own_source, ledger_url, tmp_path, target="tickets")
+        migrate(settings, tmp_path, workers=1, threads=4)
+        ticket = _by_ticket(sim.dump())[bad]
+        attrs = ticket["ticket_attributes"]
+        assert listed["attribute"] not in attrs
+        assert "Not an item" in attrs["hesk_history"]
+        assert "did not fit their Intercom attribute" in attrs["hesk_history"]
+        notes = [r.event.note for r in res.ledger.read(types=[RecordMigrated.TYPE])
+                 if r.event.object == "ticket" and r.event.source_id == str(bad)]
+        assert any("Not an item" in n and "kept in the history" in n for n in notes), notes
+    finally:
+        hesk.close_connection()
+        res.close()
