@@ -54,6 +54,7 @@ class UnitRun(Protocol):
     #: The Intercom id of the unit's own object (its conversation, ticket or ticket type)
     #: once created or found: where its parts, tags and attributes are looked up.
     unit_id: str
+    listings: dict[str, list[Any]]
 
 
 #: The same-named objects of each pre-checked kind: ``(client, body) -> objects``.
@@ -111,7 +112,13 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     """List the objects with this step's name before its create is intended."""
     kind = LookupKind(step.lookup_kind)
     run.api_calls += 1
-    same = _SAME_NAMED[kind](run.res.client, body)
+    if kind is LookupKind.CONVERSATION_ATTRIBUTE:
+        run.api_calls -= 1  # counted by listing() when it reads
+        attributes = listing(run, "conversation_attributes",
+                             run.res.client.list_conversation_attributes)
+        same = _listed(_named(attributes, str(body["name"])))
+    else:
+        same = _SAME_NAMED[kind](run.res.client, body)
     ids = [str(o["id"]) for o in same]
     if kind is LookupKind.ARTICLE or not same:
         return Precheck(ids)  # an article is always created: titles are not unique
@@ -128,6 +135,49 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
         free = [c for c in same if str(c["id"]) not in ours]
         return Precheck(ids, free[0] if free else None)
     return Precheck(ids, same[0])
+
+
+def listing(run: UnitRun, name: str, read: Any) -> list[Any]:
+    """A workspace listing read once per unit run (``read()``), then served from memory."""
+    if name not in run.listings:
+        run.api_calls += 1
+        run.listings[name] = list(read())
+    return run.listings[name]
+
+
+def _named(items: list[Any], name: str) -> Json | None:
+    wanted = name.strip().casefold()
+    return next((i for i in items
+                 if str(i.get("name") or "").strip().casefold() == wanted), None)  # fmt: skip
+
+
+def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | None:
+    """The id of the ticket type or type attribute that already exists, before a create.
+
+    One ``GET /ticket_types`` serves the type and, when it exists, every attribute (a
+    listed type carries its attributes); ``GET /ticket_types/{id}`` is read only for a type
+    the listing did not show. Raises lookups.Unresolvable for an attribute of another type.
+    """
+    from intercom_api.tickets import type_attributes
+
+    client = run.res.client
+    if step.lookup_kind == LookupKind.TICKET_TYPE:
+        found = _named([t for t in listing(run, "ticket_types", client.list_ticket_types)
+                        if not t.get("archived")], str(body["name"]))  # fmt: skip
+        if found is not None:
+            run.listings[f"ticket_type:{found['id']}"] = type_attributes(found)
+        return str(found["id"]) if found else None
+    type_id = run.unit_id
+    attrs = listing(run, f"ticket_type:{type_id}",
+                    lambda: type_attributes(client.get_ticket_type(type_id)))
+    attr = _named(attrs, str(body["name"]))
+    if attr is not None and attr.get("data_type") != body["data_type"]:
+        raise lookups.Unresolvable(
+            f"ticket attribute {body['name']!r} exists as {attr.get('data_type')}, not "
+            f"{body['data_type']}: rename it in the map", method="GET",
+            path=f"/ticket_types/{type_id}/attributes",
+        )  # fmt: skip
+    return str(attr["id"]) if attr else None
 
 
 def matched_detail(step: Step, body: dict[str, Any]) -> dict[str, str]:

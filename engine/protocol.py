@@ -102,6 +102,10 @@ class UnitRun:
     #: The Intercom id of the unit's own object once created or found (its conversation,
     #: ticket or ticket type): the parent its later steps write into and are looked up in.
     unit_id: str = ""
+    #: Workspace listings read once per unit run and shared by its find-first steps and
+    #: pre-checks (``matching.listing``): a ticket type's attributes, the conversation
+    #: attributes. Names within a unit differ, so one reading serves each of its steps.
+    listings: dict[str, list[Any]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -192,6 +196,8 @@ def run_step(
             app = run.res.client.next_app()  # named on the intent: which token sends it
             target: dict[str, Any] = {"method": step.method, "path": path,
                                       "creates": step.creates, "app": app}  # fmt: skip
+            if step.sets:
+                target["sets"] = dict(step.sets)  # what the object has once this is written
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
             if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours
@@ -358,8 +364,7 @@ def _find_first(
     )  # fmt: skip
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
-        run.api_calls += 1
-        found = matching.find_ticket_object(run.res.client, step, run.unit_id, body)
+        found = matching.find_first_object(run, step, body)
     except lookups.Unresolvable as err:
         run.record(intent)
         run.record(WriteFailed(**common, reason=f"{step.op}: {err.message}"))

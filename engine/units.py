@@ -38,7 +38,11 @@ from hesk.records import (
     Ticket,
     record_from_payload,
 )
-from ledger.conversation_state import conversation_closed, ticket_state_written
+from ledger.conversation_state import (
+    conversation_closed,
+    ticket_content_written,
+    ticket_state_written,
+)
 from ledger.events import (
     Event,
     RecordMigrated,
@@ -247,6 +251,7 @@ def _plan_ticket(res: Resources, ticket: Ticket, ctx: UnitContext, run: UnitRun)
             files,
             ctx,
             last_state=ticket_state_written(run.recorded()),
+            written=ticket_content_written(run.recorded()),
         )
     return planner.plan_ticket(
         ticket,

@@ -121,6 +121,10 @@ class Step:
     #: Find or create: look the object up (``lookup_kind``) before creating it; what exists
     #: is linked (``created=False``), never created again nor deleted by a rollback.
     find_first: bool = False
+    #: What this write leaves on the object it writes, for writes whose key does not say it
+    #: (a ticket's create carries its attributes, which a later edit must not re-create):
+    #: recorded with the intent, so a later plan can tell what the object already has.
+    sets: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -325,6 +325,13 @@ def _attributes(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> tuple[dic
     return values, problems
 
 
+def expected_attributes(ticket: Ticket, the_map: Mapping[str, Any]) -> dict[str, Any]:
+    """The attributes (besides title, description and history) a ticket should carry:
+    what its create or its last update sets, for ``verify``."""
+    values, _problems = _attributes(ticket, UnitContext(map=dict(the_map)), [])
+    return values
+
+
 def marker(ticket: Ticket) -> str:
     """The ticket's lookup marker: its Hesk tracking id (``hesk-<id>`` when it has none)."""
     return ticket.trackid.strip() or f"hesk-{ticket.id}"
@@ -343,6 +350,75 @@ def _assignment(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> dict[str,
         else:
             notes.append(f"team {item['team']!r} not found: not assigned")
     return out
+
+
+def _update_steps(
+    ticket: Ticket, admin: str, attrs: Mapping[str, Any], content: Mapping[str, str],
+    written: Mapping[str, str] | None, history_done: Sequence[Completion], notes: list[str],
+) -> list[Step]:
+    """``PUT /tickets/{id}`` of what changed in Hesk since the ticket was written: its
+    attributes (title, description, priority, category, custom fields, history) and its
+    admin or team assignee. Nothing before the ticket is created, nor when nothing changed.
+
+    The key is the new content's hash with the ticket's version (``lastchange``): an edit
+    is written once, and an edit back to an earlier content is written again.
+    """
+    if written is None:
+        return []
+    attrs_changed = written.get("attributes") != content["attributes"]
+    # A ticket written before writes said what they set: its assignees are the create's.
+    team = content["team"] if "team" in written and written["team"] != content["team"] else None
+    who = content["admin"] if "admin" in written and written["admin"] != content["admin"] \
+        else None  # fmt: skip
+    if team == "":
+        notes.append("the category has no team any more: the team assignee is kept")
+        team = None
+    if not attrs_changed and team is None and who is None:
+        return []
+    version = {"updated_at": unix(ticket.updated_at)}
+    steps: list[Step] = []
+    body: dict[str, Any] = {"admin_id": admin, "skip_notifications": True}
+    sets: dict[str, str] = {}
+    if attrs_changed:
+        body["ticket_attributes"] = dict(attrs)
+        sets["attributes"] = content["attributes"]
+    if team is not None:
+        body["assignee_id"], sets["team"] = team, team
+    elif who is not None:
+        body["assignee_id"], sets["admin"] = who or "0", who  # "0": unassigned
+        who = None
+    steps.append(Step(
+        op="update", method="PUT", path=f"/tickets/{UNIT_ID}", body=body,
+        identity_hash=identity({**body, **version}), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
+        completes=tuple(history_done) if attrs_changed else (), sets=sets,
+    ))  # fmt: skip
+    if who is not None:  # the team and the admin both changed: one assignee per PUT
+        assign = {"admin_id": admin, "assignee_id": who or "0", "skip_notifications": True}
+        steps.append(Step(
+            op="assign", method="PUT", path=f"/tickets/{UNIT_ID}", body=assign,
+            identity_hash=identity({**assign, **version}), lookup={},
+            lookup_kind=LookupKind.IDEMPOTENT, sets={"admin": who},
+        ))  # fmt: skip
+    return steps
+
+
+def _tag_step(ticket: Ticket, ctx: UnitContext, admin: str) -> Step | None:
+    """The category's tag on the ticket (``POST /tickets/{id}/tags``), as conversations get
+    it: for a category the map gives a tag rather than a team."""
+    if ticket.category_name is None:
+        return None
+    item = entry(ctx.map, "categories", ticket.category_id)
+    if item is None or item.get("team"):
+        return None
+    cat = str(ticket.category_id)
+    tag = ctx.tags.get(cat) or ctx.ids.get(dep_key("category", cat))
+    if not tag:
+        return None
+    body = {"id": str(tag), "admin_id": admin}
+    return Step(
+        op="tag", method="POST", path=f"/tickets/{UNIT_ID}/tags", body=body,
+        identity_hash=identity(body), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
+    )
 
 
 def state_of(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> tuple[str, bool]:
@@ -368,11 +444,14 @@ def plan_ticket_as_ticket(
     ctx: UnitContext,
     *,
     last_state: str | None = None,
+    written: Mapping[str, str] | None = None,
 ) -> Plan:
     """The Intercom ticket of a Hesk ticket with its replies, notes, files and history.
 
     ``last_state``: the op (``state:<id>:open|closed``) of the last state written to this
-    ticket, None when none was (it then has the default state, open).
+    ticket, None when none was (it then has the default state, open). ``written``: what
+    the ticket's create and updates left on it (``ledger.conversation_state.
+    ticket_content_written``), None while it is not created: an edit since is one update.
     """
     start = start_thread(ticket, replies, notes, attachments, ctx, target="tickets")
     if isinstance(start, Plan):
@@ -397,11 +476,17 @@ def plan_ticket_as_ticket(
         attrs[TITLE] = title
     attrs[DESCRIPTION] = first
     history_in_note = ticket_settings(ctx.map)["history"] == "note"
-    done: list[Completion] = []
+    history_done: list[Completion] = []
     if not history_in_note and (ticket.history or problems):
         attrs[HISTORY_ATTR] = _history_text(ticket, problems)
         if ticket.history:
-            done.append(Completion(hist.OBJECT, hist.source_id, hist.content_hash))
+            history_done.append(Completion(hist.OBJECT, hist.source_id, hist.content_hash))
+    assignment = _assignment(ticket, ctx, th.notes)
+    content = {"attributes": identity(attrs),
+               "admin": assignment.get("admin_assignee_id", ""),
+               "team": assignment.get("team_assignee_id", "")}  # fmt: skip
+    updates = _update_steps(ticket, th.admin, attrs, content, written, history_done, th.notes)
+    done = [] if updates else history_done  # an update settles a history written again
     body: dict[str, Any] = {
         "ticket_type_id": str(type_id),
         "contacts": [{"id": th.contact_id}],
@@ -410,7 +495,6 @@ def plan_ticket_as_ticket(
     }
     if th.created_at is not None:
         body["created_at"] = th.created_at
-    assignment = _assignment(ticket, ctx, th.notes)
     if assignment:
         body["assignment"] = assignment
     th.steps.append(Step(
@@ -420,9 +504,14 @@ def plan_ticket_as_ticket(
         lookup={"marker_attribute_id": str(marker_id), "marker": marker(ticket),
                 "contact_id": th.contact_id},
         lookup_kind=LookupKind.TICKET, creates="ticket", result_id="id", completes=tuple(done),
+        sets=content,
     ))  # fmt: skip
+    tag = _tag_step(ticket, ctx, th.admin)
+    if tag is not None:
+        th.steps.append(tag)
 
     thread_steps(start, replies, notes)
+    th.steps += updates
 
     if history_in_note and (ticket.history or problems):
         extra = ""
@@ -451,6 +540,7 @@ def plan_ticket_as_ticket(
 
 __all__ = [
     "attribute_body",
+    "expected_attributes",
     "is_tickets",
     "plan_ticket_as_ticket",
     "plan_ticket_field",

@@ -3,7 +3,8 @@
 The expectations of the tickets target (mapping/ticket_target.py): title = the subject (cut
 to Intercom's limit), description = the first message as plain text, ``created_at``, the
 state and open flag the map gives the Hesk status, the ``hesk_ticket_id`` and
-``hesk_trackid`` attributes, the history attribute (or note); parts as for conversations,
+``hesk_trackid`` attributes, every other attribute the ticket should carry (priority,
+category, custom fields that fit), the history attribute (or note); parts as for conversations,
 except that files a customer sent (with the first message or a reply) are in admin notes
 right after, and state changes are stamped at migration time (not compared).
 """
@@ -16,7 +17,7 @@ from typing import Any
 from core.intercom_limits import TICKET_TITLE_MAX
 from mapping.defaults import HISTORY_ATTR
 from mapping.text import to_plain
-from mapping.ticket_target import marker, ticket_settings
+from mapping.ticket_target import expected_attributes, marker, ticket_settings
 from reports.verify_compare import (
     Comparison,
     ExpectedPart,
@@ -88,6 +89,9 @@ def compare_ticket(
     d.check("ticket_attributes.hesk_ticket_id", str(t.id),
             None if actual_id is None else str(actual_id))  # fmt: skip
     d.check("ticket_attributes.hesk_trackid", marker(t), attrs.get("hesk_trackid"))
+    for name, value in expected_attributes(t, the_map).items():
+        if name not in ("hesk_ticket_id", "hesk_trackid"):  # compared above
+            d.check(f"ticket_attributes.{name}", value, attrs.get(name))
     requester = src.contact_ids.get(t.requester_contact_id or "")
     contacts = [str(c.get("id")) for c in (ticket.get("contacts") or {}).get("contacts") or []]
     if requester:

@@ -96,6 +96,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("delete", "/tickets/{ticket_id}"),
     ("post", "/tickets/{ticket_id}/reply"),
     ("post", "/tickets/search"),
+    ("post", "/tickets/{ticket_id}/tags"),
 )
 
 _REF = re.compile(r"^#/components/([^/]+)/([^/]+)$")

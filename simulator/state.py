@@ -49,6 +49,8 @@ class Workspace:
     #: Tickets in their GET shape without parts; parts by ticket id (simulator/tickets.py)
     tickets: dict[str, Obj] = field(default_factory=dict)
     ticket_parts: dict[str, list[Obj]] = field(default_factory=dict)
+    #: Tags on each ticket (2.16's ticket GET shape has none: shown by ``/_sim/dump``).
+    ticket_tags: dict[str, list[Obj]] = field(default_factory=dict)
     ticket_types: dict[str, Obj] = field(default_factory=dict)
     ticket_states: dict[str, Obj] = field(default_factory=dict)
     #: attachment id -> bytes of an uploaded ``attachment_files`` item

@@ -26,6 +26,7 @@ from .errors import ApiError, invalid, missing, not_found
 from .routing import Request, Route
 from .search import dotted, run_search
 from .state import WORKSPACE_ID, Obj, Workspace, lookup_id, now
+from .tags import require_tag
 
 TITLE = "_default_title_"
 DESCRIPTION = "_default_description_"
@@ -485,6 +486,7 @@ def delete_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
     ticket = require_ticket(ws, req.params["ticket_id"])
     del ws.tickets[ticket["id"]]
     ws.ticket_parts.pop(ticket["id"], None)
+    ws.ticket_tags.pop(ticket["id"], None)
     return 200, {"id": ticket["id"], "object": "ticket", "deleted": True}
 
 
@@ -516,9 +518,28 @@ def search_tickets(ws: Workspace, req: Request) -> tuple[int, Any]:
                  "total_count": total, "pages": pages}  # fmt: skip
 
 
+def tag_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
+    """``POST /tickets/{id}/tags`` with ``{"id", "admin_id"}`` (both required); a tag is on
+    a ticket once."""
+    ticket = require_ticket(ws, req.params["ticket_id"])
+    body = req.body or {}
+    if "admin_id" not in body:
+        raise missing("admin_id")
+    admin = require_admin(ws, body["admin_id"])
+    tag = require_tag(ws, body.get("id"))
+    tags = ws.ticket_tags.setdefault(ticket["id"], [])
+    applied = next((t for t in tags if t["id"] == tag["id"]), None)
+    if applied is None:
+        applied = {"type": "tag", "id": tag["id"], "name": tag["name"], "applied_at": now(),
+                   "applied_by": {"type": "admin", "id": admin["id"]}}  # fmt: skip
+        tags.append(applied)
+    return 200, applied
+
+
 def all_views(ws: Workspace) -> list[Obj]:
-    """Every ticket with *all* its parts (for ``/_sim/dump``)."""
-    return [full_view(ws, t, limit=None) for t in ws.tickets.values()]
+    """Every ticket with *all* its parts and its ``tags`` (for ``/_sim/dump``)."""
+    return [{**full_view(ws, t, limit=None), "tags": list(ws.ticket_tags.get(t["id"], []))}
+            for t in ws.tickets.values()]
 
 
 def require_state_seed(item: Any) -> tuple[str, str, str | None]:
@@ -545,6 +566,7 @@ ROUTES = [
     Route("PUT", "/tickets/{ticket_id}", update_ticket, True),
     Route("DELETE", "/tickets/{ticket_id}", delete_ticket, True),
     Route("POST", "/tickets/{ticket_id}/reply", reply, True),
+    Route("POST", "/tickets/{ticket_id}/tags", tag_ticket, True),
 ]
 
 __all__ = ["ROUTES", "ApiError", "add_default_states", "add_state", "all_views"]

@@ -75,6 +75,7 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
                 ticket["ticket_state"]["internal_label"],
                 ticket.get("open"),
                 teams.get(str(ticket.get("team_assignee_id"))),
+                sorted(str(t.get("name")) for t in ticket.get("tags") or []),
                 [
                     (
                         p.get("part_type"),

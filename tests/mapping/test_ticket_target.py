@@ -164,3 +164,74 @@ def test_a_title_too_long_is_cut_with_the_full_text_in_the_description() -> None
     assert len(attrs["_default_title_"]) == 255 and attrs["_default_title_"].endswith("…")
     assert attrs["_default_description_"].startswith("Full title: " + subject.strip())
     _valid(plan.steps[:1])
+
+
+def _written(plan: Any) -> dict[str, str]:
+    return dict(plan.steps[0].sets)
+
+
+def test_an_edited_ticket_is_one_update_keyed_on_its_new_content() -> None:
+    first = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
+                                  last_state=state_op("4", False))
+    written = _written(first)
+    assert set(written) == {"attributes", "admin", "team"}
+    # nothing changed: nothing but what the first run planned
+    same = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
+                                 last_state=state_op("4", False), written=written)
+    assert [s.op for s in same.steps] == ["create"]
+    # a new title and priority: one PUT with every attribute, the title among them
+    edited = ticket(subject="Printer still on fire", priority=0, priority_name="Critical")
+    plan = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
+                                 last_state=state_op("4", False), written=written)
+    assert [s.op for s in plan.steps] == ["create", "update"]
+    update = plan.steps[1]
+    assert update.method == "PUT" and update.path == "/tickets/{unit_id}"
+    attrs = update.body["ticket_attributes"]
+    assert attrs["_default_title_"] == "Printer still on fire"
+    assert attrs["hesk_priority"] == "Critical" and "hesk_history" in attrs
+    assert update.body["skip_notifications"] is True and "assignee_id" not in update.body
+    assert update.sets == {"attributes": plan.steps[0].sets["attributes"]}
+    assert update.sets["attributes"] != written["attributes"]
+    # the same edit planned again has the same key; settled, the ticket is up to date
+    again = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
+                                  last_state=state_op("4", False), written=written)
+    assert again.steps[1].identity_hash == update.identity_hash
+    after = {**written, **update.sets}
+    settled = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
+                                    last_state=state_op("4", False), written=after)
+    assert [s.op for s in settled.steps] == ["create"]
+    # the history written again is settled by the update, not by the create
+    assert any(c.object == "history" for c in update.completes)
+    assert not any(c.object == "history" for c in plan.steps[0].completes)
+    _valid(plan.steps)
+
+
+def test_a_new_owner_or_team_is_assigned_by_the_update() -> None:
+    written = _written(plan_ticket_as_ticket(ticket(), [], [], [], ticket_context()))
+    unowned = plan_ticket_as_ticket(ticket(owner_id=None), [], [], [], ticket_context(),
+                                    last_state=state_op("4", False), written=written)
+    update = unowned.steps[-1]
+    assert update.op == "update" and update.body["assignee_id"] == "0"
+    assert "ticket_attributes" not in update.body and update.sets == {"admin": ""}
+    # a ticket written before writes said what they set: its attributes are written once
+    legacy = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
+                                   last_state=state_op("4", False), written={})
+    assert [s.op for s in legacy.steps] == ["create", "update"]
+    assert "assignee_id" not in legacy.steps[1].body
+
+
+def test_a_category_without_a_team_tags_the_ticket_as_it_tags_a_conversation() -> None:
+    ctx = ticket_context()
+    ctx.map["categories"][0]["team"] = None
+    ctx.map["categories"][0]["tag"] = "Hesk: Billing"
+    ctx = replace(ctx, tags={"1": "555"}, teams={})
+    plan = plan_ticket_as_ticket(ticket(), [], [], [], ctx)
+    assert [s.op for s in plan.steps][:2] == ["create", "tag"]
+    tag = plan.steps[1]
+    assert tag.method == "POST" and tag.path == "/tickets/{unit_id}/tags"
+    assert tag.body == {"id": "555", "admin_id": "101"}
+    assert "team_assignee_id" not in plan.steps[0].body.get("assignment", {})
+    _valid(plan.steps[:2])
+    # with a team, the team is assigned at create and no tag is applied
+    teamed = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context())
+    assert "tag" not in [s.op for s in teamed.steps]

@@ -77,7 +77,10 @@ def test_writes_per_ticket_are_create_parts_and_one_state(ticket_run: dict) -> N
         e = rec.event
         if e.object == "ticket":
             ops[e.operation.split(":")[0]] += 1
-    assert set(ops) <= {"create", "part", "state"}, ops
+    # a category the map gives a tag (no team) tags its tickets, one write each
+    assert set(ops) <= {"create", "part", "state", "tag"}, ops
+    tagged = [t for t in ticket_run["dump"]["tickets"] if t["tags"]]
+    assert ops["tag"] == len(tagged)
     assert ops["create"] == ticket_run["report"]["objects"]["ticket"]["migrated"]
     matched = [rec.event for rec in ledger.read(types=[WriteSucceeded.TYPE])
                if rec.event.object == "workspace"]  # fmt: skip
