@@ -37,6 +37,15 @@ _INSERT_ONE = (
     "VALUES (%(m)s, %(k)s, %(t)s, %(o)s, %(s)s, %(p)s::jsonb) "
     "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
 )
+#: The hot reads of a worker as plain SQL: no statement to compile or cache-key per call.
+_BY_KEYS = (
+    "SELECT key, seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND key = ANY(%(k)s)"
+)
+_OF_RECORD = (
+    "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND object = %(o)s AND source_id = %(s)s ORDER BY seq"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -200,12 +209,14 @@ class Ledger:
         wanted = list(keys)
         if not wanted:
             return {}
-        t = events_table
-        q = sa.select(t.c.key, *_COLUMNS).where(
-            t.c.migration_id == self.migration_id, t.c.key.in_(wanted)
-        )
         with self._reading(conn) as c:
-            return {row[0]: recorded_from_row(row[1:]) for row in c.execute(q)}
+            rows = c.exec_driver_sql(_BY_KEYS, {"m": self.migration_id, "k": wanted})
+            return {row[0]: recorded_from_row(row[1:]) for row in rows}
+
+    def unit_events(self, obj: str, source_id: str, *, conn: Connection) -> list[Recorded]:
+        """Every event of one record (a unit's), in seq order, on ``conn`` in one go."""
+        params = {"m": self.migration_id, "o": obj, "s": source_id}
+        return [recorded_from_row(row) for row in conn.exec_driver_sql(_OF_RECORD, params)]
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""
