@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -58,6 +59,27 @@ _COLUMNS = (
 
 def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _inserted_keys(conn: Connection, sql: str, params: dict[str, Any]) -> set[str]:
+    """Run an append's INSERT … RETURNING key straight on the driver's connection under
+    ``conn`` (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work).
+
+    A driver error comes out as SQLAlchemy would raise it (a ``DBAPIError`` subclass, the
+    connection invalidated when the server dropped it), so callers see no difference.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        return {k for (k,) in conn.exec_driver_sql(sql, params)}
+    try:
+        return {k for (k,) in raw.execute(sql, params).fetchall()}
+    except psycopg.Error as err:
+        lost = raw.closed or raw.broken
+        if lost:
+            conn.invalidate()
+        raise DBAPIError.instance(
+            sql, params, err, psycopg.Error, connection_invalidated=lost
+        ) from None
 
 
 def recorded_from_row(row: Any) -> Recorded:
@@ -119,7 +141,7 @@ class Ledger:
                     "s": r["source_id"],
                     "p": _dumps(r["payload"]),
                 }
-                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT_ONE, params)}
+                new_keys = _inserted_keys(conn, _INSERT_ONE, params)
             else:
                 params = {
                     "m": self.migration_id,
@@ -129,7 +151,7 @@ class Ledger:
                     "s": [r["source_id"] for r in rows],
                     "p": [_dumps(r["payload"]) for r in rows],
                 }
-                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT, params)}
+                new_keys = _inserted_keys(conn, _INSERT, params)
             for r in rows:  # the first of two equal keys in one batch is the new one
                 is_new = r["key"] in new_keys
                 new_keys.discard(r["key"])
