@@ -21,7 +21,8 @@
         no engine), then whole migrations, whose engine may be what binds on a small host;
     (g) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
         outcome INSERT, nothing else) on the same processes × threads as (a), in the same
-        run: the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
+        run (with --skip-unthrottled, the floor alone at --workers):
+        the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
         and CPU ms per write by process, over the write phase only (target: workers +
         Postgres + coordinator <= 3.0 ms per write).
 
@@ -794,7 +795,7 @@ def print_pacing(runs: list[PacingRun]) -> None:
               f"{' / '.join(map(str, r.per_app))} | {r.client_cpu_per_s:.2f} |")
 
 
-def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
+def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
     print("\n(g) the engine against the protocol floor (same processes × threads; CPU over "
           "the write phase only, start-up excluded)")
     print("| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
@@ -803,6 +804,12 @@ def print_floor(pairs: list[tuple[RunResult, FloorRun]]) -> None:
     print("|---|---:|---:|---:|---|---|---:|")
     for engine, floor in pairs:
         f, n = floor.cpu, max(floor.result.writes, 1)
+        floor_cpu = (f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
+                     f"{1000 * f['simulator'] / n:.2f}")
+        if engine is None:  # (a) skipped: the floor alone
+            print(f"| {floor.result.processes} × {floor.result.threads} | "
+                  f"{floor.result.writes_per_s:,.0f} | — | — | {floor_cpu} | — | — |")
+            continue
         e, m = engine.write_cpu, max(engine.writes_intended, 1)
         own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
         print(f"| {engine.workers} × {engine.threads} | {floor.result.writes_per_s:,.0f} | "
@@ -887,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
     sources: dict[int, Source] = {}
     results: list[RunResult] = []
-    floors: list[tuple[RunResult, FloorRun]] = []
+    floors: list[tuple[RunResult | None, FloorRun]] = []
     pacing: list[PacingRun] = []
     interrupted = False
 
@@ -924,11 +931,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = {r.calls_per_s:.1f}/s, "
                   f"{r.rate_limited} answered 429", flush=True)
             results.append(r)
-        if not args.skip_floor and not args.skip_unthrottled:
-            for r in [r for r in results if r.label.startswith("unthrottled-")]:
-                print(f"  (g) floor at {r.workers} × {r.threads}, {args.floor_seconds:.0f} s, "
+        if not args.skip_floor:
+            # beside each unthrottled run; without (a), the floor alone at --workers
+            engines: list[RunResult | None] = [
+                r for r in results if r.label.startswith("unthrottled-")
+            ] or [None] * len(worker_counts)
+            for w, r in zip(worker_counts, engines, strict=False):
+                w = r.workers if r is not None else w
+                print(f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
                       f"load {load_average()} …", flush=True)
-                floor = floor_once(workers=r.workers, threads=r.threads,
+                floor = floor_once(workers=w, threads=args.threads,
                                    seconds=args.floor_seconds, **floor_common)
                 print(f"      {floor.result.writes:,} writes = "
                       f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}", flush=True)

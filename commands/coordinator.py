@@ -26,6 +26,11 @@ from ledger.projections import ProjectionTable
 
 log = get_logger(__name__)
 
+#: How often the coordinator reads the progress of a phase; in a phase's tail (no more
+#: pending units than worker threads) more often, so the next phase starts sooner.
+POLL_SECONDS = 0.5
+TAIL_POLL_SECONDS = 0.1
+
 
 class MigrationPending(H2IError):
     """Work is left (interrupted, or no worker made progress); run migrate again."""
@@ -138,7 +143,8 @@ class Coordinator:
                     away_since = self._wait_for_services(err, away_since)
                     continue  # sent again once the stall rule fires after the outage
                 last_change = now
-            time.sleep(0.5)
+            in_tail = pending <= max(1, self.options.workers) * self.options.threads
+            time.sleep(TAIL_POLL_SECONDS if in_tail else POLL_SECONDS)
 
     def _wait_for_services(self, err: BaseException, since: float | None) -> float:
         """Pause while PostgreSQL or Redis is unreachable; give up (exit 4) after as long

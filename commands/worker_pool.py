@@ -16,6 +16,9 @@ from engine.resources import Resources
 from engine.units import DependencyPending, UnitBusy, process_unit
 from workers.broker import QUEUE, make_broker, redis_client, unit_sender
 
+#: Longest wait of an idle worker between two looks at its queue.
+IDLE_POLL_MS = 200
+
 
 class WorkerPool:
     """N local ``dramatiq`` worker processes for this migration (the demo and --workers)."""
@@ -70,6 +73,9 @@ def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
     (and the thread count, which sizes each process's ledger connection pool)."""
     env = dict(os.environ)
     env["H2I_WORKER_THREADS"] = str(threads)
+    # An idle worker asks Redis for messages at least every IDLE_POLL_MS (Dramatiq's
+    # default backs off to 1 s, which every phase of a migration would wait for).
+    env.setdefault("dramatiq_worker_timeout", str(IDLE_POLL_MS))
     env["H2I_MIGRATION"] = settings.migration
     env["H2I_LEDGER_URL"] = settings.ledger_url
     env["H2I_REDIS_URL"] = settings.redis_url

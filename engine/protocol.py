@@ -116,7 +116,11 @@ class UnitRun:
         With ``conn`` (the unit's lock connection) the read and every later append run on it.
         """
         run = cls(res, obj, source_id, conn=conn)
-        for rec in res.ledger.read(objects=[obj], source_id=source_id, conn=conn):
+        if conn is not None:
+            found = res.ledger.unit_events(obj, source_id, conn=conn)
+        else:
+            found = list(res.ledger.read(objects=[obj], source_id=source_id))
+        for rec in found:
             run.known[rec.event.key] = rec
         return run
 

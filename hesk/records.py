@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache, cached_property
@@ -58,37 +59,47 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode(hint: Any, value: Any) -> Any:
-    if hint is Any:
-        return value
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        if value is None:
-            return None
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        return _decode(args[0], value)
-    if origin is tuple:
-        item_hint = typing.get_args(hint)[0]
-        return tuple(_decode(item_hint, v) for v in value)
-    if origin is dict:
-        _key, val_hint = typing.get_args(hint)
-        return {k: _decode(val_hint, v) for k, v in value.items()}
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _decode_dataclass(hint, value)
-    if hint is float and isinstance(value, int):
-        return float(value)
+def _identity(value: Any) -> Any:
     return value
 
 
-def _decode_dataclass(cls: type[Any], payload: dict[str, Any]) -> Any:
+def _to_float(value: Any) -> Any:
+    return float(value) if isinstance(value, int) else value
+
+
+@cache
+def _decoder(hint: Any) -> Callable[[Any], Any]:
+    """The function that decodes a payload value of type ``hint`` (worked out once per
+    hint: a worker decodes every record of every unit it runs)."""
+    origin = typing.get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        inner = _decoder(args[0])
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        item = _decoder(typing.get_args(hint)[0])
+        return lambda value: tuple(item(v) for v in value)
+    if origin is dict:
+        val = _decoder(typing.get_args(hint)[1])
+        return lambda value: {k: val(v) for k, v in value.items()}
+    if hint is datetime:
+        return datetime.fromisoformat
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return lambda value: _decode_dataclass(hint, value)
+    if hint is float:
+        return _to_float
+    return _identity  # Any, str, int, bool: as stored
+
+
+@cache
+def _field_decoders(cls: type[Any]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
     hints = _hints(cls)  # type: ignore[arg-type]  # a class is hashable; mypy#11470 says not
-    kwargs = {
-        f.name: _decode(hints[f.name], payload[f.name])
-        for f in dataclasses.fields(cls)
-        if f.init and f.name in payload
-    }
+    return tuple((f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls) if f.init)
+
+
+def _decode_dataclass(cls: type[Any], payload: dict[str, Any]) -> Any:
+    decoders = _field_decoders(cls)  # type: ignore[arg-type]  # a class is hashable; mypy#11470 says not
+    kwargs = {name: decode(payload[name]) for name, decode in decoders if name in payload}
     return cls(**kwargs)
 
 

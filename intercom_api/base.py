@@ -34,7 +34,7 @@ from intercom_api import errors
 from intercom_api.apps import AppSet, AppSlot
 from intercom_api.errors import IDEMPOTENT_METHODS, IntercomError, RateLimited
 from intercom_api.pacing import WINDOW_SECONDS, Pacer
-from intercom_api.transport import transport_for
+from intercom_api.transport import Answer, DirectConnection, KeepAliveTransport, transport_for
 
 log = get_logger(__name__)
 
@@ -166,7 +166,7 @@ class BaseClient:
         self.timeout = timeout
         self.retry_policy = retry or RetryPolicy()
         self._transport = transport
-        self._connections: dict[str, httpx.Client] = {}
+        self._connections: dict[str, httpx.Client | DirectConnection] = {}
         self._sent = threading.local()
         for slot in self.apps.slots:
             self._connections[slot.fingerprint] = self._connect(slot)
@@ -183,19 +183,25 @@ class BaseClient:
             reraise=True,
         )
 
-    def _connect(self, slot: AppSlot) -> httpx.Client:
-        """The keep-alive connection pool that sends with ``slot``'s token."""
+    def _connect(self, slot: AppSlot) -> httpx.Client | DirectConnection:
+        """The keep-alive connection pool that sends with ``slot``'s token: straight onto
+        the lean transport when it applies, else through an ``httpx.Client``."""
+        headers = {
+            "Authorization": f"Bearer {slot.token}",
+            "Intercom-Version": self.version,
+            "Accept": "application/json",
+            "User-Agent": "hesk2intercom",
+        }
+        timeout = httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0))
         transport = self._transport
+        if transport is None:
+            transport = transport_for(self.base_url)
+            if isinstance(transport, KeepAliveTransport):
+                direct = {**headers, "Accept-Encoding": "gzip, deflate",
+                          "Connection": "keep-alive"}  # fmt: skip
+                return DirectConnection(self.base_url, direct, timeout, transport)
         return httpx.Client(
-            base_url=self.base_url,
-            headers={
-                "Authorization": f"Bearer {slot.token}",
-                "Intercom-Version": self.version,
-                "Accept": "application/json",
-                "User-Agent": "hesk2intercom",
-            },
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0)),
-            transport=transport if transport is not None else transport_for(self.base_url),
+            base_url=self.base_url, headers=headers, timeout=timeout, transport=transport
         )
 
     @property
@@ -326,7 +332,7 @@ class BaseClient:
         params: Mapping[str, Any] | None,
         json: Any,
         idempotent: bool,
-    ) -> httpx.Response:
+    ) -> httpx.Response | Answer:
         """One HTTP exchange through ``slot``, paced by it and by the workspace."""
         slot.pacer.acquire()
         self.apps.pace_workspace()
@@ -428,7 +434,7 @@ class BaseClient:
             body["pagination"] = {"per_page": per_page, "starting_after": cursor}
 
 
-def _reset_at(response: httpx.Response) -> float | None:
+def _reset_at(response: httpx.Response | Answer) -> float | None:
     """The ``X-RateLimit-Reset`` of an answer, as Unix seconds (None when absent)."""
     value = response.headers.get("x-ratelimit-reset")
     try:

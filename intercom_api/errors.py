@@ -34,7 +34,8 @@ request body.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import httpx
 
@@ -191,7 +192,19 @@ class Unresolvable(IntercomError):
     )
 
 
-def _first_error(response: httpx.Response) -> tuple[dict[str, Any], str | None]:
+class HTTPAnswer(Protocol):
+    """What the errors read of an answer: an ``httpx.Response`` or a transport ``Answer``."""
+
+    @property
+    def status_code(self) -> int: ...  # noqa: D102
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...  # noqa: D102
+
+    def json(self) -> Any: ...  # noqa: D102
+
+
+def _first_error(response: HTTPAnswer) -> tuple[dict[str, Any], str | None]:
     """The first item of Intercom's ``error.list`` envelope, and its request id."""
     try:
         body = response.json()
@@ -206,7 +219,7 @@ def _first_error(response: httpx.Response) -> tuple[dict[str, Any], str | None]:
     return first, body.get("request_id")
 
 
-def _reset_at(headers: httpx.Headers) -> float | None:
+def _reset_at(headers: Mapping[str, str]) -> float | None:
     try:
         return float(headers["x-ratelimit-reset"])
     except (KeyError, ValueError):
@@ -214,7 +227,7 @@ def _reset_at(headers: httpx.Headers) -> float | None:
 
 
 def from_response(
-    response: httpx.Response, method: str, path: str, *, idempotent: bool
+    response: HTTPAnswer, method: str, path: str, *, idempotent: bool
 ) -> IntercomError:
     """The error for an HTTP error status (>= 400) Intercom answered.
 

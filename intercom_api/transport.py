@@ -19,12 +19,16 @@ write into an in-doubt one. Proxies from the environment are not handled here:
 from __future__ import annotations
 
 import http.client
+import json
 import select
 import socket
 import ssl
 import threading
 import urllib.request
+import zlib
+from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -57,18 +61,40 @@ class KeepAliveTransport(httpx.BaseTransport):
         origin = (request.url.scheme, request.url.host, request.url.port or _default_port(
             request.url.scheme
         ))
+        headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers.raw]
+        status, answer_headers, content = self.exchange(
+            origin, request.method, request.url.raw_path.decode("ascii"), headers,
+            request.read(), timeouts, request=request,
+        )
+        return httpx.Response(
+            status,
+            headers=answer_headers,
+            content=content,
+            request=request,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    def exchange(
+        self,
+        origin: tuple[str, str, int],
+        method: str,
+        target: str,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        timeouts: dict[str, float | None],
+        *,
+        request: httpx.Request | None = None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One request/answer exchange on a pooled connection: status, headers, body.
+
+        Failures are httpx's exception types, classified as in the module's docstring.
+        """
         conn = self._checkout(origin, timeouts)
-        body = request.read()
         try:
             conn.sock.settimeout(timeouts.get("write"))
-            conn.putrequest(
-                request.method,
-                request.url.raw_path.decode("ascii"),
-                skip_host=True,
-                skip_accept_encoding=True,
-            )
-            for name, value in request.headers.raw:
-                conn.putheader(name.decode("latin-1"), value.decode("latin-1"))
+            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                conn.putheader(name, value)
             conn.endheaders(body or None)
         except TimeoutError as exc:
             conn.close()
@@ -93,13 +119,7 @@ class KeepAliveTransport(httpx.BaseTransport):
             conn.close()
         else:
             self._checkin(origin, conn)
-        return httpx.Response(
-            answer.status,
-            headers=answer.getheaders(),
-            content=content,
-            request=request,
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+        return answer.status, answer.getheaders(), content
 
     def close(self) -> None:
         """Close every idle connection."""
@@ -182,3 +202,82 @@ def _default_ssl_context() -> ssl.SSLContext:
     if _SSL is None:
         _SSL = httpx.create_ssl_context()
     return _SSL
+
+
+class Answer:
+    """An HTTP answer as :class:`DirectConnection` reads it: what the client looks at, and
+    nothing else (no cookies, no URL, no request model). Header names are lower case."""
+
+    __slots__ = ("content", "headers", "status_code")
+
+    def __init__(self, status_code: int, headers: dict[str, str], content: bytes) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self.content = content
+
+    def json(self) -> Any:
+        """The body as JSON (ValueError if it is not)."""
+        return json.loads(self.content)
+
+
+class DirectConnection:
+    """One app's requests straight onto a :class:`KeepAliveTransport`, without building
+    httpx's request and response models (about a third of a worker's CPU per write).
+
+    The wire is the same as through ``httpx.Client`` (same headers, JSON encoding, query
+    encoding and timeouts), and so are the exceptions: httpx's, raised by the transport.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        headers: Mapping[str, str],
+        timeout: httpx.Timeout,
+        transport: KeepAliveTransport,
+    ) -> None:
+        url = httpx.URL(base_url)
+        port = url.port or _default_port(url.scheme)
+        self._origin = (url.scheme, url.host, port)
+        self._prefix = url.raw_path.decode("ascii").rstrip("/")
+        host = url.host if url.port is None else f"{url.host}:{url.port}"
+        self._headers = [("Host", host), *headers.items()]
+        self._timeouts = timeout.as_dict()
+        self.transport = transport
+
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None
+    ) -> Answer:
+        """Send one request; its answer, whatever the status."""
+        target = self._prefix + quote(path, safe="/:@!$&'()*+,;=-._~%")
+        if params:
+            target += "?" + str(httpx.QueryParams(params))
+        headers = self._headers
+        body: bytes | None = None
+        if json is not None:
+            body = _json_bytes(json)
+            headers = [*headers, ("Content-Length", str(len(body))),
+                       ("Content-Type", "application/json")]
+        elif method in ("POST", "PUT", "PATCH"):
+            headers = [*headers, ("Content-Length", "0")]
+        status, raw, content = self.transport.exchange(
+            self._origin, method, target, headers, body, self._timeouts
+        )
+        answer_headers = {name.lower(): value for name, value in raw}
+        encoding = answer_headers.get("content-encoding", "identity").lower()
+        if encoding in ("gzip", "deflate") and content:
+            try:
+                content = zlib.decompress(content, 47 if encoding == "gzip" else 15)
+            except zlib.error:
+                raise httpx.DecodingError("the answer's body cannot be decoded") from None
+        return Answer(status, answer_headers, content)
+
+    def close(self) -> None:
+        """Close the idle connections."""
+        self.transport.close()
+
+
+def _json_bytes(value: Any) -> bytes:
+    """JSON as httpx encodes a ``json=`` body."""
+    return json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")

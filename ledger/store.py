@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +38,15 @@ _INSERT_ONE = (
     "VALUES (%(m)s, %(k)s, %(t)s, %(o)s, %(s)s, %(p)s::jsonb) "
     "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
 )
+#: The hot reads of a worker as plain SQL: no statement to compile or cache-key per call.
+_BY_KEYS = (
+    "SELECT key, seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND key = ANY(%(k)s)"
+)
+_OF_RECORD = (
+    "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND object = %(o)s AND source_id = %(s)s ORDER BY seq"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -49,6 +59,27 @@ _COLUMNS = (
 
 def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _inserted_keys(conn: Connection, sql: str, params: dict[str, Any]) -> set[str]:
+    """Run an append's INSERT … RETURNING key straight on the driver's connection under
+    ``conn`` (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work).
+
+    A driver error comes out as SQLAlchemy would raise it (a ``DBAPIError`` subclass, the
+    connection invalidated when the server dropped it), so callers see no difference.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        return {k for (k,) in conn.exec_driver_sql(sql, params)}
+    try:
+        return {k for (k,) in raw.execute(sql, params).fetchall()}
+    except psycopg.Error as err:
+        lost = raw.closed or raw.broken
+        if lost:
+            conn.invalidate()
+        raise DBAPIError.instance(
+            sql, params, err, psycopg.Error, connection_invalidated=lost
+        ) from None
 
 
 def recorded_from_row(row: Any) -> Recorded:
@@ -110,7 +141,7 @@ class Ledger:
                     "s": r["source_id"],
                     "p": _dumps(r["payload"]),
                 }
-                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT_ONE, params)}
+                new_keys = _inserted_keys(conn, _INSERT_ONE, params)
             else:
                 params = {
                     "m": self.migration_id,
@@ -120,7 +151,7 @@ class Ledger:
                     "s": [r["source_id"] for r in rows],
                     "p": [_dumps(r["payload"]) for r in rows],
                 }
-                new_keys = {k for (k,) in conn.exec_driver_sql(_INSERT, params)}
+                new_keys = _inserted_keys(conn, _INSERT, params)
             for r in rows:  # the first of two equal keys in one batch is the new one
                 is_new = r["key"] in new_keys
                 new_keys.discard(r["key"])
@@ -200,12 +231,14 @@ class Ledger:
         wanted = list(keys)
         if not wanted:
             return {}
-        t = events_table
-        q = sa.select(t.c.key, *_COLUMNS).where(
-            t.c.migration_id == self.migration_id, t.c.key.in_(wanted)
-        )
         with self._reading(conn) as c:
-            return {row[0]: recorded_from_row(row[1:]) for row in c.execute(q)}
+            rows = c.exec_driver_sql(_BY_KEYS, {"m": self.migration_id, "k": wanted})
+            return {row[0]: recorded_from_row(row[1:]) for row in rows}
+
+    def unit_events(self, obj: str, source_id: str, *, conn: Connection) -> list[Recorded]:
+        """Every event of one record (a unit's), in seq order, on ``conn`` in one go."""
+        params = {"m": self.migration_id, "o": obj, "s": source_id}
+        return [recorded_from_row(row) for row in conn.exec_driver_sql(_OF_RECORD, params)]
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""

@@ -26,6 +26,7 @@ broker = make_broker(settings)
 dramatiq.set_broker(broker)
 log = get_logger(__name__)
 _resources: Resources | None = None
+_opening = threading.Lock()
 
 
 def worker_threads() -> int:
@@ -34,11 +35,15 @@ def worker_threads() -> int:
 
 
 def resources() -> Resources:
-    """This process's resources, opened on first use."""
+    """This process's resources, opened on first use (once, whichever thread asks first)."""
     global _resources
     if _resources is None:
-        configure_logging()
-        _resources = Resources.from_settings(settings, threads=worker_threads(), pre_ping=False)
+        with _opening:
+            if _resources is None:
+                configure_logging()
+                _resources = Resources.from_settings(
+                    settings, threads=worker_threads(), pre_ping=False
+                )
     return _resources
 
 

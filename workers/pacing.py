@@ -30,6 +30,8 @@ WINDOW_SECONDS = 10
 HEADROOM = 0.97
 #: Calls of budget a process takes from Redis at once (one round trip, not one per call).
 LEASE = 8
+#: The most calls of budget a process takes at once (limits above 200 × LEASE per window).
+MAX_LEASE = 64
 #: Leased budget not used within this long is dropped, so the shared count stays honest.
 LEASE_SECONDS = 1.0
 #: After Redis failed, pace by the headers alone this long before asking Redis again.
@@ -63,6 +65,7 @@ class SharedPacer:
         self._backend = RedisBackend(client=client)
         self._key = key
         self._lock = threading.Lock()
+        self._fetching = threading.Lock()
         self._limiter: LeasingWindowLimiter | None = None
         self._limit = 0
         self._leased = 0
@@ -99,29 +102,49 @@ class SharedPacer:
         delay = 0.01
         while True:
             with self._lock:
-                now = time.monotonic()
-                if self._leased and now - self._leased_at > LEASE_SECONDS:
-                    self._leased = 0  # stale: let the window forget it
-                if self._leased:
-                    self._leased -= 1
+                if self._use_lease():
                     return
-                alone = now < self._redis_down_until
-                if not alone:
+                alone = time.monotonic() < self._redis_down_until
+            if not alone:
+                # One thread at a time asks Redis, under a lock of its own: the others'
+                # leased calls (and observe) never wait for a Redis round trip.
+                with self._fetching:
+                    with self._lock:
+                        if self._use_lease():  # another thread fetched a lease meanwhile
+                            return
                     try:
-                        # near the limit a whole lease may not fit: then take one call's worth
-                        for amount in (LEASE, 1):
+                        # near the limit a whole lease may not fit: take one call's worth
+                        for amount in (self._lease_size(limiter), 1):
                             if limiter.take(amount):
-                                self._leased, self._leased_at = amount - 1, now
-                                self._redis_back()
+                                with self._lock:
+                                    self._leased = amount - 1
+                                    self._leased_at = time.monotonic()
+                                    self._redis_back()
                                 return
                     except (redis.ConnectionError, redis.TimeoutError) as err:
                         alone = True
-                        self._redis_away(err)
+                        with self._lock:
+                            self._redis_away(err)
             if alone:
                 self._alone.acquire()
                 return
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+    def _use_lease(self) -> bool:
+        """Take one call from this process's lease, if a fresh one is left (under the lock)."""
+        if self._leased and time.monotonic() - self._leased_at > LEASE_SECONDS:
+            self._leased = 0  # stale: let the window forget it
+        if self._leased:
+            self._leased -= 1
+            return True
+        return False
+
+    @staticmethod
+    def _lease_size(limiter: LeasingWindowLimiter) -> int:
+        """Calls taken from Redis at once: LEASE, or a 200th of a window's budget when that
+        is more (up to MAX_LEASE), so a high limit costs fewer round trips."""
+        return max(LEASE, min(MAX_LEASE, limiter.limit // 200))
 
     def _redis_away(self, err: Exception) -> None:
         """Redis failed: pace alone for a while (called under the lock)."""
@@ -139,7 +162,7 @@ class SharedPacer:
         if not self._learn:
             return
         value = headers.get("x-ratelimit-limit")
-        if value and value.isdigit():
+        if value and value.isdigit() and int(value) != self._stated:
             with self._lock:
                 self._set_limit(int(value))
         self._local.observe(status, headers)
