@@ -86,6 +86,8 @@ class Tally:
     redis_restarts: int = 0
     storms: int = 0
     seconds: float = 0.0
+    #: the non-zero exit codes of the commands run again, with how often each came
+    exits: dict[int, int] = field(default_factory=dict)
 
 
 class Proc:
@@ -181,6 +183,7 @@ class Chaos:
                     break
                 if code is not None:  # exit 4 (pending), or 2 while a service was away
                     tally.reruns += 1
+                    tally.exits[code] = tally.exits.get(code, 0) + 1
                     coordinator.restart()
                 assert time.monotonic() - started < deadline_s, "the campaign did not end"
                 if not actions:
