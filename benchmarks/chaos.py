@@ -59,8 +59,8 @@ def main() -> int:
     m = figures["migrate"]
     print(f"kills survived {m['kills']} (+{figures['delta']['kills']} in delta, "
           f"+{figures['rollback']['kills']} in rollback); commands run again after a "
-          f"non-zero exit {m['reruns']}; PostgreSQL restarts {m['pg_restarts']}, Redis "
-          f"restarts {m['redis_restarts']}, 429 storms {m['storms']}")
+          f"non-zero exit {m['reruns']} (exit codes {m['exits']}); PostgreSQL restarts "
+          f"{m['pg_restarts']}, Redis restarts {m['redis_restarts']}, 429 storms {m['storms']}")
     print(f"faults injected {json.dumps(m['faults'])}")
     print(f"calls per write {m['calls_per_write']} (clean {m['clean_calls_per_write']}); "
           f"time {m['seconds']} s against {m['clean_seconds']} s clean")
