@@ -10,11 +10,13 @@ and Redis (the broker), started by this script, are each restarted (``--restarts
 clean migration into a second simulator gives the expected workspace (run first, so the
 times compare; ``--clean-beside`` runs it at the same time). Then the same for a
 cutover ``delta`` (``--delta-kills``), then ``rollback`` killed half-way
-(``--rollback-kills``). Details and checks: ``tests/helpers/chaos_campaign.py``.
+(``--rollback-kills``). ``--target tickets`` runs the same campaign with the map's
+``target: tickets`` (Hesk tickets become Intercom tickets). Details and checks:
+``tests/helpers/chaos_campaign.py``.
 
     .venv/bin/python benchmarks/chaos.py [--tickets 1000] [--kills 100] [--restarts 2]
         [--storms 3] [--storm-seconds 20] [--delta-kills 10] [--rollback-kills 20]
-        [--seed N]
+        [--target conversations|tickets] [--seed N]
 """
 
 from __future__ import annotations
@@ -40,6 +42,8 @@ def main() -> int:
     parser.add_argument("--delta-kills", type=int, default=10)
     parser.add_argument("--rollback-kills", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--target", choices=("conversations", "tickets"),
+                        default="conversations", help="the map's target (default conversations)")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--clean-beside", action="store_true",
                         help="run the clean migration at the same time (faster, timing unfair)")
@@ -48,20 +52,21 @@ def main() -> int:
         tickets=args.tickets, kills=args.kills, pg_restarts=args.restarts,
         redis_restarts=args.restarts, storms=args.storms, storm_seconds=args.storm_seconds,
         delta_kills=args.delta_kills, rollback_kills=args.rollback_kills,
-        workers=args.workers, clean_beside=args.clean_beside,
+        workers=args.workers, clean_beside=args.clean_beside, target=args.target,
         seed=args.seed if args.seed is not None else random.randrange(1_000_000),
     )
     figures = run_campaign(plan, say=lambda line: print(line, flush=True))
     m = figures["migrate"]
     print(f"kills survived {m['kills']} (+{figures['delta']['kills']} in delta, "
           f"+{figures['rollback']['kills']} in rollback); commands run again after a "
-          f"non-zero exit {m['reruns']}; PostgreSQL restarts {m['pg_restarts']}, Redis "
-          f"restarts {m['redis_restarts']}, 429 storms {m['storms']}")
+          f"non-zero exit {m['reruns']} (exit codes {m['exits']}); PostgreSQL restarts "
+          f"{m['pg_restarts']}, Redis restarts {m['redis_restarts']}, 429 storms {m['storms']}")
     print(f"faults injected {json.dumps(m['faults'])}")
     print(f"calls per write {m['calls_per_write']} (clean {m['clean_calls_per_write']}); "
           f"time {m['seconds']} s against {m['clean_seconds']} s clean")
-    print("result: same workspace as the clean run, 0 duplicates, nothing pending, every "
-          "intent settled, 0 notifications; rollback removed exactly what was created")
+    print(f"result ({args.target}): same workspace as the clean run, 0 duplicates, nothing "
+          "pending, every intent settled, 0 notifications; rollback removed exactly what was "
+          "created")
     return 0
 
 

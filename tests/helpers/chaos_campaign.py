@@ -80,6 +80,8 @@ class Plan:
     #: H2I_STALL_SECONDS and H2I_INTERCOM_TIMEOUT of every command (None: the defaults)
     stall_seconds: float | None = None
     client_timeout: float | None = None
+    #: the map's ``target``: tickets become Intercom conversations or Intercom tickets
+    target: str = "conversations"
     #: run the clean migration beside the chaos one (faster) or first (fair timing)
     clean_beside: bool = True
 
@@ -94,6 +96,8 @@ class Tally:
     redis_restarts: int = 0
     storms: int = 0
     seconds: float = 0.0
+    #: the non-zero exit codes of the commands run again, with how often each came
+    exits: dict[int, int] = field(default_factory=dict)
 
 
 class Proc:
@@ -192,6 +196,7 @@ class Chaos:
                     break
                 if code is not None:  # exit 4 (pending), or 2 while a service was away
                     tally.reruns += 1
+                    tally.exits[code] = tally.exits.get(code, 0) + 1
                     coordinator.restart()
                 assert time.monotonic() - started < deadline_s, "the campaign did not end"
                 if not actions:
@@ -225,6 +230,14 @@ def _check(clean: dict[str, Any], chaos: dict[str, Any]) -> None:
     want, got = normalise(clean), normalise(chaos)
     for kind in want:
         assert got[kind] == want[kind], f"{kind} differ from the clean run's"
+
+
+def _check_target(target: str, dump: dict[str, Any], tickets: int) -> None:
+    """The Hesk tickets went where the map sends them (and only there)."""
+    kinds = {"conversations": len(dump["conversations"]), "tickets": len(dump.get("tickets", []))}
+    other = "tickets" if target == "conversations" else "conversations"
+    assert kinds[target] >= tickets // 2, f"only {kinds[target]} {target} for {tickets} tickets"
+    assert kinds[other] == 0, f"{kinds[other]} {other} with the target {target}"
 
 
 def _report(settings: Settings) -> dict[str, Any]:
@@ -263,11 +276,12 @@ def change_hesk(url: str) -> None:
 def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
     """The whole campaign; raises AssertionError on any difference. Returns the figures."""
     rng = random.Random(plan.seed)
-    say(f"seed {plan.seed}")
+    say(f"seed {plan.seed}, target {plan.target}")
     work = Path(tempfile.mkdtemp(prefix="h2i-chaos-"))
     name = f"h2i_chaos_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     hesk_url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    figures: dict[str, Any] = {"seed": plan.seed, "tickets": plan.tickets}
+    figures: dict[str, Any] = {"seed": plan.seed, "tickets": plan.tickets,
+                               "target": plan.target}
     generate(hesk_url, work / "attachments", tickets=plan.tickets, seed=plan.seed % 1000)
     source = HeskSource(hesk_url, work / "attachments", plan.tickets)
     try:
@@ -279,14 +293,15 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             (work / "chaos").mkdir()
             # the clean run goes on beside the chaos, on the machine's own services (the
             # private ones are restarted under the chaos run)
-            clean = prepare(clean_sim, source, f"{SHARED_PG}/{name}", work / "clean")
+            clean = prepare(clean_sim, source, f"{SHARED_PG}/{name}", work / "clean",
+                            plan.target)
             clean_env = _env(clean, SHARED_REDIS, plan)
             clean_run = Background([str(BIN), "migrate", "--workers", str(plan.workers),
                                     "--threads", str(plan.threads)], clean_env, work / "clean")
             if not plan.clean_beside:
                 clean_run.wait()
 
-            settings = prepare(sim, source, ledger_url, work / "chaos")
+            settings = prepare(sim, source, ledger_url, work / "chaos", plan.target)
             before = sim.dump()
             env = _env(settings, rd.url, plan)
             chaos = Chaos(plan, rng, sim, pg, rd)
@@ -299,7 +314,9 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             clean_seconds = clean_run.wait()
             clean_report = _report(clean)
             clean_calls = clean_sim.stats()["requests_total"]
-            _check(clean_sim.dump(), sim.dump())
+            expected = clean_sim.dump()
+            _check(expected, sim.dump())
+            _check_target(plan.target, expected, plan.tickets)
             report = _report(settings)
             assert report["objects"] == clean_report["objects"]
             assert stats["notifications_sent"] == 0
@@ -336,7 +353,9 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             sim.set_faults()
             after = sim.dump()
             want, got = normalise(before), normalise(after)
-            for kind in ("contacts", "conversations", "articles", "collections", "tags"):
+            # ticket types and their attributes stay: the API cannot delete them
+            for kind in ("contacts", "conversations", "tickets", "articles", "collections",
+                         "tags"):
                 assert got[kind] == want[kind], f"rollback: {kind} are not as before"
             # Intercom can only archive a conversation attribute: every new one is archived
             names = {a["name"] for a in before["conversation_attributes"]}
