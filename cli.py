@@ -47,11 +47,13 @@ class App(typer.Typer):
             if _State.debug:
                 raise
             # Messages may quote Hesk data: never read them as markup; one line each.
-            err_console.print(f"[bold red]error:[/] {escape(err.message)}", highlight=False,
-                              soft_wrap=True)
+            err_console.print(
+                f"[bold red]error:[/] {escape(err.message)}", highlight=False, soft_wrap=True
+            )
             if err.hint:
-                err_console.print(f"[dim]hint:[/] {escape(err.hint)}", highlight=False,
-                                  soft_wrap=True)
+                err_console.print(
+                    f"[dim]hint:[/] {escape(err.hint)}", highlight=False, soft_wrap=True
+                )
             sys.exit(err.exit_code)
 
 
@@ -148,31 +150,43 @@ def discover(
 def demo_data(
     database: Annotated[
         str,
-        typer.Option(help="Name of the demo database to (re)create on H2I_HESK_URL's server "
-                     "(never taken from H2I_HESK_URL)."),
+        typer.Option(
+            help="Name of the demo database to (re)create on H2I_HESK_URL's server "
+            "(never taken from H2I_HESK_URL)."
+        ),
     ],
     tickets: Annotated[int, typer.Option(min=1, help="How many tickets to generate.")] = 1000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 1,
     attachments_dir: Annotated[
         Path | None,
-        typer.Option(help="Folder for attachment files (default: demo-output/DATABASE/"
-                     "attachments; never H2I_HESK_ATTACHMENTS_DIR)."),
+        typer.Option(
+            help="Folder for attachment files (default: demo-output/DATABASE/"
+            "attachments; never H2I_HESK_ATTACHMENTS_DIR)."
+        ),
     ] = None,
     clean: Annotated[
         bool, typer.Option("--clean", help="First delete the files demo-data wrote there.")
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Replace a database or use a folder that holds things "
-                     "demo-data did not create (their files are still never touched)."),
+        typer.Option(
+            "--force",
+            help="Replace a database or use a folder that holds things "
+            "demo-data did not create (their files are still never touched).",
+        ),
     ] = False,
 ) -> None:
     """(Re)create a realistic demo Hesk database, with every kind of dirty data planted."""
     from commands.discover import make_demo_data
 
     summary, folder = make_demo_data(
-        settings(), tickets=tickets, seed=seed, database=database,
-        attachments_dir=attachments_dir, clean=clean, force=force,
+        settings(),
+        tickets=tickets,
+        seed=seed,
+        database=database,
+        attachments_dir=attachments_dir,
+        clean=clean,
+        force=force,
     )
     console.print(
         f"[bold]{escape(summary.database)}[/]: {summary.tickets:,} tickets, "
@@ -269,10 +283,17 @@ def simulator(
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
     serve(
-        host, port, token=token, rate_limit=rate_limit,
-        workspace_rate_limit=max(workspace_rate_limit, rate_limit), faults=fault_config,
-        state_file=state, validate=not no_validate, max_body_bytes=max_body_bytes,
-        allowed_hosts=tuple(allow_host or ()), sock=sock,
+        host,
+        port,
+        token=token,
+        rate_limit=rate_limit,
+        workspace_rate_limit=max(workspace_rate_limit, rate_limit),
+        faults=fault_config,
+        state_file=state,
+        validate=not no_validate,
+        max_body_bytes=max_body_bytes,
+        allowed_hosts=tuple(allow_host or ()),
+        sock=sock,
     )
 
 
@@ -283,8 +304,11 @@ def simulator(
 def services(
     embedded: Annotated[
         bool,
-        typer.Option("--embedded", help="Start an embedded PostgreSQL (ledger) and Valkey "
-                     "(Redis broker) and keep them running until Ctrl-C."),
+        typer.Option(
+            "--embedded",
+            help="Start an embedded PostgreSQL (ledger) and Valkey "
+            "(Redis broker) and keep them running until Ctrl-C.",
+        ),
     ] = False,
     folder: Annotated[
         Path, typer.Option(help="Where the embedded servers keep their data.")
@@ -305,6 +329,7 @@ def services(
     elif not check_services(settings(), console):
         raise typer.Exit(EXIT_USAGE)
 
+
 # --- migration commands ---
 
 
@@ -315,8 +340,11 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the demo's files.")] = Path("demo-output"),
     force: Annotated[
         bool,
-        typer.Option("--force", help="Take over the demo database or --out folder even if "
-                     "they hold things the demo did not create (e.g. from an older version)."),
+        typer.Option(
+            "--force",
+            help="Take over the demo database or --out folder even if "
+            "they hold things the demo did not create (e.g. from an older version).",
+        ),
     ] = False,
 ) -> None:
     """Run a whole demo migration on this machine's services with embedded defaults.
@@ -327,12 +355,13 @@ def demo(
     from commands.demo import DemoOptions, run_demo
     from commands.report import render_report_summary
 
-    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out, force=force),
-                      console)
+    result = run_demo(DemoOptions(tickets=tickets, workers=workers, out=out, force=force), console)
     render_report_summary(result["report"], console)
     console.print(f"customer notifications sent: {result['notifications_sent']}")
-    console.print(f"HTML report: [bold]{escape(str(result['html']))}[/]  "
-                  f"(migration {escape(result['migration'])})")
+    console.print(
+        f"HTML report: [bold]{escape(str(result['html']))}[/]  "
+        f"(migration {escape(result['migration'])})"
+    )
 
 
 @map_app.command("propose")
@@ -388,8 +417,7 @@ def map_confirm(
         raise typer.Exit(EXIT_USAGE)
     event, is_new = confirm(settings(), file)
     state = "recorded" if is_new else "was already recorded"
-    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight",
-                  markup=False)
+    console.print(f"Map {event.map_hash[:12]} {state}. Next: hesk2intercom preflight", markup=False)
 
 
 @app.command()
@@ -398,8 +426,9 @@ def preflight() -> None:
     from commands.preflight import preflight as run_preflight
 
     result = run_preflight(settings())
-    console.print(f"Workspace {result.base_url} ({result.region}), token of {result.admin}",
-                  markup=False)
+    console.print(
+        f"Workspace {result.base_url} ({result.region}), token of {result.admin}", markup=False
+    )
     # Lines name Hesk categories, fields and staff: escaped, never read as markup.
     for line in result.apps if len(result.apps) > 1 else ():
         console.print(f"  [green]app[/] {escape(line)}", highlight=False)
@@ -434,8 +463,9 @@ def migrate(
     from commands.options import MigrateOptions
 
     s = settings()
-    opts = MigrateOptions(sample=sample, only=only, workers=workers, threads=threads,
-                          stall_seconds=s.stall_seconds)
+    opts = MigrateOptions(
+        sample=sample, only=only, workers=workers, threads=threads, stall_seconds=s.stall_seconds
+    )
     summary = run_migration(s, opts, console)
     console.print(
         f"Migration run {summary['run']} finished in {summary['seconds']} s. "
@@ -528,9 +558,7 @@ def delta(
     """Move only what changed in Hesk since the last capture."""
     from commands.delta import delta_command, render_delta
 
-    result = delta_command(
-        settings(), apply=apply_deletions, workers=workers, customers=customers
-    )
+    result = delta_command(settings(), apply=apply_deletions, workers=workers, customers=customers)
     render_delta(result, console)
 
 
@@ -610,8 +638,9 @@ def idmap(
 
     result = write_idmap(settings(), out, obj=obj, fmt=fmt, app_id=app_id)
     shown = ", ".join(f"{n} {state}" for state, n in sorted(result.counts.items()))
-    console.print(f"ID map written to [bold]{result.path}[/]: {result.rows} rows ({shown})",
-                  highlight=False)
+    console.print(
+        f"ID map written to [bold]{result.path}[/]: {result.rows} rows ({shown})", highlight=False
+    )
     if not result.links.app_id:
         console.print("inbox links are missing: the workspace's app id is unknown")
 
@@ -632,12 +661,12 @@ def redirects(
     ticket links) to the articles, collections and inbox pages they became."""
     from commands.redirects import write_redirects
 
-    result = write_redirects(settings(), hesk_url, out, fmt=fmt, admin_dir=admin_dir,
-                             app_id=app_id)
+    result = write_redirects(settings(), hesk_url, out, fmt=fmt, admin_dir=admin_dir, app_id=app_id)
     console.print(
         f"Redirects written to [bold]{result.path}[/]: {result.rules} rules, "
         f"{result.comments} links listed as comments (not redirected). "
-        "See docs/idmap-and-redirects.md to install them.", highlight=False,
+        "See docs/idmap-and-redirects.md to install them.",
+        highlight=False,
     )
 
 

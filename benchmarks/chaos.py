@@ -42,31 +42,51 @@ def main() -> int:
     parser.add_argument("--delta-kills", type=int, default=10)
     parser.add_argument("--rollback-kills", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--target", choices=("conversations", "tickets"),
-                        default="conversations", help="the map's target (default conversations)")
+    parser.add_argument(
+        "--target",
+        choices=("conversations", "tickets"),
+        default="conversations",
+        help="the map's target (default conversations)",
+    )
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--clean-beside", action="store_true",
-                        help="run the clean migration at the same time (faster, timing unfair)")
+    parser.add_argument(
+        "--clean-beside",
+        action="store_true",
+        help="run the clean migration at the same time (faster, timing unfair)",
+    )
     args = parser.parse_args()
     plan = Plan(
-        tickets=args.tickets, kills=args.kills, pg_restarts=args.restarts,
-        redis_restarts=args.restarts, storms=args.storms, storm_seconds=args.storm_seconds,
-        delta_kills=args.delta_kills, rollback_kills=args.rollback_kills,
-        workers=args.workers, clean_beside=args.clean_beside, target=args.target,
+        tickets=args.tickets,
+        kills=args.kills,
+        pg_restarts=args.restarts,
+        redis_restarts=args.restarts,
+        storms=args.storms,
+        storm_seconds=args.storm_seconds,
+        delta_kills=args.delta_kills,
+        rollback_kills=args.rollback_kills,
+        workers=args.workers,
+        clean_beside=args.clean_beside,
+        target=args.target,
         seed=args.seed if args.seed is not None else random.randrange(1_000_000),
     )
     figures = run_campaign(plan, say=lambda line: print(line, flush=True))
     m = figures["migrate"]
-    print(f"kills survived {m['kills']} (+{figures['delta']['kills']} in delta, "
-          f"+{figures['rollback']['kills']} in rollback); commands run again after a "
-          f"non-zero exit {m['reruns']} (exit codes {m['exits']}); PostgreSQL restarts "
-          f"{m['pg_restarts']}, Redis restarts {m['redis_restarts']}, 429 storms {m['storms']}")
+    print(
+        f"kills survived {m['kills']} (+{figures['delta']['kills']} in delta, "
+        f"+{figures['rollback']['kills']} in rollback); commands run again after a "
+        f"non-zero exit {m['reruns']} (exit codes {m['exits']}); PostgreSQL restarts "
+        f"{m['pg_restarts']}, Redis restarts {m['redis_restarts']}, 429 storms {m['storms']}"
+    )
     print(f"faults injected {json.dumps(m['faults'])}")
-    print(f"calls per write {m['calls_per_write']} (clean {m['clean_calls_per_write']}); "
-          f"time {m['seconds']} s against {m['clean_seconds']} s clean")
-    print(f"result ({args.target}): same workspace as the clean run, 0 duplicates, nothing "
-          "pending, every intent settled, 0 notifications; rollback removed exactly what was "
-          "created")
+    print(
+        f"calls per write {m['calls_per_write']} (clean {m['clean_calls_per_write']}); "
+        f"time {m['seconds']} s against {m['clean_seconds']} s clean"
+    )
+    print(
+        f"result ({args.target}): same workspace as the clean run, 0 duplicates, nothing "
+        "pending, every intent settled, 0 notifications; rollback removed exactly what was "
+        "created"
+    )
     return 0
 
 

@@ -58,8 +58,10 @@ def hesk_db(tickets: int) -> str:
 def make_changes(url: str, n: int, tag: str) -> None:
     """n changes spread as Hesk users make them: replies, renames, closes, new tickets."""
     w = HeskWriter(url)
-    ids = [int(r["id"]) for r in w.query("SELECT id FROM hesk_tickets ORDER BY id DESC LIMIT %s",
-                                         n * 3)]  # fmt: skip
+    ids = [
+        int(r["id"])
+        for r in w.query("SELECT id FROM hesk_tickets ORDER BY id DESC LIMIT %s", n * 3)
+    ]
     replies, renames, closes = int(n * 0.4), int(n * 0.3), int(n * 0.2)
     news = n - replies - renames - closes
     for i in range(replies):
@@ -77,13 +79,15 @@ def run(tickets: int, changes: int) -> dict[str, float]:
     """Capture N tickets whole, change them, time the delta's capture twice."""
     url = hesk_db(tickets)
     name = f"bench-{uuid.uuid4().hex[:6]}"
-    settings = load_settings(ledger_url=LEDGER, hesk_url=url, migration=name,
-                             intercom_token=SecretStr("unused"))  # fmt: skip
+    settings = load_settings(
+        ledger_url=LEDGER, hesk_url=url, migration=name, intercom_token=SecretStr("unused")
+    )
     res = Resources.from_settings(settings)
     # capture keeps what a map migrates: the defaults (no IP, no custom field values)
     the_map = {"version": 1, "options": {}}
-    res.ledger.append_one(MapConfirmed(object="map", source_id="map", map_hash="bench",
-                                       map=the_map))
+    res.ledger.append_one(
+        MapConfirmed(object="map", source_id="map", map_hash="bench", map=the_map)
+    )
     t0 = time.monotonic()
     with HeskReader.from_settings(settings) as reader:
         capture_source(res.ledger, reader, "run-1", the_map=the_map)
@@ -122,13 +126,18 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--changes", type=int, default=100)
     args = parser.parse_args()
-    print(f"{'tickets':>8} {'full capture':>13} {'delta capture':>14} {'of which ids':>13} "
-          f"{'to write':>9} {'2nd delta':>10} {'to write':>9}")  # fmt: skip
+    print(
+        f"{'tickets':>8} {'full capture':>13} {'delta capture':>14} {'of which ids':>13} "
+        f"{'to write':>9} {'2nd delta':>10} {'to write':>9}"
+    )
     for n in args.tickets:
         r = run(n, args.changes)
-        print(f"{n:>8,} {r['full_capture_s']:>12.1f}s {r['delta_capture_s']:>13.2f}s "
-              f"{r['delta_deletions_s']:>12.2f}s {r['delta_to_write']:>9.0f} "
-              f"{r['again_capture_s']:>9.2f}s {r['again_to_write']:>9.0f}", flush=True)
+        print(
+            f"{n:>8,} {r['full_capture_s']:>12.1f}s {r['delta_capture_s']:>13.2f}s "
+            f"{r['delta_deletions_s']:>12.2f}s {r['delta_to_write']:>9.0f} "
+            f"{r['again_capture_s']:>9.2f}s {r['again_to_write']:>9.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

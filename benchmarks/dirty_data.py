@@ -40,8 +40,13 @@ def draw_desks(records: int, at_seed: int) -> list[HelpDesk]:
         if sum(d.records() for d in desks) >= records:
             break
 
-        @settings(max_examples=40, phases=[Phase.generate], database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40,
+            phases=[Phase.generate],
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @seed(at_seed * 10_000 + round_no)
         @given(help_desk(max_tickets=8))
         def collect(desk: HelpDesk) -> None:
@@ -76,18 +81,22 @@ def main() -> int:
         for state in ("migrated", "quarantined", "skipped", "pending"):
             states[state] += c[state]
         if c["source"]:
-            print(f"  {obj:16} source {c['source']:6}  migrated {c['migrated']:6}  "
-                  f"quarantined {c['quarantined']:5}  skipped {c['skipped']:5}  "
-                  f"pending {c['pending']}")
+            print(
+                f"  {obj:16} source {c['source']:6}  migrated {c['migrated']:6}  "
+                f"quarantined {c['quarantined']:5}  skipped {c['skipped']:5}  "
+                f"pending {c['pending']}"
+            )
     kinds = Counter(f["kind"] for f in figures["discover"]["findings"])
     print("findings: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
     reasons = Counter(e["reason"].split(":")[0][:60] for e in report["quarantined"])
     print("quarantine reasons: " + "; ".join(f"{r} ({n})" for r, n in reasons.most_common(8)))
-    print(f"records {figures['records']}: migrated {states['migrated']}, quarantined "
-          f"{states['quarantined']}, skipped {states['skipped']}, pending {states['pending']}; "
-          f"crashes 0; writes {report['api_calls']['writes_intended']} intended, "
-          f"{report['api_calls']['writes_succeeded']} succeeded, "
-          f"{report['api_calls']['writes_failed']} failed")
+    print(
+        f"records {figures['records']}: migrated {states['migrated']}, quarantined "
+        f"{states['quarantined']}, skipped {states['skipped']}, pending {states['pending']}; "
+        f"crashes 0; writes {report['api_calls']['writes_intended']} intended, "
+        f"{report['api_calls']['writes_succeeded']} succeeded, "
+        f"{report['api_calls']['writes_failed']} failed"
+    )
     print(f"discover {figures['discover_seconds']} s, migrate {figures['migrate_seconds']} s")
     return 0
 

@@ -65,14 +65,25 @@ def main() -> None:
     args = parser.parse_args()
     rounds = [one_round() for _ in range(args.rounds)]
     result = {
-        name: {"median_s": round(statistics.median(r[name] for r in rounds), 2),
-               "min_s": round(min(r[name] for r in rounds), 2),
-               "max_s": round(max(r[name] for r in rounds), 2)}
+        name: {
+            "median_s": round(statistics.median(r[name] for r in rounds), 2),
+            "min_s": round(min(r[name] for r in rounds), 2),
+            "max_s": round(max(r[name] for r in rounds), 2),
+        }
         for name in rounds[0]
     }
-    print(json.dumps({"rounds": args.rounds, "cpus": os.cpu_count(),
-                      "load_average": [round(x, 1) for x in os.getloadavg()],
-                      "python": platform.python_version(), "figures": result}, indent=2))
+    print(
+        json.dumps(
+            {
+                "rounds": args.rounds,
+                "cpus": os.cpu_count(),
+                "load_average": [round(x, 1) for x in os.getloadavg()],
+                "python": platform.python_version(),
+                "figures": result,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

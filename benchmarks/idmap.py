@@ -58,8 +58,13 @@ PG = os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1
 MIGRATION = "bench-idmap"
 # Placeholders in the event templates, replaced per copy inside PostgreSQL.
 TID, RID, TRACK, HASH, CONV, MAIL = (
-    "987654321", "876543210", "@TRACK@", "@HASH@", "@CONV@", "@MAIL@"
-)  # fmt: skip
+    "987654321",
+    "876543210",
+    "@TRACK@",
+    "@HASH@",
+    "@CONV@",
+    "@MAIL@",
+)
 _SUBST = {  # placeholder -> SQL expression (i: the ticket, k: the reply of the ticket)
     TID: "i::text",
     RID: "(i * 16 + k)::text",
@@ -72,35 +77,74 @@ _SUBST = {  # placeholder -> SQL expression (i: the ticket, k: the reply of the 
 
 def ticket_events() -> tuple[list[Event], list[Event]]:
     """The events of one ticket (with placeholders): per ticket, and per reply."""
-    ticket = factories.ticket(int(TID), trackid=TRACK, requester_contact_id=MAIL,
-                              requester_email=MAIL, snapshot_email=MAIL)  # fmt: skip
+    ticket = factories.ticket(
+        int(TID),
+        trackid=TRACK,
+        requester_contact_id=MAIL,
+        requester_email=MAIL,
+        snapshot_email=MAIL,
+    )
     reply = factories.reply(int(RID), int(TID), 60, "<p>Thanks, it works again.</p>" * 8)
     common = {"object": "ticket", "source_id": TID}
 
     def write(op: str, creates: str) -> list[Event]:
-        intent = WriteIntended(**common, operation=op, content_hash=HASH,
-                               target={"method": "POST", "path": f"/conversations/{CONV}",
-                                       "creates": creates})  # fmt: skip
-        return [intent, WriteSucceeded(**common, intent_key=intent.key, intercom_id=CONV,
-                                       intercom_type=creates, created=bool(creates))]
+        intent = WriteIntended(
+            **common,
+            operation=op,
+            content_hash=HASH,
+            target={"method": "POST", "path": f"/conversations/{CONV}", "creates": creates},
+        )
+        return [
+            intent,
+            WriteSucceeded(
+                **common,
+                intent_key=intent.key,
+                intercom_id=CONV,
+                intercom_type=creates,
+                created=bool(creates),
+            ),
+        ]
 
     per_ticket: list[Event] = [
         SourceCaptured(**common, content_hash=HASH, record=ticket.to_payload(), capture="c1"),
-        SourceCaptured(object="history", source_id=TID, content_hash=HASH,
-                       record={"ticket_id": int(TID), "raw": ticket.history_raw}, capture="c1"),
-        *write("create", "conversation"), *write("part:history", ""), *write("update", ""),
-        RecordMigrated(**common, content_hash=HASH, intercom_id=CONV,
-                       intercom_type="conversation_part"),
-        RecordMigrated(object="history", source_id=TID, content_hash=HASH, intercom_id=CONV,
-                       intercom_type="conversation_part"),
-    ]  # fmt: skip
+        SourceCaptured(
+            object="history",
+            source_id=TID,
+            content_hash=HASH,
+            record={"ticket_id": int(TID), "raw": ticket.history_raw},
+            capture="c1",
+        ),
+        *write("create", "conversation"),
+        *write("part:history", ""),
+        *write("update", ""),
+        RecordMigrated(
+            **common, content_hash=HASH, intercom_id=CONV, intercom_type="conversation_part"
+        ),
+        RecordMigrated(
+            object="history",
+            source_id=TID,
+            content_hash=HASH,
+            intercom_id=CONV,
+            intercom_type="conversation_part",
+        ),
+    ]
     per_reply: list[Event] = [
-        SourceCaptured(object="reply", source_id=RID, content_hash=HASH,
-                       record=reply.to_payload(), capture="c1"),
+        SourceCaptured(
+            object="reply",
+            source_id=RID,
+            content_hash=HASH,
+            record=reply.to_payload(),
+            capture="c1",
+        ),
         *write(f"part:reply:{RID}", ""),
-        RecordMigrated(object="reply", source_id=RID, content_hash=HASH, intercom_id=CONV,
-                       intercom_type="conversation_part"),
-    ]  # fmt: skip
+        RecordMigrated(
+            object="reply",
+            source_id=RID,
+            content_hash=HASH,
+            intercom_id=CONV,
+            intercom_type="conversation_part",
+        ),
+    ]
     return per_ticket, per_reply
 
 
@@ -108,15 +152,20 @@ def contact_events() -> list[Event]:
     """The events of one contact (with placeholders)."""
     contact = factories.contact(MAIL)
     common = {"object": "contact", "source_id": MAIL}
-    intent = WriteIntended(**common, operation="create", content_hash=HASH,
-                           target={"method": "POST", "path": "/contacts", "creates": "contact"})
+    intent = WriteIntended(
+        **common,
+        operation="create",
+        content_hash=HASH,
+        target={"method": "POST", "path": "/contacts", "creates": "contact"},
+    )
     return [
         SourceCaptured(**common, content_hash=HASH, record=contact.to_payload(), capture="c1"),
         intent,
-        WriteSucceeded(**common, intent_key=intent.key, intercom_id=CONV, intercom_type="contact",
-                       created=True),
+        WriteSucceeded(
+            **common, intent_key=intent.key, intercom_id=CONV, intercom_type="contact", created=True
+        ),
         RecordMigrated(**common, content_hash=HASH, intercom_id=CONV, intercom_type="contact"),
-    ]  # fmt: skip
+    ]
 
 
 def _sql_text(text: str, contacts: int) -> str:
@@ -129,14 +178,19 @@ def _sql_text(text: str, contacts: int) -> str:
     return expr
 
 
-def _insert(conn: sa.Connection, event: Event, n: int, replies: int | None,
-            contacts: int, migration: str) -> None:  # fmt: skip
+def _insert(
+    conn: sa.Connection, event: Event, n: int, replies: int | None, contacts: int, migration: str
+) -> None:
     row = event.to_row(migration)
-    key = event.key if not isinstance(event, WriteSucceeded) else outcome_key(
-        event.intent_key, "ok")
+    key = (
+        event.key if not isinstance(event, WriteSucceeded) else outcome_key(event.intent_key, "ok")
+    )
     series = "generate_series(1, %(n)s) AS i"
-    series += (f" CROSS JOIN generate_series(0, {replies - 1}) AS k" if replies
-               else " CROSS JOIN (SELECT 0 AS k) AS one")  # fmt: skip
+    series += (
+        f" CROSS JOIN generate_series(0, {replies - 1}) AS k"
+        if replies
+        else " CROSS JOIN (SELECT 0 AS k) AS one"
+    )
     payload = json.dumps(row["payload"], separators=(",", ":"), default=str)
     sql = (
         "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
@@ -162,15 +216,29 @@ def build(engine: sa.Engine, tickets: int, replies: int, *, migration: str = MIG
             conn.exec_driver_sql(
                 "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
                 "VALUES (%(m)s, %(k)s, 'WriteSucceeded', 'kb_article', %(s)s, %(p)s::jsonb)",
-                {"m": migration, "k": f"dst:create:kb_article:{n}:x|ok", "s": str(n),
-                 "p": json.dumps({"intent_key": "x", "intercom_id": str(n), "created": True,
-                                  "intercom_type": "article", "detail": {
-                                      "url": f"https://intercom.help/acme/en/articles/{n}",
-                                      "state": "published"}})},
-            )  # fmt: skip
-        return int(conn.exec_driver_sql(
-            "SELECT count(*) FROM events WHERE migration_id = %(m)s", {"m": migration}
-        ).scalar_one())  # fmt: skip
+                {
+                    "m": migration,
+                    "k": f"dst:create:kb_article:{n}:x|ok",
+                    "s": str(n),
+                    "p": json.dumps(
+                        {
+                            "intent_key": "x",
+                            "intercom_id": str(n),
+                            "created": True,
+                            "intercom_type": "article",
+                            "detail": {
+                                "url": f"https://intercom.help/acme/en/articles/{n}",
+                                "state": "published",
+                            },
+                        }
+                    ),
+                },
+            )
+        return int(
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM events WHERE migration_id = %(m)s", {"m": migration}
+            ).scalar_one()
+        )
 
 
 _DISPOSITIONS = """
@@ -195,7 +263,9 @@ def build_dispositions(engine: sa.Engine, *, migration: str = MIGRATION) -> None
         conn.exec_driver_sql(
             "INSERT INTO projection_checkpoints (projection, migration_id, snapshot, seq) "
             "SELECT 'dispositions', %(m)s, pg_current_snapshot()::text, max(seq) FROM events "
-            "WHERE migration_id = %(m)s", {"m": migration})  # fmt: skip
+            "WHERE migration_id = %(m)s",
+            {"m": migration},
+        )
 
 
 class RssSampler:
@@ -232,8 +302,9 @@ def server_seconds(engine: sa.Engine) -> float:
     """PostgreSQL's own time for the ID map's query (EXPLAIN ANALYZE), in seconds."""
     params = {"m": MIGRATION, "not_hesk": list(NOT_HESK), "direct": ["ticket", *CHILDREN]}
     with engine.connect() as conn:
-        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + _ROWS.format(objects=""),
-                                    params).scalar_one()  # fmt: skip
+        plan = conn.exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + _ROWS.format(objects=""), params
+        ).scalar_one()
     return float(plan[0]["Execution Time"]) / 1000
 
 
@@ -262,15 +333,21 @@ def measure(url: str, tickets: int, replies: int) -> None:
         end = rss.now()
         size = out.stat().st_size
     cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
-    print(f"idmap: {result.rows:,} rows ({size / 1e6:,.0f} MB of CSV) in {seconds:.1f} s = "
-          f"{result.rows / seconds:,.0f} rows/s; this process used {cpu:.1f} CPU-s")
-    print(f"RSS: before {_mb(before)}, at 10 % of rows {_mb(marks[0] if marks else end)}, "
-          f"at the end {_mb(end)}, peak {_mb(rss.peak)}")
+    print(
+        f"idmap: {result.rows:,} rows ({size / 1e6:,.0f} MB of CSV) in {seconds:.1f} s = "
+        f"{result.rows / seconds:,.0f} rows/s; this process used {cpu:.1f} CPU-s"
+    )
+    print(
+        f"RSS: before {_mb(before)}, at 10 % of rows {_mb(marks[0] if marks else end)}, "
+        f"at the end {_mb(end)}, peak {_mb(rss.peak)}"
+    )
     engine = open_engine(url)
     try:
-        print(f"PostgreSQL's time for the query (EXPLAIN ANALYZE): "
-              f"{server_seconds(engine):.1f} s; load average {os.getloadavg()[0]:.1f} on "
-              f"{os.cpu_count()} CPUs")
+        print(
+            f"PostgreSQL's time for the query (EXPLAIN ANALYZE): "
+            f"{server_seconds(engine):.1f} s; load average {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} CPUs"
+        )
     finally:
         engine.dispose()
 
@@ -301,9 +378,12 @@ def main(argv: list[str] | None = None) -> None:
                     conn.exec_driver_sql("ANALYZE projection_rows")
             finally:
                 engine.dispose()
-            print(f"ledger {name}: {events:,} events for {args.tickets:,} tickets with "
-                  f"{args.replies} replies each, built in {built:.1f} s, its projection in "
-                  f"{time.monotonic() - t0 - built:.1f} s", flush=True)
+            print(
+                f"ledger {name}: {events:,} events for {args.tickets:,} tickets with "
+                f"{args.replies} replies each, built in {built:.1f} s, its projection in "
+                f"{time.monotonic() - t0 - built:.1f} s",
+                flush=True,
+            )
         measure(url, args.tickets, args.replies)
     finally:
         if not args.keep and not args.database:

@@ -107,10 +107,19 @@ MESSAGES = ("ticket", "reply", "note")
 #: (``GET /me``), and the look-ups that precede the create of a named object (find-or-create
 #: of the ticket type, pre-checks of tags, attributes, collections and articles). Every
 #: other read (a contact, a ticket, a conversation, a search) counts against the writes.
-SETUP_READS = ("GET /me", "GET /ticket_types", "GET /ticket_types/{ticket_type_id}",
-               "GET /ticket_states", "GET /tags", "GET /conversations/attributes",
-               "GET /data_attributes", "GET /help_center/collections", "GET /articles",
-               "GET /admins", "GET /teams")
+SETUP_READS = (
+    "GET /me",
+    "GET /ticket_types",
+    "GET /ticket_types/{ticket_type_id}",
+    "GET /ticket_states",
+    "GET /tags",
+    "GET /conversations/attributes",
+    "GET /data_attributes",
+    "GET /help_center/collections",
+    "GET /articles",
+    "GET /admins",
+    "GET /teams",
+)
 FAULTS = "rate_lost_response=0.05,rate_5xx=0.02,rate_429=0.02,seed=5"
 #: API calls per ticket of a generated help desk (about 9.8 measured), to size runs by time.
 CALLS_PER_TICKET = 9.8
@@ -267,26 +276,48 @@ class Simulator:
     """The Intercom simulator in its own process (so it does not share our GIL)."""
 
     def __init__(
-        self, rate_limit: int, validate: bool, log_dir: Path, faults: str = "",
+        self,
+        rate_limit: int,
+        validate: bool,
+        log_dir: Path,
+        faults: str = "",
         workspace_rate_limit: int | None = None,
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "simulator.server", "--port", str(self.port),
-                "--rate-limit", str(rate_limit), "--tokens", ",".join(TOKENS),
-                "--workspace-rate-limit", str(workspace_rate_limit or rate_limit)]
+        args = [
+            sys.executable,
+            "-m",
+            "simulator.server",
+            "--port",
+            str(self.port),
+            "--rate-limit",
+            str(rate_limit),
+            "--tokens",
+            ",".join(TOKENS),
+            "--workspace-rate-limit",
+            str(workspace_rate_limit or rate_limit),
+        ]
         if not validate:
             args.append("--no-validate")
         if faults:
             args += ["--faults", faults]
-        env = {**os.environ, "H2I_INTERCOM_TOKEN": TOKEN,
-               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        env = {
+            **os.environ,
+            "H2I_INTERCOM_TOKEN": TOKEN,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log = (log_dir / f"simulator-{self.port}.log").open("ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
-                                     cwd=ROOT, start_new_session=True)
-        self.http = httpx.Client(base_url=self.base_url, timeout=30,
-                                 headers=ADMIN_HEADERS)
+        self.proc = subprocess.Popen(
+            args,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+        )
+        self.http = httpx.Client(base_url=self.base_url, timeout=30, headers=ADMIN_HEADERS)
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -339,13 +370,19 @@ def make_source(tickets: int, seed: int, hesk_server: str, work: Path) -> Source
     folder = work / f"attachments-{tickets}"
     t0 = time.monotonic()
     summary = generate(url, folder, tickets=tickets, seed=seed, dirty=DirtyKnobs.clean())
-    print(f"  generated {database}: {summary.tickets} tickets, {summary.replies} replies, "
-          f"{summary.notes} notes in {time.monotonic() - t0:.1f} s", flush=True)
+    print(
+        f"  generated {database}: {summary.tickets} tickets, {summary.replies} replies, "
+        f"{summary.notes} notes in {time.monotonic() - t0:.1f} s",
+        flush=True,
+    )
     with HeskReader(url) as reader:
         staff = [s for s in reader.iter_records("staff") if s.email]
         categories = list(reader.iter_records("category"))
-    body = {"admins": [{"name": s.name, "email": s.email} for s in staff],
-            "teams": [{"name": c.name} for c in categories], "contacts": []}
+    body = {
+        "admins": [{"name": s.name, "email": s.email} for s in staff],
+        "teams": [{"name": c.name} for c in categories],
+        "contacts": [],
+    }
     return Source(url, database, folder, summary.tickets, summary.replies, summary.notes, body)
 
 
@@ -367,7 +404,8 @@ def drop_ledger(pg_server: str, name: str) -> None:
     with pg_admin(pg_server) as conn:
         conn.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = %s AND pid <> pg_backend_pid()", (name,)
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
         )
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
@@ -378,7 +416,8 @@ def pg_counters(pg_server: str, name: str) -> tuple[int, int]:
         conn.execute("SELECT pg_stat_clear_snapshot()")
         row = conn.execute(
             "SELECT xact_commit + xact_rollback, tup_inserted FROM pg_stat_database "
-            "WHERE datname = %s", (name,)
+            "WHERE datname = %s",
+            (name,),
         ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
@@ -455,9 +494,11 @@ class RunResult:
 
     def as_dict(self) -> dict[str, Any]:
         out = dict(self.__dict__)
-        out.update(writes_per_s=round(self.writes_per_s, 1),
-                   calls_per_s=round(self.calls_per_s, 1),
-                   tickets_per_s=round(self.tickets_per_s, 2))
+        out.update(
+            writes_per_s=round(self.writes_per_s, 1),
+            calls_per_s=round(self.calls_per_s, 1),
+            tickets_per_s=round(self.tickets_per_s, 2),
+        )
         return out
 
 
@@ -475,9 +516,20 @@ SELECT
 
 
 def run_once(
-    label: str, source: Source, *, workers: int, threads: int, rate_limit: int,
-    validate: bool, pg_server: str, ledger_db: str, work: Path, profile: Path | None,
-    faults: str = "", target: str = "conversations", apps: int = 1,
+    label: str,
+    source: Source,
+    *,
+    workers: int,
+    threads: int,
+    rate_limit: int,
+    validate: bool,
+    pg_server: str,
+    ledger_db: str,
+    work: Path,
+    profile: Path | None,
+    faults: str = "",
+    target: str = "conversations",
+    apps: int = 1,
     workspace_rate_limit: int | None = None,
 ) -> RunResult:
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
@@ -486,8 +538,11 @@ def run_once(
     try:
         sim.seed(source.seed_body)
         settings: Settings = load_settings(
-            ledger_url=ledger_url, hesk_url=source.url, hesk_attachments_dir=source.attachments,
-            intercom_base_url=sim.base_url, intercom_token=SecretStr(",".join(TOKENS[:apps])),
+            ledger_url=ledger_url,
+            hesk_url=source.url,
+            hesk_attachments_dir=source.attachments,
+            intercom_base_url=sim.base_url,
+            intercom_token=SecretStr(",".join(TOKENS[:apps])),
             # the workspace's budget: Intercom's where it is simulated, else out of the way
             intercom_workspace_rate=(workspace_rate_limit or max(rate_limit, 4_166)) * 6,
             migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
@@ -496,8 +551,9 @@ def run_once(
         map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
         confirm(settings, map_file)
         before = sim.stats()
-        options = MigrateOptions(workers=workers, threads=threads,
-                                 log_dir=work / "logs" / settings.migration)
+        options = MigrateOptions(
+            workers=workers, threads=threads, log_dir=work / "logs" / settings.migration
+        )
         load_before = load_average()
         pg_before = pg_counters(pg_server, ledger_db)
         redis_before = redis_commands(settings.redis_url)
@@ -523,12 +579,14 @@ def run_once(
                 )
             report = build_report(engine, ledger_id)
             with engine.connect() as conn:
-                by_operation = dict(conn.exec_driver_sql(
-                    "SELECT object || ' ' || regexp_replace(payload->>'operation', "
-                    "':[0-9]+$', ''), count(*) FROM events WHERE migration_id = %(m)s "
-                    "AND type = 'WriteIntended' GROUP BY 1 ORDER BY 2 DESC",
-                    {"m": ledger_id},
-                ).all())
+                by_operation = dict(
+                    conn.exec_driver_sql(
+                        "SELECT object || ' ' || regexp_replace(payload->>'operation', "
+                        "':[0-9]+$', ''), count(*) FROM events WHERE migration_id = %(m)s "
+                        "AND type = 'WriteIntended' GROUP BY 1 ORDER BY 2 DESC",
+                        {"m": ledger_id},
+                    ).all()
+                )
         finally:
             engine.dispose()
         objects = report["objects"]
@@ -537,15 +595,21 @@ def run_once(
             app: {k: n - before["apps"].get(app, {}).get(k, 0) for k, n in counts.items()}
             for app, counts in after["apps"].items()
         }
-        write_cpu = (history.between(first_write.timestamp(), last.timestamp())
-                     if first_write else {})
+        write_cpu = (
+            history.between(first_write.timestamp(), last.timestamp()) if first_write else {}
+        )
         return RunResult(
-            label=label, workers=workers, threads=threads, rate_limit=rate_limit,
+            label=label,
+            workers=workers,
+            threads=threads,
+            rate_limit=rate_limit,
             tickets=source.tickets,
             capture_s=(captured - started).total_seconds(),
             write_s=(last - first_write).total_seconds() if first_write else 0.0,
             total_s=total_s,
-            writes_intended=int(intended), writes_succeeded=int(succeeded), writes=int(steps),
+            writes_intended=int(intended),
+            writes_succeeded=int(succeeded),
+            writes=int(steps),
             api_calls=after["requests_total"] - before["requests_total"],
             rate_limited=after["rate_limited"] - before["rate_limited"],
             messages=sum(migrated.get(o, 0) for o in MESSAGES),
@@ -556,8 +620,11 @@ def run_once(
             redis_cmds=redis_after - redis_before,
             by_operation={str(k): int(v) for k, v in by_operation.items()},
             cpu={k: round(v, 2) for k, v in cpu.items()},
-            load_before=load_before, load_after=load_after,
-            apps=apps, app_stats=app_stats, workspace_rate_limit=workspace_rate_limit or 0,
+            load_before=load_before,
+            load_after=load_after,
+            apps=apps,
+            app_stats=app_stats,
+            workspace_rate_limit=workspace_rate_limit or 0,
             write_cpu={k: round(v, 3) for k, v in write_cpu.items()},
             setup_reads=setup_reads(before, after),
         )
@@ -574,8 +641,10 @@ def run_once(
 
 def setup_reads(before: dict[str, Any], after: dict[str, Any]) -> int:
     """How many calls between two ``/_sim/stats`` readings were set-up reads."""
+
     def total(stats: dict[str, Any], key: str) -> int:
         return sum((stats.get("requests") or {}).get(key, {}).values())
+
     return sum(total(after, k) - total(before, k) for k in SETUP_READS)
 
 
@@ -604,8 +673,9 @@ def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRu
     from intercom_api.client import IntercomClient
     from workers.pacing import SharedPacer
 
-    sim = Simulator(INTERCOM_DEFAULT_LIMIT, False, work / "logs",
-                    workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT)
+    sim = Simulator(
+        INTERCOM_DEFAULT_LIMIT, False, work / "logs", workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT
+    )
     client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
     base = f"h2i-bench-pacing-{uuid.uuid4().hex[:6]}:pace"
     try:
@@ -632,13 +702,18 @@ def pacing_once(apps: int, seconds: float, threads: int, work: Path) -> PacingRu
         elapsed = time.monotonic() - t0
         cpu = time.process_time() - cpu0
         after = sim.stats()
-        per_app = [after["apps"][a]["requests_total"] - before["apps"][a]["requests_total"]
-                   for a in after["apps"]]
+        per_app = [
+            after["apps"][a]["requests_total"] - before["apps"][a]["requests_total"]
+            for a in after["apps"]
+        ]
         return PacingRun(
-            apps, elapsed, after["requests_total"] - before["requests_total"],
+            apps,
+            elapsed,
+            after["requests_total"] - before["requests_total"],
             after["rate_limited"] - before["rate_limited"],
             sum(a["over_app_limit"] for a in after["apps"].values()),
-            [n for n in per_app if n], cpu / elapsed,
+            [n for n in per_app if n],
+            cpu / elapsed,
         )
     finally:
         for key in client.scan_iter(f"{base}*"):
@@ -657,8 +732,14 @@ class FloorRun:
 
 
 def floor_once(
-    *, workers: int, threads: int, seconds: float, validate: bool, pg_server: str,
-    ledger_db: str, work: Path,
+    *,
+    workers: int,
+    threads: int,
+    seconds: float,
+    validate: bool,
+    pg_server: str,
+    ledger_db: str,
+    work: Path,
 ) -> FloorRun:
     """The floor (benchmarks/protocol_floor.py) against a fresh unthrottled simulator."""
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
@@ -666,9 +747,15 @@ def floor_once(
     try:
         sim.seed({"admins": [], "teams": [], "contacts": []})
         with CpuSampler(sim.proc.pid, ledger_db, interval=0.2) as sampler:
-            result = run_floor(sim.base_url, TOKEN, ledger_url, processes=workers,
-                               threads=threads, seconds=seconds,
-                               migration=f"floor-{uuid.uuid4().hex[:6]}")
+            result = run_floor(
+                sim.base_url,
+                TOKEN,
+                ledger_url,
+                processes=workers,
+                threads=threads,
+                seconds=seconds,
+                migration=f"floor-{uuid.uuid4().hex[:6]}",
+            )
             time.sleep(0.3)
         cpu = sampler.between(result.started_at, result.started_at + seconds)
         return FloorRun(result, {k: round(v, 3) for k, v in cpu.items()}, load_average())
@@ -677,7 +764,10 @@ def floor_once(
 
 
 def start_profilers(
-    sampler: CpuSampler, simulator_pid: int, out: Path, label: str,
+    sampler: CpuSampler,
+    simulator_pid: int,
+    out: Path,
+    label: str,
     spies: list[subprocess.Popen[bytes]],
 ) -> None:
     """py-spy folded stacks: the workers (threads holding the GIL only) and the simulator."""
@@ -685,11 +775,27 @@ def start_profilers(
     spy = str(Path(sys.executable).with_name("py-spy"))
 
     def record(pid: int, name: str, *extra: str) -> None:
-        spies.append(subprocess.Popen(
-            [spy, "record", "--nonblocking", "-r", "100", "-f", "raw", *extra,
-             "-o", str(out / f"{label}-{name}.txt"), "--pid", str(pid)],
-            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        spies.append(
+            subprocess.Popen(
+                [
+                    spy,
+                    "record",
+                    "--nonblocking",
+                    "-r",
+                    "100",
+                    "-f",
+                    "raw",
+                    *extra,
+                    "-o",
+                    str(out / f"{label}-{name}.txt"),
+                    "--pid",
+                    str(pid),
+                ],
+                start_new_session=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
 
     def wait_for_workers() -> None:
         for _ in range(600):
@@ -707,138 +813,185 @@ def start_profilers(
 
 def print_unthrottled(results: list[RunResult]) -> None:
     print("\n(a) unthrottled simulator")
-    print("| workers × threads | tickets | capture (s) | write phase (s) | end to end (s) "
-          "| writes | writes/s | tickets/s (end to end) | API calls/s | CPU s: workers / "
-          "simulator / postgres / coordinator | load avg before → after |")
+    print(
+        "| workers × threads | tickets | capture (s) | write phase (s) | end to end (s) "
+        "| writes | writes/s | tickets/s (end to end) | API calls/s | CPU s: workers / "
+        "simulator / postgres / coordinator | load avg before → after |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in results:
         c = r.cpu
-        print(f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.capture_s:.1f} | "
-              f"{r.write_s:.1f} | {r.total_s:.1f} | {r.writes_intended:,} | "
-              f"{r.writes_per_s:,.0f} | {r.tickets_per_s:,.1f} | {r.calls_per_s:,.0f} | "
-              f"{c['workers']:.1f} / {c['simulator']:.1f} / {c['postgres']:.1f} / "
-              f"{c['coordinator']:.1f} | {r.load_before.split()[0]} → "
-              f"{r.load_after.split()[0]} |")
+        print(
+            f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.capture_s:.1f} | "
+            f"{r.write_s:.1f} | {r.total_s:.1f} | {r.writes_intended:,} | "
+            f"{r.writes_per_s:,.0f} | {r.tickets_per_s:,.1f} | {r.calls_per_s:,.0f} | "
+            f"{c['workers']:.1f} / {c['simulator']:.1f} / {c['postgres']:.1f} / "
+            f"{c['coordinator']:.1f} | {r.load_before.split()[0]} → "
+            f"{r.load_after.split()[0]} |"
+        )
 
 
 def print_throttled(r: RunResult) -> None:
     ceiling = r.rate_limit / 10
     print(f"\n(b) throttled at {r.rate_limit} calls / 10 s (ceiling {ceiling:.1f} calls/s)")
-    print("| workers × threads | tickets | write phase (s) | API calls | calls/s | share of "
-          "ceiling | 429 answers | share 429 | load avg before → after |")
+    print(
+        "| workers × threads | tickets | write phase (s) | API calls | calls/s | share of "
+        "ceiling | 429 answers | share 429 | load avg before → after |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    print(f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
-          f"{r.calls_per_s:.1f} | {r.calls_per_s / ceiling:.1%} | {r.rate_limited:,} | "
-          f"{r.rate_limited / max(r.api_calls, 1):.2%} | {r.load_before.split()[0]} → "
-          f"{r.load_after.split()[0]} |")
+    print(
+        f"| {r.workers} × {r.threads} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
+        f"{r.calls_per_s:.1f} | {r.calls_per_s / ceiling:.1%} | {r.rate_limited:,} | "
+        f"{r.rate_limited / max(r.api_calls, 1):.2%} | {r.load_before.split()[0]} → "
+        f"{r.load_after.split()[0]} |"
+    )
 
 
 def print_calls(results: list[RunResult]) -> None:
-    print("\nround trips per intended write (Postgres transactions from pg_stat_database; "
-          "Redis commands from INFO, all clients) and CPU ms per write")
-    print("| run | writes | Postgres xacts / write | Redis cmds / write | CPU ms / write: "
-          "workers / simulator / postgres / coordinator |")
+    print(
+        "\nround trips per intended write (Postgres transactions from pg_stat_database; "
+        "Redis commands from INFO, all clients) and CPU ms per write"
+    )
+    print(
+        "| run | writes | Postgres xacts / write | Redis cmds / write | CPU ms / write: "
+        "workers / simulator / postgres / coordinator |"
+    )
     print("|---|---:|---:|---:|---|")
     for r in results:
         n = max(r.writes_intended, 1)
         c = r.cpu
-        print(f"| {r.label} | {r.writes_intended:,} | {r.pg_xacts / n:.2f} | "
-              f"{r.redis_cmds / n:.2f} | {1000 * c['workers'] / n:.2f} / "
-              f"{1000 * c['simulator'] / n:.2f} / {1000 * c['postgres'] / n:.2f} / "
-              f"{1000 * c['coordinator'] / n:.2f} |")
+        print(
+            f"| {r.label} | {r.writes_intended:,} | {r.pg_xacts / n:.2f} | "
+            f"{r.redis_cmds / n:.2f} | {1000 * c['workers'] / n:.2f} / "
+            f"{1000 * c['simulator'] / n:.2f} / {1000 * c['postgres'] / n:.2f} / "
+            f"{1000 * c['coordinator'] / n:.2f} |"
+        )
     print("\n(c) API calls per migrated message")
-    print("| run | messages migrated (tickets + replies + notes) | writes intended | "
-          "API calls | set-up reads | calls per message | calls per write | "
-          "writes per message |")
+    print(
+        "| run | messages migrated (tickets + replies + notes) | writes intended | "
+        "API calls | set-up reads | calls per message | calls per write | "
+        "writes per message |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    print("(calls per write = (API calls - set-up reads) / distinct writes: lookups, re-sends "
-          "and 429s included; 1.000 = the protocol costs nothing on top of the writes "
-          "themselves. Set-up reads: GET /me and the catalog look-ups before a named object's "
-          "create, fixed by the catalog; calls per message counts them)")
+    print(
+        "(calls per write = (API calls - set-up reads) / distinct writes: lookups, re-sends "
+        "and 429s included; 1.000 = the protocol costs nothing on top of the writes "
+        "themselves. Set-up reads: GET /me and the catalog look-ups before a named object's "
+        "create, fixed by the catalog; calls per message counts them)"
+    )
     for r in results:
-        print(f"| {r.label} | {r.messages:,} ({r.migrated.get('ticket', 0):,} + "
-              f"{r.migrated.get('reply', 0):,} + {r.migrated.get('note', 0):,}) | "
-              f"{r.writes_intended:,} | {r.api_calls:,} | {r.setup_reads:,} | "
-              f"{r.api_calls / max(r.messages, 1):.3f} | "
-              f"{r.calls_per_write:.3f} | "
-              f"{r.writes_intended / max(r.messages, 1):.3f} |")
+        print(
+            f"| {r.label} | {r.messages:,} ({r.migrated.get('ticket', 0):,} + "
+            f"{r.migrated.get('reply', 0):,} + {r.migrated.get('note', 0):,}) | "
+            f"{r.writes_intended:,} | {r.api_calls:,} | {r.setup_reads:,} | "
+            f"{r.api_calls / max(r.messages, 1):.3f} | "
+            f"{r.calls_per_write:.3f} | "
+            f"{r.writes_intended / max(r.messages, 1):.3f} |"
+        )
 
 
 def print_apps(results: list[RunResult]) -> None:
-    print("\n(f) several Intercom apps at Intercom's limits (1,666 calls / 10 s per app, "
-          "4,166 / 10 s per workspace)")
-    print("| apps | tickets | write phase (s) | API calls | calls/min | ceiling/min | share | "
-          "429 answers | share 429 | over an app's own limit | calls per app | load avg |")
+    print(
+        "\n(f) several Intercom apps at Intercom's limits (1,666 calls / 10 s per app, "
+        "4,166 / 10 s per workspace)"
+    )
+    print(
+        "| apps | tickets | write phase (s) | API calls | calls/min | ceiling/min | share | "
+        "429 answers | share 429 | over an app's own limit | calls per app | load avg |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|")
     for r in results:
         ceiling = min(r.apps * 10_000, 25_000)
         per_min = r.calls_per_s * 60
         over = sum(a.get("over_app_limit", 0) for a in r.app_stats.values())
-        per_app = " / ".join(str(a["requests_total"]) for a in r.app_stats.values()
-                             if a["requests_total"])
-        print(f"| {r.apps} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
-              f"{per_min:,.0f} | {ceiling:,} | {per_min / ceiling:.1%} | {r.rate_limited:,} | "
-              f"{r.rate_limited / max(r.api_calls, 1):.2%} | {over} | {per_app} | "
-              f"{r.load_before.split()[0]} → {r.load_after.split()[0]} |")
+        per_app = " / ".join(
+            str(a["requests_total"]) for a in r.app_stats.values() if a["requests_total"]
+        )
+        print(
+            f"| {r.apps} | {r.tickets:,} | {r.write_s:.1f} | {r.api_calls:,} | "
+            f"{per_min:,.0f} | {ceiling:,} | {per_min / ceiling:.1%} | {r.rate_limited:,} | "
+            f"{r.rate_limited / max(r.api_calls, 1):.2%} | {over} | {per_app} | "
+            f"{r.load_before.split()[0]} → {r.load_after.split()[0]} |"
+        )
 
 
 def print_pacing(runs: list[PacingRun]) -> None:
     print("\n(f) the pacers alone at Intercom's limits (GET /me from 16 threads; no engine)")
-    print("| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
-          "over an app's own limit | calls per app | caller CPU s per s |")
+    print(
+        "| apps | seconds | calls | calls/min | ceiling/min | share | 429 answers | "
+        "over an app's own limit | calls per app | caller CPU s per s |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in runs:
         ceiling = min(r.apps * 10_000, 25_000)
         per_min = r.calls / r.seconds * 60
-        print(f"| {r.apps} | {r.seconds:.1f} | {r.calls:,} | {per_min:,.0f} | {ceiling:,} | "
-              f"{per_min / ceiling:.1%} | {r.rate_limited} | {r.over_app_limit} | "
-              f"{' / '.join(map(str, r.per_app))} | {r.client_cpu_per_s:.2f} |")
+        print(
+            f"| {r.apps} | {r.seconds:.1f} | {r.calls:,} | {per_min:,.0f} | {ceiling:,} | "
+            f"{per_min / ceiling:.1%} | {r.rate_limited} | {r.over_app_limit} | "
+            f"{' / '.join(map(str, r.per_app))} | {r.client_cpu_per_s:.2f} |"
+        )
 
 
 def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
-    print("\n(g) the engine against the protocol floor (same processes × threads; CPU over "
-          "the write phase only, start-up excluded)")
-    print("| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
-          "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
-          "coordinator / simulator | engine CPU (workers + postgres + coordinator) |")
+    print(
+        "\n(g) the engine against the protocol floor (same processes × threads; CPU over "
+        "the write phase only, start-up excluded)"
+    )
+    print(
+        "| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
+        "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
+        "coordinator / simulator | engine CPU (workers + postgres + coordinator) |"
+    )
     print("|---|---:|---:|---:|---|---|---:|")
     for engine, floor in pairs:
         f, n = floor.cpu, max(floor.result.writes, 1)
-        floor_cpu = (f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
-                     f"{1000 * f['simulator'] / n:.2f}")
+        floor_cpu = (
+            f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
+            f"{1000 * f['simulator'] / n:.2f}"
+        )
         if engine is None:  # (a) skipped: the floor alone
-            print(f"| {floor.result.processes} × {floor.result.threads} | "
-                  f"{floor.result.writes_per_s:,.0f} | — | — | {floor_cpu} | — | — |")
+            print(
+                f"| {floor.result.processes} × {floor.result.threads} | "
+                f"{floor.result.writes_per_s:,.0f} | — | — | {floor_cpu} | — | — |"
+            )
             continue
         e, m = engine.write_cpu, max(engine.writes_intended, 1)
         own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
-        print(f"| {engine.workers} × {engine.threads} | {floor.result.writes_per_s:,.0f} | "
-              f"{engine.writes_per_s:,.0f} | "
-              f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
-              f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
-              f"{1000 * f['simulator'] / n:.2f} | "
-              f"{1000 * e.get('workers', 0) / m:.2f} / {1000 * e.get('postgres', 0) / m:.2f} / "
-              f"{1000 * e.get('coordinator', 0) / m:.2f} / {1000 * e.get('simulator', 0) / m:.2f}"
-              f" | {own:.2f} ms |")
+        print(
+            f"| {engine.workers} × {engine.threads} | {floor.result.writes_per_s:,.0f} | "
+            f"{engine.writes_per_s:,.0f} | "
+            f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
+            f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
+            f"{1000 * f['simulator'] / n:.2f} | "
+            f"{1000 * e.get('workers', 0) / m:.2f} / {1000 * e.get('postgres', 0) / m:.2f} / "
+            f"{1000 * e.get('coordinator', 0) / m:.2f} / {1000 * e.get('simulator', 0) / m:.2f}"
+            f" | {own:.2f} ms |"
+        )
 
 
 def print_targets(results: list[RunResult]) -> None:
-    print("\n(e) the same help desk into each target, at the rate limit of the runs "
-          "(calls per ticket and per message: every call; calls per write = (API calls - "
-          "set-up reads) / writes; set-up reads = GET /me and the catalog look-ups before "
-          "creating a ticket type, tag, attribute, collection or article)")
-    print("| target | tickets migrated | messages | API calls | set-up reads | writes | "
-          "calls per ticket | calls per message | calls per write | tickets per minute |")
+    print(
+        "\n(e) the same help desk into each target, at the rate limit of the runs "
+        "(calls per ticket and per message: every call; calls per write = (API calls - "
+        "set-up reads) / writes; set-up reads = GET /me and the catalog look-ups before "
+        "creating a ticket type, tag, attribute, collection or article)"
+    )
+    print(
+        "| target | tickets migrated | messages | API calls | set-up reads | writes | "
+        "calls per ticket | calls per message | calls per write | tickets per minute |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_ticket = {}
     for r in results:
         tickets = max(r.migrated.get("ticket", 0), 1)
         per_ticket[r.label] = r.api_calls / tickets
-        print(f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
-              f"{r.messages:,} | {r.api_calls:,} | {r.setup_reads:,} | {r.writes:,} | "
-              f"{r.api_calls / tickets:.2f} | {r.api_calls / max(r.messages, 1):.3f} | "
-              f"{r.calls_per_write:.3f} "
-              f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |")
+        print(
+            f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
+            f"{r.messages:,} | {r.api_calls:,} | {r.setup_reads:,} | {r.writes:,} | "
+            f"{r.api_calls / tickets:.2f} | {r.api_calls / max(r.messages, 1):.3f} | "
+            f"{r.calls_per_write:.3f} "
+            f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |"
+        )
     conv, tick = per_ticket.get("target-conversations"), per_ticket.get("target-tickets")
     if conv and tick:
         print(f"tickets take {1 - tick / conv:.1%} fewer calls per ticket than conversations")
@@ -848,15 +1001,20 @@ def print_targets(results: list[RunResult]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--tickets", type=int, default=1000, help="tickets for (a) [1000]")
     p.add_argument("--workers", default="1,2,4", help="worker processes for (a) [1,2,4]")
     p.add_argument("--threads", type=int, default=8, help="threads per worker [8]")
     p.add_argument("--throttled-tickets", type=int, default=1200, help="tickets for (b) [1200]")
     p.add_argument("--throttled-workers", type=int, default=2, help="workers for (b) [2]")
-    p.add_argument("--rate-limit", type=int, default=INTERCOM_DEFAULT_LIMIT,
-                   help="calls per 10 s for (b) [1666, Intercom's default]")
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=INTERCOM_DEFAULT_LIMIT,
+        help="calls per 10 s for (b) [1666, Intercom's default]",
+    )
     p.add_argument("--skip-throttled", action="store_true", help="skip (b)")
     p.add_argument("--skip-unthrottled", action="store_true", help="skip (a)")
     p.add_argument("--faulted-tickets", type=int, default=150, help="tickets for (d) [150]")
@@ -864,31 +1022,49 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--targets-tickets", type=int, default=300, help="tickets for (e) [300]")
     p.add_argument("--skip-targets", action="store_true", help="skip (e)")
     p.add_argument("--apps", default="1,2,3", help="apps (tokens) for (f) [1,2,3]")
-    p.add_argument("--apps-seconds", type=float, default=60.0,
-                   help="about how long each (f) run writes; sizes its help desk [60]")
+    p.add_argument(
+        "--apps-seconds",
+        type=float,
+        default=60.0,
+        help="about how long each (f) run writes; sizes its help desk [60]",
+    )
     p.add_argument("--apps-workers", type=int, default=2, help="workers for (f) [2]")
     p.add_argument("--skip-apps", action="store_true", help="skip (f)'s migrations")
-    p.add_argument("--pacing-seconds", type=float, default=40.0,
-                   help="length of each pacers-alone run of (f) [40]")
+    p.add_argument(
+        "--pacing-seconds",
+        type=float,
+        default=40.0,
+        help="length of each pacers-alone run of (f) [40]",
+    )
     p.add_argument("--skip-pacing", action="store_true", help="skip (f)'s pacers-alone runs")
     p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (g) [15]")
     p.add_argument("--skip-floor", action="store_true", help="skip (g)")
-    p.add_argument("--no-validate", action="store_true",
-                   help="run the simulator without OpenAPI validation")
+    p.add_argument(
+        "--no-validate", action="store_true", help="run the simulator without OpenAPI validation"
+    )
     p.add_argument("--seed", type=int, default=5)
-    p.add_argument("--profile", type=Path, default=None,
-                   help="py-spy (raw folded stacks) of one worker and the simulator per run")
-    p.add_argument("--pg-url", default=os.environ.get(
-        "H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"))
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy (raw folded stacks) of one worker and the simulator per run",
+    )
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"),
+    )
     p.add_argument("--hesk-server", default="mysql+pymysql://root@127.0.0.1:3306")
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     p.add_argument("--keep", action="store_true", help="keep the databases")
     args = p.parse_args(argv)
     worker_counts = [int(w) for w in args.workers.split(",") if w.strip()]
 
-    print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
-          f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"load average {load_average()}, host speed {host_speed():.2f} s", flush=True)
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"load average {load_average()}, host speed {host_speed():.2f} s",
+        flush=True,
+    )
     ledger_db = f"h2i_bench_migrate_{os.getpid()}"
     ledger_url = f"{args.pg_url.rstrip('/')}/{ledger_db}"
     work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
@@ -909,27 +1085,56 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, handle_term)
     try:
         open_engine(ledger_url).dispose()  # creates and upgrades the ledger database
-        common = {"validate": not args.no_validate, "pg_server": args.pg_url,
-                  "ledger_db": ledger_db, "work": work, "profile": args.profile}
+        common = {
+            "validate": not args.no_validate,
+            "pg_server": args.pg_url,
+            "ledger_db": ledger_db,
+            "work": work,
+            "profile": args.profile,
+        }
         floor_common = {k: v for k, v in common.items() if k != "profile"}
         if not args.skip_unthrottled:
             for w in worker_counts:
-                print(f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
-                      f"load {load_average()} …", flush=True)
-                r = run_once(f"unthrottled-{w}w", source(args.tickets), workers=w,
-                             threads=args.threads, rate_limit=UNTHROTTLED, **common)
-                print(f"      {r.writes_intended:,} writes in {r.write_s:.1f} s = "
-                      f"{r.writes_per_s:,.0f} writes/s; {r.tickets_per_s:.1f} tickets/s end "
-                      f"to end; cpu {r.cpu}", flush=True)
+                print(
+                    f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
+                    f"load {load_average()} …",
+                    flush=True,
+                )
+                r = run_once(
+                    f"unthrottled-{w}w",
+                    source(args.tickets),
+                    workers=w,
+                    threads=args.threads,
+                    rate_limit=UNTHROTTLED,
+                    **common,
+                )
+                print(
+                    f"      {r.writes_intended:,} writes in {r.write_s:.1f} s = "
+                    f"{r.writes_per_s:,.0f} writes/s; {r.tickets_per_s:.1f} tickets/s end "
+                    f"to end; cpu {r.cpu}",
+                    flush=True,
+                )
                 results.append(r)
         if not args.skip_throttled:
             w = args.throttled_workers
-            print(f"  (b) {w} worker(s) × {args.threads} threads, {args.throttled_tickets} "
-                  f"tickets at {args.rate_limit}/10 s, load {load_average()} …", flush=True)
-            r = run_once(f"throttled-{w}w", source(args.throttled_tickets), workers=w,
-                         threads=args.threads, rate_limit=args.rate_limit, **common)
-            print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = {r.calls_per_s:.1f}/s, "
-                  f"{r.rate_limited} answered 429", flush=True)
+            print(
+                f"  (b) {w} worker(s) × {args.threads} threads, {args.throttled_tickets} "
+                f"tickets at {args.rate_limit}/10 s, load {load_average()} …",
+                flush=True,
+            )
+            r = run_once(
+                f"throttled-{w}w",
+                source(args.throttled_tickets),
+                workers=w,
+                threads=args.threads,
+                rate_limit=args.rate_limit,
+                **common,
+            )
+            print(
+                f"      {r.api_calls:,} calls in {r.write_s:.1f} s = {r.calls_per_s:.1f}/s, "
+                f"{r.rate_limited} answered 429",
+                flush=True,
+            )
             results.append(r)
         if not args.skip_floor:
             # beside each unthrottled run; without (a), the floor alone at --workers
@@ -938,50 +1143,98 @@ def main(argv: list[str] | None = None) -> int:
             ] or [None] * len(worker_counts)
             for w, r in zip(worker_counts, engines, strict=False):
                 w = r.workers if r is not None else w
-                print(f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
-                      f"load {load_average()} …", flush=True)
-                floor = floor_once(workers=w, threads=args.threads,
-                                   seconds=args.floor_seconds, **floor_common)
-                print(f"      {floor.result.writes:,} writes = "
-                      f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}", flush=True)
+                print(
+                    f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
+                    f"load {load_average()} …",
+                    flush=True,
+                )
+                floor = floor_once(
+                    workers=w, threads=args.threads, seconds=args.floor_seconds, **floor_common
+                )
+                print(
+                    f"      {floor.result.writes:,} writes = "
+                    f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}",
+                    flush=True,
+                )
                 floors.append((r, floor))
         if not args.skip_pacing:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
-                print(f"  (f) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
-                      f"load {load_average()} …", flush=True)
+                print(
+                    f"  (f) pacers alone, {n} app(s), {args.pacing_seconds:.0f} s, "
+                    f"load {load_average()} …",
+                    flush=True,
+                )
                 pr = pacing_once(n, args.pacing_seconds, 16, work)
-                print(f"      {pr.calls:,} calls = {pr.calls / pr.seconds * 60:,.0f}/min, "
-                      f"{pr.rate_limited} answered 429, per app {pr.per_app}", flush=True)
+                print(
+                    f"      {pr.calls:,} calls = {pr.calls / pr.seconds * 60:,.0f}/min, "
+                    f"{pr.rate_limited} answered 429, per app {pr.per_app}",
+                    flush=True,
+                )
                 pacing.append(pr)
         if not args.skip_apps:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
                 per_s = min(n * 10_000, 25_000) / 60
                 tickets = max(50, int(args.apps_seconds * per_s / CALLS_PER_TICKET))
-                print(f"  (f) {n} app(s), {args.apps_workers} worker(s) × {args.threads} "
-                      f"threads, {tickets} tickets, load {load_average()} …", flush=True)
-                r = run_once(f"apps-{n}", source(tickets), workers=args.apps_workers,
-                             threads=args.threads, rate_limit=INTERCOM_DEFAULT_LIMIT,
-                             workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT, apps=n, **common)
-                print(f"      {r.api_calls:,} calls in {r.write_s:.1f} s = "
-                      f"{r.calls_per_s * 60:,.0f}/min, {r.rate_limited} answered 429; "
-                      f"apps {r.app_stats}", flush=True)
+                print(
+                    f"  (f) {n} app(s), {args.apps_workers} worker(s) × {args.threads} "
+                    f"threads, {tickets} tickets, load {load_average()} …",
+                    flush=True,
+                )
+                r = run_once(
+                    f"apps-{n}",
+                    source(tickets),
+                    workers=args.apps_workers,
+                    threads=args.threads,
+                    rate_limit=INTERCOM_DEFAULT_LIMIT,
+                    workspace_rate_limit=INTERCOM_WORKSPACE_LIMIT,
+                    apps=n,
+                    **common,
+                )
+                print(
+                    f"      {r.api_calls:,} calls in {r.write_s:.1f} s = "
+                    f"{r.calls_per_s * 60:,.0f}/min, {r.rate_limited} answered 429; "
+                    f"apps {r.app_stats}",
+                    flush=True,
+                )
                 results.append(r)
         if not args.skip_faulted:
-            print(f"  (d) 2 worker(s) × {args.threads} threads, {args.faulted_tickets} tickets, "
-                  f"faults {FAULTS} …", flush=True)
-            r = run_once("faulted-2w", source(args.faulted_tickets), workers=2,
-                         threads=args.threads, rate_limit=UNTHROTTLED, faults=FAULTS, **common)
+            print(
+                f"  (d) 2 worker(s) × {args.threads} threads, {args.faulted_tickets} tickets, "
+                f"faults {FAULTS} …",
+                flush=True,
+            )
+            r = run_once(
+                "faulted-2w",
+                source(args.faulted_tickets),
+                workers=2,
+                threads=args.threads,
+                rate_limit=UNTHROTTLED,
+                faults=FAULTS,
+                **common,
+            )
             print(f"      {r.api_calls:,} calls for {r.writes:,} writes", flush=True)
             results.append(r)
         if not args.skip_targets:
             for target in ("conversations", "tickets"):
-                print(f"  (e) {target}: 2 worker(s) × {args.threads} threads, "
-                      f"{args.targets_tickets} tickets at {args.rate_limit}/10 s …", flush=True)
-                r = run_once(f"target-{target}", source(args.targets_tickets), workers=2,
-                             threads=args.threads, rate_limit=args.rate_limit, target=target,
-                             **common)
-                print(f"      {r.api_calls:,} calls for {r.migrated.get('ticket', 0):,} "
-                      f"tickets in {r.total_s:.1f} s", flush=True)
+                print(
+                    f"  (e) {target}: 2 worker(s) × {args.threads} threads, "
+                    f"{args.targets_tickets} tickets at {args.rate_limit}/10 s …",
+                    flush=True,
+                )
+                r = run_once(
+                    f"target-{target}",
+                    source(args.targets_tickets),
+                    workers=2,
+                    threads=args.threads,
+                    rate_limit=args.rate_limit,
+                    target=target,
+                    **common,
+                )
+                print(
+                    f"      {r.api_calls:,} calls for {r.migrated.get('ticket', 0):,} "
+                    f"tickets in {r.total_s:.1f} s",
+                    flush=True,
+                )
                 results.append(r)
     except KeyboardInterrupt:
         interrupted = True
@@ -995,14 +1248,17 @@ def main(argv: list[str] | None = None) -> int:
                     drop_hesk(s)
             shutil.rmtree(work, ignore_errors=True)
         else:
-            print(f"kept: ledger {ledger_url}, Hesk "
-                  f"{', '.join(s.database for s in sources.values())}, files {work}")
+            print(
+                f"kept: ledger {ledger_url}, Hesk "
+                f"{', '.join(s.database for s in sources.values())}, files {work}"
+            )
 
     unthrottled = [r for r in results if r.rate_limit == UNTHROTTLED and "faulted" not in r.label]
     targets = [r for r in results if r.label.startswith("target-")]
     several = [r for r in results if r.workspace_rate_limit]
-    throttled = [r for r in results
-                 if r.rate_limit != UNTHROTTLED and r not in targets and r not in several]
+    throttled = [
+        r for r in results if r.rate_limit != UNTHROTTLED and r not in targets and r not in several
+    ]
     if unthrottled:
         print_unthrottled(unthrottled)
     for r in throttled:
@@ -1018,8 +1274,10 @@ def main(argv: list[str] | None = None) -> int:
     if results:
         print_calls(results)
         ops = results[-1].by_operation
-        print(f"\nwrites by operation ({results[-1].label}): "
-              + ", ".join(f"{op} {n:,}" for op, n in ops.items()))
+        print(
+            f"\nwrites by operation ({results[-1].label}): "
+            + ", ".join(f"{op} {n:,}" for op, n in ops.items())
+        )
         for r in results:
             if r.pending:
                 print(f"WARNING: {r.label} left {r.pending} records pending")

@@ -59,46 +59,81 @@ def _raw_pg(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-def _thread(base_url: str, token: str, pg_url: str, migration: str, deadline: float,
-            counts: list[int], slot: int) -> None:
+def _thread(
+    base_url: str,
+    token: str,
+    pg_url: str,
+    migration: str,
+    deadline: float,
+    counts: list[int],
+    slot: int,
+) -> None:
     parts = urlsplit(base_url)
     conn = psycopg.connect(_raw_pg(pg_url), autocommit=True)
     web = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=30)
-    headers = {"Authorization": f"Bearer {token}", "Intercom-Version": "2.16",
-               "Accept": "application/json", "Content-Type": "application/json"}
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Intercom-Version": "2.16",
+        "Accept": "application/json",
+        "Content-Type": "application/json",
+    }
     n = 0
     tag = f"{os.getpid()}-{slot}"
     while time.monotonic() < deadline:
         source_id = f"{tag}-{n}"
         key = f"dst:create:contact:{source_id}:0123456789abcdef"
-        body = {"role": "user", "external_id": f"floor:{source_id}",
-                "email": f"floor-{source_id}@floor.example", "name": f"Floor {source_id}"}
-        intent = {"operation": "create", "content_hash": "0123456789abcdef", "attempt": 1,
-                  "target": {"method": "POST", "path": "/contacts", "creates": "contact"}}
+        body = {
+            "role": "user",
+            "external_id": f"floor:{source_id}",
+            "email": f"floor-{source_id}@floor.example",
+            "name": f"Floor {source_id}",
+        }
+        intent = {
+            "operation": "create",
+            "content_hash": "0123456789abcdef",
+            "attempt": 1,
+            "target": {"method": "POST", "path": "/contacts", "creates": "contact"},
+        }
         conn.execute(INSERT, (migration, key, "WriteIntended", source_id, json.dumps(intent)))
         web.request("POST", "/contacts", body=json.dumps(body), headers=headers)
         response = web.getresponse()
         answer = json.loads(response.read())
-        outcome = {"intent_key": key, "intercom_id": str(answer.get("id", "")),
-                   "intercom_type": "contact", "created": True, "detail": {}}
-        conn.execute(INSERT, (migration, key + "|ok", "WriteSucceeded", source_id,
-                              json.dumps(outcome)))
+        outcome = {
+            "intent_key": key,
+            "intercom_id": str(answer.get("id", "")),
+            "intercom_type": "contact",
+            "created": True,
+            "detail": {},
+        }
+        conn.execute(
+            INSERT, (migration, key + "|ok", "WriteSucceeded", source_id, json.dumps(outcome))
+        )
         n += 1
     counts[slot] = n
     web.close()
     conn.close()
 
 
-def child(base_url: str, token: str, pg_url: str, migration: str, threads: int,
-          start_at: float, seconds: float) -> None:
+def child(
+    base_url: str,
+    token: str,
+    pg_url: str,
+    migration: str,
+    threads: int,
+    start_at: float,
+    seconds: float,
+) -> None:
     """One process: ``threads`` threads making floor writes from ``start_at`` (wall clock)
     for ``seconds``; prints the count."""
     time.sleep(max(0.0, start_at - time.time()))
     deadline = time.monotonic() + seconds
     counts = [0] * threads
-    workers = [threading.Thread(target=_thread, args=(base_url, token, pg_url, migration,
-                                                      deadline, counts, i))
-               for i in range(threads)]
+    workers = [
+        threading.Thread(
+            target=_thread, args=(base_url, token, pg_url, migration, deadline, counts, i)
+        )
+        for i in range(threads)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -106,15 +141,38 @@ def child(base_url: str, token: str, pg_url: str, migration: str, threads: int,
     print(json.dumps({"writes": sum(counts)}), flush=True)
 
 
-def run_floor(base_url: str, token: str, pg_url: str, *, processes: int, threads: int,
-              seconds: float, migration: str) -> FloorResult:
+def run_floor(
+    base_url: str,
+    token: str,
+    pg_url: str,
+    *,
+    processes: int,
+    threads: int,
+    seconds: float,
+    migration: str,
+) -> FloorResult:
     """Run the floor in ``processes`` child processes × ``threads`` threads."""
     start_at = time.time() + 1.5  # every child connected and waiting by then
-    args = [sys.executable, str(Path(__file__).resolve()), CHILD_FLAG, "--base-url", base_url,
-            "--token", token, "--ledger-url", pg_url, "--migration", migration,
-            "--threads", str(threads), "--seconds", str(seconds), "--start-at", str(start_at)]
-    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-             for _ in range(processes)]
+    args = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        CHILD_FLAG,
+        "--base-url",
+        base_url,
+        "--token",
+        token,
+        "--ledger-url",
+        pg_url,
+        "--migration",
+        migration,
+        "--threads",
+        str(threads),
+        "--seconds",
+        str(seconds),
+        "--start-at",
+        str(start_at),
+    ]
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
     writes = 0
     for proc in procs:
         out, _ = proc.communicate(timeout=seconds + 120)
@@ -137,13 +195,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--start-at", type=float, default=0.0)
     args = p.parse_args(argv)
     if args.child:
-        child(args.base_url, args.token, args.ledger_url, args.migration, args.threads,
-              args.start_at, args.seconds)
+        child(
+            args.base_url,
+            args.token,
+            args.ledger_url,
+            args.migration,
+            args.threads,
+            args.start_at,
+            args.seconds,
+        )
         return 0
-    r = run_floor(args.base_url, args.token, args.ledger_url, processes=args.processes,
-                  threads=args.threads, seconds=args.seconds, migration=args.migration)
-    print(f"{r.writes:,} writes in {r.seconds:.1f} s = {r.writes_per_s:,.0f} writes/s "
-          f"({r.processes} × {r.threads})")
+    r = run_floor(
+        args.base_url,
+        args.token,
+        args.ledger_url,
+        processes=args.processes,
+        threads=args.threads,
+        seconds=args.seconds,
+        migration=args.migration,
+    )
+    print(
+        f"{r.writes:,} writes in {r.seconds:.1f} s = {r.writes_per_s:,.0f} writes/s "
+        f"({r.processes} × {r.threads})"
+    )
     return 0
 
 

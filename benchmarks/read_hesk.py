@@ -36,17 +36,25 @@ def read_all(url: str, attachments: str) -> dict[str, object]:
         findings = len(reader.findings)
     seconds = time.monotonic() - started
     total = sum(counts.values())
-    return {"records": total, "seconds": round(seconds, 2),
-            "records_per_s": round(total / seconds), "findings": findings,
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "counts": dict(counts)}
+    return {
+        "records": total,
+        "seconds": round(seconds, 2),
+        "records_per_s": round(total / seconds),
+        "findings": findings,
+        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "counts": dict(counts),
+    }
 
 
 def main() -> None:
     """Parse arguments, generate and measure each size, print a Markdown table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--tickets", type=int, action="append",
-                        help="database size in tickets (repeatable; default 10000)")
+    parser.add_argument(
+        "--tickets",
+        type=int,
+        action="append",
+        help="database size in tickets (repeatable; default 10000)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the generated databases")
     parser.add_argument("--read", nargs=2, metavar=("URL", "DIR"), help=argparse.SUPPRESS)
@@ -61,8 +69,12 @@ def main() -> None:
         url = f"{SERVER}/h2i_bench_hesk_{n}"
         with tempfile.TemporaryDirectory() as folder:
             summary = generate(url, folder, tickets=n, seed=args.seed)
-            out = subprocess.run([sys.executable, __file__, "--read", url, folder],
-                                 check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--read", url, folder],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             result = json.loads(out.stdout)
         if not args.keep:
             import pymysql
@@ -71,15 +83,22 @@ def main() -> None:
             conn.cursor().execute(f"DROP DATABASE IF EXISTS `h2i_bench_hesk_{n}`")
             conn.close()
         rows.append((n, summary, result))
-        print(f"{n} tickets: generated in {summary.seconds}s; read {result['records']} "
-              f"records in {result['seconds']}s = {result['records_per_s']}/s, "
-              f"peak RSS {result['peak_rss_mib']} MiB", file=sys.stderr)
-    print("| tickets | replies | records read | generate (s) | read (s) | records/s "
-          "| peak RSS (MiB) |")
+        print(
+            f"{n} tickets: generated in {summary.seconds}s; read {result['records']} "
+            f"records in {result['seconds']}s = {result['records_per_s']}/s, "
+            f"peak RSS {result['peak_rss_mib']} MiB",
+            file=sys.stderr,
+        )
+    print(
+        "| tickets | replies | records read | generate (s) | read (s) | records/s "
+        "| peak RSS (MiB) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n, summary, r in rows:
-        print(f"| {n:,} | {summary.replies:,} | {r['records']:,} | {summary.seconds} "
-              f"| {r['seconds']} | {r['records_per_s']:,} | {r['peak_rss_mib']} |")
+        print(
+            f"| {n:,} | {summary.replies:,} | {r['records']:,} | {summary.seconds} "
+            f"| {r['seconds']} | {r['records_per_s']:,} | {r['peak_rss_mib']} |"
+        )
 
 
 if __name__ == "__main__":

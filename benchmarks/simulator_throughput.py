@@ -56,12 +56,30 @@ def start_server(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {**os.environ, "H2I_INTERCOM_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     if kind == "bare":
-        cmd = [sys.executable, "-m", "uvicorn", "--factory", "simulator_throughput:bare_app",
-               "--app-dir", str(ROOT / "benchmarks"), "--port", str(port), "--log-level",
-               "warning", "--no-access-log"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "simulator_throughput:bare_app",
+            "--app-dir",
+            str(ROOT / "benchmarks"),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     else:
-        cmd = [sys.executable, "-m", "simulator.server", "--port", str(port),
-               "--rate-limit", "100000000"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "simulator.server",
+            "--port",
+            str(port),
+            "--rate-limit",
+            "100000000",
+        ]
         if kind == "sim-novalidate":
             cmd.append("--no-validate")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
@@ -77,8 +95,9 @@ def start_server(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"{kind} server did not start")
 
 
-def _worker(base: str, workload: str, seconds: float, threads: int, setup: dict,
-            out: mp.Queue) -> None:
+def _worker(
+    base: str, workload: str, seconds: float, threads: int, setup: dict, out: mp.Queue
+) -> None:
     counts = [0] * threads
     errors = [0] * threads
     start_at = setup["start_at"]
@@ -92,18 +111,35 @@ def _worker(base: str, workload: str, seconds: float, threads: int, setup: dict,
             n = 0
             while time.time() < stop:
                 if workload == "bare":
-                    r = client.post("/bare", json={"from": {"type": "user",
-                                                            "id": setup["contact"]},
-                                                   "body": "Hello", "created_at": 1600000000})
+                    r = client.post(
+                        "/bare",
+                        json={
+                            "from": {"type": "user", "id": setup["contact"]},
+                            "body": "Hello",
+                            "created_at": 1600000000,
+                        },
+                    )
                 elif workload == "create":
-                    r = client.post("/conversations", json={
-                        "from": {"type": "user", "id": setup["contact"]}, "body": "Hello",
-                        "created_at": 1600000000})
+                    r = client.post(
+                        "/conversations",
+                        json={
+                            "from": {"type": "user", "id": setup["contact"]},
+                            "body": "Hello",
+                            "created_at": 1600000000,
+                        },
+                    )
                 else:
-                    r = client.post(f"/conversations/{convs[n % len(convs)]}/reply", json={
-                        "message_type": "comment", "type": "admin",
-                        "admin_id": setup["admin"], "body": "Thanks for waiting",
-                        "created_at": 1600000100, "skip_notifications": True})
+                    r = client.post(
+                        f"/conversations/{convs[n % len(convs)]}/reply",
+                        json={
+                            "message_type": "comment",
+                            "type": "admin",
+                            "admin_id": setup["admin"],
+                            "body": "Thanks for waiting",
+                            "created_at": 1600000100,
+                            "skip_notifications": True,
+                        },
+                    )
                 n += 1
                 if r.status_code == 200:
                     counts[i] += 1
@@ -137,9 +173,10 @@ def measure(
             setup["admin"] = client.get("/me").json()["id"]
             if workload == "reply":
                 setup["conversations"] = [
-                    client.post("/conversations", json={
-                        "from": {"type": "user", "id": contact["id"]},
-                        "body": "x"}).json()["conversation_id"]
+                    client.post(
+                        "/conversations",
+                        json={"from": {"type": "user", "id": contact["id"]}, "body": "x"},
+                    ).json()["conversation_id"]
                     for _ in range(100 * threads)
                 ]
     queue: mp.Queue = mp.Queue()
@@ -148,8 +185,9 @@ def measure(
     for p in range(procs):
         per_proc = dict(setup)
         per_proc["conversations"] = setup["conversations"][p::procs]
-        workers.append(mp.Process(target=_worker,
-                                  args=(base, workload, seconds, threads, per_proc, queue)))
+        workers.append(
+            mp.Process(target=_worker, args=(base, workload, seconds, threads, per_proc, queue))
+        )
     for w in workers:
         w.start()
     while time.time() < setup["start_at"]:
@@ -175,8 +213,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    plan = [("bare", "bare"), ("sim-novalidate", "create"), ("sim-novalidate", "reply"),
-            ("sim", "create"), ("sim", "reply")]
+    plan = [
+        ("bare", "bare"),
+        ("sim-novalidate", "create"),
+        ("sim-novalidate", "reply"),
+        ("sim", "create"),
+        ("sim", "reply"),
+    ]
     servers = {kind: start_server(kind) for kind in ("bare", "sim-novalidate", "sim")}
     samples: dict[str, list[float]] = {}
     cpu: dict[str, list[float]] = {}
@@ -187,8 +230,9 @@ def main() -> None:
                 mode = "validation off" if kind == "sim-novalidate" else "validation on"
                 name = "bare" if kind == "bare" else f"{workload} ({mode})"
                 proc, base = servers[kind]
-                value, micros = measure(base, workload, args.seconds, args.procs,
-                                        args.threads, proc.pid)
+                value, micros = measure(
+                    base, workload, args.seconds, args.procs, args.threads, proc.pid
+                )
                 samples.setdefault(name, []).append(value)
                 cpu.setdefault(name, []).append(micros)
     finally:
@@ -199,16 +243,24 @@ def main() -> None:
     cpu_us = {name: statistics.median(values) for name, values in cpu.items()}
     bare, bare_cpu = results["bare"], cpu_us["bare"]
     if args.json:
-        print(json.dumps({"req_per_s": results, "ratio": {k: v / bare for k, v in
-                                                          results.items()},
-                          "server_cpu_us_per_request": cpu_us,
-                          "cpu_ratio": {k: bare_cpu / v for k, v in cpu_us.items()}},
-                         indent=1))
+        print(
+            json.dumps(
+                {
+                    "req_per_s": results,
+                    "ratio": {k: v / bare for k, v in results.items()},
+                    "server_cpu_us_per_request": cpu_us,
+                    "cpu_ratio": {k: bare_cpu / v for k, v in cpu_us.items()},
+                },
+                indent=1,
+            )
+        )
         return
     print(f"{'workload':<26}{'req/s':>8}{'vs bare':>9}{'server CPU us/req':>19}{'vs bare':>9}")
     for name, value in results.items():
-        print(f"{name:<26}{value:>8.0f}{value / bare:>9.0%}{cpu_us[name]:>19.0f}"
-              f"{bare_cpu / cpu_us[name]:>9.0%}")
+        print(
+            f"{name:<26}{value:>8.0f}{value / bare:>9.0%}{cpu_us[name]:>19.0f}"
+            f"{bare_cpu / cpu_us[name]:>9.0%}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,8 +33,9 @@ SCOPE_PROBES: tuple[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] |
     ("write_articles", "PUT", "/articles/0", None, {}),
 )
 #: What the tickets target needs on top.
-TICKET_SCOPE_PROBES: tuple[tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None],
-                           ...] = (
+TICKET_SCOPE_PROBES: tuple[
+    tuple[str, str, str, dict[str, Any] | None, dict[str, Any] | None], ...
+] = (
     ("read_tickets", "GET", "/ticket_types", None, None),
     ("write_tickets", "PUT", "/tickets/0", None, {}),
 )
@@ -69,8 +70,10 @@ def check_apps(
             "no Intercom access token is configured",
             hint=f"set {SETTING} (environment or hesk2intercom.toml)",
         )
-    checks = [_check_one(settings, position, token, scopes=scopes, tickets=tickets)
-              for position, token in enumerate(tokens, start=1)]
+    checks = [
+        _check_one(settings, position, token, scopes=scopes, tickets=tickets)
+        for position, token in enumerate(tokens, start=1)
+    ]
     first = checks[0]
     strangers = [c for c in checks[1:] if c.workspace_id != first.workspace_id]
     if strangers:

@@ -82,7 +82,8 @@ def check_tracking_ids(res: Resources, reader: SourceReader, batch: int = 500) -
                 raise NotTheSameHelpDesk(
                     f"ticket #{t.id} is {t.trackid} in this export, but {old} was migrated",
                     hint="give an export of the help desk this migration read (or start a "
-                         "new migration with another H2I_MIGRATION)")
+                    "new migration with another H2I_MIGRATION)",
+                )
         chunk.clear()
 
     for ticket in reader.iter_records("ticket"):
@@ -211,8 +212,9 @@ def find_deletions(res: Resources, reader: SourceReader, run: str) -> dict[str, 
             gone[obj] = missing
             events = [SourceDeleted(object=obj, source_id=s, capture=run) for s in missing]
             if obj == "ticket":
-                events += [SourceDeleted(object="history", source_id=s, capture=run)
-                           for s in missing]  # fmt: skip
+                events += [
+                    SourceDeleted(object="history", source_id=s, capture=run) for s in missing
+                ]
             res.ledger.append(events)
     return gone
 
@@ -239,7 +241,7 @@ def capture_delta(
             kind="delta",
             watermarks=marks,
             counts=stats.new,
-        )  # fmt: skip
+        )
     )
     return stats, since, gone
 
@@ -256,13 +258,21 @@ def apply_deletions(res: Resources, result: DeltaResult) -> None:
         for key, row in table.items():
             if row.get("object") != obj or row.get("source_id") not in wanted:
                 continue
-            wanted_type = "ticket" if obj == "ticket" and row.get("type") == "ticket" \
-                else DELETES[obj]  # a ticket is a conversation or, by the map, a ticket
+            wanted_type = (
+                "ticket" if obj == "ticket" and row.get("type") == "ticket" else DELETES[obj]
+            )  # a ticket is a conversation or, by the map, a ticket
             if row.get("state") != "created" or row.get("type") != wanted_type:
                 continue
-            target = Target(key, obj, row["source_id"], str(row["id"]), row["type"],
-                            row.get("proof", ""), row.get("op", ""),
-                            row.get("why", ""))  # fmt: skip
+            target = Target(
+                key,
+                obj,
+                row["source_id"],
+                str(row["id"]),
+                row["type"],
+                row.get("proof", ""),
+                row.get("op", ""),
+                row.get("why", ""),
+            )
             if delete_created(res, result.run, target) in ("deleted", "already_gone"):
                 result.deletions_applied[obj] = result.deletions_applied.get(obj, 0) + 1
 
@@ -291,14 +301,19 @@ def run_delta(
             run=run,
             kind="delta",
             options={"apply_deletions": apply, "customers": customers},
-        )  # fmt: skip
+        )
     )
     started_seq = res.ledger.last_seq()
     t0 = time.monotonic()
     with open_source(res.settings) as reader:
         stats, since, gone = capture_delta(res, reader, run, customers=customers)
-    result = DeltaResult(run, since, captured=dict(stats.new), deleted=gone,
-                         capture_seconds=round(time.monotonic() - t0, 3))  # fmt: skip
+    result = DeltaResult(
+        run,
+        since,
+        captured=dict(stats.new),
+        deleted=gone,
+        capture_seconds=round(time.monotonic() - t0, 3),
+    )
     t1 = time.monotonic()
     coordinator = Coordinator(res, options, send or in_process_sender(res))
     for _name, objects in PHASES:
@@ -315,14 +330,18 @@ def run_delta(
 def render_delta(result: DeltaResult, console: Any) -> None:
     """Print what a delta moved and found."""
     captured = ", ".join(f"{n} {o}" for o, n in sorted(result.captured.items())) or "nothing"
-    console.print(f"Delta {result.run}: new or changed in Hesk: {captured} "
-                  f"(captured in {result.capture_seconds} s)", highlight=False,
-                  markup=False)  # fmt: skip
+    console.print(
+        f"Delta {result.run}: new or changed in Hesk: {captured} "
+        f"(captured in {result.capture_seconds} s)",
+        highlight=False,
+        markup=False,
+    )
     console.print(f"Intercom writes: {result.writes} (in {result.write_seconds} s)")
     for obj, ids in result.deleted.items():
         shown = ", ".join(ids[:10]) + (" …" if len(ids) > 10 else "")
-        console.print(f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False,
-                      markup=False)
+        console.print(
+            f"  deleted in Hesk: {len(ids)} {obj}(s): {shown}", highlight=False, markup=False
+        )
     for obj, n in result.deletions_applied.items():
         console.print(f"  deleted in Intercom: {n} {obj}(s)")
     if result.deletions_not_applicable:

@@ -19,6 +19,7 @@ database :data:`DEMO_LEDGER_DB` and the ``--out`` folder (attachments in its
 migration). The database and folders are claimed through :mod:`hesk.demo_claim`, so one
 that holds something the demo did not create is refused unless ``--force``.
 """
+
 from __future__ import annotations
 
 import json
@@ -99,15 +100,26 @@ def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subpr
     """Start the simulator as its own process and wait until it answers."""
     env = {**os.environ, "H2I_INTERCOM_TOKEN": DEMO_TOKEN}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator.server", "--port", str(port),
-         "--rate-limit", str(rate_limit)],
-        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "simulator.server",
+            "--port",
+            str(port),
+            "--rate-limit",
+            str(rate_limit),
+        ],
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=1,
-                      headers=_ADMIN).raise_for_status()
+            httpx.get(
+                f"http://127.0.0.1:{port}/_sim/stats", timeout=1, headers=_ADMIN
+            ).raise_for_status()
             return proc
         except httpx.HTTPError:
             if proc.poll() is not None:
@@ -122,18 +134,23 @@ def demo_ledger_url(ledger_url: str, database: str = DEMO_LEDGER_DB) -> str:
     try:
         url = make_url(ledger_url)
     except Exception:
-        raise ConfigError("H2I_LEDGER_URL is not a database URL",
-                          hint="use postgresql+psycopg://USER@HOST:5432/DATABASE") from None
+        raise ConfigError(
+            "H2I_LEDGER_URL is not a database URL",
+            hint="use postgresql+psycopg://USER@HOST:5432/DATABASE",
+        ) from None
     return url.set(database=database).render_as_string(hide_password=False)
 
 
-def demo_settings(base: Settings, out: Path, port: int, migration: str,
-                  options: DemoOptions | None = None) -> Settings:
+def demo_settings(
+    base: Settings, out: Path, port: int, migration: str, options: DemoOptions | None = None
+) -> Settings:
     """The demo's settings: the user's servers, the demo's own databases, folder and
     simulator; every other setting at its default (never the user's migration or data)."""
     options = options or DemoOptions(out=out)
-    defaults = {name: field.get_default(call_default_factory=True)
-                for name, field in Settings.model_fields.items()}
+    defaults = {
+        name: field.get_default(call_default_factory=True)
+        for name, field in Settings.model_fields.items()
+    }
     return base.model_copy(
         update={
             **defaults,
@@ -159,70 +176,112 @@ def run_demo(options: DemoOptions, console: Console) -> dict[str, Any]:
     try:
         DemoFolder.claim(out, force=options.force)
     except NotOurs as exc:
-        raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the demo's "
-                      "own (e.g. from an older version), add --force once") from None
+        raise NotOurs(
+            exc.message,
+            hint="pass another --out folder; or, if it is the demo's "
+            "own (e.g. from an older version), add --force once",
+        ) from None
     with ExitStack() as stack:
         services = None
         if paths.embedded:
             console.rule("0. Embedded services (nothing else needed on this machine)")
             started = time.monotonic()
-            services = stack.enter_context(embedded_services(
-                out / "services", ledger=paths.ledger == "embedded",
-                broker=paths.broker == "embedded"))
-            base = base.model_copy(update={
-                "ledger_url": services.ledger_url or base.ledger_url,
-                "redis_url": services.redis_url or base.redis_url})
+            services = stack.enter_context(
+                embedded_services(
+                    out / "services",
+                    ledger=paths.ledger == "embedded",
+                    broker=paths.broker == "embedded",
+                )
+            )
+            base = base.model_copy(
+                update={
+                    "ledger_url": services.ledger_url or base.ledger_url,
+                    "redis_url": services.redis_url or base.redis_url,
+                }
+            )
             console.print(f"ready in {time.monotonic() - started:.1f} s")
         return _run_demo(options, base, paths, services, console)
 
 
-def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
-              services: EmbeddedServices | None, console: Console) -> dict[str, Any]:
+def _run_demo(
+    options: DemoOptions,
+    base: Settings,
+    paths: DemoPaths,
+    services: EmbeddedServices | None,
+    console: Console,
+) -> dict[str, Any]:
     out = options.out
     port = _free_port()
     migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     settings = demo_settings(base, out, port, migration, options)
     if paths.hesk == "export":
-        settings = settings.model_copy(update={
-            "hesk_url": None, "hesk_export_file": (out / "hesk-export.zip").resolve(),
-            "hesk_timezone": demo_export.TIMEZONE})
+        settings = settings.model_copy(
+            update={
+                "hesk_url": None,
+                "hesk_export_file": (out / "hesk-export.zip").resolve(),
+                "hesk_timezone": demo_export.TIMEZONE,
+            }
+        )
     announce(paths, services, settings, base.demo_embedded, console)
     console.rule("1. A demo Hesk help desk (dirty data included)")
     if settings.hesk_export_file is not None:
-        kept = demo_export.first_tickets(demo_export.DEMO_EXPORT, settings.hesk_export_file,
-                                         options.tickets)
-        console.print(f"{kept} tickets in {settings.hesk_export_file}: the export Hesk 3.7 "
-                      f"writes for the demo help desk (seed {demo_export.SEED}, "
-                      f"{demo_export.TICKETS} tickets at most on this path)", markup=False)
+        kept = demo_export.first_tickets(
+            demo_export.DEMO_EXPORT, settings.hesk_export_file, options.tickets
+        )
+        console.print(
+            f"{kept} tickets in {settings.hesk_export_file}: the export Hesk 3.7 "
+            f"writes for the demo help desk (seed {demo_export.SEED}, "
+            f"{demo_export.TICKETS} tickets at most on this path)",
+            markup=False,
+        )
     else:
         assert settings.hesk_url is not None  # demo_settings names the demo's own database
         try:
-            summary = generate(settings.hesk_url, settings.hesk_attachments_dir,
-                               tickets=options.tickets, seed=options.seed,
-                               force=options.force, clean_files=True)
+            summary = generate(
+                settings.hesk_url,
+                settings.hesk_attachments_dir,
+                tickets=options.tickets,
+                seed=options.seed,
+                force=options.force,
+                clean_files=True,
+            )
         except NotOurs as exc:
-            raise NotOurs(exc.message, hint="pass another --out folder; or, if it is the "
-                          "demo's own (e.g. from an older version), add --force once") from None
-        console.print(f"{summary.tickets} tickets, {summary.replies} replies, "
-                      f"{summary.notes} notes, {summary.attachments} attachments in "
-                      f"database {summary.database}", markup=False)
+            raise NotOurs(
+                exc.message,
+                hint="pass another --out folder; or, if it is the "
+                "demo's own (e.g. from an older version), add --force once",
+            ) from None
+        console.print(
+            f"{summary.tickets} tickets, {summary.replies} replies, "
+            f"{summary.notes} notes, {summary.attachments} attachments in "
+            f"database {summary.database}",
+            markup=False,
+        )
 
     console.rule("2. The Intercom simulator (Intercom's real rate limit)")
-    sim = start_simulator(port, options.rate_limit, out / "simulator-state.json",
-                          out / "simulator.log")
+    sim = start_simulator(
+        port, options.rate_limit, out / "simulator-state.json", out / "simulator.log"
+    )
     try:
         with open_source(settings) as reader:
             staff = [s for s in records_of(reader, Staff) if s.name]
             categories = list(records_of(reader, Category))
         # an export names staff without their e-mail: the admins get made-up ones
-        admins = [{"name": s.name, "email": s.email or f"admin{n}@example.com"}
-                  for n, s in enumerate(staff[: max(1, len(staff) - 1)], 1)]
+        admins = [
+            {"name": s.name, "email": s.email or f"admin{n}@example.com"}
+            for n, s in enumerate(staff[: max(1, len(staff) - 1)], 1)
+        ]
         teams = [{"name": c.name} for c in categories[: max(1, len(categories) - 1)]]
-        httpx.post(f"http://127.0.0.1:{port}/_sim/seed",
-                   json={"admins": admins, "teams": teams, "contacts": []},
-                   headers=_ADMIN, timeout=10).raise_for_status()
-        console.print(f"simulator on {settings.intercom_url}: seeded {len(admins)} admins "
-                      f"(one staff member left unmatched on purpose), {len(teams)} teams")
+        httpx.post(
+            f"http://127.0.0.1:{port}/_sim/seed",
+            json={"admins": admins, "teams": teams, "contacts": []},
+            headers=_ADMIN,
+            timeout=10,
+        ).raise_for_status()
+        console.print(
+            f"simulator on {settings.intercom_url}: seeded {len(admins)} admins "
+            f"(one staff member left unmatched on purpose), {len(teams)} teams"
+        )
 
         console.rule("3. discover")
         with open_source(settings) as reader:
@@ -232,8 +291,9 @@ def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
         map_file = out / "map.yaml"
         map_file.write_text(dump_map_yaml(propose(settings)), encoding="utf-8")
         event, _ = confirm(settings, map_file)
-        console.print(f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}",
-                      markup=False)
+        console.print(
+            f"proposal written to {map_file}; confirmed as {event.map_hash[:12]}", markup=False
+        )
 
         console.rule("5. preflight")
         result = preflight(settings)
@@ -243,8 +303,9 @@ def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
             raise H2IError("preflight found blockers: " + "; ".join(result.blockers))
 
         console.rule("6. migrate")
-        run_migration(settings, MigrateOptions(workers=options.workers,
-                                               log_dir=out / "logs"), console)
+        run_migration(
+            settings, MigrateOptions(workers=options.workers, log_dir=out / "logs"), console
+        )
 
         console.rule("7. verify")
 
@@ -256,19 +317,25 @@ def _run_demo(options: DemoOptions, base: Settings, paths: DemoPaths,
             console.rule("8. ID map and redirects")
             idmap = write_idmap(settings, out / "idmap.csv")
             moved = write_redirects(settings, DEMO_HESK_URL, out / "redirects.conf")
-            console.print(f"{idmap.path}: {idmap.rows} rows; {moved.path}: {moved.rules} "
-                          "nginx rules", markup=False, highlight=False)
+            console.print(
+                f"{idmap.path}: {idmap.rows} rows; {moved.path}: {moved.rules} nginx rules",
+                markup=False,
+                highlight=False,
+            )
             console.rule("9. report")
             report = build_report(res.engine, migration)
             details = report_details(res.engine, migration, PHASES)
         finally:
             res.close()
-        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10,
-                          headers=_ADMIN).json()
+        stats = httpx.get(f"http://127.0.0.1:{port}/_sim/stats", timeout=10, headers=_ADMIN).json()
     finally:
         sim.terminate()
         sim.wait(10)
     html = write_html_report(report, out / "report.html", details)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    return {"report": report, "html": html, "migration": migration,
-            "notifications_sent": stats.get("notifications_sent")}
+    return {
+        "report": report,
+        "html": html,
+        "migration": migration,
+        "notifications_sent": stats.get("notifications_sent"),
+    }

@@ -23,9 +23,15 @@ from core.settings import Settings
 from hesk.demo_claim import DEFAULT_SERVER
 
 #: What an export file cannot carry (said by the demo when it takes that path).
-EXPORT_CANNOT_CARRY = ("private notes", "attachments", "HTML formatting (replies are plain "
-                       "text)", "the knowledge base", "canned responses", "staff e-mails (the "
-                       "demo's admins get made-up ones)", "the tracking ids of merged tickets")
+EXPORT_CANNOT_CARRY = (
+    "private notes",
+    "attachments",
+    "HTML formatting (replies are plain text)",
+    "the knowledge base",
+    "canned responses",
+    "staff e-mails (the demo's admins get made-up ones)",
+    "the tracking ids of merged tickets",
+)
 
 
 @dataclass(frozen=True)
@@ -73,26 +79,40 @@ def choose_paths(base: Settings) -> DemoPaths:
     )
 
 
-def announce(paths: DemoPaths, services: EmbeddedServices | None, settings: Settings,
-             forced: bool, console: Console) -> None:
+def announce(
+    paths: DemoPaths,
+    services: EmbeddedServices | None,
+    settings: Settings,
+    forced: bool,
+    console: Console,
+) -> None:
     """Say which path the demo shows, and what the export path cannot carry."""
     why = "H2I_DEMO_EMBEDDED is set" if forced else "no server answered"
     if services and services.postgres:
         pg = services.postgres
-        console.print(f"ledger: embedded PostgreSQL on 127.0.0.1:{pg.port}, data in "
-                      f"{pg.folder} ({why}); stopped at the end", markup=False)
+        console.print(
+            f"ledger: embedded PostgreSQL on 127.0.0.1:{pg.port}, data in "
+            f"{pg.folder} ({why}); stopped at the end",
+            markup=False,
+        )
     else:
         console.print("ledger: this machine's PostgreSQL (H2I_LEDGER_URL's server)")
     if services and services.redis:
         rd = services.redis
-        console.print(f"broker: embedded Valkey (Redis protocol) on 127.0.0.1:{rd.port}, in "
-                      f"{rd.folder} ({why}); stopped at the end", markup=False)
+        console.print(
+            f"broker: embedded Valkey (Redis protocol) on 127.0.0.1:{rd.port}, in "
+            f"{rd.folder} ({why}); stopped at the end",
+            markup=False,
+        )
     else:
         console.print("broker: this machine's Redis (H2I_REDIS_URL's server)")
     if paths.hesk == "database":
         console.print("Hesk: a MariaDB database (the self-hosted Hesk path)")
     else:
-        console.print(f"Hesk: a HESK export file, {settings.hesk_export_file} (the Hesk Cloud "
-                      f"path; {'forced' if forced else 'no MariaDB answered'}). An export "
-                      f"cannot carry: {', '.join(EXPORT_CANNOT_CARRY)}; those are not "
-                      "migrated on this path.", markup=False)
+        console.print(
+            f"Hesk: a HESK export file, {settings.hesk_export_file} (the Hesk Cloud "
+            f"path; {'forced' if forced else 'no MariaDB answered'}). An export "
+            f"cannot carry: {', '.join(EXPORT_CANNOT_CARRY)}; those are not "
+            "migrated on this path.",
+            markup=False,
+        )

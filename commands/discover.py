@@ -24,8 +24,14 @@ def show_discovery(report: dict[str, Any], console: Any) -> None:
 
 
 def make_demo_data(
-    settings: Settings, *, tickets: int, seed: int, database: str,
-    attachments_dir: Path | None, clean: bool, force: bool = False,
+    settings: Settings,
+    *,
+    tickets: int,
+    seed: int,
+    database: str,
+    attachments_dir: Path | None,
+    clean: bool,
+    force: bool = False,
 ) -> tuple[Any, Path]:
     """(Re)create the demo Hesk database ``database`` on H2I_HESK_URL's server; returns its
     summary and the attachments folder (default ``demo-output/DATABASE/attachments``).
@@ -35,7 +41,13 @@ def make_demo_data(
     """
     url = demo_database_url(settings.hesk_url, database)
     folder = attachments_dir or Path("demo-output") / database / "attachments"
-    summary = generate(url, folder, tickets=tickets, seed=seed,
-                       table_prefix=settings.hesk_table_prefix, force=force,
-                       clean_files=clean)  # fmt: skip
+    summary = generate(
+        url,
+        folder,
+        tickets=tickets,
+        seed=seed,
+        table_prefix=settings.hesk_table_prefix,
+        force=force,
+        clean_files=clean,
+    )
     return summary, folder

@@ -31,8 +31,17 @@ from reports.links import links_for
 
 FORMATS = ("csv", "json")
 #: The columns of the ID map, in order (docs/idmap-and-redirects.md describes each).
-COLUMNS = ("object", "hesk_id", "tracking_id", "intercom_type", "intercom_id", "link",
-           "disposition", "reason", "url")  # fmt: skip
+COLUMNS = (
+    "object",
+    "hesk_id",
+    "tracking_id",
+    "intercom_type",
+    "intercom_id",
+    "link",
+    "disposition",
+    "reason",
+    "url",
+)
 #: Objects ``--object`` accepts: the report's, and ticket templates.
 KNOWN_OBJECTS = (*OBJECTS, TICKET_TEMPLATE)
 
@@ -49,8 +58,17 @@ class IdMapResult:
 
 def row_values(row: IdMapRow, links: Links) -> tuple[str, ...]:
     """One ID-map row's cells, in :data:`COLUMNS` order."""
-    return (row.object, row.source_id, row.tracking_id, row.intercom_type, row.intercom_id,
-            row.link, row.state, row.reason, record_url(row, links))  # fmt: skip
+    return (
+        row.object,
+        row.source_id,
+        row.tracking_id,
+        row.intercom_type,
+        row.intercom_id,
+        row.link,
+        row.state,
+        row.reason,
+        record_url(row, links),
+    )
 
 
 #: First characters that may make a cell a formula (core.csvsafe also skips leading spaces).
@@ -89,12 +107,17 @@ def check_options(obj: str | None, fmt: str) -> None:
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: unknown format", hint="use csv or json")
     if obj is not None and obj not in KNOWN_OBJECTS:
-        raise ConfigError(f"--object {obj}: unknown object",
-                          hint="use one of " + ", ".join(KNOWN_OBJECTS))  # fmt: skip
+        raise ConfigError(
+            f"--object {obj}: unknown object", hint="use one of " + ", ".join(KNOWN_OBJECTS)
+        )
 
 
 def write_idmap(
-    settings: Settings, out: Path, *, obj: str | None = None, fmt: str = "csv",
+    settings: Settings,
+    out: Path,
+    *,
+    obj: str | None = None,
+    fmt: str = "csv",
     app_id: str | None = None,
 ) -> IdMapResult:
     """Write the ID map of the configured migration to ``out``."""

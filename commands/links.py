@@ -45,7 +45,8 @@ def open_ledger(settings: Settings) -> tuple[Engine, Ledger]:
         engine.dispose()
         hint = (
             "it was rolled back; run `hesk2intercom migrate` first"
-            if gen.previous_id else "check H2I_MIGRATION, or run `hesk2intercom migrate`"
+            if gen.previous_id
+            else "check H2I_MIGRATION, or run `hesk2intercom migrate`"
         )
         raise NothingCaptured(
             f"migration {settings.migration!r} has captured nothing from Hesk yet", hint=hint
@@ -54,14 +55,16 @@ def open_ledger(settings: Settings) -> tuple[Engine, Ledger]:
     return engine, ledger
 
 
-def identify_workspace(settings: Settings, ledger: Ledger, *, app_id: str | None = None
-                       ) -> WorkspaceIdentified:  # fmt: skip
+def identify_workspace(
+    settings: Settings, ledger: Ledger, *, app_id: str | None = None
+) -> WorkspaceIdentified:
     """The workspace's app id and region: ``app_id`` if given, else ``GET /me`` (once),
     else the one recorded earlier; recorded in the ledger."""
     found: WorkspaceIdentified | None = None
     if app_id:
-        found = WorkspaceIdentified(object="intercom_app", source_id=app_id, app_id=app_id,
-                                    region=settings.intercom_region)  # fmt: skip
+        found = WorkspaceIdentified(
+            object="intercom_app", source_id=app_id, app_id=app_id, region=settings.intercom_region
+        )
     elif settings.token_value():
         from commands.workspace import client_for  # noqa: PLC0415 (loads the HTTP client)
 
@@ -93,12 +96,20 @@ def written_file(path: Path) -> Iterator[TextIO]:
         tmp.unlink(missing_ok=True)
 
 
-def record_export(ledger: Ledger, kind: str, path: Path, fmt: str, rows: int,
-                  as_of_seq: int) -> None:  # fmt: skip
+def record_export(
+    ledger: Ledger, kind: str, path: Path, fmt: str, rows: int, as_of_seq: int
+) -> None:
     """Record that a file for people was written (``status`` and ``report`` point to it)."""
-    ledger.append_one(ExportWritten(object="export", source_id=kind,
-                                    path=str(Path(path).resolve()), format=fmt, rows=rows,
-                                    as_of_seq=as_of_seq))  # fmt: skip
+    ledger.append_one(
+        ExportWritten(
+            object="export",
+            source_id=kind,
+            path=str(Path(path).resolve()),
+            format=fmt,
+            rows=rows,
+            as_of_seq=as_of_seq,
+        )
+    )
 
 
 def article_published(row: IdMapRow) -> bool:

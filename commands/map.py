@@ -78,7 +78,8 @@ def load_map_file(path: Path) -> FieldMap:
         return parse_map(load_map_yaml(text))
     except MapShapeError as err:
         raise ConfigError(
-            f"the map file {path} has {_count(err.problems)}: " + "; ".join(err.problems[:5])
+            f"the map file {path} has {_count(err.problems)}: "
+            + "; ".join(err.problems[:5])
             + ("; …" if len(err.problems) > 5 else ""),
             hint="fix it (the header comments list every section and key), or write a new "
             "one with `hesk2intercom map propose --out FILE`",
@@ -101,7 +102,9 @@ def confirm(settings: Settings, path: Path) -> tuple[MapConfirmed, bool]:
     with client_for(settings) as client:
         ws = read_workspace(client, tickets=tickets)
     problems = validate_map(
-        typed, admins=ws.admins, teams=ws.teams,
+        typed,
+        admins=ws.admins,
+        teams=ws.teams,
         conversation_attributes=ws.conversation_attributes,
     )
     if problems:
@@ -136,9 +139,7 @@ def confirmed_map(settings: Settings) -> dict[str, Any] | None:
         engine.dispose()
 
 
-def write_proposal(
-    settings: Settings, out: Path, target: str = DEFAULT_TARGET
-) -> dict[str, Any]:
+def write_proposal(settings: Settings, out: Path, target: str = DEFAULT_TARGET) -> dict[str, Any]:
     """Write the proposed map to ``out`` (YAML); returns the proposal."""
     proposal = propose(settings, target)
     out.write_text(dump_map_yaml(proposal), encoding="utf-8")

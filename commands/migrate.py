@@ -60,12 +60,14 @@ def check_intercom(settings: Settings) -> None:
 def record_run(res: Resources, run: str, options: MigrateOptions) -> None:
     """Record that a run started, with its options (and, on the first, the map's target)."""
     res.ledger.append_one(
-        TargetChosen(object="target", source_id="target",
-                     target=target_of(res.confirmed_map()))  # fmt: skip
+        TargetChosen(object="target", source_id="target", target=target_of(res.confirmed_map()))
     )
     res.ledger.append_one(
         RunStarted(
-            object="run", source_id=run, run=run, kind="migrate",
+            object="run",
+            source_id=run,
+            run=run,
+            kind="migrate",
             options={"sample": options.sample, "only": options.only, "workers": options.workers},
         )
     )
@@ -88,7 +90,11 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
         with MigrateProgress(console) as display:
             with open_source(settings) as reader:
                 stats = capture_source(
-                    res.ledger, reader, run, the_map=the_map, sample=options.sample,
+                    res.ledger,
+                    reader,
+                    run,
+                    the_map=the_map,
+                    sample=options.sample,
                     on_batch=display.on_batch,
                 )
             display.captured(stats)
@@ -105,5 +111,9 @@ def run_migration(settings: Settings, options: MigrateOptions, console: Any) -> 
     finally:
         pool.stop()
         res.close()
-    return {"run": run, "captured": stats.read, "new": stats.new,
-            "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "run": run,
+        "captured": stats.read,
+        "new": stats.new,
+        "seconds": round(time.monotonic() - started, 1),
+    }

@@ -63,7 +63,9 @@ def preflight(settings: Settings) -> PreflightResult:
         )
         return result
     problems = validate_map(
-        the_map, admins=ws.admins, teams=ws.teams,
+        the_map,
+        admins=ws.admins,
+        teams=ws.teams,
         conversation_attributes=ws.conversation_attributes,
     )
     result.blockers.extend(problems)
@@ -78,9 +80,7 @@ def preflight(settings: Settings) -> PreflightResult:
     existing = {str(a.get("name")) for a in ws.conversation_attributes}
     for attr in () if tickets else the_map.get("attributes") or ():
         if attr.get("name") not in existing:
-            result.to_create.append(
-                f"conversation attribute {attr['name']} ({attr['data_type']})"
-            )
+            result.to_create.append(f"conversation attribute {attr['name']} ({attr['data_type']})")
     for entry in () if tickets else the_map.get("custom_fields") or ():
         if entry.get("migrate") and entry.get("attribute") not in existing:
             result.to_create.append(

@@ -43,8 +43,12 @@ class MigrateProgress:
         self._capture_start = time.monotonic()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.progress.__exit__(exc_type, exc, tb)
 
     def on_batch(self, stats: CaptureStats) -> None:
@@ -68,6 +72,4 @@ class MigrateProgress:
             t_start, n_start = self._rates[obj]
             done = p.settled.get(obj, 0)
             rate = (done - n_start) / max(now - t_start, 1e-6)
-            self.progress.update(
-                self._tasks[obj], total=total, completed=done, rate=f"{rate:,.1f}"
-            )
+            self.progress.update(self._tasks[obj], total=total, completed=done, rate=f"{rate:,.1f}")

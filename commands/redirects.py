@@ -60,8 +60,10 @@ def check_options(hesk_url: str, fmt: str, admin_dir: str) -> str:
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt}: unknown format", hint="use nginx, apache or csv")
     if not _ADMIN_DIR.match(admin_dir):
-        raise ConfigError(f"--hesk-admin-dir {admin_dir!r} is not a folder name",
-                          hint="give the name of Hesk's admin folder, e.g. admin")  # fmt: skip
+        raise ConfigError(
+            f"--hesk-admin-dir {admin_dir!r} is not a folder name",
+            hint="give the name of Hesk's admin folder, e.g. admin",
+        )
     try:
         return check_web_url(hesk_url, "--hesk-url")
     except ValueError as err:
@@ -109,13 +111,19 @@ def ticket_entries(row: IdMapRow, links: Links, admin_dir: str) -> Iterator[Redi
     yield from ticket_redirects(good, target, note, admin_dir=admin_dir)
     for t in trackids:
         if t not in good:
-            yield Redirect("track", "staff_ticket", f"{admin_dir}/admin_ticket.php", "", "",
-                           f"ticket {row.source_id}: tracking id {t!r} cannot be matched "
-                           "by a rule")  # fmt: skip
+            yield Redirect(
+                "track",
+                "staff_ticket",
+                f"{admin_dir}/admin_ticket.php",
+                "",
+                "",
+                f"ticket {row.source_id}: tracking id {t!r} cannot be matched by a rule",
+            )
 
 
-def entries(rows: Iterator[IdMapRow], links: Links, customer_page: str | None,
-            admin_dir: str) -> Iterator[Redirect]:  # fmt: skip
+def entries(
+    rows: Iterator[IdMapRow], links: Links, customer_page: str | None, admin_dir: str
+) -> Iterator[Redirect]:
     """Every redirect, grouped in the writers' order (articles, categories, tickets, pages)."""
     home = links.help_center
     seen_categories = False
@@ -141,8 +149,13 @@ def entries(rows: Iterator[IdMapRow], links: Links, customer_page: str | None,
 
 
 def write_redirects(
-    settings: Settings, hesk_url: str, out: Path, *, fmt: str = "nginx",
-    admin_dir: str = "admin", app_id: str | None = None,
+    settings: Settings,
+    hesk_url: str,
+    out: Path,
+    *,
+    fmt: str = "nginx",
+    admin_dir: str = "admin",
+    app_id: str | None = None,
 ) -> RedirectsResult:
     """Write the redirects of the configured migration's Hesk links to ``out``."""
     base = check_options(hesk_url, fmt, admin_dir)
@@ -154,15 +167,18 @@ def write_redirects(
         options = (the_map.map.get("options") or {}) if the_map else {}
         customer_page = options.get("customer_ticket_url") or None
         as_of = ledger.last_seq()
-        most = max(count_links(engine, ledger.migration_id, "ticket"),
-                      2 * count_links(engine, ledger.migration_id, "kb_article"),
-                      count_links(engine, ledger.migration_id, "kb_category"))  # fmt: skip
+        most = max(
+            count_links(engine, ledger.migration_id, "ticket"),
+            2 * count_links(engine, ledger.migration_id, "kb_article"),
+            count_links(engine, ledger.migration_id, "kb_category"),
+        )
         with written_file(out) as handle:
             writer = writer_for(fmt, handle, base, admin_dir=admin_dir, entries=most)
             writer.start()
             # one query per object: each group comes whole, whatever the server's collation
-            rows = chain.from_iterable(idmap_rows(engine, ledger.migration_id, [obj])
-                                       for obj in OBJECTS)  # fmt: skip
+            rows = chain.from_iterable(
+                idmap_rows(engine, ledger.migration_id, [obj]) for obj in OBJECTS
+            )
             for redirect in entries(rows, links, customer_page, admin_dir):
                 writer.add(redirect)
             writer.finish()

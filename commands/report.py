@@ -35,8 +35,7 @@ def current_details(settings: Settings) -> dict[str, Any]:
         engine.dispose()
 
 
-def write_html(report: dict[str, Any], path: Path, details: dict[str, Any] | None = None
-               ) -> Path:  # fmt: skip
+def write_html(report: dict[str, Any], path: Path, details: dict[str, Any] | None = None) -> Path:
     """Write the HTML report; returns where it went."""
     return write_html_report(report, path, details)
 
@@ -45,8 +44,9 @@ def render_report_summary(report: dict[str, Any], console: Any) -> None:
     """Print the per-object reconciliation table of a report."""
     table = Table("object", "source", "migrated", "quarantined", "skipped", "pending")
     for obj, c in report["objects"].items():
-        table.add_row(obj, *(str(c[k]) for k in ("source", "migrated", "quarantined",
-                                                 "skipped", "pending")))
+        table.add_row(
+            obj, *(str(c[k]) for k in ("source", "migrated", "quarantined", "skipped", "pending"))
+        )
     console.print(table)
 
 
@@ -61,5 +61,6 @@ def render_quarantined(report: dict[str, Any], console: Any, limit: int = 20) ->
     for item in report["quarantined"][:limit]:
         console.print(
             f"  quarantined {item['object']} {item['source_id']}: {item['reason']}",
-            highlight=False, markup=False,
+            highlight=False,
+            markup=False,
         )

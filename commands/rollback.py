@@ -148,8 +148,16 @@ def run_rollback(
         if not rows:
             continue
         targets = [
-            Target(r["key"], r["object"], r["source_id"], str(r["id"]), intercom_type,
-                   r.get("proof", ""), r.get("op", ""), r.get("why", ""))  # fmt: skip
+            Target(
+                r["key"],
+                r["object"],
+                r["source_id"],
+                str(r["id"]),
+                intercom_type,
+                r.get("proof", ""),
+                r.get("op", ""),
+                r.get("why", ""),
+            )
             for r in rows
         ]
         done = 0
@@ -179,11 +187,13 @@ def run_rollback(
     if summary.failed or any(left.values()):
         named = summary.failed or [
             f"{t} {r['id']}: not deleted (plan changed during the run)"
-            for t in ORDER for r in plan_rows(res.engine, res.ledger.migration_id, t)
+            for t in ORDER
+            for r in plan_rows(res.engine, res.ledger.migration_id, t)
         ]
         raise RollbackPending(
             f"rollback not finished: {sum(left.values())} object(s) left: "
-            + "; ".join(named[:5]) + (f"; and {len(named) - 5} more" if len(named) > 5 else ""),
+            + "; ".join(named[:5])
+            + (f"; and {len(named) - 5} more" if len(named) > 5 else ""),
             hint="fix the cause (see the message), then run `hesk2intercom rollback` again "
             "to resume",
         )
@@ -197,9 +207,11 @@ _IN_DOUBT = "its create is in doubt (not proven by the ledger): left untouched"
 
 def _unsettled(res: Resources) -> list[dict[str, str]]:
     """The creates still in doubt: which type, for which source record."""
-    return [{"type": t, "object": r["object"], "source_id": r["source_id"]}
-            for t in ORDER
-            for r in plan_rows(res.engine, res.ledger.migration_id, t, state="in-doubt")]
+    return [
+        {"type": t, "object": r["object"], "source_id": r["source_id"]}
+        for t in ORDER
+        for r in plan_rows(res.engine, res.ledger.migration_id, t, state="in-doubt")
+    ]
 
 
 def _kept_line(k: dict[str, str]) -> str:
@@ -214,8 +226,15 @@ def _kept_records(res: Resources) -> list[dict[str, str]]:
     for rec in res.ledger.read(types=[RollbackKept.TYPE]):
         e = rec.event
         assert isinstance(e, RollbackKept)
-        out.append({"type": e.intercom_type, "id": e.intercom_id, "object": e.object,
-                    "source_id": e.source_id, "reason": e.reason})  # fmt: skip
+        out.append(
+            {
+                "type": e.intercom_type,
+                "id": e.intercom_id,
+                "object": e.object,
+                "source_id": e.source_id,
+                "reason": e.reason,
+            }
+        )
     return out
 
 
@@ -231,13 +250,20 @@ def _archived_by_this_rollback(res: Resources, fresh: list[dict[str, Any]]) -> l
     }
     for key, rec in res.ledger.get_many(deleted).items():
         e, intent = deleted[key], rec.event
-        out[e.intercom_id] = {"id": e.intercom_id, "object": e.object, "source_id": e.source_id,
-                              "op": getattr(intent, "operation", "")}  # fmt: skip
+        out[e.intercom_id] = {
+            "id": e.intercom_id,
+            "object": e.object,
+            "source_id": e.source_id,
+            "op": getattr(intent, "operation", ""),
+        }
     return sorted(out.values(), key=lambda a: (a["object"], a["source_id"], a["op"]))
 
 
 def _complete(
-    res: Resources, gen: Generation, run: str, summary: RollbackSummary,
+    res: Resources,
+    gen: Generation,
+    run: str,
+    summary: RollbackSummary,
     archived: list[dict[str, Any]],
 ) -> None:
     """Close this generation and open the next one with the confirmed map."""
@@ -246,21 +272,32 @@ def _complete(
     nxt = Ledger(res.engine, Generation(gen.migration, gen.number + 1).ledger_id)
     events: list[Any] = [
         GenerationStarted(
-            object="generation", source_id=str(gen.number + 1),
-            previous=res.ledger.migration_id, archived_attributes=archived,
+            object="generation",
+            source_id=str(gen.number + 1),
+            previous=res.ledger.migration_id,
+            archived_attributes=archived,
         )
-    ]  # fmt: skip
+    ]
     if isinstance(the_map, MapConfirmed):
         events.append(
-            MapConfirmed(object="map", source_id="map", map_hash=the_map.map_hash,
-                         map=link_archived(the_map.map, archived))  # fmt: skip
+            MapConfirmed(
+                object="map",
+                source_id="map",
+                map_hash=the_map.map_hash,
+                map=link_archived(the_map.map, archived),
+            )
         )
     # The next generation first, then the completion that makes it the active one.
     nxt.append(events)
     res.ledger.append_one(
-        RollbackCompleted(object="rollback", source_id=run, run=run, counts=counts,
-                          kept=_kept_records(res) + [{**u, "id": "", "reason": _IN_DOUBT}
-                                                     for u in summary.unsettled])  # fmt: skip
+        RollbackCompleted(
+            object="rollback",
+            source_id=run,
+            run=run,
+            counts=counts,
+            kept=_kept_records(res)
+            + [{**u, "id": "", "reason": _IN_DOUBT} for u in summary.unsettled],
+        )
     )
 
 
@@ -268,16 +305,17 @@ def link_archived(the_map: dict[str, Any], archived: list[dict[str, Any]]) -> di
     """The map with each archived attribute linked by id (restored, not created, next time)."""
     out = copy.deepcopy(the_map)
     by_source = {a["source_id"]: a["id"] for a in archived if a["object"] == "custom_field"}
-    builtin = {a["op"].split(":", 1)[1]: a["id"] for a in archived
-               if a["object"] == "workspace" and a["op"].startswith("create:")}  # fmt: skip
+    builtin = {
+        a["op"].split(":", 1)[1]: a["id"]
+        for a in archived
+        if a["object"] == "workspace" and a["op"].startswith("create:")
+    }
     if builtin:
-
         items = out.get("attributes") or builtin_attributes(
             migrate_ip=bool((out.get("options") or {}).get("migrate_ip"))
         )
         out["attributes"] = [
-            {**i, "existing_id": builtin.get(str(i["name"]), i.get("existing_id"))}
-            for i in items
+            {**i, "existing_id": builtin.get(str(i["name"]), i.get("existing_id"))} for i in items
         ]
     for item in out.get("custom_fields") or ():
         found = by_source.get(str(item.get("hesk_id")))
@@ -309,11 +347,15 @@ def begin_generation(res: Resources) -> None:
     for attr in gen_event.archived_attributes:
         run = UnitRun.load(res, str(attr["object"]), str(attr["source_id"]))
         step = Step(
-            op=f"restore:{attr['id']}", method="PUT",
+            op=f"restore:{attr['id']}",
+            method="PUT",
             path=f"/conversations/attributes/{attr['id']}",
-            body={"archived": False}, identity_hash=identity({"restore": str(attr["id"])}),
-            lookup={}, lookup_kind=LookupKind.IDEMPOTENT, creates="conversation_attribute",
-        )  # fmt: skip
+            body={"archived": False},
+            identity_hash=identity({"restore": str(attr["id"])}),
+            lookup={},
+            lookup_kind=LookupKind.IDEMPOTENT,
+            creates="conversation_attribute",
+        )
         run_step(run, step, step.path, step.body)
         run.flush()
 
@@ -322,40 +364,53 @@ def render_rollback(summary: RollbackSummary, console: Any, *, planned: bool) ->
     """Print a rollback plan (``planned``) or result."""
     name = escape(summary.migration)
     if summary.already_rolled_back:
-        console.print(f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
-                      "`hesk2intercom migrate` starts it again.")  # fmt: skip
+        console.print(
+            f"Migration [bold]{name}[/] is already rolled back: nothing to delete. "
+            "`hesk2intercom migrate` starts it again."
+        )
         for line in summary.kept:
             console.print(f"  [yellow]left in Intercom[/] {escape(line)}", highlight=False)
         return
     if planned:
         total = sum(summary.to_delete.values())
-        console.print(f"Rollback plan of migration [bold]{name}[/] "
-                      f"(generation {summary.generation}): {total} object(s)")  # fmt: skip
+        console.print(
+            f"Rollback plan of migration [bold]{name}[/] "
+            f"(generation {summary.generation}): {total} object(s)"
+        )
         for t in ORDER:
             if summary.to_delete.get(t):
                 console.print(f"  {VERB[t]:<9} {summary.to_delete[t]:>7} {t}(s)", highlight=False)
         for t, n in summary.in_doubt.items():
-            console.print(f"  [yellow]in doubt[/] {n} {t}(s): creation not proven by the "
-                          "ledger, left untouched (run migrate to settle them)")  # fmt: skip
-        console.print("Only objects this migration created are listed; matched ones "
-                      "(contacts, tags, collections and attributes that existed before, "
-                      "admins, teams) are never touched.")
+            console.print(
+                f"  [yellow]in doubt[/] {n} {t}(s): creation not proven by the "
+                "ledger, left untouched (run migrate to settle them)"
+            )
+        console.print(
+            "Only objects this migration created are listed; matched ones "
+            "(contacts, tags, collections and attributes that existed before, "
+            "admins, teams) are never touched."
+        )
         return
     for t in ORDER:
         d, g = summary.deleted.get(t, 0), summary.already_gone.get(t, 0)
         if d or g:
-            console.print(f"  {VERB[t]:<9} {d:>7} {t}(s)" + (f" ({g} already gone)" if g else ""),
-                          highlight=False)  # fmt: skip
+            console.print(
+                f"  {VERB[t]:<9} {d:>7} {t}(s)" + (f" ({g} already gone)" if g else ""),
+                highlight=False,
+            )
     for line in summary.kept:
         console.print(f"  [yellow]kept[/] {escape(line)}", highlight=False)
     for u in summary.unsettled:
-        console.print(f"  [yellow]left[/] {escape(_kept_line({**u, 'reason': _IN_DOUBT}))}",
-                      highlight=False)  # fmt: skip
+        console.print(
+            f"  [yellow]left[/] {escape(_kept_line({**u, 'reason': _IN_DOUBT}))}", highlight=False
+        )
     for line in summary.failed:
         console.print(f"  [red]not deleted[/] {escape(line)}", highlight=False)
     if summary.completed:
-        console.print(f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
-                      "starts it again from a clean slate.")  # fmt: skip
+        console.print(
+            f"Migration [bold]{name}[/] rolled back. `hesk2intercom migrate` "
+            "starts it again from a clean slate."
+        )
 
 
 def rollback_plan_for(settings: Settings) -> RollbackSummary:

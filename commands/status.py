@@ -28,9 +28,12 @@ def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:
     ledger = Ledger(engine, gen.ledger_id)
     if ledger.count(types=[RollbackStarted.TYPE]):
         done = ledger.count(types=[RollbackDeleted.TYPE])
-        return {"state": "in progress", "deleted": done,
-                "line": f"rollback in progress: {done} object(s) deleted so far; run "
-                        "`hesk2intercom rollback --yes` to finish it"}  # fmt: skip
+        return {
+            "state": "in progress",
+            "deleted": done,
+            "line": f"rollback in progress: {done} object(s) deleted so far; run "
+            "`hesk2intercom rollback --yes` to finish it",
+        }
     if gen.previous_id is None or ledger.count(types=[RunStarted.TYPE]):
         return None
     previous = Ledger(engine, gen.previous_id)
@@ -42,13 +45,21 @@ def rollback_state(engine: Engine, gen: Generation) -> dict[str, Any] | None:
     event = completed.event
     assert isinstance(event, RollbackCompleted)
     total = sum(event.counts.values())
-    kept = (f"; {len(event.kept)} left in Intercom on purpose (`hesk2intercom rollback "
-            "--dry-run` names them)" if event.kept else "")  # fmt: skip
-    return {"state": "rolled back", "at": completed.recorded_at.isoformat(),
-            "counts": event.counts, "kept": event.kept,
-            "line": f"rolled back at {completed.recorded_at:%Y-%m-%d %H:%M} UTC: {total} "
-                    f"created object(s) removed from Intercom{kept}; `hesk2intercom migrate` "
-                    "starts again"}  # fmt: skip
+    kept = (
+        f"; {len(event.kept)} left in Intercom on purpose (`hesk2intercom rollback "
+        "--dry-run` names them)"
+        if event.kept
+        else ""
+    )
+    return {
+        "state": "rolled back",
+        "at": completed.recorded_at.isoformat(),
+        "counts": event.counts,
+        "kept": event.kept,
+        "line": f"rolled back at {completed.recorded_at:%Y-%m-%d %H:%M} UTC: {total} "
+        f"created object(s) removed from Intercom{kept}; `hesk2intercom migrate` "
+        "starts again",
+    }
 
 
 def status_summary(settings: Settings) -> dict[str, Any]:
@@ -81,8 +92,9 @@ def render_status(summary: dict[str, Any], console: Console) -> None:
     )
     rolled = summary.get("rolled_back")
     if rolled:
-        console.print(f"[bold yellow]{escape(rolled['state'])}[/]: {escape(rolled['line'])}",
-                      highlight=False)
+        console.print(
+            f"[bold yellow]{escape(rolled['state'])}[/]: {escape(rolled['line'])}", highlight=False
+        )
     elif not summary["events"]:
         console.print("Nothing recorded yet: run `hesk2intercom discover`, then `map propose`.")
     table = Table("object", "source", *STATES)

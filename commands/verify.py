@@ -111,11 +111,16 @@ class VerifyResult:
     def event(self, as_of_seq: int) -> VerifyCompleted:
         """The ledger event recording this result."""
         return VerifyCompleted(
-            object="verify", source_id=self.migration, sample=self.sample,
-            as_of_seq=as_of_seq, checked=self.checked, ok=self.ok,
+            object="verify",
+            source_id=self.migration,
+            sample=self.sample,
+            as_of_seq=as_of_seq,
+            checked=self.checked,
+            ok=self.ok,
             fields=dict(sorted(self.fields.items())),
             differences=[asdict(d) for d in self.differences],
-            limits=[asdict(n) for n in self.limits], notes=self.notes,
+            limits=[asdict(n) for n in self.limits],
+            notes=self.notes,
         )
 
 
@@ -194,8 +199,8 @@ class _Source:
             elif ev.object == "attachment":
                 attachments.add(ev.source_id)
         history = self.row(f"history:{ticket.source_id}")
-        has_history = (history or {}).get("state") == "migrated" if history else bool(
-            ticket.history
+        has_history = (
+            (history or {}).get("state") == "migrated" if history else bool(ticket.history)
         )
         contacts = {ticket.requester_contact_id, *(r.author_contact_id for r in replies)}
         staff = {r.staff_id for r in replies} | {n.staff_id for n in notes}
@@ -205,9 +210,7 @@ class _Source:
             notes=tuple(notes),
             migrated_attachments=frozenset(attachments),
             has_history=has_history,
-            contact_ids={
-                c: i for c in contacts if c and (i := self.migrated_id("contact", c))
-            },
+            contact_ids={c: i for c in contacts if c and (i := self.migrated_id("contact", c))},
             admin_ids={
                 str(s): i for s in staff if s is not None and (i := self.migrated_id("staff", s))
             },
@@ -223,7 +226,9 @@ def _missing(obj: str, source_id: str, intercom_id: str, what: str) -> Compariso
 
 
 def _verify_ticket(
-    source: _Source, client: IntercomClient, row: DispositionRow,
+    source: _Source,
+    client: IntercomClient,
+    row: DispositionRow,
     the_map: dict[str, Any] | None = None,
 ) -> Comparison:
     intercom_id = str(row["intercom_id"])
@@ -311,17 +316,30 @@ def render_verify(result: VerifyResult, console: Console) -> None:
         console.print("Nothing migrated to check yet: run `hesk2intercom migrate --sample 25`.")
         return
     if result.differences:
-        table = Table("object", "source id", "intercom id", "field", "expected", "actual",
-                      title="Differences", show_lines=False)
+        table = Table(
+            "object",
+            "source id",
+            "intercom id",
+            "field",
+            "expected",
+            "actual",
+            title="Differences",
+            show_lines=False,
+        )
         for d in result.differences:  # Text(): Hesk data is never read as Rich markup
-            table.add_row(*(Text(v) for v in (d.object, d.source_id, d.intercom_id, d.field,
-                                                d.expected, d.actual)))
+            table.add_row(
+                *(
+                    Text(v)
+                    for v in (d.object, d.source_id, d.intercom_id, d.field, d.expected, d.actual)
+                )
+            )
         console.print(table)
     else:
         console.print(f"[green]No difference in {result.total_checked} records read back.[/]")
     for note in result.limits:
-        console.print(Text.assemble(("limit ", "yellow"),
-                                    f"{note.object} {note.source_id}: {note.text}"))
+        console.print(
+            Text.assemble(("limit ", "yellow"), f"{note.object} {note.source_id}: {note.text}")
+        )
     for line in result.notes:
         console.print(f"[dim]{line}[/]")
     if result.differences:

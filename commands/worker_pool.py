@@ -40,8 +40,10 @@ class WorkerPool:
                     worker_command(1, self.threads),
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
-                    env={**worker_env(self.settings, self.threads),
-                         "H2I_COORDINATOR_PID": str(os.getpid())},
+                    env={
+                        **worker_env(self.settings, self.threads),
+                        "H2I_COORDINATOR_PID": str(os.getpid()),
+                    },
                     start_new_session=True,
                 )
             )
@@ -63,8 +65,16 @@ class WorkerPool:
 def worker_command(processes: int, threads: int) -> list[str]:
     """The command that runs Dramatiq workers on this project's actors."""
     return [
-        sys.executable, "-m", "dramatiq", "workers.actors",
-        "--processes", str(processes), "--threads", str(threads), "--queues", QUEUE,
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+        "--queues",
+        QUEUE,
     ]
 
 

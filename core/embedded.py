@@ -65,8 +65,9 @@ def port_taken(port: int) -> bool:
 def _package_dir(name: str) -> Path:
     spec = importlib.util.find_spec(name)
     if spec is None or not spec.submodule_search_locations:
-        raise EmbeddedError(f"the embedded servers need the Python package {name}",
-                            hint=INSTALL_HINT)
+        raise EmbeddedError(
+            f"the embedded servers need the Python package {name}", hint=INSTALL_HINT
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 
@@ -87,8 +88,9 @@ def valkey_bin() -> Path:
     try:
         return get_binary_path()
     except ValkeyBinaryNotFoundError as exc:
-        raise EmbeddedError(f"no Valkey server binary for this machine ({exc})",
-                            hint=INSTALL_HINT) from None
+        raise EmbeddedError(
+            f"no Valkey server binary for this machine ({exc})", hint=INSTALL_HINT
+        ) from None
 
 
 def _stop_with_parent(sig: int) -> Callable[[], None] | None:
@@ -129,12 +131,15 @@ def refuse_stale(pid_file: Path, what: str, folder: Path) -> None:
         return
     pid = _read_pid(pid_file)
     if pid is not None and _pid_alive(pid):
-        raise EmbeddedError(f"an embedded {what} (pid {pid}) still runs in {folder}",
-                            hint=f"stop it (kill {pid}) and run again")
-    raise EmbeddedError(f"{folder} holds the pid file of an embedded {what} that did not "
-                        "stop (a run that was killed)",
-                        hint=f"delete the folder {folder} (it holds only that server's data) "
-                             "and run again")
+        raise EmbeddedError(
+            f"an embedded {what} (pid {pid}) still runs in {folder}",
+            hint=f"stop it (kill {pid}) and run again",
+        )
+    raise EmbeddedError(
+        f"{folder} holds the pid file of an embedded {what} that did not "
+        "stop (a run that was killed)",
+        hint=f"delete the folder {folder} (it holds only that server's data) and run again",
+    )
 
 
 def _run_as() -> pwd.struct_passwd | None:
@@ -144,8 +149,10 @@ def _run_as() -> pwd.struct_passwd | None:
     for name in PG_USERS:
         with suppress(KeyError):
             return pwd.getpwnam(name)
-    raise EmbeddedError("PostgreSQL does not run as root and this machine has no "
-                        f"{' or '.join(PG_USERS)} user", hint="run the demo as a normal user")
+    raise EmbeddedError(
+        f"PostgreSQL does not run as root and this machine has no {' or '.join(PG_USERS)} user",
+        hint="run the demo as a normal user",
+    )
 
 
 def _wait(ready: Callable[[], bool], seconds: float, proc: subprocess.Popen[bytes]) -> bool:
@@ -189,46 +196,74 @@ class EmbeddedPostgres:
         """SQLAlchemy URL of ``database`` on this server (user postgres, trust on loopback)."""
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def _popen(self, args: list[str], user: pwd.struct_passwd | None,
-               **kwargs: object) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, args: list[str], user: pwd.struct_passwd | None, **kwargs: object
+    ) -> subprocess.Popen[bytes]:
         ids: dict[str, object] = {}
         if user is not None:
             ids = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
         try:
-            return subprocess.Popen(args, cwd=self.folder, start_new_session=True,
-                                    preexec_fn=_stop_with_parent(signal.SIGINT),
-                                    **ids, **kwargs)  # type: ignore[call-overload]  # Popen's overloads need literal keywords; none sets text mode
+            return subprocess.Popen(
+                args,
+                cwd=self.folder,
+                start_new_session=True,
+                preexec_fn=_stop_with_parent(signal.SIGINT),
+                **ids,
+                **kwargs,
+            )  # type: ignore[call-overload]  # Popen's overloads need literal keywords; none sets text mode
         except PermissionError:
             who = user.pw_name if user else "this user"
-            raise EmbeddedError(f"{who} may not run {args[0]}",
-                                hint="run the demo as a normal user, from a folder it may "
-                                     "read") from None
+            raise EmbeddedError(
+                f"{who} may not run {args[0]}",
+                hint="run the demo as a normal user, from a folder it may read",
+            ) from None
 
     def _init(self, bin_dir: Path, user: pwd.struct_passwd | None) -> None:
         self.data_dir.mkdir(mode=0o700)
         if user is not None:  # the server writes only here; its log is our open file
             os.chown(self.data_dir, user.pw_uid, user.pw_gid)
         with self.log_file.open("ab") as log:
-            proc = self._popen([str(bin_dir / "initdb"), "-D", str(self.data_dir),
-                                "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                                "--locale=C", "--no-sync"], user,
-                               stdout=log, stderr=subprocess.STDOUT)
+            proc = self._popen(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                    "--no-sync",
+                ],
+                user,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             code = proc.wait(120)
         if code != 0:
             shutil.rmtree(self.data_dir, ignore_errors=True)
             who = f" as {user.pw_name}" if user else ""
-            raise EmbeddedError(f"the embedded PostgreSQL could not create its cluster{who}: "
-                                f"{_tail(self.log_file)}",
-                                hint=f"see {self.log_file}; as root, the folder and the "
-                                     "Python environment must be readable by that user")
+            raise EmbeddedError(
+                f"the embedded PostgreSQL could not create its cluster{who}: "
+                f"{_tail(self.log_file)}",
+                hint=f"see {self.log_file}; as root, the folder and the "
+                "Python environment must be readable by that user",
+            )
 
     def check(self) -> None:
         """Refuse a folder holding a server that did not stop, or data that is not ours."""
         refuse_stale(self.data_dir / "postmaster.pid", "PostgreSQL", self.folder)
-        if (self.data_dir.exists() and not (self.data_dir / "PG_VERSION").exists()
-                and any(self.data_dir.iterdir())):
-            raise EmbeddedError(f"{self.data_dir} is not a PostgreSQL cluster",
-                                hint=f"delete the folder {self.folder} and run again")
+        if (
+            self.data_dir.exists()
+            and not (self.data_dir / "PG_VERSION").exists()
+            and any(self.data_dir.iterdir())
+        ):
+            raise EmbeddedError(
+                f"{self.data_dir} is not a PostgreSQL cluster",
+                hint=f"delete the folder {self.folder} and run again",
+            )
 
     def start(self) -> None:
         """Create the cluster if new, start the server and wait until it takes queries."""
@@ -242,29 +277,52 @@ class EmbeddedPostgres:
             self._init(bin_dir, user)
         self.port = self.port or free_port()
         if port_taken(self.port):
-            raise EmbeddedError(f"port {self.port} on 127.0.0.1 is taken",
-                                hint="choose another port, or stop what listens there")
+            raise EmbeddedError(
+                f"port {self.port} on 127.0.0.1 is taken",
+                hint="choose another port, or stop what listens there",
+            )
         log = self.log_file.open("ab")
         try:
             self.proc = self._popen(
-                [str(bin_dir / "postgres"), "-D", str(self.data_dir),
-                 "-c", "listen_addresses=127.0.0.1", "-c", f"port={self.port}",
-                 "-c", "unix_socket_directories=", "-c", "max_connections=100",
-                 "-c", "synchronous_commit=off"],
-                user, stdout=log, stderr=subprocess.STDOUT)
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"port={self.port}",
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "max_connections=100",
+                    "-c",
+                    "synchronous_commit=off",
+                ],
+                user,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         finally:
             log.close()
         if not _wait(self._ready, 60, self.proc):
             self.stop()
-            raise ServiceUnavailable(f"the embedded PostgreSQL did not start: "
-                                     f"{_tail(self.log_file)}", hint=f"see {self.log_file}")
+            raise ServiceUnavailable(
+                f"the embedded PostgreSQL did not start: {_tail(self.log_file)}",
+                hint=f"see {self.log_file}",
+            )
 
     def _ready(self) -> bool:
         import psycopg
 
         try:
-            with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres",
-                                 dbname="postgres", connect_timeout=2):
+            with psycopg.connect(
+                host="127.0.0.1",
+                port=self.port,
+                user="postgres",
+                dbname="postgres",
+                connect_timeout=2,
+            ):
                 return True
         except psycopg.Error:
             return False
@@ -316,19 +374,42 @@ class EmbeddedRedis:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         if port_taken(self.port):
-            raise EmbeddedError(f"port {self.port} on 127.0.0.1 is taken",
-                                hint="choose another port, or stop what listens there")
+            raise EmbeddedError(
+                f"port {self.port} on 127.0.0.1 is taken",
+                hint="choose another port, or stop what listens there",
+            )
         self.proc = subprocess.Popen(
-            [str(binary), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--dir", str(self.folder.resolve()), "--save", "", "--appendonly", "no",
-             "--pidfile", str(self.pid_file.resolve()),
-             "--logfile", str(self.log_file.resolve()), "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.folder,
-            start_new_session=True, preexec_fn=_stop_with_parent(signal.SIGTERM))
+            [
+                str(binary),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.folder.resolve()),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--pidfile",
+                str(self.pid_file.resolve()),
+                "--logfile",
+                str(self.log_file.resolve()),
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=self.folder,
+            start_new_session=True,
+            preexec_fn=_stop_with_parent(signal.SIGTERM),
+        )
         if not _wait(self._ready, 30, self.proc):
             self.stop()
-            raise ServiceUnavailable(f"the embedded Valkey server did not start: "
-                                     f"{_tail(self.log_file)}", hint=f"see {self.log_file}")
+            raise ServiceUnavailable(
+                f"the embedded Valkey server did not start: {_tail(self.log_file)}",
+                hint=f"see {self.log_file}",
+            )
 
     def _ready(self) -> bool:
         import redis
@@ -375,14 +456,22 @@ class EmbeddedServices:
 
 
 @contextmanager
-def embedded_services(folder: Path, *, ledger: bool = True, broker: bool = True,
-                      ledger_port: int = 0, redis_port: int = 0) -> Iterator[EmbeddedServices]:
+def embedded_services(
+    folder: Path,
+    *,
+    ledger: bool = True,
+    broker: bool = True,
+    ledger_port: int = 0,
+    redis_port: int = 0,
+) -> Iterator[EmbeddedServices]:
     """Start the embedded ledger (``folder/postgres``) and broker (``folder/redis``);
     both are stopped when the block ends, whatever happened inside it."""
     for port, name in ((ledger_port, "ledger"), (redis_port, "broker")):
         if port and port_taken(port):
-            raise EmbeddedError(f"port {port} on 127.0.0.1 (for the embedded {name}) is taken",
-                                hint="choose another port, or stop what listens there")
+            raise EmbeddedError(
+                f"port {port} on 127.0.0.1 (for the embedded {name}) is taken",
+                hint="choose another port, or stop what listens there",
+            )
     services = EmbeddedServices()
     with ExitStack() as stack:
         if ledger:

@@ -48,4 +48,3 @@ class ServiceUnavailable(H2IError):
     """A server we need (Postgres, MariaDB, Redis, Intercom) cannot be reached."""
 
     transient = True
-

@@ -102,9 +102,7 @@ def configure_logging(*, json: bool | None = None, level: str = "INFO", stream: 
     )
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            processor=renderer, foreign_pre_chain=shared
-        )
+        structlog.stdlib.ProcessorFormatter(processor=renderer, foreign_pre_chain=shared)
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -47,8 +47,13 @@ DEPENDENCY_ORDER: tuple[str, ...] = (
 
 #: Objects whose deletion in Hesk a delta looks for (by comparing id sets).
 DELETION_TRACKED: tuple[str, ...] = (
-    "ticket", "reply", "note", "kb_article", "kb_category", "canned_response",
-)  # fmt: skip
+    "ticket",
+    "reply",
+    "note",
+    "kb_article",
+    "kb_category",
+    "canned_response",
+)
 
 #: A ticket's thread: records settled by their ticket's unit, never units of their own.
 TICKET_THREAD: tuple[str, ...] = ("reply", "note", "attachment", "history")

@@ -14,8 +14,9 @@ from core.errors import ConfigError
 
 
 def _fail(option: str, path: Path, why: str) -> ConfigError:
-    return ConfigError(f"{option} {path}: {why}",
-                       hint=f"give {option} a path in a folder you can write to")
+    return ConfigError(
+        f"{option} {path}: {why}", hint=f"give {option} a path in a folder you can write to"
+    )
 
 
 def _reason(exc: OSError) -> str:

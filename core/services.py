@@ -45,17 +45,42 @@ SERVICES = [
         "127.0.0.1",
         3306,
         # its socket folder lives in /run, which a reboot empties
-        [["install", "-d", "-o", "mysql", "-g", "mysql", "/run/mysqld"],
-         ["start-stop-daemon", "--start", "--oknodo", "--background", "--exec",
-          "/usr/sbin/mariadbd"]],
+        [
+            ["install", "-d", "-o", "mysql", "-g", "mysql", "/run/mysqld"],
+            [
+                "start-stop-daemon",
+                "--start",
+                "--oknodo",
+                "--background",
+                "--exec",
+                "/usr/sbin/mariadbd",
+            ],
+        ],
     ),
     Service(
         "Redis",
         "127.0.0.1",
         6379,
-        [["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "-::1", "--port", "6379",
-          "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile",
-          "/var/log/redis/ci.log"]],
+        [
+            [
+                "redis-server",
+                "--daemonize",
+                "yes",
+                "--bind",
+                "127.0.0.1",
+                "-::1",
+                "--port",
+                "6379",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                "/var/lib/redis",
+                "--logfile",
+                "/var/log/redis/ci.log",
+            ]
+        ],
     ),
 ]
 
@@ -101,8 +126,9 @@ DEMO_FALLBACK = {
 }
 
 
-def main(services: list[Service] | None = None, wait_seconds: float = 30.0,
-         demo: bool = False) -> int:
+def main(
+    services: list[Service] | None = None, wait_seconds: float = 30.0, demo: bool = False
+) -> int:
     """Check every service; print one line per problem; exit code 1 if any remains
     (with ``demo``, a note per missing service and exit code 0)."""
     services = services or SERVICES
@@ -111,8 +137,10 @@ def main(services: list[Service] | None = None, wait_seconds: float = 30.0,
         if s.name not in problems:
             continue
         if demo:
-            print(f"note: {s.name} is not reachable on {s.host}:{s.port}: "
-                  f"{DEMO_FALLBACK.get(s.name, 'the demo goes without it')}")
+            print(
+                f"note: {s.name} is not reachable on {s.host}:{s.port}: "
+                f"{DEMO_FALLBACK.get(s.name, 'the demo goes without it')}"
+            )
         else:
             print(f"error: {problems[s.name]}", file=sys.stderr)
     down = [s for s in services if s.name in problems]

@@ -90,11 +90,10 @@ class Settings(BaseSettings):
     intercom_base_url: str | None = Field(
         None, description="Overrides the region's base URL (e.g. the local simulator)."
     )
-    migration: str = Field(
-        "default", description="Name of this migration; one ledger holds many."
-    )
+    migration: str = Field("default", description="Name of this migration; one ledger holds many.")
     demo_embedded: bool = Field(
-        False, description="`demo` runs on its embedded ledger, broker and Hesk export "
+        False,
+        description="`demo` runs on its embedded ledger, broker and Hesk export "
         "file even when this machine's services answer (1/true).",
     )
 
@@ -112,8 +111,10 @@ class Settings(BaseSettings):
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("is not an http(s) URL: use e.g. http://127.0.0.1:8088 "
-                             "for the simulator, or unset it to use the region's host")
+            raise ValueError(
+                "is not an http(s) URL: use e.g. http://127.0.0.1:8088 "
+                "for the simulator, or unset it to use the region's host"
+            )
         return value
 
     @classmethod
@@ -168,8 +169,10 @@ def config_file() -> Path | None:
     if explicit:
         path = Path(explicit)
         if not path.is_file():
-            raise ConfigError(f"{CONFIG_FILE_ENV} names {path}, which is not a file",
-                              hint=f"fix the path, or unset {CONFIG_FILE_ENV}")
+            raise ConfigError(
+                f"{CONFIG_FILE_ENV} names {path}, which is not a file",
+                hint=f"fix the path, or unset {CONFIG_FILE_ENV}",
+            )
         return path
     path = Path(DEFAULT_CONFIG_FILE)
     return path if path.is_file() else None
@@ -180,12 +183,15 @@ def _check_config_file(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}",
-                          hint="fix that line (values are quoted: key = \"value\")") from None
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}",
+            hint='fix that line (values are quoted: key = "value")',
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc.__class__.__name__}",
-                          hint=f"make it a readable UTF-8 file, or unset {CONFIG_FILE_ENV}"
-                          ) from None
+        raise ConfigError(
+            f"cannot read {path}: {exc.__class__.__name__}",
+            hint=f"make it a readable UTF-8 file, or unset {CONFIG_FILE_ENV}",
+        ) from None
     unknown = sorted(k for k in data if k not in Settings.model_fields)
     if unknown:
         raise ConfigError(
@@ -225,8 +231,10 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, file_keys, path),
-                          hint="fix the setting; hesk2intercom --help lists each one") from None
+        raise ConfigError(
+            _describe(exc, file_keys, path),
+            hint="fix the setting; hesk2intercom --help lists each one",
+        ) from None
 
 
 def redact_url(url: str | None) -> str:

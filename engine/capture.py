@@ -40,8 +40,7 @@ class CaptureStats:
             self.new[obj] = self.new.get(obj, 0) + 1
 
 
-def to_events(record: Record, capture: str, the_map: dict[str, Any]
-              ) -> Iterator[SourceCaptured]:
+def to_events(record: Record, capture: str, the_map: dict[str, Any]) -> Iterator[SourceCaptured]:
     """The capture events of one record (a ticket also yields its history record), holding
     only what ``the_map`` migrates (:func:`mapping.retention.retained`)."""
     record = retained(record, the_map)
@@ -130,26 +129,39 @@ WORKSPACE_UNIT = ("workspace", "attributes")
 
 
 def capture_source(
-    ledger: Ledger, reader: SourceReader, run: str, *, the_map: dict[str, Any],
-    sample: int | None = None, on_batch: Callable[[CaptureStats], None] | None = None,
+    ledger: Ledger,
+    reader: SourceReader,
+    run: str,
+    *,
+    the_map: dict[str, Any],
+    sample: int | None = None,
+    on_batch: Callable[[CaptureStats], None] | None = None,
 ) -> CaptureStats:
     """Capture the source (or a sample of ``sample`` tickets) into the ledger as far as
     ``the_map`` (the confirmed map) migrates it, closed by the workspace unit and
     ``CaptureCompleted`` with the watermarks for the next delta."""
-    stats = capture_records(ledger, sample_records(reader, sample), run, the_map=the_map,
-                            on_batch=on_batch)
+    stats = capture_records(
+        ledger, sample_records(reader, sample), run, the_map=the_map, on_batch=on_batch
+    )
     map_event = confirmed_map_event(ledger)
     map_hash = map_event.map_hash if map_event else ""
     workspace = {"map_hash": map_hash}
     ledger.append(
         [
             SourceCaptured(
-                object=WORKSPACE_UNIT[0], source_id=WORKSPACE_UNIT[1],
-                content_hash=content_hash(workspace), record=workspace, capture=run,
+                object=WORKSPACE_UNIT[0],
+                source_id=WORKSPACE_UNIT[1],
+                content_hash=content_hash(workspace),
+                record=workspace,
+                capture=run,
             ),
             CaptureCompleted(
-                object="capture", source_id=run, capture=run, kind="full",
-                watermarks=capture_watermarks(reader), counts=stats.read,
+                object="capture",
+                source_id=run,
+                capture=run,
+                kind="full",
+                watermarks=capture_watermarks(reader),
+                counts=stats.read,
             ),
         ]
     )

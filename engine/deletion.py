@@ -33,8 +33,12 @@ class Target:
 
     def attribute_ref(self) -> dict[str, str]:
         """How the next generation finds this (archived) attribute's map entry."""
-        return {"id": self.intercom_id, "object": self.object, "source_id": self.source_id,
-                "op": self.op}  # fmt: skip
+        return {
+            "id": self.intercom_id,
+            "object": self.object,
+            "source_id": self.source_id,
+            "op": self.op,
+        }
 
 
 #: Types an older version settled in-doubt creates of by name alone.
@@ -56,13 +60,17 @@ def not_ours(res: Resources, target: Target) -> str:
             return ""  # gone: the deletion answers 404 and counts as done
         external = str(found.get("external_id") or "")
         if not carries_mark(external, res.mark()):
-            return (f"an in-doubt create was settled on this contact, but its external_id "
-                    f"{external or '(none)'!r} is not this migration's: a contact that "
-                    "existed before, never deleted")  # fmt: skip
+            return (
+                f"an in-doubt create was settled on this contact, but its external_id "
+                f"{external or '(none)'!r} is not this migration's: a contact that "
+                "existed before, never deleted"
+            )
         return ""
     if target.intercom_type in _NAME_MATCHED and not target.why:
-        return ("an in-doubt create was settled on it by name alone (an older version): "
-                "not proven this migration's, so never deleted; delete it by hand if it is")
+        return (
+            "an in-doubt create was settled on it by name alone (an older version): "
+            "not proven this migration's, so never deleted; delete it by hand if it is"
+        )
     return ""
 
 
@@ -77,11 +85,15 @@ def delete_created(res: Resources, run: str, target: Target) -> str:
     if reason:
         res.ledger.append_one(
             RollbackKept(
-                object=target.object, source_id=target.source_id, run=run,
-                intent_key=target.intent_key, intercom_id=target.intercom_id,
-                intercom_type=target.intercom_type, reason=reason,
+                object=target.object,
+                source_id=target.source_id,
+                run=run,
+                intent_key=target.intent_key,
+                intercom_id=target.intercom_id,
+                intercom_type=target.intercom_type,
+                reason=reason,
             )
-        )  # fmt: skip
+        )
         return f"kept: {reason}"
     delete = {
         "ticket": client.delete_ticket,
@@ -107,9 +119,13 @@ def delete_created(res: Resources, run: str, target: Target) -> str:
             return f"Intercom refused the deletion: {err.message}"
     res.ledger.append_one(
         RollbackDeleted(
-            object=target.object, source_id=target.source_id, run=run,
-            intent_key=target.intent_key, intercom_id=target.intercom_id,
-            intercom_type=target.intercom_type, already_gone=gone,
+            object=target.object,
+            source_id=target.source_id,
+            run=run,
+            intent_key=target.intent_key,
+            intercom_id=target.intercom_id,
+            intercom_type=target.intercom_type,
+            already_gone=gone,
         )
-    )  # fmt: skip
+    )
     return "already_gone" if gone else "deleted"

@@ -114,8 +114,9 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     run.api_calls += 1
     if kind is LookupKind.CONVERSATION_ATTRIBUTE:
         run.api_calls -= 1  # counted by listing() when it reads
-        attributes = listing(run, "conversation_attributes",
-                             run.res.client.list_conversation_attributes)
+        attributes = listing(
+            run, "conversation_attributes", run.res.client.list_conversation_attributes
+        )
         same = _listed(_named(attributes, str(body["name"])))
     else:
         same = _SAME_NAMED[kind](run.res.client, body)
@@ -125,11 +126,14 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     if kind is LookupKind.CONVERSATION_ATTRIBUTE:
         attr = same[0]
         if attr.get("data_type") != body.get("data_type"):
-            return Precheck(ids, refused=(
-                f"a conversation attribute named {body['name']!r} already exists as "
-                f"{attr.get('data_type')}, not {body.get('data_type')}: link it in the map "
-                "(existing_id) or give the field another attribute name"
-            ))  # fmt: skip
+            return Precheck(
+                ids,
+                refused=(
+                    f"a conversation attribute named {body['name']!r} already exists as "
+                    f"{attr.get('data_type')}, not {body.get('data_type')}: link it in the map "
+                    "(existing_id) or give the field another attribute name"
+                ),
+            )
     if kind is LookupKind.COLLECTION:
         ours = _written(run, "collection")
         free = [c for c in same if str(c["id"]) not in ours]
@@ -147,8 +151,7 @@ def listing(run: UnitRun, name: str, read: Any) -> list[Any]:
 
 def _named(items: list[Any], name: str) -> Json | None:
     wanted = name.strip().casefold()
-    return next((i for i in items
-                 if str(i.get("name") or "").strip().casefold() == wanted), None)  # fmt: skip
+    return next((i for i in items if str(i.get("name") or "").strip().casefold() == wanted), None)
 
 
 def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | None:
@@ -162,21 +165,29 @@ def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | N
 
     client = run.res.client
     if step.lookup_kind == LookupKind.TICKET_TYPE:
-        found = _named([t for t in listing(run, "ticket_types", client.list_ticket_types)
-                        if not t.get("archived")], str(body["name"]))  # fmt: skip
+        found = _named(
+            [
+                t
+                for t in listing(run, "ticket_types", client.list_ticket_types)
+                if not t.get("archived")
+            ],
+            str(body["name"]),
+        )
         if found is not None:
             run.listings[f"ticket_type:{found['id']}"] = type_attributes(found)
         return str(found["id"]) if found else None
     type_id = run.unit_id
-    attrs = listing(run, f"ticket_type:{type_id}",
-                    lambda: type_attributes(client.get_ticket_type(type_id)))
+    attrs = listing(
+        run, f"ticket_type:{type_id}", lambda: type_attributes(client.get_ticket_type(type_id))
+    )
     attr = _named(attrs, str(body["name"]))
     if attr is not None and attr.get("data_type") != body["data_type"]:
         raise lookups.Unresolvable(
             f"ticket attribute {body['name']!r} exists as {attr.get('data_type')}, not "
-            f"{body['data_type']}: rename it in the map", method="GET",
+            f"{body['data_type']}: rename it in the map",
+            method="GET",
             path=f"/ticket_types/{type_id}/attributes",
-        )  # fmt: skip
+        )
     return str(attr["id"]) if attr else None
 
 
@@ -226,10 +237,14 @@ def _settle_contact(
         return None
     if carries_mark(contact.get("external_id"), run.res.mark()):
         return Found(str(contact["id"]), True, {"proof": "carries this migration's mark"})
-    return Found(str(contact["id"]), False, {
-        "matched": "a contact that is not this migration's (found by e-mail): the "
-                   "create was answered 409 or never made"
-    })  # fmt: skip
+    return Found(
+        str(contact["id"]),
+        False,
+        {
+            "matched": "a contact that is not this migration's (found by e-mail): the "
+            "create was answered 409 or never made"
+        },
+    )
 
 
 def _settle_conversation(
@@ -242,9 +257,7 @@ def _settle_conversation(
     return Found(found_id, bool(step.creates), proof) if found_id else None
 
 
-def _settle_part(
-    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
-) -> Found | None:
+def _settle_part(run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]) -> Found | None:
     author = body.get("admin_id") or body.get("intercom_user_id") or ""
     part = lookups.find_part(
         run.res.client, run.unit_id, author, int(body["created_at"]), body.get("body", "")
@@ -259,9 +272,7 @@ def _settle_applied(
     return Found(done, False) if done else None
 
 
-def _send_again(
-    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
-) -> Found | None:
+def _send_again(run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]) -> Found | None:
     return None  # a PUT or another write that is safe to send again: sending it settles it
 
 
@@ -274,9 +285,7 @@ def _before(run: UnitRun, intent_key: str) -> list[str] | None:
     return [str(i) for i in event.target["before"] or []]
 
 
-def _settle_named(
-    run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]
-) -> Found | None:
+def _settle_named(run: UnitRun, step: Step, intent_key: str, body: dict[str, Any]) -> Found | None:
     """Settle an in-doubt tag, attribute, collection or article create."""
     before = _before(run, intent_key)
     kind = LookupKind(step.lookup_kind)
@@ -284,10 +293,14 @@ def _settle_named(
     if not candidates:
         return None
     if before is None:
-        return Found(str(candidates[0]["id"]), False, {
-            "matched": "found by name only (the intent has no pre-check): not proven "
-                       "this migration's"
-        })  # fmt: skip
+        return Found(
+            str(candidates[0]["id"]),
+            False,
+            {
+                "matched": "found by name only (the intent has no pre-check): not proven "
+                "this migration's"
+            },
+        )
     new = [c for c in candidates if str(c["id"]) not in set(before)]
     if step.creates in _WRITER and new:
         others = _written(run, step.creates)
@@ -297,9 +310,9 @@ def _settle_named(
         new.sort(key=lambda a: lookups.body_hash(a.get("body")) != wanted)
     if not new:
         return None  # only what existed before, or another unit's: this create was not made
-    return Found(str(new[0]["id"]), True, {
-        "proof": "absent from the pre-check recorded with the intent"
-    })  # fmt: skip
+    return Found(
+        str(new[0]["id"]), True, {"proof": "absent from the pre-check recorded with the intent"}
+    )
 
 
 def _written(run: UnitRun, intercom_type: str) -> dict[str, str]:
@@ -329,9 +342,7 @@ def _already_applied(
     return conversation_id if done else None
 
 
-def find_ticket_object(
-    client: Any, step: Step, unit_id: str, body: dict[str, Any]
-) -> str | None:
+def find_ticket_object(client: Any, step: Step, unit_id: str, body: dict[str, Any]) -> str | None:
     """The id of the ticket, part, type or type attribute an in-doubt write made, or None.
 
     ``unit_id``: the unit's ticket (for a part) or ticket type (for an attribute).
@@ -341,22 +352,22 @@ def find_ticket_object(
 
 
 def _find_ticket(client: Any, step: Step, unit_id: str, body: dict[str, Any]) -> Json | None:
-    return lookups.find_ticket(client, step.lookup["marker_attribute_id"],
-                               step.lookup["marker"], step.lookup.get("contact_id", ""))
+    return lookups.find_ticket(
+        client,
+        step.lookup["marker_attribute_id"],
+        step.lookup["marker"],
+        step.lookup.get("contact_id", ""),
+    )
 
 
-def _find_ticket_part(
-    client: Any, step: Step, unit_id: str, body: dict[str, Any]
-) -> Json | None:
+def _find_ticket_part(client: Any, step: Step, unit_id: str, body: dict[str, Any]) -> Json | None:
     author = body.get("admin_id") or body.get("intercom_user_id") or ""
     return lookups.find_ticket_part(
         client, unit_id, author, int(body["created_at"]), body.get("body", "")
     )
 
 
-def _find_ticket_type(
-    client: Any, step: Step, unit_id: str, body: dict[str, Any]
-) -> Json | None:
+def _find_ticket_type(client: Any, step: Step, unit_id: str, body: dict[str, Any]) -> Json | None:
     return lookups.find_ticket_type(client, body["name"])
 
 
@@ -367,9 +378,10 @@ def _find_type_attribute(
     if found is not None and found.get("data_type") != body["data_type"]:
         raise lookups.Unresolvable(
             f"ticket attribute {body['name']!r} exists as {found.get('data_type')}, not "
-            f"{body['data_type']}: rename it in the map", method="GET",
+            f"{body['data_type']}: rename it in the map",
+            method="GET",
             path=f"/ticket_types/{unit_id}/attributes",
-        )  # fmt: skip
+        )
     return found
 
 

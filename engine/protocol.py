@@ -182,7 +182,11 @@ LANDING_MARGIN_SECONDS = 5.0
 
 
 def run_step(
-    run: UnitRun, step: Step, path: str, body: dict[str, Any], *,
+    run: UnitRun,
+    step: Step,
+    path: str,
+    body: dict[str, Any],
+    *,
     landing_margin: float = LANDING_MARGIN_SECONDS,
 ) -> Outcome:
     """Make sure this step's write is in Intercom exactly once; say how it ended.
@@ -198,8 +202,12 @@ def run_step(
                 if matched is not None:
                     return matched
             app = run.res.client.next_app()  # named on the intent: which token sends it
-            target: dict[str, Any] = {"method": step.method, "path": path,
-                                      "creates": step.creates, "app": app}  # fmt: skip
+            target: dict[str, Any] = {
+                "method": step.method,
+                "path": path,
+                "creates": step.creates,
+                "app": app,
+            }
             if step.sets:
                 target["sets"] = dict(step.sets)  # what the object has once this is written
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
@@ -229,7 +237,10 @@ def run_step(
 
 
 def _link(
-    run: UnitRun, step: Step, intent: WriteIntended, body: dict[str, Any],
+    run: UnitRun,
+    step: Step,
+    intent: WriteIntended,
+    body: dict[str, Any],
     checked: matching.Precheck,
 ) -> Outcome:
     """Settle a create whose pre-check found the object already there: link it, or refuse.
@@ -243,15 +254,25 @@ def _link(
         return Outcome(failed=reason)
     assert checked.match is not None
     intercom_id = str(checked.match["id"])
-    run.flush(intent, WriteSucceeded(
-        **common, intercom_id=intercom_id, intercom_type=step.creates, created=False,
-        detail=matching.matched_detail(step, body),
-    ))  # fmt: skip
+    run.flush(
+        intent,
+        WriteSucceeded(
+            **common,
+            intercom_id=intercom_id,
+            intercom_type=step.creates,
+            created=False,
+            detail=matching.matched_detail(step, body),
+        ),
+    )
     return Outcome(intercom_id, created=False)
 
 
 def _settled(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any],
+    run: UnitRun,
+    step: Step,
+    intent_key: str,
+    path: str,
+    body: dict[str, Any],
     landing_margin: float,
 ) -> Outcome | None:
     """The outcome of an earlier intent, resolving it by lookup if it is in doubt."""
@@ -264,8 +285,15 @@ def _settled(
     resolved = run.event(outcome_key(intent_key, "resolved"))
     if isinstance(resolved, WriteResolved):
         return Outcome(resolved.intercom_id, resolved.created) if resolved.found else None
-    return _resolve(run, step, intent_key, path, body, earlier=run.known.get(intent_key),
-                    landing_margin=landing_margin)
+    return _resolve(
+        run,
+        step,
+        intent_key,
+        path,
+        body,
+        earlier=run.known.get(intent_key),
+        landing_margin=landing_margin,
+    )
 
 
 #: Kinds of transient errors counted per write (``detail.retried`` of its outcome).
@@ -309,7 +337,11 @@ def _call(
 
     try:
         answer = client.request(
-            step.method, path, json=body, before_retry=run.check_lock, app=app or None,
+            step.method,
+            path,
+            json=body,
+            before_retry=run.check_lock,
+            app=app or None,
             on_transient=lambda err: retried.update((_transient_kind(err),)),
         )
     except Conflict as err:
@@ -362,10 +394,13 @@ def _find_first(
     of another data type) fails the step with the reason.
     """
     intent = WriteIntended(
-        object=run.object, source_id=run.source_id, operation=step.op,
-        content_hash=step.identity_hash, attempt=1,
+        object=run.object,
+        source_id=run.source_id,
+        operation=step.op,
+        content_hash=step.identity_hash,
+        attempt=1,
         target={"method": step.method, "path": path, "creates": step.creates},
-    )  # fmt: skip
+    )
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     try:
         found = matching.find_first_object(run, step, body)
@@ -376,8 +411,15 @@ def _find_first(
     if not found:
         return None
     run.record(intent)
-    run.record(WriteSucceeded(**common, intercom_id=found, intercom_type=step.creates,
-                              created=False, detail={"matched": "existing, by name"}))
+    run.record(
+        WriteSucceeded(
+            **common,
+            intercom_id=found,
+            intercom_type=step.creates,
+            created=False,
+            detail={"matched": "existing, by name"},
+        )
+    )
     return Outcome(found, created=False)
 
 
@@ -429,9 +471,7 @@ class IntentTooYoung(H2IError):
     transient = True
 
 
-def _refuse_young_miss(
-    run: UnitRun, step: Step, intent: Recorded, landing_margin: float
-) -> None:
+def _refuse_young_miss(run: UnitRun, step: Step, intent: Recorded, landing_margin: float) -> None:
     """Raise IntentTooYoung while another worker's request for ``intent`` may be in flight.
 
     A worker whose lock was lost while it lived (Postgres restarted) may still be sending

@@ -70,8 +70,7 @@ class AttachmentFolder:
             if size != expected_size:
                 handle.close()
                 raise AttachmentSizeMismatch(
-                    f"attachment {saved_name[:80]!r} has {size} bytes, its row says "
-                    f"{expected_size}"
+                    f"attachment {saved_name[:80]!r} has {size} bytes, its row says {expected_size}"
                 )
         return handle
 

@@ -16,11 +16,16 @@ from hesk.text import decode_entities
 if TYPE_CHECKING:
     from hesk.reader_base import ReaderBase as HeskReader
 
-BUILTIN_STATUSES = {0: "New", 1: "Waiting reply", 2: "Replied", 3: "Resolved",
-                    4: "In Progress", 5: "On Hold"}
+BUILTIN_STATUSES = {
+    0: "New",
+    1: "Waiting reply",
+    2: "Replied",
+    3: "Resolved",
+    4: "In Progress",
+    5: "On Hold",
+}
 BUILTIN_PRIORITIES = {0: "Critical", 1: "High", 2: "Medium", 3: "Low"}
-CUSTOM_FIELD_TYPES = ("text", "textarea", "radio", "select", "checkbox", "date", "email",
-                      "hidden")
+CUSTOM_FIELD_TYPES = ("text", "textarea", "radio", "select", "checkbox", "date", "email", "hidden")
 
 
 def language_name(raw: str | None, language: str = "English") -> tuple[str, dict[str, str]]:
@@ -62,8 +67,10 @@ def staff_from_row(row: dict[str, Any]) -> Staff:
 
 def iter_staff(r: HeskReader, since_id: int | None = None) -> Iterator[Staff]:
     """Every staff member, by id."""
-    cols = "`id`, `user`, `isadmin`, `name`, `email`, `signature`, `language`, " \
+    cols = (
+        "`id`, `user`, `isadmin`, `name`, `email`, `signature`, `language`, "
         "`categories`, `heskprivileges`"
+    )
     # nickname and active came with Hesk 3.7.0: before, every staff member is active.
     cols += "".join(f", `{c}`" for c in ("nickname", "active") if r.layout.has("users", c))
     for rows in r.db.keyset("users", cols, after=since_id, batch=r.batch_size):
@@ -142,13 +149,18 @@ def iter_custom_fields(
     """Every enabled custom field definition (``use`` 1 public or 2 staff-only), by id."""
     if not r.db.has_table("custom_fields"):
         return
-    for rows in r.db.keyset("custom_fields", "*", after=since_id, batch=r.batch_size,
-                            where="`use` IN ('1','2')"):
+    for rows in r.db.keyset(
+        "custom_fields", "*", after=since_id, batch=r.batch_size, where="`use` IN ('1','2')"
+    ):
         for row in rows:
             definition = custom_field_from_row(row)
             if definition.field_type not in CUSTOM_FIELD_TYPES:
-                r.add_finding("unknown_custom_field_type", "custom_field", row["id"],
-                              f"type {definition.field_type!r}")
+                r.add_finding(
+                    "unknown_custom_field_type",
+                    "custom_field",
+                    row["id"],
+                    f"type {definition.field_type!r}",
+                )
             yield definition
 
 

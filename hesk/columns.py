@@ -61,52 +61,116 @@ def _customs(first: int, last: int) -> tuple[str, ...]:
 
 
 #: Tables every Hesk the reader supports has; missing ones mean a wrong prefix or database.
-REQUIRED_TABLES = ("tickets", "replies", "notes", "users", "categories", "custom_fields",
-                   "attachments")
+REQUIRED_TABLES = (
+    "tickets",
+    "replies",
+    "notes",
+    "users",
+    "categories",
+    "custom_fields",
+    "attachments",
+)
 
 #: Columns read, per table (tables that may be absent are checked only when present).
 TABLES: dict[str, TableColumns] = {
     "tickets": TableColumns(
-        required=("id", "trackid", "category", "priority", "subject", "message", "dt",
-                  "lastchange", "firstreply", "closedat", "articles", "ip", "language",
-                  "status", "openedby", "closedby", "replies", "staffreplies", "owner",
-                  "time_worked", "archive", "locked", "attachments", "merged", "history",
-                  *_customs(1, 50)),
-        added={"assignedby": "2.8", "message_html": "3.2.0", "due_date": "3.2.0",
-               **dict.fromkeys(_customs(51, 100), CUSTOMER_ACCOUNTS_VERSION)},
+        required=(
+            "id",
+            "trackid",
+            "category",
+            "priority",
+            "subject",
+            "message",
+            "dt",
+            "lastchange",
+            "firstreply",
+            "closedat",
+            "articles",
+            "ip",
+            "language",
+            "status",
+            "openedby",
+            "closedby",
+            "replies",
+            "staffreplies",
+            "owner",
+            "time_worked",
+            "archive",
+            "locked",
+            "attachments",
+            "merged",
+            "history",
+            *_customs(1, 50),
+        ),
+        added={
+            "assignedby": "2.8",
+            "message_html": "3.2.0",
+            "due_date": "3.2.0",
+            **dict.fromkeys(_customs(51, 100), CUSTOMER_ACCOUNTS_VERSION),
+        },
     ),
     "replies": TableColumns(
-        required=("id", "replyto", "message", "dt", "attachments", "staffid", "rating",
-                  "read"),
+        required=("id", "replyto", "message", "dt", "attachments", "staffid", "rating", "read"),
         added={"message_html": "3.2.0"},
     ),
     "notes": TableColumns(required=("id", "ticket", "who", "dt", "message", "attachments")),
     "users": TableColumns(
-        required=("id", "user", "isadmin", "name", "email", "signature", "language",
-                  "categories", "heskprivileges"),
+        required=(
+            "id",
+            "user",
+            "isadmin",
+            "name",
+            "email",
+            "signature",
+            "language",
+            "categories",
+            "heskprivileges",
+        ),
         added={"nickname": "3.7.0", "active": "3.7.0"},
     ),
     "categories": TableColumns(
-        required=("id", "name", "cat_order", "autoassign", "type", "priority")),
+        required=("id", "name", "cat_order", "autoassign", "type", "priority")
+    ),
     "custom_fields": TableColumns(
-        required=("id", "use", "place", "type", "req", "category", "name", "value", "order")),
+        required=("id", "use", "place", "type", "req", "category", "name", "value", "order")
+    ),
     "custom_statuses": TableColumns(required=("id", "name")),
     "custom_priorities": TableColumns(required=("id", "name")),
     "attachments": TableColumns(
-        required=("att_id", "ticket_id", "saved_name", "real_name", "size", "type")),
+        required=("att_id", "ticket_id", "saved_name", "real_name", "size", "type")
+    ),
     "kb_attachments": TableColumns(required=("att_id", "saved_name", "real_name", "size")),
     "kb_categories": TableColumns(required=("id", "name", "parent", "cat_order", "type")),
     "kb_articles": TableColumns(
-        required=("id", "catid", "dt", "author", "subject", "content", "keywords", "rating",
-                  "votes", "views", "type", "html", "sticky", "art_order", "history",
-                  "attachments")),
-    "std_replies": TableColumns(required=("id", "title", "message", "reply_order"),
-                                added={"message_html": "3.2.0"}),
-    "ticket_templates": TableColumns(required=("id", "title", "message", "tpl_order"),
-                                     added={"message_html": "3.2.0"}),
+        required=(
+            "id",
+            "catid",
+            "dt",
+            "author",
+            "subject",
+            "content",
+            "keywords",
+            "rating",
+            "votes",
+            "views",
+            "type",
+            "html",
+            "sticky",
+            "art_order",
+            "history",
+            "attachments",
+        )
+    ),
+    "std_replies": TableColumns(
+        required=("id", "title", "message", "reply_order"), added={"message_html": "3.2.0"}
+    ),
+    "ticket_templates": TableColumns(
+        required=("id", "title", "message", "tpl_order"), added={"message_html": "3.2.0"}
+    ),
     "customers": TableColumns(required=("id", "name", "email", "language", "verified")),
     "ticket_to_customer": TableColumns(
-        required=("id", "ticket_id", "customer_id", "customer_type")),
+        required=("id", "ticket_id", "customer_id", "customer_type")
+    ),
 }
 
 #: Columns that depend on customer accounts: (with accounts, before them), per table.
@@ -156,11 +220,14 @@ def check_schema(db: HeskDB) -> SchemaLayout:
     absent = [t for t in REQUIRED_TABLES if not db.has_table(t)]
     if absent == ["custom_fields"]:
         raise UnsupportedHeskVersion(
-            f"this Hesk database predates {MIN_VERSION} (no {prefix}custom_fields table)")
+            f"this Hesk database predates {MIN_VERSION} (no {prefix}custom_fields table)"
+        )
     if absent:
         raise HeskSchemaError(
-            "table " + ", ".join(prefix + t for t in absent)
-            + f" not found in the Hesk database {redact_url(db.url)} (prefix {prefix!r})")
+            "table "
+            + ", ".join(prefix + t for t in absent)
+            + f" not found in the Hesk database {redact_url(db.url)} (prefix {prefix!r})"
+        )
     customers = db.has_table("customers")
     if customers != db.has_table("ticket_to_customer"):
         one = "customers" if customers else "ticket_to_customer"
@@ -168,7 +235,8 @@ def check_schema(db: HeskDB) -> SchemaLayout:
         raise HeskSchemaError(
             f"the Hesk database has {prefix}{one} but no {prefix}{other}: a Hesk 3.5 "
             "upgrade was left half-done",
-            hint="finish the upgrade with Hesk's install/update.php, then run again")
+            hint="finish the upgrade with Hesk's install/update.php, then run again",
+        )
     missing: list[tuple[str, str]] = []
     present: dict[str, frozenset[str]] = {}
     for table, spec in TABLES.items():
@@ -181,8 +249,11 @@ def check_schema(db: HeskDB) -> SchemaLayout:
             needed += LAYOUT_COLUMNS[table][0 if customers else 1]
         missing += [(table, c) for c in needed if c not in have]
     if missing:
-        era = (f"Hesk {CUSTOMER_ACCOUNTS_VERSION}+ (it has customer tables)" if customers
-               else f"Hesk {MIN_VERSION}-3.4 (no customer tables)")
+        era = (
+            f"Hesk {CUSTOMER_ACCOUNTS_VERSION}+ (it has customer tables)"
+            if customers
+            else f"Hesk {MIN_VERSION}-3.4 (no customer tables)"
+        )
         raise HeskSchemaError(
             _missing_message(prefix, missing),
             hint=f"the schema looks like {era} but is incomplete: is this a Hesk database? "

@@ -41,8 +41,7 @@ def iter_contacts(r: ReaderBase, since_id: int | None = None) -> Iterator[Custom
 
 def _from_customers(r: ReaderBase, seen: set[int]) -> Iterator[Customer]:
     cust = r.db.t("customers")
-    for rows in r.db.keyset("customers", "id, name, email, language, verified",
-                            batch=r.batch_size):
+    for rows in r.db.keyset("customers", "id, name, email, language, verified", batch=r.batch_size):
         fresh: dict[str, dict[str, Any]] = {}
         for row in rows:
             key = contact_key(row["email"])
@@ -64,27 +63,38 @@ def _from_customers(r: ReaderBase, seen: set[int]) -> Iterator[Customer]:
             k = contact_key(other["email"])
             if k in fresh:
                 groups.setdefault(k, []).append(other)
-        all_ids = sorted({int(o["id"]) for g in groups.values() for o in g}
-                         | {int(row["id"]) for row in fresh.values()})
+        all_ids = sorted(
+            {int(o["id"]) for g in groups.values() for o in g}
+            | {int(row["id"]) for row in fresh.values()}
+        )
         first = _first_tickets(r, all_ids)
         for key, row in fresh.items():
             group = groups.get(key) or [row]
             ids = tuple(sorted({int(o["id"]) for o in group} | {int(row["id"])}))
             variants = tuple(dict.fromkeys((o["email"] or "").strip() for o in group))
             if len(set(variants)) > 1:
-                r.add_finding("duplicate_email_case", "contact", key,
-                              "same email in several cases: " + ", ".join(variants))
+                r.add_finding(
+                    "duplicate_email_case",
+                    "contact",
+                    key,
+                    "same email in several cases: " + ", ".join(variants),
+                )
             email = (row["email"] or "").strip()
             if not is_valid_email(email):
                 r.add_finding("invalid_email", "contact", key, f"email {email!r} is invalid")
             name = next((decode_entities(o["name"]) for o in group if o["name"]), "")
             firsts = [first[i] for i in ids if i in first]
-            earliest = min(firsts, key=lambda f: (f[1] is None, f[1] or _NEVER, f[0]),
-                           default=None)
+            earliest = min(firsts, key=lambda f: (f[1] is None, f[1] or _NEVER, f[0]), default=None)
             yield Customer(
-                source_id=key, email=email, name=name, email_valid=is_valid_email(email),
-                email_variants=variants, customer_ids=ids, origin="customers",
-                language=row.get("language"), verified=_int(row.get("verified")),
+                source_id=key,
+                email=email,
+                name=name,
+                email_valid=is_valid_email(email),
+                email_variants=variants,
+                customer_ids=ids,
+                origin="customers",
+                language=row.get("language"),
+                verified=_int(row.get("verified")),
                 first_ticket_id=earliest[0] if earliest else None,
                 signed_up_at=earliest[1] if earliest else None,
             )
@@ -117,15 +127,20 @@ def _from_tickets(r: ReaderBase, seen: set[int], since_id: int | None) -> Iterat
                     continue
                 seen.add(h)
                 if p.email and not is_valid_email(p.email):
-                    r.add_finding("invalid_email", "contact", p.contact_id,
-                                  f"email {p.email!r} is invalid")
+                    r.add_finding(
+                        "invalid_email", "contact", p.contact_id, f"email {p.email!r} is invalid"
+                    )
                 first_dt = to_utc(row.get("dt")) if p.role == "requester" else None
                 yield Customer(
-                    source_id=p.contact_id, email=p.email, name=p.name,
-                    email_valid=is_valid_email(p.email), email_variants=(p.email,)
-                    if p.email else (), customer_ids=(p.customer_id,) if p.customer_id
-                    else (), origin="customers" if p.customer_id else "ticket_snapshot",
-                    language=p.language, verified=_int(p.verified),
+                    source_id=p.contact_id,
+                    email=p.email,
+                    name=p.name,
+                    email_valid=is_valid_email(p.email),
+                    email_variants=(p.email,) if p.email else (),
+                    customer_ids=(p.customer_id,) if p.customer_id else (),
+                    origin="customers" if p.customer_id else "ticket_snapshot",
+                    language=p.language,
+                    verified=_int(p.verified),
                     first_ticket_id=int(row["id"]) if p.role == "requester" else None,
                     signed_up_at=first_dt,
                 )

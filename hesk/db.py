@@ -54,11 +54,15 @@ def translate_error(exc: Exception, url: str) -> HeskError:
     if code in _UNREACHABLE:
         return HeskConnectionError(f"cannot reach the Hesk database at {where}")
     if code in (1044, 1045):
-        return HeskConnectionError(f"access denied to the Hesk database at {where}",
-                                   hint="check the user and password in H2I_HESK_URL")
+        return HeskConnectionError(
+            f"access denied to the Hesk database at {where}",
+            hint="check the user and password in H2I_HESK_URL",
+        )
     if code == 1049:
-        return HeskConnectionError(f"the database in {where} does not exist",
-                                   hint="check the database name in H2I_HESK_URL")
+        return HeskConnectionError(
+            f"the database in {where} does not exist",
+            hint="check the database name in H2I_HESK_URL",
+        )
     if code in (1146, 1054):
         return HeskSchemaError(f"Hesk schema problem: {exc.args[1] if len(exc.args) > 1 else exc}")
     return HeskError(f"Hesk database error {code}: {exc.args[1] if len(exc.args) > 1 else exc}")
@@ -156,8 +160,15 @@ class HeskDB:
         return next(iter(rows[0].values())) if rows else None
 
     def keyset(
-        self, table: str, columns: str, *, key: str = "id", after: int | None = None,
-        where: str = "", params: Sequence[Any] = (), batch: int = 1000,
+        self,
+        table: str,
+        columns: str,
+        *,
+        key: str = "id",
+        after: int | None = None,
+        where: str = "",
+        params: Sequence[Any] = (),
+        batch: int = 1000,
     ) -> Iterator[list[dict[str, Any]]]:
         """Batches of rows ``WHERE key > :last ORDER BY key LIMIT :batch`` (bounded memory)."""
         last = -1 if after is None else after

@@ -65,7 +65,7 @@ def _row_gap(xml: str, ticket_rows: list[int], header: int, end: int) -> str:
     """The text between the last row and ``</Table>`` (kept as the writer made it)."""
     last = ticket_rows[-1] if ticket_rows else header
     close = xml.rfind("</Row>", last, end)
-    return xml[close + len("</Row>"):end] if close >= 0 else ""
+    return xml[close + len("</Row>") : end] if close >= 0 else ""
 
 
 def make(server_url: str | None, dest: Path = DEMO_EXPORT) -> Path:
@@ -82,16 +82,20 @@ def make(server_url: str | None, dest: Path = DEMO_EXPORT) -> Path:
     url = demo_database_url(server_url, database)
     with tempfile.TemporaryDirectory() as scratch:
         try:
-            generate(url, Path(scratch) / "attachments", tickets=TICKETS, seed=SEED,
-                     timezone=TIMEZONE)
-            made = write_export(url, scratch, ExportOptions(timezone=TIMEZONE,
-                                                            made_at=MADE_AT))
+            generate(
+                url, Path(scratch) / "attachments", tickets=TICKETS, seed=SEED, timezone=TIMEZONE
+            )
+            made = write_export(url, scratch, ExportOptions(timezone=TIMEZONE, made_at=MADE_AT))
             dest.write_bytes(made.read_bytes())
         finally:
             parsed = make_url(url)
-            conn = pymysql.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 3306,
-                                   user=parsed.username or "root",
-                                   password=parsed.password or "", autocommit=True)
+            conn = pymysql.connect(
+                host=parsed.host or "127.0.0.1",
+                port=parsed.port or 3306,
+                user=parsed.username or "root",
+                password=parsed.password or "",
+                autocommit=True,
+            )
             with conn.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{database}`")
             conn.close()
@@ -101,5 +105,4 @@ def make(server_url: str | None, dest: Path = DEMO_EXPORT) -> Path:
 if __name__ == "__main__":
     import os
 
-    print(make(os.environ.get("H2I_HESK_URL"), Path(sys.argv[1]) if sys.argv[1:] else
-               DEMO_EXPORT))
+    print(make(os.environ.get("H2I_HESK_URL"), Path(sys.argv[1]) if sys.argv[1:] else DEMO_EXPORT))

@@ -59,14 +59,17 @@ def discover(reader: SourceReader) -> dict[str, Any]:
 def not_in_source(reader: SourceReader) -> list[dict[str, str]]:
     """What the source cannot hold, one entry per object (or ``object.field``)."""
     reason = "not in a Hesk export file" if reader.kind == "export" else "not in the source"
-    return [{"object": key.split(".")[0], "what": what, "reason": reason}
-            for key, what in reader.not_held().items()]
+    return [
+        {"object": key.split(".")[0], "what": what, "reason": reason}
+        for key, what in reader.not_held().items()
+    ]
 
 
 def render_discover(report: dict[str, Any], console: Console) -> None:
     """Print a discover report as readable Rich tables (Hesk text always literal)."""
-    console.print(Text.assemble(("Hesk version:", "bold"),
-                                f" {report.get('hesk_version') or 'unknown'}"))
+    console.print(
+        Text.assemble(("Hesk version:", "bold"), f" {report.get('hesk_version') or 'unknown'}")
+    )
     counts = Table(title="Records to migrate")
     counts.add_column("object")
     counts.add_column("count", justify="right")
@@ -74,11 +77,15 @@ def render_discover(report: dict[str, Any], console: Console) -> None:
         counts.add_row(Text(name), f"{n:,}")
     console.print(counts)
     att = report["attachments"]
-    console.print(f"[bold]Attachment files:[/bold] {att['files']:,} "
-                  f"({att['bytes']:,} bytes), missing: {att['missing']:,}")
+    console.print(
+        f"[bold]Attachment files:[/bold] {att['files']:,} "
+        f"({att['bytes']:,} bytes), missing: {att['missing']:,}"
+    )
     for item in report.get("not_in_source") or ():
-        console.print(f"[yellow]not migrated[/yellow] {item['object']}: {item['what']} "
-                      f"({item['reason']})", highlight=False)
+        console.print(
+            f"[yellow]not migrated[/yellow] {item['object']}: {item['what']} ({item['reason']})",
+            highlight=False,
+        )
     findings = report["findings"]
     by_kind = Counter(f["kind"] for f in findings)
     summary = Table(title=f"Data-quality findings ({len(findings):,})")
@@ -87,12 +94,14 @@ def render_discover(report: dict[str, Any], console: Console) -> None:
     summary.add_column("example")
     for kind, n in by_kind.most_common():
         example = next(f for f in findings if f["kind"] == kind)
-        summary.add_row(Text(kind), str(n), Text(
-            f"{example['object']} {example['source_id']}: {example['detail'][:70]}"))
+        summary.add_row(
+            Text(kind),
+            str(n),
+            Text(f"{example['object']} {example['source_id']}: {example['detail'][:70]}"),
+        )
     console.print(summary)
 
 
 def dump_record(record: Record) -> dict[str, Any]:
     """A record as ``{"object", "source_id", "payload"}`` (for debugging output)."""
-    return {"object": record.OBJECT, "source_id": record.source_id,
-            "payload": record.to_payload()}
+    return {"object": record.OBJECT, "source_id": record.source_id, "payload": record.to_payload()}

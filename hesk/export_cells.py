@@ -101,9 +101,7 @@ def split_replies(cell: str, date_label: str, reply_by: str) -> list[RawReply]:
     text = cell.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         return []
-    head = re.compile(
-        r"(?P<by>[^\n]*)\n" + re.escape(date_label) + r" (?P<when>[^\n]*)\n"
-    )
+    head = re.compile(r"(?P<by>[^\n]*)\n" + re.escape(date_label) + r" (?P<when>[^\n]*)\n")
     prefix = f"{reply_by} " if reply_by else ""
     out: list[RawReply] = []
     pos = 0
@@ -112,14 +110,17 @@ def split_replies(cell: str, date_label: str, reply_by: str) -> list[RawReply]:
         number = len(out) + 1
         if not found or not found.group("by").startswith(prefix):
             first = text[pos:].split("\n", 1)[0][:60]
-            raise BadCell(f"reply {number} does not start with '{reply_by} NAME' and "
-                          f"'{date_label} TIME' lines (found {first!r})")
+            raise BadCell(
+                f"reply {number} does not start with '{reply_by} NAME' and "
+                f"'{date_label} TIME' lines (found {first!r})"
+            )
         start = found.end()
         end = _block_end(text, start, head)
         if end < 0:
             raise BadCell(f"reply {number} does not end with a '---' line")
-        out.append(RawReply(found.group("by")[len(prefix):], found.group("when").strip(),
-                            text[start:end]))  # fmt: skip
+        out.append(
+            RawReply(found.group("by")[len(prefix) :], found.group("when").strip(), text[start:end])
+        )
         pos = end + len("\n---\n")
     return out
 
@@ -150,4 +151,3 @@ def common_reply_label(first_lines: list[str]) -> str:
     if len(shared) >= min(len(w) for w in words):
         shared = shared[:-1]  # keep at least one word of name
     return " ".join(shared)
-

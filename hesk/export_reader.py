@@ -50,8 +50,20 @@ from hesk.records import (
 from hesk.text import decode_entities, repair_mojibake
 
 NS = "{urn:schemas-microsoft-com:office:spreadsheet}"
-TICKET_MISSING = ("notes", "attachments", "html", "staff_ids", "customer_ids", "ip",
-                  "merged", "opened_by", "closed_by", "tagged", "locked", "language")
+TICKET_MISSING = (
+    "notes",
+    "attachments",
+    "html",
+    "staff_ids",
+    "customer_ids",
+    "ip",
+    "merged",
+    "opened_by",
+    "closed_by",
+    "tagged",
+    "locked",
+    "language",
+)
 REPLY_MISSING = ("reply_id", "author_ids", "attachments", "html")
 #: What a Hesk export file cannot hold: object (or ``object.field``) -> what is lost.
 NOT_IN_EXPORT: dict[str, str] = {
@@ -63,7 +75,7 @@ NOT_IN_EXPORT: dict[str, str] = {
     "staff.email": "staff e-mails (staff are known by name only)",
     "ticket.merged": "the tracking ids of merged tickets",
     "ticket.deleted": "deleted tickets (an export lists what exists; a missing row is "
-                      "not a deletion)",
+    "not a deletion)",
 }
 NOT_IN_EXPORT_REASON = "not in a Hesk export file"
 #: Rows read to recognise unlabelled history and replies columns.
@@ -108,16 +120,19 @@ class ExportReader:
     #: An export may be a filtered subset: a missing row proves no deletion.
     tracks_deletions = False
 
-    def __init__(self, path: str | Path, timezone: str = "UTC",
-                 date_format: str = "Y-m-d H:i:s") -> None:
+    def __init__(
+        self, path: str | Path, timezone: str = "UTC", date_format: str = "Y-m-d H:i:s"
+    ) -> None:
         self.path = Path(path)
         self.timezone = timezone
         self.date_format = date_format
         self.findings: list[Finding] = []
         self._keys: set[tuple[str, str, str]] = set()
         if not self.path.is_file():
-            raise ExportFileError(f"export file {self.path} not found",
-                                  hint="set H2I_HESK_EXPORT_FILE to the .zip Hesk wrote")
+            raise ExportFileError(
+                f"export file {self.path} not found",
+                hint="set H2I_HESK_EXPORT_FILE to the .zip Hesk wrote",
+            )
         self.member = self._member()
         rows = self._rows()
         headers = next(rows, None)
@@ -128,15 +143,20 @@ class ExportReader:
             raise ExportFileError(
                 f"{self.path.name} is not a Hesk ticket export (its first sheet does not "
                 "start with Hesk's '#', tracking id and date columns)",
-                hint="export the tickets from Hesk's admin page (Tickets > Export)")
+                hint="export the tickets from Hesk's admin page (Tickets > Export)",
+            )
         self.headers = headers
         self.layout: Layout = layout
         made_at = export_time(self.member, self.path.name)
         self.clock = ExportClock.for_export(timezone, made_at)
         if made_at is None:
-            self.add_finding("export_time_unknown", "ticket", "*",
-                             "the file name has no export time: ticket and reply times are "
-                             "read as wall-clock time of their own date")
+            self.add_finding(
+                "export_time_unknown",
+                "ticket",
+                "*",
+                "the file name has no export time: ticket and reply times are "
+                "read as wall-clock time of their own date",
+            )
         self.reply_by = self._reply_label(sample)
         self.custom_headers = [name for _, name in layout.customs]
 
@@ -156,12 +176,15 @@ class ExportReader:
             with zipfile.ZipFile(self.path) as zf:
                 names = [n for n in zf.namelist() if n.lower().endswith(".xml")]
         except (zipfile.BadZipFile, OSError) as exc:
-            raise ExportFileError(f"cannot read {self.path.name}: {exc}",
-                                  hint="give the .zip exactly as Hesk wrote it") from None
+            raise ExportFileError(
+                f"cannot read {self.path.name}: {exc}",
+                hint="give the .zip exactly as Hesk wrote it",
+            ) from None
         if len(names) != 1:
             raise ExportFileError(
                 f"{self.path.name} holds {len(names)} .xml spreadsheets, not one",
-                hint="give the .zip exactly as Hesk wrote it (one hesk_export_….xml inside)")
+                hint="give the .zip exactly as Hesk wrote it (one hesk_export_….xml inside)",
+            )
         return names[0]
 
     def _rows(self) -> Generator[list[str], None, None]:
@@ -174,12 +197,13 @@ class ExportReader:
                         sheet += 1
                     elif event == "end" and el.tag == NS + "Row":
                         if sheet == 1:
-                            yield [(c.findtext(NS + "Data") or "")
-                                   for c in el.findall(NS + "Cell")]
+                            yield [(c.findtext(NS + "Data") or "") for c in el.findall(NS + "Cell")]
                         el.clear()
         except (zipfile.BadZipFile, DET.ParseError, DefusedXmlException, OSError) as exc:
-            raise ExportFileError(f"cannot read {self.path.name}: {exc}",
-                                  hint="give the .zip exactly as Hesk wrote it") from None
+            raise ExportFileError(
+                f"cannot read {self.path.name}: {exc}",
+                hint="give the .zip exactly as Hesk wrote it",
+            ) from None
 
     def _data(self) -> Iterator[list[str]]:
         """The data rows, double-encoded UTF-8 repaired (as the database reader does)."""
@@ -189,11 +213,18 @@ class ExportReader:
             if not any(c.strip() for c in cells):
                 continue
             fixed = [repair_mojibake(c) for c in cells]
-            repaired = [self.headers[i] if i < len(self.headers) else str(i)
-                        for i, (_, was) in enumerate(fixed) if was]
+            repaired = [
+                self.headers[i] if i < len(self.headers) else str(i)
+                for i, (_, was) in enumerate(fixed)
+                if was
+            ]
             if repaired:
-                self.add_finding("invalid_encoding", "ticket", cells[0].strip(),
-                                 "legacy (double-encoded) text in " + ", ".join(repaired))
+                self.add_finding(
+                    "invalid_encoding",
+                    "ticket",
+                    cells[0].strip(),
+                    "legacy (double-encoded) text in " + ", ".join(repaired),
+                )
             yield [text for text, _ in fixed]
 
     def _reply_label(self, sample: Sequence[Sequence[str]]) -> str:
@@ -201,20 +232,32 @@ class ExportReader:
         index = self.layout.replies
         if index is None:
             return LANGUAGES[self.layout.language].get("reply_by", "Reply by")
-        firsts = [r[index].replace("\r\n", "\n").split("\n", 1)[0]
-                  for r in sample if index < len(r) and r[index].strip()]
+        firsts = [
+            r[index].replace("\r\n", "\n").split("\n", 1)[0]
+            for r in sample
+            if index < len(r) and r[index].strip()
+        ]
         labels = [LANGUAGES[self.layout.language].get("reply_by", "")] + [
-            v.get("reply_by", "") for v in LANGUAGES.values()]
+            v.get("reply_by", "") for v in LANGUAGES.values()
+        ]
         for text in labels:
             if text and all(f.startswith(text + " ") for f in firsts):
                 return text
-        blocks = [line for r in sample if index < len(r)
-                  for line in re.findall(r"(?:^|\n---\n)([^\n]*)\n", r[index])]
+        blocks = [
+            line
+            for r in sample
+            if index < len(r)
+            for line in re.findall(r"(?:^|\n---\n)([^\n]*)\n", r[index])
+        ]
         inferred = common_reply_label(blocks or firsts)
         if inferred:
-            self.add_finding("reply_label_inferred", "reply", "*",
-                             f"the replies cell's author label {inferred!r} is not a known "
-                             "Hesk language string: taken from the file")
+            self.add_finding(
+                "reply_label_inferred",
+                "reply",
+                "*",
+                f"the replies cell's author label {inferred!r} is not a known "
+                "Hesk language string: taken from the file",
+            )
             return inferred
         return LANGUAGES[self.layout.language].get("reply_by", "Reply by")
 
@@ -298,8 +341,9 @@ class ExportReader:
             if not item:
                 continue
             m = _FOLLOWER.match(item)
-            name, email = (m.group(1), m.group(2)) if m else (("", item) if "@" in item
-                                                              else (item, ""))
+            name, email = (
+                (m.group(1), m.group(2)) if m else (("", item) if "@" in item else (item, ""))
+            )
             key = contact_key(email)
             if key:
                 out.append((key, decode_entities(name), email))
@@ -331,8 +375,11 @@ class ExportReader:
             date = None
             if re.match(r"^\d{4}-\d\d-\d\dT00:00:00(\.0+)?$", value):
                 date = datetime.fromisoformat(value[:10] + "T00:00:00+00:00")
-            out.append(CustomFieldValue(fid, f"custom:{header}", header, None, value,
-                                        tuple(value.split("\n")), date))  # fmt: skip
+            out.append(
+                CustomFieldValue(
+                    fid, f"custom:{header}", header, None, value, tuple(value.split("\n")), date
+                )
+            )
         return tuple(out)
 
     def _good_ticket(self, row: Sequence[str], tid: int, track: str) -> Ticket:
@@ -355,39 +402,66 @@ class ExportReader:
         elif not is_valid_email(email):
             self.add_finding("invalid_email", "ticket", tid, f"requester email {email!r}")
         return Ticket(
-            source_id=str(tid), id=tid, trackid=track,
-            subject=self._fixed(row, "subject"), message_html="",
-            message_text=self._fixed(row, "message"), requester_contact_id=contact,
-            requester_customer_id=None, requester_name=name, requester_email=email,
+            source_id=str(tid),
+            id=tid,
+            trackid=track,
+            subject=self._fixed(row, "subject"),
+            message_html="",
+            message_text=self._fixed(row, "message"),
+            requester_contact_id=contact,
+            requester_customer_id=None,
+            requester_name=name,
+            requester_email=email,
             follower_contact_ids=tuple(dict.fromkeys(f[0] for f in self._followers(row))),
-            snapshot_name=name, snapshot_email=email or "",
-            status=status, status_name=status_name,
-            priority=priority, priority_name=priority_name,
+            snapshot_name=name,
+            snapshot_email=email or "",
+            status=status,
+            status_name=status_name,
+            priority=priority,
+            priority_name=priority_name,
             category_id=name_id("category", category) if category else 0,
             category_name=category or None,
             owner_id=name_id("staff", owner) if owner else None,
-            owner_missing=False, opened_by=None, closed_by=None, assigned_by=None,
+            owner_missing=False,
+            opened_by=None,
+            closed_by=None,
+            assigned_by=None,
             created_at=at(self._fixed(row, "date"), "Date"),
             updated_at=at(self._fixed(row, "last_update"), "Updated"),
             first_reply_at=first_reply,
             closed_at=at(self._fixed(row, "resolved_at"), "Resolved at"),
-            due_at=at(self._fixed(row, "due_date"), "Due date"), ip="", language=None,
-            time_worked=self._fixed(row, "ts"), tagged=False, locked=False,
-            merged_trackids=(), article_ids=(), custom_fields=self._custom_values(row),
-            attachments=(), history_raw=history_raw,
-            history=parse_history(history_raw, parent_object="ticket", parent_id=tid,
-                                  timezone=self.timezone, date_format=self.date_format),
+            due_at=at(self._fixed(row, "due_date"), "Due date"),
+            ip="",
+            language=None,
+            time_worked=self._fixed(row, "ts"),
+            tagged=False,
+            locked=False,
+            merged_trackids=(),
+            article_ids=(),
+            custom_fields=self._custom_values(row),
+            attachments=(),
+            history_raw=history_raw,
+            history=parse_history(
+                history_raw,
+                parent_object="ticket",
+                parent_id=tid,
+                timezone=self.timezone,
+                date_format=self.date_format,
+            ),
             reply_count=_int(self._fixed(row, "replies")),
             staff_reply_count=staff_replies,
-            anonymised=contact is None, fidelity="export", missing=TICKET_MISSING,
+            anonymised=contact is None,
+            fidelity="export",
+            missing=TICKET_MISSING,
         )
 
     def _replies_of(self, row: Sequence[str], tid: int) -> list[Reply] | None:
         """The row's replies in time order (None when the file has no replies column)."""
         if self.layout.replies is None:
             return None
-        blocks = split_cell(self._cell(row, self.layout.replies), self.layout.date_label,
-                            self.reply_by)
+        blocks = split_cell(
+            self._cell(row, self.layout.replies), self.layout.date_label, self.reply_by
+        )
         timed: list[tuple[datetime, int, RawReply]] = []
         for n, block in enumerate(blocks, start=1):
             when = self.clock.instant(block.when, f"the date of reply {n}")
@@ -397,8 +471,10 @@ class ExportReader:
         timed.sort(key=lambda t: (t[0], t[1]))  # Hesk writes id order: merges break time order
         contact, requester, email = self._requester(row, tid)
         followers = {k: (n, e) for k, n, e in self._followers(row)}
-        authors = [self._author(decode_entities(b.author.strip()),
-                                (contact, requester, email), followers) for _, _, b in timed]
+        authors = [
+            self._author(decode_entities(b.author.strip()), (contact, requester, email), followers)
+            for _, _, b in timed
+        ]
         first_staff = self.clock.instant(self._fixed(row, "first_reply_at"), "First reply at")
         for i, (when, _n, block) in enumerate(timed):
             if authors[i][5] and when == first_staff:  # the first staff reply's time
@@ -410,9 +486,12 @@ class ExportReader:
             for i in ambiguous:  # the staff count says they are all staff replies
                 authors[i] = self._staff_author(decode_entities(timed[i][2].author.strip()))
         elif ambiguous and staff_count > sure_staff:
-            self.add_finding("ambiguous_reply_author", "ticket", tid,
-                             "a reply author is both the requester and a staff member: "
-                             "taken as the requester")
+            self.add_finding(
+                "ambiguous_reply_author",
+                "ticket",
+                tid,
+                "a reply author is both the requester and a staff member: taken as the requester",
+            )
         out: list[Reply] = []
         per_second: dict[int, int] = {}
         for position, (when, _n, block) in enumerate(timed):
@@ -423,24 +502,49 @@ class ExportReader:
             out.append(self._reply(tid, rid, position, when, block, authors[position]))
         return out
 
-    def _reply(self, tid: int, rid: int, position: int, when: datetime, block: RawReply,
-               who: tuple[str, int | None, bool, str | None, str | None, bool]) -> Reply:
+    def _reply(
+        self,
+        tid: int,
+        rid: int,
+        position: int,
+        when: datetime,
+        block: RawReply,
+        who: tuple[str, int | None, bool, str | None, str | None, bool],
+    ) -> Reply:
         author = decode_entities(block.author.strip())  # Hesk wrote it not decoded
         kind, staff_id, missing, contact, role, _ambiguous = who
         return Reply(
-            source_id=str(rid), id=rid, ticket_id=tid, position=position, created_at=when,
-            message_html="", message_text=block.text, author_type=kind, author_name=author,
-            staff_id=staff_id, staff_missing=missing, customer_id=None,
-            author_contact_id=contact, author_role=role, attachments=(), rating=None,
-            read=False, orphan=False, fidelity="export", missing=REPLY_MISSING,
+            source_id=str(rid),
+            id=rid,
+            ticket_id=tid,
+            position=position,
+            created_at=when,
+            message_html="",
+            message_text=block.text,
+            author_type=kind,
+            author_name=author,
+            staff_id=staff_id,
+            staff_missing=missing,
+            customer_id=None,
+            author_contact_id=contact,
+            author_role=role,
+            attachments=(),
+            rating=None,
+            read=False,
+            orphan=False,
+            fidelity="export",
+            missing=REPLY_MISSING,
         )
 
     def _staff_author(self, author: str) -> tuple[str, int | None, bool, None, None, bool]:
         return "staff", name_id("staff", author), False, None, None, False
 
-    def _author(self, author: str, requester: tuple[str | None, str, str | None],
-                followers: dict[str, tuple[str, str]]
-                ) -> tuple[str, int | None, bool, str | None, str | None, bool]:
+    def _author(
+        self,
+        author: str,
+        requester: tuple[str | None, str, str | None],
+        followers: dict[str, tuple[str, str]],
+    ) -> tuple[str, int | None, bool, str | None, str | None, bool]:
         """``(author_type, staff_id, staff_missing, contact, role, ambiguous)`` of a name.
 
         Hesk names the author and nothing else: a deleted staff member's label is staff;
@@ -465,8 +569,9 @@ class ExportReader:
 
     # -- streams --------------------------------------------------------------------------
 
-    def iter_records(self, object: str, *, since_id: int | None = None,
-                     changed_since: datetime | None = None) -> Iterator[Record]:
+    def iter_records(
+        self, object: str, *, since_id: int | None = None, changed_since: datetime | None = None
+    ) -> Iterator[Record]:
         """Stream one object's records (none for what an export cannot hold).
 
         ``since_id``: tickets (and their replies, history, contacts) with a larger ``#``;
@@ -478,8 +583,9 @@ class ExportReader:
                 if self._id(row)[0] <= after:
                     continue
                 ticket = self._ticket(row)
-                if changed_since and (ticket.updated_at is None
-                                      or ticket.updated_at < changed_since):
+                if changed_since and (
+                    ticket.updated_at is None or ticket.updated_at < changed_since
+                ):
                     continue
                 if object == "ticket":
                     yield ticket
@@ -500,8 +606,15 @@ class ExportReader:
         names = dict.fromkeys(self._fixed(r, "category").strip() for r in self._data())
         for name in (n for n in names if n):
             cid = name_id("category", name)
-            yield Category(source_id=str(cid), id=cid, name=name, order=0, private=False,
-                           default_priority=3, autoassign=False)
+            yield Category(
+                source_id=str(cid),
+                id=cid,
+                name=name,
+                order=0,
+                private=False,
+                default_priority=3,
+                autoassign=False,
+            )
 
     def _staff(self) -> Iterator[Staff]:
         names: dict[str, None] = dict.fromkeys(sorted(self.owner_names))
@@ -510,9 +623,20 @@ class ExportReader:
                 names.setdefault(reply.author_name)
         for name in names:
             sid = name_id("staff", name)
-            yield Staff(source_id=str(sid), id=sid, username="", name=name, email="",
-                        nickname="", is_admin=False, active=True, signature="",
-                        language=None, category_ids=(), privileges=())
+            yield Staff(
+                source_id=str(sid),
+                id=sid,
+                username="",
+                name=name,
+                email="",
+                nickname="",
+                is_admin=False,
+                active=True,
+                signature="",
+                language=None,
+                category_ids=(),
+                privileges=(),
+            )
 
     def _custom_fields(self) -> Iterator[CustomFieldDefinition]:
         dates: dict[int, bool] = {}
@@ -522,12 +646,25 @@ class ExportReader:
         for order, (_index, header) in enumerate(self.layout.customs, start=1):
             fid = name_id("custom_field", header)
             yield CustomFieldDefinition(
-                source_id=str(fid), id=fid, column=f"custom:{header}", name=header,
+                source_id=str(fid),
+                id=fid,
+                column=f"custom:{header}",
+                name=header,
                 names={"English": header},
-                field_type="date" if dates.get(fid) else "text", use=1, staff_only=False,
-                place=0, required=0, category_ids=None, options=(), default_value="",
-                max_length=None, date_format=None, multiple=False, order=order,
-                settings={"from_export": True})
+                field_type="date" if dates.get(fid) else "text",
+                use=1,
+                staff_only=False,
+                place=0,
+                required=0,
+                category_ids=None,
+                options=(),
+                default_value="",
+                max_length=None,
+                date_format=None,
+                multiple=False,
+                order=order,
+                settings={"from_export": True},
+            )
 
     def _contacts(self, after: int) -> Iterator[Customer]:
         seen: set[str] = set()
@@ -547,12 +684,18 @@ class ExportReader:
                 except BadCell:
                     signed_up = None
                 yield Customer(
-                    source_id=key, email=pemail, name=pname,
+                    source_id=key,
+                    email=pemail,
+                    name=pname,
                     email_valid=is_valid_email(pemail),
-                    email_variants=(pemail,) if pemail else (), customer_ids=(),
-                    origin="export", language=None, verified=None,
+                    email_variants=(pemail,) if pemail else (),
+                    customer_ids=(),
+                    origin="export",
+                    language=None,
+                    verified=None,
                     first_ticket_id=tid if is_req else None,
-                    signed_up_at=signed_up if is_req else None)
+                    signed_up_at=signed_up if is_req else None,
+                )
 
     def iter_all(self) -> Iterator[Record]:
         """Every record the export can give, in dependency order."""
@@ -572,8 +715,11 @@ class ExportReader:
 
     def watermark(self) -> datetime | None:
         """The newest ``Updated`` time in the file (UTC)."""
-        times = [t.updated_at for t in self.iter_records("ticket")
-                 if isinstance(t, Ticket) and t.updated_at is not None]
+        times = [
+            t.updated_at
+            for t in self.iter_records("ticket")
+            if isinstance(t, Ticket) and t.updated_at is not None
+        ]
         return max(times) if times else None
 
     def count(self, object: str) -> int:
@@ -595,16 +741,51 @@ def _int(text: str) -> int:
 def _broken_ticket(tid: int, track: str, reason: str) -> Ticket:
     """A ticket that stands for a row that could not be read (quarantined by the planner)."""
     return Ticket(
-        source_id=str(tid), id=tid, trackid=track, subject="", message_html="",
-        message_text="", requester_contact_id=None, requester_customer_id=None,
-        requester_name="", requester_email=None, follower_contact_ids=(), snapshot_name="",
-        snapshot_email="", status=-1, status_name="", priority=-1, priority_name="",
-        category_id=0, category_name=None, owner_id=None, owner_missing=False,
-        opened_by=None, closed_by=None, assigned_by=None, created_at=None, updated_at=None,
-        first_reply_at=None, closed_at=None, due_at=None, ip="", language=None,
-        time_worked="", tagged=False, locked=False, merged_trackids=(), article_ids=(),
-        custom_fields=(), attachments=(), history_raw="", history=(), reply_count=0,
-        staff_reply_count=0, anonymised=False, fidelity="export", missing=TICKET_MISSING,
+        source_id=str(tid),
+        id=tid,
+        trackid=track,
+        subject="",
+        message_html="",
+        message_text="",
+        requester_contact_id=None,
+        requester_customer_id=None,
+        requester_name="",
+        requester_email=None,
+        follower_contact_ids=(),
+        snapshot_name="",
+        snapshot_email="",
+        status=-1,
+        status_name="",
+        priority=-1,
+        priority_name="",
+        category_id=0,
+        category_name=None,
+        owner_id=None,
+        owner_missing=False,
+        opened_by=None,
+        closed_by=None,
+        assigned_by=None,
+        created_at=None,
+        updated_at=None,
+        first_reply_at=None,
+        closed_at=None,
+        due_at=None,
+        ip="",
+        language=None,
+        time_worked="",
+        tagged=False,
+        locked=False,
+        merged_trackids=(),
+        article_ids=(),
+        custom_fields=(),
+        attachments=(),
+        history_raw="",
+        history=(),
+        reply_count=0,
+        staff_reply_count=0,
+        anonymised=False,
+        fidelity="export",
+        missing=TICKET_MISSING,
         broken=reason,
     )
 

@@ -82,8 +82,27 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
  <Worksheet ss:Name="Sheet1">
   <Table>
 """
-WIDTHS = ("50", "84", "100", "100", "100", "100", "90", "90", "90", "87", "57.75", "57.75",
-          "100", "100", "80", "50", "50", "70", "70")
+WIDTHS = (
+    "50",
+    "84",
+    "100",
+    "100",
+    "100",
+    "100",
+    "90",
+    "90",
+    "90",
+    "87",
+    "57.75",
+    "57.75",
+    "100",
+    "100",
+    "80",
+    "50",
+    "50",
+    "70",
+    "70",
+)
 _OPTIONS = """  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel">
    <PageSetup>
     <Header x:Margin="0.3"/>
@@ -91,16 +110,23 @@ _OPTIONS = """  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"
     <PageMargins x:Bottom="0.75" x:Left="0.7" x:Right="0.7" x:Top="0.75"/>
    </PageSetup>
 """
-_EMPTY_SHEET = """ <Worksheet ss:Name="{name}">
+_EMPTY_SHEET = (
+    """ <Worksheet ss:Name="{name}">
   <Table ss:ExpandedColumnCount="1" ss:ExpandedRowCount="1" x:FullColumns="1"
    x:FullRows="1" ss:DefaultRowHeight="15">
   </Table>
-""" + _OPTIONS + """   <ProtectObjects>False</ProtectObjects>
+"""
+    + _OPTIONS
+    + """   <ProtectObjects>False</ProtectObjects>
    <ProtectScenarios>False</ProtectScenarios>
   </WorksheetOptions>
  </Worksheet>
 """
-TAIL = ("\n  </Table>\n" + _OPTIONS + """   <Selected/>
+)
+TAIL = (
+    "\n  </Table>\n"
+    + _OPTIONS
+    + """   <Selected/>
    <Panes>
     <Pane>
      <Number>3</Number>
@@ -111,8 +137,11 @@ TAIL = ("\n  </Table>\n" + _OPTIONS + """   <Selected/>
    <ProtectScenarios>False</ProtectScenarios>
   </WorksheetOptions>
  </Worksheet>
-""" + _EMPTY_SHEET.format(name="Sheet2") + _EMPTY_SHEET.format(name="Sheet3")
-        + "</Workbook>\n")
+"""
+    + _EMPTY_SHEET.format(name="Sheet2")
+    + _EMPTY_SHEET.format(name="Sheet3")
+    + "</Workbook>\n"
+)
 
 
 @dataclass(frozen=True)
@@ -182,10 +211,15 @@ class _Db:
 
     def __init__(self, url: str, prefix: str, offset_seconds: int) -> None:
         u = make_url(url)
-        self.conn = pymysql.connect(host=u.host or "127.0.0.1", port=u.port or 3306,
-                                    user=u.username or "root", password=u.password or "",
-                                    database=u.database, charset="utf8mb4",
-                                    cursorclass=pymysql.cursors.DictCursor)
+        self.conn = pymysql.connect(
+            host=u.host or "127.0.0.1",
+            port=u.port or 3306,
+            user=u.username or "root",
+            password=u.password or "",
+            database=u.database,
+            charset="utf8mb4",
+            cursorclass=pymysql.cursors.DictCursor,
+        )
         self.p = prefix
         sign = "-" if offset_seconds < 0 else "+"
         hours, rest = divmod(abs(offset_seconds), 3600)
@@ -236,18 +270,32 @@ def write_export(url: str, folder: str | Path, options: ExportOptions | None = N
 
 def _workbook(db: _Db, opt: ExportOptions, clock: ExportClock, lang: str) -> str:
     language = _LANGUAGE_NAMES[lang]
-    admins = {r["id"]: msg_to_plain(r["name"])
-              for r in db.query("SELECT `id`,`name` FROM `{p}users` ORDER BY `name` ASC")}
-    cats = {r["id"]: msg_to_plain(r["name"])
-            for r in db.query("SELECT `id`, `name` FROM `{p}categories` ORDER BY `cat_order` ASC")}
+    admins = {
+        r["id"]: msg_to_plain(r["name"])
+        for r in db.query("SELECT `id`,`name` FROM `{p}users` ORDER BY `name` ASC")
+    }
+    cats = {
+        r["id"]: msg_to_plain(r["name"])
+        for r in db.query("SELECT `id`, `name` FROM `{p}categories` ORDER BY `cat_order` ASC")
+    }
     fields = [
         {"key": f"custom{r['id']}", "name": _pick(r["name"], language), "type": r["type"]}
-        for r in db.query("SELECT * FROM `{p}custom_fields` WHERE `use` IN ('1', '2') "
-                          "ORDER BY `place` ASC, `order` ASC")
+        for r in db.query(
+            "SELECT * FROM `{p}custom_fields` WHERE `use` IN ('1', '2') "
+            "ORDER BY `place` ASC, `order` ASC"
+        )
     ]
-    statuses = {code: label(lang, key) for key, code in (
-        ("open", 0), ("wait_reply", 1), ("replied", 2), ("closed", 3), ("in_progress", 4),
-        ("on_hold", 5))}  # fmt: skip
+    statuses = {
+        code: label(lang, key)
+        for key, code in (
+            ("open", 0),
+            ("wait_reply", 1),
+            ("replied", 2),
+            ("closed", 3),
+            ("in_progress", 4),
+            ("on_hold", 5),
+        )
+    }
     if db.has("custom_statuses"):
         for r in db.query("SELECT `id`, `name` FROM `{p}custom_statuses` ORDER BY `id` ASC"):
             statuses[r["id"]] = _pick(r["name"], language)
@@ -259,12 +307,14 @@ def _workbook(db: _Db, opt: ExportOptions, clock: ExportClock, lang: str) -> str
     extra = int(opt.history) + int(opt.replies)
     out += ['<Column ss:AutoFitWidth="0" ss:Width="100"/>\n'] * extra
     out.append(_header(lang, fields, opt))
-    sql = ("SELECT `tickets`.*, `requester`.`name` AS `name` FROM `{p}tickets` AS `tickets` "
-           "LEFT JOIN `{p}ticket_to_customer` AS `ticket_to_customer` "
-           "ON `tickets`.`id` = `ticket_to_customer`.`ticket_id` "
-           "AND `ticket_to_customer`.`customer_type` = 'REQUESTER' "
-           "LEFT JOIN `{p}customers` AS `requester` "
-           "ON `ticket_to_customer`.`customer_id` = `requester`.`id` WHERE 1")
+    sql = (
+        "SELECT `tickets`.*, `requester`.`name` AS `name` FROM `{p}tickets` AS `tickets` "
+        "LEFT JOIN `{p}ticket_to_customer` AS `ticket_to_customer` "
+        "ON `tickets`.`id` = `ticket_to_customer`.`ticket_id` "
+        "AND `ticket_to_customer`.`customer_type` = 'REQUESTER' "
+        "LEFT JOIN `{p}customers` AS `requester` "
+        "ON `ticket_to_customer`.`customer_id` = `requester`.`id` WHERE 1"
+    )
     for t in db.query(sql):
         out.append(_row(db, t, opt, clock, lang, admins, cats, fields, statuses, priorities))
     out.append(opt.lit(TAIL))
@@ -272,13 +322,18 @@ def _workbook(db: _Db, opt: ExportOptions, clock: ExportClock, lang: str) -> str
 
 
 def _priorities(db: _Db, lang: str, language: str) -> dict[int, str]:
-    builtin = {0: label(lang, "critical"), 1: label(lang, "high"), 2: label(lang, "medium"),
-               3: label(lang, "low")}  # fmt: skip
+    builtin = {
+        0: label(lang, "critical"),
+        1: label(lang, "high"),
+        2: label(lang, "medium"),
+        3: label(lang, "low"),
+    }
     if not db.has("custom_priorities"):
         return builtin
     out: dict[int, str] = {}
-    for r in db.query("SELECT `id`, `name` FROM `{p}custom_priorities` "
-                      "ORDER BY `priority_order` ASC"):
+    for r in db.query(
+        "SELECT `id`, `name` FROM `{p}custom_priorities` ORDER BY `priority_order` ASC"
+    ):
         try:
             names = json.loads(r["name"] or "{}")
         except ValueError:
@@ -293,11 +348,46 @@ def _priorities(db: _Db, lang: str, language: str) -> dict[int, str]:
 
 def _header(lang: str, fields: list[dict[str, Any]], opt: ExportOptions) -> str:
     cell = '<Cell><Data ss:Type="String">{}</Data></Cell>'
-    keys = ("trackID", "date", "last_update", "first_reply_at", "resolved_at", "name", "email",
-            "followers", "category", "priority", "status", "subject", "message", "owner",
-            "replies", "replies_staff", "ts", "due_date")
-    indents = ("\t", "\t", "    ", "    ", "    ", "\t", "\t", "\t", "\t", "\t", "\t", "\t", "\t",
-               "\t", "\t", "\t", "\t", "\t")
+    keys = (
+        "trackID",
+        "date",
+        "last_update",
+        "first_reply_at",
+        "resolved_at",
+        "name",
+        "email",
+        "followers",
+        "category",
+        "priority",
+        "status",
+        "subject",
+        "message",
+        "owner",
+        "replies",
+        "replies_staff",
+        "ts",
+        "due_date",
+    )
+    indents = (
+        "\t",
+        "\t",
+        "    ",
+        "    ",
+        "    ",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+        "\t",
+    )
     text = '\n\t<Row>\n\t<Cell><Data ss:Type="String">#</Data></Cell>\n'
     for key, indent in zip(keys, indents, strict=True):
         text += indent + cell.format(label(lang, key)) + "\n"
@@ -323,23 +413,35 @@ def _local(clock: ExportClock, value: Any) -> str:
 
 
 def _date_cell(clock: ExportClock, value: Any, style: str = "s62") -> str:
-    return (f'<Cell ss:StyleID="{style}"><Data ss:Type="DateTime">'
-            f"{_local(clock, value)}</Data></Cell>")
+    return (
+        f'<Cell ss:StyleID="{style}"><Data ss:Type="DateTime">{_local(clock, value)}</Data></Cell>'
+    )
 
 
 def _s(text: str) -> str:
     return f'<Cell><Data ss:Type="String"><![CDATA[{escape_cdata(text)}]]></Data></Cell>'
 
 
-def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lang: str,
-         admins: dict[int, str], cats: dict[int, str], fields: list[dict[str, Any]],
-         statuses: dict[int, str], priorities: dict[int, str]) -> str:
+def _row(
+    db: _Db,
+    t: dict[str, Any],
+    opt: ExportOptions,
+    clock: ExportClock,
+    lang: str,
+    admins: dict[int, str],
+    cats: dict[int, str],
+    fields: list[dict[str, Any]],
+    statuses: dict[int, str],
+    priorities: dict[int, str],
+) -> str:
     customers = db.query(
         "SELECT `customers`.`id`, `customers`.`name`, `customers`.`email`, "
         "`customers`.`language`, `ticket_to_customer`.`customer_type` FROM `{p}customers` "
         "`customers` INNER JOIN `{p}ticket_to_customer` `ticket_to_customer` ON "
         "`customers`.`id` = `ticket_to_customer`.`customer_id` "
-        "WHERE `ticket_to_customer`.`ticket_id` = %s", (int(t["id"]),))
+        "WHERE `ticket_to_customer`.`ticket_id` = %s",
+        (int(t["id"]),),
+    )
     requester: dict[str, Any] | None = None
     followers = []
     for c in customers:
@@ -350,33 +452,63 @@ def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lan
             followers.append(c)
     if requester is None:
         requester = {"name": label(lang, "anon_name"), "email": label(lang, "anon_email")}
-    shown = [(f"{f['name']} <{f['email']}>" if f["email"] else f["name"]) if f["name"]
-             else f["email"] for f in followers]
+    shown = [
+        (f"{f['name']} <{f['email']}>" if f["email"] else f["name"]) if f["name"] else f["email"]
+        for f in followers
+    ]
     e = opt.eol  # a line end of the PHP literal (values keep their own)
-    out = (f'{e}<Row>{e}<Cell><Data ss:Type="Number">{t["id"]}</Data></Cell>{e}'
-           + _s(_text(t["trackid"])) + e + _date_cell(clock, t["dt"]) + e
-           + _date_cell(clock, t["lastchange"]) + e)
+    out = (
+        f'{e}<Row>{e}<Cell><Data ss:Type="Number">{t["id"]}</Data></Cell>{e}'
+        + _s(_text(t["trackid"]))
+        + e
+        + _date_cell(clock, t["dt"])
+        + e
+        + _date_cell(clock, t["lastchange"])
+        + e
+    )
     for column in ("firstreply", "closedat"):
-        out += (_date_cell(clock, t[column]) if t.get(column) else
-                '<Cell><Data ss:Type="String"></Data></Cell>') + "\n"
-    out += "".join(_s(v) + e for v in (
-        msg_to_plain(_text(requester["name"])), _text(requester["email"]), ",".join(shown),
-        cats.get(t["category"], ""), priorities.get(t["priority"], "Unknown"),
-        statuses.get(t["status"], "Unknown"), msg_to_plain(_text(t["subject"])),
-        msg_to_plain(_text(t["message"])), admins.get(t["owner"], "")))
-    out += (f'<Cell><Data ss:Type="Number">{t["replies"]}</Data></Cell>{e}'
-            f'<Cell><Data ss:Type="Number">{t["staffreplies"]}</Data></Cell>{e}'
-            + _s(_text(t["time_worked"])) + e)
+        out += (
+            _date_cell(clock, t[column])
+            if t.get(column)
+            else '<Cell><Data ss:Type="String"></Data></Cell>'
+        ) + "\n"
+    out += "".join(
+        _s(v) + e
+        for v in (
+            msg_to_plain(_text(requester["name"])),
+            _text(requester["email"]),
+            ",".join(shown),
+            cats.get(t["category"], ""),
+            priorities.get(t["priority"], "Unknown"),
+            statuses.get(t["status"], "Unknown"),
+            msg_to_plain(_text(t["subject"])),
+            msg_to_plain(_text(t["message"])),
+            admins.get(t["owner"], ""),
+        )
+    )
+    out += (
+        f'<Cell><Data ss:Type="Number">{t["replies"]}</Data></Cell>{e}'
+        f'<Cell><Data ss:Type="Number">{t["staffreplies"]}</Data></Cell>{e}'
+        + _s(_text(t["time_worked"]))
+        + e
+    )
     due = t.get("due_date")
-    out += (_date_cell(clock, due, "s63") if due
-            else '<Cell><Data ss:Type="String"></Data></Cell>') + "\n"
+    out += (
+        _date_cell(clock, due, "s63") if due else '<Cell><Data ss:Type="String"></Data></Cell>'
+    ) + "\n"
     for f in fields:
         value = _text(t.get(f["key"]))
         if f["type"] == "date":
-            day = (datetime.fromtimestamp(int(float(value)), UTC).strftime(
-                "%Y-%m-%dT00:00:00.000") if value.strip() else "")
-            out += ('<Cell ss:StyleID="s63"><Data ss:Type="DateTime">' + day if day
-                    else '<Cell><Data ss:Type="String">') + "</Data></Cell> \n"
+            day = (
+                datetime.fromtimestamp(int(float(value)), UTC).strftime("%Y-%m-%dT00:00:00.000")
+                if value.strip()
+                else ""
+            )
+            out += (
+                '<Cell ss:StyleID="s63"><Data ss:Type="DateTime">' + day
+                if day
+                else '<Cell><Data ss:Type="String">'
+            ) + "</Data></Cell> \n"
         else:
             out += _s(msg_to_plain(value)) + "  \n"
     if opt.history:
@@ -393,15 +525,15 @@ def _row(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lan
     return out + f'<Cell><Data ss:Type="String">{link}</Data></Cell></Row>\n'
 
 
-def _replies(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock,
-             lang: str) -> str:
+def _replies(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock, lang: str) -> str:
     rows = db.query(
         "SELECT `replies`.*, `customers`.`name` AS `customer_name`, `customers`.`email` AS "
         "`customer_email`, `users`.`name` AS `staff_name` FROM `{p}replies` AS `replies` "
         "LEFT JOIN `{p}customers` AS `customers` ON `customers`.`id` = `replies`.`customer_id` "
         "LEFT JOIN `{p}users` AS `users` ON `users`.`id` = `replies`.`staffid` "
         "WHERE `replyto`=%s ORDER BY `id` " + ("DESC" if opt.new_top else "ASC"),
-        (int(t["id"]),))
+        (int(t["id"]),),
+    )
     text = ""
     for r in rows:
         if r["staffid"]:
@@ -411,8 +543,10 @@ def _replies(db: _Db, t: dict[str, Any], opt: ExportOptions, clock: ExportClock,
         else:
             name = r["customer_name"]
         when = _local(clock, r["dt"])
-        text += escape_cdata(f"{label(lang, 'reply_by')} {name}\n{label(lang, 'date')} "
-                             f"{when}\n{msg_to_plain(_text(r['message']))}\n---\n")
+        text += escape_cdata(
+            f"{label(lang, 'reply_by')} {name}\n{label(lang, 'date')} "
+            f"{when}\n{msg_to_plain(_text(r['message']))}\n---\n"
+        )
     return text
 
 

@@ -19,7 +19,10 @@ def open_source(settings: Settings, **kwargs: Any) -> SourceReader:
     if settings.hesk_export_file:
         from hesk.export_reader import ExportReader
 
-        return ExportReader(settings.hesk_export_file, settings.hesk_timezone,
-                            settings.hesk_date_format)
-    raise ConfigError("no Hesk source is set",
-                      hint="set H2I_HESK_URL (MySQL DSN) or H2I_HESK_EXPORT_FILE (export .zip)")
+        return ExportReader(
+            settings.hesk_export_file, settings.hesk_timezone, settings.hesk_date_format
+        )
+    raise ConfigError(
+        "no Hesk source is set",
+        hint="set H2I_HESK_URL (MySQL DSN) or H2I_HESK_EXPORT_FILE (export .zip)",
+    )

@@ -66,12 +66,14 @@ def snapshot(row: dict[str, Any], columns: tuple[str, str]) -> tuple[str, str]:
     return decode_entities((row[name_col] or "").strip()), (row[email_col] or "").strip()
 
 
-def is_anonymised(row: dict[str, Any], has_requester_row: bool,
-                  columns: tuple[str, str]) -> bool:
+def is_anonymised(row: dict[str, Any], has_requester_row: bool, columns: tuple[str, str]) -> bool:
     """Hesk's anonymisation marks: no requester, ``[Customer]``, ip ``0.0.0.0``."""
     name, email = snapshot(row, columns)
-    return (not has_requester_row) and name == "[Customer]" and not email and (
-        (row.get("ip") or "") in ("0.0.0.0", "")
+    return (
+        (not has_requester_row)
+        and name == "[Customer]"
+        and not email
+        and ((row.get("ip") or "") in ("0.0.0.0", ""))
     )
 
 
@@ -98,25 +100,43 @@ def _people_for(r: HeskReader, row: dict[str, Any], links: list[dict[str, Any]])
     for link in links:
         role = "requester" if link["customer_type"] == "REQUESTER" else "follower"
         if link["cid"] is None:
-            r.add_finding("dangling_customer", "ticket", tid,
-                          f"{role} customer {link['customer_id']} does not exist")
+            r.add_finding(
+                "dangling_customer",
+                "ticket",
+                tid,
+                f"{role} customer {link['customer_id']} does not exist",
+            )
             continue
         key = contact_key(link["email"])
         if key is None:
             if role == "follower":
-                r.add_finding("emailless_follower", "ticket", tid,
-                              f"follower customer {link['cid']} has no email")
+                r.add_finding(
+                    "emailless_follower",
+                    "ticket",
+                    tid,
+                    f"follower customer {link['cid']} has no email",
+                )
                 continue
             key = f"noemail:{tid}"
-        person = Person(key, decode_entities(link["name"] or ""), (link["email"] or "").strip()
-                        or None, int(link["cid"]), role, link.get("language"),
-                        link.get("verified"))
+        person = Person(
+            key,
+            decode_entities(link["name"] or ""),
+            (link["email"] or "").strip() or None,
+            int(link["cid"]),
+            role,
+            link.get("language"),
+            link.get("verified"),
+        )
         people.by_customer[int(link["cid"])] = person
         if role == "requester" and people.requester is None:
             people.requester = person
         elif role == "requester":
-            r.add_finding("extra_requester", "ticket", tid,
-                          f"customer {link['cid']} is a second REQUESTER; kept as follower")
+            r.add_finding(
+                "extra_requester",
+                "ticket",
+                tid,
+                f"customer {link['cid']} is a second REQUESTER; kept as follower",
+            )
             person.role = "follower"
             people.followers.append(person)
         else:
@@ -130,16 +150,24 @@ def _people_for(r: HeskReader, row: dict[str, Any], links: list[dict[str, Any]])
     name, emails = snapshot(row, columns)
     addresses = [a.strip() for a in emails.split(",") if a.strip()] if emails else []
     if r.has_customers:
-        r.add_finding("no_requester_row", "ticket", tid,
-                      "no REQUESTER in ticket_to_customer; using the ticket snapshot")
-    elif not r.has_customers and name == "[Customer]" and not addresses and (
-        row.get("ip") == "0.0.0.0"
+        r.add_finding(
+            "no_requester_row",
+            "ticket",
+            tid,
+            "no REQUESTER in ticket_to_customer; using the ticket snapshot",
+        )
+    elif (
+        not r.has_customers
+        and name == "[Customer]"
+        and not addresses
+        and (row.get("ip") == "0.0.0.0")
     ):
         people.anonymised = True
         return people
     first = addresses[0] if addresses else None
-    people.requester = Person(contact_key(first) or f"noemail:{tid}", name, first, None,
-                              "requester")
+    people.requester = Person(
+        contact_key(first) or f"noemail:{tid}", name, first, None, "requester"
+    )
     for extra in addresses[1:]:
         key = contact_key(extra)
         if key and key != people.requester.contact_id:

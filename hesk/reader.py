@@ -66,10 +66,18 @@ class HeskReader(ReaderBase):
         if not settings.hesk_url:
             from core.errors import ConfigError
 
-            raise ConfigError("H2I_HESK_URL is not set",
-                              hint="set H2I_HESK_URL=mysql+pymysql://USER@HOST:3306/hesk")
-        return cls(settings.hesk_url, settings.hesk_table_prefix, settings.hesk_attachments_dir,
-                   settings.hesk_timezone, settings.hesk_date_format, **kwargs)
+            raise ConfigError(
+                "H2I_HESK_URL is not set",
+                hint="set H2I_HESK_URL=mysql+pymysql://USER@HOST:3306/hesk",
+            )
+        return cls(
+            settings.hesk_url,
+            settings.hesk_table_prefix,
+            settings.hesk_attachments_dir,
+            settings.hesk_timezone,
+            settings.hesk_date_format,
+            **kwargs,
+        )
 
     def __enter__(self) -> HeskReader:
         return self
@@ -107,12 +115,12 @@ class HeskReader(ReaderBase):
         """
         streams = self._streams()
         if object not in streams:
-            raise HeskError(f"unknown object {object!r}",
-                            hint="use one of: " + ", ".join(streams))
+            raise HeskError(f"unknown object {object!r}", hint="use one of: " + ", ".join(streams))
         yield from streams[object](since_id, changed_since)
 
-    def _iter_history(self, since_id: int | None, changed_since: datetime | None
-                      ) -> Iterator[HistoryEntry]:
+    def _iter_history(
+        self, since_id: int | None, changed_since: datetime | None
+    ) -> Iterator[HistoryEntry]:
         for ticket in iter_tickets(self, since_id, changed_since):
             yield from ticket.history
 
@@ -151,8 +159,7 @@ class HeskReader(ReaderBase):
                 return 0
             n = int(self.db.scalar(f"SELECT COUNT(*) FROM {self.db.t(table)}") or 0)
             if object == "attachment" and self.db.has_table("kb_attachments"):
-                n += int(self.db.scalar(f"SELECT COUNT(*) FROM {self.db.t('kb_attachments')}")
-                         or 0)
+                n += int(self.db.scalar(f"SELECT COUNT(*) FROM {self.db.t('kb_attachments')}") or 0)
             return n
         return sum(1 for _ in self.iter_records(object))
 
@@ -162,7 +169,8 @@ class HeskReader(ReaderBase):
         for object, (table, key) in ID_TABLES.items():
             if self.db.has_table(table):
                 out[object] = int(
-                    self.db.scalar(f"SELECT MAX(`{key}`) FROM {self.db.t(table)}") or 0)
+                    self.db.scalar(f"SELECT MAX(`{key}`) FROM {self.db.t(table)}") or 0
+                )
         return out
 
     def id_set(self, object: str) -> set[int]:
@@ -186,7 +194,8 @@ class HeskReader(ReaderBase):
         naive = since.astimezone(UTC).replace(tzinfo=None)
         return [
             int(r["id"])
-            for rows in self.db.keyset("tickets", "id", where="`lastchange` >= %s",
-                                       params=(naive,), batch=50_000)
+            for rows in self.db.keyset(
+                "tickets", "id", where="`lastchange` >= %s", params=(naive,), batch=50_000
+            )
             for r in rows
         ]

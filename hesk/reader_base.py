@@ -51,8 +51,9 @@ class SourceReader(Protocol):
     def not_held(self) -> dict[str, str]:
         """What this source cannot hold, by object (or ``object.field``): what is lost."""
 
-    def iter_records(self, object: str, *, since_id: int | None = None,
-                     changed_since: datetime | None = None) -> Iterator[Record]:
+    def iter_records(
+        self, object: str, *, since_id: int | None = None, changed_since: datetime | None = None
+    ) -> Iterator[Record]:
         """Stream the records of one object."""
 
     def iter_all(self) -> Iterator[Record]:
@@ -78,8 +79,13 @@ class SourceReader(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def records_of(reader: SourceReader, cls: type[R], *, since_id: int | None = None,
-               changed_since: datetime | None = None) -> Iterator[R]:
+def records_of(
+    reader: SourceReader,
+    cls: type[R],
+    *,
+    since_id: int | None = None,
+    changed_since: datetime | None = None,
+) -> Iterator[R]:
     """Stream the records of one class (the object ``cls.OBJECT``), typed as that class."""
     # Typing only: a reader yields the record class of the object it is asked for.
     records = reader.iter_records(cls.OBJECT, since_id=since_id, changed_since=changed_since)
@@ -103,8 +109,10 @@ class ReaderBase:
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"H2I_HESK_TIMEZONE {timezone!r} is not a known timezone",
-                              hint="use an IANA name such as Europe/Ljubljana or UTC") from None
+            raise ConfigError(
+                f"H2I_HESK_TIMEZONE {timezone!r} is not a known timezone",
+                hint="use an IANA name such as Europe/Ljubljana or UTC",
+            ) from None
         self.timezone = timezone
         self.date_format = date_format
         self.batch_size = batch_size
@@ -137,8 +145,12 @@ class ReaderBase:
         """Record an ``invalid_encoding`` finding if the row had non-UTF-8 text."""
         columns = row.get(LEGACY_KEY)
         if columns:
-            self.add_finding("invalid_encoding", object, source_id,
-                             "legacy (non-UTF-8 / double-encoded) text in " + ", ".join(columns))
+            self.add_finding(
+                "invalid_encoding",
+                object,
+                source_id,
+                "legacy (non-UTF-8 / double-encoded) text in " + ", ".join(columns),
+            )
 
     # -- cached catalogs ------------------------------------------------------------
 

@@ -56,8 +56,9 @@ def iter_replies(
 ) -> Iterator[Reply]:
     """Every reply (id > since_id; dt >= changed_since), in id order, with its author."""
     where, params = _since(changed_since)
-    for rows in r.db.keyset("replies", "*", after=since_id, where=where, params=params,
-                            batch=r.batch_size):
+    for rows in r.db.keyset(
+        "replies", "*", after=since_id, where=where, params=params, batch=r.batch_size
+    ):
         tickets = _tickets_for(r, sorted({int(x["replyto"]) for x in rows}))
         people = resolve_people(r, list(tickets.values()))
         positions = _positions(r, [int(x["id"]) for x in rows])
@@ -66,8 +67,11 @@ def iter_replies(
 
 
 def _reply(
-    r: ReaderBase, row: dict[str, Any], tickets: dict[int, dict[str, Any]],
-    people: dict[int, TicketPeople], positions: dict[int, int],
+    r: ReaderBase,
+    row: dict[str, Any],
+    tickets: dict[int, dict[str, Any]],
+    people: dict[int, TicketPeople],
+    positions: dict[int, int],
 ) -> Reply:
     rid, tid = int(row["id"]), int(row["replyto"])
     r.note_legacy(row, "reply", rid)
@@ -80,8 +84,7 @@ def _reply(
     staff_id = int(row["staffid"] or 0) or None
     staff_missing = False
     # Hesk 3.5+ names a customer reply's author in customer_id; before, in replies.name.
-    customer_id = (int(row["customer_id"]) if r.has_customers and row["customer_id"]
-                   else None)
+    customer_id = int(row["customer_id"]) if r.has_customers and row["customer_id"] else None
     contact_id = role = None
     if staff_id is not None:
         author_type = "staff"
@@ -107,8 +110,12 @@ def _reply(
         else:
             name = "[Customer]" if r.has_customers else (row["name"] or "[Customer]")
             if not orphan and not (tp is not None and tp.anonymised):
-                r.add_finding("unknown_reply_author", "reply", rid,
-                              f"customer {customer_id} is not on ticket {tid}")
+                r.add_finding(
+                    "unknown_reply_author",
+                    "reply",
+                    rid,
+                    f"customer {customer_id} is not on ticket {tid}",
+                )
     if "<script" in html.lower() or "onerror=" in html.lower():
         r.add_finding("unsafe_html", "reply", rid, "message contains script or event handler")
     rating = row.get("rating")
@@ -139,15 +146,21 @@ def _customer_person(r: ReaderBase, customer_id: int, tid: int) -> Any:
     from hesk.people import Person, contact_key
     from hesk.text import decode_entities
 
-    rows = r.db.query(f"SELECT id, name, email FROM {r.db.t('customers')} WHERE id = %s",
-                      (customer_id,))
+    rows = r.db.query(
+        f"SELECT id, name, email FROM {r.db.t('customers')} WHERE id = %s", (customer_id,)
+    )
     if not rows:
         return None
     key = contact_key(rows[0]["email"])
     if key is None:
         return None
-    return Person(key, decode_entities(rows[0]["name"] or ""), rows[0]["email"].strip(),
-                  customer_id, "follower")
+    return Person(
+        key,
+        decode_entities(rows[0]["name"] or ""),
+        rows[0]["email"].strip(),
+        customer_id,
+        "follower",
+    )
 
 
 def iter_notes(
@@ -155,8 +168,9 @@ def iter_notes(
 ) -> Iterator[Note]:
     """Every internal note (id > since_id; dt >= changed_since), in id order."""
     where, params = _since(changed_since)
-    for rows in r.db.keyset("notes", "*", after=since_id, where=where, params=params,
-                            batch=r.batch_size):
+    for rows in r.db.keyset(
+        "notes", "*", after=since_id, where=where, params=params, batch=r.batch_size
+    ):
         tickets = _tickets_for(r, sorted({int(x["ticket"]) for x in rows}))
         for row in rows:
             nid, tid = int(row["id"]), int(row["ticket"])

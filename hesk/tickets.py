@@ -61,13 +61,20 @@ def custom_values(
             if text.lstrip("-").isdigit():
                 date = datetime.fromtimestamp(int(text), tz=UTC)
             else:
-                r.add_finding("bad_custom_date", "ticket", row["id"],
-                              f"custom{n} date value {text[:30]!r} is not Unix seconds")
+                r.add_finding(
+                    "bad_custom_date",
+                    "ticket",
+                    row["id"],
+                    f"custom{n} date value {text[:30]!r} is not Unix seconds",
+                )
         else:
             text = html_to_plain(raw)
             values = (text,)
-        out.append(CustomFieldValue(n, f"custom{n}", d.name if d else f"custom{n}", ftype,
-                                    text, values, date))
+        out.append(
+            CustomFieldValue(
+                n, f"custom{n}", d.name if d else f"custom{n}", ftype, text, values, date
+            )
+        )
     return tuple(out)
 
 
@@ -101,8 +108,13 @@ def ticket_from_row(r: HeskReader, row: dict[str, Any], people: TicketPeople) ->
     status = int(row.get("status") or 0)
     priority = int(row.get("priority") or 0)
     history_raw = row.get("history") or ""
-    history = parse_history(history_raw, parent_object="ticket", parent_id=tid,
-                            timezone=r.timezone, date_format=r.date_format)
+    history = parse_history(
+        history_raw,
+        parent_object="ticket",
+        parent_id=tid,
+        timezone=r.timezone,
+        date_format=r.date_format,
+    )
     for entry in history:
         if entry.at is None:
             r.add_finding("unparsed_history", "history", entry.source_id, entry.raw[:120])
@@ -142,8 +154,9 @@ def ticket_from_row(r: HeskReader, row: dict[str, Any], people: TicketPeople) ->
         tagged=str(row.get("archive")) == "1",
         locked=str(row.get("locked")) == "1",
         merged_trackids=parse_merged(row.get("merged")),
-        article_ids=tuple(int(a) for a in (row.get("articles") or "").split(",")
-                          if a.strip().isdigit()),
+        article_ids=tuple(
+            int(a) for a in (row.get("articles") or "").split(",") if a.strip().isdigit()
+        ),
         custom_fields=custom_values(r, row, r.custom_fields),
         attachments=attachment_refs(r, row.get("attachments"), "ticket", tid),
         history_raw=history_raw,
@@ -167,8 +180,9 @@ def iter_ticket_batches(
     if changed_since is not None:
         where = "`lastchange` >= %s"
         params = (changed_since.astimezone(UTC).replace(tzinfo=None),)
-    yield from r.db.keyset("tickets", "*", after=since_id, where=where, params=params,
-                           batch=r.batch_size)
+    yield from r.db.keyset(
+        "tickets", "*", after=since_id, where=where, params=params, batch=r.batch_size
+    )
 
 
 def iter_tickets(

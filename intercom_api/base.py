@@ -197,8 +197,7 @@ class BaseClient:
         if transport is None:
             transport = transport_for(self.base_url)
             if isinstance(transport, KeepAliveTransport):
-                direct = {**headers, "Accept-Encoding": "gzip, deflate",
-                          "Connection": "keep-alive"}  # fmt: skip
+                direct = {**headers, "Accept-Encoding": "gzip, deflate", "Connection": "keep-alive"}
                 return DirectConnection(self.base_url, direct, timeout, transport)
         return httpx.Client(
             base_url=self.base_url, headers=headers, timeout=timeout, transport=transport

@@ -48,6 +48,9 @@ class IntercomClient(
                     hint="set H2I_INTERCOM_TOKEN (environment or hesk2intercom.toml)",
                 )
             apps = AppSet(tokens, pacer_for=None if pacer is None else lambda _fp: pacer)
-        return cls(settings.intercom_url, apps,
-                   timeout=settings.intercom_timeout if timeout is None else timeout,
-                   retry=retry)
+        return cls(
+            settings.intercom_url,
+            apps,
+            timeout=settings.intercom_timeout if timeout is None else timeout,
+            retry=retry,
+        )

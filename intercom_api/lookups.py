@@ -113,8 +113,10 @@ def find_contact(
             return found
     if email:
         return _first(
-            client.search_contacts({"field": "email", "operator": "=", "value": email},
-                                  per_page=CONTACT_LOOKUP_PER_PAGE)
+            client.search_contacts(
+                {"field": "email", "operator": "=", "value": email},
+                per_page=CONTACT_LOOKUP_PER_PAGE,
+            )
         )
     return None
 
@@ -205,9 +207,7 @@ def find_article(client: IntercomClient, title: str, parent_id: str | int | None
     return _first(find_articles(client, title, parent_id))
 
 
-def find_collections(
-    client: IntercomClient, name: str, parent_id: str | int | None
-) -> list[Json]:
+def find_collections(client: IntercomClient, name: str, parent_id: str | int | None) -> list[Json]:
     """Every collection with this name under this parent (``None`` = top level)."""
     found = []
     for collection in client.list_collections():
@@ -307,8 +307,10 @@ def find_ticket_type(client: IntercomClient, name: str) -> Json | None:
     """The unarchived ticket type with this name (case-blind)."""
     wanted = name.strip().casefold()
     for ticket_type in client.list_ticket_types():
-        if not ticket_type.get("archived") and \
-                str(ticket_type.get("name") or "").strip().casefold() == wanted:
+        if (
+            not ticket_type.get("archived")
+            and str(ticket_type.get("name") or "").strip().casefold() == wanted
+        ):
             return ticket_type
     return None
 

@@ -42,7 +42,11 @@ class TicketsAPI(BaseClient):
         return self.post("/ticket_types", {"name": name, "category": category, **fields})
 
     def create_ticket_type_attribute(
-        self, ticket_type_id: str | int, name: str, data_type: str, description: str,
+        self,
+        ticket_type_id: str | int,
+        name: str,
+        data_type: str,
+        description: str,
         **fields: Any,
     ) -> Json:
         """Add an attribute to a ticket type (a list takes ``list_items="a,b"``)."""

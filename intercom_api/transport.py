@@ -58,13 +58,20 @@ class KeepAliveTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` and read the whole answer."""
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
-        origin = (request.url.scheme, request.url.host, request.url.port or _default_port(
-            request.url.scheme
-        ))
+        origin = (
+            request.url.scheme,
+            request.url.host,
+            request.url.port or _default_port(request.url.scheme),
+        )
         headers = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers.raw]
         status, answer_headers, content = self.exchange(
-            origin, request.method, request.url.raw_path.decode("ascii"), headers,
-            request.read(), timeouts, request=request,
+            origin,
+            request.method,
+            request.url.raw_path.decode("ascii"),
+            headers,
+            request.read(),
+            timeouts,
+            request=request,
         )
         return httpx.Response(
             status,
@@ -255,8 +262,11 @@ class DirectConnection:
         body: bytes | None = None
         if json is not None:
             body = _json_bytes(json)
-            headers = [*headers, ("Content-Length", str(len(body))),
-                       ("Content-Type", "application/json")]
+            headers = [
+                *headers,
+                ("Content-Length", str(len(body))),
+                ("Content-Type", "application/json"),
+            ]
         elif method in ("POST", "PUT", "PATCH"):
             headers = [*headers, ("Content-Length", "0")]
         status, raw, content = self.transport.exchange(
@@ -278,6 +288,6 @@ class DirectConnection:
 
 def _json_bytes(value: Any) -> bytes:
     """JSON as httpx encodes a ``json=`` body."""
-    return json.dumps(
-        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-    ).encode("utf-8")
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
+        "utf-8"
+    )

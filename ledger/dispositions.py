@@ -44,6 +44,8 @@ class DispositionRow(TypedDict, total=False):
     settled: dict[str, list[str]]
     deleted: bool
     intercom_id: str
+
+
 _FINAL = {
     RecordMigrated.TYPE: "migrated",
     RecordQuarantined.TYPE: "quarantined",

@@ -477,8 +477,12 @@ class WorkspaceIdentified(Event):
         if not app_id:
             return None
         named = str(app.get("region") or "").lower()
-        return cls(object="intercom_app", source_id=app_id, app_id=app_id,
-                   region=named if named in ("us", "eu", "au") else region)  # fmt: skip
+        return cls(
+            object="intercom_app",
+            source_id=app_id,
+            app_id=app_id,
+            region=named if named in ("us", "eu", "au") else region,
+        )
 
     @property
     def key(self) -> str:

@@ -106,11 +106,36 @@ class IdMapRow:
 
 def make_row(values: Sequence[Any], ticket_type: str = "conversation") -> IdMapRow:
     """One ID-map row from a result row of the query (pure)."""
-    (obj, source_id, state, reason, intercom_id, trackid, merged, hesk_state, kind, created,
-     known, url, public_state) = values  # fmt: skip
-    row = IdMapRow(obj, source_id, trackid or "",
-                   tuple(str(t) for t in merged) if merged else (), "", intercom_id, "",
-                   state, reason, url, bool(known), public_state, hesk_state)  # fmt: skip
+    (
+        obj,
+        source_id,
+        state,
+        reason,
+        intercom_id,
+        trackid,
+        merged,
+        hesk_state,
+        kind,
+        created,
+        known,
+        url,
+        public_state,
+    ) = values
+    row = IdMapRow(
+        obj,
+        source_id,
+        trackid or "",
+        tuple(str(t) for t in merged) if merged else (),
+        "",
+        intercom_id,
+        "",
+        state,
+        reason,
+        url,
+        bool(known),
+        public_state,
+        hesk_state,
+    )
     if not intercom_id:
         return row
     if row.object in CHILDREN:
@@ -125,16 +150,22 @@ def make_row(values: Sequence[Any], ticket_type: str = "conversation") -> IdMapR
 
 
 def idmap_rows(
-    engine: Engine, migration_id: str, objects: Sequence[str] | None = None,
-    *, batch: int = 5000,
+    engine: Engine,
+    migration_id: str,
+    objects: Sequence[str] | None = None,
+    *,
+    batch: int = 5000,
 ) -> Iterator[IdMapRow]:
     """Every captured Hesk record of a migration with what it became, streamed in the
     projection's key order (``object:source_id``), one row in memory at a time.
 
     Reads the ``Dispositions`` projection table as it stands: catch it up first.
     """
-    params: dict[str, Any] = {"m": migration_id, "not_hesk": list(NOT_HESK),
-                              "direct": ["ticket", *CHILDREN]}  # fmt: skip
+    params: dict[str, Any] = {
+        "m": migration_id,
+        "not_hesk": list(NOT_HESK),
+        "direct": ["ticket", *CHILDREN],
+    }
     where = ""
     if objects is not None:
         where = "AND p.value->>'object' = ANY(%(o)s)"

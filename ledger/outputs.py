@@ -33,8 +33,7 @@ def newest_verify(ledger: Ledger) -> tuple[VerifyCompleted, str] | None:
 #: Events that record what was shown or written, not what moved: a file stays current.
 OUTPUT_TYPES = (ExportWritten.TYPE, WorkspaceIdentified.TYPE, VerifyCompleted.TYPE)
 _MOVED_SINCE = (
-    "SELECT 1 FROM events WHERE migration_id = %(m)s AND seq > %(s)s "
-    "AND type <> ALL(%(t)s) LIMIT 1"
+    "SELECT 1 FROM events WHERE migration_id = %(m)s AND seq > %(s)s AND type <> ALL(%(t)s) LIMIT 1"
 )
 
 

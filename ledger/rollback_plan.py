@@ -31,8 +31,14 @@ from ledger.events import (
 #: Ticket types and their attributes are never deleted: the API cannot delete them, and the
 #: next generation links them by name.
 ORDER = (
-    "ticket", "conversation", "article", "collection", "contact", "tag", "conversation_attribute",
-)  # fmt: skip
+    "ticket",
+    "conversation",
+    "article",
+    "collection",
+    "contact",
+    "tag",
+    "conversation_attribute",
+)
 #: How each type is deleted ("archived" where the API cannot delete).
 VERB = {t: "deleted" for t in ORDER} | {"conversation_attribute": "archived"}
 
@@ -87,25 +93,38 @@ class RollbackPlan:
         if isinstance(e, RollbackDeleted | RollbackKept):
             return None
         if isinstance(e, WriteIntended):
-            return {"object": e.object, "source_id": e.source_id, "op": e.operation,
-                    "seq": recorded.seq, "type": e.target.get("creates"),
-                    "state": "in-doubt"}  # fmt: skip
+            return {
+                "object": e.object,
+                "source_id": e.source_id,
+                "op": e.operation,
+                "seq": recorded.seq,
+                "type": e.target.get("creates"),
+                "state": "in-doubt",
+            }
         if value is None:  # an outcome whose intent is not a create of ours
             return None
         if isinstance(e, WriteFailed):  # refused: not made (unless it could not be checked)
             return value if "in doubt" in e.reason else None
         if isinstance(e, WriteSucceeded):
             proven = e.created and bool(e.intercom_id)
-            return {**value, "state": "created", "id": e.intercom_id, "proof": "succeeded"} \
-                if proven else None
+            return (
+                {**value, "state": "created", "id": e.intercom_id, "proof": "succeeded"}
+                if proven
+                else None
+            )
         assert isinstance(e, WriteResolved)
         if not e.found:
             return None  # proven not made: a later attempt has its own intent
         if not (e.created and e.intercom_id):
             return None
         # "why": how the lookup proved it ours; empty from versions that matched by name
-        return {**value, "state": "created", "id": e.intercom_id, "proof": "resolved",
-                "why": str(e.detail.get("proof") or "")}  # fmt: skip
+        return {
+            **value,
+            "state": "created",
+            "id": e.intercom_id,
+            "proof": "resolved",
+            "why": str(e.detail.get("proof") or ""),
+        }
 
 
 def rank(intercom_type: str) -> int:
@@ -137,9 +156,9 @@ def plan_counts(engine: Engine, migration_id: str) -> tuple[dict[str, int], dict
     created: dict[str, int] = {}
     doubt: dict[str, int] = {}
     with engine.connect() as conn:
-        for t, state, n in conn.exec_driver_sql(
-            sql, {"p": RollbackPlan.name, "m": migration_id}
-        ):
+        for t, state, n in conn.exec_driver_sql(sql, {"p": RollbackPlan.name, "m": migration_id}):
             (created if state == "created" else doubt)[t] = int(n)
-    return (dict(sorted(created.items(), key=lambda kv: rank(kv[0]))),
-            dict(sorted(doubt.items(), key=lambda kv: rank(kv[0]))))  # fmt: skip
+    return (
+        dict(sorted(created.items(), key=lambda kv: rank(kv[0]))),
+        dict(sorted(doubt.items(), key=lambda kv: rank(kv[0]))),
+    )

@@ -65,11 +65,11 @@ def runs(engine: Engine, migration_id: str) -> list[Run]:
         if first is None:
             return []
         found = [
-            Run(str(run), str(kind or "migrate"), int(s), int(e), started, ended or started,
-                int(n))
+            Run(str(run), str(kind or "migrate"), int(s), int(e), started, ended or started, int(n))
             for run, kind, s, e, started, ended, n in conn.exec_driver_sql(
-                _RUNS, {"m": migration_id, "last": last})
-        ]  # fmt: skip
+                _RUNS, {"m": migration_id, "last": last}
+            )
+        ]
     if not found:
         return [Run("all", "ledger", int(first), int(last) + 1, t0, t1, int(writes))]
     return found
@@ -94,8 +94,7 @@ GROUP BY 1 ORDER BY 1
 """
 
 
-def timeline(engine: Engine, migration_id: str, run: Run, *, buckets: int = 60
-             ) -> dict[str, Any]:  # fmt: skip
+def timeline(engine: Engine, migration_id: str, run: Run, *, buckets: int = 60) -> dict[str, Any]:
     """A run's writes over time, in at most ``buckets`` equal buckets of whole seconds.
 
     ``{"start": ISO time, "bucket_seconds": w, "points": [{"t": offset s, "calls",
@@ -110,13 +109,19 @@ def timeline(engine: Engine, migration_id: str, run: Run, *, buckets: int = 60
         width = max(1, math.ceil(span / buckets))
         rows = conn.exec_driver_sql(_BUCKETS, {**window, "t0": t0, "w": width}).all()
     points = [
-        {"t": int(b) * width, "calls": int(c), "calls_per_s": round(int(c) / width, 2),
-         "reattempts": int(r), "rate_limited": int(q), "server_errors": int(s),
-         "in_doubt": int(d), "failed": int(f)}
+        {
+            "t": int(b) * width,
+            "calls": int(c),
+            "calls_per_s": round(int(c) / width, 2),
+            "reattempts": int(r),
+            "rate_limited": int(q),
+            "server_errors": int(s),
+            "in_doubt": int(d),
+            "failed": int(f),
+        }
         for b, c, r, q, s, d, f in rows
-    ]  # fmt: skip
-    return {"start": t0.isoformat(timespec="seconds"), "bucket_seconds": width,
-            "points": points}  # fmt: skip
+    ]
+    return {"start": t0.isoformat(timespec="seconds"), "bucket_seconds": width, "points": points}
 
 
 _BY_OBJECT = """
@@ -136,8 +141,9 @@ WHERE migration_id = %(m)s AND type = 'CaptureCompleted' AND seq >= %(a)s AND se
 Phases = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def phase_times(engine: Engine, migration_id: str, run: Run, phases: Phases
-                ) -> list[dict[str, Any]]:  # fmt: skip
+def phase_times(
+    engine: Engine, migration_id: str, run: Run, phases: Phases
+) -> list[dict[str, Any]]:
     """Per phase of a run: when it started (seconds after the run began), how long it took,
     and its writes. A write phase spans its units' writes and settlements (a ticket's
     replies, notes and files are settled by the ticket's unit, so they time no phase of
@@ -148,26 +154,41 @@ def phase_times(engine: Engine, migration_id: str, run: Run, phases: Phases
         captured = conn.exec_driver_sql(_CAPTURE_END, params).scalar()
         spans = {
             obj: (start, end, int(n))
-            for obj, start, end, n in conn.exec_driver_sql(_BY_OBJECT, {
-                **params, "t": [*_WRITES, *_SETTLED], "o": owners, "w": list(_WRITES),
-                "c": list(CHILDREN)})
-        }  # fmt: skip
+            for obj, start, end, n in conn.exec_driver_sql(
+                _BY_OBJECT,
+                {
+                    **params,
+                    "t": [*_WRITES, *_SETTLED],
+                    "o": owners,
+                    "w": list(_WRITES),
+                    "c": list(CHILDREN),
+                },
+            )
+        }
     out: list[dict[str, Any]] = []
     if captured is not None:
-        out.append({"phase": "capture", "offset_s": 0.0, "seconds":
-                    round((captured - run.started_at).total_seconds(), 1), "writes": 0})
+        out.append(
+            {
+                "phase": "capture",
+                "offset_s": 0.0,
+                "seconds": round((captured - run.started_at).total_seconds(), 1),
+                "writes": 0,
+            }
+        )
     for name, objects in phases:
         found = [spans[o] for o in objects if o in spans]
         if not found:
             continue
         start = min(s for s, _e, _n in found)
         end = max(e for _s, e, _n in found)
-        out.append({
-            "phase": name,
-            "offset_s": round((start - run.started_at).total_seconds(), 1),
-            "seconds": round((end - start).total_seconds(), 1),
-            "writes": sum(n for _s, _e, n in found),
-        })
+        out.append(
+            {
+                "phase": name,
+                "offset_s": round((start - run.started_at).total_seconds(), 1),
+                "seconds": round((end - start).total_seconds(), 1),
+                "writes": sum(n for _s, _e, n in found),
+            }
+        )
     return out
 
 
@@ -189,5 +210,7 @@ def migrated_tickets(engine: Engine, migration_id: str, limit: int = 10) -> list
     Intercom id, from the ``Dispositions`` projection table (caught up by the caller)."""
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(_TICKETS, {"m": migration_id, "n": limit}).all()
-    return [{"source_id": s, "intercom_id": i or "", "tracking_id": t or "", "subject": j or ""}
-            for s, i, t, j in rows]  # fmt: skip
+    return [
+        {"source_id": s, "intercom_id": i or "", "tracking_id": t or "", "subject": j or ""}
+        for s, i, t, j in rows
+    ]

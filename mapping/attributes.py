@@ -47,10 +47,15 @@ def plan_custom_field(defn: CustomFieldDefinition, ctx: UnitContext) -> Plan:
     """Create the conversation attribute of a custom field, link an existing one, or skip."""
     item = entry(ctx.map, "custom_fields", defn.id)
     if item is None:
-        return Plan(dispositions=(disposition(
-            defn, "quarantined",
-            "custom field is not in the confirmed map: run map propose/confirm again",
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    defn,
+                    "quarantined",
+                    "custom field is not in the confirmed map: run map propose/confirm again",
+                ),
+            )
+        )
     if not field_migrates(item, ctx.map):
         reason = (
             "left out by the map (migrate: false)"
@@ -59,11 +64,16 @@ def plan_custom_field(defn: CustomFieldDefinition, ctx: UnitContext) -> Plan:
         )
         return Plan(dispositions=(disposition(defn, "skipped", reason),))
     if item.get("existing_id") is not None:
-        return Plan(dispositions=(disposition(
-            defn, "migrated",
-            f"linked to existing conversation attribute {item.get('attribute')!r}",
-            str(item["existing_id"]),
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    defn,
+                    "migrated",
+                    f"linked to existing conversation attribute {item.get('attribute')!r}",
+                    str(item["existing_id"]),
+                ),
+            )
+        )
     description = f"Hesk custom field {defn.column}: {defn.name}"
     body = attribute_body(item, description)
     return Plan(steps=(_create_step("create", body, completion(defn)),))
@@ -86,15 +96,22 @@ def plan_builtin_attributes(ctx: UnitContext) -> Plan:
         source_id = f"builtin:{item['name']}"
         digest = identity(body)
         if item.get("existing_id") is not None:
-            dispositions.append(Disposition(
-                "custom_field", source_id, digest, "migrated",
-                f"linked to existing conversation attribute {item['name']!r}",
-                str(item["existing_id"]),
-            ))  # fmt: skip
+            dispositions.append(
+                Disposition(
+                    "custom_field",
+                    source_id,
+                    digest,
+                    "migrated",
+                    f"linked to existing conversation attribute {item['name']!r}",
+                    str(item["existing_id"]),
+                )
+            )
             continue
-        steps.append(_create_step(
-            f"create:{item['name']}", body, Completion("custom_field", source_id, digest)
-        ))  # fmt: skip
+        steps.append(
+            _create_step(
+                f"create:{item['name']}", body, Completion("custom_field", source_id, digest)
+            )
+        )
     return Plan(steps=tuple(steps), dispositions=tuple(dispositions))
 
 

@@ -6,9 +6,7 @@ from hesk.records import CannedResponse
 from mapping.common import disposition
 from mapping.steps import Plan, UnitContext
 
-CANNED_REASON = (
-    "Intercom macros are read-only: exported to the inventory file for import by hand"
-)
+CANNED_REASON = "Intercom macros are read-only: exported to the inventory file for import by hand"
 
 
 def plan_canned_response(canned: CannedResponse, ctx: UnitContext | None = None) -> Plan:

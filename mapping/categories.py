@@ -11,19 +11,32 @@ def plan_category(cat: Category, ctx: UnitContext) -> Plan:
     """Link a category to its team, or create its fallback tag (``POST /tags``)."""
     item = entry(ctx.map, "categories", cat.id)
     if item is None:
-        return Plan(dispositions=(disposition(
-            cat, "quarantined", "category is not in the confirmed map: run map propose again"
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    cat,
+                    "quarantined",
+                    "category is not in the confirmed map: run map propose again",
+                ),
+            )
+        )
     if item.get("team"):
         team_id = ctx.teams.get(cat.source_id)
         if not team_id:
-            return Plan(dispositions=(disposition(
-                cat, "quarantined",
-                f"team {item['team']!r} not found in Intercom: create it or map a tag",
-            ),))  # fmt: skip
-        return Plan(dispositions=(
-            disposition(cat, "migrated", f"linked to team {item['team']}", str(team_id)),
-        ))  # fmt: skip
+            return Plan(
+                dispositions=(
+                    disposition(
+                        cat,
+                        "quarantined",
+                        f"team {item['team']!r} not found in Intercom: create it or map a tag",
+                    ),
+                )
+            )
+        return Plan(
+            dispositions=(
+                disposition(cat, "migrated", f"linked to team {item['team']}", str(team_id)),
+            )
+        )
     body = {"name": str(item.get("tag") or f"Hesk: {cat.name}")}
     step = Step(
         op="create",

@@ -68,8 +68,14 @@ def builtin_attributes(*, migrate_ip: bool = False) -> list[dict[str, Any]]:
          "description": "Tracking ids of Hesk tickets merged into this one", "existing_id": None},
     ]  # fmt: skip
     if migrate_ip:
-        attrs.append({"name": IP_ATTR, "data_type": "string",
-                      "description": "IP address the Hesk ticket came from", "existing_id": None})
+        attrs.append(
+            {
+                "name": IP_ATTR,
+                "data_type": "string",
+                "description": "IP address the Hesk ticket came from",
+                "existing_id": None,
+            }
+        )
     return attrs
 
 

@@ -36,7 +36,8 @@ class MapOptions(_Entry):
     fallback_admin_email: str | None = DEFAULT_OPTIONS["fallback_admin_email"]
     staff_only_fields: Literal["skip", "move"] = DEFAULT_OPTIONS["staff_only_fields"]
     anonymised_tickets: Literal["skip", "migrate_without_requester"] = DEFAULT_OPTIONS[
-        "anonymised_tickets"]
+        "anonymised_tickets"
+    ]
     long_threads: Literal["fold", "keep"] = DEFAULT_OPTIONS["long_threads"]
     migrate_ip: bool = DEFAULT_OPTIONS["migrate_ip"]
     max_attachment_bytes: int = Field(default=DEFAULT_OPTIONS["max_attachment_bytes"], gt=0)
@@ -199,8 +200,11 @@ def _path(data: Any, loc: tuple[Any, ...]) -> str:
             item = node[step] if step < len(node) else None
             key = SECTION_KEYS.get(section or "", "hesk_id")
             label = item.get(key) if isinstance(item, dict) and len(parts) == 1 else None
-            usable = (isinstance(label, str) and label.strip() if key == "name"
-                      else isinstance(label, int) and not isinstance(label, bool))
+            usable = (
+                isinstance(label, str) and label.strip()
+                if key == "name"
+                else isinstance(label, int) and not isinstance(label, bool)
+            )
             parts.append(str(label) if usable else f"[{step}]")
             node = item
         else:

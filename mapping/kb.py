@@ -27,19 +27,29 @@ def _as_int(value: str) -> int | str:
 def plan_kb_category(cat: KbCategory, ctx: UnitContext) -> Plan:
     """Create the collection of a KB category under its parent's collection."""
     if is_root(cat):
-        return Plan(dispositions=(disposition(
-            cat, "skipped",
-            "Hesk's root knowledgebase category is the Help Center itself: its "
-            "subcategories become top-level collections",
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    cat,
+                    "skipped",
+                    "Hesk's root knowledgebase category is the Help Center itself: its "
+                    "subcategories become top-level collections",
+                ),
+            )
+        )
     body: dict[str, Any] = {"name": cat.name.strip() or f"Hesk KB category {cat.id}"}
     if cat.parent_id not in (None, KB_ROOT_ID):
         parent = ctx.ids.get(dep_key("kb_category", cat.parent_id))
         if not parent:
-            return Plan(dispositions=(disposition(
-                cat, "quarantined",
-                f"parent KB category {cat.parent_id} has no collection (see its reason)",
-            ),))  # fmt: skip
+            return Plan(
+                dispositions=(
+                    disposition(
+                        cat,
+                        "quarantined",
+                        f"parent KB category {cat.parent_id} has no collection (see its reason)",
+                    ),
+                )
+            )
         body["parent_id"] = str(parent)
     reason = "private KB category: the collection is public in Intercom" if cat.private else ""
     step = Step(
@@ -76,10 +86,13 @@ def _attachment_links(
         else:
             items.append(f"<li>{escape(ref.real_name)}</li>")
             if record is not None:
-                skipped.append(disposition(
-                    record, "skipped",
-                    "articles take no files: set options.hesk_url to link it from the article",
-                ))  # fmt: skip
+                skipped.append(
+                    disposition(
+                        record,
+                        "skipped",
+                        "articles take no files: set options.hesk_url to link it from the article",
+                    )
+                )
     if not items:
         return "", done, skipped
     return "<p><strong>Attachments</strong></p><ul>" + "".join(items) + "</ul>", done, skipped
@@ -95,9 +108,15 @@ def plan_kb_article(
         admin = ctx.fallback_admin_id
         notes.append("author has no Intercom admin: authored by the fallback admin")
     if not admin:
-        return Plan(dispositions=(disposition(
-            article, "quarantined", "no Intercom admin to author it: set fallback_admin_email"
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    article,
+                    "quarantined",
+                    "no Intercom admin to author it: set fallback_admin_email",
+                ),
+            )
+        )
     links, done, skipped = _attachment_links(article, attachments, ctx)
     body: dict[str, Any] = {
         "title": article.subject.strip() or f"Hesk article {article.id}",
@@ -110,10 +129,15 @@ def plan_kb_article(
     if article.category_id != KB_ROOT_ID:
         parent = ctx.ids.get(dep_key("kb_category", article.category_id))
         if not parent:
-            return Plan(dispositions=(disposition(
-                article, "quarantined",
-                f"KB category {article.category_id} has no collection (see its reason)",
-            ),))  # fmt: skip
+            return Plan(
+                dispositions=(
+                    disposition(
+                        article,
+                        "quarantined",
+                        f"KB category {article.category_id} has no collection (see its reason)",
+                    ),
+                )
+            )
         body["parent_id"] = _as_int(str(parent))
         body["parent_type"] = "collection"
     step = Step(

@@ -41,14 +41,21 @@ def plan_staff(staff: Staff, ctx: UnitContext) -> Plan:
     """Staff are linked to the admin with their email; unmatched ones go to the invite list."""
     admin = ctx.admins.get(staff.source_id)
     if admin:
-        return Plan(dispositions=(
-            disposition(staff, "migrated", f"linked to Intercom admin {admin}", str(admin)),
-        ))  # fmt: skip
-    return Plan(dispositions=(disposition(
-        staff, "skipped",
-        "no Intercom admin with this email: parts authored by the fallback admin, "
-        "on the invite list",
-    ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(staff, "migrated", f"linked to Intercom admin {admin}", str(admin)),
+            )
+        )
+    return Plan(
+        dispositions=(
+            disposition(
+                staff,
+                "skipped",
+                "no Intercom admin with this email: parts authored by the fallback admin, "
+                "on the invite list",
+            ),
+        )
+    )
 
 
 def contact_step(body: dict[str, Any], done: tuple[Completion, ...]) -> Step:
@@ -74,12 +81,18 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
     email and sign-up time up to date.
     """
     if customer.email is not None and not customer.email_valid:
-        return Plan(dispositions=(disposition(
-            customer, "quarantined",
-            f"invalid email address {customer.email!r}: correct it in Hesk and re-capture",
-        ),))  # fmt: skip
+        return Plan(
+            dispositions=(
+                disposition(
+                    customer,
+                    "quarantined",
+                    f"invalid email address {customer.email!r}: correct it in Hesk and re-capture",
+                ),
+            )
+        )
     body: dict[str, Any] = {
-        "role": "user", "external_id": external_id(customer.source_id, ctx.mark)
+        "role": "user",
+        "external_id": external_id(customer.source_id, ctx.mark),
     }
     if customer.email:
         body["email"] = customer.email.strip()
@@ -91,14 +104,21 @@ def plan_contact(customer: Customer, ctx: UnitContext, *, changed: bool = False)
     if not changed:
         return Plan(steps=(contact_step(body, (completion(customer),)),))
     update = {k: v for k, v in body.items() if k in ("email", "name", "signed_up_at")}
-    return Plan(steps=(
-        contact_step(body, ()),
-        Step(
-            op="update", method="PUT", path=f"/contacts/{UNIT_ID}", body=update,
-            identity_hash=identity(update), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
-            completes=(completion(customer),),
-        ),
-    ))  # fmt: skip
+    return Plan(
+        steps=(
+            contact_step(body, ()),
+            Step(
+                op="update",
+                method="PUT",
+                path=f"/contacts/{UNIT_ID}",
+                body=update,
+                identity_hash=identity(update),
+                lookup={},
+                lookup_kind=LookupKind.IDEMPOTENT,
+                completes=(completion(customer),),
+            ),
+        )
+    )
 
 
 def plan_anonymised_contact(ctx: UnitContext) -> Plan:
@@ -107,7 +127,10 @@ def plan_anonymised_contact(ctx: UnitContext) -> Plan:
     Its dependency key is ``contact:anonymised``: the step settles that key (a record no
     Hesk table holds, so the report does not count it) with the contact's Intercom id.
     """
-    body = {"role": "user", "external_id": external_id(ANONYMISED_CONTACT, ctx.mark),
-            "name": "Anonymised customer"}
+    body = {
+        "role": "user",
+        "external_id": external_id(ANONYMISED_CONTACT, ctx.mark),
+        "name": "Anonymised customer",
+    }
     done = Completion("contact", ANONYMISED_CONTACT, identity(body))
     return Plan(steps=(contact_step(body, (done,)),))

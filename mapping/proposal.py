@@ -179,13 +179,19 @@ def propose_staff(staff: Staff, admins: Sequence[Mapping[str, Any]]) -> dict[str
         entry["reason"] = "same email as the Intercom admin (case-insensitive)"
         return entry
     if not email:  # an export file names staff but has no e-mails: match by name
-        named = [a for a in admins if a.get("email") and normalise_name(str(a.get("name")
-                 or "")) == normalise_name(staff.name)]  # fmt: skip
+        named = [
+            a
+            for a in admins
+            if a.get("email")
+            and normalise_name(str(a.get("name") or "")) == normalise_name(staff.name)
+        ]
         if len(named) == 1:
             entry["admin_email"] = str(named[0]["email"])
             entry["confidence"] = 0.9
-            entry["reason"] = ("same name as the Intercom admin (the source has no staff "
-                               "e-mails): check it is the same person")
+            entry["reason"] = (
+                "same name as the Intercom admin (the source has no staff "
+                "e-mails): check it is the same person"
+            )
             return entry
     entry["confidence"] = 1.0
     entry["reason"] = (
@@ -279,8 +285,11 @@ def propose_map(
             prio_attr["options"].append(p["value"])
 
     taken = {normalise_name(a["name"]) for a in attributes}
-    existing_fields = [a for a in conversation_attributes if str(a.get("name")) not in
-                       {b["name"] for b in attributes}]
+    existing_fields = [
+        a
+        for a in conversation_attributes
+        if str(a.get("name")) not in {b["name"] for b in attributes}
+    ]
     statuses_out = [propose_status(sid, name) for sid, name in sorted(statuses.items())]
     head: dict[str, Any] = {"version": MAP_VERSION, "target": target}
     if target == "tickets":

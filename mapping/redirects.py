@@ -62,15 +62,15 @@ def article_redirects(
     to = safe_target(target) if target else ""
     return [
         Redirect("article", "article", KB_PAGE, article_id, to, note),
-        Redirect("article", "staff_article", f"{admin_dir}/{STAFF_KB_PAGE}", article_id, to,
-                 note),
-    ]  # fmt: skip
+        Redirect("article", "staff_article", f"{admin_dir}/{STAFF_KB_PAGE}", article_id, to, note),
+    ]
 
 
 def category_redirect(category_id: str, target: str | None, note: str) -> Redirect:
     """The link of one KB category."""
-    return Redirect("category", "category", KB_PAGE, category_id,
-                    safe_target(target) if target else "", note)  # fmt: skip
+    return Redirect(
+        "category", "category", KB_PAGE, category_id, safe_target(target) if target else "", note
+    )
 
 
 def ticket_redirects(
@@ -85,16 +85,29 @@ def ticket_redirects(
 def page_redirects(kb_home: str | None, customer_page: str | None) -> list[Redirect]:
     """The knowledgebase's home page and every customer ticket link."""
     return [
-        Redirect("page", "kb_home", KB_PAGE, "", safe_target(kb_home) if kb_home else "",
-                 "" if kb_home else "no help center URL is known yet"),
-        Redirect("page", "customer_ticket", CUSTOMER_TICKET_PAGE, "",
-                 safe_target(customer_page) if customer_page else "",
-                 "" if customer_page else
-                 "set options.customer_ticket_url in the map (no help center URL is known)"),
-    ]  # fmt: skip
+        Redirect(
+            "page",
+            "kb_home",
+            KB_PAGE,
+            "",
+            safe_target(kb_home) if kb_home else "",
+            "" if kb_home else "no help center URL is known yet",
+        ),
+        Redirect(
+            "page",
+            "customer_ticket",
+            CUSTOMER_TICKET_PAGE,
+            "",
+            safe_target(customer_page) if customer_page else "",
+            ""
+            if customer_page
+            else "set options.customer_ticket_url in the map (no help center URL is known)",
+        ),
+    ]
 
 
 def root_category(kb_home: str | None) -> Redirect:
     """Hesk's root KB category (the knowledgebase home): to the help center's home."""
-    return category_redirect(KB_ROOT_CATEGORY, kb_home,
-                             "" if kb_home else "no help center URL is known yet")
+    return category_redirect(
+        KB_ROOT_CATEGORY, kb_home, "" if kb_home else "no help center URL is known yet"
+    )

@@ -54,8 +54,14 @@ MARKER_KEY = dep_key("custom_field", f"builtin:{TRACKID_ATTR}")
 TITLE = "_default_title_"
 DESCRIPTION = "_default_description_"
 #: Hesk's built-in statuses -> the category of the Intercom state proposed for them.
-STATUS_CATEGORIES = {0: "submitted", 1: "in_progress", 2: "waiting_on_customer",
-                     3: "resolved", 4: "in_progress", 5: "in_progress"}  # fmt: skip
+STATUS_CATEGORIES = {
+    0: "submitted",
+    1: "in_progress",
+    2: "waiting_on_customer",
+    3: "resolved",
+    4: "in_progress",
+    5: "in_progress",
+}
 
 
 # --------------------------------------------------------------------------- the map
@@ -93,25 +99,40 @@ def ticket_attribute_items(the_map: Mapping[str, Any]) -> list[dict[str, Any]]:
         {"name": CATEGORY_ATTR, "data_type": "string", "description": "Hesk category"}
     ]
     if ticket_settings(the_map)["history"] == "attribute":
-        extra.append({"name": HISTORY_ATTR, "data_type": "string", "multiline": True,
-                      "description": "Hesk ticket history (times in UTC)"})  # fmt: skip
+        extra.append(
+            {
+                "name": HISTORY_ATTR,
+                "data_type": "string",
+                "multiline": True,
+                "description": "Hesk ticket history (times in UTC)",
+            }
+        )
     for b in [*builtins, *extra]:
-        items.append({
-            "name": str(b["name"]), "data_type": b["data_type"],
-            "options": list(b.get("options") or []), "multiline": bool(b.get("multiline")),
-            "description": str(b.get("description") or ""), "visible": False,
-            "source": f"builtin:{b['name']}",
-        })  # fmt: skip
+        items.append(
+            {
+                "name": str(b["name"]),
+                "data_type": b["data_type"],
+                "options": list(b.get("options") or []),
+                "multiline": bool(b.get("multiline")),
+                "description": str(b.get("description") or ""),
+                "visible": False,
+                "source": f"builtin:{b['name']}",
+            }
+        )
     for f in the_map.get("custom_fields") or ():
         if not field_migrates(f, dict(the_map)) or not f.get("attribute"):
             continue
-        items.append({
-            "name": str(f["attribute"]), "data_type": f.get("data_type") or "string",
-            "options": list(f.get("options") or []),
-            "multiline": f.get("hesk_type") == "textarea",
-            "description": f"Hesk custom field {f.get('hesk_name')}",
-            "visible": not f.get("staff_only"), "source": str(f["hesk_id"]),
-        })  # fmt: skip
+        items.append(
+            {
+                "name": str(f["attribute"]),
+                "data_type": f.get("data_type") or "string",
+                "options": list(f.get("options") or []),
+                "multiline": f.get("hesk_type") == "textarea",
+                "description": f"Hesk custom field {f.get('hesk_name')}",
+                "visible": not f.get("staff_only"),
+                "source": str(f["hesk_id"]),
+            }
+        )
     return items
 
 
@@ -146,7 +167,8 @@ def propose_ticket_state(
     best, score = None, 0.0
     for state in live:
         ratio = difflib.SequenceMatcher(
-            None, name.casefold(), str(state.get("internal_label") or "").casefold()).ratio()
+            None, name.casefold(), str(state.get("internal_label") or "").casefold()
+        ).ratio()
         if ratio > score:
             best, score = state, ratio
     if best is not None and score >= 0.85:
@@ -170,8 +192,9 @@ def _state_by_label(states: Sequence[Mapping[str, Any]]) -> dict[str, Mapping[st
 
 def default_state(states: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The state a new ticket has: the first unarchived *submitted* state."""
-    return next((s for s in states if s.get("category") == "submitted"
-                 and not s.get("archived")), None)  # fmt: skip
+    return next(
+        (s for s in states if s.get("category") == "submitted" and not s.get("archived")), None
+    )
 
 
 def resolve_ticket_states(
@@ -196,8 +219,9 @@ def setup_check(
     """What preflight says of the tickets target: ``blockers``, ``to_create``, ``matched``."""
     out: dict[str, list[str]] = {"blockers": [], "to_create": [], "matched": []}
     by_label = _state_by_label(states)
-    labels = ", ".join(sorted({str(s.get("internal_label")) for s in states
-                               if not s.get("archived")}))  # fmt: skip
+    labels = ", ".join(
+        sorted({str(s.get("internal_label")) for s in states if not s.get("archived")})
+    )
     for item in the_map.get("statuses") or ():
         wanted = item.get("ticket_state")
         if not wanted or str(wanted).casefold() not in by_label:
@@ -210,8 +234,14 @@ def setup_check(
     if default_state(states) is None:
         out["blockers"].append("the workspace has no submitted ticket state for new tickets")
     name = ticket_settings(the_map)["type_name"]
-    found = next((t for t in ticket_types if not t.get("archived")
-                  and str(t.get("name") or "").casefold() == name.casefold()), None)  # fmt: skip
+    found = next(
+        (
+            t
+            for t in ticket_types
+            if not t.get("archived") and str(t.get("name") or "").casefold() == name.casefold()
+        ),
+        None,
+    )
     if found is None:
         out["to_create"].append(f"ticket type {name} (Customer)")
     else:
@@ -246,26 +276,39 @@ def plan_ticket_setup(ctx: UnitContext, field_hashes: Mapping[str, str]) -> Plan
     """
     name = ticket_settings(ctx.map)["type_name"]
     type_body = {"name": name, "category": "Customer", "is_internal": False}
-    steps = [Step(
-        op="ticket_type", method="POST", path="/ticket_types", body=type_body,
-        identity_hash=identity(type_body), lookup={"name": name},
-        lookup_kind=LookupKind.TICKET_TYPE,
-        creates="ticket_type", find_first=True,
-        completes=(Completion("ticket_type", "type", identity(type_body)),),
-    )]  # fmt: skip
+    steps = [
+        Step(
+            op="ticket_type",
+            method="POST",
+            path="/ticket_types",
+            body=type_body,
+            identity_hash=identity(type_body),
+            lookup={"name": name},
+            lookup_kind=LookupKind.TICKET_TYPE,
+            creates="ticket_type",
+            find_first=True,
+            completes=(Completion("ticket_type", "type", identity(type_body)),),
+        )
+    ]
     for item in ticket_attribute_items(ctx.map):
         body = attribute_body(item)
         source = item["source"]
         digest = identity(body) if source.startswith("builtin:") else field_hashes.get(source)
         done = (Completion("custom_field", source, digest),) if digest else ()
-        steps.append(Step(
-            op=f"ticket_attribute:{item['name']}", method="POST",
-            path=f"/ticket_types/{UNIT_ID}/attributes", body=body,
-            identity_hash=identity(body),
-            lookup={"name": item["name"], "data_type": item["data_type"]},
-            lookup_kind=LookupKind.TICKET_TYPE_ATTRIBUTE, creates="ticket_type_attribute",
-            find_first=True, completes=done,
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                op=f"ticket_attribute:{item['name']}",
+                method="POST",
+                path=f"/ticket_types/{UNIT_ID}/attributes",
+                body=body,
+                identity_hash=identity(body),
+                lookup={"name": item["name"], "data_type": item["data_type"]},
+                lookup_kind=LookupKind.TICKET_TYPE_ATTRIBUTE,
+                creates="ticket_type_attribute",
+                find_first=True,
+                completes=done,
+            )
+        )
     return Plan(steps=tuple(steps))
 
 
@@ -298,8 +341,9 @@ def _history_text(ticket: Ticket, problems: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def _attributes(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> tuple[dict[str, Any],
-                                                                              list[str]]:
+def _attributes(
+    ticket: Ticket, ctx: UnitContext, notes: list[str]
+) -> tuple[dict[str, Any], list[str]]:
     """``(ticket_attributes without title/description, problems)``."""
     items = {i["name"]: i for i in ticket_attribute_items(ctx.map)}
     values: dict[str, Any] = {}
@@ -353,8 +397,13 @@ def _assignment(ticket: Ticket, ctx: UnitContext, notes: list[str]) -> dict[str,
 
 
 def _update_steps(
-    ticket: Ticket, admin: str, attrs: Mapping[str, Any], content: Mapping[str, str],
-    written: Mapping[str, str] | None, history_done: Sequence[Completion], notes: list[str],
+    ticket: Ticket,
+    admin: str,
+    attrs: Mapping[str, Any],
+    content: Mapping[str, str],
+    written: Mapping[str, str] | None,
+    history_done: Sequence[Completion],
+    notes: list[str],
 ) -> list[Step]:
     """``PUT /tickets/{id}`` of what changed in Hesk since the ticket was written: its
     attributes (title, description, priority, category, custom fields, history) and its
@@ -368,8 +417,7 @@ def _update_steps(
     attrs_changed = written.get("attributes") != content["attributes"]
     # A ticket written before writes said what they set: its assignees are the create's.
     team = content["team"] if "team" in written and written["team"] != content["team"] else None
-    who = content["admin"] if "admin" in written and written["admin"] != content["admin"] \
-        else None  # fmt: skip
+    who = content["admin"] if "admin" in written and written["admin"] != content["admin"] else None
     if team == "":
         notes.append("the category has no team any more: the team assignee is kept")
         team = None
@@ -387,18 +435,33 @@ def _update_steps(
     elif who is not None:
         body["assignee_id"], sets["admin"] = who or "0", who  # "0": unassigned
         who = None
-    steps.append(Step(
-        op="update", method="PUT", path=f"/tickets/{UNIT_ID}", body=body,
-        identity_hash=identity({**body, **version}), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
-        completes=tuple(history_done) if attrs_changed else (), sets=sets,
-    ))  # fmt: skip
+    steps.append(
+        Step(
+            op="update",
+            method="PUT",
+            path=f"/tickets/{UNIT_ID}",
+            body=body,
+            identity_hash=identity({**body, **version}),
+            lookup={},
+            lookup_kind=LookupKind.IDEMPOTENT,
+            completes=tuple(history_done) if attrs_changed else (),
+            sets=sets,
+        )
+    )
     if who is not None:  # the team and the admin both changed: one assignee per PUT
         assign = {"admin_id": admin, "assignee_id": who or "0", "skip_notifications": True}
-        steps.append(Step(
-            op="assign", method="PUT", path=f"/tickets/{UNIT_ID}", body=assign,
-            identity_hash=identity({**assign, **version}), lookup={},
-            lookup_kind=LookupKind.IDEMPOTENT, sets={"admin": who},
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                op="assign",
+                method="PUT",
+                path=f"/tickets/{UNIT_ID}",
+                body=assign,
+                identity_hash=identity({**assign, **version}),
+                lookup={},
+                lookup_kind=LookupKind.IDEMPOTENT,
+                sets={"admin": who},
+            )
+        )
     return steps
 
 
@@ -416,8 +479,13 @@ def _tag_step(ticket: Ticket, ctx: UnitContext, admin: str) -> Step | None:
         return None
     body = {"id": str(tag), "admin_id": admin}
     return Step(
-        op="tag", method="POST", path=f"/tickets/{UNIT_ID}/tags", body=body,
-        identity_hash=identity(body), lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
+        op="tag",
+        method="POST",
+        path=f"/tickets/{UNIT_ID}/tags",
+        body=body,
+        identity_hash=identity(body),
+        lookup={},
+        lookup_kind=LookupKind.IDEMPOTENT,
     )
 
 
@@ -460,8 +528,9 @@ def plan_ticket_as_ticket(
     children = [*replies, *notes, *attachments, hist]
     type_id, marker_id = ctx.ids.get(TYPE_KEY), ctx.ids.get(MARKER_KEY)
     if not type_id or not marker_id:
-        return _settle_all(ticket, children, "quarantined",
-                           "the ticket type is not set up yet: run migrate again")
+        return _settle_all(
+            ticket, children, "quarantined", "the ticket type is not set up yet: run migrate again"
+        )
 
     attrs, problems = _attributes(ticket, ctx, th.notes)
     first = to_plain(ticket.message_html) or ticket.message_text.strip() or "(no message)"
@@ -471,8 +540,9 @@ def plan_ticket_as_ticket(
         if len(subject) > TICKET_TITLE_MAX:
             title = subject[: TICKET_TITLE_MAX - 1].rstrip() + "…"
             first = f"Full title: {subject}\n\n{first}"
-            th.notes.append(f"title cut to {TICKET_TITLE_MAX} characters (full text in the "
-                            "description)")  # fmt: skip
+            th.notes.append(
+                f"title cut to {TICKET_TITLE_MAX} characters (full text in the description)"
+            )
         attrs[TITLE] = title
     attrs[DESCRIPTION] = first
     history_in_note = ticket_settings(ctx.map)["history"] == "note"
@@ -482,9 +552,11 @@ def plan_ticket_as_ticket(
         if ticket.history:
             history_done.append(Completion(hist.OBJECT, hist.source_id, hist.content_hash))
     assignment = _assignment(ticket, ctx, th.notes)
-    content = {"attributes": identity(attrs),
-               "admin": assignment.get("admin_assignee_id", ""),
-               "team": assignment.get("team_assignee_id", "")}  # fmt: skip
+    content = {
+        "attributes": identity(attrs),
+        "admin": assignment.get("admin_assignee_id", ""),
+        "team": assignment.get("team_assignee_id", ""),
+    }
     updates = _update_steps(ticket, th.admin, attrs, content, written, history_done, th.notes)
     done = [] if updates else history_done  # an update settles a history written again
     body: dict[str, Any] = {
@@ -497,15 +569,26 @@ def plan_ticket_as_ticket(
         body["created_at"] = th.created_at
     if assignment:
         body["assignment"] = assignment
-    th.steps.append(Step(
-        op="create", method="POST", path="/tickets", body=body,
-        # Only what never changes (as for conversations): a delta never creates it again.
-        identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
-        lookup={"marker_attribute_id": str(marker_id), "marker": marker(ticket),
-                "contact_id": th.contact_id},
-        lookup_kind=LookupKind.TICKET, creates="ticket", result_id="id", completes=tuple(done),
-        sets=content,
-    ))  # fmt: skip
+    th.steps.append(
+        Step(
+            op="create",
+            method="POST",
+            path="/tickets",
+            body=body,
+            # Only what never changes (as for conversations): a delta never creates it again.
+            identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
+            lookup={
+                "marker_attribute_id": str(marker_id),
+                "marker": marker(ticket),
+                "contact_id": th.contact_id,
+            },
+            lookup_kind=LookupKind.TICKET,
+            creates="ticket",
+            result_id="id",
+            completes=tuple(done),
+            sets=content,
+        )
+    )
     tag = _tag_step(ticket, ctx, th.admin)
     if tag is not None:
         th.steps.append(tag)
@@ -516,8 +599,11 @@ def plan_ticket_as_ticket(
     if history_in_note and (ticket.history or problems):
         extra = ""
         if problems:
-            extra = ("<p>Hesk values that did not fit their Intercom attribute:</p><ul>"
-                     + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
+            extra = (
+                "<p>Hesk values that did not fit their Intercom attribute:</p><ul>"
+                + "".join(f"<li>{escape(p)}</li>" for p in problems)
+                + "</ul>"
+            )
         th.steps.append(history_note_step(th, ticket.history, hist, replies, notes, extra))
     if not ticket.history:
         th.dispositions.append(disposition(hist, "skipped", "ticket has no history"))
@@ -526,15 +612,28 @@ def plan_ticket_as_ticket(
     default = str((ctx.map.get("resolved") or {}).get("default_ticket_state_id") or "")
     want = state_op(state, is_open)
     if state and want != (last_state or state_op(default, True)):
-        put = {"ticket_state_id": state, "open": is_open, "admin_id": th.admin,
-               "skip_notifications": True}  # fmt: skip
-        version = ({"updated_at": unix(ticket.updated_at)} if is_open
-                   else {"closed_at": unix(ticket.closed_at)})  # fmt: skip
-        th.steps.append(Step(
-            op=want, method="PUT", path=f"/tickets/{UNIT_ID}", body=put,
-            identity_hash=identity({"state": state, "open": is_open, **version}),
-            lookup={}, lookup_kind=LookupKind.IDEMPOTENT,
-        ))  # fmt: skip
+        put = {
+            "ticket_state_id": state,
+            "open": is_open,
+            "admin_id": th.admin,
+            "skip_notifications": True,
+        }
+        version = (
+            {"updated_at": unix(ticket.updated_at)}
+            if is_open
+            else {"closed_at": unix(ticket.closed_at)}
+        )
+        th.steps.append(
+            Step(
+                op=want,
+                method="PUT",
+                path=f"/tickets/{UNIT_ID}",
+                body=put,
+                identity_hash=identity({"state": state, "open": is_open, **version}),
+                lookup={},
+                lookup_kind=LookupKind.IDEMPOTENT,
+            )
+        )
     return finish(th)
 
 

@@ -157,10 +157,12 @@ def _settle_all(
     child_reason: str | None = None,
 ) -> Plan:
     child = child_reason or f"ticket {ticket.id} {state}: {reason}"
-    return Plan(dispositions=(
-        disposition(ticket, state, reason),
-        *(disposition(r, state, child) for r in records),
-    ))  # fmt: skip
+    return Plan(
+        dispositions=(
+            disposition(ticket, state, reason),
+            *(disposition(r, state, child) for r in records),
+        )
+    )
 
 
 def _with_reason(done: Completion, note: str) -> Completion:
@@ -231,8 +233,12 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
         # A contact's ticket reply takes no files: they follow in admin notes of their own.
         body_step = _message_steps(th, replace(item, files=[]), at)[0]
         who = rec.author_name or "the customer"
-        return [body_step, *_file_note_steps(th, op, item.files, at,
-                                             f"Attachments sent by {who} with the reply above")]
+        return [
+            body_step,
+            *_file_note_steps(
+                th, op, item.files, at, f"Attachments sent by {who} with the reply above"
+            ),
+        ]
     groups = parts(item.files, th.max_request, json_size(base))
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
@@ -247,20 +253,26 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
         done = [completion(a) for a in group]
         if n == 1:
             done.insert(0, _with_reason(completion(rec), note))
-        steps.append(Step(
-            op=step_op,
-            method="POST",
-            path=th.reply_path,
-            body=body,
-            identity_hash=identity({
-                "part": step_op, "created_at": at, "files": [a.source_id for a in group]
-            }),
-            lookup={**author, "created_at": at, "body": body["body"],
-                    "message_type": body["message_type"]},
-            lookup_kind=th.part_lookup,
-            files=tuple(file_ref(a) for a in group),
-            completes=tuple(done),
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                op=step_op,
+                method="POST",
+                path=th.reply_path,
+                body=body,
+                identity_hash=identity(
+                    {"part": step_op, "created_at": at, "files": [a.source_id for a in group]}
+                ),
+                lookup={
+                    **author,
+                    "created_at": at,
+                    "body": body["body"],
+                    "message_type": body["message_type"],
+                },
+                lookup_kind=th.part_lookup,
+                files=tuple(file_ref(a) for a in group),
+                completes=tuple(done),
+            )
+        )
     return steps
 
 
@@ -270,8 +282,9 @@ def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> li
     if not files:
         return []
     if th.tickets:
-        return _file_note_steps(th, op, files, th.created_at,
-                                "Attachments of the customer's first message", first=1)
+        return _file_note_steps(
+            th, op, files, th.created_at, "Attachments of the customer's first message", first=1
+        )
     groups = parts(files, th.max_request)
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
@@ -283,25 +296,40 @@ def _contact_file_steps(th: _Thread, op: str, files: Sequence[Attachment]) -> li
         }
         if th.created_at is not None:
             body["created_at"] = th.created_at
-        steps.append(Step(
-            op=f"{op}:{n}",
-            method="POST",
-            path=f"/conversations/{UNIT_ID}/reply",
-            body=body,
-            identity_hash=identity({"part": f"{op}:{n}", "created_at": th.created_at,
-                                    "files": [a.source_id for a in group]}),
-            lookup={"author_type": "user", "author_id": th.contact_id,
-                    "created_at": th.created_at, "body": body["body"],
-                    "message_type": "comment"},
-            lookup_kind=LookupKind.PART,
-            files=tuple(file_ref(a) for a in group),
-            completes=tuple(completion(a) for a in group),
-        ))  # fmt: skip
+        steps.append(
+            Step(
+                op=f"{op}:{n}",
+                method="POST",
+                path=f"/conversations/{UNIT_ID}/reply",
+                body=body,
+                identity_hash=identity(
+                    {
+                        "part": f"{op}:{n}",
+                        "created_at": th.created_at,
+                        "files": [a.source_id for a in group],
+                    }
+                ),
+                lookup={
+                    "author_type": "user",
+                    "author_id": th.contact_id,
+                    "created_at": th.created_at,
+                    "body": body["body"],
+                    "message_type": "comment",
+                },
+                lookup_kind=LookupKind.PART,
+                files=tuple(file_ref(a) for a in group),
+                completes=tuple(completion(a) for a in group),
+            )
+        )
     return steps
 
 
 def _file_note_steps(
-    th: _Thread, op: str, files: Sequence[Attachment], at: int | None, label: str,
+    th: _Thread,
+    op: str,
+    files: Sequence[Attachment],
+    at: int | None,
+    label: str,
     first: int = 2,
 ) -> list[Step]:
     """Files a contact sent, as admin notes named as theirs (ops ``{op}:files:N``)."""
@@ -313,10 +341,13 @@ def _file_note_steps(
         html = escape(f"{label}{count}: " + ", ".join(a.real_name for a in group))
         step_op = f"{op}:{n}" if op.endswith(":files") else f"{op}:files:{n}"
         step = _admin_note_step(
-            th, step_op, html, at,
+            th,
+            step_op,
+            html,
+            at,
             {"part": step_op, "created_at": at, "files": [a.source_id for a in group]},
             [completion(a) for a in group],
-        )  # fmt: skip
+        )
         steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
     return steps
 
@@ -339,11 +370,16 @@ def _admin_note_step(
         path=th.reply_path,
         body=body,
         identity_hash=identity(ident),
-        lookup={"author_type": "admin", "author_id": th.admin, "created_at": at,
-                "body": html, "message_type": "note"},
+        lookup={
+            "author_type": "admin",
+            "author_id": th.admin,
+            "created_at": at,
+            "body": html,
+            "message_type": "note",
+        },
         lookup_kind=th.part_lookup,
         completes=tuple(done),
-    )  # fmt: skip
+    )
 
 
 def _transcript_entry(item: _Item) -> str:
@@ -372,10 +408,13 @@ def _fold_steps(th: _Thread, folded: Sequence[_Item], default_at: int | None) ->
     groups = parts(files, th.max_request) if files else []
     for n, group in enumerate(groups, start=1):
         step = _admin_note_step(
-            th, f"part:transcript:files:{n}", escape(_file_body(group, n, len(groups))),
-            at, {"part": f"transcript:files:{n}", "files": [a.source_id for a in group]},
+            th,
+            f"part:transcript:files:{n}",
+            escape(_file_body(group, n, len(groups))),
+            at,
+            {"part": f"transcript:files:{n}", "files": [a.source_id for a in group]},
             [completion(a) for a in group],
-        )  # fmt: skip
+        )
         steps.append(replace(step, files=tuple(file_ref(a) for a in group)))
     return steps
 
@@ -437,19 +476,35 @@ def _category_step(th: _Thread) -> Step | None:
         if not team:
             th.notes.append(f"team {item['team']!r} not found: not assigned")
             return None
-        body = {"message_type": "assignment", "type": "team", "admin_id": th.admin,
-                "assignee_id": str(team)}  # fmt: skip
-        return Step(op="assign", method="POST", path=f"/conversations/{UNIT_ID}/parts",
-                    body=body, identity_hash=identity(body), lookup={},
-                    lookup_kind=LookupKind.CONVERSATION_STATE)  # fmt: skip
+        body = {
+            "message_type": "assignment",
+            "type": "team",
+            "admin_id": th.admin,
+            "assignee_id": str(team),
+        }
+        return Step(
+            op="assign",
+            method="POST",
+            path=f"/conversations/{UNIT_ID}/parts",
+            body=body,
+            identity_hash=identity(body),
+            lookup={},
+            lookup_kind=LookupKind.CONVERSATION_STATE,
+        )
     tag = ctx.tags.get(cat) or linked
     if not tag:
         th.notes.append(f"category {ticket.category_id} has no team or tag: not assigned")
         return None
     body = {"id": str(tag), "admin_id": th.admin}
-    return Step(op="tag", method="POST", path=f"/conversations/{UNIT_ID}/tags", body=body,
-                identity_hash=identity(body), lookup={},
-                lookup_kind=LookupKind.CONVERSATION_TAG)  # fmt: skip
+    return Step(
+        op="tag",
+        method="POST",
+        path=f"/conversations/{UNIT_ID}/tags",
+        body=body,
+        identity_hash=identity(body),
+        lookup={},
+        lookup_kind=LookupKind.CONVERSATION_TAG,
+    )
 
 
 def _closed(ticket: Ticket, ctx: UnitContext) -> bool:
@@ -474,10 +529,15 @@ def _state_step(th: _Thread, was_closed: bool) -> Step | None:
         version = {"state": "open", "updated_at": unix(ticket.updated_at)}
     else:
         return None
-    return Step(op=body["message_type"], method="POST",
-                path=f"/conversations/{UNIT_ID}/parts", body=body,
-                identity_hash=identity({**body, **version}), lookup={},
-                lookup_kind=LookupKind.CONVERSATION_STATE)  # fmt: skip
+    return Step(
+        op=body["message_type"],
+        method="POST",
+        path=f"/conversations/{UNIT_ID}/parts",
+        body=body,
+        identity_hash=identity({**body, **version}),
+        lookup={},
+        lookup_kind=LookupKind.CONVERSATION_STATE,
+    )
 
 
 # --------------------------------------------------------------------------- planner
@@ -511,21 +571,28 @@ def start_thread(
     requester = ticket.requester_contact_id
     if ticket.anonymised:
         if option(ctx, "anonymised_tickets") != "migrate_without_requester":
-            return _settle_all(ticket, children, "skipped",
-                               "anonymised (GDPR) ticket: skipped per map (anonymised_tickets)")
+            return _settle_all(
+                ticket,
+                children,
+                "skipped",
+                "anonymised (GDPR) ticket: skipped per map (anonymised_tickets)",
+            )
         requester = ANONYMISED_CONTACT
     if not requester:
         return _settle_all(ticket, children, "quarantined", "ticket has no requester contact")
     contact = ctx.ids.get(dep_key("contact", requester))
     if not contact:
         return _settle_all(
-            ticket, children, "quarantined",
+            ticket,
+            children,
+            "quarantined",
             f"requester contact quarantined: contact {requester} has no Intercom id "
             "(see the contact's reason)",
-        )  # fmt: skip
+        )
     if not ctx.fallback_admin_id:
-        return _settle_all(ticket, children, "quarantined",
-                           "no fallback admin: set options.fallback_admin_email")
+        return _settle_all(
+            ticket, children, "quarantined", "no fallback admin: set options.fallback_admin_email"
+        )
 
     items = sorted(
         [_Item(r, unix(r.created_at)) for r in replies]
@@ -533,14 +600,11 @@ def start_thread(
         key=lambda i: i.sort_key(0),
     )
     max_request = int(option(ctx, "max_request_bytes"))
-    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items), max_request,
-                 target=target)  # fmt: skip
+    th = _Thread(ticket, ctx, str(contact), _first_time(ticket, items), max_request, target=target)
     items.sort(key=lambda i: i.sort_key(th.created_at or 0))
 
     parents = {("ticket", ticket.id)} | {(i.kind, i.record.id) for i in items}
-    files = sort_files(
-        attachments, parents, int(option(ctx, "max_attachment_bytes")), max_request
-    )
+    files = sort_files(attachments, parents, int(option(ctx, "max_attachment_bytes")), max_request)
     th.dispositions.extend(files.dispositions)
     for item in items:
         item.files = files.by_parent.get((item.kind, item.record.id), [])
@@ -553,8 +617,9 @@ def thread_steps(start: ThreadStart, replies: Sequence[Reply], notes: Sequence[N
     th, items = start.th, start.items
     th.steps += _contact_file_steps(th, "part:ticket:files", start.ticket_files)
     if th.ticket.fidelity == "export":
-        th.notes.append("imported from a Hesk export file: no notes, no attachments, "
-                        "replies as plain text")
+        th.notes.append(
+            "imported from a Hesk export file: no notes, no attachments, replies as plain text"
+        )
     ctx = th.ctx
     planned = [_message_steps(th, i, i.at if i.at else th.created_at) for i in items]
     per_item = [len(s) for s in planned]
@@ -567,9 +632,7 @@ def thread_steps(start: ThreadStart, replies: Sequence[Reply], notes: Sequence[N
             kept += per_item[fold_at]
         th.notes.append(f"{fold_at} oldest messages folded into one transcript note")
     elif sum(per_item) > MAX_PARTS:
-        th.notes.append(
-            f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500"
-        )
+        th.notes.append(f"thread of {sum(per_item)} parts: Intercom reads back only the newest 500")
     if fold_at:
         th.steps += _fold_steps(th, items[:fold_at], th.created_at)
     for message_steps in planned[fold_at:]:
@@ -577,16 +640,24 @@ def thread_steps(start: ThreadStart, replies: Sequence[Reply], notes: Sequence[N
 
 
 def history_note_step(
-    th: _Thread, entries: Sequence[HistoryEntry], hist: HistoryRecord, replies: Sequence[Reply],
-    notes: Sequence[Note], extra_html: str = "",
+    th: _Thread,
+    entries: Sequence[HistoryEntry],
+    hist: HistoryRecord,
+    replies: Sequence[Reply],
+    notes: Sequence[Note],
+    extra_html: str = "",
 ) -> Step:
     """The ``part:history`` admin note of the ticket's history timeline."""
     ident: dict[str, Any] = {"part": "history", "history": hist.content_hash}
     if extra_html:
         ident["extra"] = extra_html
     return _admin_note_step(
-        th, "part:history", history_html(entries) + extra_html,
-        last_activity(th.ticket, replies, notes), ident, [completion(hist)],
+        th,
+        "part:history",
+        history_html(entries) + extra_html,
+        last_activity(th.ticket, replies, notes),
+        ident,
+        [completion(hist)],
     )
 
 
@@ -624,19 +695,21 @@ def plan_ticket(
     create_body: dict[str, Any] = {"from": {"type": "user", "id": th.contact_id}, "body": first}
     if th.created_at is not None:
         create_body["created_at"] = th.created_at
-    th.steps.append(Step(
-        op="create",
-        method="POST",
-        path="/conversations",
-        body=create_body,
-        # Only what never changes: a zero-date ticket's fallback time (its lastchange)
-        # moves with every edit, and a delta must never create the conversation again.
-        identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
-        lookup={"contact_id": th.contact_id, "created_at": th.created_at, "body": first},
-        lookup_kind=LookupKind.CONVERSATION,
-        creates="conversation",
-        result_id="conversation_id",
-    ))  # fmt: skip
+    th.steps.append(
+        Step(
+            op="create",
+            method="POST",
+            path="/conversations",
+            body=create_body,
+            # Only what never changes: a zero-date ticket's fallback time (its lastchange)
+            # moves with every edit, and a delta must never create the conversation again.
+            identity_hash=identity({"ticket": ticket.id, "created_at": unix(ticket.created_at)}),
+            lookup={"contact_id": th.contact_id, "created_at": th.created_at, "body": first},
+            lookup_kind=LookupKind.CONVERSATION,
+            creates="conversation",
+            result_id="conversation_id",
+        )
+    )
 
     # 2. the first message's files, replies and notes in order
     thread_steps(start, replies, notes)
@@ -665,8 +738,13 @@ def plan_orphan(record: Reply | Note | Attachment) -> Plan:
     """A reply, note or attachment whose ticket no longer exists: quarantined."""
     ticket = getattr(record, "ticket_id", None)
     what = "ticket" if ticket is not None else "parent"
-    return Plan(dispositions=(disposition(
-        record, "quarantined",
-        f"its {what} {ticket if ticket is not None else ''} no longer exists in Hesk "
-        f"(orphan {record.OBJECT})".replace("  ", " "),
-    ),))  # fmt: skip
+    return Plan(
+        dispositions=(
+            disposition(
+                record,
+                "quarantined",
+                f"its {what} {ticket if ticket is not None else ''} no longer exists in Hesk "
+                f"(orphan {record.OBJECT})".replace("  ", " "),
+            ),
+        )
+    )

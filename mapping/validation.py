@@ -36,7 +36,9 @@ def _options_problems(options: MapOptions, admins: Sequence[Mapping[str, Any]]) 
 
 
 def _attribute_problems(
-    where: str, name: str, item: AttributeEntry | CustomFieldEntry,
+    where: str,
+    name: str,
+    item: AttributeEntry | CustomFieldEntry,
     existing: dict[str, Mapping[str, Any]],
 ) -> list[str]:
     problems: list[str] = []
@@ -58,8 +60,7 @@ def _attribute_problems(
             problems.append(f"{where}: existing_id {existing_id} is not a conversation attribute")
         elif found is not None and found.get("data_type") != data_type:
             problems.append(
-                f"{where}: existing attribute {name!r} is {found.get('data_type')}, "
-                f"not {data_type}"
+                f"{where}: existing attribute {name!r} is {found.get('data_type')}, not {data_type}"
             )
     elif found is not None:
         problems.append(
@@ -148,9 +149,7 @@ def validate_map(
 # --------------------------------------------------------------------------- resolving
 
 
-def resolve_admins(
-    mapping: dict[str, Any], admins: Sequence[Mapping[str, Any]]
-) -> dict[str, str]:
+def resolve_admins(mapping: dict[str, Any], admins: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """Hesk staff id (str) -> Intercom admin id, for ``UnitContext.admins``."""
     emails = _by_email(admins)
     out: dict[str, str] = {}
@@ -161,9 +160,7 @@ def resolve_admins(
     return out
 
 
-def resolve_fallback_admin(
-    mapping: dict[str, Any], admins: Sequence[Mapping[str, Any]]
-) -> str:
+def resolve_fallback_admin(mapping: dict[str, Any], admins: Sequence[Mapping[str, Any]]) -> str:
     """The fallback admin's id (``UnitContext.fallback_admin_id``), empty if unknown."""
     email = str((mapping.get("options") or {}).get("fallback_admin_email") or "").casefold()
     admin = _by_email(admins).get(email)

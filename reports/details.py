@@ -22,10 +22,13 @@ SHOWN_TICKETS = 10
 
 
 def _run_row(run: Run) -> dict[str, Any]:
-    return {"run": run.run, "kind": run.kind,
-            "started_at": run.started_at.isoformat(timespec="seconds"),
-            "seconds": round((run.ended_at - run.started_at).total_seconds(), 1),
-            "writes": run.writes}  # fmt: skip
+    return {
+        "run": run.run,
+        "kind": run.kind,
+        "started_at": run.started_at.isoformat(timespec="seconds"),
+        "seconds": round((run.ended_at - run.started_at).total_seconds(), 1),
+        "writes": run.writes,
+    }
 
 
 def report_details(engine: Engine, migration_id: str, phases: Phases) -> dict[str, Any]:
@@ -37,8 +40,10 @@ def report_details(engine: Engine, migration_id: str, phases: Phases) -> dict[st
     all_runs = runs(engine, migration_id)
     focus = next((r for r in reversed(all_runs) if r.writes), all_runs[-1] if all_runs else None)
     links = recorded_links(engine, Ledger(engine, migration_id))
-    tickets = [{**t, "url": links.inbox(t["intercom_id"]) or ""}
-               for t in migrated_tickets(engine, migration_id, SHOWN_TICKETS)]  # fmt: skip
+    tickets = [
+        {**t, "url": links.inbox(t["intercom_id"]) or ""}
+        for t in migrated_tickets(engine, migration_id, SHOWN_TICKETS)
+    ]
     details: dict[str, Any] = {
         "runs": [_run_row(r) for r in all_runs],
         "run": _run_row(focus) if focus else None,
@@ -55,7 +60,6 @@ def report_details(engine: Engine, migration_id: str, phases: Phases) -> dict[st
         details["phases"] = phase_times(engine, migration_id, focus, phases)
         details["totals"] = {
             k: sum(p[k] for p in line["points"])
-            for k in ("calls", "rate_limited", "server_errors", "in_doubt", "failed",
-                      "reattempts")
-        }  # fmt: skip
+            for k in ("calls", "rate_limited", "server_errors", "in_doubt", "failed", "reattempts")
+        }
     return details

@@ -18,10 +18,15 @@ EXPORTS = {
 def exports_summary(ledger: Ledger) -> dict[str, dict[str, Any]]:
     """The newest file written of each kind: path, format, rows, ledger position."""
     return {
-        kind: {"path": e.path, "format": e.format, "rows": e.rows, "as_of_seq": e.as_of_seq,
-               "stale": moved_since(ledger, e.as_of_seq)}
+        kind: {
+            "path": e.path,
+            "format": e.format,
+            "rows": e.rows,
+            "as_of_seq": e.as_of_seq,
+            "stale": moved_since(ledger, e.as_of_seq),
+        }
         for kind, e in newest_exports(ledger).items()
-    }  # fmt: skip
+    }
 
 
 def export_lines(exports: dict[str, dict[str, Any]]) -> list[str]:

@@ -90,12 +90,13 @@ def next_steps(report: dict[str, Any]) -> list[str]:
         )
     exports = report.get("exports") or {}
     if total["migrated"] and "idmap" not in exports:
-        steps.append("Write the ID map for your records: `hesk2intercom idmap --out "
-                     "idmap.csv`.")
+        steps.append("Write the ID map for your records: `hesk2intercom idmap --out idmap.csv`.")
     if total["migrated"] and "redirects" not in exports:
-        steps.append("Keep old Hesk links working: `hesk2intercom redirects --hesk-url "
-                     "https://your-hesk --out redirects.conf`, then install it "
-                     "(docs/idmap-and-redirects.md).")
+        steps.append(
+            "Keep old Hesk links working: `hesk2intercom redirects --hesk-url "
+            "https://your-hesk --out redirects.conf`, then install it "
+            "(docs/idmap-and-redirects.md)."
+        )
     if not total["source"]:
         steps.append("Nothing has been captured yet: run `hesk2intercom discover` first.")
     return steps

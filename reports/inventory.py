@@ -30,22 +30,33 @@ def build_inventory(reader: SourceReader, admin_emails: Iterable[str]) -> dict[s
             staff_by_category.setdefault(cid, []).append(s.name)
     return {
         "categories": [
-            {"id": c.id, "name": c.name, "autoassign": c.autoassign, "private": c.private,
-             "default_priority": BUILTIN_PRIORITIES.get(c.default_priority,
-                                                        str(c.default_priority)),
-             "staff": sorted(staff_by_category.get(c.id, [])),
-             "rebuild": ("Intercom workflow: assign to the team's inbox with balanced "
-                         "assignment" if c.autoassign else "team inbox (assigned by hand)")}
+            {
+                "id": c.id,
+                "name": c.name,
+                "autoassign": c.autoassign,
+                "private": c.private,
+                "default_priority": BUILTIN_PRIORITIES.get(
+                    c.default_priority, str(c.default_priority)
+                ),
+                "staff": sorted(staff_by_category.get(c.id, [])),
+                "rebuild": (
+                    "Intercom workflow: assign to the team's inbox with balanced assignment"
+                    if c.autoassign
+                    else "team inbox (assigned by hand)"
+                ),
+            }
             for c in categories
-        ],  # fmt: skip
+        ],
         "statuses": [
             {"id": i, "name": n, "rebuild": "custom ticket state or a conversation attribute"}
-            for i, n in sorted(reader.statuses.items()) if i not in BUILTIN_STATUSES
-        ],  # fmt: skip
+            for i, n in sorted(reader.statuses.items())
+            if i not in BUILTIN_STATUSES
+        ],
         "priorities": [
             {"id": i, "name": n, "rebuild": "an option of the hesk_priority attribute"}
-            for i, n in sorted(reader.priorities.items()) if i not in BUILTIN_PRIORITIES
-        ],  # fmt: skip
+            for i, n in sorted(reader.priorities.items())
+            if i not in BUILTIN_PRIORITIES
+        ],
         "canned_responses": [
             {"id": c.id, "title": c.title, "text": c.message_text, "html": c.message_html}
             for c in records_of(reader, CannedResponse)
@@ -55,10 +66,10 @@ def build_inventory(reader: SourceReader, admin_emails: Iterable[str]) -> dict[s
             for t in records_of(reader, TicketTemplate)
         ],
         "invite": [
-            {"id": s.id, "name": s.name, "email": s.email, "admin": s.is_admin,
-             "active": s.active}
-            for s in staff if not s.email or s.email.casefold() not in admins
-        ],  # fmt: skip
+            {"id": s.id, "name": s.name, "email": s.email, "admin": s.is_admin, "active": s.active}
+            for s in staff
+            if not s.email or s.email.casefold() not in admins
+        ],
     }
 
 
@@ -69,32 +80,53 @@ def write_inventory(inv: dict[str, Any], out: Path) -> list[Path]:
     write_csv(replies, inv["canned_responses"], ["title", "text", "html"])
     write_csv(invite, inv["invite"], ["name", "email", "admin", "active"])
     lines = ["# Hand-over inventory: rebuild these in Intercom", ""]
-    lines += ["## Categories and auto-assign rules", "",
-              "| Hesk category | auto-assign | private | staff | rebuild in Intercom |",
-              "|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        "## Categories and auto-assign rules",
+        "",
+        "| Hesk category | auto-assign | private | staff | rebuild in Intercom |",
+        "|---|---|---|---|---|",
+    ]
     for c in inv["categories"]:
-        lines.append(f"| {c['name']} | {'yes' if c['autoassign'] else 'no'} | "
-                     f"{'yes' if c['private'] else 'no'} | {', '.join(c['staff']) or '-'} | "
-                     f"{c['rebuild']} |")  # fmt: skip
+        lines.append(
+            f"| {c['name']} | {'yes' if c['autoassign'] else 'no'} | "
+            f"{'yes' if c['private'] else 'no'} | {', '.join(c['staff']) or '-'} | "
+            f"{c['rebuild']} |"
+        )
     for title, key in (("Custom statuses", "statuses"), ("Custom priorities", "priorities")):
         lines += ["", f"## {title}", ""]
-        lines += [f"- {x['name']} (Hesk id {x['id']}): {x['rebuild']}" for x in inv[key]] \
-            or ["- none"]
-    lines += ["", "## Canned responses", "",
-              f"{len(inv['canned_responses'])} canned response(s) exported to "
-              f"`{replies.name}` (title, text, html): import them as saved replies / macros "
-              "(Intercom's macros API is read-only, so the tool cannot create them)."]
+        lines += [f"- {x['name']} (Hesk id {x['id']}): {x['rebuild']}" for x in inv[key]] or [
+            "- none"
+        ]
+    lines += [
+        "",
+        "## Canned responses",
+        "",
+        f"{len(inv['canned_responses'])} canned response(s) exported to "
+        f"`{replies.name}` (title, text, html): import them as saved replies / macros "
+        "(Intercom's macros API is read-only, so the tool cannot create them).",
+    ]
     lines += ["", "## Ticket templates", ""]
-    lines += [f"- {t['title']}: rebuild as a saved reply or a Messenger ticket type"
-              for t in inv["ticket_templates"]] or ["- none"]  # fmt: skip
-    lines += ["", "## Staff without an Intercom admin (invite list)", "",
-              f"{len(inv['invite'])} staff member(s) in `{invite.name}`: invite them as "
-              "teammates (the API cannot create teammates). Until then their replies are "
-              "authored by the fallback admin with \"originally by NAME\"."]
+    lines += [
+        f"- {t['title']}: rebuild as a saved reply or a Messenger ticket type"
+        for t in inv["ticket_templates"]
+    ] or ["- none"]
+    lines += [
+        "",
+        "## Staff without an Intercom admin (invite list)",
+        "",
+        f"{len(inv['invite'])} staff member(s) in `{invite.name}`: invite them as "
+        "teammates (the API cannot create teammates). Until then their replies are "
+        'authored by the fallback admin with "originally by NAME".',
+    ]
     lines += [f"- {s['name']} <{s['email'] or 'no email'}>" for s in inv["invite"]]
-    lines += ["", "## Not moved as data (rebuild natively)", "",
-              "- SLAs, overdue rules and auto-close: Intercom SLAs and workflows",
-              "- e-mail piping / POP3 fetching: connect the mailbox to Intercom",
-              "- reports and satisfaction ratings: Intercom reporting and CSAT", ""]
+    lines += [
+        "",
+        "## Not moved as data (rebuild natively)",
+        "",
+        "- SLAs, overdue rules and auto-close: Intercom SLAs and workflows",
+        "- e-mail piping / POP3 fetching: connect the mailbox to Intercom",
+        "- reports and satisfaction ratings: Intercom reporting and CSAT",
+        "",
+    ]
     doc.write_text("\n".join(lines), encoding="utf-8")
     return [doc, replies, invite]

@@ -115,8 +115,12 @@ class NginxWriter(RedirectWriter):
     for the longest key) before its maps.
     """
 
-    _KEYS = {"article": "$uri|$arg_article", "category": "$uri|$arg_category",
-             "track": "$uri|$arg_track", "page": "$uri|$args"}  # fmt: skip
+    _KEYS = {
+        "article": "$uri|$arg_article",
+        "category": "$uri|$arg_category",
+        "track": "$uri|$arg_track",
+        "page": "$uri|$args",
+    }
 
     def __init__(self, out: TextIO, hesk_url: str, *, entries: int = 0) -> None:
         super().__init__(out, hesk_url)
@@ -143,8 +147,7 @@ class NginxWriter(RedirectWriter):
 
     def _open(self, group: str) -> None:
         self.out.write(
-            f"map {nginx_string(self._KEYS[group])} $hesk2intercom_{group} {{\n"
-            '    default "";\n'
+            f'map {nginx_string(self._KEYS[group])} $hesk2intercom_{group} {{\n    default "";\n'
         )
 
     def _close(self, group: str) -> None:
@@ -156,8 +159,7 @@ class NginxWriter(RedirectWriter):
             return
         path = f"{self.prefix}{r.page}"
         # a customer's ticket link goes to one page whatever its query
-        key = ("~^" + re.escape(path) + r"\|" if r.kind == "customer_ticket"
-               else f"{path}|{r.value}")  # fmt: skip
+        key = "~^" + re.escape(path) + r"\|" if r.kind == "customer_ticket" else f"{path}|{r.value}"
         self.out.write(f"    {nginx_string(key)} {nginx_string(r.target)};\n")
 
     def _end(self) -> None:
@@ -174,9 +176,14 @@ class NginxWriter(RedirectWriter):
 class ApacheWriter(RedirectWriter):
     """A RewriteMap ``txt`` file and, in its header, the rules that use it."""
 
-    _KEYS = {"article": "article:{v}", "staff_article": "", "category": "category:{v}",
-             "staff_ticket": "staff:{v}", "kb_home": "kb-home",
-             "customer_ticket": "customer"}  # fmt: skip
+    _KEYS = {
+        "article": "article:{v}",
+        "staff_article": "",
+        "category": "category:{v}",
+        "staff_ticket": "staff:{v}",
+        "kb_home": "kb-home",
+        "customer_ticket": "customer",
+    }
 
     def __init__(self, out: TextIO, hesk_url: str, *, admin_dir: str = "admin") -> None:
         super().__init__(out, hesk_url)
@@ -247,8 +254,9 @@ class CsvWriter(RedirectWriter):
         if r.kind == "customer_ticket":
             link += "?track=*"
         redirected = "yes" if r.target else "no"
-        self.csv.writerow([safe_cell(v) for v in (link, r.target, r.kind, redirected,
-                                                  one_line(r.note))])
+        self.csv.writerow(
+            [safe_cell(v) for v in (link, r.target, r.kind, redirected, one_line(r.note))]
+        )
 
 
 def writer_for(

@@ -104,10 +104,11 @@ def not_in_source(ledger: Ledger) -> list[dict[str, str]]:
     marks: dict[str, Any] = {}
     for rec in ledger.read(types=[CaptureCompleted.TYPE]):
         marks = getattr(rec.event, "watermarks", None) or {}
-    reason = ("not in a Hesk export file" if marks.get("source") == "export"
-              else "not in the source")
-    return [{"object": key.split(".")[0], "what": what, "reason": reason}
-            for key, what in (marks.get("not_held") or {}).items()]
+    reason = "not in a Hesk export file" if marks.get("source") == "export" else "not in the source"
+    return [
+        {"object": key.split(".")[0], "what": what, "reason": reason}
+        for key, what in (marks.get("not_held") or {}).items()
+    ]
 
 
 def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
@@ -123,7 +124,8 @@ def build_report(engine: Engine, migration_id: str) -> dict[str, Any]:
         "migration": migration_id,
         "objects": counts["objects"],
         "quarantined": counts["quarantined"],
-        "skipped": counts["skipped"] + [
+        "skipped": counts["skipped"]
+        + [
             {"object": a["object"], "source_id": "*", "reason": f"{a['what']}: {a['reason']}"}
             for a in absent
         ],
@@ -150,12 +152,18 @@ def verify_summary(ledger: Ledger) -> dict[str, Any] | None:
         return None
     event, at = found
     return {
-        "verified_at": at, "sample": event.sample, "as_of_seq": event.as_of_seq,
-        "checked": event.checked, "ok": event.ok,
-        "fields": {name: {"compared": c, "matched": c - d}
-                   for name, (c, d) in event.fields.items()},
-        "differences": event.differences, "limits": event.limits, "notes": event.notes,
-    }  # fmt: skip
+        "verified_at": at,
+        "sample": event.sample,
+        "as_of_seq": event.as_of_seq,
+        "checked": event.checked,
+        "ok": event.ok,
+        "fields": {
+            name: {"compared": c, "matched": c - d} for name, (c, d) in event.fields.items()
+        },
+        "differences": event.differences,
+        "limits": event.limits,
+        "notes": event.notes,
+    }
 
 
 def totals(report: dict[str, Any]) -> dict[str, int]:

@@ -71,36 +71,56 @@ def timeline_svg(points: Sequence[dict[str, Any]], bucket_seconds: int) -> str:
     for i in range(5):  # grid and both axes' labels
         frac = i / 4
         gy = _TOP + plot_h * (1 - frac)
-        out.append(f'<line x1="{_LEFT}" y1="{gy:.1f}" x2="{_LEFT + plot_w}" y2="{gy:.1f}" '
-                   'stroke="#e4e9f0"/>')
-        out.append(f'<text x="{_LEFT - 6}" y="{gy + 4:.1f}" text-anchor="end" '
-                   f'class="axis">{_fmt(left_max * frac)}</text>')
-        out.append(f'<text x="{_LEFT + plot_w + 6}" y="{gy + 4:.1f}" class="axis">'
-                   f'{_fmt(right_max * frac)}</text>')
+        out.append(
+            f'<line x1="{_LEFT}" y1="{gy:.1f}" x2="{_LEFT + plot_w}" y2="{gy:.1f}" '
+            'stroke="#e4e9f0"/>'
+        )
+        out.append(
+            f'<text x="{_LEFT - 6}" y="{gy + 4:.1f}" text-anchor="end" '
+            f'class="axis">{_fmt(left_max * frac)}</text>'
+        )
+        out.append(
+            f'<text x="{_LEFT + plot_w + 6}" y="{gy + 4:.1f}" class="axis">'
+            f"{_fmt(right_max * frac)}</text>"
+        )
     for i in range(6):
         t = end * i / 5
-        out.append(f'<text x="{x(t):.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" '
-                   f'class="axis">{_fmt(round(t))} s</text>')
+        out.append(
+            f'<text x="{x(t):.1f}" y="{HEIGHT - _BOTTOM + 16}" text-anchor="middle" '
+            f'class="axis">{_fmt(round(t))} s</text>'
+        )
     bar_w = max(plot_w * bucket_seconds / end - 1, 1)
     for p in points:
         top = y(p["calls_per_s"], left_max)
-        tip = (f"{p['t']}–{p['t'] + bucket_seconds} s: {p['calls']} calls "
-               f"({p['calls_per_s']}/s), {p['rate_limited']} 429s, "
-               f"{series_value(p, SERIES[1][2])} faults, {series_value(p, SERIES[2][2])} retries")
-        out.append(f'<rect x="{x(p["t"]):.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
-                   f'height="{_TOP + plot_h - top:.1f}" fill="{_BAR}" class="calls">'
-                   f"<title>{escape(tip)}</title></rect>")
+        tip = (
+            f"{p['t']}–{p['t'] + bucket_seconds} s: {p['calls']} calls "
+            f"({p['calls_per_s']}/s), {p['rate_limited']} 429s, "
+            f"{series_value(p, SERIES[1][2])} faults, {series_value(p, SERIES[2][2])} retries"
+        )
+        out.append(
+            f'<rect x="{x(p["t"]):.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
+            f'height="{_TOP + plot_h - top:.1f}" fill="{_BAR}" class="calls">'
+            f"<title>{escape(tip)}</title></rect>"
+        )
     for label, colour, fields in SERIES:
-        coords = " ".join(f"{x(p['t'] + bucket_seconds / 2):.1f},"
-                          f"{y(series_value(p, fields), right_max):.1f}" for p in points)
-        out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" '
-                   f'stroke-width="2" class="series-{escape(label)}"/>')
-    out.append(f'<text x="{_LEFT + plot_w}" y="16" text-anchor="end" class="axis">lines: per '
-               f"{bucket_seconds} s bucket</text>")
+        coords = " ".join(
+            f"{x(p['t'] + bucket_seconds / 2):.1f},{y(series_value(p, fields), right_max):.1f}"
+            for p in points
+        )
+        out.append(
+            f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+            f'stroke-width="2" class="series-{escape(label)}"/>'
+        )
+    out.append(
+        f'<text x="{_LEFT + plot_w}" y="16" text-anchor="end" class="axis">lines: per '
+        f"{bucket_seconds} s bucket</text>"
+    )
     lx = _LEFT
     for label, colour in (("calls / s", _BAR), *((lbl, c) for lbl, c, _f in SERIES)):
-        out.append(f'<rect x="{lx}" y="7" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="{lx + 14}" y="16" class="axis">{escape(label)}</text>')
+        out.append(
+            f'<rect x="{lx}" y="7" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{lx + 14}" y="16" class="axis">{escape(label)}</text>'
+        )
         lx += 90
     out.append("</svg>")
     return "\n".join(out)

@@ -165,13 +165,19 @@ def _message_parts(src: TicketSource) -> list[ExpectedPart]:
         at = unix(r.created_at)
         if r.author_type == "staff":
             exp = ExpectedPart(
-                f"reply {r.source_id}", "admin", "comment", at,
+                f"reply {r.source_id}",
+                "admin",
+                "comment",
+                at,
                 words(sanitize_html(r.message_html or plain_to_html(r.message_text))),
                 author_id=src.admin_ids.get(str(r.staff_id)),
             )
         else:
             exp = ExpectedPart(
-                f"reply {r.source_id}", "contact", "comment", at,
+                f"reply {r.source_id}",
+                "contact",
+                "comment",
+                at,
                 words(to_plain(r.message_html) or r.message_text),
                 author_id=src.contact_ids.get(r.author_contact_id or ""),
             )
@@ -179,7 +185,11 @@ def _message_parts(src: TicketSource) -> list[ExpectedPart]:
     for n in src.notes:
         at = unix(n.created_at)
         exp = ExpectedPart(
-            f"note {n.source_id}", "admin", "note", at, words(sanitize_html(n.message_html)),
+            f"note {n.source_id}",
+            "admin",
+            "note",
+            at,
+            words(sanitize_html(n.message_html)),
             author_id=src.admin_ids.get(str(n.staff_id)),
         )
         items.append((at or 0, 1, n.id, exp, _names(n.attachments, src.migrated_attachments)))
@@ -194,13 +204,21 @@ def expected_parts(src: TicketSource) -> list[ExpectedPart]:
     t = src.ticket
     requester = src.contact_ids.get(t.requester_contact_id or "")
     names = _names(t.attachments, src.migrated_attachments)
-    out = [
-        ExpectedPart(
-            "ticket files", "contact", "comment", conversation_time(t, src.replies, src.notes),
-            None,
-            tuple(sorted(names)), requester,
-        )
-    ] if names else []
+    out = (
+        [
+            ExpectedPart(
+                "ticket files",
+                "contact",
+                "comment",
+                conversation_time(t, src.replies, src.notes),
+                None,
+                tuple(sorted(names)),
+                requester,
+            )
+        ]
+        if names
+        else []
+    )
     out += _message_parts(src)
     if src.has_history:
         out.append(ExpectedPart("history note", "admin", "note", None, None, history=True))
@@ -224,8 +242,9 @@ class _Diff:
     def add(self, name: str, expected: Any, actual: Any) -> None:
         self.seen(name, differs=True)
         self.out.differences.append(
-            Difference(self.obj, self.source_id, self.intercom_id, name, shown(expected),
-                       shown(actual))
+            Difference(
+                self.obj, self.source_id, self.intercom_id, name, shown(expected), shown(actual)
+            )
         )
 
     def compare(self, name: str, same: bool, expected: Any, actual: Any) -> None:
@@ -248,8 +267,9 @@ def _conversation_fields(src: TicketSource, conv: dict[str, Any], d: _Diff) -> N
     d.check("state", "closed" if t.status == 3 else "open", conv.get("state"))
     source = conv.get("source") or {}
     body = words(to_plain(t.message_html) or t.message_text)
-    d.compare("first_message.body", contains(source.get("body"), body), body,
-              words(source.get("body")))
+    d.compare(
+        "first_message.body", contains(source.get("body"), body), body, words(source.get("body"))
+    )
     author = source.get("author") or {}
     d.check("first_message.author", "contact", author_kind(author))
     requester = src.contact_ids.get(t.requester_contact_id or "")
@@ -287,12 +307,15 @@ def _continuations(
     for j in range(first + 1, len(parts)):
         part = parts[j]
         more = attachment_names(part)
-        if (j in used or not more
-                or author_kind(part.get("author")) != author_kind(head.get("author"))
-                or part.get("part_type") != head.get("part_type")
-                or part.get("created_at") != head.get("created_at")
-                or not words(part.get("body")).startswith("Attachments")
-                or not _within([*names, *more], exp.attachments)):
+        if (
+            j in used
+            or not more
+            or author_kind(part.get("author")) != author_kind(head.get("author"))
+            or part.get("part_type") != head.get("part_type")
+            or part.get("created_at") != head.get("created_at")
+            or not words(part.get("body")).startswith("Attachments")
+            or not _within([*names, *more], exp.attachments)
+        ):
             break
         names += more
         out.append(j)
@@ -318,8 +341,11 @@ def _compare_part(
 
 
 def _compare_parts(
-    src: TicketSource, conv: dict[str, Any], d: _Diff,
-    expected: list[ExpectedPart] | None = None, key: str = "conversation_parts",
+    src: TicketSource,
+    conv: dict[str, Any],
+    d: _Diff,
+    expected: list[ExpectedPart] | None = None,
+    key: str = "conversation_parts",
 ) -> None:
     block = conv.get(key) or {}
     returned = block.get(key) or []
@@ -340,9 +366,16 @@ def _compare_parts(
     order: list[tuple[ExpectedPart, int]] = []
     for exp in expected:
         if exp.history:
-            i = next((i for i, p in enumerate(parts) if i not in used
-                      and author_kind(p.get("author")) == "admin"
-                      and p.get("part_type") == "note"), -1)
+            i = next(
+                (
+                    i
+                    for i, p in enumerate(parts)
+                    if i not in used
+                    and author_kind(p.get("author")) == "admin"
+                    and p.get("part_type") == "note"
+                ),
+                -1,
+            )
             if i < 0:
                 missing += 1
                 d.add("history note", "an admin note with the ticket history", "missing")
@@ -353,8 +386,7 @@ def _compare_parts(
         i, timed = _find(exp, parts, used)
         if i < 0:
             missing += 1
-            d.add(exp.label, exp.text if exp.text is not None else list(exp.attachments),
-                  "missing")
+            d.add(exp.label, exp.text if exp.text is not None else list(exp.attachments), "missing")
             continue
         d.seen(exp.label)
         more = _continuations(exp, parts, i, used)
@@ -362,8 +394,11 @@ def _compare_parts(
         order.append((exp, i))
         files = [n for j in (i, *more) for n in attachment_names(parts[j])]
         _compare_part(exp, parts[i], files, timed, d)
-    misordered = [(a, b) for (a, ia), (b, ib) in zip(order, order[1:], strict=False)
-                  if ia > ib and (a.created_at or 0) < (b.created_at or 0)]
+    misordered = [
+        (a, b)
+        for (a, ia), (b, ib) in zip(order, order[1:], strict=False)
+        if ia > ib and (a.created_at or 0) < (b.created_at or 0)
+    ]
     if not misordered:
         d.seen("parts.order")
     for a, b in misordered:
@@ -375,8 +410,12 @@ def _compare_parts(
         d.seen("parts.unexpected")
     for i, part in enumerate(parts):
         if i not in used:
-            d.add("parts.unexpected", "", f"{part.get('part_type')} by "
-                  f"{author_kind(part.get('author'))}: {words(part.get('body'))}")
+            d.add(
+                "parts.unexpected",
+                "",
+                f"{part.get('part_type')} by "
+                f"{author_kind(part.get('author'))}: {words(part.get('body'))}",
+            )
 
 
 def compare_conversation(src: TicketSource, conv: dict[str, Any], intercom_id: str) -> Comparison:
@@ -385,8 +424,10 @@ def compare_conversation(src: TicketSource, conv: dict[str, Any], intercom_id: s
     d = _Diff("ticket", src.ticket.source_id, intercom_id, out)
     _conversation_fields(src, conv, d)
     if src.ticket.fidelity == "export":
-        d.limit("read from a Hesk export file: it holds no notes or attachments, and "
-                "replies are plain text")
+        d.limit(
+            "read from a Hesk export file: it holds no notes or attachments, and "
+            "replies are plain text"
+        )
     _compare_parts(src, conv, d)
     return out
 
@@ -415,6 +456,10 @@ def compare_article(
         parents = {str(p) for p in actual.get("parent_ids") or []}
         if actual.get("parent_id") is not None:
             parents.add(str(actual["parent_id"]))
-        d.compare("collection", collection_id in parents, collection_id,
-                  ", ".join(sorted(parents)) or "none")
+        d.compare(
+            "collection",
+            collection_id in parents,
+            collection_id,
+            ", ".join(sorted(parents)) or "none",
+        )
     return out

@@ -36,12 +36,22 @@ def ticket_expected_parts(src: TicketSource, history_note: bool) -> list[Expecte
     out: list[ExpectedPart] = []
     for exp in expected_parts(replace(src, has_history=False)):
         if exp.label == "ticket files":
-            out.append(replace(exp, author="admin", part_type="note", author_id=None,
-                               created_at=first_time(src)))
+            out.append(
+                replace(
+                    exp,
+                    author="admin",
+                    part_type="note",
+                    author_id=None,
+                    created_at=first_time(src),
+                )
+            )
         elif exp.author == "contact" and exp.attachments:
             out.append(replace(exp, attachments=()))
-            out.append(ExpectedPart(f"{exp.label} files", "admin", "note", exp.created_at,
-                                    None, exp.attachments))  # fmt: skip
+            out.append(
+                ExpectedPart(
+                    f"{exp.label} files", "admin", "note", exp.created_at, None, exp.attachments
+                )
+            )
         else:
             out.append(exp)
     if history_note and src.has_history:
@@ -81,13 +91,15 @@ def compare_ticket(
     state = (resolved.get("ticket_states") or {}).get(str(t.status))
     if state:
         d.check("state", str(state), str((ticket.get("ticket_state") or {}).get("id")))
-    status: dict[str, Any] = next((s for s in the_map.get("statuses") or ()
-                   if str(s.get("hesk_id")) == str(t.status)), {})  # fmt: skip
+    status: dict[str, Any] = next(
+        (s for s in the_map.get("statuses") or () if str(s.get("hesk_id")) == str(t.status)), {}
+    )
     closed = status.get("state") == "closed" if status else t.status == 3
     d.check("open", not closed, ticket.get("open"))
     actual_id = attrs.get("hesk_ticket_id")
-    d.check("ticket_attributes.hesk_ticket_id", str(t.id),
-            None if actual_id is None else str(actual_id))  # fmt: skip
+    d.check(
+        "ticket_attributes.hesk_ticket_id", str(t.id), None if actual_id is None else str(actual_id)
+    )
     d.check("ticket_attributes.hesk_trackid", marker(t), attrs.get("hesk_trackid"))
     for name, value in expected_attributes(t, the_map).items():
         if name not in ("hesk_ticket_id", "hesk_trackid"):  # compared above
@@ -100,7 +112,9 @@ def compare_ticket(
     if src.has_history and not history_note and not attrs.get(HISTORY_ATTR):
         d.add(f"ticket_attributes.{HISTORY_ATTR}", "the Hesk history", "missing")
     if t.fidelity == "export":
-        d.limit("read from a Hesk export file: it holds no notes or attachments, and "
-                "replies are plain text")
+        d.limit(
+            "read from a Hesk export file: it holds no notes or attachments, and "
+            "replies are plain text"
+        )
     _compare_parts(src, ticket, d, ticket_expected_parts(src, history_note), "ticket_parts")
     return out

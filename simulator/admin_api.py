@@ -96,8 +96,13 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
     if not isinstance(body, dict):
         raise invalid("expected {admins, teams, contacts, ticket_states, apps}")
     ws = sim.ws
-    out: dict[str, list[Any]] = {"admins": [], "teams": [], "contacts": [], "ticket_states": [],
-                                 "apps": []}
+    out: dict[str, list[Any]] = {
+        "admins": [],
+        "teams": [],
+        "contacts": [],
+        "ticket_states": [],
+        "apps": [],
+    }
     for item in body.get("apps") or []:
         if not isinstance(item, dict) or not item.get("token"):
             raise invalid("each app needs a token")
@@ -109,18 +114,25 @@ def seed(sim: SimulatorApp, body: Any) -> tuple[int, Any]:
             )
         except ValueError as exc:
             raise invalid(str(exc)) from exc
-        out["apps"].append({"id": app.id, "workspace_id": app.workspace_id,
-                            "scopes": None if app.scopes is None else sorted(app.scopes)})
+        out["apps"].append(
+            {
+                "id": app.id,
+                "workspace_id": app.workspace_id,
+                "scopes": None if app.scopes is None else sorted(app.scopes),
+            }
+        )
     for item in body.get("admins") or []:
         if not isinstance(item, dict) or not item.get("email"):
             raise invalid("each admin needs name and email")
-        out["admins"].append(add_admin(ws, str(item.get("name") or item["email"]),
-                                       str(item["email"])))
+        out["admins"].append(
+            add_admin(ws, str(item.get("name") or item["email"]), str(item["email"]))
+        )
     for item in body.get("teams") or []:
         if not isinstance(item, dict) or not item.get("name"):
             raise invalid("each team needs a name")
-        out["teams"].append(add_team(ws, str(item["name"]),
-                                     [str(a) for a in item.get("admin_ids") or []]))
+        out["teams"].append(
+            add_team(ws, str(item["name"]), [str(a) for a in item.get("admin_ids") or []])
+        )
     for item in body.get("contacts") or []:
         if not isinstance(item, dict):
             raise invalid("each contact must be an object")

@@ -249,8 +249,11 @@ class SimulatorApp:
                 app.rate_limited += 1
                 self.stats.count(key, 429)
                 reset = str(int(injector.storm_until) + 1).encode()
-                headers = [*headers[:1], (b"x-ratelimit-remaining", b"0"),
-                           (b"x-ratelimit-reset", reset)]
+                headers = [
+                    *headers[:1],
+                    (b"x-ratelimit-remaining", b"0"),
+                    (b"x-ratelimit-reset", reset),
+                ]
                 message = f"Exceeded rate limit of {self.limiter.limit} in 10_seconds"
                 await _respond(send, 429, error_body("rate_limit_exceeded", message), headers)
                 return
@@ -290,8 +293,13 @@ class SimulatorApp:
         if fault == "rate_lost_response":
             if injector.drop_connection():
                 self.stats.count(key, 0)  # status 0: the connection was dropped
-                await send({"type": "http.response.start", "status": status,
-                            "headers": [_JSON, (b"content-length", b"100000"), *headers]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": status,
+                        "headers": [_JSON, (b"content-length", b"100000"), *headers],
+                    }
+                )
                 await send({"type": "http.response.body", "body": b"{", "more_body": True})
                 raise DropConnection("injected lost response")
             self.stats.count(key, 502)
@@ -344,18 +352,26 @@ class SimulatorApp:
         try:
             if not self.hosts.allows(headers.get(b"host")):
                 raise ApiError(
-                    421, "misdirected_request",
+                    421,
+                    "misdirected_request",
                     "The Host header names no address this simulator listens on: call it "
                     "by that address, or start it with --allow-host NAME",
-                )  # fmt: skip
+                )
             if not self.apps.known(headers.get(b"authorization")):
                 raise ApiError(401, "unauthorized", "Access Token Invalid")
             if method == "GET" and path.startswith("/_sim/attachments/"):
                 blob_id = path.split("/")[3] if path.count("/") >= 3 else ""
                 data = admin_api.attachment(self, blob_id)
-                await send({"type": "http.response.start", "status": 200, "headers": [
-                    (b"content-type", b"application/octet-stream"),
-                    (b"content-length", str(len(data)).encode())]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [
+                            (b"content-type", b"application/octet-stream"),
+                            (b"content-length", str(len(data)).encode()),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": data})
                 return
             body = None
@@ -374,8 +390,11 @@ class SimulatorApp:
         a JSON object)."""
         kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
         if kind != b"application/json":
-            raise ApiError(415, "unsupported_media_type",
-                           "The admin API takes a JSON body: send Content-Type: application/json")
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "The admin API takes a JSON body: send Content-Type: application/json",
+            )
         raw = await _read_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         try:
             body = json.loads(raw)
@@ -430,11 +449,13 @@ async def _read_body(receive: Receive, length: bytes | None, limit: int) -> byte
 
 async def _respond(send: Send, status: int, body: Any, headers: list[tuple[bytes, bytes]]) -> None:
     payload = _encode(body)
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [_JSON, (b"content-length", str(len(payload)).encode()), *headers],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [_JSON, (b"content-length", str(len(payload)).encode()), *headers],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -456,8 +477,13 @@ def create_app(
     API answers (:class:`~simulator.hosts.HostGuard`).
     """
     sim = SimulatorApp(
-        token=token, rate_limit=rate_limit, workspace_rate_limit=workspace_rate_limit,
-        faults=faults, state_file=state_file, validate=validate, max_body_bytes=max_body_bytes,
+        token=token,
+        rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit,
+        faults=faults,
+        state_file=state_file,
+        validate=validate,
+        max_body_bytes=max_body_bytes,
         hosts=HostGuard.listening_on(host, allowed_hosts),
     )
     app = Starlette(routes=[Mount("/", app=sim)], lifespan=sim.lifespan)

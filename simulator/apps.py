@@ -18,19 +18,32 @@ from .state import WORKSPACE_ID
 #: Scopes a private app may be given (Intercom's permissions, by noun, read and write).
 SCOPES = (
     "read_admins",
-    "read_users", "write_users",
-    "read_conversations", "write_conversations",
-    "read_data_attributes", "write_data_attributes",
-    "read_tags", "write_tags",
-    "read_articles", "write_articles",
-    "read_tickets", "write_tickets",
+    "read_users",
+    "write_users",
+    "read_conversations",
+    "write_conversations",
+    "read_data_attributes",
+    "write_data_attributes",
+    "read_tags",
+    "write_tags",
+    "read_articles",
+    "write_articles",
+    "read_tickets",
+    "write_tickets",
 )
 _NOUNS = {
-    "me": "admins", "admins": "admins", "teams": "admins",
-    "contacts": "users", "conversations": "conversations",
-    "data_attributes": "data_attributes", "tags": "tags",
-    "articles": "articles", "help_center": "articles",
-    "tickets": "tickets", "ticket_types": "tickets", "ticket_states": "tickets",
+    "me": "admins",
+    "admins": "admins",
+    "teams": "admins",
+    "contacts": "users",
+    "conversations": "conversations",
+    "data_attributes": "data_attributes",
+    "tags": "tags",
+    "articles": "articles",
+    "help_center": "articles",
+    "tickets": "tickets",
+    "ticket_types": "tickets",
+    "ticket_states": "tickets",
 }
 
 

@@ -9,8 +9,16 @@ from .routing import Request, Route
 from .state import Obj, Workspace, lookup_id, now
 
 DATA_TYPES = {"string", "integer", "float", "boolean", "datetime", "date", "options"}
-CONVERSATION_TYPES = {"string", "integer", "list", "decimal", "boolean", "datetime",
-                      "relationship", "files"}
+CONVERSATION_TYPES = {
+    "string",
+    "integer",
+    "list",
+    "decimal",
+    "boolean",
+    "datetime",
+    "relationship",
+    "files",
+}
 
 
 # --- data attributes ----------------------------------------------------------------
@@ -18,11 +26,15 @@ def list_data_attributes(ws: Workspace, req: Request) -> tuple[int, Any]:
     """``GET /data_attributes?model=&include_archived=`` (model=conversation -> 422)."""
     model = req.query.get("model")
     if model == "conversation":
-        raise ApiError(422, "unprocessable_entity",
-                       "Use GET /conversations/attributes for conversation attributes")
+        raise ApiError(
+            422,
+            "unprocessable_entity",
+            "Use GET /conversations/attributes for conversation attributes",
+        )
     archived = req.query.get("include_archived", "false").lower() == "true"
     data = [
-        a for a in ws.data_attributes.values()
+        a
+        for a in ws.data_attributes.values()
         if (model is None or a["model"] == model) and (archived or not a["archived"])
     ]
     return 200, {"type": "list", "data": data}
@@ -45,7 +57,8 @@ def create_data_attribute(ws: Workspace, req: Request) -> tuple[int, Any]:
         where = "people" if model == "contact" else "company"
         raise invalid(
             f"You already have '{name}' in your {where} data. To save this as new {where} "
-            "data, use a different name.", "name"
+            "data, use a different name.",
+            "name",
         )
     options: list[str] = []
     if data_type == "options":
@@ -160,8 +173,15 @@ def update_conversation_attribute(ws: Workspace, req: Request) -> tuple[int, Any
     """``PUT /conversations/attributes/{id}``."""
     attribute = _require_conv_attr(ws, req.params["id"])
     body = req.body or {}
-    for key in ("name", "description", "multiline", "required", "visible_to_team_ids",
-                "reference", "archived"):
+    for key in (
+        "name",
+        "description",
+        "multiline",
+        "required",
+        "visible_to_team_ids",
+        "reference",
+        "archived",
+    ):
         if key in body:
             attribute[key] = body[key]
     attribute["updated_at"] = now()

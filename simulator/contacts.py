@@ -155,12 +155,27 @@ def create_contact(ws: Workspace, req: Request) -> tuple[int, Any]:
         "signed_up_at": None,
         "last_seen_at": None,
         "custom_attributes": {},
-        "tags": {"type": "list", "data": [], "url": f"/contacts/{contact_id}/tags",
-                 "total_count": 0, "has_more": False},
-        "notes": {"type": "list", "data": [], "url": f"/contacts/{contact_id}/notes",
-                  "total_count": 0, "has_more": False},
-        "companies": {"type": "list", "data": [], "url": f"/contacts/{contact_id}/companies",
-                      "total_count": 0, "has_more": False},
+        "tags": {
+            "type": "list",
+            "data": [],
+            "url": f"/contacts/{contact_id}/tags",
+            "total_count": 0,
+            "has_more": False,
+        },
+        "notes": {
+            "type": "list",
+            "data": [],
+            "url": f"/contacts/{contact_id}/notes",
+            "total_count": 0,
+            "has_more": False,
+        },
+        "companies": {
+            "type": "list",
+            "data": [],
+            "url": f"/contacts/{contact_id}/companies",
+            "total_count": 0,
+            "has_more": False,
+        },
         "location": {"type": "location", "country": None, "region": None, "city": None},
     }
     _apply(ws, contact, {**body, "role": role})

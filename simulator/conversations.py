@@ -307,8 +307,12 @@ def manage(ws: Workspace, req: Request) -> tuple[int, Any]:
         raise missing("admin_id")
     author = _author_admin(require_admin(ws, body["admin_id"]))
     stamp = now()
-    part: Obj = {"part_type": message_type, "body": body.get("body"), "created_at": stamp,
-                 "author": author}
+    part: Obj = {
+        "part_type": message_type,
+        "body": body.get("body"),
+        "created_at": stamp,
+        "author": author,
+    }
     if message_type == "close":
         conv["state"], conv["open"], conv["snoozed_until"] = "closed", False, None
     elif message_type == "open":
@@ -370,9 +374,7 @@ def update_conversation(ws: Workspace, req: Request) -> tuple[int, Any]:
     if custom is not None:
         if not isinstance(custom, dict):
             raise invalid("custom_attributes must be an object", "custom_attributes")
-        by_name = {
-            a["name"]: a for a in ws.conversation_attributes.values() if not a["archived"]
-        }
+        by_name = {a["name"]: a for a in ws.conversation_attributes.values() if not a["archived"]}
         for name, value in custom.items():
             attribute = by_name.get(name)
             if attribute is None:
@@ -471,7 +473,6 @@ def tag_conversation(ws: Workspace, req: Request) -> tuple[int, Any]:
 def all_views(ws: Workspace) -> list[Obj]:
     """Every conversation with *all* its parts (for ``/_sim/dump``)."""
     return [full_view(ws, conv, limit=None) for conv in ws.conversations.values()]
-
 
 
 ROUTES = [

@@ -59,8 +59,11 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         """Whether any fault or latency can happen."""
-        return (self.latency_ms > 0 or self.storm_seconds > 0
-                or any(getattr(self, n) > 0 for n in RATE_FIELDS))
+        return (
+            self.latency_ms > 0
+            or self.storm_seconds > 0
+            or any(getattr(self, n) > 0 for n in RATE_FIELDS)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready values."""

@@ -21,8 +21,7 @@ def list_help_centers(ws: Workspace, req: Request) -> tuple[int, Any]:
 
 def _listing(table: dict[str, Obj], req: Request) -> tuple[int, Any]:
     per_page = per_page_value(req.query.get("per_page"), 50)
-    items, pages = page(iter(table.values()), len(table), per_page,
-                        req.query.get("starting_after"))
+    items, pages = page(iter(table.values()), len(table), per_page, req.query.get("starting_after"))
     return 200, {"type": "list", "data": items, "total_count": len(table), "pages": pages}
 
 
@@ -108,8 +107,7 @@ def delete_collection(ws: Workspace, req: Request) -> tuple[int, Any]:
             child["parent_id"] = collection["parent_id"]
     for article in ws.articles.values():
         if int(collection["id"]) in article["parent_ids"]:
-            article["parent_ids"] = [p for p in article["parent_ids"]
-                                     if p != int(collection["id"])]
+            article["parent_ids"] = [p for p in article["parent_ids"] if p != int(collection["id"])]
     return 200, {"id": collection["id"], "object": "collection", "deleted": True}
 
 
@@ -125,8 +123,9 @@ def _article_fields(ws: Workspace, article: Obj, body: dict[str, Any]) -> None:
         raise invalid("body and body_markdown are mutually exclusive", "body")
     if "author_id" in body:
         if lookup_id(ws.admins, body["author_id"]) is None:
-            raise invalid("author_id must be a teammate on the help center's workspace",
-                          "author_id")
+            raise invalid(
+                "author_id must be a teammate on the help center's workspace", "author_id"
+            )
         article["author_id"] = int(body["author_id"])
     if "state" in body:
         if body["state"] not in ("published", "draft"):
@@ -156,9 +155,12 @@ def create_article(ws: Workspace, req: Request) -> tuple[int, Any]:
     if not body.get("title"):
         raise missing("title")
     if body.get("author_id") is None:
-        raise ApiError(400, "parameter_not_found",
-                       "author_id must be in the main body or default locale translated_content"
-                       " object", "author_id")
+        raise ApiError(
+            400,
+            "parameter_not_found",
+            "author_id must be in the main body or default locale translated_content object",
+            "author_id",
+        )
     stamp = now()
     article_id = ws.number()
     article: Obj = {
@@ -208,14 +210,17 @@ def search_articles(ws: Workspace, req: Request) -> tuple[int, Any]:
     phrase = req.query.get("phrase", "").lower()
     state = req.query.get("state")
     found = [
-        a for a in ws.articles.values()
+        a
+        for a in ws.articles.values()
         if (not state or state == "all" or a["state"] == state)
         and (phrase in (a.get("title") or "").lower() or phrase in (a.get("body") or "").lower())
     ]
-    return 200, {"type": "list", "total_count": len(found),
-                 "data": {"articles": found, "highlights": []},
-                 "pages": {"type": "pages", "page": 1, "per_page": len(found) or 1,
-                           "total_pages": 1}}
+    return 200, {
+        "type": "list",
+        "total_count": len(found),
+        "data": {"articles": found, "highlights": []},
+        "pages": {"type": "pages", "page": 1, "per_page": len(found) or 1, "total_pages": 1},
+    }
 
 
 ROUTES = [

@@ -175,13 +175,20 @@ def record_sha256(record: Path, path: str, digest: str) -> bool:
 def main(argv: list[str] | None = None) -> None:
     """Read the full description and write :data:`OUTPUT` (and record its sha256)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, nargs="?", default=VENDORED_SOURCE,
-                        help="the full api.intercom.io.yaml (2.16); default: the vendored copy")
+    parser.add_argument(
+        "source",
+        type=Path,
+        nargs="?",
+        default=VENDORED_SOURCE,
+        help="the full api.intercom.io.yaml (2.16); default: the vendored copy",
+    )
     parser.add_argument("--out", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
     if not args.source.is_file():
-        parser.error(f"{args.source} not found: pass the full api.intercom.io.yaml "
-                     "(a checkout has it in vendor/intercom/)")
+        parser.error(
+            f"{args.source} not found: pass the full api.intercom.io.yaml "
+            "(a checkout has it in vendor/intercom/)"
+        )
     subset = build_subset(load_description(args.source))
     text = render_subset(subset)
     args.out.write_text(text, encoding="utf-8")

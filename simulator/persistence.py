@@ -34,8 +34,11 @@ FORMAT = 1
 
 def snapshot(ws: Workspace) -> bytes:
     """The workspace serialised (call on the event loop thread: it reads live state)."""
-    data: dict[str, Any] = {"format": FORMAT, "next_number": ws.next_number,
-                            "owner_id": ws.owner_id}
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "next_number": ws.next_number,
+        "owner_id": ws.owner_id,
+    }
     for name in _TABLES:
         data[name] = getattr(ws, name)
     data["blobs"] = {k: base64.b64encode(v).decode() for k, v in ws.blobs.items()}

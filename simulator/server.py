@@ -32,10 +32,12 @@ def listen(host: str, port: int) -> socket.socket:
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(
                 f"port {port} on {host} is already taken (another simulator?): stop what "
-                f"listens there or pick a free port with --port", hint=""
+                f"listens there or pick a free port with --port",
+                hint="",
             ) from exc
-        raise PortInUse(f"cannot listen on {host}:{port} ({exc.strerror}): check --host "
-                        "and --port", hint="") from exc
+        raise PortInUse(
+            f"cannot listen on {host}:{port} ({exc.strerror}): check --host and --port", hint=""
+        ) from exc
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock
@@ -57,9 +59,14 @@ def uvicorn_config(
 ) -> uvicorn.Config:
     """The uvicorn config serving a fresh simulator app (one process, one event loop)."""
     app = create_app(
-        token=token, rate_limit=rate_limit, workspace_rate_limit=workspace_rate_limit,
-        faults=faults, state_file=state_file,
-        validate=validate, max_body_bytes=max_body_bytes, host=host,
+        token=token,
+        rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit,
+        faults=faults,
+        state_file=state_file,
+        validate=validate,
+        max_body_bytes=max_body_bytes,
+        host=host,
         allowed_hosts=allowed_hosts,
     )
     return uvicorn.Config(
@@ -96,9 +103,16 @@ def serve(
     """
     sock = sock or listen(host, port)
     config = uvicorn_config(
-        host, port, token=token, rate_limit=rate_limit,
-        workspace_rate_limit=workspace_rate_limit, faults=faults, state_file=state_file,
-        validate=validate, max_body_bytes=max_body_bytes, allowed_hosts=allowed_hosts,
+        host,
+        port,
+        token=token,
+        rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit,
+        faults=faults,
+        state_file=state_file,
+        validate=validate,
+        max_body_bytes=max_body_bytes,
+        allowed_hosts=allowed_hosts,
         log_level=log_level,
     )
     uvicorn.Server(config).run(sockets=[sock])
@@ -128,10 +142,15 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("H2I_INTERCOM_TOKEN is not set: export the token the simulator accepts")
     try:
         serve(
-            args.host, args.port, token=token, rate_limit=args.rate_limit,
+            args.host,
+            args.port,
+            token=token,
+            rate_limit=args.rate_limit,
             workspace_rate_limit=args.workspace_rate_limit,
-            faults=FaultConfig.parse(args.faults), state_file=args.state,
-            validate=not args.no_validate, max_body_bytes=args.max_body_bytes,
+            faults=FaultConfig.parse(args.faults),
+            state_file=args.state,
+            validate=not args.no_validate,
+            max_body_bytes=args.max_body_bytes,
             allowed_hosts=tuple(args.allow_host),
         )
     except PortInUse as err:

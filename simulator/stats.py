@@ -39,8 +39,13 @@ class Stats:
             "rate_limited": self.rate_limited,
             "faults_injected": {
                 name: self.faults_injected.get(name, 0)
-                for name in ("rate_429", "rate_5xx", "rate_timeout", "rate_lost_response",
-                             "storm_429")
+                for name in (
+                    "rate_429",
+                    "rate_5xx",
+                    "rate_timeout",
+                    "rate_lost_response",
+                    "storm_429",
+                )
             },
             "notifications_sent": self.notifications_sent,
         }

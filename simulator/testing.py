@@ -125,8 +125,13 @@ class SimulatorHandle:
         """``POST /_sim/seed``: create admins/teams/contacts/ticket states and ``content``
         (tags, collections, articles, conversation_attributes, data_attributes); returns
         them with ids."""
-        body = {"admins": admins or [], "teams": teams or [], "contacts": contacts or [],
-                "ticket_states": ticket_states or [], **content}  # fmt: skip
+        body = {
+            "admins": admins or [],
+            "teams": teams or [],
+            "contacts": contacts or [],
+            "ticket_states": ticket_states or [],
+            **content,
+        }
         return self._admin("POST", "/_sim/seed", json=body)
 
     @property
@@ -153,9 +158,15 @@ def running_simulator(
         faults = FaultConfig.parse(faults)
     port = port or free_port()
     config = uvicorn_config(
-        "127.0.0.1", port, token=token, rate_limit=rate_limit,
-        workspace_rate_limit=workspace_rate_limit, faults=faults,
-        state_file=state_file, validate=validate, max_body_bytes=max_body_bytes,
+        "127.0.0.1",
+        port,
+        token=token,
+        rate_limit=rate_limit,
+        workspace_rate_limit=workspace_rate_limit,
+        faults=faults,
+        state_file=state_file,
+        validate=validate,
+        max_body_bytes=max_body_bytes,
         allowed_hosts=allowed_hosts,
     )
     config.timeout_graceful_shutdown = 1

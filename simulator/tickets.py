@@ -50,9 +50,14 @@ def add_state(ws: Workspace, category: str, internal: str, external: str | None 
     if category not in STATE_CATEGORIES:
         raise invalid(f"category must be one of {', '.join(STATE_CATEGORIES)}", "category")
     state_id = ws.number()
-    state: Obj = {"type": "ticket_state", "id": state_id, "category": category,
-                  "internal_label": internal, "external_label": external or internal,
-                  "archived": False}  # fmt: skip
+    state: Obj = {
+        "type": "ticket_state",
+        "id": state_id,
+        "category": category,
+        "internal_label": internal,
+        "external_label": external or internal,
+        "archived": False,
+    }
     ws.ticket_states[state_id] = state
     return state
 
@@ -77,19 +82,38 @@ def _state_ref(state: Obj) -> Obj:
 
 def list_states(ws: Workspace, req: Request) -> tuple[int, Any]:
     """``GET /ticket_states``."""
-    return 200, {"type": "list", "data": [
-        {**s, "ticket_types": {"type": "list", "data": [_type_ref(t) for t in
-                                                        ws.ticket_types.values()]}}
-        for s in ws.ticket_states.values()
-    ]}  # fmt: skip
+    return 200, {
+        "type": "list",
+        "data": [
+            {
+                **s,
+                "ticket_types": {
+                    "type": "list",
+                    "data": [_type_ref(t) for t in ws.ticket_types.values()],
+                },
+            }
+            for s in ws.ticket_states.values()
+        ],
+    }
 
 
 # --------------------------------------------------------------------------- types
 
 
 def _type_ref(ticket_type: Obj) -> Obj:
-    return {k: ticket_type[k] for k in ("type", "id", "name", "description", "icon",
-                                        "archived", "is_internal", "category")}  # fmt: skip
+    return {
+        k: ticket_type[k]
+        for k in (
+            "type",
+            "id",
+            "name",
+            "description",
+            "icon",
+            "archived",
+            "is_internal",
+            "category",
+        )
+    }
 
 
 def require_type(ws: Workspace, raw: object) -> Obj:
@@ -106,13 +130,16 @@ def _attributes(ticket_type: Obj) -> list[Obj]:
 
 def _type_view(ws: Workspace, ticket_type: Obj) -> Obj:
     view = dict(ticket_type)
-    view["ticket_states"] = {"type": "list", "data": [
-        _state_ref(s) for s in ws.ticket_states.values() if not s["archived"]]}  # fmt: skip
+    view["ticket_states"] = {
+        "type": "list",
+        "data": [_state_ref(s) for s in ws.ticket_states.values() if not s["archived"]],
+    }
     return view
 
 
-def _new_attribute(ws: Workspace, ticket_type: Obj, body: dict[str, Any], *,
-                   default: bool = False) -> Obj:  # fmt: skip
+def _new_attribute(
+    ws: Workspace, ticket_type: Obj, body: dict[str, Any], *, default: bool = False
+) -> Obj:
     data_type = body["data_type"]
     options: Obj = {}
     if data_type == "string":
@@ -121,8 +148,9 @@ def _new_attribute(ws: Workspace, ticket_type: Obj, body: dict[str, Any], *,
         items = [i.strip() for i in str(body.get("list_items") or "").split(",") if i.strip()]
         if len(items) < 1:
             raise invalid("list_items is required for a list attribute", "list_items")
-        options["list_options"] = [{"id": ws.number(), "label": label, "archived": False}
-                                   for label in items]  # fmt: skip
+        options["list_options"] = [
+            {"id": ws.number(), "label": label, "archived": False} for label in items
+        ]
         options["allow_multiple_values"] = bool(body.get("allow_multiple_values"))
     stamp = now()
     attribute: Obj = {
@@ -154,8 +182,10 @@ def create_type(ws: Workspace, req: Request) -> tuple[int, Any]:
     name = str(body.get("name") or "").strip()
     if not name:
         raise missing("name")
-    if any(t["name"].casefold() == name.casefold() and not t["archived"]
-           for t in ws.ticket_types.values()):  # fmt: skip
+    if any(
+        t["name"].casefold() == name.casefold() and not t["archived"]
+        for t in ws.ticket_types.values()
+    ):
         raise invalid(f"A ticket type named '{name}' already exists", "name")
     category = body.get("category") or "Customer"
     stamp = now()
@@ -175,8 +205,12 @@ def create_type(ws: Workspace, req: Request) -> tuple[int, Any]:
     }
     ws.ticket_types[ticket_type["id"]] = ticket_type
     _new_attribute(ws, ticket_type, {"name": TITLE, "data_type": "string"}, default=True)
-    _new_attribute(ws, ticket_type, {"name": DESCRIPTION, "data_type": "string",
-                                     "multiline": True}, default=True)  # fmt: skip
+    _new_attribute(
+        ws,
+        ticket_type,
+        {"name": DESCRIPTION, "data_type": "string", "multiline": True},
+        default=True,
+    )
     return 200, _type_view(ws, ticket_type)
 
 
@@ -218,13 +252,20 @@ def create_attribute(ws: Workspace, req: Request) -> tuple[int, Any]:
 def update_attribute(ws: Workspace, req: Request) -> tuple[int, Any]:
     """``PUT /ticket_types/{id}/attributes/{attribute_id}``."""
     ticket_type = require_type(ws, req.params["ticket_type_id"])
-    attribute = next((a for a in _attributes(ticket_type)
-                      if a["id"] == str(req.params["attribute_id"])), None)  # fmt: skip
+    attribute = next(
+        (a for a in _attributes(ticket_type) if a["id"] == str(req.params["attribute_id"])), None
+    )
     if attribute is None:
         raise not_found("Ticket type attribute not found")
     body = req.body or {}
-    for key in ("name", "description", "required_to_create", "visible_on_create",
-                "visible_to_contacts", "archived"):  # fmt: skip
+    for key in (
+        "name",
+        "description",
+        "required_to_create",
+        "visible_on_create",
+        "visible_to_contacts",
+        "archived",
+    ):
         if key in body:
             attribute[key] = body[key]
     if "list_items" in body and attribute["data_type"] == "list":
@@ -232,7 +273,8 @@ def update_attribute(ws: Workspace, req: Request) -> tuple[int, Any]:
         for label in (i.strip() for i in str(body["list_items"]).split(",")):
             if label and label not in known:
                 attribute["input_options"]["list_options"].append(
-                    {"id": ws.number(), "label": label, "archived": False})
+                    {"id": ws.number(), "label": label, "archived": False}
+                )
     attribute["updated_at"] = now()
     return 200, attribute
 
@@ -253,8 +295,11 @@ def full_view(ws: Workspace, ticket: Obj, limit: int | None = PART_LIMIT) -> Obj
     parts = ws.ticket_parts.get(ticket["id"], [])
     shown = parts[-limit:] if limit is not None and len(parts) > limit else parts
     view = dict(ticket)
-    view["ticket_parts"] = {"type": "ticket_part.list", "ticket_parts": shown,
-                            "total_count": len(parts)}  # fmt: skip
+    view["ticket_parts"] = {
+        "type": "ticket_part.list",
+        "ticket_parts": shown,
+        "total_count": len(parts),
+    }
     return view
 
 
@@ -275,8 +320,11 @@ def _check_value(attribute: Obj, value: Any) -> None:
     elif data_type == "datetime":
         ok = isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
     elif data_type == "list":
-        labels = {o["label"] for o in attribute["input_options"].get("list_options", [])
-                  if not o.get("archived")}  # fmt: skip
+        labels = {
+            o["label"]
+            for o in attribute["input_options"].get("list_options", [])
+            if not o.get("archived")
+        }
         ok = value in labels
     else:
         ok = True
@@ -293,8 +341,9 @@ def _set_attributes(ticket_type: Obj, ticket: Obj, values: Any, *, creating: boo
     for name, value in values.items():
         attribute = by_name.get(name)
         if attribute is None:
-            raise invalid(f"Ticket attribute '{name}' does not exist on this ticket type",
-                          "ticket_attributes")  # fmt: skip
+            raise invalid(
+                f"Ticket attribute '{name}' does not exist on this ticket type", "ticket_attributes"
+            )
         _check_value(attribute, value)
     if creating:
         for attribute in by_name.values():
@@ -349,9 +398,12 @@ def create_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
         "ticket_attributes": {},
         "ticket_state": _state_ref(state),
         "ticket_type": _type_ref(ticket_type),
-        "contacts": {"type": "contact.list", "contacts": [
-            {"type": "contact", "id": contact["id"], "external_id": contact.get("external_id")}
-        ]},  # fmt: skip
+        "contacts": {
+            "type": "contact.list",
+            "contacts": [
+                {"type": "contact", "id": contact["id"], "external_id": contact.get("external_id")}
+            ],
+        },
         "admin_assignee_id": str(admin_assignee) if admin_assignee not in (None, "") else None,
         "team_assignee_id": str(team_assignee) if team_assignee not in (None, "") else None,
         "created_at": created_at,
@@ -409,8 +461,7 @@ def reply(ws: Workspace, req: Request) -> tuple[int, Any]:
         if message_type != "comment":
             raise invalid("message_type must be comment", "message_type")
         if body.get("attachment_files"):
-            raise invalid("attachment_files is not accepted on a contact reply",
-                          "attachment_files")  # fmt: skip
+            raise invalid("attachment_files is not accepted on a contact reply", "attachment_files")
         if body.get("intercom_user_id") is not None:
             contact = require_contact(ws, body["intercom_user_id"])
         elif body.get("email") is not None:
@@ -426,10 +477,17 @@ def reply(ws: Workspace, req: Request) -> tuple[int, Any]:
     urls = body.get("attachment_urls") or []
     if len(urls) > FILES_PER_PART:
         raise invalid("You can include up to 10 attachment URLs", "attachment_urls")
-    part = _add_part(ws, ticket, {
-        "part_type": message_type, "body": body["body"], "created_at": _timestamp(body),
-        "author": author, "attachments": _file_attachments(ws, req, files),
-    })  # fmt: skip
+    part = _add_part(
+        ws,
+        ticket,
+        {
+            "part_type": message_type,
+            "body": body["body"],
+            "created_at": _timestamp(body),
+            "author": author,
+            "attachments": _file_attachments(ws, req, files),
+        },
+    )
     _notify(req, body)
     return 200, part
 
@@ -453,11 +511,18 @@ def update_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
             ticket["previous_ticket_state_id"] = before["id"]
             ticket["ticket_state"] = _state_ref(state)
             author = _author_admin(admin or ws.admins[ws.owner_id])
-            _add_part(ws, ticket, {
-                "part_type": "ticket_state_updated_by_admin", "body": None,
-                "created_at": now(), "author": author,
-                "previous_ticket_state": before["category"], "ticket_state": state["category"],
-            })  # fmt: skip
+            _add_part(
+                ws,
+                ticket,
+                {
+                    "part_type": "ticket_state_updated_by_admin",
+                    "body": None,
+                    "created_at": now(),
+                    "author": author,
+                    "previous_ticket_state": before["category"],
+                    "ticket_state": state["category"],
+                },
+            )
     if "open" in body:
         if not isinstance(body["open"], bool):
             raise invalid("open must be a boolean", "open")
@@ -490,10 +555,18 @@ def delete_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
     return 200, {"id": ticket["id"], "object": "ticket", "deleted": True}
 
 
-_FIELDS = {name: dotted(name) for name in (
-    "id", "created_at", "updated_at", "open", "admin_assignee_id", "team_assignee_id",
-    "snoozed_until",
-)}  # fmt: skip
+_FIELDS = {
+    name: dotted(name)
+    for name in (
+        "id",
+        "created_at",
+        "updated_at",
+        "open",
+        "admin_assignee_id",
+        "team_assignee_id",
+        "snoozed_until",
+    )
+}
 _FIELDS["ticket_type_id"] = lambda t: t["ticket_type"]["id"]
 _FIELDS["state"] = lambda t: t["ticket_state"]["category"]
 _FIELDS["ticket_state_id"] = lambda t: t["ticket_state"]["id"]
@@ -514,8 +587,12 @@ def search_tickets(ws: Workspace, req: Request) -> tuple[int, Any]:
         for attribute in _attributes(ticket_type):
             fields[f"ticket_attribute.{attribute['id']}"] = _attribute_getter(attribute["name"])
     items, total, pages = run_search(body, ws.tickets.values(), fields)
-    return 200, {"type": "ticket.list", "tickets": [full_view(ws, t) for t in items],
-                 "total_count": total, "pages": pages}  # fmt: skip
+    return 200, {
+        "type": "ticket.list",
+        "tickets": [full_view(ws, t) for t in items],
+        "total_count": total,
+        "pages": pages,
+    }
 
 
 def tag_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
@@ -530,16 +607,23 @@ def tag_ticket(ws: Workspace, req: Request) -> tuple[int, Any]:
     tags = ws.ticket_tags.setdefault(ticket["id"], [])
     applied = next((t for t in tags if t["id"] == tag["id"]), None)
     if applied is None:
-        applied = {"type": "tag", "id": tag["id"], "name": tag["name"], "applied_at": now(),
-                   "applied_by": {"type": "admin", "id": admin["id"]}}  # fmt: skip
+        applied = {
+            "type": "tag",
+            "id": tag["id"],
+            "name": tag["name"],
+            "applied_at": now(),
+            "applied_by": {"type": "admin", "id": admin["id"]},
+        }
         tags.append(applied)
     return 200, applied
 
 
 def all_views(ws: Workspace) -> list[Obj]:
     """Every ticket with *all* its parts and its ``tags`` (for ``/_sim/dump``)."""
-    return [{**full_view(ws, t, limit=None), "tags": list(ws.ticket_tags.get(t["id"], []))}
-            for t in ws.tickets.values()]
+    return [
+        {**full_view(ws, t, limit=None), "tags": list(ws.ticket_tags.get(t["id"], []))}
+        for t in ws.tickets.values()
+    ]
 
 
 def require_state_seed(item: Any) -> tuple[str, str, str | None]:
@@ -547,8 +631,11 @@ def require_state_seed(item: Any) -> tuple[str, str, str | None]:
     if not isinstance(item, dict) or not item.get("internal_label"):
         raise invalid("each ticket state needs category and internal_label")
     external = item.get("external_label")
-    return str(item.get("category")), str(item["internal_label"]), \
-        str(external) if external else None
+    return (
+        str(item.get("category")),
+        str(item["internal_label"]),
+        str(external) if external else None,
+    )
 
 
 ROUTES = [
@@ -558,8 +645,9 @@ ROUTES = [
     Route("GET", "/ticket_types/{ticket_type_id}", get_type, False),
     Route("PUT", "/ticket_types/{ticket_type_id}", update_type, True),
     Route("POST", "/ticket_types/{ticket_type_id}/attributes", create_attribute, True),
-    Route("PUT", "/ticket_types/{ticket_type_id}/attributes/{attribute_id}", update_attribute,
-          True),
+    Route(
+        "PUT", "/ticket_types/{ticket_type_id}/attributes/{attribute_id}", update_attribute, True
+    ),
     Route("POST", "/tickets", create_ticket, True),
     Route("POST", "/tickets/search", search_tickets, False),
     Route("GET", "/tickets/{ticket_id}", get_ticket, False),

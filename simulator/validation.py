@@ -24,8 +24,19 @@ from .errors import ApiError
 
 SUBSET_FILE = Path(__file__).with_name("intercom_2_16_subset.json")
 _BASE = "urn:intercom-2.16-subset"
-_ID_FIELDS = {"admin_id", "assignee_id", "author_id", "id", "parent_id", "help_center_id",
-              "owner_id", "external_id", "user_id", "intercom_user_id", "tag_id"}
+_ID_FIELDS = {
+    "admin_id",
+    "assignee_id",
+    "author_id",
+    "id",
+    "parent_id",
+    "help_center_id",
+    "owner_id",
+    "external_id",
+    "user_id",
+    "intercom_user_id",
+    "tag_id",
+}
 _STRING_OR_INT = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
 
 
@@ -74,8 +85,9 @@ def patch_defects(spec: dict[str, Any]) -> dict[str, Any]:
                     and isinstance(prop, dict)
                     and prop.get("type") in ("string", "integer")
                 ):
-                    keep = {k: v for k, v in prop.items()
-                            if k in ("description", "example", "nullable")}
+                    keep = {
+                        k: v for k, v in prop.items() if k in ("description", "example", "nullable")
+                    }
                     props[name] = {**keep, **copy.deepcopy(_STRING_OR_INT)}
 
     _walk(spec["paths"], visit)
@@ -86,8 +98,11 @@ def patch_defects(spec: dict[str, Any]) -> dict[str, Any]:
     custom = schemas.get("custom_attributes")
     if custom is not None:
         custom["additionalProperties"] = {
-            "anyOf": [*custom["additionalProperties"]["anyOf"], {"type": "boolean"},
-                      {"type": "number"}],
+            "anyOf": [
+                *custom["additionalProperties"]["anyOf"],
+                {"type": "boolean"},
+                {"type": "number"},
+            ],
             "nullable": True,
         }
     # A search group's ``value`` must be *all* nested groups or *all* single filters, yet
@@ -96,10 +111,12 @@ def patch_defects(spec: dict[str, Any]) -> dict[str, Any]:
     if group is not None:
         group["properties"]["value"] = {
             "type": "array",
-            "items": {"anyOf": [
-                {"$ref": "#/components/schemas/single_filter_search_request"},
-                {"$ref": "#/components/schemas/multiple_filter_search_request"},
-            ]},
+            "items": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/single_filter_search_request"},
+                    {"$ref": "#/components/schemas/multiple_filter_search_request"},
+                ]
+            },
         }
     # A filter's value is ``nullable: true`` beside a bare oneOf, which OpenAPI 3.0 ignores
     # without a ``type``; Intercom accepts ``null`` (e.g. ``title = null``).
@@ -118,8 +135,9 @@ def _operation_schemas(spec: dict[str, Any]) -> dict[str, str]:
                 continue
             content = op.get("requestBody", {}).get("content", {}).get("application/json")
             if content and "schema" in content:
-                pointer = f"/paths/{_escape(path)}/{method}/requestBody/content/" \
-                          "application~1json/schema"
+                pointer = (
+                    f"/paths/{_escape(path)}/{method}/requestBody/content/application~1json/schema"
+                )
                 refs[f"{method.upper()} {path}"] = pointer
     return refs
 
@@ -133,8 +151,7 @@ def _escape(path: str) -> str:
 _BRANCHES: dict[str, tuple[str, dict[str, str]]] = {
     "POST /conversations/{conversation_id}/reply": (
         "type",
-        {"admin": "admin_reply_conversation_request",
-         "user": "contact_reply_conversation_request"},
+        {"admin": "admin_reply_conversation_request", "user": "contact_reply_conversation_request"},
     ),
     "POST /tickets/{ticket_id}/reply": (
         "type",
@@ -142,8 +159,12 @@ _BRANCHES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "POST /conversations/{conversation_id}/parts": (
         "message_type",
-        {"close": "close_conversation_request", "snoozed": "snooze_conversation_request",
-         "open": "open_conversation_request", "assignment": "assign_conversation_request"},
+        {
+            "close": "close_conversation_request",
+            "snoozed": "snooze_conversation_request",
+            "open": "open_conversation_request",
+            "assignment": "assign_conversation_request",
+        },
     ),
 }
 

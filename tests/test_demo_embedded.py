@@ -50,15 +50,21 @@ def out() -> Iterator[Path]:
 
 def test_the_whole_demo_runs_on_embedded_services(out: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("H2I_")}
-    run = subprocess.run([str(BIN), "demo", "--tickets", "12", "--out", str(out)],
-                         capture_output=True, text=True, timeout=900, check=False,
-                         env={**env, "H2I_DEMO_EMBEDDED": "1", "COLUMNS": "300"})
+    run = subprocess.run(
+        [str(BIN), "demo", "--tickets", "12", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+        env={**env, "H2I_DEMO_EMBEDDED": "1", "COLUMNS": "300"},
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "Traceback" not in run.stderr
     said = run.stdout
     pg_port = int(re.search(r"embedded PostgreSQL on 127\.0\.0\.1:(\d+)", said).group(1))
-    rd_port = int(re.search(r"embedded Valkey \(Redis protocol\) on 127\.0\.0\.1:(\d+)",
-                            said).group(1))
+    rd_port = int(
+        re.search(r"embedded Valkey \(Redis protocol\) on 127\.0\.0\.1:(\d+)", said).group(1)
+    )
     assert "Hesk: a HESK export file" in said and "An export cannot carry" in said
     migration = re.search(r"\(migration (demo-[\w-]+)\)", said).group(1)
 
@@ -80,24 +86,31 @@ def test_the_whole_demo_runs_on_embedded_services(out: Path) -> None:
     with embedded_services(out / "services", broker=False) as services:
         engine = sa.create_engine(services.postgres.url("h2i_demo_ledger"))  # type: ignore[union-attr]  # started with a ledger: postgres is set
         with engine.connect() as conn:
-            tables = {r[0] for r in conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+            tables = {
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+            }
         engine.dispose()
     assert tables, "the embedded ledger holds no tables"
 
 
 def test_an_embedded_ledger_and_broker_beside_this_machines_mariadb(
-        out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Only PostgreSQL and Redis missing: those two embedded, MariaDB used as today."""
-    monkeypatch.setattr(demo_command, "choose_paths",
-                        lambda base: DemoPaths("embedded", "embedded", "database"))
+    monkeypatch.setattr(
+        demo_command, "choose_paths", lambda base: DemoPaths("embedded", "embedded", "database")
+    )
     for name in [k for k in os.environ if k.startswith("H2I_")]:
         monkeypatch.delenv(name)
     hesk_db = f"h2i_test_demo_emb_{uuid.uuid4().hex[:8]}"
     console = Console(file=io.StringIO(), width=300)
     try:
-        result = run_demo(DemoOptions(tickets=8, workers=1, out=out, hesk_database=hesk_db),
-                          console)
+        result = run_demo(
+            DemoOptions(tickets=8, workers=1, out=out, hesk_database=hesk_db), console
+        )
     finally:
         conn = pymysql.connect(host="127.0.0.1", user="root", autocommit=True)
         with conn.cursor() as cur:
@@ -124,4 +137,5 @@ def test_the_shipped_demo_export_is_what_its_generator_makes(tmp_path: Path) -> 
             return name, zf.read(name)
 
     assert xml(made) == xml(demo_export.DEMO_EXPORT), (
-        "hesk/demo_export.zip is stale: run python -m hesk.demo_export")
+        "hesk/demo_export.zip is stale: run python -m hesk.demo_export"
+    )

@@ -17,8 +17,20 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("cli.py", "core", "hesk", "mapping", "intercom_api", "ledger", "engine", "commands",
-            "workers", "reports", "simulator", "migrations")
+PACKAGES = (
+    "cli.py",
+    "core",
+    "hesk",
+    "mapping",
+    "intercom_api",
+    "ledger",
+    "engine",
+    "commands",
+    "workers",
+    "reports",
+    "simulator",
+    "migrations",
+)
 #: workers/ modules the engine and commands may use: the broker (sending a unit) and the
 #: shared pacer. The rest of workers/ (actors, watchdog) runs the engine, never the reverse.
 WORKERS_INFRA = ("workers.broker", "workers.pacing")
@@ -40,13 +52,26 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"core", "hesk", "intercom_api", "ledger", "mapping", *WORKERS_INFRA},
     "workers": {"core", "ledger", "engine", *WORKERS_INFRA},
     "reports": {"core", "hesk", "intercom_api", "ledger", "mapping"},
-    "commands": {"core", "hesk", "intercom_api", "ledger", "mapping", "engine", "reports",
-                 "workers.broker"},
+    "commands": {
+        "core",
+        "hesk",
+        "intercom_api",
+        "ledger",
+        "mapping",
+        "engine",
+        "reports",
+        "workers.broker",
+    },
     "cli": {"core", "commands", "simulator"},
 }
 #: The only modules of other parts mapping/ may import (all pure).
-MAPPING_MAY_USE = {"core.hashing", "core.intercom_limits", "core.objects", "hesk.records",
-                   "hesk.text"}
+MAPPING_MAY_USE = {
+    "core.hashing",
+    "core.intercom_limits",
+    "core.objects",
+    "hesk.records",
+    "hesk.text",
+}
 #: Parts restructured into one-way layers: no import cycle among their modules at all.
 ACYCLIC = ("cli", "commands", "engine", "workers", "ledger", "reports", "mapping")
 
@@ -102,16 +127,23 @@ def test_every_import_follows_the_allowed_direction() -> None:
 def test_mapping_stays_pure() -> None:
     outside = {
         f"{src} imports {dst}"
-        for src, targets in GRAPH.items() if part(src) == "mapping"
-        for dst in targets if part(dst) != "mapping" and dst not in MAPPING_MAY_USE
+        for src, targets in GRAPH.items()
+        if part(src) == "mapping"
+        for dst in targets
+        if part(dst) != "mapping" and dst not in MAPPING_MAY_USE
     }
     assert outside == set()
 
 
 def test_workers_hold_only_what_runs_under_dramatiq() -> None:
     held = {m for m in MODULES if part(m) in ("workers", *WORKERS_INFRA)}
-    assert held == {"workers", "workers.actors", "workers.broker", "workers.pacing",
-                    "workers.watchdog"}
+    assert held == {
+        "workers",
+        "workers.actors",
+        "workers.broker",
+        "workers.pacing",
+        "workers.watchdog",
+    }
 
 
 def test_no_import_cycles_in_the_layers() -> None:
@@ -127,7 +159,7 @@ def test_no_import_cycles_in_the_layers() -> None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt])
+                cycles.append(path[path.index(nxt) :] + [nxt])
             elif nxt not in state:
                 visit(nxt, path)
         path.pop()
@@ -190,12 +222,12 @@ def test_every_type_ignore_names_its_error_and_why() -> None:
 def test_the_type_ignore_check_reads_comments_only() -> None:
     """A code and a reason pass; a bare ignore, a code alone or a reason alone do not."""
     source = (
-        'a = f()  # type: ignore[attr-defined]  # the library has no stubs\n'
-        'b = f()  # type: ignore\n'
-        'c = f()  # type: ignore[arg-type]\n'
-        'd = f()  # type: ignore  # the library has no stubs\n'
+        "a = f()  # type: ignore[attr-defined]  # the library has no stubs\n"
+        "b = f()  # type: ignore\n"
+        "c = f()  # type: ignore[arg-type]\n"
+        "d = f()  # type: ignore  # the library has no stubs\n"
         'e = "# type: ignore"\n'
-        'g = f()  # noqa: E501  # type: ignore[misc, union-attr]  # checked just above\n'
+        "g = f()  # noqa: E501  # type: ignore[misc, union-attr]  # checked just above\n"
     )
     assert unexplained_ignores(source) == [2, 3, 4]
 
@@ -211,8 +243,10 @@ def test_mapping_imports_nothing_from_the_ledger() -> None:
     """Hashes and object names come from core/: mapping/ never reaches into ledger/."""
     assert {
         f"{src} imports {dst}"
-        for src, targets in GRAPH.items() if part(src) == "mapping"
-        for dst in targets if part(dst) == "ledger"
+        for src, targets in GRAPH.items()
+        if part(src) == "mapping"
+        for dst in targets
+        if part(dst) == "ledger"
     } == set()
 
 
@@ -228,7 +262,8 @@ HASHING_ELSEWHERE = {
 def test_stored_hashes_are_made_only_in_core_hashing() -> None:
     """canonical_json and every digest kept in a ledger or in Intercom: core/hashing.py."""
     users = {
-        m for m in MODULES
+        m
+        for m in MODULES
         for node in ast.walk(_tree(m))
         if (isinstance(node, ast.Import) and any(a.name == "hashlib" for a in node.names))
         or (isinstance(node, ast.ImportFrom) and node.module == "hashlib")
@@ -250,7 +285,8 @@ def test_only_core_objects_lists_the_objects() -> None:
     names = set(OBJECTS)
     copies = [
         f"{m}:{node.lineno}"
-        for m in MODULES if m != "core.objects"
+        for m in MODULES
+        if m != "core.objects"
         for node in ast.walk(_tree(m))
         if isinstance(node, ast.Tuple | ast.List | ast.Set)
         and len({e.value for e in node.elts if isinstance(e, ast.Constant)} & names) >= 4
@@ -289,9 +325,11 @@ def test_in_doubt_lookups_are_chosen_by_kind_alone() -> None:
         parsed = [
             f"{module}:{node.lineno}"
             for node in ast.walk(_tree(module))
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
             and node.func.attr in ("split", "endswith", "startswith", "partition", "rsplit")
-            and isinstance(node.func.value, ast.Name) and node.func.value.id == "path"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "path"
         ]
         assert parsed == []
 
@@ -300,9 +338,11 @@ def test_sql_on_the_ledger_lives_in_ledger() -> None:
     """The engine, commands, reports and workers send no SQL of their own."""
     calls = [
         f"{m}:{node.lineno}"
-        for m in MODULES if part(m).split(".")[0] in ("engine", "commands", "reports", "workers")
+        for m in MODULES
+        if part(m).split(".")[0] in ("engine", "commands", "reports", "workers")
         for node in ast.walk(_tree(m))
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
         and node.func.attr in ("exec_driver_sql", "execute", "executemany")
         and not (isinstance(node.func.value, ast.Name) and node.func.value.id == "pipe")
     ]
@@ -368,7 +408,8 @@ def simulator_fixtures(source: str) -> list[str]:
             continue
         calls = {
             call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
-            for call in ast.walk(node) if isinstance(call, ast.Call)
+            for call in ast.walk(node)
+            if isinstance(call, ast.Call)
         }
         if node.name in SIMULATOR_FIXTURES or calls & STARTS_A_SIMULATOR:
             found.append(node.name)
@@ -380,7 +421,8 @@ def test_only_the_root_conftest_defines_the_simulator_fixture() -> None:
     root = TESTS / "conftest.py"
     others = {
         str(c.relative_to(ROOT)): found
-        for c in sorted(TESTS.rglob("conftest.py")) if c != root
+        for c in sorted(TESTS.rglob("conftest.py"))
+        if c != root
         if (found := simulator_fixtures(c.read_text(encoding="utf-8")))
     }
     assert others == {}
@@ -394,8 +436,10 @@ def test_tests_start_a_simulator_only_through_simulator_with() -> None:
         str(file.relative_to(ROOT))
         for file in TESTS.rglob("*.py")
         if file != TESTS / "helpers" / "simulator.py"
-        and any(isinstance(n, ast.Call) and getattr(n.func, "id", "") == "running_simulator"
-                for n in ast.walk(ast.parse(file.read_text(encoding="utf-8"))))
+        and any(
+            isinstance(n, ast.Call) and getattr(n.func, "id", "") == "running_simulator"
+            for n in ast.walk(ast.parse(file.read_text(encoding="utf-8")))
+        )
     )
     assert calling == []
 
@@ -410,7 +454,10 @@ def test_the_suite_checks_see_what_they_look_for() -> None:
         "tests.simulator",
     )
     assert {m for m in imports if _is_test_or_conftest(m)} == {
-        "tests.simulator.conftest", "tests.workers.test_migrate_cli", "tests.workers.conftest"}
+        "tests.simulator.conftest",
+        "tests.workers.test_migrate_cli",
+        "tests.workers.conftest",
+    }
     assert simulator_fixtures(
         "@pytest.fixture(scope='session')\n"
         "def simulator():\n"

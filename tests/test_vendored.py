@@ -27,13 +27,16 @@ def test_every_vendored_file_has_its_recorded_sha256() -> None:
     for entry in entries:
         assert _sha256(REPO / entry["path"]) == entry["sha256"], (
             f"{entry['path']} changed: remake it as vendor/VENDORED.md says, then record "
-            f"its sha256 in vendor/vendored.json")
+            f"its sha256 in vendor/vendored.json"
+        )
 
 
 def test_verbatim_copies_are_their_originals() -> None:
     verbatim = [e for e in _entries() if e["kind"] == "verbatim"]
-    assert {e["path"] for e in verbatim} == {"hesk/schema.sql",
-                                             "vendor/intercom/api.intercom.io.yaml"}
+    assert {e["path"] for e in verbatim} == {
+        "hesk/schema.sql",
+        "vendor/intercom/api.intercom.io.yaml",
+    }
     for entry in verbatim:
         assert re.fullmatch(r"[0-9a-f]{64}", entry["original_sha256"])
         assert entry["sha256"] == entry["original_sha256"], entry["path"]
@@ -48,8 +51,11 @@ def test_derived_files_name_a_vendored_origin() -> None:
 
 def test_vendor_folder_holds_only_recorded_files() -> None:
     recorded = {e["path"] for e in _entries()}
-    present = {p.relative_to(REPO).as_posix() for p in (REPO / "vendor").rglob("*")
-               if p.is_file() and p not in (RECORD, NOTES)}
+    present = {
+        p.relative_to(REPO).as_posix()
+        for p in (REPO / "vendor").rglob("*")
+        if p.is_file() and p not in (RECORD, NOTES)
+    }
     assert present <= recorded
 
 

@@ -13,10 +13,12 @@ REPO = Path(__file__).resolve().parent.parent
 #: What is forbidden, by kind.
 FORBIDDEN: dict[str, re.Pattern[str]] = {
     "issue number": re.compile(
-        r"\bissues?\s*#?\s*\d+\b|\(issue\b|\bits issue\b|\bthe issue's\b|\bin the issue\b", re.I),
+        r"\bissues?\s*#?\s*\d+\b|\(issue\b|\bits issue\b|\bthe issue's\b|\bin the issue\b", re.I
+    ),
     "outside file": re.compile(
         r"\b(?:BRIEF|DESIGN|STYLE|SEMANTICS)(?:\.md\b|\s*§)|\bAPI_NOTES\b|§\s*\d"
-        r"|(?:\.\.|/work)/shared\b|\bsample_export\.md\b"),
+        r"|(?:\.\.|/work)/shared\b|\bsample_export\.md\b"
+    ),
     "build history": re.compile(r"\bthis session\b|\bbefore the fix(?:es)?\b", re.I),
 }
 
@@ -35,16 +37,24 @@ def tracked_files() -> list[str]:
     """Every tracked ``*.py`` and ``*.md`` (every such file outside hidden and build folders
     when this is not a git checkout)."""
     try:
-        listed = subprocess.run(["git", "ls-files", "-z", "--", "*.py", "*.md"], cwd=REPO,
-                                capture_output=True, check=True).stdout.decode()
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--", "*.py", "*.md"],
+            cwd=REPO,
+            capture_output=True,
+            check=True,
+        ).stdout.decode()
         return sorted(p for p in listed.split("\0") if p and (REPO / p).is_file())
     except (OSError, subprocess.CalledProcessError):
         return sorted(
-            p.relative_to(REPO).as_posix() for p in REPO.rglob("*")
-            if p.suffix in (".py", ".md") and p.is_file()
-            and not any(part.startswith(".") or part in ("build", "dist")
-                        or part.endswith(".egg-info")
-                        for part in p.relative_to(REPO).parts[:-1]))
+            p.relative_to(REPO).as_posix()
+            for p in REPO.rglob("*")
+            if p.suffix in (".py", ".md")
+            and p.is_file()
+            and not any(
+                part.startswith(".") or part in ("build", "dist") or part.endswith(".egg-info")
+                for part in p.relative_to(REPO).parts[:-1]
+            )
+        )
 
 
 def offenders_in(path: str, text: str) -> list[str]:
@@ -61,8 +71,9 @@ def offenders_in(path: str, text: str) -> list[str]:
 def test_no_issue_numbers_history_or_outside_references() -> None:
     files = tracked_files()
     assert "cli.py" in files and "docs/architecture.md" in files
-    offenders = [o for path in files
-                 for o in offenders_in(path, (REPO / path).read_text(encoding="utf-8"))]
+    offenders = [
+        o for path in files for o in offenders_in(path, (REPO / path).read_text(encoding="utf-8"))
+    ]
     assert offenders == []
 
 
@@ -77,7 +88,7 @@ def test_the_check_sees_what_it_forbids() -> None:
         "(BRIEF.md, Ticket row)",
         "anonymised (§15 marks)",
         "string (SEMANTICS.md §6)",
-        "reads ../" "shared/hesk",  # (split: test_vendored forbids the path itself)
+        "reads ../shared/hesk",  # (split: test_vendored forbids the path itself)
         "Before this session's changes",
         "**Before the fixes**",
     ]

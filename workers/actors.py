@@ -92,8 +92,12 @@ def write_unit(migration_id: str, key: str) -> None:
     """Write the unit whose capture key is ``key`` to Intercom, exactly once."""
     res = resources_for(migration_id)
     if res is None:
-        log.warning("unit.stale_generation", got=migration_id, key=key,
-                    hint="a rollback closed this generation; nothing is written")
+        log.warning(
+            "unit.stale_generation",
+            got=migration_id,
+            key=key,
+            hint="a rollback closed this generation; nothing is written",
+        )
         return
     result = process_unit(res, key)
     log.debug("unit.done", key=key, result=result)

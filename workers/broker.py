@@ -56,8 +56,11 @@ def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
     def send(key: str) -> None:
         broker.enqueue(
             dramatiq.Message(
-                queue_name=QUEUE, actor_name="write_unit", args=(migration, key),
-                kwargs={}, options={},
+                queue_name=QUEUE,
+                actor_name="write_unit",
+                args=(migration, key),
+                kwargs={},
+                options={},
             )
         )
 

@@ -8,8 +8,7 @@ from pathlib import Path
 from core.csvsafe import FORMULA_STARTS, safe_cell, write_csv
 from reports.inventory import write_inventory
 
-NASTY = ["=HYPERLINK(\"http://x\",\"y\")", "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx",
-         "  =1+1", "＝1+1"]
+NASTY = ['=HYPERLINK("http://x","y")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx", "  =1+1", "＝1+1"]
 
 
 def _cells(path: Path) -> list[str]:
@@ -33,11 +32,17 @@ def test_write_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
 
 def test_inventory_csv_files_are_formula_safe(tmp_path: Path) -> None:
     inv = {
-        "categories": [], "statuses": [], "priorities": [], "ticket_templates": [],
-        "canned_responses": [{"id": i, "title": v, "text": v, "html": v}
-                             for i, v in enumerate(NASTY)],
-        "invite": [{"id": i, "name": v, "email": v, "admin": False, "active": True}
-                   for i, v in enumerate(NASTY)],
+        "categories": [],
+        "statuses": [],
+        "priorities": [],
+        "ticket_templates": [],
+        "canned_responses": [
+            {"id": i, "title": v, "text": v, "html": v} for i, v in enumerate(NASTY)
+        ],
+        "invite": [
+            {"id": i, "name": v, "email": v, "admin": False, "active": True}
+            for i, v in enumerate(NASTY)
+        ],
     }
     _, replies, invite = write_inventory(inv, tmp_path / "inv")
     for path in (replies, invite):

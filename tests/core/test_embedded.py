@@ -42,15 +42,24 @@ def folder() -> Iterator[Path]:
 
 
 def _fingerprint(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            if p.is_file() else "dir" for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        if p.is_file()
+        else "dir"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 def _services(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("H2I_")}
-    return subprocess.run([str(BIN), "services", "--embedded", *args], capture_output=True,
-                          text=True, timeout=timeout, env={**env, "COLUMNS": "300"},
-                          check=False)
+    return subprocess.run(
+        [str(BIN), "services", "--embedded", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**env, "COLUMNS": "300"},
+        check=False,
+    )
 
 
 def _one_error(run: subprocess.CompletedProcess[str], *words: str) -> None:
@@ -92,17 +101,23 @@ def test_ledger_and_broker_answer_in_their_folder_and_stop_at_the_end(folder: Pa
 
 def test_services_embedded_prints_the_urls_and_stops_on_sigterm(folder: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("H2I_")}
-    proc = subprocess.Popen([str(BIN), "services", "--embedded", "--folder", str(folder)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**env, "COLUMNS": "300"})
+    proc = subprocess.Popen(
+        [str(BIN), "services", "--embedded", "--folder", str(folder)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "COLUMNS": "300"},
+    )
     try:
         deadline = time.monotonic() + 120
         while not (folder / "env.sh").exists():
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "services --embedded did not get ready"
             time.sleep(0.1)
-        exports = dict(line.removeprefix("export ").split("=", 1)
-                       for line in (folder / "env.sh").read_text().splitlines())
+        exports = dict(
+            line.removeprefix("export ").split("=", 1)
+            for line in (folder / "env.sh").read_text().splitlines()
+        )
         engine = sa.create_engine(exports["H2I_LEDGER_URL"].rsplit("/", 1)[0] + "/postgres")
         with engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
@@ -144,8 +159,14 @@ def test_a_folder_left_by_a_killed_ledger_is_refused_untouched(folder: Path) -> 
     os.kill(pid, signal.SIGKILL)  # a run killed with its server: postmaster.pid stays
     pg.proc.wait(30)
     pg.proc = None
-    psutil.wait_procs([p for p in psutil.process_iter(["cmdline"])
-                       if str(folder) in " ".join(p.info["cmdline"] or ())], timeout=30)
+    psutil.wait_procs(
+        [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if str(folder) in " ".join(p.info["cmdline"] or ())
+        ],
+        timeout=30,
+    )
     assert (folder / "postgres" / "data" / "postmaster.pid").exists()
     before = _fingerprint(folder)
     run = _services("--folder", str(folder))
@@ -175,8 +196,11 @@ def test_a_ledger_that_cannot_start_is_one_line_and_leaves_no_server(folder: Pat
     conf.write_text(conf.read_text() + "\nshared_buffers = 'lots'\n")
     run = _services("--folder", str(folder))
     _one_error(run, "did not start", "postgres.log")
-    leftovers = [p for p in psutil.process_iter(["cmdline"])
-                 if str(folder) in " ".join(p.info["cmdline"] or ())]
+    leftovers = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if str(folder) in " ".join(p.info["cmdline"] or ())
+    ]
     assert leftovers == []
 
 
@@ -189,7 +213,8 @@ def test_a_folder_that_is_not_a_cluster_is_refused_untouched(folder: Path) -> No
 
 
 def test_make_demo_goes_on_when_a_service_cannot_be_reached(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     port = free_port()
     missing = Service("Redis", "127.0.0.1", port, [["h2i-no-such-command", "start"]])
     started = time.monotonic()

@@ -27,9 +27,15 @@ def test_each_digest_keeps_its_value_and_length() -> None:
 def test_a_record_is_named_by_its_full_hash() -> None:
     from hesk.records import CannedResponse  # noqa: PLC0415
 
-    canned = CannedResponse(source_id="1", id=1, title="Hi", message_html="<p>Hi</p>",
-                            message_text="Hi", order=0)  # fmt: skip
+    canned = CannedResponse(
+        source_id="1", id=1, title="Hi", message_html="<p>Hi</p>", message_text="Hi", order=0
+    )
     assert canned.content_hash == hashing.record_hash(canned.to_payload())
-    assert canned.to_payload() == {"source_id": "1", "id": 1, "title": "Hi",
-                                   "message_html": "<p>Hi</p>", "message_text": "Hi",
-                                   "order": 0}  # fmt: skip
+    assert canned.to_payload() == {
+        "source_id": "1",
+        "id": 1,
+        "title": "Hi",
+        "message_html": "<p>Hi</p>",
+        "message_text": "Hi",
+        "order": 0,
+    }

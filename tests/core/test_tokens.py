@@ -32,8 +32,11 @@ def test_a_toml_list_is_the_same_as_the_comma_form(tmp_path, monkeypatch) -> Non
 
 @pytest.mark.parametrize(
     ("raw", "says"),
-    [(f"{A},,{B}", "item #2 of 3 is empty"), (f"{A},{B},", "item #3 of 3 is empty"),
-     (f"{A},{B},{A}", "token #3 (fp " + fingerprint(A) + ") repeats token #1")],
+    [
+        (f"{A},,{B}", "item #2 of 3 is empty"),
+        (f"{A},{B},", "item #3 of 3 is empty"),
+        (f"{A},{B},{A}", "token #3 (fp " + fingerprint(A) + ") repeats token #1"),
+    ],
 )
 def test_an_empty_item_or_a_duplicate_is_one_config_error_without_the_token(
     raw: str, says: str

@@ -34,8 +34,9 @@ def _bodies(conv: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def migrated(sim: SimulatorHandle, own_source: HeskSource, ledger_url: str,
-             tmp_path: Path) -> dict[str, Any]:
+def migrated(
+    sim: SimulatorHandle, own_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> dict[str, Any]:
     """The help desk migrated once; a Resources on it and a Hesk writer."""
     settings = prepare(sim, own_source, ledger_url, tmp_path)
     migrate(settings, tmp_path, workers=1, threads=4)
@@ -61,8 +62,7 @@ def test_delta_before_any_full_run_is_one_clear_error(
     assert "migrate" in err.value.hint
 
 
-def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: SimulatorHandle
-                                                    ) -> None:
+def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: SimulatorHandle) -> None:
     res, hesk = migrated["res"], migrated["hesk"]
     before = _by_ticket(sim.dump())
     open_ids = sorted(t for t, c in before.items() if c["state"] != "closed")
@@ -78,8 +78,9 @@ def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: Simulat
     if gone:
         hesk.delete_ticket(gone)
     article = sim.dump()["articles"][0]
-    aid = int(hesk.query("SELECT id FROM hesk_kb_articles WHERE subject = %s",
-                         article["title"])[0]["id"])
+    aid = int(
+        hesk.query("SELECT id FROM hesk_kb_articles WHERE subject = %s", article["title"])[0]["id"]
+    )
     hesk.retitle_article(aid, "Updated by the delta")
 
     first = run_delta(res, FAST)
@@ -89,10 +90,18 @@ def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: Simulat
     assert "Delta reply: the part arrives once" in _bodies(after[replied])
     assert after[renamed]["title"] == "Renamed during the cutover window"
     assert after[to_close]["state"] == "closed"
-    assert after[reopened]["state"] == "open", "|".join(str(x) for x in [
-        (r.type, getattr(r.event, "operation", ""), getattr(r.event, "content_hash", ""),
-         getattr(r.event, "reason", ""))
-        for r in res.ledger.read(objects=["ticket"], source_id=str(reopened))])
+    assert after[reopened]["state"] == "open", "|".join(
+        str(x)
+        for x in [
+            (
+                r.type,
+                getattr(r.event, "operation", ""),
+                getattr(r.event, "content_hash", ""),
+                getattr(r.event, "reason", ""),
+            )
+            for r in res.ledger.read(objects=["ticket"], source_id=str(reopened))
+        ]
+    )
     assert new_id in after and len(after) == len(before) + 1
     assert any(a["title"] == "Updated by the delta" for a in sim.dump()["articles"])
     if gone:
@@ -103,8 +112,7 @@ def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: Simulat
     seq = res.ledger.last_seq()
     second = run_delta(res, FAST)
     assert second.writes == 0 and not second.captured
-    assert not list(res.ledger.read(types=[WriteIntended.TYPE, SourceCaptured.TYPE],
-                                    after_seq=seq))
+    assert not list(res.ledger.read(types=[WriteIntended.TYPE, SourceCaptured.TYPE], after_seq=seq))
     assert _by_ticket(sim.dump()) == after
 
     # a closed-then-reopened ticket closed again is closed again in Intercom
@@ -118,8 +126,7 @@ def test_delta_moves_what_changed_and_nothing_twice(migrated: dict, sim: Simulat
         assert applied.deletions_applied == {} or gone not in _by_ticket(sim.dump())
 
 
-def test_apply_deletions_removes_created_conversation(migrated: dict, sim: SimulatorHandle
-                                                      ) -> None:
+def test_apply_deletions_removes_created_conversation(migrated: dict, sim: SimulatorHandle) -> None:
     res, hesk = migrated["res"], migrated["hesk"]
     before = _by_ticket(sim.dump())
     gone = sorted(before)[0]
@@ -154,8 +161,11 @@ def test_cutover_refuses_while_hesk_is_written_then_completes(
 
 def test_cutover_with_pending_work_refuses(migrated: dict) -> None:
     res = migrated["res"]
-    res.ledger.append_one(SourceCaptured(object="ticket", source_id="999999",
-                                         content_hash="x" * 16, record={}, capture="test"))
+    res.ledger.append_one(
+        SourceCaptured(
+            object="ticket", source_id="999999", content_hash="x" * 16, record={}, capture="test"
+        )
+    )
     with pytest.raises(CutoverPending) as err:
         run_cutover(res, FAST)
     assert err.value.exit_code == 4

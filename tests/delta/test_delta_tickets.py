@@ -71,9 +71,11 @@ def test_verify_delta_rollback_and_a_new_generation(
     migrate(settings, tmp_path, workers=1, threads=4)
     res = Resources.from_settings(settings)
     try:
-        setup = [r.event for r in res.ledger.read(types=[WriteSucceeded.TYPE])
-                 if r.event.object == "workspace"
-                 and r.event.intercom_type.startswith("ticket_type")]  # fmt: skip
+        setup = [
+            r.event
+            for r in res.ledger.read(types=[WriteSucceeded.TYPE])
+            if r.event.object == "workspace" and r.event.intercom_type.startswith("ticket_type")
+        ]
         assert setup and all(e.created is False for e in setup)
         dump = sim.dump()
         assert len(dump["ticket_types"]) == 1 and len(dump["tickets"]) == len(after)
@@ -101,35 +103,46 @@ def test_a_delta_brings_an_edited_ticket_up_to_date_once_and_verify_agrees(
             assert has_tag is (t["ticket_attributes"].get("hesk_category") == tagged["hesk_name"])
 
         time.sleep(1.1)
-        rows = {r["id"]: r for r in hesk.query(
-            "SELECT id, category, priority FROM hesk_tickets ORDER BY id")}  # fmt: skip
+        rows = {
+            r["id"]: r
+            for r in hesk.query("SELECT id, category, priority FROM hesk_tickets ORDER BY id")
+        }
         teamed = [i for i in sorted(before) if rows[i]["category"] in teams]
         renamed, reprioritised, moved, to_tag = teamed[:4]
         hesk.set_subject(renamed, "Renamed during the cutover window")
-        hesk.query("UPDATE hesk_tickets SET priority = %s WHERE id = %s",
-                   (int(rows[reprioritised]["priority"]) + 1) % 4, reprioritised)
+        hesk.query(
+            "UPDATE hesk_tickets SET priority = %s WHERE id = %s",
+            (int(rows[reprioritised]["priority"]) + 1) % 4,
+            reprioritised,
+        )
         other = next(c for c in teams if c != rows[moved]["category"])
         hesk.query("UPDATE hesk_tickets SET category = %s WHERE id = %s", other, moved)
-        hesk.query("UPDATE hesk_tickets SET category = %s WHERE id = %s",
-                   int(tagged["hesk_id"]), to_tag)
+        hesk.query(
+            "UPDATE hesk_tickets SET category = %s WHERE id = %s", int(tagged["hesk_id"]), to_tag
+        )
         result = run_delta(res, FAST)
         # one update each; the ticket moved to the tag's category also gets the tag
         assert result.writes == 5, result
         after = _by_ticket(sim.dump())
         attrs = {i: after[i]["ticket_attributes"] for i in after}
         assert attrs[renamed]["_default_title_"] == "Renamed during the cutover window"
-        assert attrs[reprioritised]["hesk_priority"] != \
-            before[reprioritised]["ticket_attributes"]["hesk_priority"]
+        assert (
+            attrs[reprioritised]["hesk_priority"]
+            != before[reprioritised]["ticket_attributes"]["hesk_priority"]
+        )
         assert attrs[moved]["hesk_category"] == teams[other]["hesk_name"]
         assert after[moved]["team_assignee_id"] != before[moved]["team_assignee_id"]
         assert attrs[to_tag]["hesk_category"] == tagged["hesk_name"]
         assert tag_name in [x["name"] for x in after[to_tag]["tags"]]
         assert len(after) == len(before) and duplicates(sim.dump()) == {}
         assert sim.stats()["notifications_sent"] == 0
-        ops = sorted(r.event.operation for r in res.ledger.read(types=[WriteIntended.TYPE])
-                     if r.event.object == "ticket"
-                     and r.event.source_id in {str(renamed), str(to_tag)}
-                     and r.event.operation in ("update", "tag"))  # fmt: skip
+        ops = sorted(
+            r.event.operation
+            for r in res.ledger.read(types=[WriteIntended.TYPE])
+            if r.event.object == "ticket"
+            and r.event.source_id in {str(renamed), str(to_tag)}
+            and r.event.operation in ("update", "tag")
+        )
         assert ops == ["tag", "update", "update"], ops
 
         checked = verify_sample(res.engine, res.ledger.migration_id, res.client, sample=50)
@@ -152,22 +165,34 @@ def test_bad_input_blocks_by_name_or_moves_the_ticket_with_the_value_in_its_hist
     hesk = HeskWriter(own_source.url)
     try:
         the_map = res.confirmed_map() or {}
-        listed = next(f for f in the_map["custom_fields"]
-                      if f.get("data_type") == "list" and f.get("migrate", True))  # fmt: skip
+        listed = next(
+            f
+            for f in the_map["custom_fields"]
+            if f.get("data_type") == "list" and f.get("migrate", True)
+        )
         column = f"custom{listed['hesk_id']}"
         bad = hesk.query("SELECT MIN(id) AS i FROM hesk_tickets")[0]["i"]
         hesk.query(f"UPDATE hesk_tickets SET {column} = 'Not an item' WHERE id = %s", bad)
 
         # an attribute of the type that exists with another data type blocks, by name
         with sim.client() as api:
-            made = api.post("/ticket_types", json={"name": "Hesk ticket",
-                                                   "category": "Customer"}).json()
-            api.post(f"/ticket_types/{made['id']}/attributes", json={
-                "name": "hesk_priority", "description": "someone else's",
-                "data_type": "string", "required_to_create": False}).raise_for_status()
+            made = api.post(
+                "/ticket_types", json={"name": "Hesk ticket", "category": "Customer"}
+            ).json()
+            api.post(
+                f"/ticket_types/{made['id']}/attributes",
+                json={
+                    "name": "hesk_priority",
+                    "description": "someone else's",
+                    "data_type": "string",
+                    "required_to_create": False,
+                },
+            ).raise_for_status()
         found = preflight(settings)
-        assert any("'hesk_priority' already exists on 'Hesk ticket' as string, not list" in b
-                   for b in found.blockers), found.blockers
+        assert any(
+            "'hesk_priority' already exists on 'Hesk ticket' as string, not list" in b
+            for b in found.blockers
+        ), found.blockers
 
         # without the clash the ticket moves; the value that does not fit is in its history
         # and on its report line, not in the attribute
@@ -178,8 +203,11 @@ def test_bad_input_blocks_by_name_or_moves_the_ticket_with_the_value_in_its_hist
         assert listed["attribute"] not in attrs
         assert "Not an item" in attrs["hesk_history"]
         assert "did not fit their Intercom attribute" in attrs["hesk_history"]
-        notes = [r.event.note for r in res.ledger.read(types=[RecordMigrated.TYPE])
-                 if r.event.object == "ticket" and r.event.source_id == str(bad)]
+        notes = [
+            r.event.note
+            for r in res.ledger.read(types=[RecordMigrated.TYPE])
+            if r.event.object == "ticket" and r.event.source_id == str(bad)
+        ]
         assert any("Not an item" in n and "kept in the history" in n for n in notes), notes
     finally:
         hesk.close_connection()

@@ -33,8 +33,11 @@ def test_an_article_published_after_the_migration(
     settings = prepare(sim, own_source, ledger_url, tmp_path)
     migrate(settings, tmp_path, workers=1, threads=4)
     write_idmap(settings, tmp_path / "before.csv", obj="kb_article")
-    draft = next(r for r in _rows(tmp_path / "before.csv")
-                 if r["disposition"] == "migrated" and int(r["hesk_id"]) % 3 == 2)  # type 2
+    draft = next(
+        r
+        for r in _rows(tmp_path / "before.csv")
+        if r["disposition"] == "migrated" and int(r["hesk_id"]) % 3 == 2
+    )  # type 2
     assert draft["url"] == ""
     link = f"{HESK}/knowledgebase.php?article={draft['hesk_id']}"
     write_redirects(settings, HESK, tmp_path / "before-links.csv", fmt="csv")

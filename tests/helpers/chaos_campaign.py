@@ -53,8 +53,9 @@ from tests.helpers.simulator import TOKEN, simulator_with
 
 BIN = Path(sys.executable).parent / "hesk2intercom"
 #: The machine's own servers, for the clean run (never stopped here).
-SHARED_PG = os.environ.get("H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/x"
-                           ).rsplit("/", 1)[0]
+SHARED_PG = os.environ.get(
+    "H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/x"
+).rsplit("/", 1)[0]
 SHARED_REDIS = os.environ.get("H2I_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -108,8 +109,14 @@ class Proc:
         self.popen = self._spawn()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, start_new_session=True,
-                                stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            start_new_session=True,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
 
     def kill(self) -> None:
         """SIGKILL the whole group (a worker's Dramatiq children too)."""
@@ -123,14 +130,16 @@ class Proc:
 
 
 def _env(settings: Settings, redis_url: str, plan: Plan) -> dict[str, str]:
-    timings = {"H2I_STALL_SECONDS": plan.stall_seconds,
-               "H2I_INTERCOM_TIMEOUT": plan.client_timeout}
+    timings = {"H2I_STALL_SECONDS": plan.stall_seconds, "H2I_INTERCOM_TIMEOUT": plan.client_timeout}
     return {
         **os.environ,
-        "H2I_LEDGER_URL": settings.ledger_url, "H2I_HESK_URL": settings.hesk_url or "",
+        "H2I_LEDGER_URL": settings.ledger_url,
+        "H2I_HESK_URL": settings.hesk_url or "",
         "H2I_HESK_ATTACHMENTS_DIR": str(settings.hesk_attachments_dir),
-        "H2I_INTERCOM_BASE_URL": settings.intercom_base_url, "H2I_INTERCOM_TOKEN": TOKEN,
-        "H2I_MIGRATION": settings.migration, "H2I_REDIS_URL": redis_url,
+        "H2I_INTERCOM_BASE_URL": settings.intercom_base_url,
+        "H2I_INTERCOM_TOKEN": TOKEN,
+        "H2I_MIGRATION": settings.migration,
+        "H2I_REDIS_URL": redis_url,
         **{k: str(v) for k, v in timings.items() if v is not None},
     }
 
@@ -142,8 +151,14 @@ class Background:
         self.argv = argv
         self.started = time.monotonic()
         self.err = (cwd / "clean.err").open("w+b")
-        self.popen = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                                      stderr=self.err, start_new_session=True)
+        self.popen = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=self.err,
+            start_new_session=True,
+        )
 
     def wait(self, timeout: float = 1800) -> float:
         """Seconds the command took; AssertionError unless it exited 0."""
@@ -163,18 +178,37 @@ class Background:
 class Chaos:
     """Drives one command to its end under kills, faults and service restarts."""
 
-    def __init__(self, plan: Plan, rng: random.Random, sim: SimulatorHandle,
-                 pg: PrivatePostgres, rd: PrivateRedis) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        rng: random.Random,
+        sim: SimulatorHandle,
+        pg: PrivatePostgres,
+        rd: PrivateRedis,
+    ) -> None:
         self.plan, self.rng, self.sim, self.pg, self.rd = plan, rng, sim, pg, rd
 
     def faults(self, storm: float = 0.0) -> None:
         """The campaign's fault rates (and a storm starting now, if asked)."""
-        self.sim.set_faults(rate_lost_response=self.plan.lost, rate_5xx=self.plan.rate_5xx,
-                            seed=self.rng.randrange(1 << 30), storm_seconds=storm)
+        self.sim.set_faults(
+            rate_lost_response=self.plan.lost,
+            rate_5xx=self.plan.rate_5xx,
+            seed=self.rng.randrange(1 << 30),
+            storm_seconds=storm,
+        )
 
-    def drive(self, main: list[str], env: dict[str, str], cwd: Path, *, kills: int,
-              workers: int = 0, services: bool = False, storms: int = 0,
-              deadline_s: float = 3600) -> Tally:
+    def drive(
+        self,
+        main: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        *,
+        kills: int,
+        workers: int = 0,
+        services: bool = False,
+        storms: int = 0,
+        deadline_s: float = 3600,
+    ) -> Tally:
         """Run ``main`` (and ``workers`` worker processes) through the actions, shuffled,
         one every few seconds, then until ``main`` exits 0 (run again when it does not)."""
         tally = Tally()
@@ -184,8 +218,7 @@ class Chaos:
         self.rng.shuffle(actions)
         logs = cwd / "logs"
         logs.mkdir(exist_ok=True)
-        worker_argv = [str(BIN), "worker", "--processes", "1", "--threads",
-                       str(self.plan.threads)]
+        worker_argv = [str(BIN), "worker", "--processes", "1", "--threads", str(self.plan.threads)]
         pool = [Proc(worker_argv, env, cwd, logs / f"worker-{n}.log") for n in range(workers)]
         coordinator = Proc(main, env, cwd, logs / "main.log")
         started = time.monotonic()
@@ -280,24 +313,35 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="h2i-chaos-"))
     name = f"h2i_chaos_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     hesk_url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    figures: dict[str, Any] = {"seed": plan.seed, "tickets": plan.tickets,
-                               "target": plan.target}
+    figures: dict[str, Any] = {"seed": plan.seed, "tickets": plan.tickets, "target": plan.target}
     generate(hesk_url, work / "attachments", tickets=plan.tickets, seed=plan.seed % 1000)
     source = HeskSource(hesk_url, work / "attachments", plan.tickets)
     try:
-        with private_postgres() as pg, private_redis() as rd, \
-                simulator_with() as clean_sim, \
-                simulator_with() as sim:
+        with (
+            private_postgres() as pg,
+            private_redis() as rd,
+            simulator_with() as clean_sim,
+            simulator_with() as sim,
+        ):
             ledger_url = pg.url("h2i_chaos_ledger")
             (work / "clean").mkdir()
             (work / "chaos").mkdir()
             # the clean run goes on beside the chaos, on the machine's own services (the
             # private ones are restarted under the chaos run)
-            clean = prepare(clean_sim, source, f"{SHARED_PG}/{name}", work / "clean",
-                            plan.target)
+            clean = prepare(clean_sim, source, f"{SHARED_PG}/{name}", work / "clean", plan.target)
             clean_env = _env(clean, SHARED_REDIS, plan)
-            clean_run = Background([str(BIN), "migrate", "--workers", str(plan.workers),
-                                    "--threads", str(plan.threads)], clean_env, work / "clean")
+            clean_run = Background(
+                [
+                    str(BIN),
+                    "migrate",
+                    "--workers",
+                    str(plan.workers),
+                    "--threads",
+                    str(plan.threads),
+                ],
+                clean_env,
+                work / "clean",
+            )
             if not plan.clean_beside:
                 clean_run.wait()
 
@@ -306,9 +350,15 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             env = _env(settings, rd.url, plan)
             chaos = Chaos(plan, rng, sim, pg, rd)
             chaos.faults()
-            tally = chaos.drive([str(BIN), "migrate", "--workers", "0"], env, work / "chaos",
-                                kills=plan.kills, workers=plan.workers, services=True,
-                                storms=plan.storms)
+            tally = chaos.drive(
+                [str(BIN), "migrate", "--workers", "0"],
+                env,
+                work / "chaos",
+                kills=plan.kills,
+                workers=plan.workers,
+                services=True,
+                storms=plan.storms,
+            )
             stats = sim.stats()
             sim.set_faults()
             clean_seconds = clean_run.wait()
@@ -321,46 +371,54 @@ def run_campaign(plan: Plan, say: Any = print) -> dict[str, Any]:
             assert report["objects"] == clean_report["objects"]
             assert stats["notifications_sent"] == 0
             figures["migrate"] = {
-                **vars(tally), "faults": stats["faults_injected"],
+                **vars(tally),
+                "faults": stats["faults_injected"],
                 "calls_per_write": round(stats["requests_total"] / max(1, _writes(report)), 3),
                 "clean_calls_per_write": round(clean_calls / max(1, _writes(clean_report)), 3),
-                "clean_seconds": round(clean_seconds, 1), "writes": _writes(report),
+                "clean_seconds": round(clean_seconds, 1),
+                "writes": _writes(report),
             }
             say(f"migrate: {figures['migrate']}")
 
             change_hesk(hesk_url)
-            clean_run = Background([str(BIN), "delta", "--workers", "0"], clean_env,
-                                   work / "clean")
+            clean_run = Background([str(BIN), "delta", "--workers", "0"], clean_env, work / "clean")
             if not plan.clean_beside:
                 clean_run.wait()
             chaos.faults()
             calls_before = sim.stats()["requests_total"]
-            tally = chaos.drive([str(BIN), "delta", "--workers", "0"], env, work / "chaos",
-                                kills=plan.delta_kills)
+            tally = chaos.drive(
+                [str(BIN), "delta", "--workers", "0"], env, work / "chaos", kills=plan.delta_kills
+            )
             stats = sim.stats()
             sim.set_faults()
             clean_delta = clean_run.wait()
             _check(clean_sim.dump(), sim.dump())
             _report(settings)
             assert stats["notifications_sent"] == 0
-            figures["delta"] = {**vars(tally), "clean_seconds": round(clean_delta, 1),
-                                "calls": stats["requests_total"] - calls_before}
+            figures["delta"] = {
+                **vars(tally),
+                "clean_seconds": round(clean_delta, 1),
+                "calls": stats["requests_total"] - calls_before,
+            }
             say(f"delta: {figures['delta']}")
 
             chaos.faults()
-            tally = chaos.drive([str(BIN), "rollback", "--yes"], env, work / "chaos",
-                                kills=plan.rollback_kills)
+            tally = chaos.drive(
+                [str(BIN), "rollback", "--yes"], env, work / "chaos", kills=plan.rollback_kills
+            )
             sim.set_faults()
             after = sim.dump()
             want, got = normalise(before), normalise(after)
             # ticket types and their attributes stay: the API cannot delete them
-            for kind in ("contacts", "conversations", "tickets", "articles", "collections",
-                         "tags"):
+            for kind in ("contacts", "conversations", "tickets", "articles", "collections", "tags"):
                 assert got[kind] == want[kind], f"rollback: {kind} are not as before"
             # Intercom can only archive a conversation attribute: every new one is archived
             names = {a["name"] for a in before["conversation_attributes"]}
-            live = [a["name"] for a in after["conversation_attributes"]
-                    if a["name"] not in names and not a.get("archived")]
+            live = [
+                a["name"]
+                for a in after["conversation_attributes"]
+                if a["name"] not in names and not a.get("archived")
+            ]
             assert live == [], f"rollback left attributes unarchived: {live}"
             figures["rollback"] = vars(tally)
             say(f"rollback: {figures['rollback']}")

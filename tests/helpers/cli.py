@@ -17,7 +17,10 @@ BIN = Path(sys.executable).with_name("hesk2intercom")
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``hesk2intercom *args`` with ``env`` added to this environment."""
     return subprocess.run(
-        [str(BIN), *args], capture_output=True, text=True, timeout=300,
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**os.environ, **env},
     )
 

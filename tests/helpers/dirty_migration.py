@@ -85,8 +85,11 @@ def load(desks: list[HelpDesk], label: str = "dirty") -> DirtySource:
 def settings_for(sim: SimulatorHandle, source: DirtySource, ledger_url: str) -> Settings:
     """Settings of a fresh migration of ``source`` into the simulator."""
     return load_settings(
-        ledger_url=ledger_url, hesk_url=source.url, hesk_attachments_dir=source.attachments,
-        intercom_base_url=sim.base_url, intercom_token=SecretStr(sim.token),
+        ledger_url=ledger_url,
+        hesk_url=source.url,
+        hesk_attachments_dir=source.attachments,
+        intercom_base_url=sim.base_url,
+        intercom_token=SecretStr(sim.token),
         migration=f"dirty-{uuid.uuid4().hex[:8]}",
     )
 
@@ -154,8 +157,9 @@ def discover_source(source: DirtySource) -> dict[str, Any]:
         return discover(reader)
 
 
-def run_dirty(sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk],
-              label: str = "dirty") -> dict[str, Any]:
+def run_dirty(
+    sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk], label: str = "dirty"
+) -> dict[str, Any]:
     """Load, discover and migrate the desks; check that every record ended migrated,
     quarantined or skipped with a reason and that the report adds up. Returns figures."""
     source = load(desks, label)
@@ -169,9 +173,13 @@ def run_dirty(sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk],
         report = migrate_here(settings, tmp)
         check_report(report, found)
         assert unsettled_intents(ledger_url, settings.migration) == []
-        return {"records": source.records, "discover": found, "report": report,
-                "discover_seconds": round(discovered - started, 1),
-                "migrate_seconds": round(time.monotonic() - discovered, 1)}
+        return {
+            "records": source.records,
+            "discover": found,
+            "report": report,
+            "discover_seconds": round(discovered - started, 1),
+            "migrate_seconds": round(time.monotonic() - discovered, 1),
+        }
     finally:
         source.drop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -187,7 +195,10 @@ def check_report(report: dict[str, Any], found: dict[str, Any]) -> None:
         assert entry["reason"].strip(), entry
     for obj in ("ticket", "reply", "note", "kb_article", "kb_category", "staff", "category"):
         assert report["objects"][obj]["source"] == found["counts"][obj], (
-            obj, report["objects"][obj], found["counts"][obj])
+            obj,
+            report["objects"][obj],
+            found["counts"][obj],
+        )
 
 
 def quiet_console() -> Console:

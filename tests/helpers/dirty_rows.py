@@ -43,10 +43,20 @@ _EDGE_TEXTS = [
     "line1\rline2\r\nline3\n",
     "\u202eevil\u202c rtl \u200b zero width \ufeff bom",
 ]
-_INVALID_UTF8 = [b"ok\xff\xfe bad \xc3(", b"\xc0\xaf\xed\xa0\x80 surrogate", b"caf\xe9 latin1",
-                 b"\x80\x81\x82"]
-_DATES = ["2023-03-04 05:06:07", "0000-00-00 00:00:00", "2037-12-31 23:59:59",
-          "1970-01-01 00:00:01", "2000-01-01 00:00:00", "2030-06-15 12:00:00"]
+_INVALID_UTF8 = [
+    b"ok\xff\xfe bad \xc3(",
+    b"\xc0\xaf\xed\xa0\x80 surrogate",
+    b"caf\xe9 latin1",
+    b"\x80\x81\x82",
+]
+_DATES = [
+    "2023-03-04 05:06:07",
+    "0000-00-00 00:00:00",
+    "2037-12-31 23:59:59",
+    "1970-01-01 00:00:01",
+    "2000-01-01 00:00:00",
+    "2030-06-15 12:00:00",
+]
 
 
 def text(max_len: int, *, nullable: bool = False) -> st.SearchStrategy[Any]:
@@ -85,8 +95,18 @@ def ref(count: int, nowhere: int, *, zero: bool = True) -> st.SearchStrategy[int
 def email(pool: list[str]) -> st.SearchStrategy[str | None]:
     """An e-mail: one of ``pool`` (maybe in another case), invalid, empty, several, NULL."""
     options: list[st.SearchStrategy[str | None]] = [
-        st.sampled_from(["", "not-an-email", "two@@example.com", "a@b", " spaced@example.com ",
-                         "x@example.com,y@example.com", "ünï@exämple.com", None]),
+        st.sampled_from(
+            [
+                "",
+                "not-an-email",
+                "two@@example.com",
+                "a@b",
+                " spaced@example.com ",
+                "x@example.com,y@example.com",
+                "ünï@exämple.com",
+                None,
+            ]
+        ),
         st.integers(0, 999).map(lambda n: f"user{n}@example.com"),
         st.just("L" * 64 + "@" + "d" * 180 + ".com"),
     ]
@@ -111,13 +131,32 @@ class HelpDesk:
 def one_ticket(kb_categories: list[dict[str, Any]] | None = None, **columns: Any) -> HelpDesk:
     """A desk of one ordinary ticket whose ``columns`` are given (a regression example),
     and the given KB categories (local ids from 2)."""
-    ticket = {"id": 1, "u_name": "Ann", "u_email": "ann@example.com", "subject": "Hello",
-              "message": "Hi", "dt": _DATES[0], "lastchange": _DATES[0], "history": "",
-              "attachments_raw": "", **columns}
-    empty = ("customers", "users", "categories", "replies", "notes", "attachments",
-             "ticket_to_customer", "kb_attachments", "kb_articles")
-    return HelpDesk(rows={"tickets": [ticket], "kb_categories": kb_categories or [],
-                          **{t: [] for t in empty}})
+    ticket = {
+        "id": 1,
+        "u_name": "Ann",
+        "u_email": "ann@example.com",
+        "subject": "Hello",
+        "message": "Hi",
+        "dt": _DATES[0],
+        "lastchange": _DATES[0],
+        "history": "",
+        "attachments_raw": "",
+        **columns,
+    }
+    empty = (
+        "customers",
+        "users",
+        "categories",
+        "replies",
+        "notes",
+        "attachments",
+        "ticket_to_customer",
+        "kb_attachments",
+        "kb_articles",
+    )
+    return HelpDesk(
+        rows={"tickets": [ticket], "kb_categories": kb_categories or [], **{t: [] for t in empty}}
+    )
 
 
 @st.composite
@@ -132,38 +171,61 @@ def help_desk(draw: st.DrawFn, max_tickets: int = 6) -> HelpDesk:
         mail = draw(email(emails))
         if isinstance(mail, str) and "@" in mail:
             emails.append(mail)
-        rows["customers"].append({
-            "id": i, "name": draw(text(255)), "email": mail,
-            "language": draw(st.sampled_from([None, "English", ""])),
-            "verified": draw(st.sampled_from([0, 1, 2])),
-            "verification_email_sent_at": draw(date(nullable=True)),
-        })
+        rows["customers"].append(
+            {
+                "id": i,
+                "name": draw(text(255)),
+                "email": mail,
+                "language": draw(st.sampled_from([None, "English", ""])),
+                "verified": draw(st.sampled_from([0, 1, 2])),
+                "verification_email_sent_at": draw(date(nullable=True)),
+            }
+        )
     n_staff = draw(st.integers(0, 3))
-    rows["users"] = [{
-        "id": i, "user": f"agent{i}", "pass": "$2y$10$x", "isadmin": draw(st.sampled_from("01")),
-        "active": draw(st.sampled_from([0, 1])), "name": draw(text(255)),
-        "email": draw(email(emails).map(lambda e: e or "")), "nickname": draw(text(255)),
-        "signature": draw(text(1000)), "categories": draw(st.sampled_from(["", "1,2", "x"])),
-    } for i in range(1, n_staff + 1)]
+    rows["users"] = [
+        {
+            "id": i,
+            "user": f"agent{i}",
+            "pass": "$2y$10$x",
+            "isadmin": draw(st.sampled_from("01")),
+            "active": draw(st.sampled_from([0, 1])),
+            "name": draw(text(255)),
+            "email": draw(email(emails).map(lambda e: e or "")),
+            "nickname": draw(text(255)),
+            "signature": draw(text(1000)),
+            "categories": draw(st.sampled_from(["", "1,2", "x"])),
+        }
+        for i in range(1, n_staff + 1)
+    ]
     n_categories = draw(st.integers(0, 2))
-    rows["categories"] = [{
-        "id": i, "name": draw(text(255)), "cat_order": i * 10,
-        "type": draw(st.sampled_from("01")), "priority": draw(st.sampled_from([0, 3, 255])),
-    } for i in range(1, n_categories + 1)]
+    rows["categories"] = [
+        {
+            "id": i,
+            "name": draw(text(255)),
+            "cat_order": i * 10,
+            "type": draw(st.sampled_from("01")),
+            "priority": draw(st.sampled_from([0, 3, 255])),
+        }
+        for i in range(1, n_categories + 1)
+    ]
 
     n_tickets = draw(st.integers(1, max_tickets))
     rows.update(tickets=[], replies=[], notes=[], attachments=[], ticket_to_customer=[])
     att_id = 0
     for t in range(1, n_tickets + 1):
         ticket: dict[str, Any] = {
-            "id": t, "u_name": draw(text(255)),
+            "id": t,
+            "u_name": draw(text(255)),
             "u_email": draw(email(emails).map(lambda e: e or "")),
             "category": draw(ref(n_categories, NOWHERE_SMALL)),
             "priority": draw(st.sampled_from([0, 1, 2, 3, 4, 255])),
-            "subject": draw(text(255)), "message": draw(text(5000)),
+            "subject": draw(text(255)),
+            "message": draw(text(5000)),
             "message_html": draw(text(5000, nullable=True)),
-            "dt": draw(date()), "lastchange": draw(date()),
-            "firstreply": draw(date(nullable=True)), "closedat": draw(date(nullable=True)),
+            "dt": draw(date()),
+            "lastchange": draw(date()),
+            "firstreply": draw(date(nullable=True)),
+            "closedat": draw(date(nullable=True)),
             "articles": draw(st.sampled_from([None, "", "1,2", "x,,"])),
             "ip": draw(st.sampled_from(["", "127.0.0.1", "::1", "not-an-ip", "9" * 45])),
             "language": draw(st.sampled_from([None, "", "English", "Deutsch"])),
@@ -176,93 +238,155 @@ def help_desk(draw: st.DrawFn, max_tickets: int = 6) -> HelpDesk:
             "time_worked": draw(st.sampled_from(["00:00:00", "838:59:59", "-01:00:00"])),
             "lastreplier": draw(st.sampled_from("01")),
             "replierid": draw(ref(n_staff, NOWHERE_SMALL).map(lambda v: v or None)),
-            "archive": draw(st.sampled_from("01")), "locked": draw(st.sampled_from("01")),
+            "archive": draw(st.sampled_from("01")),
+            "locked": draw(st.sampled_from("01")),
             "merged": draw(st.sampled_from(["", "#ABC-DEF-GHJK#", "##", "#x#y##"])),
-            "history": draw(st.one_of(text(300), st.just(
-                '<li class="smaller">2023-01-02 08:00:00 | created by <i>x</i></li>'))),
-            "custom1": draw(text(300)), "custom2": draw(text(300)),
+            "history": draw(
+                st.one_of(
+                    text(300),
+                    st.just('<li class="smaller">2023-01-02 08:00:00 | created by <i>x</i></li>'),
+                )
+            ),
+            "custom1": draw(text(300)),
+            "custom2": draw(text(300)),
             "due_date": draw(date(nullable=True)),
             "satisfaction_email_dt": draw(date(nullable=True)),
         }
         if n_customers and draw(st.booleans()):
-            rows["ticket_to_customer"].append({
-                "ticket_id": t, "customer_id": draw(ref(n_customers, NOWHERE_MEDIUM)),
-                "customer_type": draw(st.sampled_from(["REQUESTER", "FOLLOWER", "", "requester"])),
-            })
+            rows["ticket_to_customer"].append(
+                {
+                    "ticket_id": t,
+                    "customer_id": draw(ref(n_customers, NOWHERE_MEDIUM)),
+                    "customer_type": draw(
+                        st.sampled_from(["REQUESTER", "FOLLOWER", "", "requester"])
+                    ),
+                }
+            )
         owned: list[tuple[str, int]] = [("tickets", t)]
         for _ in range(draw(st.integers(0, 3))):
             rid = len(rows["replies"]) + 1
-            rows["replies"].append({
-                "id": rid, "replyto": draw(st.one_of(st.just(t), ref(n_tickets, NOWHERE_MEDIUM))),
-                "message": draw(text(5000)), "message_html": draw(text(5000, nullable=True)),
-                "dt": draw(date()), "staffid": draw(ref(n_staff, NOWHERE_SMALL)),
-                "customer_id": draw(st.one_of(st.none(), ref(n_customers, NOWHERE_MEDIUM))),
-                "rating": draw(st.sampled_from([None, "1", "5"])),
-                "read": draw(st.sampled_from("01")),
-            })
+            rows["replies"].append(
+                {
+                    "id": rid,
+                    "replyto": draw(st.one_of(st.just(t), ref(n_tickets, NOWHERE_MEDIUM))),
+                    "message": draw(text(5000)),
+                    "message_html": draw(text(5000, nullable=True)),
+                    "dt": draw(date()),
+                    "staffid": draw(ref(n_staff, NOWHERE_SMALL)),
+                    "customer_id": draw(st.one_of(st.none(), ref(n_customers, NOWHERE_MEDIUM))),
+                    "rating": draw(st.sampled_from([None, "1", "5"])),
+                    "read": draw(st.sampled_from("01")),
+                }
+            )
             owned.append(("replies", rid))
         for _ in range(draw(st.integers(0, 2))):
             nid = len(rows["notes"]) + 1
-            rows["notes"].append({
-                "id": nid, "ticket": draw(st.one_of(st.just(t), ref(n_tickets, NOWHERE_MEDIUM))),
-                "who": draw(ref(n_staff, NOWHERE_SMALL)), "dt": draw(date()),
-                "message": draw(text(5000)),
-            })
+            rows["notes"].append(
+                {
+                    "id": nid,
+                    "ticket": draw(st.one_of(st.just(t), ref(n_tickets, NOWHERE_MEDIUM))),
+                    "who": draw(ref(n_staff, NOWHERE_SMALL)),
+                    "dt": draw(date()),
+                    "message": draw(text(5000)),
+                }
+            )
             owned.append(("notes", nid))
         for _ in range(draw(st.integers(0, 2))):
             att_id += 1
             saved = draw(st.sampled_from(["file", "missing", "../../etc/passwd", "", "/abs"]))
             size = draw(st.sampled_from([0, 5, 4096]))
-            rows["attachments"].append({
-                "att_id": att_id, "ticket": t, "dangling": draw(st.booleans()),
-                "owner": draw(st.sampled_from(owned)), "saved": saved,
-                "file_size": draw(st.sampled_from([size, size + 1])) if saved == "file" else None,
-                "real_name": draw(text(255)), "size": size, "type": draw(st.sampled_from("01")),
-            })
+            rows["attachments"].append(
+                {
+                    "att_id": att_id,
+                    "ticket": t,
+                    "dangling": draw(st.booleans()),
+                    "owner": draw(st.sampled_from(owned)),
+                    "saved": saved,
+                    "file_size": draw(st.sampled_from([size, size + 1]))
+                    if saved == "file"
+                    else None,
+                    "real_name": draw(text(255)),
+                    "size": size,
+                    "type": draw(st.sampled_from("01")),
+                }
+            )
         ticket["attachments_raw"] = draw(st.sampled_from(["", "garbage", "#,,#", "0#x,"]))
         rows["tickets"].append(ticket)
 
     n_kb_cats = draw(st.integers(0, 2))
-    rows["kb_categories"] = [{
-        "id": i + 1, "name": draw(text(255)),
-        "parent": draw(st.sampled_from([0, 1, i + 1, NOWHERE_SMALL])),
-        "cat_order": i, "type": draw(st.sampled_from("01")),
-    } for i in range(1, n_kb_cats + 1)]  # id 1 is the schema's own "Knowledgebase"
+    rows["kb_categories"] = [
+        {
+            "id": i + 1,
+            "name": draw(text(255)),
+            "parent": draw(st.sampled_from([0, 1, i + 1, NOWHERE_SMALL])),
+            "cat_order": i,
+            "type": draw(st.sampled_from("01")),
+        }
+        for i in range(1, n_kb_cats + 1)
+    ]  # id 1 is the schema's own "Knowledgebase"
     rows["kb_attachments"] = []
     rows["kb_articles"] = []
     for a in range(1, draw(st.integers(0, 3)) + 1):
         files = ""
         if draw(st.booleans()):
             kid = len(rows["kb_attachments"]) + 1
-            rows["kb_attachments"].append({
-                "att_id": kid, "saved_name": "kb", "real_name": draw(text(255)), "size": 3,
-            })
+            rows["kb_attachments"].append(
+                {
+                    "att_id": kid,
+                    "saved_name": "kb",
+                    "real_name": draw(text(255)),
+                    "size": 3,
+                }
+            )
             files = f"{kid}#kb,"
-        rows["kb_articles"].append({
-            "id": a, "catid": draw(st.sampled_from([1, 2, NOWHERE_SMALL])),
-            "dt": draw(date()), "author": draw(ref(n_staff, NOWHERE_SMALL)),
-            "subject": draw(text(255)), "content": draw(text(5000)),
-            "keywords": draw(text(100)), "type": draw(st.sampled_from("012")),
-            "html": draw(st.sampled_from("01")), "sticky": draw(st.sampled_from("01")),
-            "history": "", "attachments": files,
-        })
+        rows["kb_articles"].append(
+            {
+                "id": a,
+                "catid": draw(st.sampled_from([1, 2, NOWHERE_SMALL])),
+                "dt": draw(date()),
+                "author": draw(ref(n_staff, NOWHERE_SMALL)),
+                "subject": draw(text(255)),
+                "content": draw(text(5000)),
+                "keywords": draw(text(100)),
+                "type": draw(st.sampled_from("012")),
+                "html": draw(st.sampled_from("01")),
+                "sticky": draw(st.sampled_from("01")),
+                "history": "",
+                "attachments": files,
+            }
+        )
     return desk
 
 
 # ------------------------------------------------------------------------------- writer
 
 _SHIFTED = {
-    "customers": "customers", "users": "users", "categories": "categories",
-    "tickets": "tickets", "replies": "replies", "notes": "notes",
-    "attachments": "attachments", "kb_categories": "kb_categories",
-    "kb_articles": "kb_articles", "kb_attachments": "kb_attachments",
+    "customers": "customers",
+    "users": "users",
+    "categories": "categories",
+    "tickets": "tickets",
+    "replies": "replies",
+    "notes": "notes",
+    "attachments": "attachments",
+    "kb_categories": "kb_categories",
+    "kb_articles": "kb_articles",
+    "kb_attachments": "kb_attachments",
 }
 #: column -> the table whose ids it names (shifted with that table unless it points nowhere)
 _REFS = {
-    "category": "categories", "owner": "users", "firstreplyby": "users",
-    "replierid": "users", "staffid": "users", "who": "users", "author": "users",
-    "replyto": "tickets", "ticket": "tickets", "ticket_id": "tickets",
-    "customer_id": "customers", "catid": "kb_categories", "parent": "kb_categories",
+    "category": "categories",
+    "owner": "users",
+    "firstreplyby": "users",
+    "replierid": "users",
+    "staffid": "users",
+    "who": "users",
+    "author": "users",
+    "replyto": "tickets",
+    "ticket": "tickets",
+    "ticket_id": "tickets",
+    "customer_id": "customers",
+    "catid": "kb_categories",
+    "parent": "kb_categories",
 }
 
 
@@ -286,8 +410,9 @@ def _insert(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
         )
 
 
-def write_desks(conn: pymysql.Connection, prefix: str, desks: list[HelpDesk],
-                attachments: Path) -> int:
+def write_desks(
+    conn: pymysql.Connection, prefix: str, desks: list[HelpDesk], attachments: Path
+) -> int:
     """Insert every desk (ids shifted past the previous desks') and write the files that
     exist; returns the number of source rows written."""
     cur = conn.cursor()
@@ -321,8 +446,11 @@ def write_desks(conn: pymysql.Connection, prefix: str, desks: list[HelpDesk],
                 kid = int(row["attachments"].split("#")[0]) + offsets["kb_attachments"]
                 row["attachments"] = f"{kid}#kb,"
         links = [
-            {**r, "ticket_id": _shift(r["ticket_id"], offsets["tickets"]),
-             "customer_id": _shift(r["customer_id"], offsets["customers"])}
+            {
+                **r,
+                "ticket_id": _shift(r["ticket_id"], offsets["tickets"]),
+                "customer_id": _shift(r["customer_id"], offsets["customers"]),
+            }
             for r in desk.rows.get("ticket_to_customer", [])
         ]
         # attachments: the trackid column, and the owners' ``attachments`` lists
@@ -337,12 +465,16 @@ def write_desks(conn: pymysql.Connection, prefix: str, desks: list[HelpDesk],
             saved_name = f"{saved}-{row['att_id']}" if saved in ("file", "missing") else saved
             if row["file_size"] is not None:
                 (attachments / saved_name).write_bytes(b"x" * row["file_size"])
-            atts.append({
-                "att_id": row["att_id"],
-                "ticket_id": "ZZZ-ZZZ-ZZZZ" if row["dangling"] else _trackid(ticket_id),
-                "saved_name": saved_name, "real_name": row["real_name"],
-                "size": row["size"], "type": row["type"],
-            })
+            atts.append(
+                {
+                    "att_id": row["att_id"],
+                    "ticket_id": "ZZZ-ZZZ-ZZZZ" if row["dangling"] else _trackid(ticket_id),
+                    "saved_name": saved_name,
+                    "real_name": row["real_name"],
+                    "size": row["size"],
+                    "type": row["type"],
+                }
+            )
         for ticket in out["tickets"]:
             raw = ticket.pop("attachments_raw")
             ticket["trackid"] = _trackid(ticket["id"])
@@ -353,8 +485,17 @@ def write_desks(conn: pymysql.Connection, prefix: str, desks: list[HelpDesk],
         for row in out["kb_attachments"]:
             row["saved_name"] = f"kb-{row['att_id']}"
             (attachments / row["saved_name"]).write_bytes(b"kb!")
-        for table in ("customers", "users", "categories", "tickets", "replies", "notes",
-                      "kb_categories", "kb_attachments", "kb_articles"):
+        for table in (
+            "customers",
+            "users",
+            "categories",
+            "tickets",
+            "replies",
+            "notes",
+            "kb_categories",
+            "kb_attachments",
+            "kb_articles",
+        ):
             _insert(cur, f"`{prefix}{table}`", out[table])
         _insert(cur, f"`{prefix}attachments`", atts)
         _insert(cur, f"`{prefix}ticket_to_customer`", links)

@@ -44,8 +44,13 @@ class KilledRun:
 
 
 def migrate_under_kills(
-    settings: Settings, logs: Path, *, kills: int = 6, seed: int = 9,
-    pause: tuple[float, float] = (1.0, 3.0), timeout: float = 300,
+    settings: Settings,
+    logs: Path,
+    *,
+    kills: int = 6,
+    seed: int = 9,
+    pause: tuple[float, float] = (1.0, 3.0),
+    timeout: float = 300,
     start: Callable[[], bool] | None = None,
 ) -> KilledRun:
     """Run migrate with two worker processes, killing one every ``pause`` seconds
@@ -58,8 +63,11 @@ def migrate_under_kills(
         log = logs / f"w{n}.log"
         result.logs.append(log)
         return subprocess.Popen(
-            worker_command(1, 4), env=env, start_new_session=True,
-            stdout=log.open("ab"), stderr=subprocess.STDOUT,
+            worker_command(1, 4),
+            env=env,
+            start_new_session=True,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
         )
 
     def coordinate() -> None:

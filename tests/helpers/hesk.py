@@ -21,8 +21,9 @@ class HeskSource:
     tickets: int
 
 
-def make_source(tmp_path_factory: pytest.TempPathFactory, tag: str, tickets: int = 30,
-                seed: int = 5) -> HeskSource:
+def make_source(
+    tmp_path_factory: pytest.TempPathFactory, tag: str, tickets: int = 30, seed: int = 5
+) -> HeskSource:
     """A fresh demo Hesk database (dirty data included) with its attachments folder."""
     name = f"h2i_{tag}_{os.getpid()}"
     url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"

@@ -12,8 +12,13 @@ class HeskWriter:
 
     def __init__(self, url: str) -> None:
         self.db = url.rsplit("/", 1)[1]
-        self.conn = pymysql.connect(host="127.0.0.1", user="root", database=self.db,
-                                    autocommit=True, cursorclass=pymysql.cursors.DictCursor)
+        self.conn = pymysql.connect(
+            host="127.0.0.1",
+            user="root",
+            database=self.db,
+            autocommit=True,
+            cursorclass=pymysql.cursors.DictCursor,
+        )
         with self.conn.cursor() as cur:
             cur.execute("SET time_zone = '+00:00'")
 
@@ -28,11 +33,17 @@ class HeskWriter:
         self.query(
             "INSERT INTO hesk_replies (replyto, message, message_html, dt, attachments, "
             "staffid, `read`) VALUES (%s, %s, %s, UTC_TIMESTAMP(), '', %s, '0')",
-            ticket_id, text, f"<p>{text}</p>", staff_id,
+            ticket_id,
+            text,
+            f"<p>{text}</p>",
+            staff_id,
         )
         rid = int(self.query("SELECT LAST_INSERT_ID() AS i")[0]["i"])
-        self.query("UPDATE hesk_tickets SET replies = replies + 1, staffreplies = "
-                   "staffreplies + 1, lastreplier = '1' WHERE id = %s", ticket_id)
+        self.query(
+            "UPDATE hesk_tickets SET replies = replies + 1, staffreplies = "
+            "staffreplies + 1, lastreplier = '1' WHERE id = %s",
+            ticket_id,
+        )
         return rid
 
     def set_subject(self, ticket_id: int, subject: str) -> None:
@@ -41,30 +52,43 @@ class HeskWriter:
 
     def close(self, ticket_id: int) -> None:
         """Resolve a ticket (status 3), as Hesk does."""
-        self.query("UPDATE hesk_tickets SET status = 3, closedat = UTC_TIMESTAMP(), "
-                   "closedby = 1 WHERE id = %s", ticket_id)
+        self.query(
+            "UPDATE hesk_tickets SET status = 3, closedat = UTC_TIMESTAMP(), "
+            "closedby = 1 WHERE id = %s",
+            ticket_id,
+        )
 
     def reopen(self, ticket_id: int) -> None:
         """Reopen a resolved ticket: ``closedat``/``closedby`` are cleared."""
-        self.query("UPDATE hesk_tickets SET status = 1, closedat = NULL, closedby = NULL "
-                   "WHERE id = %s", ticket_id)
+        self.query(
+            "UPDATE hesk_tickets SET status = 1, closedat = NULL, closedby = NULL WHERE id = %s",
+            ticket_id,
+        )
 
     def copy_ticket(self, ticket_id: int, trackid: str) -> int:
         """A new ticket copied from another one (same requester), created now."""
-        cols = [c["Field"] for c in self.query("SHOW COLUMNS FROM hesk_tickets")
-                if c["Field"] not in ("id", "trackid", "lastchange", "dt")]
+        cols = [
+            c["Field"]
+            for c in self.query("SHOW COLUMNS FROM hesk_tickets")
+            if c["Field"] not in ("id", "trackid", "lastchange", "dt")
+        ]
         names = ", ".join(f"`{c}`" for c in cols)
         self.query(
             f"INSERT INTO hesk_tickets (trackid, dt, lastchange, {names}) "
             f"SELECT %s, UTC_TIMESTAMP(), UTC_TIMESTAMP(), {names} FROM hesk_tickets "
-            "WHERE id = %s", trackid, ticket_id,
+            "WHERE id = %s",
+            trackid,
+            ticket_id,
         )
         return int(self.query("SELECT LAST_INSERT_ID() AS i")[0]["i"])
 
     def delete_ticket(self, ticket_id: int) -> None:
         """Delete a ticket and its replies and notes, as Hesk does."""
-        for table, col in (("hesk_replies", "replyto"), ("hesk_notes", "ticket"),
-                           ("hesk_tickets", "id")):
+        for table, col in (
+            ("hesk_replies", "replyto"),
+            ("hesk_notes", "ticket"),
+            ("hesk_tickets", "id"),
+        ):
             self.query(f"DELETE FROM {table} WHERE {col} = %s", ticket_id)
 
     def retitle_article(self, article_id: int, title: str) -> None:

@@ -7,7 +7,9 @@ import os
 import sqlalchemy as sa
 
 #: The shared server's maintenance database (databases are created and dropped through it).
-PG_ADMIN_URL = os.environ.get("H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "H2I_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def drop_database(name: str) -> None:

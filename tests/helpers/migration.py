@@ -56,7 +56,10 @@ def e2e_settings(sim: SimulatorHandle, source: HeskSource, ledger_url: str) -> S
 
 
 def prepare(
-    sim: SimulatorHandle, source: HeskSource, ledger_url: str, tmp: Path,
+    sim: SimulatorHandle,
+    source: HeskSource,
+    ledger_url: str,
+    tmp: Path,
     target: str = "conversations",
 ) -> Settings:
     """Seed the workspace, propose (for ``target``) and confirm the map: ready for `migrate`."""
@@ -75,8 +78,11 @@ def migrate(settings: Settings, tmp: Path, **options: object) -> dict:
 
 
 def make_baseline(
-    sim: SimulatorHandle, source: HeskSource, ledger_url: str,
-    tmp_path_factory: pytest.TempPathFactory, target: str,
+    sim: SimulatorHandle,
+    source: HeskSource,
+    ledger_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    target: str,
 ) -> dict:
     """A clean, uninterrupted migration of ``source`` into ``target``: what it left."""
     tmp = tmp_path_factory.mktemp(f"baseline-{target}")

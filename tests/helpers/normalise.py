@@ -33,8 +33,12 @@ def normalise(dump: dict[str, Any]) -> dict[str, Any]:
     teams = {str(t["id"]): t["name"] for t in dump.get("teams", [])}
     collections = {str(c["id"]): c for c in dump.get("collections", [])}
     contacts = sorted(
-        (_unmarked(c.get("external_id")), str(c.get("email")), str(c.get("name")),
-         str(c.get("role")))
+        (
+            _unmarked(c.get("external_id")),
+            str(c.get("email")),
+            str(c.get("name")),
+            str(c.get("role")),
+        )
         for c in dump["contacts"]
     )
     conversations = []
@@ -123,8 +127,7 @@ def duplicates(dump: dict[str, Any]) -> dict[str, list[Any]]:
     emails = Counter(str(c.get("email")).casefold() for c in dump["contacts"] if c.get("email"))
     found["contacts"] = [e for e, n in emails.items() if n > 1]
     tickets = Counter(
-        str((c.get("custom_attributes") or {}).get("hesk_ticket_id"))
-        for c in dump["conversations"]
+        str((c.get("custom_attributes") or {}).get("hesk_ticket_id")) for c in dump["conversations"]
     )
     found["conversations"] = [t for t, n in tickets.items() if n > 1]
     parts = []

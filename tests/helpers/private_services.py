@@ -83,13 +83,17 @@ def postgres_bin_dir() -> Path:
     """The folder of ``initdb``/``pg_ctl``: ``H2I_TEST_PG_BIN``, else the newest installed."""
     if configured := os.environ.get("H2I_TEST_PG_BIN"):
         return Path(configured)
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
-                   key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
     if not found:
         initdb = shutil.which("initdb")
         if initdb is None:
-            raise FileNotFoundError("no PostgreSQL server binaries (initdb) on this machine: "
-                                    "install postgresql or set H2I_TEST_PG_BIN")
+            raise FileNotFoundError(
+                "no PostgreSQL server binaries (initdb) on this machine: "
+                "install postgresql or set H2I_TEST_PG_BIN"
+            )
         return Path(initdb).parent
     return Path(found[-1]).parent
 
@@ -124,13 +128,26 @@ class PrivatePostgres:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
         if done.returncode != 0:
             log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-            raise RuntimeError(f"{' '.join(args[:2])} failed ({done.returncode}): "
-                               f"{done.stderr.strip() or done.stdout.strip()}\n{log[-2000:]}")
+            raise RuntimeError(
+                f"{' '.join(args[:2])} failed ({done.returncode}): "
+                f"{done.stderr.strip() or done.stdout.strip()}\n{log[-2000:]}"
+            )
 
     def init(self) -> None:
         """Create the cluster (``initdb``): user postgres, trust on loopback, UTF-8."""
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--locale=C", "--no-sync")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
 
     @property
     def pid(self) -> int | None:
@@ -148,12 +165,28 @@ class PrivatePostgres:
 
     def start(self) -> None:
         """Start the server (``pg_ctl start -w``) and wait until it accepts connections."""
-        options = {"listen_addresses": "127.0.0.1", "port": str(self.port),
-                   "unix_socket_directories": str(self.root), "fsync": "off",
-                   "max_connections": "100", **self.settings}
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.root),
+            "fsync": "off",
+            "max_connections": "100",
+            **self.settings,
+        }
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
-        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.data_dir),
-                  "-l", str(self.log_file), "-o", opts)
+        self._run(
+            "pg_ctl",
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-D",
+            str(self.data_dir),
+            "-l",
+            str(self.log_file),
+            "-o",
+            opts,
+        )
         _wait(lambda: self.running, f"private PostgreSQL on {self.port} did not start", 30)
 
     def stop(self, mode: str = "fast") -> None:
@@ -201,15 +234,32 @@ class PrivateRedis:
 
     def start(self) -> None:
         """Start a server on :attr:`port` and wait until it accepts connections."""
-        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-               "--dir", str(self.root), "--save", "",
-               "--appendonly", "yes" if self.appendonly else "no",
-               "--logfile", str(self.root / "redis.log"), "--daemonize", "no"]
-        proc = self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True)
+        cmd = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.root),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--logfile",
+            str(self.root / "redis.log"),
+            "--daemonize",
+            "no",
+        ]
+        proc = self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
-            _wait(lambda: self.running or proc.poll() is not None,
-                  f"private Redis on {self.port} did not start", 30)
+            _wait(
+                lambda: self.running or proc.poll() is not None,
+                f"private Redis on {self.port} did not start",
+                30,
+            )
         finally:
             if not self.running:
                 self.kill()

@@ -19,8 +19,9 @@ SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 
 
 def _connect() -> pymysql.Connection:
-    return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                           autocommit=True, charset="utf8mb4")
+    return pymysql.connect(
+        host="127.0.0.1", port=3306, user="root", password="", autocommit=True, charset="utf8mb4"
+    )
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,11 @@ class ProductionHesk:
         tables: dict[str, object] = {}
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES "
-                            "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME", (self.database,))
+                cur.execute(
+                    "SELECT TABLE_NAME FROM information_schema.TABLES "
+                    "WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME",
+                    (self.database,),
+                )
                 for (name,) in cur.fetchall():
                     cur.execute(f"SHOW CREATE TABLE `{self.database}`.`{name}`")
                     create = cur.fetchone()[1]
@@ -52,7 +56,8 @@ class ProductionHesk:
             conn.close()
         files = {
             str(p.relative_to(self.folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(self.folder.rglob("*")) if p.is_file()
+            for p in sorted(self.folder.rglob("*"))
+            if p.is_file()
         }
         return {"tables": tables, "files": files}
 
@@ -70,10 +75,14 @@ def production_hesk(tmp_path: Path) -> Iterator[ProductionHesk]:
     try:
         with conn.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-            cur.execute(f"CREATE TABLE `{name}`.`hesk_tickets` (id INT PRIMARY KEY, "
-                        "trackid VARCHAR(13), subject VARCHAR(255))")
-            cur.execute(f"INSERT INTO `{name}`.`hesk_tickets` VALUES "
-                        "(1, 'ABC-DEF-1234', 'Printer on fire'), (2, 'GHJ-KLM-5678', 'Refund')")
+            cur.execute(
+                f"CREATE TABLE `{name}`.`hesk_tickets` (id INT PRIMARY KEY, "
+                "trackid VARCHAR(13), subject VARCHAR(255))"
+            )
+            cur.execute(
+                f"INSERT INTO `{name}`.`hesk_tickets` VALUES "
+                "(1, 'ABC-DEF-1234', 'Printer on fire'), (2, 'GHJ-KLM-5678', 'Refund')"
+            )
         yield ProductionHesk(name, folder)
     finally:
         with conn.cursor() as cur:

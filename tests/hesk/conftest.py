@@ -38,8 +38,9 @@ class Demo:
         return HeskReader(self.url, self.prefix, self.attachments, **kwargs)  # type: ignore[arg-type]  # the fixture passes HeskReader's own keywords through
 
 
-def _make(tmp_path_factory: pytest.TempPathFactory, suffix: str, **kwargs: object
-          ) -> Iterator[Demo]:
+def _make(
+    tmp_path_factory: pytest.TempPathFactory, suffix: str, **kwargs: object
+) -> Iterator[Demo]:
     name = f"h2i_test_hesk_{os.getpid()}_{suffix}"
     folder = tmp_path_factory.mktemp(f"att_{suffix}")
     prefix = str(kwargs.pop("table_prefix", "hesk_"))
@@ -59,8 +60,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 @pytest.fixture(scope="session")
 def demo_pre35(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """A Hesk < 3.5 database (no customer tables) with a custom table prefix."""
-    yield from _make(tmp_path_factory, "pre35", tickets=60, seed=11, pre_35=True,
-                     table_prefix="old_")
+    yield from _make(
+        tmp_path_factory, "pre35", tickets=60, seed=11, pre_35=True, table_prefix="old_"
+    )
 
 
 @pytest.fixture(scope="session")

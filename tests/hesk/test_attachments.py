@@ -21,9 +21,20 @@ def folder(tmp_path):
     return AttachmentFolder(root)
 
 
-@pytest.mark.parametrize("name", ["../secret.txt", "../../etc/passwd", "/etc/passwd",
-                                  "sub/../../secret.txt", "..", "", "a\x00b", "..\\x",
-                                  "link_out.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../secret.txt",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "sub/../../secret.txt",
+        "..",
+        "",
+        "a\x00b",
+        "..\\x",
+        "link_out.txt",
+    ],
+)
 def test_escaping_names_are_refused(folder, name) -> None:
     with pytest.raises(UnsafeAttachmentPath):
         folder.open(name)
@@ -46,5 +57,7 @@ def test_missing_and_size_mismatch(folder) -> None:
 
 def test_parse_attachment_refs() -> None:
     assert parse_attachment_refs("12#invoice.pdf,13#photo.jpg,") == [
-        (12, "invoice.pdf"), (13, "photo.jpg")]
+        (12, "invoice.pdf"),
+        (13, "photo.jpg"),
+    ]
     assert parse_attachment_refs("") == [] and parse_attachment_refs("x#y,") == []

@@ -24,9 +24,14 @@ def test_discover_json_via_cli(demo, monkeypatch) -> None:
 
 def test_wrong_dsn_is_exit_2_without_password() -> None:
     env = {**os.environ, "H2I_HESK_URL": "mysql+pymysql://root:t0psecret@127.0.0.1:1/hesk"}
-    result = subprocess.run([sys.executable, "-c", "from cli import app; app()", "discover"],
-                            env=env, capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).resolve().parents[2])
+    result = subprocess.run(
+        [sys.executable, "-c", "from cli import app; app()", "discover"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert result.returncode == 2, result.stderr
     assert "t0psecret" not in result.stdout + result.stderr
     assert "cannot reach the Hesk database" in result.stderr

@@ -31,8 +31,7 @@ BIN = Path(sys.executable).with_name("hesk2intercom")
 def empty_hesk() -> Iterator[tuple[str, pymysql.cursors.Cursor]]:
     """A fresh database holding Hesk's schema: (URL, a cursor to alter it)."""
     name = f"h2i_test_cols_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                           autocommit=True)
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", autocommit=True)
     cur = conn.cursor()
     cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8")
     cur.execute(f"USE `{name}`")
@@ -58,7 +57,8 @@ def test_a_missing_column_names_the_table_and_the_column(empty_hesk) -> None:
     with pytest.raises(HeskSchemaError) as err:
         HeskReader(url)
     assert err.value.message == (
-        "the Hesk table hesk_replies has no column staffid, which the reader needs")
+        "the Hesk table hesk_replies has no column staffid, which the reader needs"
+    )
     assert "update.php" in err.value.hint and err.value.exit_code == 2
 
 
@@ -76,8 +76,10 @@ def test_customer_tables_without_the_35_columns_is_not_read_as_older_hesk(empty_
     # Customer tables say 3.5+, so u_name/u_email must be there: never fall back to
     # name/email silently.
     url, cur = empty_hesk
-    cur.execute("ALTER TABLE hesk_tickets CHANGE u_name name varchar(255) NOT NULL DEFAULT '',"
-                " CHANGE u_email email varchar(1000) NOT NULL DEFAULT ''")
+    cur.execute(
+        "ALTER TABLE hesk_tickets CHANGE u_name name varchar(255) NOT NULL DEFAULT '',"
+        " CHANGE u_email email varchar(1000) NOT NULL DEFAULT ''"
+    )
     with pytest.raises(HeskSchemaError) as err:
         HeskReader(url)
     assert "hesk_tickets.u_name" in err.value.message
@@ -95,8 +97,10 @@ def test_half_of_the_customer_tables_is_an_unfinished_upgrade(empty_hesk) -> Non
 def test_pre_35_without_the_reply_author_column_is_an_error(empty_hesk) -> None:
     url, cur = empty_hesk
     cur.execute("DROP TABLE hesk_customers, hesk_ticket_to_customer")
-    cur.execute("ALTER TABLE hesk_tickets CHANGE u_name name varchar(255) NOT NULL DEFAULT '',"
-                " CHANGE u_email email varchar(1000) NOT NULL DEFAULT ''")
+    cur.execute(
+        "ALTER TABLE hesk_tickets CHANGE u_name name varchar(255) NOT NULL DEFAULT '',"
+        " CHANGE u_email email varchar(1000) NOT NULL DEFAULT ''"
+    )
     cur.execute("ALTER TABLE hesk_replies DROP COLUMN customer_id")
     with pytest.raises(HeskSchemaError, match="hesk_replies has no column name"):
         HeskReader(url)
@@ -147,8 +151,9 @@ def test_a_prefix_outside_letters_digits_underscore_is_refused(prefix: str) -> N
 
 def test_a_bad_prefix_is_one_line_and_exit_2_from_the_command_line() -> None:
     env = {**os.environ, "H2I_HESK_URL": f"{SERVER}/hesk", "H2I_HESK_TABLE_PREFIX": "hesk`x"}
-    out = subprocess.run([str(BIN), "discover"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    out = subprocess.run(
+        [str(BIN), "discover"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     first = out.stderr.strip().splitlines()[0]

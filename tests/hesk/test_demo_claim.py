@@ -21,10 +21,19 @@ BIN = Path(sys.executable).with_name("hesk2intercom")
 
 def run(prod: ProductionHesk, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it in the shell of a real migration (H2I_ point at prod)."""
-    env = {**os.environ, "H2I_HESK_URL": prod.url,
-           "H2I_HESK_ATTACHMENTS_DIR": str(prod.folder), "H2I_MIGRATION": "production"}
-    return subprocess.run([str(BIN), "demo-data", "--tickets", "4", *args],
-                          capture_output=True, text=True, env=env, timeout=120)
+    env = {
+        **os.environ,
+        "H2I_HESK_URL": prod.url,
+        "H2I_HESK_ATTACHMENTS_DIR": str(prod.folder),
+        "H2I_MIGRATION": "production",
+    }
+    return subprocess.run(
+        [str(BIN), "demo-data", "--tickets", "4", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -41,8 +50,9 @@ def demo_name() -> Iterator[str]:
 def _tables(database: str) -> set[str]:
     conn = pymysql.connect(host="127.0.0.1", user="root")
     with conn.cursor() as cur:
-        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s",
-                    (database,))
+        cur.execute(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (database,)
+        )
         names = {r[0] for r in cur.fetchall()}
     conn.close()
     return names
@@ -67,7 +77,9 @@ def test_demo_data_refuses_a_foreign_database_even_when_named(
 
 
 def test_demo_data_writes_its_own_database_and_folder_never_the_settings_ones(
-    production: ProductionHesk, demo_name: str, tmp_path: Path,  # noqa: F811
+    production: ProductionHesk,
+    demo_name: str,
+    tmp_path: Path,  # noqa: F811
 ) -> None:
     before = production.fingerprint()
     folder = tmp_path / "demo-att"
@@ -82,7 +94,8 @@ def test_demo_data_writes_its_own_database_and_folder_never_the_settings_ones(
 
 
 def test_demo_data_refuses_a_folder_with_files_it_did_not_write(
-    production: ProductionHesk, demo_name: str,  # noqa: F811
+    production: ProductionHesk,
+    demo_name: str,  # noqa: F811
 ) -> None:
     before = production.fingerprint()
     out = run(production, "--database", demo_name, "--attachments-dir", str(production.folder))
@@ -93,7 +106,8 @@ def test_demo_data_refuses_a_folder_with_files_it_did_not_write(
 
 
 def test_force_shares_a_folder_but_clean_deletes_only_what_it_wrote(
-    production: ProductionHesk, demo_name: str,  # noqa: F811
+    production: ProductionHesk,
+    demo_name: str,  # noqa: F811
 ) -> None:
     before = production.fingerprint()
     args = ("--database", demo_name, "--attachments-dir", str(production.folder), "--force")
@@ -103,8 +117,9 @@ def test_force_shares_a_folder_but_clean_deletes_only_what_it_wrote(
     cleaned = run(production, *args, "--clean", "--tickets", "1")
     assert cleaned.returncode == 0, cleaned.stderr
     after = production.fingerprint()
-    assert {k: v for k, v in after["files"].items() if k not in ours and k != MARKER_FILE} \
-        == before["files"]  # every user file, byte for byte
+    assert {
+        k: v for k, v in after["files"].items() if k not in ours and k != MARKER_FILE
+    } == before["files"]  # every user file, byte for byte
     assert after["tables"] == before["tables"]
 
 
@@ -121,8 +136,10 @@ def test_a_demo_folder_never_overwrites_or_deletes_a_file_it_did_not_write(
         folder.write("a.bin", b"ours")  # changed since we wrote it: no longer ours
     folder.write("b.bin", b"also ours")
     reopened = DemoFolder.claim(tmp_path / "att", force=False)
-    assert reopened.written == {"a.bin": hashlib.sha256(b"ours").hexdigest(),
-                                "b.bin": hashlib.sha256(b"also ours").hexdigest()}
+    assert reopened.written == {
+        "a.bin": hashlib.sha256(b"ours").hexdigest(),
+        "b.bin": hashlib.sha256(b"also ours").hexdigest(),
+    }
     removed, changed = reopened.clean()
     assert (removed, changed) == (1, ["a.bin"])
     assert (tmp_path / "att" / "user.txt").read_bytes() == b"user"

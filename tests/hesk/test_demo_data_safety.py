@@ -16,8 +16,7 @@ SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 
 
 def _sql(*statements: str) -> list[tuple]:
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="",
-                           autocommit=True)
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="", autocommit=True)
     rows: list[tuple] = []
     with conn.cursor() as cur:
         for statement in statements:
@@ -29,9 +28,11 @@ def _sql(*statements: str) -> list[tuple]:
 
 def test_a_database_it_did_not_make_is_left_alone(tmp_path: Path) -> None:
     name = f"helpdesk_not_ours_{os.getpid()}"  # no h2i_ prefix, no marker: maybe real
-    _sql(f"CREATE DATABASE `{name}`",
-         f"CREATE TABLE `{name}`.hesk_tickets (id int)",
-         f"INSERT INTO `{name}`.hesk_tickets VALUES (42)")
+    _sql(
+        f"CREATE DATABASE `{name}`",
+        f"CREATE TABLE `{name}`.hesk_tickets (id int)",
+        f"INSERT INTO `{name}`.hesk_tickets VALUES (42)",
+    )
     try:
         with pytest.raises(NotOurs, match="did not"):
             generate(f"{SERVER}/{name}", tmp_path / "att", tickets=3, seed=1)

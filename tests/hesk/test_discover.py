@@ -28,8 +28,13 @@ def test_discover_json_shape(demo, demo_records) -> None:
     for f in report["findings"]:
         assert set(f) == {"kind", "object", "source_id", "detail"}
     kinds = {f["kind"] for f in report["findings"]}
-    assert {"missing_email", "duplicate_email_case", "invalid_email", "invalid_encoding",
-            "anonymised_ticket"} <= kinds
+    assert {
+        "missing_email",
+        "duplicate_email_case",
+        "invalid_email",
+        "invalid_encoding",
+        "anonymised_ticket",
+    } <= kinds
     json.dumps(report)
     out = io.StringIO()
     render_discover(report, Console(file=out, width=120))

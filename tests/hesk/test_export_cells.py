@@ -20,9 +20,27 @@ from hesk.export_writer import HEAD, TAIL, ExportOptions, escape_cdata, write_ex
 from hesk.reader import HeskReader
 
 BERLIN = "Europe/Berlin"
-EN = ["#", "Tracking ID", "Date", "Updated", "First reply at", "Resolved at", "Name", "Email",
-      "Followers", "Category", "Priority", "Status", "Subject", "Message", "Owner", "Replies",
-      "Replies (Staff)", "Time worked", "Due date"]
+EN = [
+    "#",
+    "Tracking ID",
+    "Date",
+    "Updated",
+    "First reply at",
+    "Resolved at",
+    "Name",
+    "Email",
+    "Followers",
+    "Category",
+    "Priority",
+    "Status",
+    "Subject",
+    "Message",
+    "Owner",
+    "Replies",
+    "Replies (Staff)",
+    "Time worked",
+    "Due date",
+]
 
 
 def _cell(value: str | int) -> str:
@@ -31,11 +49,15 @@ def _cell(value: str | int) -> str:
     return f'<Cell><Data ss:Type="String"><![CDATA[{escape_cdata(value)}]]></Data></Cell>\n'
 
 
-def sheet(path: Path, headers: list[str], rows: list[list[str | int]], *,
-          newline: str = "\n") -> Path:
+def sheet(
+    path: Path, headers: list[str], rows: list[list[str | int]], *, newline: str = "\n"
+) -> Path:
     """A zip holding one export sheet with these header labels and rows (Hesk's shape)."""
-    head = "<Row>" + "".join(f'<Cell><Data ss:Type="String">{h}</Data></Cell>\n'
-                             for h in headers) + "</Row>\n"
+    head = (
+        "<Row>"
+        + "".join(f'<Cell><Data ss:Type="String">{h}</Data></Cell>\n' for h in headers)
+        + "</Row>\n"
+    )
     body = "".join("\n<Row>\n" + "".join(_cell(v) for v in row) + "</Row>\n" for row in rows)
     xml = re.sub(r"(?<!\r)\n", newline, HEAD + head + body + TAIL)
     with zipfile.ZipFile(path, "w") as zf:
@@ -43,12 +65,43 @@ def sheet(path: Path, headers: list[str], rows: list[list[str | int]], *,
     return path
 
 
-def row(tid: int, track: str, *, date: str = "2025-01-10T10:00:00.000", replies: str = "",
-        history: str = "", subject: str = "Printer", message: str = "Hi", staff: int = 1,
-        name: str = "Jane Doe", email: str = "jane@example.com") -> list[str | int]:
-    return [tid, track, date, date, "", "", name, email, "", "General", "Low", "New",
-            subject, message, "Ann Staff", 1, staff, "00:10:00", "", history, replies,
-            f"https://help.example.com/ticket.php?track={track}"]
+def row(
+    tid: int,
+    track: str,
+    *,
+    date: str = "2025-01-10T10:00:00.000",
+    replies: str = "",
+    history: str = "",
+    subject: str = "Printer",
+    message: str = "Hi",
+    staff: int = 1,
+    name: str = "Jane Doe",
+    email: str = "jane@example.com",
+) -> list[str | int]:
+    return [
+        tid,
+        track,
+        date,
+        date,
+        "",
+        "",
+        name,
+        email,
+        "",
+        "General",
+        "Low",
+        "New",
+        subject,
+        message,
+        "Ann Staff",
+        1,
+        staff,
+        "00:10:00",
+        "",
+        history,
+        replies,
+        f"https://help.example.com/ticket.php?track={track}",
+    ]
 
 
 NAME = "hesk_export_2025-01-15_12-00-00_123456.zip"
@@ -58,29 +111,34 @@ NAME = "hesk_export_2025-01-15_12-00-00_123456.zip"
 
 
 def test_a_replies_cell_splits_into_authors_times_and_texts() -> None:
-    cell = ("Reply by Ann Staff\nDate 2025-01-10T10:05:00.000\nfirst line\n---\nnot the end\n"
-            "---\nReply by John &amp; Sons\nDate 2025-01-10T10:00:00.000\n\n---\n")
+    cell = (
+        "Reply by Ann Staff\nDate 2025-01-10T10:05:00.000\nfirst line\n---\nnot the end\n"
+        "---\nReply by John &amp; Sons\nDate 2025-01-10T10:00:00.000\n\n---\n"
+    )
     blocks = split_replies(cell, "Date", "Reply by")
     assert [(b.author, b.when, b.text) for b in blocks] == [
         ("Ann Staff", "2025-01-10T10:05:00.000", "first line\n---\nnot the end"),
         ("John &amp; Sons", "2025-01-10T10:00:00.000", ""),
     ]
     with pytest.raises(BadCell, match="does not start with"):
-        split_replies("Reply from X\nDate 2025-01-10T10:05:00.000\nx\n---\n", "Date",
-                      "Reply by")
+        split_replies("Reply from X\nDate 2025-01-10T10:05:00.000\nx\n---\n", "Date", "Reply by")
     with pytest.raises(BadCell, match="does not end"):
         split_replies("Reply by X\nDate 2025-01-10T10:05:00.000\nno end", "Date", "Reply by")
 
 
 def test_replies_keep_lines_decode_names_once_and_come_in_time_order(tmp_path) -> None:
-    replies = ("Reply by Ann Staff\nDate 2025-01-10T12:00:00.000\nsee <b>this</b> & that\n"
-               "second line\n---\n"
-               "Reply by Jane &amp;amp; Co\nDate 2025-01-10T11:00:00.000\nmerged in: older\n"
-               "---\n"
-               "Reply by [Staff Deleted]\nDate 2025-01-10T13:00:00.000\nbye ]]> done\n---\n")
-    path = sheet(tmp_path / NAME, [*EN, "Ticket History", "Reply messages", "Ticket URL"],
-                 [row(7, "AAA-BBB-CCCC", replies=replies, name="Jane &amp; Co",
-                      staff=2)])  # fmt: skip
+    replies = (
+        "Reply by Ann Staff\nDate 2025-01-10T12:00:00.000\nsee <b>this</b> & that\n"
+        "second line\n---\n"
+        "Reply by Jane &amp;amp; Co\nDate 2025-01-10T11:00:00.000\nmerged in: older\n"
+        "---\n"
+        "Reply by [Staff Deleted]\nDate 2025-01-10T13:00:00.000\nbye ]]> done\n---\n"
+    )
+    path = sheet(
+        tmp_path / NAME,
+        [*EN, "Ticket History", "Reply messages", "Ticket URL"],
+        [row(7, "AAA-BBB-CCCC", replies=replies, name="Jane &amp; Co", staff=2)],
+    )
     with ExportReader(path) as reader:
         got = list(reader.iter_records("reply"))
     assert [r.author_name for r in got] == ["Jane &amp; Co", "Ann Staff", "[Staff Deleted]"]
@@ -114,8 +172,11 @@ def test_unknown_labels_are_found_by_position_and_content(tmp_path) -> None:
     replies = "Antwort von Ann Staff\nDatum 2025-01-10T12:00:00.000\nok\n---\n"
     history = '<li class="smaller">2025-01-10 10:00:00 | submitted</li>'
     headers = ["#", "Nummer", "Datum", *[""] * 16, "Bestellnummer", "", "", "Adresse"]
-    path = sheet(tmp_path / NAME, headers, [
-        [*row(3, "AAA-BBB-CCC3")[:19], "A-17", history, replies, "https://x/ticket.php"]])
+    path = sheet(
+        tmp_path / NAME,
+        headers,
+        [[*row(3, "AAA-BBB-CCC3")[:19], "A-17", history, replies, "https://x/ticket.php"]],
+    )
     with ExportReader(path) as reader:
         assert reader.layout.history == 20 and reader.layout.replies == 21
         assert reader.custom_headers == ["Bestellnummer"]
@@ -127,8 +188,11 @@ def test_unknown_labels_are_found_by_position_and_content(tmp_path) -> None:
 
 
 def test_an_export_without_history_and_replies(tmp_path) -> None:
-    path = sheet(tmp_path / NAME, [*EN, "Order", "Ticket URL"],
-                 [[*row(4, "AAA-BBB-CCC4")[:19], "A-1", "https://x"]])
+    path = sheet(
+        tmp_path / NAME,
+        [*EN, "Order", "Ticket URL"],
+        [[*row(4, "AAA-BBB-CCC4")[:19], "A-1", "https://x"]],
+    )
     with ExportReader(path) as reader:
         assert reader.layout.history is None and reader.layout.replies is None
         assert list(reader.iter_records("reply")) == []
@@ -140,13 +204,20 @@ def test_an_export_without_history_and_replies(tmp_path) -> None:
 
 def test_broken_rows_are_quarantined_and_the_rest_goes_on(tmp_path) -> None:
     headers = [*EN, "Ticket History", "Reply messages", "Ticket URL"]
-    path = sheet(tmp_path / NAME, headers, [
-        row(1, "GOO-DRO-W001", replies="Reply by Ann Staff\nDate 2025-01-10T12:00:00.000\nok\n"
-            "---\n"),
-        row(2, "BAD-DAT-E002", date="yesterday"),
-        row(3, "BAD-REP-L003", replies="Ann wrote this\nwithout the shape\n"),
-        row(4, "BAD-REP-D004", replies="Reply by Ann\nDate soon\nx\n---\n"),
-    ])
+    path = sheet(
+        tmp_path / NAME,
+        headers,
+        [
+            row(
+                1,
+                "GOO-DRO-W001",
+                replies="Reply by Ann Staff\nDate 2025-01-10T12:00:00.000\nok\n---\n",
+            ),
+            row(2, "BAD-DAT-E002", date="yesterday"),
+            row(3, "BAD-REP-L003", replies="Ann wrote this\nwithout the shape\n"),
+            row(4, "BAD-REP-D004", replies="Reply by Ann\nDate soon\nx\n---\n"),
+        ],
+    )
     with ExportReader(path) as reader:
         tickets = {t.trackid: t for t in reader.iter_records("ticket")}
         replies = list(reader.iter_records("reply"))
@@ -188,7 +259,8 @@ def test_the_export_offset_is_the_one_in_force_when_it_ran() -> None:
     assert unknown.instant("2024-01-15T11:00:00.000", "Date") == january
     # the repeated hour: 02:30 happens twice on 2024-10-27; fold=0 reads the first one
     assert unknown.instant("2024-10-27T02:30:00.000", "Date") == datetime(
-        2024, 10, 27, 0, 30, tzinfo=UTC)
+        2024, 10, 27, 0, 30, tzinfo=UTC
+    )
 
 
 @pytest.fixture(scope="module")
@@ -198,16 +270,25 @@ def berlin_desk(tmp_path_factory) -> Iterator[str]:
     url = f"mysql+pymysql://root@127.0.0.1:3306/{name}"
     generate(url, tmp_path_factory.mktemp("att_dst"), tickets=8, seed=3, timezone=BERLIN)
     conn = pymysql.connect(host="127.0.0.1", user="root", database=name, autocommit=True)
-    instants = [datetime(2024, 3, 31, 0, 30), datetime(2024, 3, 31, 2, 15),  # spring change
-                datetime(2024, 10, 27, 0, 30), datetime(2024, 10, 27, 1, 30),  # 02:30 twice
-                datetime(2024, 10, 27, 3, 0), datetime(2024, 1, 5, 9, 0)]
+    instants = [
+        datetime(2024, 3, 31, 0, 30),
+        datetime(2024, 3, 31, 2, 15),  # spring change
+        datetime(2024, 10, 27, 0, 30),
+        datetime(2024, 10, 27, 1, 30),  # 02:30 twice
+        datetime(2024, 10, 27, 3, 0),
+        datetime(2024, 1, 5, 9, 0),
+    ]
     with conn.cursor() as cur:
         cur.execute("SET time_zone = '+00:00'")
         for tid, at in enumerate(instants, start=1):
-            cur.execute("UPDATE hesk_tickets SET dt = %s, lastchange = %s WHERE id = %s",
-                        (at, at + timedelta(hours=5), tid))
-            cur.execute("UPDATE hesk_replies SET dt = %s WHERE replyto = %s",
-                        (at + timedelta(minutes=45), tid))
+            cur.execute(
+                "UPDATE hesk_tickets SET dt = %s, lastchange = %s WHERE id = %s",
+                (at, at + timedelta(hours=5), tid),
+            )
+            cur.execute(
+                "UPDATE hesk_replies SET dt = %s WHERE replyto = %s",
+                (at + timedelta(minutes=45), tid),
+            )
     conn.close()
     yield url
     conn = pymysql.connect(host="127.0.0.1", user="root")
@@ -216,30 +297,37 @@ def berlin_desk(tmp_path_factory) -> Iterator[str]:
     conn.close()
 
 
-@pytest.mark.parametrize("made_at", [datetime(2024, 11, 20, 9, 0, tzinfo=UTC),
-                                     datetime(2025, 7, 2, 9, 0, tzinfo=UTC)],
-                         ids=["exported-in-winter", "exported-in-summer"])
+@pytest.mark.parametrize(
+    "made_at",
+    [datetime(2024, 11, 20, 9, 0, tzinfo=UTC), datetime(2025, 7, 2, 9, 0, tzinfo=UTC)],
+    ids=["exported-in-winter", "exported-in-summer"],
+)
 def test_every_time_lands_at_its_true_instant(berlin_desk, made_at, tmp_path) -> None:
     path = write_export(berlin_desk, tmp_path, ExportOptions(timezone=BERLIN, made_at=made_at))
     with HeskReader(berlin_desk, timezone=BERLIN) as db:
-        truth = {t.id: (t.created_at, t.updated_at, tuple(h.at for h in t.history))
-                 for t in db.iter_records("ticket")}
+        truth = {
+            t.id: (t.created_at, t.updated_at, tuple(h.at for h in t.history))
+            for t in db.iter_records("ticket")
+        }
         reply_truth = sorted((r.ticket_id, r.created_at) for r in db.iter_records("reply"))
     with ExportReader(path, timezone=BERLIN) as export:
-        read = {t.id: (t.created_at, t.updated_at, tuple(h.at for h in t.history))
-                for t in export.iter_records("ticket")}
+        read = {
+            t.id: (t.created_at, t.updated_at, tuple(h.at for h in t.history))
+            for t in export.iter_records("ticket")
+        }
         replies = sorted((r.ticket_id, r.created_at) for r in export.iter_records("reply"))
     skipped = _in_the_skipped_hour(made_at)
     assert {k: v for k, v in read.items() if k not in skipped} == {
-        k: v for k, v in truth.items() if k not in skipped}
+        k: v for k, v in truth.items() if k not in skipped
+    }
     assert [r for r in replies if r[0] not in skipped] == [
-        r for r in reply_truth if r[0] not in skipped and r[0] in truth]  # orphans: no row
+        r for r in reply_truth if r[0] not in skipped and r[0] in truth
+    ]  # orphans: no row
     hour = timedelta(hours=1)
     if made_at.month == 7:  # documented: Hesk wrote ticket 1's time an hour late
         assert read[1][0] == truth[1][0] + hour
     else:
-        assert [at for t, at in replies if t == 1] == [
-            at + hour for t, at in reply_truth if t == 1]
+        assert [at for t, at in replies if t == 1] == [at + hour for t, at in reply_truth if t == 1]
 
 
 def _in_the_skipped_hour(made_at: datetime) -> set[int]:

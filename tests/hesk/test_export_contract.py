@@ -27,11 +27,13 @@ def exports(demo, tmp_path_factory) -> dict[str, Path]:
     """The demo help desk exported as Hesk does: both option sets, several languages."""
     folder = tmp_path_factory.mktemp("export")
     out = {}
-    for name, opts in (("full", FULL), ("bare", BARE),
-                       ("de", ExportOptions(language="de", made_at=MADE_AT)),
-                       ("fr", ExportOptions(language="fr", made_at=MADE_AT, new_top=True)),
-                       ("es", ExportOptions(language="es", made_at=MADE_AT,
-                                            email_view_ticket=True))):
+    for name, opts in (
+        ("full", FULL),
+        ("bare", BARE),
+        ("de", ExportOptions(language="de", made_at=MADE_AT)),
+        ("fr", ExportOptions(language="fr", made_at=MADE_AT, new_top=True)),
+        ("es", ExportOptions(language="es", made_at=MADE_AT, email_view_ticket=True)),
+    ):
         sub = folder / name
         sub.mkdir()
         out[name] = write_export(demo.url, sub, opts)
@@ -40,8 +42,10 @@ def exports(demo, tmp_path_factory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def database_view(demo) -> dict[str, tuple]:
-    messages = {"tickets": raw_messages(demo.url, "tickets"),
-                "replies": raw_messages(demo.url, "replies")}
+    messages = {
+        "tickets": raw_messages(demo.url, "tickets"),
+        "replies": raw_messages(demo.url, "replies"),
+    }
     with demo.reader() as db:
         return projection(db, replies=True, history=True, messages=messages)
 
@@ -65,14 +69,17 @@ def test_every_language_reads_the_same(language, exports) -> None:
     with ExportReader(exports["full"]) as english, ExportReader(exports[language]) as other:
         assert other.layout.language == language
         assert other.layout.replies is not None and other.layout.history is not None
-        assert _deleted_staff_as_one(projection(other, replies=True, history=True)) == \
-            _deleted_staff_as_one(projection(english, replies=True, history=True))
+        assert _deleted_staff_as_one(
+            projection(other, replies=True, history=True)
+        ) == _deleted_staff_as_one(projection(english, replies=True, history=True))
 
 
 def _deleted_staff_as_one(view: dict[str, tuple]) -> dict[str, tuple]:
     """The deleted-staff label is the language's own ("[Personal Gelöscht]"): one marker."""
-    return {k: (*v[:-1], tuple(("(deleted)", *r[1:]) if r[3] else r for r in v[-1]))
-            for k, v in view.items()}
+    return {
+        k: (*v[:-1], tuple(("(deleted)", *r[1:]) if r[3] else r for r in v[-1]))
+        for k, v in view.items()
+    }
 
 
 def test_both_readers_are_the_same_source(demo, exports) -> None:
@@ -97,8 +104,7 @@ def test_same_assertions_on_both_readers(demo, exports) -> None:
             assert set(t.follower_contact_ids) <= contacts
             assert (t.fidelity == "export") == ("notes" in t.missing)
         merged = tickets[s.dirty["merged_ticket"][0]]
-        texts = [r.message_text for r in reader.iter_records("reply")
-                 if r.ticket_id == merged.id]
+        texts = [r.message_text for r in reader.iter_records("reply") if r.ticket_id == merged.id]
         assert any("Message of the merged ticket" in text for text in texts)
         kinds = {f.kind for f in reader.findings}
         assert {"missing_email", "invalid_email", "anonymised_ticket"} <= kinds
@@ -122,12 +128,16 @@ def test_export_lacks_notes_and_attachments(exports) -> None:
     reply = next(reader.iter_records("reply"))
     assert reply.fidelity == "export" and "attachments" in reply.missing
     assert Counter(r.author_type for r in reader.iter_records("reply")).keys() == {
-        "staff", "customer"}
+        "staff",
+        "customer",
+    }
 
 
 def test_xml_bomb_and_garbage_are_refused(tmp_path) -> None:
-    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-            '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Workbook>&lol2;</Workbook>')
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><Workbook>&lol2;</Workbook>'
+    )
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("bomb.xml", bomb)

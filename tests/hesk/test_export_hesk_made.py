@@ -34,10 +34,16 @@ from tests.helpers.hesk_export import projection, raw_messages
 DATA = Path(__file__).with_name("data")
 BERLIN = "Europe/Berlin"
 FILES = {
-    "hesk_export_2026-11-30_19-57-15_171269.zip": {"history": True, "replies": True,
-                                                   "language": "en"},
-    "hesk_export_2026-11-30_19-57-16_583093.zip": {"history": False, "replies": False,
-                                                   "language": "de"},
+    "hesk_export_2026-11-30_19-57-15_171269.zip": {
+        "history": True,
+        "replies": True,
+        "language": "en",
+    },
+    "hesk_export_2026-11-30_19-57-16_583093.zip": {
+        "history": False,
+        "replies": False,
+        "language": "de",
+    },
 }
 
 
@@ -62,11 +68,19 @@ def _xml(path: Path) -> tuple[str, bytes]:
 
 @pytest.mark.parametrize("file", sorted(FILES))
 def test_the_writer_writes_what_hesk_wrote(file, desk, tmp_path) -> None:
-    stamp, digits = Path(file).stem[len("hesk_export_"):].rsplit("_", 1)
+    stamp, digits = Path(file).stem[len("hesk_export_") :].rsplit("_", 1)
     made_at = datetime.strptime(stamp, "%Y-%m-%d_%H-%M-%S").replace(tzinfo=ZoneInfo(BERLIN))
-    ours = write_export(desk, tmp_path, ExportOptions(
-        timezone=BERLIN, made_at=made_at, random_digits=int(digits),
-        email_view_ticket=False, **FILES[file]))
+    ours = write_export(
+        desk,
+        tmp_path,
+        ExportOptions(
+            timezone=BERLIN,
+            made_at=made_at,
+            random_digits=int(digits),
+            email_view_ticket=False,
+            **FILES[file],
+        ),
+    )
     assert ours.name == file
     hesk_member, hesk_bytes = _xml(DATA / file)
     our_member, our_bytes = _xml(ours)
@@ -78,8 +92,7 @@ def test_the_writer_writes_what_hesk_wrote(file, desk, tmp_path) -> None:
 @pytest.mark.parametrize("file", sorted(FILES))
 def test_the_reader_reads_hesks_file_as_the_database(file, desk) -> None:
     full = FILES[file]["replies"]
-    messages = {"tickets": raw_messages(desk, "tickets"),
-                "replies": raw_messages(desk, "replies")}
+    messages = {"tickets": raw_messages(desk, "tickets"), "replies": raw_messages(desk, "replies")}
     with HeskReader(desk, timezone=BERLIN) as db:
         expected = projection(db, replies=True, history=True, messages=messages)
     with ExportReader(DATA / file, timezone=BERLIN) as reader:

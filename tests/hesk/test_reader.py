@@ -39,9 +39,11 @@ def test_every_dirty_case_yields_its_finding(demo, demo_records) -> None:
     assert t("unsafe_html") <= _kinds(f, "unsafe_html")
     assert t("large_message") <= _kinds(f, "large_message")
     assert {("attachment", x) for x in d["missing_attachment_file"]} <= _kinds(
-        f, "missing_attachment_file")
+        f, "missing_attachment_file"
+    )
     assert {("attachment", x) for x in d["traversal_saved_name"]} <= _kinds(
-        f, "unsafe_attachment_path")
+        f, "unsafe_attachment_path"
+    )
     assert {("reply", x) for x in d["orphan_reply"]} <= _kinds(f, "orphan_reply")
     assert t("deleted_staff") <= _kinds(f, "deleted_staff")
     assert t("anonymised_ticket") <= _kinds(f, "anonymised_ticket")
@@ -72,8 +74,10 @@ def test_dirty_records_are_shaped_right(demo, demo_records) -> None:
     assert atts[d["missing_attachment_file"][0]].file_status == "missing"
     merged = tickets[d["merged_ticket"][0]]
     assert len(merged.merged_trackids) == 1
-    thread = sorted((r for r in demo_records["reply"] if r.ticket_id == merged.id),
-                    key=lambda r: (r.created_at, r.id))
+    thread = sorted(
+        (r for r in demo_records["reply"] if r.ticket_id == merged.id),
+        key=lambda r: (r.created_at, r.id),
+    )
     assert [r.position for r in thread] == list(range(len(thread)))
     assert thread[0].id == max(r.id for r in thread)  # the merged message: newest id, oldest dt
 
@@ -104,8 +108,7 @@ def test_keyset_streaming_in_small_batches(demo, demo_records) -> None:
     ids = [r.id for r in reader.iter_records("reply")]
     assert ids == sorted(ids) and len(ids) == len(demo_records["reply"])
     mid = ids[len(ids) // 2]
-    assert [r.id for r in reader.iter_records("reply", since_id=mid)] == [
-        i for i in ids if i > mid]
+    assert [r.id for r in reader.iter_records("reply", since_id=mid)] == [i for i in ids if i > mid]
     reader.close()
 
 
@@ -143,9 +146,13 @@ def test_hesk_older_than_35_reads_from_snapshots(demo_pre35) -> None:
             assert t.requester_contact_id in contacts
     replies = list(reader.iter_records("reply"))
     assert Counter(r.author_type for r in replies)["customer"] > 0
-    assert all(r.author_contact_id in contacts for r in replies
-               if r.author_type == "customer" and not r.orphan
-               and not next(t for t in tickets if t.id == r.ticket_id).anonymised)
+    assert all(
+        r.author_contact_id in contacts
+        for r in replies
+        if r.author_type == "customer"
+        and not r.orphan
+        and not next(t for t in tickets if t.id == r.ticket_id).anonymised
+    )
     reader.close()
 
 

@@ -27,8 +27,19 @@ def test_every_record_round_trips(demo_records) -> None:
             assert again.content_hash == rec.content_hash and len(rec.content_hash) == 64
             assert isinstance(rec.source_id, str)
         seen.add(object)
-    assert {"ticket", "reply", "note", "contact", "staff", "category", "custom_field",
-            "kb_category", "kb_article", "canned_response", "attachment"} <= seen
+    assert {
+        "ticket",
+        "reply",
+        "note",
+        "contact",
+        "staff",
+        "category",
+        "custom_field",
+        "kb_category",
+        "kb_article",
+        "canned_response",
+        "attachment",
+    } <= seen
 
 
 def test_content_hash_changes_with_content(demo_records) -> None:

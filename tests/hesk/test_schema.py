@@ -16,8 +16,11 @@ RECORD = Path(__file__).resolve().parents[2] / "vendor" / "vendored.json"
 
 def test_packaged_schema_is_the_original() -> None:
     """The schema the package loads hashes to the recorded original's sha256."""
-    entry = next(e for e in json.loads(RECORD.read_text(encoding="utf-8"))["files"]
-                 if e["path"] == "hesk/schema.sql")
+    entry = next(
+        e
+        for e in json.loads(RECORD.read_text(encoding="utf-8"))["files"]
+        if e["path"] == "hesk/schema.sql"
+    )
     packaged = hashlib.sha256(schema_sql().encode("utf-8")).hexdigest()
     assert packaged == entry["original_sha256"]
 
@@ -29,8 +32,9 @@ def test_schema_has_44_tables_and_splits_cleanly() -> None:
 
 
 def test_demo_database_has_every_table(demo) -> None:
-    conn = pymysql.connect(host="127.0.0.1", user="root", password="",
-                           database=demo.url.rsplit("/", 1)[1])
+    conn = pymysql.connect(
+        host="127.0.0.1", user="root", password="", database=demo.url.rsplit("/", 1)[1]
+    )
     with conn.cursor() as cur:
         cur.execute("SHOW TABLES")
         tables = {r[0] for r in cur.fetchall()}

@@ -12,11 +12,14 @@ def test_entities_decoded_exactly_once() -> None:
 
 
 def test_html_to_plain_like_hesk_msgToPlain() -> None:
-    stored = ('Hi,<br />\r\nsee <a href="https://example.com/a?b=1&amp;c=2">https://example.com'
-              '/a?b=1...</a><br />\r\nmail <a href="mailto:x@y.com">x@y.com</a><br />\r\n'
-              "a &amp;lt; b")
+    stored = (
+        'Hi,<br />\r\nsee <a href="https://example.com/a?b=1&amp;c=2">https://example.com'
+        '/a?b=1...</a><br />\r\nmail <a href="mailto:x@y.com">x@y.com</a><br />\r\n'
+        "a &amp;lt; b"
+    )
     assert html_to_plain(stored) == (
-        "Hi,\nsee https://example.com/a?b=1&c=2\nmail x@y.com\na &lt; b")
+        "Hi,\nsee https://example.com/a?b=1&c=2\nmail x@y.com\na &lt; b"
+    )
 
 
 def test_html_to_plain_drops_scripts_and_tags() -> None:

@@ -32,10 +32,15 @@ def test_the_synthetic_ledger_is_a_real_one(engine: Engine, migration_id: str) -
     table.rebuild()
     assert table.state() == built
     rows = list(idmap_rows(engine, migration_id))
-    assert Counter(r.object for r in rows) == {"ticket": 30, "history": 30, "reply": 90,
-                                               "contact": 6}
+    assert Counter(r.object for r in rows) == {
+        "ticket": 30,
+        "history": 30,
+        "reply": 90,
+        "contact": 6,
+    }
     assert all(r.state == "migrated" and r.link == "created" for r in rows)
     tickets = [r for r in rows if r.object == "ticket"]
-    assert all(r.intercom_type == "conversation" and r.tracking_id.startswith("TRK-")
-               for r in tickets)
+    assert all(
+        r.intercom_type == "conversation" and r.tracking_id.startswith("TRK-") for r in tickets
+    )
     assert len({r.intercom_id for r in tickets}) == 30

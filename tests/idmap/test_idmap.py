@@ -72,31 +72,41 @@ def test_tickets_link_to_their_inbox_page_and_say_why_not(idmap_csv: Path) -> No
     assert not_moved, "the demo data plants an anonymised ticket"
     for r in not_moved:
         assert r["reason"] and r["url"] == ""
-    replies = [r for r in _rows(idmap_csv) if r["object"] == "reply"
-               and r["disposition"] == "migrated"]
-    assert replies and all(r["intercom_type"] == "conversation_part"
-                           and r["url"] == INBOX + r["intercom_id"] for r in replies)
+    replies = [
+        r for r in _rows(idmap_csv) if r["object"] == "reply" and r["disposition"] == "migrated"
+    ]
+    assert replies and all(
+        r["intercom_type"] == "conversation_part" and r["url"] == INBOX + r["intercom_id"]
+        for r in replies
+    )
 
 
 def test_created_and_matched_objects(idmap_csv: Path) -> None:
     rows = _rows(idmap_csv)
-    contacts = Counter(r["link"] for r in rows
-                       if r["object"] == "contact" and r["disposition"] == "migrated")
+    contacts = Counter(
+        r["link"] for r in rows if r["object"] == "contact" and r["disposition"] == "migrated"
+    )
     assert contacts["matched"] == 1  # the contact that existed before the migration
     assert contacts["created"] >= 5
     staff = [r for r in rows if r["object"] == "staff" and r["disposition"] == "migrated"]
     assert staff and all((r["intercom_type"], r["link"]) == ("admin", "matched") for r in staff)
-    collections = [r for r in rows if r["object"] == "kb_category"
-                   and r["disposition"] == "migrated"]
+    collections = [
+        r for r in rows if r["object"] == "kb_category" and r["disposition"] == "migrated"
+    ]
     assert collections and all(
-        r["intercom_type"] == "collection" and r["link"] == "created"
+        r["intercom_type"] == "collection"
+        and r["link"] == "created"
         and r["url"] == f"https://intercom.help/simulator/en/collections/{r['intercom_id']}"
-        for r in collections)
+        for r in collections
+    )
 
 
 def test_published_articles_have_their_public_url_and_drafts_none(idmap_csv: Path) -> None:
-    articles = {r["hesk_id"]: r for r in _rows(idmap_csv) if r["object"] == "kb_article"
-                and r["disposition"] == "migrated"}
+    articles = {
+        r["hesk_id"]: r
+        for r in _rows(idmap_csv)
+        if r["object"] == "kb_article" and r["disposition"] == "migrated"
+    }
     published = [a for i, a in articles.items() if int(i) % 3 == 0]  # demo: type i % 3
     drafts = [a for i, a in articles.items() if int(i) % 3 != 0]
     assert published and drafts
@@ -119,9 +129,13 @@ def test_status_and_report_name_the_newest_file_written(
     out = tmp_path / "newest.csv"
     result = write_idmap(migrated_settings, out)
     summary = status_summary(migrated_settings)
-    assert summary["exports"]["idmap"] == {"path": str(out.resolve()), "format": "csv",
-                                           "rows": result.rows, "stale": False,
-                                           "as_of_seq": summary["exports"]["idmap"]["as_of_seq"]}
+    assert summary["exports"]["idmap"] == {
+        "path": str(out.resolve()),
+        "format": "csv",
+        "rows": result.rows,
+        "stale": False,
+        "as_of_seq": summary["exports"]["idmap"]["as_of_seq"],
+    }
     engine = open_engine(migrated_settings.ledger_url)
     report = build_report(engine, migrated_settings.migration)
     engine.dispose()
@@ -131,13 +145,18 @@ def test_status_and_report_name_the_newest_file_written(
 def test_the_command_line(
     migrated_settings: Settings, sim: SimulatorHandle, tmp_path: Path
 ) -> None:
-    env = {**os.environ, "H2I_LEDGER_URL": migrated_settings.ledger_url,
-           "H2I_MIGRATION": migrated_settings.migration, "H2I_INTERCOM_TOKEN": sim.token,
-           "H2I_INTERCOM_BASE_URL": sim.base_url}
+    env = {
+        **os.environ,
+        "H2I_LEDGER_URL": migrated_settings.ledger_url,
+        "H2I_MIGRATION": migrated_settings.migration,
+        "H2I_INTERCOM_TOKEN": sim.token,
+        "H2I_INTERCOM_BASE_URL": sim.base_url,
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env,
-                              timeout=120)
+        return subprocess.run(
+            [str(BIN), *args], capture_output=True, text=True, env=env, timeout=120
+        )
 
     out = tmp_path / "t.csv"
     done = run("idmap", "--object", "ticket", "--out", str(out))
@@ -159,14 +178,17 @@ def test_the_command_line(
 
 
 def _settings(engine: Engine, migration_id: str) -> Settings:
-    return load_settings(ledger_url=engine.url.render_as_string(hide_password=False),
-                         migration=migration_id, intercom_token=None)
+    return load_settings(
+        ledger_url=engine.url.render_as_string(hide_password=False),
+        migration=migration_id,
+        intercom_token=None,
+    )
 
 
 def test_cells_that_a_spreadsheet_would_run_are_made_text(
     engine: Engine, ledger: Ledger, migration_id: str, tmp_path: Path
 ) -> None:
-    evil = "=HYPERLINK(\"http://x\")@example.com"
+    evil = '=HYPERLINK("http://x")@example.com'
     f.migrated(ledger, f.contact(evil), "c1", "contact")
     f.quarantined(ledger, f.ticket(2), "-1+1 is not a subject")
     out = tmp_path / "m.csv"
@@ -185,10 +207,12 @@ def test_offline_with_an_app_id_and_a_recorded_one_later(
     with pytest.raises(ConfigError) as err:  # no token, no --app-id, nothing recorded
         write_idmap(settings, tmp_path / "none.csv")
     assert "--app-id" in err.value.hint
-    write_idmap(settings.model_copy(update={"intercom_region": "eu"}), tmp_path / "a.csv",
-                app_id="ws9")
+    write_idmap(
+        settings.model_copy(update={"intercom_region": "eu"}), tmp_path / "a.csv", app_id="ws9"
+    )
     assert _rows(tmp_path / "a.csv")[0]["url"] == (
-        "https://app.eu.intercom.com/a/inbox/ws9/inbox/conversation/777")
+        "https://app.eu.intercom.com/a/inbox/ws9/inbox/conversation/777"
+    )
     write_idmap(settings, tmp_path / "b.csv")  # the recorded workspace is used
     assert _rows(tmp_path / "b.csv")[0]["url"].startswith("https://app.eu.intercom.com/")
     assert ledger.count(types=[WorkspaceIdentified.TYPE, ExportWritten.TYPE]) == 3
@@ -214,32 +238,94 @@ def test_the_fold_agrees_with_the_dispositions_projection(
     again = f.ticket(2, subject="Fixed")
     f.migrated(ledger, again, "c2", "conversation")
     # a late quarantine of a migrated version does not demote it
-    ledger.append_one(RecordQuarantined(object="ticket", source_id="2",
-                                        content_hash=f.digest(again), reason="late"))
+    ledger.append_one(
+        RecordQuarantined(
+            object="ticket", source_id="2", content_hash=f.digest(again), reason="late"
+        )
+    )
     table = ProjectionTable(engine, migration_id, Dispositions())
     table.catch_up()
     expected = {k: (v["state"], v.get("intercom_id", "")) for k, v in table.items()}
-    got = {f"{r.object}:{r.source_id}": (r.state, r.intercom_id)
-           for r in idmap_rows(engine, migration_id)}
+    got = {
+        f"{r.object}:{r.source_id}": (r.state, r.intercom_id)
+        for r in idmap_rows(engine, migration_id)
+    }
     assert got == expected
     assert got["ticket:1"] == ("pending", "c1") and got["ticket:2"] == ("migrated", "c2")
 
 
 def test_make_row_links_and_types() -> None:
-    article = make_row(("kb_article", "4", "migrated", "", "9", None, None, "draft", "article",
-                        True, True, "https://hc/en/articles/9-x", "published"))
+    article = make_row(
+        (
+            "kb_article",
+            "4",
+            "migrated",
+            "",
+            "9",
+            None,
+            None,
+            "draft",
+            "article",
+            True,
+            True,
+            "https://hc/en/articles/9-x",
+            "published",
+        )
+    )
     assert (article.intercom_type, article.link, article.url, article.public_state) == (
-        "article", "created", "https://hc/en/articles/9-x", "published")
-    matched = make_row(("contact", "a@b.c", "migrated", "", "c1", None, None, None, "contact",
-                        False, None, None, None))
+        "article",
+        "created",
+        "https://hc/en/articles/9-x",
+        "published",
+    )
+    matched = make_row(
+        (
+            "contact",
+            "a@b.c",
+            "migrated",
+            "",
+            "c1",
+            None,
+            None,
+            None,
+            "contact",
+            False,
+            None,
+            None,
+            None,
+        )
+    )
     assert (matched.intercom_type, matched.link) == ("contact", "matched")
-    staff = make_row(("staff", "3", "migrated", "", "77", None, None, None, "linked", None,
-                      None, None, None))
+    staff = make_row(
+        ("staff", "3", "migrated", "", "77", None, None, None, "linked", None, None, None, None)
+    )
     assert (staff.intercom_type, staff.link) == ("admin", "matched")
-    reply = make_row(("reply", "12", "migrated", "", "c9", None, None, None, None, None, None,
-                      None, None), "ticket")
+    reply = make_row(
+        ("reply", "12", "migrated", "", "c9", None, None, None, None, None, None, None, None),
+        "ticket",
+    )
     assert (reply.intercom_type, reply.link) == ("conversation_part", "created")
-    ticket = make_row(("ticket", "5", "quarantined", "no requester", "", "ABC", ["OLD"], None,
-                       None, None, None, None, None), "ticket")
-    assert (ticket.intercom_type, ticket.link, ticket.tracking_id,
-            ticket.merged_tracking_ids) == ("", "", "ABC", ("OLD",))
+    ticket = make_row(
+        (
+            "ticket",
+            "5",
+            "quarantined",
+            "no requester",
+            "",
+            "ABC",
+            ["OLD"],
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+        "ticket",
+    )
+    assert (ticket.intercom_type, ticket.link, ticket.tracking_id, ticket.merged_tracking_ids) == (
+        "",
+        "",
+        "ABC",
+        ("OLD",),
+    )

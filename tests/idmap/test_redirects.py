@@ -35,8 +35,9 @@ NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
 @pytest.fixture(scope="module")
-def records(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-            ) -> dict[str, dict[str, dict[str, str]]]:  # fmt: skip
+def records(
+    migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, dict[str, dict[str, str]]]:
     """The ID map of the migration, by object and Hesk id (what the redirects must say)."""
     out = tmp_path_factory.mktemp("rmap") / "map.json"
     write_idmap(migrated_settings, out, fmt="json")
@@ -53,8 +54,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def nginx(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[int]:  # fmt: skip
+def nginx(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A private nginx serving the generated redirects on a free loopback port."""
     assert os.path.exists(NGINX), "nginx is needed: apt-get install -y nginx"
     prefix = tmp_path_factory.mktemp("nginx")
@@ -62,9 +62,12 @@ def nginx(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory
     result = write_redirects(migrated_settings, HESK, conf_file, fmt="nginx")
     assert result.rules > 0 and result.comments > 0
     port = _free_port()
-    temp = "".join(f"{k}_temp_path {prefix}/{k};\n"
-                   for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    (prefix / "nginx.conf").write_text(f"""
+    temp = "".join(
+        f"{k}_temp_path {prefix}/{k};\n"
+        for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    (prefix / "nginx.conf").write_text(
+        f"""
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log;
@@ -79,13 +82,23 @@ http {{
         location / {{ return 404; }}
     }}
 }}
-""", encoding="utf-8")
-    args = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e",
-            str(prefix / "error.log")]
+""",
+        encoding="utf-8",
+    )
+    args = [
+        NGINX,
+        "-p",
+        str(prefix),
+        "-c",
+        str(prefix / "nginx.conf"),
+        "-e",
+        str(prefix / "error.log"),
+    ]
     checked = subprocess.run([*args, "-t"], capture_output=True, text=True, timeout=30)
     assert checked.returncode == 0, checked.stderr
-    proc = subprocess.Popen([*args, "-g", "daemon off;"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*args, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -115,18 +128,22 @@ def test_nginx_redirects_kb_links_and_staff_ticket_links(
     drafts = [a for a in articles.values() if a["disposition"] == "migrated" and not a["url"]]
     assert published and drafts
     for a in published:
-        assert _get(nginx, f"/support/knowledgebase.php?article={a['hesk_id']}") == (
-            301, a["url"])
+        assert _get(nginx, f"/support/knowledgebase.php?article={a['hesk_id']}") == (301, a["url"])
         # Hesk's own extra arguments do not stop the match
         assert _get(nginx, f"/support/knowledgebase.php?article={a['hesk_id']}&rated=1") == (
-            301, a["url"])
-        assert _get(nginx, "/support/admin/knowledgebase_private.php?article="
-                    f"{a['hesk_id']}&back=1") == (301, a["url"])
+            301,
+            a["url"],
+        )
+        assert _get(
+            nginx, f"/support/admin/knowledgebase_private.php?article={a['hesk_id']}&back=1"
+        ) == (301, a["url"])
     for a in drafts:  # unpublished: not redirected
         assert _get(nginx, f"/support/knowledgebase.php?article={a['hesk_id']}")[0] == 404
     collection = next(c for c in records["kb_category"].values() if c["url"])
     assert _get(nginx, f"/support/knowledgebase.php?category={collection['hesk_id']}") == (
-        301, collection["url"])
+        301,
+        collection["url"],
+    )
     home = collection["url"].split("/collections/")[0]
     assert _get(nginx, "/support/knowledgebase.php") == (301, home)
     assert _get(nginx, "/support/knowledgebase.php?category=1") == (301, home)
@@ -134,11 +151,11 @@ def test_nginx_redirects_kb_links_and_staff_ticket_links(
     moved = [t for t in tickets if t["url"]]
     assert moved
     for t in moved:
-        assert _get(nginx, f"/support/admin/admin_ticket.php?track={t['tracking_id']}"
-                    "&Refresh=123") == (301, t["url"])
+        assert _get(
+            nginx, f"/support/admin/admin_ticket.php?track={t['tracking_id']}&Refresh=123"
+        ) == (301, t["url"])
         # customers go to the help center's home (no customer_ticket_url in the map)
-        assert _get(nginx, f"/support/ticket.php?track={t['tracking_id']}&e=a@b.c") == (
-            301, home)
+        assert _get(nginx, f"/support/ticket.php?track={t['tracking_id']}&e=a@b.c") == (301, home)
     for t in tickets:
         if t["disposition"] in ("quarantined", "skipped"):
             status, _ = _get(nginx, f"/support/admin/admin_ticket.php?track={t['tracking_id']}")
@@ -175,15 +192,26 @@ def test_apache_rewrite_map(
     for t in records["ticket"].values():
         assert entries.get(f"staff:{t['tracking_id']}") == (t["url"] or None)
     home = next(c["url"] for c in records["kb_category"].values() if c["url"]).split(
-        "/collections/")[0]
+        "/collections/"
+    )[0]
     assert entries["kb-home"] == entries["customer"] == entries["category:1"] == home
     assert all(re.match(r"^https?://\S+$", v) for v in entries.values())
     # the rules in the header match Hesk's paths under its folder, and nothing else
-    rules = [line.strip("# ").split()[1] for line in text.splitlines()
-             if line.startswith("#     RewriteRule")]
-    matches = {path: [r for r in rules if re.search(r, path)] for path in (
-        "/support/knowledgebase.php", "/support/admin/knowledgebase_private.php",
-        "/support/admin/admin_ticket.php", "/support/ticket.php", "/knowledgebase.php")}
+    rules = [
+        line.strip("# ").split()[1]
+        for line in text.splitlines()
+        if line.startswith("#     RewriteRule")
+    ]
+    matches = {
+        path: [r for r in rules if re.search(r, path)]
+        for path in (
+            "/support/knowledgebase.php",
+            "/support/admin/knowledgebase_private.php",
+            "/support/admin/admin_ticket.php",
+            "/support/ticket.php",
+            "/knowledgebase.php",
+        )
+    }
     assert len(matches["/support/knowledgebase.php"]) == 3  # article, category, home
     assert [len(matches[p]) for p in list(matches)[1:]] == [1, 1, 1, 0]
     assert "RewriteMap hesk2intercom" in text
@@ -196,22 +224,33 @@ def test_csv_lists_every_link(migrated_settings: Settings, tmp_path: Path) -> No
     assert len(rows) == result.rules + result.comments
     assert {r["redirected"] for r in rows} == {"yes", "no"}
     assert all(r["note"] for r in rows if r["redirected"] == "no")
-    assert any(r["kind"] == "staff_ticket" and r["hesk_url"].startswith(
-        HESK + "/admin/admin_ticket.php?track=") for r in rows)
+    assert any(
+        r["kind"] == "staff_ticket"
+        and r["hesk_url"].startswith(HESK + "/admin/admin_ticket.php?track=")
+        for r in rows
+    )
 
 
-@pytest.mark.parametrize("bad", ["help.example.com", "not a url", "ftp://x/y",
-                                 "https://help.example.com/?a=1"])
+@pytest.mark.parametrize(
+    "bad", ["help.example.com", "not a url", "ftp://x/y", "https://help.example.com/?a=1"]
+)
 def test_a_hesk_url_that_is_not_a_url_is_one_line_and_exit_2(
     migrated_settings: Settings, tmp_path: Path, bad: str
 ) -> None:
     with pytest.raises(ConfigError):
         write_redirects(migrated_settings, bad, tmp_path / "x.conf")
-    env = {**os.environ, "H2I_LEDGER_URL": migrated_settings.ledger_url,
-           "H2I_MIGRATION": migrated_settings.migration}
-    done = subprocess.run([str(BIN), "redirects", "--hesk-url", bad, "--out",
-                           str(tmp_path / "x.conf")], capture_output=True, text=True, env=env,
-                          timeout=60)  # fmt: skip
+    env = {
+        **os.environ,
+        "H2I_LEDGER_URL": migrated_settings.ledger_url,
+        "H2I_MIGRATION": migrated_settings.migration,
+    }
+    done = subprocess.run(
+        [str(BIN), "redirects", "--hesk-url", bad, "--out", str(tmp_path / "x.conf")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "--hesk-url" in done.stderr and "Traceback" not in done.stderr
     assert len([line for line in done.stderr.splitlines() if line.startswith("error")]) == 1
@@ -232,9 +271,11 @@ def test_writers_escape_what_a_configuration_could_misread() -> None:
         writer.add(r)
     writer.finish()
     text = out.getvalue()
-    assert 'https://hc.example/a%20b%22%24x%3B%7B%7D' in text
-    assert "# https://h.example.com/admin/admin_ticket.php?track=ABC-1 not redirected: " \
-           "quarantined: bad reason\n" in text
+    assert "https://hc.example/a%20b%22%24x%3B%7B%7D" in text
+    assert (
+        "# https://h.example.com/admin/admin_ticket.php?track=ABC-1 not redirected: "
+        "quarantined: bad reason\n" in text
+    )
     assert len(re.findall(r"^map ", text, re.M)) == 5  # four groups (empty too), the chooser
 
 
@@ -244,12 +285,16 @@ def test_customer_links_go_to_the_page_the_map_names(
     f.migrated(ledger, f.ticket(1), "c1", "conversation")
     the_map = {"options": {"customer_ticket_url": "https://example.com/support/messages"}}
     ledger.append_one(MapConfirmed(object="map", source_id="map", map_hash="h", map=the_map))
-    settings = load_settings(ledger_url=engine.url.render_as_string(hide_password=False),
-                             migration=migration_id, intercom_token=None)
+    settings = load_settings(
+        ledger_url=engine.url.render_as_string(hide_password=False),
+        migration=migration_id,
+        intercom_token=None,
+    )
     out = tmp_path / "r.csv"
     write_redirects(settings, HESK, out, fmt="csv", app_id="ws1")
     rows = {r["kind"]: r for r in csv.DictReader(out.open(encoding="utf-8", newline=""))}
     assert rows["customer_ticket"]["intercom_url"] == "https://example.com/support/messages"
     assert rows["staff_ticket"]["intercom_url"] == (
-        "https://app.intercom.com/a/inbox/ws1/inbox/conversation/c1")
+        "https://app.intercom.com/a/inbox/ws1/inbox/conversation/c1"
+    )
     assert rows["kb_home"]["redirected"] == "no"  # no help center URL known: said, not guessed

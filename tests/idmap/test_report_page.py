@@ -30,24 +30,37 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 def _verify(settings: Settings, sim: SimulatorHandle) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "H2I_LEDGER_URL": settings.ledger_url,
-           "H2I_MIGRATION": settings.migration, "H2I_INTERCOM_TOKEN": sim.token,
-           "H2I_INTERCOM_BASE_URL": sim.base_url, "COLUMNS": "250"}
-    return subprocess.run([str(BIN), "verify", "--sample", "50"], capture_output=True,
-                          text=True, env=env, timeout=180)  # fmt: skip
+    env = {
+        **os.environ,
+        "H2I_LEDGER_URL": settings.ledger_url,
+        "H2I_MIGRATION": settings.migration,
+        "H2I_INTERCOM_TOKEN": sim.token,
+        "H2I_INTERCOM_BASE_URL": sim.base_url,
+        "COLUMNS": "250",
+    }
+    return subprocess.run(
+        [str(BIN), "verify", "--sample", "50"], capture_output=True, text=True, env=env, timeout=180
+    )
 
 
 @pytest.fixture(scope="module")
-def page(migrated_settings: Settings, sim: SimulatorHandle,
-         tmp_path_factory: pytest.TempPathFactory) -> Path:  # fmt: skip
+def page(
+    migrated_settings: Settings, sim: SimulatorHandle, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """The HTML report after verify (clean, then with one difference), idmap and redirects."""
     clean = _verify(migrated_settings, sim)
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "No difference" in clean.stdout
-    conversation = next(c for c in sim.dump()["conversations"]
-                        if (c.get("custom_attributes") or {}).get("hesk_ticket_id"))
-    httpx.put(f"{sim.base_url}/conversations/{conversation['id']}", headers=sim.headers,
-              json={"title": "Renamed <b>by hand</b> in Intercom"}).raise_for_status()
+    conversation = next(
+        c
+        for c in sim.dump()["conversations"]
+        if (c.get("custom_attributes") or {}).get("hesk_ticket_id")
+    )
+    httpx.put(
+        f"{sim.base_url}/conversations/{conversation['id']}",
+        headers=sim.headers,
+        json={"title": "Renamed <b>by hand</b> in Intercom"},
+    ).raise_for_status()
     changed = _verify(migrated_settings, sim)
     assert changed.returncode == 5, changed.stdout + changed.stderr
     assert "Renamed <b>by hand</b> in Intercom" in changed.stdout
@@ -57,15 +70,16 @@ def page(migrated_settings: Settings, sim: SimulatorHandle,
     write_redirects(migrated_settings, "https://help.example.com", folder / "files" / "r.conf")
     engine = open_engine(migrated_settings.ledger_url)
     try:
-        assert Ledger(engine, migrated_settings.migration).count(
-            types=[VerifyCompleted.TYPE]) == 2
+        assert Ledger(engine, migrated_settings.migration).count(types=[VerifyCompleted.TYPE]) == 2
         report = build_report(engine, migrated_settings.migration)
         details = report_details(engine, migrated_settings.migration, PHASES)
     finally:
         engine.dispose()
     assert report["verify"]["differences"][0]["field"] == "title"
-    assert report["verify"]["fields"]["title"]["matched"] < \
-        report["verify"]["fields"]["title"]["compared"]
+    assert (
+        report["verify"]["fields"]["title"]["matched"]
+        < report["verify"]["fields"]["title"]["compared"]
+    )
     return write_html_report(report, folder / "report" / "report.html", details)
 
 
@@ -78,8 +92,13 @@ def test_the_page_in_a_headless_browser(page: Path, tmp_path: Path) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu",
-                  "--disable-background-networking", "--disable-dev-shm-usage"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+            ],
         )
         try:
             tab = browser.new_page(viewport={"width": 1200, "height": 900})
@@ -94,8 +113,10 @@ def test_the_page_in_a_headless_browser(page: Path, tmp_path: Path) -> None:
             lines = tab.locator("svg.timeline polyline").count()
             svg_box = tab.locator("svg.timeline").bounding_box()
             phases = tab.locator("#run ~ table").first.inner_text()
-            ticket_links = [tab.locator("#tickets ~ table a").nth(i).get_attribute("href")
-                            for i in range(tab.locator("#tickets ~ table a").count())]
+            ticket_links = [
+                tab.locator("#tickets ~ table a").nth(i).get_attribute("href")
+                for i in range(tab.locator("#tickets ~ table a").count())
+            ]
             file_links = [a.get_attribute("href") for a in tab.locator("#files ~ p a").all()]
             differences = tab.locator("table.diff").inner_text()
         finally:
@@ -103,14 +124,21 @@ def test_the_page_in_a_headless_browser(page: Path, tmp_path: Path) -> None:
     assert errors == []
     assert requests == [page.as_uri()], requests  # self-contained: nothing else is fetched
     assert shot.stat().st_size > 20_000
-    for wanted in ("Verify: a sample read back from Intercom", "The run", "Tickets in Intercom",
-                   "ID map and redirects", "What to do next"):
+    for wanted in (
+        "Verify: a sample read back from Intercom",
+        "The run",
+        "Tickets in Intercom",
+        "ID map and redirects",
+        "What to do next",
+    ):
         assert wanted in headings
     assert bars >= 1 and lines == 3 and svg_box and svg_box["width"] > 500
     for phase in ("capture", "contacts", "tickets", "articles"):
         assert phase in phases
-    assert ticket_links and all(h.startswith(
-        "https://app.intercom.com/a/inbox/sim0ws01/inbox/conversation/") for h in ticket_links)
+    assert ticket_links and all(
+        h.startswith("https://app.intercom.com/a/inbox/sim0ws01/inbox/conversation/")
+        for h in ticket_links
+    )
     assert file_links == ["../files/idmap.csv", "../files/r.conf"]
     for href in file_links:
         assert (page.parent / href).resolve().exists()

@@ -81,8 +81,10 @@ def test_a_revoked_token_drops_out_with_one_warning(apps_sim: SimulatorHandle) -
 
 def test_one_app_set_is_shared_by_the_clients_of_a_process(apps_sim: SimulatorHandle) -> None:
     apps = AppSet(TOKENS)
-    with IntercomClient(apps_sim.base_url, apps) as one, \
-            IntercomClient(apps_sim.base_url, apps) as two:
+    with (
+        IntercomClient(apps_sim.base_url, apps) as one,
+        IntercomClient(apps_sim.base_url, apps) as two,
+    ):
         apps_sim.revoke(apps_sim.app_id(TOKENS[2]))
         for _ in range(6):
             one.me()
@@ -111,13 +113,26 @@ def test_check_apps_names_a_token_of_another_workspace(apps_sim: SimulatorHandle
 
 
 def test_check_apps_finds_missing_permissions(apps_sim: SimulatorHandle) -> None:
-    apps_sim.add_app("apps-tok-readonly", scopes=["read_admins", "read_users", "read_conversations",
-                                             "read_data_attributes", "read_tags",
-                                             "read_articles", "write_articles"])
+    apps_sim.add_app(
+        "apps-tok-readonly",
+        scopes=[
+            "read_admins",
+            "read_users",
+            "read_conversations",
+            "read_data_attributes",
+            "read_tags",
+            "read_articles",
+            "write_articles",
+        ],
+    )
     checks = check_apps(_settings(apps_sim, [TOKENS[0], "apps-tok-readonly"]), scopes=True)
     assert checks[0].missing_scopes == []
-    assert checks[1].missing_scopes == ["write_users", "write_conversations",
-                                        "write_data_attributes", "write_tags"]
+    assert checks[1].missing_scopes == [
+        "write_users",
+        "write_conversations",
+        "write_data_attributes",
+        "write_tags",
+    ]
     assert apps_sim.dump()["contacts"] == []  # the probes wrote nothing
 
 

@@ -133,8 +133,11 @@ def test_each_transient_error_is_told_before_its_retry(
     seen: list[str] = []
     faults(rate_5xx=0.3, seed=3)
     for _ in range(20):
-        answer = client.request("GET", f"/contacts/{contact['id']}",
-                                on_transient=lambda err: seen.append(type(err).__name__))
+        answer = client.request(
+            "GET",
+            f"/contacts/{contact['id']}",
+            on_transient=lambda err: seen.append(type(err).__name__),
+        )
         assert answer["id"] == contact["id"]
     assert len(seen) == stats(sim)["faults_injected"]["rate_5xx"] > 0
     assert set(seen) == {"ServerError"}

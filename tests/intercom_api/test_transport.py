@@ -16,10 +16,7 @@ from intercom_api.base import BaseClient, RetryPolicy
 from intercom_api.errors import InDoubt, Unavailable
 from intercom_api.transport import KeepAliveTransport, transport_for
 
-OK = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n"
-    b'{"id":"42"}'
-)
+OK = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"id":"42"}'
 
 Handler = Callable[[socket.socket, int], bool]
 
@@ -83,8 +80,13 @@ def raw_server(handler: Handler) -> Iterator[tuple[str, list[int]]]:
 
 
 def _client(url: str, timeout: float = 5) -> BaseClient:
-    return BaseClient(url, "tok-transport-test", timeout=timeout, retry=RetryPolicy(attempts=2),
-                      sleep=lambda _s: None)
+    return BaseClient(
+        url,
+        "tok-transport-test",
+        timeout=timeout,
+        retry=RetryPolicy(attempts=2),
+        sleep=lambda _s: None,
+    )
 
 
 def test_keep_alive_reuses_one_connection() -> None:

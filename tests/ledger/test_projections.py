@@ -27,24 +27,30 @@ def event_strategy() -> st.SearchStrategy:
     objs = st.sampled_from(OBJECTS)
     return st.one_of(
         st.builds(
-            lambda o, i, h: SourceCaptured(
-                object=o, source_id=i, content_hash=h, record={"h": h}
-            ),
-            objs, ids, hashes,
+            lambda o, i, h: SourceCaptured(object=o, source_id=i, content_hash=h, record={"h": h}),
+            objs,
+            ids,
+            hashes,
         ),
         st.builds(
             lambda o, i, h: RecordMigrated(
                 object=o, source_id=i, content_hash=h, intercom_id="x" + i
             ),
-            objs, ids, hashes,
+            objs,
+            ids,
+            hashes,
         ),
         st.builds(
             lambda o, i, h: RecordQuarantined(object=o, source_id=i, content_hash=h, reason="bad"),
-            objs, ids, hashes,
+            objs,
+            ids,
+            hashes,
         ),
         st.builds(
             lambda o, i, h: RecordSkipped(object=o, source_id=i, content_hash=h, reason="rule"),
-            objs, ids, hashes,
+            objs,
+            ids,
+            hashes,
         ),
     )
 

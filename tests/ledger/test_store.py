@@ -54,12 +54,19 @@ def test_big_batches_are_split_and_all_recorded(ledger: Ledger) -> None:
 
 def test_events_round_trip_through_rows(ledger: Ledger) -> None:
     intent = WriteIntended(
-        object="ticket", source_id="9", operation="create_conversation", content_hash="abc",
+        object="ticket",
+        source_id="9",
+        operation="create_conversation",
+        content_hash="abc",
         target={"contact": "c1"},
     )
     ok = WriteSucceeded(
-        object="ticket", source_id="9", intent_key=intent.key, intercom_id="123",
-        intercom_type="conversation", created=True,
+        object="ticket",
+        source_id="9",
+        intent_key=intent.key,
+        intercom_id="123",
+        intercom_type="conversation",
+        created=True,
     )
     ledger.append([intent, ok])
     got = [r.event for r in ledger.read()]

@@ -33,36 +33,60 @@ def test_option_defaults_are_the_planners_defaults() -> None:
     assert MapOptions().model_dump() == DEFAULT_OPTIONS
 
 
-@pytest.mark.parametrize(("edit", "line"), [
-    (lambda m: m.update(extras={}),
-     "extras: unknown section (allowed: version, target, tickets, options, attributes, "
-     "custom_fields, categories, staff, statuses, priorities, resolved)"),
-    (lambda m: _entry(m, "categories", 1).update(teem="Billing"),
-     "categories.1.teem: unknown key (allowed: hesk_id, hesk_name, confidence, reason, "
-     "team, tag)"),
-    (lambda m: _entry(m, "categories", 2).update(team=3),
-     "categories.2.team: must be text, not 3"),
-    (lambda m: m["options"].update(migrate_ip="yes please"),
-     "options.migrate_ip: must be true or false, not 'yes please'"),
-    (lambda m: m["options"].update(max_attachment_bytes=0),
-     "options.max_attachment_bytes: must be more than 0, not 0"),
-    (lambda m: m["options"].update(max_request_bytes=True),
-     "options.max_request_bytes: must be an integer, not True"),
-    (lambda m: _entry(m, "custom_fields", 2).update(migrate="sometimes"),
-     "custom_fields.2.migrate: 'sometimes' is not one of auto | true | false"),
-    (lambda m: _entry(m, "custom_fields", 2).update(options=["Red", ["Blue"]]),
-     "custom_fields.2.options[1]: must be text, not ['Blue']"),
-    (lambda m: _entry(m, "staff", 1).update(hesk_id="one"),
-     "staff[0].hesk_id: must be an integer, not 'one'"),
-    (lambda m: _entry(m, "priorities", 0).pop("value"),
-     "priorities.0.value: required, but missing"),
-    (lambda m: m["attributes"][0].update(data_type="number"),
-     "attributes.hesk_ticket_id.data_type: 'number' is not one of 'string', 'integer', "
-     "'list', 'decimal', 'boolean', 'datetime'"),
-    (lambda m: m.update(statuses={"0": "open"}),
-     "statuses: must be a list, not {'0': 'open'}"),
-    (lambda m: m.pop("version"), "version: required, but missing"),
-])
+@pytest.mark.parametrize(
+    ("edit", "line"),
+    [
+        (
+            lambda m: m.update(extras={}),
+            "extras: unknown section (allowed: version, target, tickets, options, attributes, "
+            "custom_fields, categories, staff, statuses, priorities, resolved)",
+        ),
+        (
+            lambda m: _entry(m, "categories", 1).update(teem="Billing"),
+            "categories.1.teem: unknown key (allowed: hesk_id, hesk_name, confidence, reason, "
+            "team, tag)",
+        ),
+        (
+            lambda m: _entry(m, "categories", 2).update(team=3),
+            "categories.2.team: must be text, not 3",
+        ),
+        (
+            lambda m: m["options"].update(migrate_ip="yes please"),
+            "options.migrate_ip: must be true or false, not 'yes please'",
+        ),
+        (
+            lambda m: m["options"].update(max_attachment_bytes=0),
+            "options.max_attachment_bytes: must be more than 0, not 0",
+        ),
+        (
+            lambda m: m["options"].update(max_request_bytes=True),
+            "options.max_request_bytes: must be an integer, not True",
+        ),
+        (
+            lambda m: _entry(m, "custom_fields", 2).update(migrate="sometimes"),
+            "custom_fields.2.migrate: 'sometimes' is not one of auto | true | false",
+        ),
+        (
+            lambda m: _entry(m, "custom_fields", 2).update(options=["Red", ["Blue"]]),
+            "custom_fields.2.options[1]: must be text, not ['Blue']",
+        ),
+        (
+            lambda m: _entry(m, "staff", 1).update(hesk_id="one"),
+            "staff[0].hesk_id: must be an integer, not 'one'",
+        ),
+        (
+            lambda m: _entry(m, "priorities", 0).pop("value"),
+            "priorities.0.value: required, but missing",
+        ),
+        (
+            lambda m: m["attributes"][0].update(data_type="number"),
+            "attributes.hesk_ticket_id.data_type: 'number' is not one of 'string', 'integer', "
+            "'list', 'decimal', 'boolean', 'datetime'",
+        ),
+        (lambda m: m.update(statuses={"0": "open"}), "statuses: must be a list, not {'0': 'open'}"),
+        (lambda m: m.pop("version"), "version: required, but missing"),
+    ],
+)
 def test_each_wrong_key_or_type_is_one_line_naming_its_path(edit, line) -> None:
     m = base_map()
     edit(m)
@@ -104,9 +128,13 @@ def test_map_confirm_refuses_a_bad_file_in_one_line_with_exit_2(tmp_path: Path) 
     m["options"]["colour"] = "blue"
     path = tmp_path / "map.yaml"
     path.write_text(dump_map_yaml(m), encoding="utf-8")
-    out = subprocess.run([str(BIN), "map", "confirm", "--file", str(path), "--yes"],
-                         capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "COLUMNS": "1000"})  # no wrapping by rich
+    out = subprocess.run(
+        [str(BIN), "map", "confirm", "--file", str(path), "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "1000"},
+    )  # no wrapping by rich
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr
     first = out.stderr.strip().splitlines()[0]

@@ -31,19 +31,26 @@ def _request_bytes(step: Step) -> int:
     body = dict(step.body)
     if step.files:
         body["attachment_files"] = [
-            {"name": f.real_name, "content_type": f.content_type,
-             "data": base64.b64encode(bytes(f.size)).decode("ascii")}
+            {
+                "name": f.real_name,
+                "content_type": f.content_type,
+                "data": base64.b64encode(bytes(f.size)).decode("ascii"),
+            }
             for f in step.files
-        ]  # fmt: skip
+        ]
     return len(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode())
 
 
 def _plan(atts: list, max_request: int | None = None, replies: list | None = None) -> Plan:
     options = {} if max_request is None else {"max_request_bytes": max_request}
     return plan_ticket(
-        ticket(), replies if replies is not None else [reply(11, 5, staff_id=1)], [], atts,
-        None, context(base_map(**options)),
-    )  # fmt: skip
+        ticket(),
+        replies if replies is not None else [reply(11, 5, staff_id=1)],
+        [],
+        atts,
+        None,
+        context(base_map(**options)),
+    )
 
 
 def _file_parts(plan: Plan, prefix: str) -> list[Step]:
@@ -61,8 +68,11 @@ def test_three_20_mb_files_on_one_reply_go_one_per_part_with_the_real_default() 
     atts = [attachment(i, "reply", 11, size=20 * MB) for i in (101, 102, 103)]
     plan = _plan(atts)
     steps = _file_parts(plan, "part:reply:11")
-    assert [s.op for s in steps] == ["part:reply:11", "part:reply:11:files:2",
-                                     "part:reply:11:files:3"]
+    assert [s.op for s in steps] == [
+        "part:reply:11",
+        "part:reply:11:files:2",
+        "part:reply:11:files:3",
+    ]
     assert [[f.attachment_id for f in s.files] for s in steps] == [["101"], ["102"], ["103"]]
     assert all(d.object != "attachment" for d in plan.dispositions)
     assert all(s.identity_hash for s in steps) and len({s.identity_hash for s in steps}) == 3
@@ -98,11 +108,15 @@ def test_the_ten_file_limit_still_holds_under_the_byte_budget() -> None:
 
 def test_a_file_that_cannot_fit_even_alone_is_quarantined_with_size_and_limit() -> None:
     budget = 20_000
-    atts = [attachment(401, "reply", 11, size=1000), attachment(402, "reply", 11, size=16_000),
-            attachment(403, "reply", 11, size=2000)]
+    atts = [
+        attachment(401, "reply", 11, size=1000),
+        attachment(402, "reply", 11, size=16_000),
+        attachment(403, "reply", 11, size=2000),
+    ]
     plan = _plan(atts, budget)
-    reasons = {d.source_id: (d.state, d.reason) for d in plan.dispositions
-               if d.object == "attachment"}
+    reasons = {
+        d.source_id: (d.state, d.reason) for d in plan.dispositions if d.object == "attachment"
+    }
     state, reason = reasons["402"]
     assert state == "quarantined"
     assert "16000 bytes" in reason and "20000" in reason and "max_request_bytes" in reason
@@ -134,13 +148,13 @@ def test_first_message_files_and_folded_files_also_split_by_bytes() -> None:
     plan = _plan([attachment(700 + i, "ticket", 7, size=4000) for i in range(4)], budget)
     ticket_parts = _file_parts(plan, "part:ticket:files:")
     assert len(ticket_parts) == 2 and all(_request_bytes(s) <= budget for s in ticket_parts)
-    assert [f.attachment_id for s in ticket_parts for f in s.files] == [
-        "700", "701", "702", "703"]
+    assert [f.attachment_id for s in ticket_parts for f in s.files] == ["700", "701", "702", "703"]
 
     replies = [reply(1000 + i, i, staff_id=1) for i in range(520)]
     folded = [attachment(800 + i, "reply", 1000, size=4000) for i in range(3)]
-    plan = plan_ticket(ticket(), replies, [], folded, None,
-                       context(base_map(max_request_bytes=budget)))
+    plan = plan_ticket(
+        ticket(), replies, [], folded, None, context(base_map(max_request_bytes=budget))
+    )
     fold_parts = _file_parts(plan, "part:transcript:files:")
     assert len(fold_parts) == 2 and all(_request_bytes(s) <= budget for s in fold_parts)
     # the fold keeps the newest 480 parts, counting the split parts exactly
@@ -157,8 +171,7 @@ def test_parts_keeps_order_and_gives_each_file_a_place() -> None:
 
 def test_max_request_bytes_must_be_a_positive_integer() -> None:
     bad = base_map(max_request_bytes=0)
-    problems = validate_map(bad, admins=ADMINS, teams=TEAMS,
-                            conversation_attributes=EXISTING_ATTRS)
+    problems = validate_map(bad, admins=ADMINS, teams=TEAMS, conversation_attributes=EXISTING_ATTRS)
     assert any(p.startswith("options.max_request_bytes") for p in problems)
 
 

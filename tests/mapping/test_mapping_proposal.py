@@ -51,7 +51,11 @@ def test_custom_field_types_and_similarity() -> None:
 def test_statuses_priorities_and_always_created_attributes() -> None:
     m = base_map()
     assert {e["hesk_id"]: e["state"] for e in m["statuses"]} == {
-        0: "open", 1: "open", 2: "open", 3: "closed", 6: "open"
+        0: "open",
+        1: "open",
+        2: "open",
+        3: "closed",
+        6: "open",
     }
     assert _by_id(m["statuses"], 6)["confidence"] < 1.0
     assert [e["value"] for e in m["priorities"]] == ["Critical", "High", "Medium", "Low"]

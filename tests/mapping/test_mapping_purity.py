@@ -5,8 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 
-_IO = ("sqlalchemy", "httpx", "redis", "psycopg", "pymysql", "dramatiq", "ledger.store",
-       "ledger.database", "hesk.db", "hesk.reader", "hesk.attachments", "intercom_api")
+_IO = (
+    "sqlalchemy",
+    "httpx",
+    "redis",
+    "psycopg",
+    "pymysql",
+    "dramatiq",
+    "ledger.store",
+    "ledger.database",
+    "hesk.db",
+    "hesk.reader",
+    "hesk.attachments",
+    "intercom_api",
+)
 
 
 def test_mapping_imports_no_io_modules() -> None:
@@ -16,6 +28,7 @@ def test_mapping_imports_no_io_modules() -> None:
         f"print([m for m in {_IO!r} if any(k == m or k.startswith(m + '.') "
         "for k in sys.modules)])"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=".")
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
+    )
     assert out.stdout.strip() == "[]"

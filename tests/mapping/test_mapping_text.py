@@ -34,8 +34,13 @@ def test_scripts_and_styles_dropped_entirely() -> None:
     assert to_plain(stored) == "hi!"
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp"),
-                                      blacklist_characters="\u00a0")))
+@given(
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=("Cc", "Cs", "Zl", "Zp"), blacklist_characters="\u00a0"
+        )
+    )
+)
 def test_escaped_plain_text_round_trips(text: str) -> None:
     # What hesk_input() stores for a plain value, back as the user typed it.
     assert to_plain(html.escape(text, quote=True)) == text.strip()
@@ -69,6 +74,14 @@ _FRAGMENTS = st.sampled_from([
 @given(st.lists(_FRAGMENTS, max_size=8).map("".join))
 def test_sanitized_html_never_executes(dirty: str) -> None:
     clean = sanitize_html(dirty).lower()
-    for bad in ("<script", "onerror", "onload", "javascript:", "<iframe", "<svg", "<object",
-                "style="):
+    for bad in (
+        "<script",
+        "onerror",
+        "onload",
+        "javascript:",
+        "<iframe",
+        "<svg",
+        "<object",
+        "style=",
+    ):
         assert bad not in clean

@@ -40,9 +40,13 @@ def _valid(step) -> None:
 
 def test_contact_body_and_external_id() -> None:
     (step,) = plan_contact(customer(), context()).steps
-    assert step.body == {"role": "user", "external_id": external_id(REQUESTER),
-                         "email": REQUESTER, "name": "Jane Doe",
-                         "signed_up_at": int(T0.timestamp())}
+    assert step.body == {
+        "role": "user",
+        "external_id": external_id(REQUESTER),
+        "email": REQUESTER,
+        "name": "Jane Doe",
+        "signed_up_at": int(T0.timestamp()),
+    }
     assert step.lookup_kind == "contact" and step.creates == "contact"
     assert step.body["external_id"].startswith("hesk:customer:")
     assert external_id("Jane@Example.com") == external_id(REQUESTER)
@@ -53,8 +57,9 @@ def test_contact_body_and_external_id() -> None:
 def test_emailless_and_invalid_contacts() -> None:
     (step,) = plan_contact(customer(None, "Walk-in"), context()).steps
     assert step.body["external_id"] == "hesk:noemail:7" and "email" not in step.body
-    (d,) = plan_contact(customer("not an email", valid=False,
-                                 source_id="not an email"), context()).dispositions
+    (d,) = plan_contact(
+        customer("not an email", valid=False, source_id="not an email"), context()
+    ).dispositions
     assert d.state == "quarantined" and "invalid email address 'not an email'" in d.reason
 
 
@@ -84,21 +89,31 @@ def test_custom_field_attribute_bodies() -> None:
     _valid(step)
     (linked,) = plan_custom_field(field_def(1), ctx).dispositions
     assert linked.state == "migrated" and linked.intercom_id == "301"
-    (skipped,) = plan_custom_field(field_def(3, "Internal code", "hidden", staff_only=True),
-                                   ctx).dispositions
+    (skipped,) = plan_custom_field(
+        field_def(3, "Internal code", "hidden", staff_only=True), ctx
+    ).dispositions
     assert skipped.state == "skipped" and "staff-only" in skipped.reason
-    moved = plan_custom_field(field_def(3, "Internal code", "hidden", staff_only=True),
-                              context(base_map(staff_only_fields="move")))
+    moved = plan_custom_field(
+        field_def(3, "Internal code", "hidden", staff_only=True),
+        context(base_map(staff_only_fields="move")),
+    )
     assert moved.steps and moved.steps[0].body["data_type"] == "string"
 
 
 def test_builtin_attributes() -> None:
     plan = plan_builtin_attributes(context())
-    assert [s.op for s in plan.steps] == ["create:hesk_ticket_id", "create:hesk_trackid",
-                                          "create:hesk_priority", "create:hesk_merged_ids"]
+    assert [s.op for s in plan.steps] == [
+        "create:hesk_ticket_id",
+        "create:hesk_trackid",
+        "create:hesk_priority",
+        "create:hesk_merged_ids",
+    ]
     assert {c.source_id for s in plan.steps for c in s.completes} == {
-        "builtin:hesk_ticket_id", "builtin:hesk_trackid", "builtin:hesk_priority",
-        "builtin:hesk_merged_ids"}
+        "builtin:hesk_ticket_id",
+        "builtin:hesk_trackid",
+        "builtin:hesk_priority",
+        "builtin:hesk_merged_ids",
+    }
     for step in plan.steps:
         _valid(step)
     with_ip = plan_builtin_attributes(context(base_map(migrate_ip=True)))

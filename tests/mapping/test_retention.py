@@ -21,9 +21,22 @@ def test_the_ip_and_unmigrated_custom_values_are_dropped_the_rest_kept() -> None
     assert kept.ip == "" and kept.custom_fields == (PUBLIC,)
     assert "203.0.113.9" not in str(kept.to_payload())
     assert "X9" not in str(kept.to_payload())
-    for name in ("source_id", "id", "trackid", "created_at", "updated_at", "closed_at",
-                 "requester_contact_id", "follower_contact_ids", "attachments", "history",
-                 "message_html", "category_id", "owner_id", "anonymised"):
+    for name in (
+        "source_id",
+        "id",
+        "trackid",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "requester_contact_id",
+        "follower_contact_ids",
+        "attachments",
+        "history",
+        "message_html",
+        "category_id",
+        "owner_id",
+        "anonymised",
+    ):
         assert getattr(kept, name) == getattr(t, name), name
 
 

@@ -38,17 +38,27 @@ STATES = [
 
 def ticket_map() -> dict[str, Any]:
     m = propose_map(
-        staff=[staff(1)], categories=[category(1, "Billing")],
-        custom_fields=[field_def(1), field_def(2, "Colour", "select", ("Red", "Blue")),
-                       field_def(5, "Count", "text")],
+        staff=[staff(1)],
+        categories=[category(1, "Billing")],
+        custom_fields=[
+            field_def(1),
+            field_def(2, "Colour", "select", ("Red", "Blue")),
+            field_def(5, "Count", "text"),
+        ],
         statuses={0: "New", 2: "Replied", 3: "Resolved", 6: "Vendor"},
         priorities={0: "Critical", 1: "High", 2: "Medium", 3: "Low"},
-        admins=ADMINS, teams=TEAMS, conversation_attributes=[], me=ADMINS[0],
-        target="tickets", ticket_states=STATES,
-    )  # fmt: skip
+        admins=ADMINS,
+        teams=TEAMS,
+        conversation_attributes=[],
+        me=ADMINS[0],
+        target="tickets",
+        ticket_states=STATES,
+    )
     next(f for f in m["custom_fields"] if f["hesk_id"] == 5)["data_type"] = "integer"
-    m["resolved"] = {"ticket_states": {"0": "1", "2": "3", "3": "4"},
-                     "default_ticket_state_id": "1"}  # fmt: skip
+    m["resolved"] = {
+        "ticket_states": {"0": "1", "2": "3", "3": "4"},
+        "default_ticket_state_id": "1",
+    }
     return m
 
 
@@ -68,8 +78,9 @@ def _valid(steps: Any) -> None:
         body = dict(step.body)
         if step.files:
             body["attachment_files"] = [{"content_type": "x/y", "data": "AA==", "name": "n"}]
-        validator.check(_operation(step).replace("{ticket_id}/attributes",
-                                                 "{ticket_type_id}/attributes"), body)
+        validator.check(
+            _operation(step).replace("{ticket_id}/attributes", "{ticket_type_id}/attributes"), body
+        )
 
 
 def test_proposal_chooses_states_and_leaves_an_unknown_status_to_the_user() -> None:
@@ -82,16 +93,29 @@ def test_proposal_chooses_states_and_leaves_an_unknown_status_to_the_user() -> N
     assert check["blockers"] == [
         "status 'Vendor' (Hesk id 6): no ticket state — set statuses.ticket_state to one of: "
         "In progress, Resolved, Submitted, Waiting on customer (states cannot be created by "
-        "the API)"]
+        "the API)"
+    ]
     assert "ticket type Hesk ticket (Customer)" in check["to_create"]
 
 
 def test_an_attribute_of_another_type_on_the_existing_type_blocks() -> None:
-    existing = [{"id": "900", "name": "Hesk ticket", "ticket_type_attributes": {"data": [
-        {"name": "Count", "data_type": "string"}, {"name": "Colour", "data_type": "list"}]}}]
+    existing = [
+        {
+            "id": "900",
+            "name": "Hesk ticket",
+            "ticket_type_attributes": {
+                "data": [
+                    {"name": "Count", "data_type": "string"},
+                    {"name": "Colour", "data_type": "list"},
+                ]
+            },
+        }
+    ]
     check = setup_check(ticket_map(), existing, STATES)
-    assert any("'Count' already exists on 'Hesk ticket' as string, not integer" in b
-               for b in check["blockers"])
+    assert any(
+        "'Count' already exists on 'Hesk ticket' as string, not integer" in b
+        for b in check["blockers"]
+    )
     assert "ticket attribute Colour -> existing" in check["matched"]
 
 
@@ -115,39 +139,57 @@ def test_one_ticket_is_create_parts_and_one_state_write() -> None:
     atts = [attachment(1), attachment(2, "reply", 12), attachment(3, "reply", 11)]
     plan = plan_ticket_as_ticket(ticket(), replies, [note(21, 15)], atts, ticket_context())
     ops = [s.op for s in plan.steps]
-    assert ops == ["create", "part:ticket:files:1", "part:reply:12", "part:reply:12:files:2",
-                   "part:note:21", "part:reply:11", state_op("4", False)]
+    assert ops == [
+        "create",
+        "part:ticket:files:1",
+        "part:reply:12",
+        "part:reply:12:files:2",
+        "part:note:21",
+        "part:reply:11",
+        state_op("4", False),
+    ]
     create = plan.steps[0]
     attrs = create.body["ticket_attributes"]
     assert attrs["_default_title_"] == "Printer on fire" and attrs["hesk_trackid"] == "ABC-123-XYZ"
     assert attrs["hesk_priority"] == "High" and attrs["hesk_ticket_id"] == 7
     assert "Hesk ticket history" in attrs["hesk_history"]
     assert create.body["assignment"] == {"admin_assignee_id": "102", "team_assignee_id": "201"}
-    assert create.lookup == {"marker_attribute_id": "901", "marker": "ABC-123-XYZ",
-                             "contact_id": "c-jane"}
+    assert create.lookup == {
+        "marker_attribute_id": "901",
+        "marker": "ABC-123-XYZ",
+        "contact_id": "c-jane",
+    }
     # the customer's files are in an admin note of their own, named as the customer's
     customer_files = plan.steps[3]
     assert customer_files.body["type"] == "admin" and customer_files.body["message_type"] == "note"
     assert "Attachments sent by Jane Doe" in customer_files.body["body"]
     assert plan.steps[2].files == () and plan.steps[5].files  # staff replies carry their files
     assert all(s.body.get("skip_notifications") is True for s in plan.steps)
-    assert plan.steps[-1].body == {"ticket_state_id": "4", "open": False, "admin_id": "101",
-                                   "skip_notifications": True}
+    assert plan.steps[-1].body == {
+        "ticket_state_id": "4",
+        "open": False,
+        "admin_id": "101",
+        "skip_notifications": True,
+    }
     _valid(plan.steps)
 
 
 def test_no_state_write_when_the_ticket_already_has_its_state() -> None:
-    fresh = plan_ticket_as_ticket(ticket(status=0, status_name="New", closed_at=None), [], [],
-                                  [], ticket_context())
+    fresh = plan_ticket_as_ticket(
+        ticket(status=0, status_name="New", closed_at=None), [], [], [], ticket_context()
+    )
     assert [s.op for s in fresh.steps] == ["create"]
-    done = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
-                                 last_state=state_op("4", False))
+    done = plan_ticket_as_ticket(
+        ticket(), [], [], [], ticket_context(), last_state=state_op("4", False)
+    )
     assert [s.op for s in done.steps] == ["create"]
 
 
 def test_values_that_do_not_fit_stay_in_the_history_and_the_report() -> None:
-    values = (CustomFieldValue(5, "custom5", "Count", "text", "many", ("many",)),
-              CustomFieldValue(2, "custom2", "Colour", "select", "Green", ("Green",)))
+    values = (
+        CustomFieldValue(5, "custom5", "Count", "text", "many", ("many",)),
+        CustomFieldValue(2, "custom2", "Colour", "select", "Green", ("Green",)),
+    )
     plan = plan_ticket_as_ticket(ticket(custom_fields=values), [], [], [], ticket_context())
     attrs = plan.steps[0].body["ticket_attributes"]
     assert "Count" not in attrs and "Colour" not in attrs
@@ -171,18 +213,21 @@ def _written(plan: Any) -> dict[str, str]:
 
 
 def test_an_edited_ticket_is_one_update_keyed_on_its_new_content() -> None:
-    first = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
-                                  last_state=state_op("4", False))
+    first = plan_ticket_as_ticket(
+        ticket(), [], [], [], ticket_context(), last_state=state_op("4", False)
+    )
     written = _written(first)
     assert set(written) == {"attributes", "admin", "team"}
     # nothing changed: nothing but what the first run planned
-    same = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
-                                 last_state=state_op("4", False), written=written)
+    same = plan_ticket_as_ticket(
+        ticket(), [], [], [], ticket_context(), last_state=state_op("4", False), written=written
+    )
     assert [s.op for s in same.steps] == ["create"]
     # a new title and priority: one PUT with every attribute, the title among them
     edited = ticket(subject="Printer still on fire", priority=0, priority_name="Critical")
-    plan = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
-                                 last_state=state_op("4", False), written=written)
+    plan = plan_ticket_as_ticket(
+        edited, [], [], [], ticket_context(), last_state=state_op("4", False), written=written
+    )
     assert [s.op for s in plan.steps] == ["create", "update"]
     update = plan.steps[1]
     assert update.method == "PUT" and update.path == "/tickets/{unit_id}"
@@ -193,12 +238,14 @@ def test_an_edited_ticket_is_one_update_keyed_on_its_new_content() -> None:
     assert update.sets == {"attributes": plan.steps[0].sets["attributes"]}
     assert update.sets["attributes"] != written["attributes"]
     # the same edit planned again has the same key; settled, the ticket is up to date
-    again = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
-                                  last_state=state_op("4", False), written=written)
+    again = plan_ticket_as_ticket(
+        edited, [], [], [], ticket_context(), last_state=state_op("4", False), written=written
+    )
     assert again.steps[1].identity_hash == update.identity_hash
     after = {**written, **update.sets}
-    settled = plan_ticket_as_ticket(edited, [], [], [], ticket_context(),
-                                    last_state=state_op("4", False), written=after)
+    settled = plan_ticket_as_ticket(
+        edited, [], [], [], ticket_context(), last_state=state_op("4", False), written=after
+    )
     assert [s.op for s in settled.steps] == ["create"]
     # the history written again is settled by the update, not by the create
     assert any(c.object == "history" for c in update.completes)
@@ -208,14 +255,22 @@ def test_an_edited_ticket_is_one_update_keyed_on_its_new_content() -> None:
 
 def test_a_new_owner_or_team_is_assigned_by_the_update() -> None:
     written = _written(plan_ticket_as_ticket(ticket(), [], [], [], ticket_context()))
-    unowned = plan_ticket_as_ticket(ticket(owner_id=None), [], [], [], ticket_context(),
-                                    last_state=state_op("4", False), written=written)
+    unowned = plan_ticket_as_ticket(
+        ticket(owner_id=None),
+        [],
+        [],
+        [],
+        ticket_context(),
+        last_state=state_op("4", False),
+        written=written,
+    )
     update = unowned.steps[-1]
     assert update.op == "update" and update.body["assignee_id"] == "0"
     assert "ticket_attributes" not in update.body and update.sets == {"admin": ""}
     # a ticket written before writes said what they set: its attributes are written once
-    legacy = plan_ticket_as_ticket(ticket(), [], [], [], ticket_context(),
-                                   last_state=state_op("4", False), written={})
+    legacy = plan_ticket_as_ticket(
+        ticket(), [], [], [], ticket_context(), last_state=state_op("4", False), written={}
+    )
     assert [s.op for s in legacy.steps] == ["create", "update"]
     assert "assignee_id" not in legacy.steps[1].body
 

@@ -64,10 +64,18 @@ def test_report_has_the_contract_shape_and_adds_up(
     _assert_contract(report)
     assert report["migration"] == migration_id
     assert report["objects"]["ticket"] == {
-        "source": 4, "migrated": 1, "quarantined": 1, "skipped": 1, "pending": 1,
+        "source": 4,
+        "migrated": 1,
+        "quarantined": 1,
+        "skipped": 1,
+        "pending": 1,
     }
     assert report["objects"]["reply"] == {
-        "source": 2, "migrated": 1, "quarantined": 1, "skipped": 0, "pending": 0,
+        "source": 2,
+        "migrated": 1,
+        "quarantined": 1,
+        "skipped": 0,
+        "pending": 0,
     }
     assert report["objects"]["staff"] == dict.fromkeys(COUNT_KEYS, 0)
     assert {"object": "ticket", "source_id": "3", "reason": "anonymised ticket (GDPR)"} in (
@@ -88,8 +96,15 @@ def test_changed_recapture_goes_back_to_pending_then_migrated(
     h = capture(ledger, changed)
     counts = build_report(engine, migration_id)["objects"]["ticket"]
     assert counts == {"source": 1, "migrated": 0, "quarantined": 0, "skipped": 0, "pending": 1}
-    ledger.append_one(RecordMigrated(object="ticket", source_id="1", content_hash=h,
-                                     intercom_id="c1", intercom_type="conversation"))
+    ledger.append_one(
+        RecordMigrated(
+            object="ticket",
+            source_id="1",
+            content_hash=h,
+            intercom_id="c1",
+            intercom_type="conversation",
+        )
+    )
     counts = build_report(engine, migration_id)["objects"]["ticket"]
     assert counts == {"source": 1, "migrated": 1, "quarantined": 0, "skipped": 0, "pending": 0}
 
@@ -112,10 +127,21 @@ def test_limits_and_api_calls_are_extra_keys(
 ) -> None:
     _seed(ledger)
     migrated(ledger, ticket(6, fidelity="export", missing=("notes",)), "c6")
-    intent = WriteIntended(object="ticket", source_id="6", operation="create",
-                           content_hash=digest(ticket(6)))
-    ledger.append([intent, WriteSucceeded(object="ticket", source_id="6", intent_key=intent.key,
-                                          intercom_id="c6", intercom_type="conversation")])
+    intent = WriteIntended(
+        object="ticket", source_id="6", operation="create", content_hash=digest(ticket(6))
+    )
+    ledger.append(
+        [
+            intent,
+            WriteSucceeded(
+                object="ticket",
+                source_id="6",
+                intent_key=intent.key,
+                intercom_id="c6",
+                intercom_type="conversation",
+            ),
+        ]
+    )
     report = build_report(engine, migration_id)
     kinds = {item["kind"]: item["count"] for item in report["limits"]}
     assert kinds["close_assign_time"] == 2
@@ -137,8 +163,13 @@ def test_empty_migration_reports_every_object_at_zero(engine: Engine, migration_
 
 def test_unknown_objects_stay_out_of_the_contract_objects() -> None:
     rows = [
-        {"object": "ticket_template", "source_id": "1", "state": "skipped", "reason": "r",
-         "captured": True},
+        {
+            "object": "ticket_template",
+            "source_id": "1",
+            "state": "skipped",
+            "reason": "r",
+            "captured": True,
+        },
     ]
     counts = tally(rows)
     assert "ticket_template" not in counts["objects"]
@@ -156,5 +187,6 @@ def test_records_never_captured_from_hesk_are_not_counted() -> None:
 
 def test_a_report_that_does_not_add_up_is_an_error() -> None:
     with pytest.raises(ReportError, match="does not add up"):
-        check_sums({"ticket": {"source": 2, "migrated": 1, "quarantined": 0, "skipped": 0,
-                               "pending": 0}})
+        check_sums(
+            {"ticket": {"source": 2, "migrated": 1, "quarantined": 0, "skipped": 0, "pending": 0}}
+        )

@@ -57,6 +57,10 @@ def test_quarantine_groups_by_reason_with_counts() -> None:
         {"object": "reply", "source_id": "9", "reason": "orphan"},
     ]
     groups = group_by_reason(items)
-    assert groups[0] == {"object": "ticket", "reason": "no email", "count": 2,
-                         "source_ids": ["4", "5"]}
+    assert groups[0] == {
+        "object": "ticket",
+        "reason": "no email",
+        "count": 2,
+        "source_ids": ["4", "5"],
+    }
     assert groups[1]["count"] == 1

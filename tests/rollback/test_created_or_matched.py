@@ -46,7 +46,10 @@ def _lost_answers(ledger_url: str, migration: str) -> set[str]:
 
 @pytest.mark.parametrize("answers", ["received", "lost"])
 def test_the_customers_own_objects_survive_migrate_and_rollback(
-    answers: str, sim: SimulatorHandle, small_source: HeskSource, ledger_url: str,
+    answers: str,
+    sim: SimulatorHandle,
+    small_source: HeskSource,
+    ledger_url: str,
     tmp_path: Path,
 ) -> None:
     settings = prepare(sim, small_source, ledger_url, tmp_path)
@@ -68,23 +71,30 @@ def test_the_customers_own_objects_survive_migrate_and_rollback(
         assert {"contact", "article", "collection"} <= proven, proven
         assert all(e.detail.get("proof") for e in resolved if e.created)
     by_id = {(e.intercom_type, e.intercom_id): e for e in outcomes}
-    for kind, intercom_type in (("tags", "tag"), ("collections", "collection"),
-                                ("conversation_attributes", "conversation_attribute"),
-                                ("contacts", "contact")):  # fmt: skip
+    for kind, intercom_type in (
+        ("tags", "tag"),
+        ("collections", "collection"),
+        ("conversation_attributes", "conversation_attribute"),
+        ("contacts", "contact"),
+    ):
         for seeded_id in seeded.ids[kind]:  # linked, never counted as created
             linked = by_id[(intercom_type, seeded_id)]
             assert not linked.created, (kind, linked)
     assert not any(e.created for e in outcomes if e.intercom_id in seeded.ids["articles"])
     (collection,) = seeded.ids["collections"]
-    same_place = [a for a in migrated["articles"] if a["title"] == seeded.article
-                  and int(collection) in a["parent_ids"]]  # fmt: skip
+    same_place = [
+        a
+        for a in migrated["articles"]
+        if a["title"] == seeded.article and int(collection) in a["parent_ids"]
+    ]
     assert len(same_place) == 2  # ours is created beside the customer's, never matched
 
     _rollback_leaves_exactly(settings, sim, before, seeded)
 
 
-def _rollback_leaves_exactly(settings: Settings, sim: SimulatorHandle, before: dict,
-                             seeded: Seeded) -> None:
+def _rollback_leaves_exactly(
+    settings: Settings, sim: SimulatorHandle, before: dict, seeded: Seeded
+) -> None:
     """`rollback --yes` exits 0 and the workspace is back to ``before``, ours archived."""
     done = run_cli(settings, "rollback", "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
@@ -109,23 +119,25 @@ def test_the_customers_own_objects_survive_kills_of_workers(
     settings = settings.model_copy(update={"intercom_timeout": 8.0})
     seeded = seed_preexisting(sim, settings, small_source)
     before = sim.dump()
-    sim.set_faults(rate_timeout=0.5, timeout_ms=1500, rate_lost_response=0.2, only=CREATES,
-                   seed=5)  # fmt: skip
+    sim.set_faults(rate_timeout=0.5, timeout_ms=1500, rate_lost_response=0.2, only=CREATES, seed=5)
 
     def writing() -> bool:
         return bool(sim.stats()["requests"].get("POST /contacts"))
 
     try:
-        run = migrate_under_kills(settings, tmp_path / "logs", kills=5, seed=4,
-                                  pause=(0.5, 1.5), start=writing)  # fmt: skip
+        run = migrate_under_kills(
+            settings, tmp_path / "logs", kills=5, seed=4, pause=(0.5, 1.5), start=writing
+        )
     finally:
         sim.set_faults()
     assert run.kills >= 3 and run.error is None, run.error
     outcomes = _outcomes(ledger_url, settings.migration)
     lost = _lost_answers(ledger_url, settings.migration)
-    by_kill = [e for e in outcomes if isinstance(e, WriteResolved) and e.found
-               and e.intent_key not in lost]  # fmt: skip
+    by_kill = [
+        e for e in outcomes if isinstance(e, WriteResolved) and e.found and e.intent_key not in lost
+    ]
     assert by_kill, "no kill left a create without its outcome"
-    assert not any(e.created for e in outcomes
-                   if any(e.intercom_id in ids for ids in seeded.ids.values()))  # fmt: skip
+    assert not any(
+        e.created for e in outcomes if any(e.intercom_id in ids for ids in seeded.ids.values())
+    )
     _rollback_leaves_exactly(settings, sim, before, seeded)

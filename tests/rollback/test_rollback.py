@@ -45,8 +45,10 @@ def _created(ledger: Ledger) -> dict[str, str]:
     for rec in ledger.read(types=[WriteSucceeded.TYPE, WriteResolved.TYPE]):
         e = rec.event
         assert isinstance(e, WriteSucceeded | WriteResolved)
-        if getattr(e, "created", False) and e.intercom_type and (
-            isinstance(e, WriteSucceeded) or e.found
+        if (
+            getattr(e, "created", False)
+            and e.intercom_type
+            and (isinstance(e, WriteSucceeded) or e.found)
         ):
             out[e.intent_key] = e.intercom_type
     return out
@@ -69,8 +71,9 @@ def _rollback(settings: Settings) -> RollbackSummary:
 
 
 @pytest.fixture
-def migrated(sim: SimulatorHandle, small_source: HeskSource, ledger_url: str,
-             tmp_path: Path) -> dict:
+def migrated(
+    sim: SimulatorHandle, small_source: HeskSource, ledger_url: str, tmp_path: Path
+) -> dict:
     """A completed migration of the small help desk, with the workspace before it."""
     settings = prepare(sim, small_source, ledger_url, tmp_path)
     before = sim.dump()
@@ -142,7 +145,10 @@ def test_a_worker_started_by_hand_outlives_the_rollback(
     log = (tmp_path / "hand-worker.log").open("wb")
     worker = subprocess.Popen(
         [str(Path(sys.executable).with_name("hesk2intercom")), "worker", "--threads", "4"],
-        env=worker_env(settings, 4), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+        env=worker_env(settings, 4),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
         start_new_session=True,
     )
     try:
@@ -187,8 +193,9 @@ def _deletions(ledger: Ledger) -> int:
     return ledger.count(types=[RollbackDeleted.TYPE])
 
 
-def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle,
-                                            ledger_url: str) -> None:
+def test_kill_9_during_rollback_then_resume(
+    migrated: dict, sim: SimulatorHandle, ledger_url: str
+) -> None:
     settings, before = migrated["settings"], migrated["before"]
     engine = open_engine(ledger_url)
     ledger = Ledger(engine, settings.migration)
@@ -196,8 +203,13 @@ def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle
     sim.set_faults(latency_ms=30)  # slow enough to be killed mid-way
     try:
         cmd = [sys.executable, "-m", "cli", "rollback", "--yes", "--threads", "2"]
-        proc = subprocess.Popen(cmd, env=cli_env(settings), cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd,
+            env=cli_env(settings),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while _deletions(ledger) < 5 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -214,8 +226,13 @@ def test_kill_9_during_rollback_then_resume(migrated: dict, sim: SimulatorHandle
             begin_generation(res)
     finally:
         res.close()
-    done = subprocess.run([sys.executable, "-m", "cli", "rollback", "--yes"],
-                          env=cli_env(settings), cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "rollback", "--yes"],
+        env=cli_env(settings),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert "rolled back" in done.stdout
     dump = sim.dump()

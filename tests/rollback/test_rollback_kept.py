@@ -33,7 +33,9 @@ from tests.helpers.simulator import TOKEN
 def settings(sim: SimulatorHandle, ledger_url: str) -> Settings:
     sim.reset()
     return load_settings(
-        ledger_url=ledger_url, intercom_base_url=sim.base_url, intercom_token=SecretStr(TOKEN),
+        ledger_url=ledger_url,
+        intercom_base_url=sim.base_url,
+        intercom_token=SecretStr(TOKEN),
         migration=f"kept-{uuid.uuid4().hex[:8]}",
     )
 
@@ -45,29 +47,55 @@ def res(settings: Settings) -> Iterator[Resources]:
     resources.close()
 
 
-def _settled_by_an_older_version(res: Resources, obj: str, source_id: str, path: str,
-                                 creates: str, found_id: str) -> None:
+def _settled_by_an_older_version(
+    res: Resources, obj: str, source_id: str, path: str, creates: str, found_id: str
+) -> None:
     """What an older version recorded: an in-doubt create settled by lookup as created."""
-    intent = WriteIntended(object=obj, source_id=source_id, operation="create",
-                           content_hash="old", target={"method": "POST", "path": path,
-                                                       "creates": creates})  # fmt: skip
-    res.ledger.append([intent, WriteResolved(
-        object=obj, source_id=source_id, intent_key=intent.key, found=True,
-        intercom_id=found_id, intercom_type=creates, created=True)])  # fmt: skip
+    intent = WriteIntended(
+        object=obj,
+        source_id=source_id,
+        operation="create",
+        content_hash="old",
+        target={"method": "POST", "path": path, "creates": creates},
+    )
+    res.ledger.append(
+        [
+            intent,
+            WriteResolved(
+                object=obj,
+                source_id=source_id,
+                intent_key=intent.key,
+                found=True,
+                intercom_id=found_id,
+                intercom_type=creates,
+                created=True,
+            ),
+        ]
+    )
 
 
 def test_what_is_not_ours_is_kept_named_and_never_blocks_the_rollback(
     sim: SimulatorHandle, settings: Settings, res: Resources
 ) -> None:
-    made = sim.seed(contacts=[{"email": "jane@customer.example", "name": "Existed before"}],
-                    tags=[{"name": "Hesk: Billing"}])  # fmt: skip
+    made = sim.seed(
+        contacts=[{"email": "jane@customer.example", "name": "Existed before"}],
+        tags=[{"name": "Hesk: Billing"}],
+    )
     contact, tag = made["contacts"][0], made["tags"][0]
-    _settled_by_an_older_version(res, "contact", "jane@customer.example", "/contacts",
-                                 "contact", contact["id"])  # fmt: skip
+    _settled_by_an_older_version(
+        res, "contact", "jane@customer.example", "/contacts", "contact", contact["id"]
+    )
     _settled_by_an_older_version(res, "category", "2", "/tags", "tag", tag["id"])
-    ours = Step(op="create", method="POST", path="/tags", body={"name": "Hesk: Ours"},
-                identity_hash=identity({"name": "Hesk: Ours"}), lookup={}, lookup_kind="tag",
-                creates="tag")  # fmt: skip
+    ours = Step(
+        op="create",
+        method="POST",
+        path="/tags",
+        body={"name": "Hesk: Ours"},
+        identity_hash=identity({"name": "Hesk: Ours"}),
+        lookup={},
+        lookup_kind="tag",
+        creates="tag",
+    )
     unit = UnitRun.load(res, "category", "3")
     assert run_step(unit, ours, ours.path, ours.body).created
     unit.flush()

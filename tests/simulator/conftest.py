@@ -25,16 +25,23 @@ def api(sim: SimulatorHandle) -> Iterator[httpx.Client]:
 
 @pytest.fixture()
 def contact(api: httpx.Client) -> dict:
-    response = api.post("/contacts", json={"email": "ann@example.com", "name": "Ann",
-                                           "external_id": "hesk:customer:1"})
+    response = api.post(
+        "/contacts",
+        json={"email": "ann@example.com", "name": "Ann", "external_id": "hesk:customer:1"},
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 @pytest.fixture()
 def conversation(api: httpx.Client, contact: dict) -> str:
-    response = api.post("/conversations", json={
-        "from": {"type": "user", "id": contact["id"]}, "body": "Printer is on fire",
-        "created_at": 1600000000})
+    response = api.post(
+        "/conversations",
+        json={
+            "from": {"type": "user", "id": contact["id"]},
+            "body": "Printer is on fire",
+            "created_at": 1600000000,
+        },
+    )
     assert response.status_code == 200, response.text
     return response.json()["conversation_id"]

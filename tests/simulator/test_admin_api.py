@@ -15,9 +15,20 @@ from tests.helpers.simulator import error_code, simulator_with
 def test_dump_shapes(sim, api: httpx.Client, conversation: str) -> None:
     api.post("/tags", json={"name": "t"})
     dump = sim.dump()
-    assert set(dump) == {"contacts", "conversations", "articles", "collections",
-                         "data_attributes", "conversation_attributes", "tags", "admins", "teams",
-                         "tickets", "ticket_types", "ticket_states"}
+    assert set(dump) == {
+        "contacts",
+        "conversations",
+        "articles",
+        "collections",
+        "data_attributes",
+        "conversation_attributes",
+        "tags",
+        "admins",
+        "teams",
+        "tickets",
+        "ticket_types",
+        "ticket_states",
+    }
     conv = dump["conversations"][0]
     assert conv == api.get(f"/conversations/{conversation}").json()
     assert dump["contacts"][0]["type"] == "contact"
@@ -31,14 +42,21 @@ def test_stats_shape(sim, api: httpx.Client) -> None:
     assert stats["requests"]["GET /me"] == {"200": 1}
     assert stats["requests"]["GET /contacts/{contact_id}"] == {"404": 1}
     assert stats["rate_limited"] == 0 and stats["notifications_sent"] == 0
-    assert set(stats["faults_injected"]) == {"rate_429", "rate_5xx", "rate_timeout",
-                                             "rate_lost_response", "storm_429"}
+    assert set(stats["faults_injected"]) == {
+        "rate_429",
+        "rate_5xx",
+        "rate_timeout",
+        "rate_lost_response",
+        "storm_429",
+    }
 
 
 def test_seed_and_reset(sim, api: httpx.Client) -> None:
-    seeded = sim.seed(admins=[{"name": "Ann", "email": "ann@corp.example"}],
-                      teams=[{"name": "Support"}],
-                      contacts=[{"email": "c@example.com", "name": "C", "role": "lead"}])
+    seeded = sim.seed(
+        admins=[{"name": "Ann", "email": "ann@corp.example"}],
+        teams=[{"name": "Support"}],
+        contacts=[{"email": "c@example.com", "name": "C", "role": "lead"}],
+    )
     admin_id = seeded["admins"][0]["id"]
     assert api.get(f"/admins/{admin_id}").json()["email"] == "ann@corp.example"
     assert api.get(f"/teams/{seeded['teams'][0]['id']}").json()["name"] == "Support"
@@ -56,11 +74,18 @@ def test_state_survives_restart(tmp_path) -> None:
     state = tmp_path / "sim.json"
     with simulator_with(state_file=state) as sim, sim.client() as api:
         contact = api.post("/contacts", json={"email": "keep@example.com"}).json()
-        conv = api.post("/conversations", json={"from": {"type": "user", "id": contact["id"]},
-                                                "body": "hi"}).json()["conversation_id"]
-        api.post(f"/conversations/{conv}/reply", json={
-            "message_type": "note", "type": "admin", "admin_id": sim.owner_admin_id,
-            "body": "kept"})
+        conv = api.post(
+            "/conversations", json={"from": {"type": "user", "id": contact["id"]}, "body": "hi"}
+        ).json()["conversation_id"]
+        api.post(
+            f"/conversations/{conv}/reply",
+            json={
+                "message_type": "note",
+                "type": "admin",
+                "admin_id": sim.owner_admin_id,
+                "body": "kept",
+            },
+        )
         owner = sim.owner_admin_id
     assert state.exists()
     with simulator_with(state_file=state) as sim, sim.client() as api:
@@ -87,15 +112,33 @@ def test_state_is_saved_while_running(tmp_path) -> None:
         assert json.loads(state.read_text())["format"] == 1
 
 
-ADMIN_CALLS = [("GET", "/_sim/dump"), ("GET", "/_sim/stats"), ("GET", "/_sim/faults"),
-               ("POST", "/_sim/reset"), ("POST", "/_sim/faults"), ("POST", "/_sim/seed")]
+ADMIN_CALLS = [
+    ("GET", "/_sim/dump"),
+    ("GET", "/_sim/stats"),
+    ("GET", "/_sim/faults"),
+    ("POST", "/_sim/reset"),
+    ("POST", "/_sim/faults"),
+    ("POST", "/_sim/seed"),
+]
 
 
 def _attachment_url(api: httpx.Client, conversation: str, owner: str) -> str:
-    reply = api.post(f"/conversations/{conversation}/reply", json={
-        "message_type": "note", "type": "admin", "admin_id": owner, "body": "log",
-        "attachment_files": [{"name": "a.txt", "content_type": "text/plain",
-                              "data": base64.b64encode(b"secret").decode()}]})
+    reply = api.post(
+        f"/conversations/{conversation}/reply",
+        json={
+            "message_type": "note",
+            "type": "admin",
+            "admin_id": owner,
+            "body": "log",
+            "attachment_files": [
+                {
+                    "name": "a.txt",
+                    "content_type": "text/plain",
+                    "data": base64.b64encode(b"secret").decode(),
+                }
+            ],
+        },
+    )
     assert reply.status_code == 200, reply.text
     return reply.json()["conversation_parts"]["conversation_parts"][-1]["attachments"][0]["url"]
 
@@ -122,8 +165,12 @@ def test_admin_posts_need_a_json_object(sim, api: httpx.Client) -> None:
     cases = [
         ({}, b"", 415, "unsupported_media_type"),  # no content type at all
         ({"content-type": "text/plain"}, b"{}", 415, "unsupported_media_type"),
-        ({"content-type": "application/x-www-form-urlencoded"}, b"a=1", 415,
-         "unsupported_media_type"),
+        (
+            {"content-type": "application/x-www-form-urlencoded"},
+            b"a=1",
+            415,
+            "unsupported_media_type",
+        ),
         ({"content-type": "application/json"}, b"", 400, "bad_request"),
         ({"content-type": "application/json"}, b"{not json", 400, "bad_request"),
         ({"content-type": "application/json"}, b"[1, 2]", 400, "bad_request"),
@@ -131,29 +178,43 @@ def test_admin_posts_need_a_json_object(sim, api: httpx.Client) -> None:
     ]
     for path in ("/_sim/reset", "/_sim/seed", "/_sim/faults"):
         for headers, content, status, code in cases:
-            response = httpx.post(sim.base_url + path, content=content,
-                                  headers={**auth, **headers})
+            response = httpx.post(sim.base_url + path, content=content, headers={**auth, **headers})
             assert response.status_code == status, (path, headers, content)
             assert error_code(response) == code
     assert len(sim.dump()["contacts"]) == 1  # no refused reset went through
-    ok = httpx.post(sim.base_url + "/_sim/reset", json={},
-                    headers={**auth, "content-type": "application/json; charset=utf-8"})
+    ok = httpx.post(
+        sim.base_url + "/_sim/reset",
+        json={},
+        headers={**auth, "content-type": "application/json; charset=utf-8"},
+    )
     assert ok.status_code == 200 and sim.dump()["contacts"] == []
 
 
 def test_a_foreign_host_header_is_refused(sim) -> None:
     port = sim.base_url.rsplit(":", 1)[1]
     auth = admin_headers(sim.token)
-    for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1.evil.example:{port}",
-                 "localhost.evil.example", ""):
+    for host in (
+        "evil.example",
+        f"evil.example:{port}",
+        f"127.0.0.1.evil.example:{port}",
+        "localhost.evil.example",
+        "",
+    ):
         for method, path in ADMIN_CALLS:
             body = {} if method == "POST" else None
-            response = httpx.request(method, sim.base_url + path, json=body,
-                                     headers={**auth, "Host": host})
+            response = httpx.request(
+                method, sim.base_url + path, json=body, headers={**auth, "Host": host}
+            )
             assert response.status_code == 421, (host, path)
             assert error_code(response) == "misdirected_request"
-    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}",
-                 f"[::1]:{port}", "localhost", "localhost."):
+    for host in (
+        f"127.0.0.1:{port}",
+        f"localhost:{port}",
+        f"LOCALHOST:{port}",
+        f"[::1]:{port}",
+        "localhost",
+        "localhost.",
+    ):
         response = httpx.get(sim.base_url + "/_sim/stats", headers={**auth, "Host": host})
         assert response.status_code == 200, host
     # Intercom paths are unchanged: the token guards them

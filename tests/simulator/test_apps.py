@@ -38,8 +38,11 @@ def test_each_token_is_an_app_with_its_own_limit_under_the_workspace_limit() -> 
         assert refused.headers["x-ratelimit-remaining"] == "0"
         assert "rate_limit_exceeded" in refused.text
         stats = sim.stats()
-        assert stats["apps"][ids[0]] == {"requests_total": 6, "rate_limited": 1,
-                                         "over_app_limit": 1}
+        assert stats["apps"][ids[0]] == {
+            "requests_total": 6,
+            "rate_limited": 1,
+            "over_app_limit": 1,
+        }
         assert stats["apps"][ids[1]]["rate_limited"] == 1
         assert stats["apps"][ids[1]]["over_app_limit"] == 0
         assert stats["apps"][ids[2]]["requests_total"] == 0
@@ -50,8 +53,9 @@ def test_each_token_is_an_app_with_its_own_limit_under_the_workspace_limit() -> 
 def test_any_token_opens_the_admin_api_and_others_are_refused() -> None:
     with simulator_with(TOKENS) as sim:
         for token in TOKENS:
-            answer = httpx.get(f"{sim.base_url}/_sim/stats",
-                               headers={"Authorization": f"Bearer {token}"})
+            answer = httpx.get(
+                f"{sim.base_url}/_sim/stats", headers={"Authorization": f"Bearer {token}"}
+            )
             assert answer.status_code == 200
         assert _get(sim, "not-a-token").status_code == 401
 
@@ -65,8 +69,11 @@ def test_faults_may_target_one_app() -> None:
         assert sim.stats()["faults_injected"]["rate_429"] == 5
         sim.set_faults(app=storm)  # cleared
         assert _get(sim, TOKENS[1]).status_code == 200
-        bad = httpx.post(f"{sim.base_url}/_sim/faults", json={"app": "nope"},
-                         headers={"Authorization": f"Bearer {TOKENS[0]}"})
+        bad = httpx.post(
+            f"{sim.base_url}/_sim/faults",
+            json={"app": "nope"},
+            headers={"Authorization": f"Bearer {TOKENS[0]}"},
+        )
         assert bad.status_code == 404
 
 
@@ -78,8 +85,11 @@ def test_seeded_apps_of_another_workspace_or_with_fewer_scopes_and_revocation() 
         assert _get(sim, "other-ws-token").json()["app"]["id_code"] == "elsewhere1" != home
         sim.add_app("read-only-token", scopes=["read_admins", "read_users"])
         assert _get(sim, "read-only-token", "/contacts").status_code == 200
-        refused = httpx.put(f"{sim.base_url}/contacts/0", json={},
-                            headers={"Authorization": "Bearer read-only-token"})
+        refused = httpx.put(
+            f"{sim.base_url}/contacts/0",
+            json={},
+            headers={"Authorization": "Bearer read-only-token"},
+        )
         assert refused.status_code == 403 and "write_users" in refused.text
         sim.revoke(stranger["id"])
         assert _get(sim, "other-ws-token").status_code == 401

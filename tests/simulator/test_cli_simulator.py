@@ -29,11 +29,13 @@ def _cli(*args: str) -> list[str]:
 
 
 def test_missing_token_exits_2_with_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(_cli("simulator"), cwd=ROOT, env=_env(tmp_path), capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        _cli("simulator"), cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
-    lines = [line for line in done.stderr.splitlines()
-             if line.strip() and not line.startswith("{")]  # JSON log lines aside
+    lines = [
+        line for line in done.stderr.splitlines() if line.strip() and not line.startswith("{")
+    ]  # JSON log lines aside
     assert len(lines) == 1 and "H2I_INTERCOM_TOKEN" in lines[0]
 
 
@@ -41,10 +43,22 @@ def test_serves_with_the_settings_token(tmp_path: Path) -> None:
     port = free_port()
     state = tmp_path / "state.json"
     proc = subprocess.Popen(
-        _cli("simulator", "--port", str(port), "--rate-limit", "50", "--state", str(state),
-             "--faults", "rate_5xx=0"),
-        cwd=ROOT, env=_env(tmp_path, H2I_INTERCOM_TOKEN="cli-token"), stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
+        _cli(
+            "simulator",
+            "--port",
+            str(port),
+            "--rate-limit",
+            "50",
+            "--state",
+            str(state),
+            "--faults",
+            "rate_5xx=0",
+        ),
+        cwd=ROOT,
+        env=_env(tmp_path, H2I_INTERCOM_TOKEN="cli-token"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 20
@@ -69,13 +83,24 @@ def test_a_taken_port_exits_2_with_one_line(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        for command in (_cli("simulator", "--port", str(port)),
-                        [sys.executable, "-m", "simulator.server", "--port", str(port)]):
-            done = subprocess.run(command, cwd=ROOT, env=_env(tmp_path, H2I_INTERCOM_TOKEN="t"),
-                                  capture_output=True, text=True, timeout=60)
+        for command in (
+            _cli("simulator", "--port", str(port)),
+            [sys.executable, "-m", "simulator.server", "--port", str(port)],
+        ):
+            done = subprocess.run(
+                command,
+                cwd=ROOT,
+                env=_env(tmp_path, H2I_INTERCOM_TOKEN="t"),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert done.returncode == 2, done.stderr
-            lines = [line for line in done.stderr.splitlines()
-                     if line.strip() and not line.startswith("{")]  # not the JSON log
+            lines = [
+                line
+                for line in done.stderr.splitlines()
+                if line.strip() and not line.startswith("{")
+            ]  # not the JSON log
             assert len(lines) == 1, done.stderr
             assert f"port {port}" in lines[0] and "already taken" in lines[0]
             assert "--port" in lines[0] and "Traceback" not in done.stderr

@@ -19,8 +19,12 @@ def test_create_read_update_delete(api: httpx.Client, contact: dict) -> None:
     found = api.get("/contacts/find_by_external_id/hesk:customer:1")
     assert found.json()["id"] == contact["id"]
     deleted = api.delete(f"/contacts/{contact['id']}").json()
-    assert deleted == {"id": contact["id"], "external_id": "hesk:customer:1",
-                       "type": "contact", "deleted": True}
+    assert deleted == {
+        "id": contact["id"],
+        "external_id": "hesk:customer:1",
+        "type": "contact",
+        "deleted": True,
+    }
     missing = api.get(f"/contacts/{contact['id']}")
     assert missing.status_code == 404 and error_code(missing) == "not_found"
     assert api.get("/contacts/find_by_external_id/hesk:customer:1").status_code == 404
@@ -67,18 +71,30 @@ def test_pagination(api: httpx.Client) -> None:
 
 def test_search_contacts(api: httpx.Client, contact: dict) -> None:
     api.post("/contacts", json={"email": "bob@other.org", "role": "lead"})
-    body = api.post("/contacts/search", json={"query": {"field": "email", "operator": "~",
-                                                        "value": "example"}}).json()
+    body = api.post(
+        "/contacts/search", json={"query": {"field": "email", "operator": "~", "value": "example"}}
+    ).json()
     assert [c["id"] for c in body["data"]] == [contact["id"]]
-    body = api.post("/contacts/search", json={"query": {"operator": "OR", "value": [
-        {"field": "role", "operator": "=", "value": "lead"},
-        {"field": "external_id", "operator": "=", "value": "hesk:customer:1"}]}}).json()
+    body = api.post(
+        "/contacts/search",
+        json={
+            "query": {
+                "operator": "OR",
+                "value": [
+                    {"field": "role", "operator": "=", "value": "lead"},
+                    {"field": "external_id", "operator": "=", "value": "hesk:customer:1"},
+                ],
+            }
+        },
+    ).json()
     assert body["total_count"] == 2
 
 
 def test_notes_and_tags(api: httpx.Client, sim, contact: dict) -> None:
-    note = api.post(f"/contacts/{contact['id']}/notes",
-                    json={"body": "VIP", "admin_id": int(sim.owner_admin_id)})
+    note = api.post(
+        f"/contacts/{contact['id']}/notes",
+        json={"body": "VIP", "admin_id": int(sim.owner_admin_id)},
+    )
     assert note.status_code == 200 and note.json()["type"] == "note"
     tag = api.post("/tags", json={"name": "Hesk"}).json()
     tagged = api.post(f"/contacts/{contact['id']}/tags", json={"id": tag["id"]})
@@ -93,8 +109,9 @@ def test_notes_and_tags(api: httpx.Client, sim, contact: dict) -> None:
 def test_custom_attributes_must_exist(api: httpx.Client, contact: dict) -> None:
     bad = api.put(f"/contacts/{contact['id']}", json={"custom_attributes": {"hesk_id": "1"}})
     assert bad.status_code == 400 and error_code(bad) == "parameter_invalid"
-    created = api.post("/data_attributes", json={"name": "hesk_id", "model": "contact",
-                                                 "data_type": "string"})
+    created = api.post(
+        "/data_attributes", json={"name": "hesk_id", "model": "contact", "data_type": "string"}
+    )
     assert created.status_code == 200
     ok = api.put(f"/contacts/{contact['id']}", json={"custom_attributes": {"hesk_id": "1"}})
     assert ok.json()["custom_attributes"] == {"hesk_id": "1"}

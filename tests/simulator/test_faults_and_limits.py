@@ -16,8 +16,9 @@ def test_401_without_token_and_no_rate_headers(sim) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         response = httpx.get(f"{sim.base_url}/me", headers=headers)
         assert response.status_code == 401
-        assert response.json()["errors"] == [{"code": "unauthorized",
-                                              "message": "Access Token Invalid"}]
+        assert response.json()["errors"] == [
+            {"code": "unauthorized", "message": "Access Token Invalid"}
+        ]
         assert "x-ratelimit-limit" not in response.headers
 
 
@@ -33,8 +34,10 @@ def test_rate_limit_window_and_headers() -> None:
         assert int(first.headers["x-ratelimit-remaining"]) < 5
         assert int(first.headers["x-ratelimit-reset"]) in (window_end, window_end + 10)
         error = limited[0].json()["errors"][0]
-        assert error == {"code": "rate_limit_exceeded",
-                         "message": "Exceeded rate limit of 5 in 10_seconds"}
+        assert error == {
+            "code": "rate_limit_exceeded",
+            "message": "Exceeded rate limit of 5 in 10_seconds",
+        }
         assert limited[0].headers["x-ratelimit-remaining"] == "0"
         assert sim.stats()["rate_limited"] == len(limited)
 
@@ -44,8 +47,9 @@ def test_injected_429_and_5xx_do_not_write(sim, api: httpx.Client) -> None:
     response = api.post("/contacts", json={"email": "x@example.com"})
     assert response.status_code == 429 and error_code(response) == "rate_limit_exceeded"
     sim.set_faults(rate_5xx=1.0, seed=7)
-    statuses = {api.post("/contacts", json={"email": "x@example.com"}).status_code
-                for _ in range(12)}
+    statuses = {
+        api.post("/contacts", json={"email": "x@example.com"}).status_code for _ in range(12)
+    }
     assert statuses <= {500, 502, 503} and len(statuses) >= 2
     sim.set_faults()
     assert sim.dump()["contacts"] == []
@@ -107,15 +111,17 @@ def test_latency(sim, api: httpx.Client) -> None:
 
 
 def test_fault_spec_parsing(sim) -> None:
-    config = FaultConfig.parse("rate_429=0.02,rate_5xx=0.02,rate_lost_response=0.05,"
-                               "latency_ms=0,rate_timeout=0,seed=3")
+    config = FaultConfig.parse(
+        "rate_429=0.02,rate_5xx=0.02,rate_lost_response=0.05,latency_ms=0,rate_timeout=0,seed=3"
+    )
     assert config.rate_lost_response == 0.05 and config.seed == 3
     with pytest.raises(FaultSpecError):
         FaultConfig.parse("rate_429=2")
     with pytest.raises(FaultSpecError):
         FaultConfig.parse("bogus=1")
-    bad = httpx.post(f"{sim.base_url}/_sim/faults", json={"rate_5xx": "lots"},
-                     headers=admin_headers(sim.token))
+    bad = httpx.post(
+        f"{sim.base_url}/_sim/faults", json={"rate_5xx": "lots"}, headers=admin_headers(sim.token)
+    )
     assert bad.status_code == 400 and bad.json()["type"] == "error.list"
 
 

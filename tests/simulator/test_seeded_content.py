@@ -23,8 +23,7 @@ def test_seed_creates_tags_attributes_collections_and_articles(sim) -> None:
     assert made["articles"][0]["parent_ids"] == [int(billing["id"])]
     assert [c["email"] for c in made["contacts"]] == ["ann@example.com"]
     dump = sim.dump()
-    for kind in ("tags", "conversation_attributes", "data_attributes", "collections",
-                 "articles"):  # fmt: skip
+    for kind in ("tags", "conversation_attributes", "data_attributes", "collections", "articles"):
         assert dump[kind] == made[kind], kind
 
 
@@ -53,4 +52,6 @@ def test_faults_only_on_the_operations_named(sim, api: httpx.Client) -> None:
     assert [t["name"] for t in sim.dump()["tags"]] == ["Lost"]
     assert sim.stats()["faults_injected"]["rate_lost_response"] == 1
     assert FaultConfig.parse("rate_5xx=1,only=POST /tags|GET  /tags").only == (
-        "POST /tags", "GET /tags")
+        "POST /tags",
+        "GET /tags",
+    )

@@ -48,11 +48,13 @@ def test_anonymised_tickets_migrate_without_requester_when_the_map_says_so(
     tickets = report["objects"]["ticket"]
     assert tickets["pending"] == 0 and tickets["skipped"] == 0
     dump = sim.dump()
-    placeholders = [c for c in dump["contacts"]
-                    if str(c.get("external_id")).startswith("hesk:anonymised:m")]
+    placeholders = [
+        c for c in dump["contacts"] if str(c.get("external_id")).startswith("hesk:anonymised:m")
+    ]
     assert len(placeholders) == 1 and not placeholders[0].get("email")
     by_placeholder = [
-        c for c in dump["conversations"]
+        c
+        for c in dump["conversations"]
         if (c.get("source") or {}).get("author", {}).get("id") == placeholders[0]["id"]
     ]
     assert len(by_placeholder) == 1

@@ -62,8 +62,9 @@ def _intent_apps(ledger: Ledger) -> dict[str, int]:
     return counts
 
 
-def _during_run(sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, calls: int,
-                action) -> dict[str, object]:
+def _during_run(
+    sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, calls: int, action
+) -> dict[str, object]:
     """Run the migration; once ``app_id`` has answered ``calls`` requests, do ``action``."""
     done: dict[str, object] = {}
 
@@ -86,14 +87,18 @@ def _during_run(sim: SimulatorHandle, settings, tmp_path: Path, app_id: str, cal
 
 
 def test_a_429_storm_on_one_app_moves_its_work_to_the_others(
-    baseline: dict, sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    baseline: dict,
+    sim: SimulatorHandle,
+    chaos_source: HeskSource,
+    ledger_url: str,
     tmp_path: Path,
 ) -> None:
     settings = _three_apps(sim, prepare(sim, chaos_source, ledger_url, tmp_path))
     storm = sim.app_id(OTHERS[0])
     try:
-        _during_run(sim, settings, tmp_path, storm, 20,
-                    lambda: sim.set_faults(app=storm, rate_429=1.0))
+        _during_run(
+            sim, settings, tmp_path, storm, 20, lambda: sim.set_faults(app=storm, rate_429=1.0)
+        )
         before = sim.stats()
     finally:
         sim.set_faults(app=storm)
@@ -110,13 +115,15 @@ def test_a_429_storm_on_one_app_moves_its_work_to_the_others(
 
 
 def test_a_token_revoked_mid_run_drops_out_once_and_the_run_goes_on(
-    baseline: dict, sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    baseline: dict,
+    sim: SimulatorHandle,
+    chaos_source: HeskSource,
+    ledger_url: str,
     tmp_path: Path,
 ) -> None:
     settings = _three_apps(sim, prepare(sim, chaos_source, ledger_url, tmp_path))
     victim = sim.app_id(OTHERS[1])
-    done = _during_run(sim, settings, tmp_path, victim, 40,
-                       lambda: sim.revoke(victim))
+    done = _during_run(sim, settings, tmp_path, victim, 40, lambda: sim.revoke(victim))
     _same_as_baseline(sim, baseline, ledger_url, settings.migration)
     ledger = Ledger(open_engine(ledger_url), settings.migration)
     assert ledger.count(types=[WriteInDoubt.TYPE]) == 0  # a 401 wrote nothing: not in doubt

@@ -41,14 +41,23 @@ class Case:
 @pytest.fixture(params=["conversations", "tickets"])
 def case(request: pytest.FixtureRequest) -> Case:
     if request.param == "tickets":
-        return Case("tickets", request.getfixturevalue("ticket_chaos_source"),
-                    request.getfixturevalue("ticket_baseline"))  # fmt: skip
-    return Case("conversations", request.getfixturevalue("chaos_source"),
-                request.getfixturevalue("baseline"))  # fmt: skip
+        return Case(
+            "tickets",
+            request.getfixturevalue("ticket_chaos_source"),
+            request.getfixturevalue("ticket_baseline"),
+        )
+    return Case(
+        "conversations",
+        request.getfixturevalue("chaos_source"),
+        request.getfixturevalue("baseline"),
+    )
 
 
 def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
-    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case,
+    sim: SimulatorHandle,
+    ledger_url: str,
+    tmp_path: Path,
 ) -> None:
     baseline = case.baseline
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
@@ -69,7 +78,10 @@ def test_lost_responses_5xx_and_429_change_nothing_in_the_end(
 
 
 def test_kill_9_of_workers_at_random_instants_then_finish(
-    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case,
+    sim: SimulatorHandle,
+    ledger_url: str,
+    tmp_path: Path,
 ) -> None:
     baseline = case.baseline
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
@@ -104,7 +116,10 @@ def _workers_of(coordinator: int) -> list[int]:
 
 
 def test_kill_9_of_the_migrate_command_then_run_it_again(
-    case: Case, sim: SimulatorHandle, ledger_url: str, tmp_path: Path,
+    case: Case,
+    sim: SimulatorHandle,
+    ledger_url: str,
+    tmp_path: Path,
 ) -> None:
     """The coordinator dies with its workers mid-run; its workers notice and stop; the
     same command run again finishes the job, exactly once."""
@@ -112,11 +127,19 @@ def test_kill_9_of_the_migrate_command_then_run_it_again(
 
     baseline = case.baseline
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
-    env = {**os.environ, **env_of(settings), "H2I_INTERCOM_TIMEOUT": str(KILL_TIMEOUT),
-           "H2I_STALL_SECONDS": "4"}
+    env = {
+        **os.environ,
+        **env_of(settings),
+        "H2I_INTERCOM_TIMEOUT": str(KILL_TIMEOUT),
+        "H2I_STALL_SECONDS": "4",
+    }
     first = subprocess.Popen(
-        [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [str(BIN), "migrate", "--workers", "2", "--threads", "4"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(sim.dump()[case.written]) < 5:
@@ -130,8 +153,12 @@ def test_kill_9_of_the_migrate_command_then_run_it_again(
         time.sleep(0.5)
     assert _workers_of(first.pid) == []
     again = subprocess.run(
-        [str(BIN), "migrate", "--workers", "2", "--threads", "4"], env=env, cwd=tmp_path,
-        capture_output=True, text=True, timeout=300,
+        [str(BIN), "migrate", "--workers", "2", "--threads", "4"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert again.returncode == 0, again.stderr[-2000:]
     dump = sim.dump()

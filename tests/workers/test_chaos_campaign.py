@@ -10,10 +10,21 @@ from tests.helpers.chaos_campaign import Plan, run_campaign
 
 
 def test_small_chaos_campaign_ends_like_a_clean_run() -> None:
-    plan = Plan(tickets=int(os.environ.get("H2I_CHAOS_CAMPAIGN_TICKETS", "20")), kills=6,
-                pg_restarts=1, redis_restarts=1, storms=1, storm_seconds=3.0, delta_kills=1,
-                rollback_kills=2, gap=(0.5, 1.2), down_seconds=1.0, seed=20261130,
-                stall_seconds=3.0, client_timeout=8.0)
+    plan = Plan(
+        tickets=int(os.environ.get("H2I_CHAOS_CAMPAIGN_TICKETS", "20")),
+        kills=6,
+        pg_restarts=1,
+        redis_restarts=1,
+        storms=1,
+        storm_seconds=3.0,
+        delta_kills=1,
+        rollback_kills=2,
+        gap=(0.5, 1.2),
+        down_seconds=1.0,
+        seed=20261130,
+        stall_seconds=3.0,
+        client_timeout=8.0,
+    )
     figures = run_campaign(plan)
     m = figures["migrate"]
     assert m["kills"] >= 4, m  # the run lasted long enough to be hurt
@@ -22,10 +33,22 @@ def test_small_chaos_campaign_ends_like_a_clean_run() -> None:
 
 
 def test_small_chaos_campaign_into_intercom_tickets_ends_like_a_clean_run() -> None:
-    plan = Plan(tickets=int(os.environ.get("H2I_CHAOS_CAMPAIGN_TICKETS", "20")), kills=5,
-                pg_restarts=1, redis_restarts=1, storms=1, storm_seconds=3.0, delta_kills=1,
-                rollback_kills=2, gap=(0.5, 1.2), down_seconds=1.0, seed=20261201,
-                target="tickets", stall_seconds=3.0, client_timeout=8.0)
+    plan = Plan(
+        tickets=int(os.environ.get("H2I_CHAOS_CAMPAIGN_TICKETS", "20")),
+        kills=5,
+        pg_restarts=1,
+        redis_restarts=1,
+        storms=1,
+        storm_seconds=3.0,
+        delta_kills=1,
+        rollback_kills=2,
+        gap=(0.5, 1.2),
+        down_seconds=1.0,
+        seed=20261201,
+        target="tickets",
+        stall_seconds=3.0,
+        client_timeout=8.0,
+    )
     figures = run_campaign(plan)
     m = figures["migrate"]
     assert figures["target"] == "tickets"

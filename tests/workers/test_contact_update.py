@@ -36,10 +36,12 @@ def test_a_renamed_customer_updates_the_same_contact(
     with conn.cursor() as cur:
         cur.execute("SELECT id, email FROM hesk_customers WHERE email <> '' ORDER BY id LIMIT 1")
         customer_id, email = cur.fetchone()
-        cur.execute("UPDATE hesk_customers SET name = 'Renamed In Hesk' WHERE id = %s",
-                    (customer_id,))
-        cur.execute("UPDATE hesk_tickets SET u_name = 'Renamed In Hesk' WHERE u_email = %s",
-                    (email,))
+        cur.execute(
+            "UPDATE hesk_customers SET name = 'Renamed In Hesk' WHERE id = %s", (customer_id,)
+        )
+        cur.execute(
+            "UPDATE hesk_tickets SET u_name = 'Renamed In Hesk' WHERE u_email = %s", (email,)
+        )
     conn.close()
     migrate(settings, tmp_path, workers=1, threads=4)  # a full re-capture finds the change
     after = sim.dump()["contacts"]
@@ -75,7 +77,8 @@ def test_delta_with_customers_finds_an_edited_customer(
 
     def names() -> list[str]:
         return [
-            c["name"] for c in sim.dump()["contacts"]
+            c["name"]
+            for c in sim.dump()["contacts"]
             if str(c.get("email")).casefold() == email.casefold()
         ]
 

@@ -43,8 +43,11 @@ def demo_names() -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture
-def users_shell(production: ProductionHesk, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-                tmp_path: Path) -> str:
+def users_shell(
+    production: ProductionHesk,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    tmp_path: Path,
+) -> str:
     """The README's real-migration exports; returns the user's (not yet created) ledger."""
     users_ledger = f"h2i_test_users_ledger_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("H2I_HESK_URL", production.url)
@@ -71,14 +74,17 @@ def test_demo_settings_keep_only_the_servers(users_shell: str, tmp_path: Path) -
 
 
 def test_demo_leaves_the_users_hesk_ledger_and_files_byte_for_byte_intact(
-    users_shell: str, production: ProductionHesk,  # noqa: F811
-    demo_names: tuple[str, str], tmp_path: Path,
+    users_shell: str,
+    production: ProductionHesk,  # noqa: F811
+    demo_names: tuple[str, str],
+    tmp_path: Path,
 ) -> None:
     before = production.fingerprint()
     hesk_db, ledger_db = demo_names
     out = tmp_path / "demo-output"
-    options = DemoOptions(tickets=6, workers=1, out=out, hesk_database=hesk_db,
-                          ledger_database=ledger_db)
+    options = DemoOptions(
+        tickets=6, workers=1, out=out, hesk_database=hesk_db, ledger_database=ledger_db
+    )
     result = run_demo(options, Console(file=io.StringIO()))
     assert result["migration"].startswith("demo-")
     assert sum(c["pending"] for c in result["report"]["objects"].values()) == 0
@@ -88,12 +94,18 @@ def test_demo_leaves_the_users_hesk_ledger_and_files_byte_for_byte_intact(
 
 
 def test_demo_refuses_an_out_folder_holding_someone_elses_files(
-    users_shell: str, production: ProductionHesk,  # noqa: F811
+    users_shell: str,
+    production: ProductionHesk,  # noqa: F811
     demo_names: tuple[str, str],
 ) -> None:
     before = production.fingerprint()
-    options = DemoOptions(tickets=2, workers=1, out=production.folder,
-                          hesk_database=demo_names[0], ledger_database=demo_names[1])
+    options = DemoOptions(
+        tickets=2,
+        workers=1,
+        out=production.folder,
+        hesk_database=demo_names[0],
+        ledger_database=demo_names[1],
+    )
     with pytest.raises(NotOurs) as refused:
         run_demo(options, Console(file=io.StringIO()))
     assert refused.value.exit_code == 2 and "--out" in refused.value.hint

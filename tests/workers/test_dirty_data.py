@@ -22,20 +22,32 @@ EXAMPLES = int(os.environ.get("H2I_DIRTY_EXAMPLES", "6"))
 #: Each example is a whole migration: shrinking a failure takes minutes, so it is asked for
 #: (H2I_DIRTY_SHRINK=1); the failing example is printed either way.
 PHASES = (Phase.explicit, Phase.generate) + (
-    (Phase.shrink,) if os.environ.get("H2I_DIRTY_SHRINK") else ())
+    (Phase.shrink,) if os.environ.get("H2I_DIRTY_SHRINK") else ()
+)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None, phases=PHASES,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # a NUL in a message reached the ledger, whose jsonb cannot hold one
 @example(desks=[one_ticket(message="a\x00b", subject="\x00", u_name="x\x00")])
 # a KB category that is its own parent, and two that are each other's, waited forever
-@example(desks=[one_ticket(kb_categories=[
-    {"id": 2, "name": "Self", "parent": 2, "cat_order": 1, "type": "0"},
-    {"id": 3, "name": "A", "parent": 4, "cat_order": 2, "type": "0"},
-    {"id": 4, "name": "B", "parent": 3, "cat_order": 3, "type": "0"},
-    {"id": 5, "name": "Under A", "parent": 3, "cat_order": 4, "type": "0"},
-])])
+@example(
+    desks=[
+        one_ticket(
+            kb_categories=[
+                {"id": 2, "name": "Self", "parent": 2, "cat_order": 1, "type": "0"},
+                {"id": 3, "name": "A", "parent": 4, "cat_order": 2, "type": "0"},
+                {"id": 4, "name": "B", "parent": 3, "cat_order": 3, "type": "0"},
+                {"id": 5, "name": "Under A", "parent": 3, "cat_order": 4, "type": "0"},
+            ]
+        )
+    ]
+)
 @given(desks=st.lists(help_desk(max_tickets=8), min_size=1, max_size=3))
 def test_dirty_rows_never_crash_and_every_record_ends_with_a_reason(
     sim: SimulatorHandle, ledger_url: str, desks: list[HelpDesk]

@@ -39,8 +39,10 @@ class Killed(BaseException):
 def res(sim: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
     sim.reset()
     settings = load_settings(
-        ledger_url=ledger_url, intercom_base_url=sim.base_url,
-        intercom_token=SecretStr(TOKEN), migration=f"owned-{uuid.uuid4().hex[:8]}",
+        ledger_url=ledger_url,
+        intercom_base_url=sim.base_url,
+        intercom_token=SecretStr(TOKEN),
+        migration=f"owned-{uuid.uuid4().hex[:8]}",
     )
     resources = Resources.from_settings(settings)
     yield resources
@@ -48,8 +50,16 @@ def res(sim: SimulatorHandle, ledger_url: str) -> Iterator[Resources]:
 
 
 def _step(path: str, body: dict[str, Any], kind: str, creates: str) -> Step:
-    return Step(op="create", method="POST", path=path, body=body, identity_hash=identity(body),
-                lookup={}, lookup_kind=kind, creates=creates)  # fmt: skip
+    return Step(
+        op="create",
+        method="POST",
+        path=path,
+        body=body,
+        identity_hash=identity(body),
+        lookup={},
+        lookup_kind=kind,
+        creates=creates,
+    )
 
 
 def tag(name: str) -> Step:
@@ -58,8 +68,9 @@ def tag(name: str) -> Step:
 
 def attribute(name: str, data_type: str = "string") -> Step:
     body = {"name": name, "data_type": data_type}
-    return _step("/conversations/attributes", body, "conversation_attribute",
-                 "conversation_attribute")  # fmt: skip
+    return _step(
+        "/conversations/attributes", body, "conversation_attribute", "conversation_attribute"
+    )
 
 
 def collection(name: str) -> Step:
@@ -67,8 +78,14 @@ def collection(name: str) -> Step:
 
 
 def article(title: str, parent: str, author: str) -> Step:
-    body = {"title": title, "body": "<p>From Hesk.</p>", "author_id": int(author),
-            "state": "published", "parent_id": int(parent), "parent_type": "collection"}
+    body = {
+        "title": title,
+        "body": "<p>From Hesk.</p>",
+        "author_id": int(author),
+        "state": "published",
+        "parent_id": int(parent),
+        "parent_type": "collection",
+    }
     return _step("/articles", body, "article", "article")
 
 
@@ -104,40 +121,56 @@ def run(res: Resources, obj: str, source_id: str, step: Step, **options: float) 
     return outcome
 
 
-def killed_run(res: Resources, obj: str, source_id: str, step: Step, *, after_sending: bool
-               ) -> None:
+def killed_run(
+    res: Resources, obj: str, source_id: str, step: Step, *, after_sending: bool
+) -> None:
     with dies(res, after_sending=after_sending), pytest.raises(Killed):
         run(res, obj, source_id, step)
 
 
 def resolved(res: Resources, obj: str, source_id: str) -> list[WriteResolved]:
-    return [r.event for r in res.ledger.read(objects=[obj], source_id=source_id)
-            if isinstance(r.event, WriteResolved)]
+    return [
+        r.event
+        for r in res.ledger.read(objects=[obj], source_id=source_id)
+        if isinstance(r.event, WriteResolved)
+    ]
 
 
 def posts(sim: SimulatorHandle, operation: str) -> int:
     return sum((sim.stats()["requests"].get(operation) or {}).values())
 
 
-def test_what_exists_is_linked_and_nothing_is_sent(
-    res: Resources, sim: SimulatorHandle
-) -> None:
-    made = sim.seed(tags=[{"name": "Hesk: Billing"}], collections=[{"name": "FAQ"}],
-                          conversation_attributes=[{"name": "hesk_trackid",
-                                                    "data_type": "string"}])  # fmt: skip
-    cases = [("category", "1", tag("HESK: billing"), made["tags"][0]),
-             ("kb_category", "2", collection("FAQ"), made["collections"][0]),
-             ("custom_field", "builtin:hesk_trackid", attribute("hesk_trackid"),
-              made["conversation_attributes"][0])]  # fmt: skip
+def test_what_exists_is_linked_and_nothing_is_sent(res: Resources, sim: SimulatorHandle) -> None:
+    made = sim.seed(
+        tags=[{"name": "Hesk: Billing"}],
+        collections=[{"name": "FAQ"}],
+        conversation_attributes=[{"name": "hesk_trackid", "data_type": "string"}],
+    )
+    cases = [
+        ("category", "1", tag("HESK: billing"), made["tags"][0]),
+        ("kb_category", "2", collection("FAQ"), made["collections"][0]),
+        (
+            "custom_field",
+            "builtin:hesk_trackid",
+            attribute("hesk_trackid"),
+            made["conversation_attributes"][0],
+        ),
+    ]
     for obj, source_id, step, existing in cases:
         outcome = run(res, obj, source_id, step)
         assert outcome.ok and not outcome.created and outcome.intercom_id == existing["id"]
         assert run(res, obj, source_id, step) == outcome  # settled: not looked up again
-        (linked,) = [r.event for r in res.ledger.read(objects=[obj], source_id=source_id)
-                     if isinstance(r.event, WriteSucceeded)]  # fmt: skip
+        (linked,) = [
+            r.event
+            for r in res.ledger.read(objects=[obj], source_id=source_id)
+            if isinstance(r.event, WriteSucceeded)
+        ]
         assert not linked.created and "existed before" in linked.detail["matched"]
-    for operation in ("POST /tags", "POST /help_center/collections",
-                      "POST /conversations/attributes"):
+    for operation in (
+        "POST /tags",
+        "POST /help_center/collections",
+        "POST /conversations/attributes",
+    ):
         assert posts(sim, operation) == 0  # POST /tags would answer the existing tag
     # a same-named attribute of another type is neither linked nor created
     refused = run(res, "custom_field", "7", attribute("hesk_trackid", "integer"))
@@ -148,9 +181,17 @@ def test_what_exists_is_linked_and_nothing_is_sent(
 def test_a_create_killed_after_it_landed_is_proven_ours(
     res: Resources, sim: SimulatorHandle
 ) -> None:
-    made = sim.seed(collections=[{"name": "Guides"}], articles=[{
-        "title": "Reset a password", "parent_name": "Guides",
-        "author_id": int(sim.owner_admin_id), "body": "<p>The customer's own.</p>"}])
+    made = sim.seed(
+        collections=[{"name": "Guides"}],
+        articles=[
+            {
+                "title": "Reset a password",
+                "parent_name": "Guides",
+                "author_id": int(sim.owner_admin_id),
+                "body": "<p>The customer's own.</p>",
+            }
+        ],
+    )
     guides = made["collections"][0]["id"]
     owner = sim.owner_admin_id
     for obj, source_id, step, kind in (
@@ -175,9 +216,16 @@ def test_a_create_killed_after_it_landed_is_proven_ours(
 def test_a_create_killed_before_it_was_sent_never_takes_the_customers_object(
     res: Resources, sim: SimulatorHandle
 ) -> None:
-    made = sim.seed(collections=[{"name": "Guides"}], articles=[{
-        "title": "Reset a password", "parent_name": "Guides",
-        "author_id": int(sim.owner_admin_id)}])
+    made = sim.seed(
+        collections=[{"name": "Guides"}],
+        articles=[
+            {
+                "title": "Reset a password",
+                "parent_name": "Guides",
+                "author_id": int(sim.owner_admin_id),
+            }
+        ],
+    )
     step = article("Reset a password", made["collections"][0]["id"], sim.owner_admin_id)
     killed_run(res, "kb_article", "8", step, after_sending=False)
     outcome = run(res, "kb_article", "8", step, landing_margin=-10_000.0)  # the intent is old
@@ -186,37 +234,47 @@ def test_a_create_killed_before_it_was_sent_never_takes_the_customers_object(
     articles = sim.dump()["articles"]
     assert made["articles"][0] in articles and len(articles) == 2
     assert outcome.created and outcome.intercom_id != made["articles"][0]["id"]
-    assert [e.intent_key for r in res.ledger.read(objects=["kb_article"])
-            if isinstance(e := r.event, WriteSucceeded)] == [
-        write_key("create", "kb_article", "8", step.identity_hash, 2)]  # fmt: skip
+    assert [
+        e.intent_key
+        for r in res.ledger.read(objects=["kb_article"])
+        if isinstance(e := r.event, WriteSucceeded)
+    ] == [write_key("create", "kb_article", "8", step.identity_hash, 2)]
 
 
 def test_an_in_doubt_contact_is_ours_only_with_this_migrations_mark(
     res: Resources, sim: SimulatorHandle
 ) -> None:
-    mine, customer, other = (f"{n}-{uuid.uuid4().hex[:6]}@example.com"
-                             for n in ("mine", "customer", "other"))  # fmt: skip
-    made = sim.seed(contacts=[
-        {"email": customer.upper(), "name": "Existed before"},
-        {"email": other, "external_id": external_id(other, "m0a0b0c0d0e"), "name": "Another"},
-    ])  # fmt: skip
+    mine, customer, other = (
+        f"{n}-{uuid.uuid4().hex[:6]}@example.com" for n in ("mine", "customer", "other")
+    )
+    made = sim.seed(
+        contacts=[
+            {"email": customer.upper(), "name": "Existed before"},
+            {"email": other, "external_id": external_id(other, "m0a0b0c0d0e"), "name": "Another"},
+        ]
+    )
     for email, existing in ((customer, made["contacts"][0]), (other, made["contacts"][1])):
-        step = contact_step({"role": "user", "external_id": external_id(email, res.mark()),
-                             "email": email}, ())  # fmt: skip
+        step = contact_step(
+            {"role": "user", "external_id": external_id(email, res.mark()), "email": email}, ()
+        )
         killed_run(res, "contact", email, step, after_sending=True)  # answered 409, lost
         outcome = run(res, "contact", email, step)
         assert outcome.intercom_id == existing["id"] and not outcome.created
         (settled,) = resolved(res, "contact", email)
         assert settled.found and not settled.created and settled.detail["matched"]
-    step = contact_step({"role": "user", "external_id": external_id(mine, res.mark()),
-                         "email": mine}, ())  # fmt: skip
+    step = contact_step(
+        {"role": "user", "external_id": external_id(mine, res.mark()), "email": mine}, ()
+    )
     killed_run(res, "contact", mine, step, after_sending=True)
     outcome = run(res, "contact", mine, step)
     assert outcome.created
     (settled,) = resolved(res, "contact", mine)
     assert settled.detail["proof"] == "carries this migration's mark"
     assert {c["id"] for c in sim.dump()["contacts"]} == {
-        made["contacts"][0]["id"], made["contacts"][1]["id"], outcome.intercom_id}
+        made["contacts"][0]["id"],
+        made["contacts"][1]["id"],
+        outcome.intercom_id,
+    }
 
 
 def test_an_intent_without_a_precheck_is_settled_as_matched(
@@ -226,8 +284,15 @@ def test_an_intent_without_a_precheck_is_settled_as_matched(
     existing = sim.seed(tags=[{"name": "Hesk: Old"}])["tags"][0]
     step = tag("Hesk: Old")
     unit = UnitRun(res, "category", "9")
-    unit.flush(WriteIntended(object="category", source_id="9", operation=step.op,
-                             content_hash=step.identity_hash, attempt=1,
-                             target={"method": "POST", "path": "/tags", "creates": "tag"}))
+    unit.flush(
+        WriteIntended(
+            object="category",
+            source_id="9",
+            operation=step.op,
+            content_hash=step.identity_hash,
+            attempt=1,
+            target={"method": "POST", "path": "/tags", "creates": "tag"},
+        )
+    )
     outcome = run(res, "category", "9", step)
     assert outcome.intercom_id == existing["id"] and not outcome.created

@@ -48,19 +48,22 @@ def big_files_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskS
     conn = pymysql.connect(host="127.0.0.1", user="root", database=name, autocommit=True)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT r.id, t.trackid FROM hesk_replies r JOIN hesk_tickets t "
-                        "ON t.id = r.replyto ORDER BY r.id LIMIT 1")
+            cur.execute(
+                "SELECT r.id, t.trackid FROM hesk_replies r JOIN hesk_tickets t "
+                "ON t.id = r.replyto ORDER BY r.id LIMIT 1"
+            )
             reply_id, trackid = cur.fetchone()
             refs = ""
             for real, size in FILES.items():
                 saved = f"{trackid}_{hashlib.md5(real.encode()).hexdigest()}.bin"
                 (folder / saved).write_bytes(_content(real, size))
-                cur.execute("INSERT INTO hesk_attachments (ticket_id, saved_name, real_name, "
-                            "size, type) VALUES (%s, %s, %s, %s, '0')",
-                            (trackid, saved, real, size))
+                cur.execute(
+                    "INSERT INTO hesk_attachments (ticket_id, saved_name, real_name, "
+                    "size, type) VALUES (%s, %s, %s, %s, '0')",
+                    (trackid, saved, real, size),
+                )
                 refs += f"{cur.lastrowid}#{real},"
-            cur.execute("UPDATE hesk_replies SET attachments = %s WHERE id = %s",
-                        (refs, reply_id))
+            cur.execute("UPDATE hesk_replies SET attachments = %s WHERE id = %s", (refs, reply_id))
         yield HeskSource(url, Path(folder), 3)
     finally:
         with conn.cursor() as cur:
@@ -76,7 +79,9 @@ def small_limit_sim() -> Iterator[SimulatorHandle]:
 
 
 def test_large_files_split_into_parts_and_the_too_big_one_is_quarantined(
-    small_limit_sim: SimulatorHandle, big_files_source: HeskSource, ledger_url: str,
+    small_limit_sim: SimulatorHandle,
+    big_files_source: HeskSource,
+    ledger_url: str,
     tmp_path: Path,
 ) -> None:
     sim = small_limit_sim
@@ -91,8 +96,12 @@ def test_large_files_split_into_parts_and_the_too_big_one_is_quarantined(
 
     stats = sim.stats()
     assert all("413" not in by_status for by_status in stats["requests"].values()), stats
-    parts = [p for c in sim.dump()["conversations"]
-             for p in c["conversation_parts"]["conversation_parts"] if p["attachments"]]
+    parts = [
+        p
+        for c in sim.dump()["conversations"]
+        for p in c["conversation_parts"]["conversation_parts"]
+        if p["attachments"]
+    ]
     got = [(a["name"], a["filesize"]) for p in parts for a in p["attachments"]]
     # every file that fits alone arrived, in the reply's order, one per part
     assert got == [("scan-1.pdf", 30_000), ("scan-2.pdf", 30_000), ("scan-3.pdf", 30_000)]

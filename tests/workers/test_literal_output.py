@@ -39,10 +39,13 @@ def markup_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSour
     with conn.cursor() as cur:
         cur.execute("UPDATE hesk_categories SET name = CONCAT(name, ' ', %s)", (MARKUP,))
         cur.execute("UPDATE hesk_users SET name = CONCAT(name, ' ', %s)", (MARKUP,))
-        cur.execute("UPDATE hesk_custom_fields SET name = REPLACE(name, '\":\"', %s) "
-                    "WHERE `use` <> '0'", ('":"' + MARKUP.replace('/', '\\/') + ' ',))
-        cur.execute("UPDATE hesk_attachments SET saved_name = CONCAT(%s, saved_name)",
-                    (MARKUP,))  # every file now missing: each finding quotes a name
+        cur.execute(
+            "UPDATE hesk_custom_fields SET name = REPLACE(name, '\":\"', %s) WHERE `use` <> '0'",
+            ('":"' + MARKUP.replace("/", "\\/") + " ",),
+        )
+        cur.execute(
+            "UPDATE hesk_attachments SET saved_name = CONCAT(%s, saved_name)", (MARKUP,)
+        )  # every file now missing: each finding quotes a name
     try:
         yield HeskSource(url, folder, 6)
     finally:
@@ -52,16 +55,30 @@ def markup_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeskSour
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "COLUMNS": "300", **env})
+    return subprocess.run(
+        [str(BIN), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "COLUMNS": "300", **env},
+    )
 
 
 def test_render_discover_prints_markup_literally() -> None:
     console = Console(file=io.StringIO(), width=300)
-    report = {"hesk_version": "3.7 [bold]x", "counts": {"ticket": 1},
-              "attachments": {"files": 0, "bytes": 0, "missing": 1},
-              "findings": [{"kind": "missing_file", "object": "attachment", "source_id": "1",
-                            "detail": f"saved_name {MARKUP!r}"}]}
+    report = {
+        "hesk_version": "3.7 [bold]x",
+        "counts": {"ticket": 1},
+        "attachments": {"files": 0, "bytes": 0, "missing": 1},
+        "findings": [
+            {
+                "kind": "missing_file",
+                "object": "attachment",
+                "source_id": "1",
+                "detail": f"saved_name {MARKUP!r}",
+            }
+        ],
+    }
     render_discover(report, console)
     text = console.file.getvalue()  # type: ignore[attr-defined]  # the console writes to the StringIO above
     assert MARKUP in text and "3.7 [bold]x" in text
@@ -73,13 +90,20 @@ def test_discover_map_propose_and_preflight_print_hesk_names_literally(
     sim.reset()
     with HeskReader(markup_source.url) as reader:  # admins named like staff, other e-mails:
         staff = [s.name for s in reader.iter_records("staff")]  # low-confidence entries
-    sim.seed(admins=[{"name": n, "email": f"other{i}@example.com"}
-                           for i, n in enumerate(staff)], teams=[], contacts=[])
+    sim.seed(
+        admins=[{"name": n, "email": f"other{i}@example.com"} for i, n in enumerate(staff)],
+        teams=[],
+        contacts=[],
+    )
     settings = e2e_settings(sim, markup_source, ledger_url)
-    env = {"H2I_LEDGER_URL": ledger_url, "H2I_HESK_URL": markup_source.url,
-           "H2I_HESK_ATTACHMENTS_DIR": str(markup_source.attachments),
-           "H2I_INTERCOM_BASE_URL": sim.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
-           "H2I_MIGRATION": settings.migration}
+    env = {
+        "H2I_LEDGER_URL": ledger_url,
+        "H2I_HESK_URL": markup_source.url,
+        "H2I_HESK_ATTACHMENTS_DIR": str(markup_source.attachments),
+        "H2I_INTERCOM_BASE_URL": sim.base_url,
+        "H2I_INTERCOM_TOKEN": TOKEN,
+        "H2I_MIGRATION": settings.migration,
+    }
 
     found = run(env, "discover")
     assert found.returncode == 0, found.stderr

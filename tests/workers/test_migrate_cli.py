@@ -18,8 +18,10 @@ def test_migrate_without_a_confirmed_map_exits_2_and_says_what_to_do(
     sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str
 ) -> None:
     env = {
-        "H2I_LEDGER_URL": ledger_url, "H2I_HESK_URL": hesk_source.url,
-        "H2I_INTERCOM_BASE_URL": sim.base_url, "H2I_INTERCOM_TOKEN": TOKEN,
+        "H2I_LEDGER_URL": ledger_url,
+        "H2I_HESK_URL": hesk_source.url,
+        "H2I_INTERCOM_BASE_URL": sim.base_url,
+        "H2I_INTERCOM_TOKEN": TOKEN,
         "H2I_MIGRATION": "never-mapped",
     }
     out = run(env, "migrate")

@@ -19,7 +19,9 @@ from tests.helpers.normalise import duplicates, normalise
 
 @pytest.fixture(scope="module")
 def clean_run(
-    sim: SimulatorHandle, hesk_source: HeskSource, ledger_url: str,
+    sim: SimulatorHandle,
+    hesk_source: HeskSource,
+    ledger_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
     """One uninterrupted migration: its settings, report and final workspace."""
@@ -30,8 +32,13 @@ def clean_run(
     report = build_report(engine, settings.migration)
     dump = sim.dump()
     return {
-        "settings": settings, "report": report, "dump": dump, "normal": normalise(dump),
-        "stats": sim.stats(), "tmp": tmp, "engine": engine,
+        "settings": settings,
+        "report": report,
+        "dump": dump,
+        "normal": normalise(dump),
+        "stats": sim.stats(),
+        "tmp": tmp,
+        "engine": engine,
     }
 
 
@@ -82,7 +89,8 @@ def test_nothing_twice_and_nobody_emailed(clean_run: dict) -> None:
 def test_threads_keep_order_times_and_authors(clean_run: dict) -> None:
     for conv in clean_run["dump"]["conversations"]:
         parts = [
-            p for p in conv["conversation_parts"]["conversation_parts"]
+            p
+            for p in conv["conversation_parts"]["conversation_parts"]
             if p["part_type"] in ("comment", "note")
         ]
         times = [p["created_at"] for p in parts]
@@ -95,9 +103,7 @@ def test_threads_keep_order_times_and_authors(clean_run: dict) -> None:
             assert "onerror" not in (p["body"] or "").lower()
 
 
-def test_running_migrate_again_writes_nothing(
-    clean_run: dict, sim: SimulatorHandle
-) -> None:
+def test_running_migrate_again_writes_nothing(clean_run: dict, sim: SimulatorHandle) -> None:
     settings = clean_run["settings"]
     ledger = Ledger(clean_run["engine"], settings.migration)
     before = ledger.count(types=[WriteIntended.TYPE])
@@ -106,12 +112,15 @@ def test_running_migrate_again_writes_nothing(
     assert normalise(sim.dump()) == clean_run["normal"]
 
 
-
-
 def _hesk(run: dict) -> pymysql.connections.Connection:
     url = make_url(run["settings"].hesk_url)
-    return pymysql.connect(host=url.host, port=url.port or 3306, user=url.username,
-                           database=url.database, autocommit=True)
+    return pymysql.connect(
+        host=url.host,
+        port=url.port or 3306,
+        user=url.username,
+        database=url.database,
+        autocommit=True,
+    )
 
 
 def test_the_ledger_holds_no_ip_the_map_does_not_migrate(clean_run: dict) -> None:
@@ -122,13 +131,18 @@ def test_the_ledger_holds_no_ip_the_map_does_not_migrate(clean_run: dict) -> Non
     conn.close()
     assert len(ips) > 10
     with clean_run["engine"].connect() as db:
-        payloads = [row[0] for row in db.exec_driver_sql(
-            "SELECT payload::text FROM events WHERE migration_id = %(m)s",
-            {"m": clean_run["settings"].migration})]
+        payloads = [
+            row[0]
+            for row in db.exec_driver_sql(
+                "SELECT payload::text FROM events WHERE migration_id = %(m)s",
+                {"m": clean_run["settings"].migration},
+            )
+        ]
         tickets = db.exec_driver_sql(
             "SELECT count(*) FROM events WHERE migration_id = %(m)s AND type = 'SourceCaptured' "
             "AND object = 'ticket' AND payload->'record'->>'ip' = ''",
-            {"m": clean_run["settings"].migration}).scalar_one()
+            {"m": clean_run["settings"].migration},
+        ).scalar_one()
     assert tickets >= clean_run["report"]["objects"]["ticket"]["source"]
     leaked = [ip for ip in ips if any(f'"{ip}"' in p for p in payloads)]
     assert leaked == []
@@ -143,16 +157,19 @@ def test_a_change_only_in_the_ip_is_not_captured_again(clean_run: dict) -> None:
     cur = conn.cursor()
     cur.execute("SELECT id, ip FROM hesk_tickets WHERE ip NOT IN ('', '0.0.0.0') LIMIT 1")
     tid, ip = cur.fetchone()
-    cur.execute("UPDATE hesk_tickets SET ip = '192.0.2.77', lastchange = lastchange "
-                "WHERE id = %s", (tid,))
+    cur.execute(
+        "UPDATE hesk_tickets SET ip = '192.0.2.77', lastchange = lastchange WHERE id = %s", (tid,)
+    )
     res = Resources.from_settings(clean_run["settings"])
     try:
         with HeskReader(clean_run["settings"].hesk_url) as reader:
-            stats = capture_records(res.ledger, reader.iter_records("ticket"), "ip-only",
-                                    the_map=require_map(res))
+            stats = capture_records(
+                res.ledger, reader.iter_records("ticket"), "ip-only", the_map=require_map(res)
+            )
         assert stats.read["ticket"] > 10 and stats.new == {}
     finally:
-        cur.execute("UPDATE hesk_tickets SET ip = %s, lastchange = lastchange WHERE id = %s",
-                    (ip, tid))
+        cur.execute(
+            "UPDATE hesk_tickets SET ip = %s, lastchange = lastchange WHERE id = %s", (ip, tid)
+        )
         conn.close()
         res.close()

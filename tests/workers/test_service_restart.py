@@ -82,7 +82,10 @@ def shared_servers_untouched() -> Iterator[None]:
 
 
 def _prepare_private(
-    sim: SimulatorHandle, source: HeskSource, pg: PrivatePostgres, rd: PrivateRedis,
+    sim: SimulatorHandle,
+    source: HeskSource,
+    pg: PrivatePostgres,
+    rd: PrivateRedis,
     tmp: Path,
 ) -> tuple[Settings, str]:
     """A migration ready to run with its ledger and broker on the private servers."""
@@ -208,8 +211,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
 ) -> None:
     """Redis loses every queued and delayed message and the limiter's window; the
     coordinator sends the stalled units again and the run finishes by itself."""
-    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis,
-                                            tmp_path)
+    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis, tmp_path)
     client = redis.Redis.from_url(settings.redis_url)
     run_id_before = client.info("server")["run_id"]
     messages = f"{namespace(settings.migration)}:{QUEUE}.msgs"  # Dramatiq's message hash
@@ -235,8 +237,7 @@ def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
 ) -> None:
     """Every connection dies (the unit locks with them); the workers retry, the coordinator
     waits for the ledger, and every WriteIntended ends with an outcome."""
-    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis,
-                                            tmp_path)
+    settings, ledger_url = _prepare_private(sim, chaos_source, own_postgres, own_redis, tmp_path)
     started = "SELECT pg_postmaster_start_time()::text"
     before = _scalar(ledger_url, started)
 

@@ -21,7 +21,9 @@ from tests.helpers.normalise import duplicates
 
 @pytest.fixture(scope="module")
 def ticket_run(
-    sim: SimulatorHandle, chaos_source: HeskSource, ledger_url: str,
+    sim: SimulatorHandle,
+    chaos_source: HeskSource,
+    ledger_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict:
     """One uninterrupted migration of the small help desk into Intercom tickets."""
@@ -30,8 +32,12 @@ def ticket_run(
     migrate(settings, tmp, workers=2, threads=4)
     engine = open_engine(ledger_url)
     return {
-        "settings": settings, "report": build_report(engine, settings.migration),
-        "dump": sim.dump(), "stats": sim.stats(), "tmp": tmp, "engine": engine,
+        "settings": settings,
+        "report": build_report(engine, settings.migration),
+        "dump": sim.dump(),
+        "stats": sim.stats(),
+        "tmp": tmp,
+        "engine": engine,
     }
 
 
@@ -57,16 +63,21 @@ def test_a_ticket_carries_its_attributes_history_state_and_parts(ticket_run: dic
     assert all(isinstance(a["hesk_ticket_id"], int) for a in attrs)
     states = Counter(t["ticket_state"]["category"] for t in dump["tickets"])
     assert states["resolved"] > 0 and len(states) > 1, states
-    assert all(t["open"] is (t["ticket_state"]["category"] != "resolved")
-               for t in dump["tickets"])  # fmt: skip
-    kinds = Counter(p["part_type"] for t in dump["tickets"]
-                    for p in t["ticket_parts"]["ticket_parts"])  # fmt: skip
+    assert all(t["open"] is (t["ticket_state"]["category"] != "resolved") for t in dump["tickets"])
+    kinds = Counter(
+        p["part_type"] for t in dump["tickets"] for p in t["ticket_parts"]["ticket_parts"]
+    )
     assert kinds["comment"] > 0 and kinds["note"] > 0
-    authors = Counter(p["author"]["type"] for t in dump["tickets"]
-                      for p in t["ticket_parts"]["ticket_parts"])  # fmt: skip
+    authors = Counter(
+        p["author"]["type"] for t in dump["tickets"] for p in t["ticket_parts"]["ticket_parts"]
+    )
     assert authors["user"] > 0 and authors["admin"] > 0
-    files = [a["name"] for t in dump["tickets"] for p in t["ticket_parts"]["ticket_parts"]
-             for a in p["attachments"]]  # fmt: skip
+    files = [
+        a["name"]
+        for t in dump["tickets"]
+        for p in t["ticket_parts"]["ticket_parts"]
+        for a in p["attachments"]
+    ]
     assert files
 
 
@@ -82,8 +93,11 @@ def test_writes_per_ticket_are_create_parts_and_one_state(ticket_run: dict) -> N
     tagged = [t for t in ticket_run["dump"]["tickets"] if t["tags"]]
     assert ops["tag"] == len(tagged)
     assert ops["create"] == ticket_run["report"]["objects"]["ticket"]["migrated"]
-    matched = [rec.event for rec in ledger.read(types=[WriteSucceeded.TYPE])
-               if rec.event.object == "workspace"]  # fmt: skip
+    matched = [
+        rec.event
+        for rec in ledger.read(types=[WriteSucceeded.TYPE])
+        if rec.event.object == "workspace"
+    ]
     assert matched and all(e.created for e in matched)  # a fresh workspace: all created
     assert ledger.latest(TargetChosen.TYPE).event.target == "tickets"
 

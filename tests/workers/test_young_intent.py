@@ -24,10 +24,22 @@ from tests.helpers.simulator import TOKEN
 
 
 def _contact_step(email: str, mark: str) -> Step:
-    body = {"role": "user", "external_id": f"hesk:customer:{email}:{mark}", "email": email,
-            "name": "Young Intent"}
-    return Step(op="create", method="POST", path="/contacts", body=body, identity_hash="h1",
-                lookup={}, lookup_kind="contact", creates="contact")
+    body = {
+        "role": "user",
+        "external_id": f"hesk:customer:{email}:{mark}",
+        "email": email,
+        "name": "Young Intent",
+    }
+    return Step(
+        op="create",
+        method="POST",
+        path="/contacts",
+        body=body,
+        identity_hash="h1",
+        lookup={},
+        lookup_kind="contact",
+        creates="contact",
+    )
 
 
 def _contacts(sim: SimulatorHandle, email: str) -> list[dict]:
@@ -37,8 +49,10 @@ def _contacts(sim: SimulatorHandle, email: str) -> list[dict]:
 @pytest.fixture
 def res(sim: SimulatorHandle, ledger_url: str) -> Resources:
     settings = load_settings(
-        ledger_url=ledger_url, intercom_base_url=sim.base_url,
-        intercom_token=SecretStr(TOKEN), migration=f"young-{uuid.uuid4().hex[:8]}",
+        ledger_url=ledger_url,
+        intercom_base_url=sim.base_url,
+        intercom_token=SecretStr(TOKEN),
+        migration=f"young-{uuid.uuid4().hex[:8]}",
     )
     resources = Resources.from_settings(settings)
     yield resources
@@ -48,10 +62,16 @@ def res(sim: SimulatorHandle, ledger_url: str) -> Resources:
 def _crashed_after_intent(res: Resources, step: Step, email: str) -> None:
     """What a worker leaves when it dies (or loses its lock) right after the intent."""
     earlier = UnitRun(res, "contact", email)
-    earlier.flush(WriteIntended(
-        object="contact", source_id=email, operation=step.op, content_hash=step.identity_hash,
-        attempt=1, target={"method": step.method, "path": step.path, "creates": step.creates},
-    ))
+    earlier.flush(
+        WriteIntended(
+            object="contact",
+            source_id=email,
+            operation=step.op,
+            content_hash=step.identity_hash,
+            attempt=1,
+            target={"method": step.method, "path": step.path, "creates": step.creates},
+        )
+    )
 
 
 def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
@@ -78,8 +98,9 @@ def test_a_young_miss_waits_and_an_old_one_is_sent_again_once(
     assert [c["id"] for c in _contacts(sim, email)] == [outcome.intercom_id]
     events = [r.event for r in res.ledger.read(objects=["contact"], source_id=email)]
     first = write_key("create", "contact", email, "h1", 1)
-    assert any(isinstance(e, WriteResolved) and e.intent_key == first and not e.found
-               for e in events)
+    assert any(
+        isinstance(e, WriteResolved) and e.intent_key == first and not e.found for e in events
+    )
     assert [e.intent_key for e in events if isinstance(e, WriteSucceeded)] == [
         write_key("create", "contact", email, "h1", 2)
     ]
