@@ -82,6 +82,11 @@ sys.path.insert(0, str(ROOT))
 from commands.map import confirm, propose  # noqa: E402
 from commands.migrate import run_migration  # noqa: E402
 from commands.options import MigrateOptions  # noqa: E402
+from core.intercom_limits import (  # noqa: E402
+    APP_CALLS_PER_WINDOW,
+    RATE_WINDOW_SECONDS,
+    WORKSPACE_CALLS_PER_WINDOW,
+)
 from core.settings import Settings, load_settings  # noqa: E402
 from hesk.demo_data import DirtyKnobs, generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
@@ -98,8 +103,8 @@ TOKENS = ["bench-token-0123456789", "bench-token-app2-98765", "bench-token-app3-
 TOKEN = TOKENS[0]
 #: The simulator's admin API (/_sim) takes any of its tokens.
 ADMIN_HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-INTERCOM_DEFAULT_LIMIT = 1666  # calls per 10 s per app
-INTERCOM_WORKSPACE_LIMIT = 4166  # calls per 10 s for the workspace (25,000 per minute)
+INTERCOM_DEFAULT_LIMIT = APP_CALLS_PER_WINDOW  # calls per 10 s per app
+INTERCOM_WORKSPACE_LIMIT = WORKSPACE_CALLS_PER_WINDOW  # per 10 s for the workspace
 UNTHROTTLED = 10_000_000
 CLK = os.sysconf("SC_CLK_TCK")
 MESSAGES = ("ticket", "reply", "note")
@@ -978,19 +983,24 @@ def print_targets(results: list[RunResult]) -> None:
     )
     print(
         "| target | tickets migrated | messages | API calls | set-up reads | writes | "
-        "calls per ticket | calls per message | calls per write | tickets per minute |"
+        "calls per ticket | calls per message | calls per write | tickets per minute | "
+        "calls/min over the write phase | share of the ceiling | share 429 |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     per_ticket = {}
     for r in results:
         tickets = max(r.migrated.get("ticket", 0), 1)
         per_ticket[r.label] = r.api_calls / tickets
+        per_s = r.api_calls / max(r.write_s, 1e-9)
+        ceiling_per_s = r.rate_limit / RATE_WINDOW_SECONDS
         print(
             f"| {r.label.removeprefix('target-')} | {r.migrated.get('ticket', 0):,} | "
             f"{r.messages:,} | {r.api_calls:,} | {r.setup_reads:,} | {r.writes:,} | "
             f"{r.api_calls / tickets:.2f} | {r.api_calls / max(r.messages, 1):.3f} | "
             f"{r.calls_per_write:.3f} "
-            f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} |"
+            f"| {60 * r.migrated.get('ticket', 0) / max(r.total_s, 1e-9):,.0f} "
+            f"| {60 * per_s:,.0f} | {per_s / ceiling_per_s:.1%} "
+            f"| {r.rate_limited / max(r.api_calls, 1):.2%} |"
         )
     conv, tick = per_ticket.get("target-conversations"), per_ticket.get("target-tickets")
     if conv and tick:
