@@ -38,9 +38,9 @@ from hesk.demo_data import generate
 from ledger.database import open_engine
 from reports.report import STATES, build_report
 from simulator.testing import SimulatorHandle
-from tests.helpers.dirty_migration import unsettled_intents
 from tests.helpers.hesk import HeskSource
 from tests.helpers.hesk_writes import HeskWriter
+from tests.helpers.ledger import unsettled_intents
 from tests.helpers.migration import prepare
 from tests.helpers.normalise import duplicates, normalise
 from tests.helpers.private_services import (

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pymysql
-import sqlalchemy as sa
 from pydantic import SecretStr
 from rich.console import Console
 
@@ -41,6 +40,7 @@ from mapping.mapfile import dump_map_yaml
 from reports.report import build_report
 from simulator.testing import SimulatorHandle
 from tests.helpers.dirty_rows import HelpDesk, write_desks
+from tests.helpers.ledger import unsettled_intents
 
 SERVER = "mysql+pymysql://root@127.0.0.1:3306"
 
@@ -134,21 +134,6 @@ def why_pending(res: Resources, objects: tuple[str, ...]) -> list[str]:
         except Exception as err:  # noqa: BLE001 - this is the diagnosis
             out.append(f"{key}: {type(err).__name__}: {err}")
     return out
-
-
-def unsettled_intents(ledger_url: str, migration: str) -> list[str]:
-    """Keys of WriteIntended events with no succeeded, failed or resolved outcome."""
-    engine = open_engine(ledger_url)
-    sql = (
-        "SELECT i.key FROM events i WHERE i.migration_id = :m AND i.type = 'WriteIntended' "
-        "AND NOT EXISTS (SELECT 1 FROM events o WHERE o.migration_id = i.migration_id "
-        "AND o.key IN (i.key || '|ok', i.key || '|failed', i.key || '|resolved'))"
-    )
-    try:
-        with engine.connect() as conn:
-            return [k for (k,) in conn.execute(sa.text(sql), {"m": migration})]
-    finally:
-        engine.dispose()
 
 
 def discover_source(source: DirtySource) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from ledger.database import open_engine
 from reports.report import STATES, build_report
 from simulator.testing import SimulatorHandle
 from tests.helpers.hesk import HeskSource
+from tests.helpers.ledger import unsettled_intents
 from tests.helpers.migration import prepare
 from tests.helpers.normalise import duplicates, normalise
 from tests.helpers.private_services import (
@@ -126,21 +127,6 @@ def _tickets_written(ledger_url: str, migration: str) -> int:
     )
 
 
-def _unsettled_intents(ledger_url: str, migration: str) -> list[str]:
-    """Keys of WriteIntended events with no succeeded, failed or resolved outcome."""
-    engine = open_engine(ledger_url)
-    sql = (
-        "SELECT i.key FROM events i WHERE i.migration_id = :m AND i.type = 'WriteIntended' "
-        "AND NOT EXISTS (SELECT 1 FROM events o WHERE o.migration_id = i.migration_id "
-        "AND o.key IN (i.key || '|ok', i.key || '|failed', i.key || '|resolved'))"
-    )
-    try:
-        with engine.connect() as conn:
-            return [k for (k,) in conn.execute(sa.text(sql), {"m": migration})]
-    finally:
-        engine.dispose()
-
-
 def _migrate_through(
     settings: Settings, ledger_url: str, logs: Path, restart: Callable[[], None]
 ) -> dict[str, Any]:
@@ -198,7 +184,7 @@ def _assert_same_as_clean_run(
         assert c["pending"] == 0, (obj, c)
         assert c["source"] == sum(c[s] for s in STATES), (obj, c)
     assert report["objects"] == baseline["objects"]
-    assert _unsettled_intents(ledger_url, settings.migration) == []  # the protocol held
+    assert unsettled_intents(ledger_url, settings.migration) == []  # the protocol held
 
 
 def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
