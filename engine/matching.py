@@ -30,7 +30,7 @@ between) is taken for this migration's own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,6 +39,7 @@ from sqlalchemy.engine import Connection
 from engine.resources import Resources
 from intercom_api import lookups
 from intercom_api.base import Json
+from intercom_api.tickets import type_attributes
 from ledger.events import Event, Recorded, WriteIntended
 from mapping.people import carries_mark
 from mapping.steps import LookupKind, Step
@@ -111,14 +112,13 @@ def prechecked(step: Step) -> bool:
 def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     """List the objects with this step's name before its create is intended."""
     kind = LookupKind(step.lookup_kind)
-    run.api_calls += 1
-    if kind is LookupKind.CONVERSATION_ATTRIBUTE:
-        run.api_calls -= 1  # counted by listing() when it reads
+    if kind is LookupKind.CONVERSATION_ATTRIBUTE:  # one listing serves the unit's attributes
         attributes = listing(
             run, "conversation_attributes", run.res.client.list_conversation_attributes
         )
-        same = _listed(_named(attributes, str(body["name"])))
+        same = _listed(lookups.named(attributes, str(body["name"])))
     else:
+        run.api_calls += 1
         same = _SAME_NAMED[kind](run.res.client, body)
     ids = [str(o["id"]) for o in same]
     if kind is LookupKind.ARTICLE or not same:
@@ -141,17 +141,12 @@ def precheck(run: UnitRun, step: Step, body: dict[str, Any]) -> Precheck:
     return Precheck(ids, same[0])
 
 
-def listing(run: UnitRun, name: str, read: Any) -> list[Any]:
+def listing(run: UnitRun, name: str, read: Callable[[], Iterable[Json]]) -> list[Json]:
     """A workspace listing read once per unit run (``read()``), then served from memory."""
     if name not in run.listings:
         run.api_calls += 1
         run.listings[name] = list(read())
     return run.listings[name]
-
-
-def _named(items: list[Any], name: str) -> Json | None:
-    wanted = name.strip().casefold()
-    return next((i for i in items if str(i.get("name") or "").strip().casefold() == wanted), None)
 
 
 def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | None:
@@ -161,18 +156,10 @@ def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | N
     listed type carries its attributes); ``GET /ticket_types/{id}`` is read only for a type
     the listing did not show. Raises lookups.Unresolvable for an attribute of another type.
     """
-    from intercom_api.tickets import type_attributes
-
     client = run.res.client
     if step.lookup_kind == LookupKind.TICKET_TYPE:
-        found = _named(
-            [
-                t
-                for t in listing(run, "ticket_types", client.list_ticket_types)
-                if not t.get("archived")
-            ],
-            str(body["name"]),
-        )
+        types = listing(run, "ticket_types", client.list_ticket_types)
+        found = lookups.named((t for t in types if not t.get("archived")), str(body["name"]))
         if found is not None:
             run.listings[f"ticket_type:{found['id']}"] = type_attributes(found)
         return str(found["id"]) if found else None
@@ -180,7 +167,7 @@ def find_first_object(run: UnitRun, step: Step, body: dict[str, Any]) -> str | N
     attrs = listing(
         run, f"ticket_type:{type_id}", lambda: type_attributes(client.get_ticket_type(type_id))
     )
-    attr = _named(attrs, str(body["name"]))
+    attr = lookups.named(attrs, str(body["name"]))
     if attr is not None and attr.get("data_type") != body["data_type"]:
         raise lookups.Unresolvable(
             f"ticket attribute {body['name']!r} exists as {attr.get('data_type')}, not "

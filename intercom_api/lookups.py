@@ -44,6 +44,7 @@ from intercom_api.errors import Unresolvable
 from intercom_api.workspace import DataModel
 
 __all__ = [
+    "named",
     "Unresolvable",
     "body_hash",
     "find_article",
@@ -224,13 +225,15 @@ def find_collection(client: IntercomClient, name: str, parent_id: str | int | No
     return _first(find_collections(client, name, parent_id))
 
 
+def named(items: Iterable[Json], name: str) -> Json | None:
+    """The first item whose ``name`` is this one, compared case-blind as Intercom does."""
+    wanted = name.strip().casefold()
+    return next((i for i in items if str(i.get("name") or "").strip().casefold() == wanted), None)
+
+
 def find_conversation_attribute(client: IntercomClient, name: str) -> Json | None:
     """The (unarchived) conversation attribute with this name."""
-    wanted = name.strip().casefold()
-    for attribute in client.list_conversation_attributes():
-        if (attribute.get("name") or "").strip().casefold() == wanted:
-            return attribute
-    return None
+    return named(client.list_conversation_attributes(), name)
 
 
 def find_data_attribute(client: IntercomClient, model: DataModel, name: str) -> Json | None:
@@ -245,11 +248,7 @@ def find_data_attribute(client: IntercomClient, model: DataModel, name: str) -> 
 
 def find_tag(client: IntercomClient, name: str) -> Json | None:
     """The tag with this name (case-blind, as Intercom compares them)."""
-    wanted = name.strip().casefold()
-    for tag in client.list_tags():
-        if (tag.get("name") or "").strip().casefold() == wanted:
-            return tag
-    return None
+    return named(client.list_tags(), name)
 
 
 # --------------------------------------------------------------------------- tickets
@@ -305,14 +304,7 @@ def find_ticket_part(
 
 def find_ticket_type(client: IntercomClient, name: str) -> Json | None:
     """The unarchived ticket type with this name (case-blind)."""
-    wanted = name.strip().casefold()
-    for ticket_type in client.list_ticket_types():
-        if (
-            not ticket_type.get("archived")
-            and str(ticket_type.get("name") or "").strip().casefold() == wanted
-        ):
-            return ticket_type
-    return None
+    return named((t for t in client.list_ticket_types() if not t.get("archived")), name)
 
 
 def find_ticket_type_attribute(
@@ -321,11 +313,7 @@ def find_ticket_type_attribute(
     """The attribute with this name (case-blind) of a ticket type."""
     from intercom_api.tickets import type_attributes
 
-    wanted = name.strip().casefold()
-    for attribute in type_attributes(client.get_ticket_type(ticket_type_id)):
-        if str(attribute.get("name") or "").strip().casefold() == wanted:
-            return attribute
-    return None
+    return named(type_attributes(client.get_ticket_type(ticket_type_id)), name)
 
 
 __all__ += ["find_ticket", "find_ticket_part", "find_ticket_type", "find_ticket_type_attribute"]
