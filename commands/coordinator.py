@@ -23,6 +23,7 @@ from core.objects import PHASES, SHOWN_WITH, WORKSPACE
 from engine.resources import Resources, service_outage
 from ledger.dispositions import Dispositions, pending_keys, settled_counts
 from ledger.projections import ProjectionTable
+from ledger.sessions import refresh_statistics
 
 log = get_logger(__name__)
 
@@ -30,6 +31,31 @@ log = get_logger(__name__)
 #: pending units than worker threads) more often, so the next phase starts sooner.
 POLL_SECONDS = 0.5
 TAIL_POLL_SECONDS = 0.1
+#: Before a phase, the ledger's statistics are refreshed once it grew by this share.
+STATISTICS_GROWTH = 0.1
+
+
+class PollPacing:
+    """How long the coordinator sleeps before reading a phase's progress again.
+
+    Half a second while the phase has long to go; sooner as its end nears (at the pace
+    the units have been settling), so that a short phase (a few hundred contacts in half
+    a second) does not leave the workers idle until the next reading.
+    """
+
+    def __init__(self) -> None:
+        self._start = time.monotonic()
+        self._first: int | None = None
+
+    def next_poll(self, settled: int, pending: int) -> float:
+        """Seconds to sleep, given the settled and pending counts just read."""
+        if self._first is None:
+            self._first = settled
+            return TAIL_POLL_SECONDS
+        rate = (settled - self._first) / max(time.monotonic() - self._start, 1e-3)
+        if rate <= 0:
+            return POLL_SECONDS
+        return min(POLL_SECONDS, max(TAIL_POLL_SECONDS, pending / rate / 2))
 
 
 class MigrationPending(H2IError):
@@ -70,6 +96,7 @@ class Coordinator:
         self.options = options
         self.send = send
         self.table = ProjectionTable(res.engine, res.ledger.migration_id, Dispositions())
+        self._analysed_at = -1  # the ledger's last seq when its statistics were refreshed
 
     def phases(self) -> list[tuple[str, tuple[str, ...]]]:
         """The phases to run (all, or those of ``--only``; setup always comes first)."""
@@ -95,6 +122,7 @@ class Coordinator:
         again by the stall rule, like those of a killed worker.
         """
         keys: list[str] | None = None
+        pacing = PollPacing()
         last_settled = -1
         last_change = time.monotonic()
         stalls = 0
@@ -103,6 +131,7 @@ class Coordinator:
         while True:
             try:
                 if keys is None:
+                    self._refresh_statistics()
                     self.table.catch_up()
                     keys = pending_units(self.res, objects)
                     for key in keys:
@@ -144,7 +173,15 @@ class Coordinator:
                     continue  # sent again once the stall rule fires after the outage
                 last_change = now
             in_tail = pending <= max(1, self.options.workers) * self.options.threads
-            time.sleep(TAIL_POLL_SECONDS if in_tail else POLL_SECONDS)
+            time.sleep(TAIL_POLL_SECONDS if in_tail else pacing.next_poll(settled, pending))
+
+    def _refresh_statistics(self) -> None:
+        """Refresh the ledger's planner statistics if it grew since the last refresh: the
+        units of the phase about to start read the events the phases before added."""
+        last = self.res.ledger.last_seq()
+        if self._analysed_at < 0 or last > self._analysed_at * (1 + STATISTICS_GROWTH) + 100:
+            refresh_statistics(self.res.engine)
+            self._analysed_at = last
 
     def _wait_for_services(self, err: BaseException, since: float | None) -> float:
         """Pause while PostgreSQL or Redis is unreachable; give up (exit 4) after as long

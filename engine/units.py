@@ -9,6 +9,7 @@ harmless: a second runner finds the lock taken, or finds every step already sett
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -115,6 +116,32 @@ def process_unit(res: Resources, key: str) -> str:
             )
         run.flush()
         return outcome
+
+
+#: How long a unit whose dependency another thread is writing looks again, in its thread,
+#: before its message goes back to the broker (whose retry waits half a second or more).
+DEPENDENCY_PATIENCE_SECONDS = 1.0
+DEPENDENCY_POLL_SECONDS = 0.05
+
+
+def process_unit_patiently(
+    res: Resources, key: str, *, patience: float = DEPENDENCY_PATIENCE_SECONDS
+) -> str:
+    """Run the unit as :func:`process_unit`; while a dependency is still unsettled, try
+    again every 50 ms for up to ``patience`` seconds before raising DependencyPending.
+
+    Inside a phase one unit may need another of the same phase (a KB category its parent):
+    the parent is usually settled by another thread within milliseconds, and the broker's
+    backoff would idle the phase for a second.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return process_unit(res, key)
+        except DependencyPending:
+            if time.monotonic() + DEPENDENCY_POLL_SECONDS > deadline:
+                raise
+            time.sleep(DEPENDENCY_POLL_SECONDS)
 
 
 def _parent_ticket_key(res: Resources, event: SourceCaptured, seq: int) -> str | None:

@@ -48,3 +48,26 @@ def seconds_since(conn: Connection, at: datetime) -> float:
         "SELECT extract(epoch FROM clock_timestamp() - %(t)s)", {"t": at}
     ).scalar()
     return float(age or 0.0)
+
+
+#: The ledger's growing tables and the columns their reads filter and sort on (analysing
+#: only these skips the event payloads, which cost two thirds of a whole-table ANALYZE).
+_PLANNED_COLUMNS = {
+    "events": "migration_id, key, type, object, source_id, seq, txid",
+    "projection_rows": "projection, migration_id, key",
+}
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Bring the planner's statistics of the ledger's growing tables up to date.
+
+    A migration adds its events faster than autovacuum analyses them (it looks once a
+    minute): planned on the counts of a smaller table, a unit's indexed reads became scans
+    of a whole migration (6 ms instead of 0.1 ms each). A role that does not own the
+    tables gets PostgreSQL's warning ("only table or database owner can analyze it") and
+    autovacuum's statistics.
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table, columns in _PLANNED_COLUMNS.items():
+            conn.exec_driver_sql(f"ANALYZE {table} ({columns})")

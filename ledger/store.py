@@ -47,6 +47,15 @@ _OF_RECORD = (
     "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
     "WHERE migration_id = %(m)s AND object = %(o)s AND source_id = %(s)s ORDER BY seq"
 )
+#: The newest event of given types of each (object, source_id): a unit's dependencies.
+LATEST_OF_RECORDS = (
+    "SELECT DISTINCT ON (e.object, e.source_id) e.seq, e.recorded_at, e.type, "
+    "e.object, e.source_id, e.payload FROM events e "
+    "JOIN unnest(%(o)s::text[], %(s)s::text[]) AS w(o, s) "
+    "ON e.object = w.o AND e.source_id = w.s "
+    "WHERE e.migration_id = %(m)s AND e.type = ANY(%(t)s) "
+    "ORDER BY e.object, e.source_id, e.seq DESC"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -282,14 +291,6 @@ class Ledger:
         wanted = list(dict.fromkeys(pairs))
         if not wanted:
             return {}
-        sql = (
-            "SELECT DISTINCT ON (e.object, e.source_id) e.seq, e.recorded_at, e.type, "
-            "e.object, e.source_id, e.payload FROM events e "
-            "JOIN unnest(%(o)s::text[], %(s)s::text[]) AS w(o, s) "
-            "ON e.object = w.o AND e.source_id = w.s "
-            "WHERE e.migration_id = %(m)s AND e.type = ANY(%(t)s) "
-            "ORDER BY e.object, e.source_id, e.seq DESC"
-        )
         params = {
             "m": self.migration_id,
             "o": [o for o, _ in wanted],
@@ -297,7 +298,7 @@ class Ledger:
             "t": types,
         }
         with self._reading(conn) as c:
-            rows = c.exec_driver_sql(sql, params)
+            rows = c.exec_driver_sql(LATEST_OF_RECORDS, params)
             return {(r[3], r[4]): recorded_from_row(r) for r in rows}
 
     def ticket_children(self, ticket_id: str, *, conn: Connection | None = None) -> list[Recorded]:

@@ -15,7 +15,7 @@ import dramatiq
 from core.logs import configure_logging, get_logger
 from core.settings import load_settings
 from engine.resources import Resources, service_outage
-from engine.units import DependencyPending, UnitBusy, process_unit
+from engine.units import DependencyPending, UnitBusy, process_unit_patiently
 from ledger.generations import active_ledger_id
 from workers.broker import QUEUE, make_broker
 from workers.watchdog import follow_coordinator
@@ -99,5 +99,5 @@ def write_unit(migration_id: str, key: str) -> None:
             hint="a rollback closed this generation; nothing is written",
         )
         return
-    result = process_unit(res, key)
+    result = process_unit_patiently(res, key)
     log.debug("unit.done", key=key, result=result)

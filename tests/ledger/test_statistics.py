@@ -1,0 +1,91 @@
+"""The planner's statistics follow the ledger as a migration grows it.
+
+A migration writes its events faster than autovacuum analyses them. Planned on the counts
+of a smaller ledger, a unit's read of its dependencies became a scan of the whole
+migration; refreshed between phases, it stays on the (migration, object, source) index.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from ledger.database import open_engine
+from ledger.events import RecordMigrated, SourceCaptured
+from ledger.sessions import refresh_statistics
+from ledger.store import LATEST_OF_RECORDS, Ledger
+from tests.helpers.ledger import PG_ADMIN_URL, drop_database
+
+RECORDS = 6_000
+
+
+@pytest.fixture
+def fresh_engine() -> Iterator[Engine]:
+    """A ledger database of its own: its statistics are those this test makes."""
+    name = f"h2i_stats_{uuid.uuid4().hex[:8]}"
+    engine = open_engine(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    yield engine
+    engine.dispose()
+    drop_database(name)
+
+
+def _plan(engine: Engine, migration: str) -> dict[str, Any]:
+    params = {
+        "m": migration,
+        "o": ["contact", "contact", "contact"],
+        "s": ["10", "20", "30"],
+        "t": ["RecordMigrated", "RecordQuarantined", "RecordSkipped"],
+    }
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + LATEST_OF_RECORDS, params)
+        found = rows.scalar_one()
+    plan = found if isinstance(found, list) else json.loads(found)
+    return dict(plan[0]["Plan"])
+
+
+def _indexes(node: dict[str, Any]) -> set[str]:
+    found = {node["Index Name"]} if "Index Name" in node else set()
+    for child in node.get("Plans", ()):
+        found |= _indexes(child)
+    return found
+
+
+def _last_analyze(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT relname, last_analyze FROM pg_stat_user_tables "
+            "WHERE relname IN ('events', 'projection_rows')"
+        )
+        return {name: at for name, at in rows}
+
+
+def test_after_a_refresh_a_units_dependency_read_uses_the_record_index(
+    fresh_engine: Engine,
+) -> None:
+    with fresh_engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE events")  # statistics of the empty ledger
+        conn.commit()
+    ledger = Ledger(fresh_engine, "grown")
+    for start in range(0, RECORDS, 1_000):
+        batch: list[SourceCaptured | RecordMigrated] = []
+        for i in range(start, start + 1_000):
+            common = {"object": "contact", "source_id": str(i), "content_hash": f"h{i}"}
+            batch.append(SourceCaptured(**common, record={"id": i}, capture="run-1"))
+            batch.append(RecordMigrated(**common, intercom_id=f"c{i}", intercom_type="contact"))
+        ledger.append(batch)
+
+    refresh_statistics(fresh_engine)
+
+    assert set(_last_analyze(fresh_engine)) == {"events", "projection_rows"}
+    assert all(_last_analyze(fresh_engine).values()), "both tables were analysed"
+    assert _indexes(_plan(fresh_engine, "grown")) == {"events_by_object"}
+    found = ledger.settlements([("contact", "10"), ("contact", "20"), ("contact", "x")])
+    assert {k: r.event.intercom_id for k, r in found.items()} == {  # type: ignore[attr-defined]  # RecordMigrated
+        ("contact", "10"): "c10",
+        ("contact", "20"): "c20",
+    }
