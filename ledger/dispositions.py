@@ -62,6 +62,7 @@ class Dispositions:
         SourceDeleted.TYPE,
         *_FINAL,
     )
+    omitted: tuple[str, ...] = ("record",)
 
     def keys(self, recorded: Recorded) -> Iterable[str]:
         """One row per (object, source_id)."""

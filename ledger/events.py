@@ -62,8 +62,19 @@ def event_from_row(type_name: str, obj: str, source_id: str, payload: dict[str, 
     cls = EVENT_TYPES.get(type_name)
     if cls is None:
         raise UnknownEventType(f"unknown event type {type_name!r} in the ledger")
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = _field_names(cls)
     return cls(object=obj, source_id=source_id, **{k: v for k, v in payload.items() if k in names})
+
+
+_FIELD_NAMES: dict[str, frozenset[str]] = {}
+
+
+def _field_names(cls: type[Event]) -> frozenset[str]:
+    """The fields of an event class, worked out once per class (read for every row)."""
+    names = _FIELD_NAMES.get(cls.TYPE)
+    if names is None:
+        names = _FIELD_NAMES[cls.TYPE] = frozenset(f.name for f in dataclasses.fields(cls))
+    return names
 
 
 @dataclass(frozen=True)

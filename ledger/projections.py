@@ -36,6 +36,9 @@ class Projection(Protocol):
 
     name: str
     types: tuple[str, ...] | None  # event types it reads; None reads every type
+    #: Payload fields it never reads, left in the database when it catches up (a captured
+    #: record's whole Hesk row, say: most of the bytes, and most of the decoding).
+    omitted: tuple[str, ...]
 
     def keys(self, recorded: Recorded) -> Iterable[str]:
         """The row keys this event changes."""
@@ -62,7 +65,7 @@ def fold(projection: Projection, records: Iterable[Recorded]) -> dict[str, JSON]
 
 
 _EVENTS_SINCE = (
-    "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
+    "SELECT seq, recorded_at, type, object, source_id, payload - %(omit)s::text[] FROM events "
     "WHERE migration_id = %(m)s AND txid >= pg_snapshot_xmin(%(lo)s::pg_snapshot) "
     "AND NOT pg_visible_in_snapshot(txid, %(lo)s::pg_snapshot) "
     "AND pg_visible_in_snapshot(txid, %(hi)s::pg_snapshot)"
@@ -101,7 +104,12 @@ class ProjectionTable:
 
     def _apply_range(self, conn: Connection, low: str, high: str) -> tuple[int, int]:
         sql = _EVENTS_SINCE
-        params: dict[str, Any] = {"m": self.migration_id, "lo": low, "hi": high}
+        params: dict[str, Any] = {
+            "m": self.migration_id,
+            "lo": low,
+            "hi": high,
+            "omit": list(self.projection.omitted),
+        }
         if self.projection.types is not None:
             sql += " AND type = ANY(%(types)s)"
             params["types"] = list(self.projection.types)

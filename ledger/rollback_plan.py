@@ -75,6 +75,7 @@ class RollbackPlan:
         RollbackDeleted.TYPE,
         RollbackKept.TYPE,
     )
+    omitted: tuple[str, ...] = ()
 
     def keys(self, recorded: Recorded) -> Iterable[str]:
         """The intent key of a create, its outcome or its deletion (nothing otherwise)."""
