@@ -18,7 +18,6 @@ from rich.progress import (
 from commands.coordinator import PhaseProgress
 from engine.capture import CaptureStats
 
-
 #: How often the progress display is drawn again.
 REDRAWS_PER_SECOND = 4
 
