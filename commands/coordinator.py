@@ -180,7 +180,13 @@ class Coordinator:
         units of the phase about to start read the events the phases before added."""
         last = self.res.ledger.last_seq()
         if self._analysed_at < 0 or last > self._analysed_at * (1 + STATISTICS_GROWTH) + 100:
-            refresh_statistics(self.res.engine)
+            skipped = refresh_statistics(self.res.engine)
+            if skipped:
+                log.warning(
+                    "phase.statistics_skipped",
+                    tables=skipped,
+                    hint="another job (a long VACUUM) held them; autovacuum's statistics stay",
+                )
             self._analysed_at = last
 
     def _wait_for_services(self, err: BaseException, since: float | None) -> float:

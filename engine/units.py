@@ -63,6 +63,13 @@ class DependencyPending(H2IError):
     """A record this unit needs has not been settled yet; the message is retried."""
 
     transient = True
+    #: Every record waited for is of the unit's own object (a KB category's parent):
+    #: written in the same phase, so likely settled by another thread any moment.
+    own_kind: bool = False
+
+    def __init__(self, message: str, *, own_kind: bool = False) -> None:
+        super().__init__(message)
+        self.own_kind = own_kind
 
 
 class UnitBusy(H2IError):
@@ -127,19 +134,20 @@ DEPENDENCY_POLL_SECONDS = 0.05
 def process_unit_patiently(
     res: Resources, key: str, *, patience: float = DEPENDENCY_PATIENCE_SECONDS
 ) -> str:
-    """Run the unit as :func:`process_unit`; while a dependency is still unsettled, try
-    again every 50 ms for up to ``patience`` seconds before raising DependencyPending.
+    """Run the unit as :func:`process_unit`; while it waits for records of its own object,
+    try again every 50 ms for up to ``patience`` seconds before raising DependencyPending.
 
     Inside a phase one unit may need another of the same phase (a KB category its parent):
     the parent is usually settled by another thread within milliseconds, and the broker's
-    backoff would idle the phase for a second.
+    backoff would idle the phase for a second. A unit waiting for another phase's records
+    (a ticket for its contact, when ``--only ticket`` left them) raises at once, as before.
     """
     deadline = time.monotonic() + patience
     while True:
         try:
             return process_unit(res, key)
-        except DependencyPending:
-            if time.monotonic() + DEPENDENCY_POLL_SECONDS > deadline:
+        except DependencyPending as err:
+            if not err.own_kind or time.monotonic() + DEPENDENCY_POLL_SECONDS > deadline:
                 raise
             time.sleep(DEPENDENCY_POLL_SECONDS)
 
@@ -183,7 +191,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
     record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
     deps = planner.dependencies(record, the_map)
     ctx = build_context(res, the_map, deps, conn=conn)
-    _check_dependencies(res, deps, ctx, conn)
+    _check_dependencies(res, event.object, deps, ctx, conn)
     obj = event.object
     if obj == "ticket":
         return _plan_ticket(res, _typed(Ticket, record), ctx, run)
@@ -243,7 +251,7 @@ def _plan_child(res: Resources, event: SourceCaptured, conn: Connection | None) 
 
 
 def _check_dependencies(
-    res: Resources, deps: list[str], ctx: SettledContext, conn: Connection | None
+    res: Resources, obj: str, deps: list[str], ctx: SettledContext, conn: Connection | None
 ) -> None:
     """Raise DependencyPending while a captured dependency was not settled when read."""
     unsettled = [d for d in deps if d not in ctx.settled]
@@ -255,7 +263,8 @@ def _check_dependencies(
     )
     if captured:
         waiting = ", ".join(f"{o}:{s}" for o, s in list(captured)[:3])
-        raise DependencyPending(f"waiting for {waiting}")
+        own_kind = all(o == obj for o, _s in captured)
+        raise DependencyPending(f"waiting for {waiting}", own_kind=own_kind)
 
 
 def _plan_ticket(res: Resources, ticket: Ticket, ctx: UnitContext, run: UnitRun) -> Plan:

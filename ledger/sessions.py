@@ -1,5 +1,6 @@
 """The ledger database's sessions as the write engine uses them: a unit's advisory lock on
-a connection of its own, whether that session is still alive, and the database's clock.
+a connection of its own, whether that session is still alive, the database's clock, and
+the planner statistics the coordinator refreshes between phases.
 
 No ledger table is read here; these are the few statements the engine sends besides the
 ledger's own, kept with them so that every SQL statement lives in ``ledger/``.
@@ -11,7 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
+import psycopg
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 
 
 @contextmanager
@@ -58,8 +61,13 @@ _PLANNED_COLUMNS = {
 }
 
 
-def refresh_statistics(engine: Engine) -> None:
-    """Bring the planner's statistics of the ledger's growing tables up to date.
+#: How long an ANALYZE waits for its lock (a long VACUUM holds it) before it is left out.
+ANALYZE_LOCK_TIMEOUT = "2s"
+
+
+def refresh_statistics(engine: Engine) -> list[str]:
+    """Bring the planner's statistics of the ledger's growing tables up to date; returns
+    the tables left out because another maintenance job held them (a long VACUUM).
 
     A migration adds its events faster than autovacuum analyses them (it looks once a
     minute): planned on the counts of a smaller table, a unit's indexed reads became scans
@@ -67,7 +75,14 @@ def refresh_statistics(engine: Engine) -> None:
     tables gets PostgreSQL's warning ("only table or database owner can analyze it") and
     autovacuum's statistics.
     """
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        for table, columns in _PLANNED_COLUMNS.items():
-            conn.exec_driver_sql(f"ANALYZE {table} ({columns})")
+    skipped = []
+    for table, columns in _PLANNED_COLUMNS.items():
+        try:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_TIMEOUT}'")
+                conn.exec_driver_sql(f"ANALYZE {table} ({columns})")
+        except OperationalError as err:
+            if not isinstance(err.orig, psycopg.errors.LockNotAvailable):
+                raise
+            skipped.append(table)
+    return skipped

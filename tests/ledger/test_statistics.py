@@ -8,6 +8,7 @@ migration; refreshed between phases, it stays on the (migration, object, source)
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -79,7 +80,7 @@ def test_after_a_refresh_a_units_dependency_read_uses_the_record_index(
             batch.append(RecordMigrated(**common, intercom_id=f"c{i}", intercom_type="contact"))
         ledger.append(batch)
 
-    refresh_statistics(fresh_engine)
+    assert refresh_statistics(fresh_engine) == []
 
     assert set(_last_analyze(fresh_engine)) == {"events", "projection_rows"}
     assert all(_last_analyze(fresh_engine).values()), "both tables were analysed"
@@ -89,3 +90,21 @@ def test_after_a_refresh_a_units_dependency_read_uses_the_record_index(
         ("contact", "10"): "c10",
         ("contact", "20"): "c20",
     }
+
+
+def test_a_table_another_job_holds_is_left_out_and_the_rest_refreshed(
+    fresh_engine: Engine,
+) -> None:
+    before = _last_analyze(fresh_engine)
+    with fresh_engine.connect() as vacuum:  # holds what a long VACUUM of the table holds
+        vacuum.exec_driver_sql("LOCK TABLE projection_rows IN SHARE UPDATE EXCLUSIVE MODE")
+        started = time.monotonic()
+        skipped = refresh_statistics(fresh_engine)
+        waited = time.monotonic() - started
+        vacuum.rollback()
+
+    assert skipped == ["projection_rows"]
+    assert waited < 10, f"waited {waited:.1f} s for the lock"
+    after = _last_analyze(fresh_engine)
+    assert after["events"] is not None and after["events"] != before["events"]
+    assert after["projection_rows"] == before["projection_rows"]

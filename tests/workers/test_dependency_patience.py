@@ -87,3 +87,14 @@ def test_a_dependency_still_unwritten_after_the_patience_goes_back_to_the_broker
 
     assert 0.3 <= took < 1.5
     assert len(sim.dump()["collections"]) == before, "nothing was written without its parent"
+
+
+def test_a_ticket_waiting_for_its_contact_goes_back_to_the_broker_at_once(
+    captured: Resources,
+) -> None:
+    res = captured  # the contacts phase has not run: every ticket waits for its contact
+    ticket = res.ledger.latest_captures([("ticket", "1")])[("ticket", "1")].event.key
+    started = time.monotonic()
+    with pytest.raises(DependencyPending, match="contact:"):
+        process_unit_patiently(res, ticket, patience=5.0)
+    assert time.monotonic() - started < 0.5, "another phase's record is not waited for"
