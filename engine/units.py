@@ -46,11 +46,13 @@ from ledger.conversation_state import (
 )
 from ledger.events import (
     Event,
+    Recorded,
     RecordMigrated,
     RecordQuarantined,
     RecordSkipped,
     SourceCaptured,
 )
+from ledger.keys import parse_source_key
 from ledger.sessions import advisory_lock
 from mapping import plan as planner
 from mapping.common import option
@@ -92,20 +94,29 @@ def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[boo
 
 def process_unit(res: Resources, key: str) -> str:
     """Run the unit whose capture key is ``key``; returns how it ended (for logs/tests)."""
-    captured = res.ledger.get(key)
-    if captured is None or not isinstance(captured.event, SourceCaptured):
+    named = parse_source_key(key)
+    if named is None:
         return "unknown-key"
-    event = captured.event
-    parent = _parent_ticket_key(res, event, captured.seq)
-    if parent is not None:
-        # A reply/note/attachment/history of a captured ticket is written by the ticket's
-        # unit (a delta's new reply, or one left pending): run that unit instead.
-        return process_unit(res, parent)
-    with unit_session(res, event.object, event.source_id) as (got, conn):
+    if named[0] in TICKET_THREAD:
+        child = res.ledger.get(key)
+        if child is None or not isinstance(child.event, SourceCaptured):
+            return "unknown-key"
+        parent = _parent_ticket_key(res, child.event, child.seq)
+        if parent is not None:
+            # A reply/note/attachment/history of a captured ticket is written by the
+            # ticket's unit (a delta's new reply, or one left pending): run that instead.
+            return process_unit(res, parent)
+    obj, source_id = named
+    with unit_session(res, obj, source_id) as (got, conn):
         if not got:
-            raise UnitBusy(f"{event.object}:{event.source_id} is being written by another worker")
-        # Every read of the unit runs on the lock's connection (one round trip each).
-        run = UnitRun.load(res, event.object, event.source_id, conn=conn)
+            raise UnitBusy(f"{obj}:{source_id} is being written by another worker")
+        # Every read of the unit runs on the lock's connection (one round trip each); the
+        # capture the message names is among the unit's events.
+        run = UnitRun.load(res, obj, source_id, conn=conn)
+        captured = run.known.get(key)
+        if not isinstance(captured, Recorded) or not isinstance(captured.event, SourceCaptured):
+            return "unknown-key"
+        event = captured.event
         newest = run.newest(SourceCaptured)
         if isinstance(newest, SourceCaptured):
             event = newest  # a newer capture supersedes the one in the message

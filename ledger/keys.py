@@ -17,6 +17,20 @@ def source_key(obj: str, source_id: str, digest: str) -> str:
     return f"src:{obj}:{source_id}:{digest}"
 
 
+def parse_source_key(key: str) -> tuple[str, str] | None:
+    """The ``(object, source_id)`` a :func:`source_key` names; None for any other key.
+
+    Object names and digests hold no colon; a source id may (``kb:2``), so it is what lies
+    between the first colon after the object and the last one.
+    """
+    kind, _, rest = key.partition(":")
+    obj, _, tail = rest.partition(":")
+    source_id, _, digest = tail.rpartition(":")
+    if kind != "src" or not obj or not source_id or not digest:
+        return None
+    return obj, source_id
+
+
 def write_key(operation: str, obj: str, source_id: str, digest: str, attempt: int = 1) -> str:
     """Key of an intended Intercom write; a re-attempt after a resolved miss gets ``#n``."""
     base = f"dst:{operation}:{obj}:{source_id}:{digest}"

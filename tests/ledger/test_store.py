@@ -13,7 +13,7 @@ from ledger.events import (
     WriteSucceeded,
     event_from_row,
 )
-from ledger.keys import outcome_key, source_key, write_key
+from ledger.keys import outcome_key, parse_source_key, source_key, write_key
 from ledger.store import Ledger
 
 
@@ -109,6 +109,22 @@ def test_keys_are_deterministic_from_content() -> None:
     assert write_key("create", "ticket", "1", "h") == "dst:create:ticket:1:h"
     assert write_key("create", "ticket", "1", "h", attempt=2) == "dst:create:ticket:1:h#2"
     assert outcome_key("dst:x", "ok") == "dst:x|ok"
+
+
+@pytest.mark.parametrize(
+    ("key", "named"),
+    [
+        (source_key("ticket", "1", "ab12"), ("ticket", "1")),
+        (source_key("attachment", "kb:2", "ab12"), ("attachment", "kb:2")),
+        (source_key("workspace", "attributes", "ab12"), ("workspace", "attributes")),
+        (write_key("create", "ticket", "1", "h"), None),
+        ("src:ticket:1", None),
+        ("src::1:h", None),
+        ("", None),
+    ],
+)
+def test_a_capture_key_names_its_record(key: str, named: tuple[str, str] | None) -> None:
+    assert parse_source_key(key) == named
 
 
 @pytest.mark.parametrize(
