@@ -39,11 +39,7 @@ class Event:
 
     def payload(self) -> dict[str, Any]:
         """Every field but object and source_id, JSON-ready."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.name not in ("object", "source_id")
-        }
+        return {name: getattr(self, name) for name in _payload_names(type(self))}
 
     def to_row(self, migration_id: str) -> dict[str, Any]:
         """The events-table row for this event in the given migration."""
@@ -67,6 +63,17 @@ def event_from_row(type_name: str, obj: str, source_id: str, payload: dict[str, 
 
 
 _FIELD_NAMES: dict[str, frozenset[str]] = {}
+_PAYLOAD_NAMES: dict[str, tuple[str, ...]] = {}
+
+
+def _payload_names(cls: type[Event]) -> tuple[str, ...]:
+    """The payload's fields of an event class in order, worked out once per class."""
+    names = _PAYLOAD_NAMES.get(cls.TYPE)
+    if names is None:
+        every = (f.name for f in dataclasses.fields(cls))
+        names = tuple(n for n in every if n not in ("object", "source_id"))
+        _PAYLOAD_NAMES[cls.TYPE] = names
+    return names
 
 
 def _field_names(cls: type[Event]) -> frozenset[str]:

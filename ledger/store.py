@@ -70,18 +70,19 @@ def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _inserted_keys(conn: Connection, sql: str, params: dict[str, Any]) -> set[str]:
-    """Run an append's INSERT … RETURNING key straight on the driver's connection under
-    ``conn`` (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work).
+def _driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Every row of ``sql``, run straight on the driver's connection under ``conn``
+    (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work on the hot
+    appends and reads of a unit).
 
     A driver error comes out as SQLAlchemy would raise it (a ``DBAPIError`` subclass, the
     connection invalidated when the server dropped it), so callers see no difference.
     """
     raw = conn.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
-        return {k for (k,) in conn.exec_driver_sql(sql, params)}
+        return list(conn.exec_driver_sql(sql, params))
     try:
-        return {k for (k,) in raw.execute(sql, params).fetchall()}
+        return raw.execute(sql, params).fetchall()
     except psycopg.Error as err:
         lost = raw.closed or raw.broken
         if lost:
@@ -150,7 +151,7 @@ class Ledger:
                     "s": r["source_id"],
                     "p": _dumps(r["payload"]),
                 }
-                new_keys = _inserted_keys(conn, _INSERT_ONE, params)
+                new_keys = {k for (k,) in _driver_rows(conn, _INSERT_ONE, params)}
             else:
                 params = {
                     "m": self.migration_id,
@@ -160,7 +161,7 @@ class Ledger:
                     "s": [r["source_id"] for r in rows],
                     "p": [_dumps(r["payload"]) for r in rows],
                 }
-                new_keys = _inserted_keys(conn, _INSERT, params)
+                new_keys = {k for (k,) in _driver_rows(conn, _INSERT, params)}
             for r in rows:  # the first of two equal keys in one batch is the new one
                 is_new = r["key"] in new_keys
                 new_keys.discard(r["key"])
@@ -241,13 +242,13 @@ class Ledger:
         if not wanted:
             return {}
         with self._reading(conn) as c:
-            rows = c.exec_driver_sql(_BY_KEYS, {"m": self.migration_id, "k": wanted})
+            rows = _driver_rows(c, _BY_KEYS, {"m": self.migration_id, "k": wanted})
             return {row[0]: recorded_from_row(row[1:]) for row in rows}
 
     def unit_events(self, obj: str, source_id: str, *, conn: Connection) -> list[Recorded]:
         """Every event of one record (a unit's), in seq order, on ``conn`` in one go."""
         params = {"m": self.migration_id, "o": obj, "s": source_id}
-        return [recorded_from_row(row) for row in conn.exec_driver_sql(_OF_RECORD, params)]
+        return [recorded_from_row(row) for row in _driver_rows(conn, _OF_RECORD, params)]
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""
@@ -298,7 +299,7 @@ class Ledger:
             "t": types,
         }
         with self._reading(conn) as c:
-            rows = c.exec_driver_sql(LATEST_OF_RECORDS, params)
+            rows = _driver_rows(c, LATEST_OF_RECORDS, params)
             return {(r[3], r[4]): recorded_from_row(r) for r in rows}
 
     def ticket_children(self, ticket_id: str, *, conn: Connection | None = None) -> list[Recorded]:
@@ -310,7 +311,7 @@ class Ledger:
             "ORDER BY object, source_id, seq DESC"
         )
         with self._reading(conn) as c:
-            rows = c.exec_driver_sql(sql, {"m": self.migration_id, "t": ticket_id})
+            rows = _driver_rows(c, sql, {"m": self.migration_id, "t": ticket_id})
             return [recorded_from_row(r) for r in rows]
 
     def attachments_of(
@@ -325,7 +326,7 @@ class Ledger:
         )
         params = {"m": self.migration_id, "po": parent_object, "pi": parent_id}
         with self._reading(conn) as c:
-            return [recorded_from_row(r) for r in c.exec_driver_sql(sql, params)]
+            return [recorded_from_row(r) for r in _driver_rows(c, sql, params)]
 
     def written_ids(
         self, obj: str, intercom_type: str, *, conn: Connection | None = None
