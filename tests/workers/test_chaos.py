@@ -87,8 +87,20 @@ def test_kill_9_of_workers_at_random_instants_then_finish(
     settings = prepare(sim, case.source, ledger_url, tmp_path, case.target)
     # a killed worker's unsent write is looked up again after this timeout + 5 s
     settings = settings.model_copy(update={"intercom_timeout": KILL_TIMEOUT})
-    # the coordinator runs here with no workers of its own; ours get killed under it
-    run = migrate_under_kills(settings, tmp_path / "logs", kills=6, seed=9)
+
+    def writing() -> bool:
+        return any(call.startswith("POST ") for call in sim.stats()["requests"])
+
+    # the coordinator runs here with no workers of its own; ours get killed under it, from
+    # its first write on. Each answer is held 100 ms: a small help desk would otherwise be
+    # written in about a second, and more kills land between an intent and its outcome.
+    sim.set_faults(latency_ms=100)
+    try:
+        run = migrate_under_kills(
+            settings, tmp_path / "logs", kills=6, seed=9, pause=(0.5, 1.5), start=writing
+        )
+    finally:
+        sim.set_faults()
     assert run.kills >= 3, "the migration finished before the workers could be killed"
     assert run.error is None, run.error
     dump = sim.dump()
@@ -133,20 +145,24 @@ def test_kill_9_of_the_migrate_command_then_run_it_again(
         "H2I_INTERCOM_TIMEOUT": str(KILL_TIMEOUT),
         "H2I_STALL_SECONDS": "4",
     }
-    first = subprocess.Popen(
-        [str(BIN), "migrate", "--workers", "2", "--threads", "4"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and len(sim.dump()[case.written]) < 5:
-        time.sleep(0.2)
-    assert first.poll() is None, "the migration ended before it could be killed"
-    first.kill()  # SIGKILL to the coordinator alone: its workers must notice by themselves
-    first.wait(10)
+    sim.set_faults(latency_ms=100)  # a small help desk is otherwise written in a second
+    try:
+        first = subprocess.Popen(
+            [str(BIN), "migrate", "--workers", "2", "--threads", "4"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(sim.dump()[case.written]) < 5:
+            time.sleep(0.2)
+        assert first.poll() is None, "the migration ended before it could be killed"
+        first.kill()  # SIGKILL to the coordinator alone: its workers must notice by themselves
+        first.wait(10)
+    finally:
+        sim.set_faults()
     assert _workers_of(first.pid), "the coordinator had started no worker to orphan"
     deadline = time.monotonic() + 30  # the watchdog polls every second, then a graceful stop
     while _workers_of(first.pid) and time.monotonic() < deadline:
