@@ -128,10 +128,18 @@ def _tickets_written(ledger_url: str, migration: str) -> int:
 
 
 def _migrate_through(
-    settings: Settings, ledger_url: str, logs: Path, restart: Callable[[], None]
+    sim: SimulatorHandle,
+    settings: Settings,
+    ledger_url: str,
+    logs: Path,
+    restart: Callable[[], None],
 ) -> dict[str, Any]:
     """Run ``migrate`` (two real worker processes) and call ``restart`` once tickets are
-    being written; returns what happened around the restart."""
+    being written; returns what happened around the restart.
+
+    Each answer is held 100 ms: the small help desk's tickets are otherwise written in well
+    under a second, and the restart must land while they are.
+    """
     done: dict[str, Any] = {}
 
     def coordinate() -> None:
@@ -145,6 +153,7 @@ def _migrate_through(
             done["error"] = "".join(traceback.format_exception(err))
 
     coordinator = threading.Thread(target=coordinate)
+    sim.set_faults(latency_ms=100)
     coordinator.start()
     try:
         deadline = time.monotonic() + 90
@@ -157,6 +166,7 @@ def _migrate_through(
         done["alive_after_restart"] = coordinator.is_alive()
     finally:
         coordinator.join(timeout=300)
+        sim.set_faults()
     assert not coordinator.is_alive(), "the run did not finish after the restart"
     return done
 
@@ -207,7 +217,7 @@ def test_redis_restarted_mid_run_loses_nothing_and_duplicates_nothing(
         lost.append(int(client.hlen(messages)))  # queued or unacknowledged: all lost
         own_redis.restart(down_seconds=DOWN_SECONDS)
 
-    done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
+    done = _migrate_through(sim, settings, ledger_url, tmp_path / "logs", restart)
     assert client.info("server")["run_id"] != run_id_before  # a new Redis server
     assert lost[0] > 0, "no message was waiting in Redis when it restarted"
     _assert_same_as_clean_run(done, baseline, sim, settings, ledger_url)
@@ -230,6 +240,6 @@ def test_postgres_restarted_mid_run_loses_nothing_and_settles_every_intent(
     def restart() -> None:
         own_postgres.restart(down_seconds=DOWN_SECONDS)
 
-    done = _migrate_through(settings, ledger_url, tmp_path / "logs", restart)
+    done = _migrate_through(sim, settings, ledger_url, tmp_path / "logs", restart)
     assert _scalar(ledger_url, started) != before  # a new PostgreSQL server
     _assert_same_as_clean_run(done, baseline, sim, settings, ledger_url)
