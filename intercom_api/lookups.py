@@ -159,25 +159,13 @@ def find_part(
     """
     conversation = client.get_conversation(conversation_id)
     block = conversation.get("conversation_parts") or {}
-    parts = block.get("conversation_parts") or []
-    wanted = body_hash(body)
-    for part in parts:
-        author = part.get("author") or {}
-        if (
-            _same_id(author.get("id"), author_id)
-            and int(part.get("created_at") or 0) == int(created_at)
-            and body_hash(part.get("body")) == wanted
-        ):
-            return part
-    total = int(block.get("total_count") or len(parts))
-    if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
-        raise Unresolvable(
-            f"conversation {conversation_id} has {total} parts; only {len(parts)} can be "
-            "read back, so a missing part may still exist",
-            method="GET",
-            path=f"/conversations/{conversation_id}",
-        )
-    return None
+    return _part_read_back(
+        block,
+        block.get("conversation_parts") or [],
+        (author_id, created_at, body),
+        f"conversation {conversation_id}",
+        f"/conversations/{conversation_id}",
+    )
 
 
 def _parent_ids(item: Json) -> set[str]:
@@ -281,23 +269,40 @@ def find_ticket_part(
     """
     ticket = client.get_ticket(ticket_id)
     block = ticket.get("ticket_parts") or {}
-    parts = block.get("ticket_parts") or []
-    wanted = body_hash(body)
+    return _part_read_back(
+        block,
+        block.get("ticket_parts") or [],
+        (author_id, created_at, body),
+        f"ticket {ticket_id}",
+        f"/tickets/{ticket_id}",
+    )
+
+
+def _part_read_back(
+    block: Json, parts: list[Json], wanted: tuple[str | int, int, str], owner: str, path: str
+) -> Json | None:
+    """The part among ``parts`` (read back at ``path``) by this author, at this time, with
+    this body; None when absent from a thread read back whole.
+
+    Raises :class:`Unresolvable` when the thread is longer than what could be read back.
+    """
+    author_id, created_at, body = wanted
+    digest = body_hash(body)
     for part in parts:
         author = part.get("author") or {}
         if (
             _same_id(author.get("id"), author_id)
             and int(part.get("created_at") or 0) == int(created_at)
-            and body_hash(part.get("body")) == wanted
+            and body_hash(part.get("body")) == digest
         ):
             return part
     total = int(block.get("total_count") or len(parts))
     if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
         raise Unresolvable(
-            f"ticket {ticket_id} has {total} parts; only {len(parts)} can be read back, so "
-            "a missing part may still exist",
+            f"{owner} has {total} parts; only {len(parts)} can be read back, so a missing "
+            "part may still exist",
             method="GET",
-            path=f"/tickets/{ticket_id}",
+            path=path,
         )
     return None
 

@@ -64,14 +64,15 @@ def require_conversation(ws: Workspace, raw: object) -> Obj:
 
 def full_view(ws: Workspace, conv: Obj, limit: int | None = PART_LIMIT) -> Obj:
     """The GET shape: the conversation with its parts (the last ``limit`` of them)."""
-    parts = ws.parts.get(conv["id"], [])
+    return with_parts(conv, ws.parts.get(conv["id"], []), "conversation_part", limit)
+
+
+def with_parts(owner: Obj, parts: list[Obj], kind: str, limit: int | None) -> Obj:
+    """``owner`` with its parts of ``kind`` as a GET shows them: the last ``limit`` of
+    them in a ``{kind}.list`` block, with the total count."""
     shown = parts[-limit:] if limit is not None and len(parts) > limit else parts
-    view = dict(conv)
-    view["conversation_parts"] = {
-        "type": "conversation_part.list",
-        "conversation_parts": shown,
-        "total_count": len(parts),
-    }
+    view = dict(owner)
+    view[f"{kind}s"] = {"type": f"{kind}.list", f"{kind}s": shown, "total_count": len(parts)}
     return view
 
 

@@ -21,7 +21,13 @@ from core.intercom_limits import PARTS_READ_BACK as PART_LIMIT
 
 from .admins import require_admin
 from .contacts import create_contact, require_contact
-from .conversations import _author_admin, _author_contact, _file_attachments, _timestamp
+from .conversations import (
+    _author_admin,
+    _author_contact,
+    _file_attachments,
+    _timestamp,
+    with_parts,
+)
 from .errors import ApiError, invalid, missing, not_found
 from .routing import Request, Route
 from .search import dotted, run_search
@@ -292,15 +298,7 @@ def require_ticket(ws: Workspace, raw: object) -> Obj:
 
 def full_view(ws: Workspace, ticket: Obj, limit: int | None = PART_LIMIT) -> Obj:
     """The GET shape: the ticket with its parts (the last ``limit`` of them)."""
-    parts = ws.ticket_parts.get(ticket["id"], [])
-    shown = parts[-limit:] if limit is not None and len(parts) > limit else parts
-    view = dict(ticket)
-    view["ticket_parts"] = {
-        "type": "ticket_part.list",
-        "ticket_parts": shown,
-        "total_count": len(parts),
-    }
-    return view
+    return with_parts(ticket, ws.ticket_parts.get(ticket["id"], []), "ticket_part", limit)
 
 
 def _check_value(attribute: Obj, value: Any) -> None:
