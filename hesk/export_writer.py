@@ -34,7 +34,7 @@ import pymysql
 from sqlalchemy.engine import make_url
 
 from hesk.export_cells import ExportClock
-from hesk.export_labels import LANGUAGES, label
+from hesk.export_labels import FIXED_COLUMNS, LANGUAGES, label
 
 _LINK = re.compile(r'<a href="(mailto:)?([^"]*)"[^<]*</a>', re.I)
 _BR = re.compile(r"<br />\s*")
@@ -348,26 +348,7 @@ def _priorities(db: _Db, lang: str, language: str) -> dict[int, str]:
 
 def _header(lang: str, fields: list[dict[str, Any]], opt: ExportOptions) -> str:
     cell = '<Cell><Data ss:Type="String">{}</Data></Cell>'
-    keys = (
-        "trackID",
-        "date",
-        "last_update",
-        "first_reply_at",
-        "resolved_at",
-        "name",
-        "email",
-        "followers",
-        "category",
-        "priority",
-        "status",
-        "subject",
-        "message",
-        "owner",
-        "replies",
-        "replies_staff",
-        "ts",
-        "due_date",
-    )
+    keys = FIXED_COLUMNS[1:]  # "#" is written as is, before them
     indents = (
         "\t",
         "\t",
