@@ -157,15 +157,8 @@ def find_part(
     Raises :class:`Unresolvable` when it is not among the parts read back and the thread
     is longer than Intercom's read-back limit.
     """
-    conversation = client.get_conversation(conversation_id)
-    block = conversation.get("conversation_parts") or {}
-    return _part_read_back(
-        block,
-        block.get("conversation_parts") or [],
-        (author_id, created_at, body),
-        f"conversation {conversation_id}",
-        f"/conversations/{conversation_id}",
-    )
+    thread = client.get_conversation(conversation_id)
+    return _part_read_back(thread, "conversation", conversation_id, (author_id, created_at, body))
 
 
 def _parent_ids(item: Json) -> set[str]:
@@ -267,25 +260,20 @@ def find_ticket_part(
     Raises :class:`Unresolvable` when it is not among the parts read back and the ticket
     holds more parts than are read back.
     """
-    ticket = client.get_ticket(ticket_id)
-    block = ticket.get("ticket_parts") or {}
-    return _part_read_back(
-        block,
-        block.get("ticket_parts") or [],
-        (author_id, created_at, body),
-        f"ticket {ticket_id}",
-        f"/tickets/{ticket_id}",
-    )
+    thread = client.get_ticket(ticket_id)
+    return _part_read_back(thread, "ticket", ticket_id, (author_id, created_at, body))
 
 
 def _part_read_back(
-    block: Json, parts: list[Json], wanted: tuple[str | int, int, str], owner: str, path: str
+    thread: Json, kind: str, thread_id: str, wanted: tuple[str | int, int, str]
 ) -> Json | None:
-    """The part among ``parts`` (read back at ``path``) by this author, at this time, with
-    this body; None when absent from a thread read back whole.
+    """The part of a conversation or ticket (``kind``) as read back, by this author, at
+    this time, with this body; None when absent from a thread read back whole.
 
     Raises :class:`Unresolvable` when the thread is longer than what could be read back.
     """
+    block = thread.get(f"{kind}_parts") or {}
+    parts = block.get(f"{kind}_parts") or []
     author_id, created_at, body = wanted
     digest = body_hash(body)
     for part in parts:
@@ -299,10 +287,10 @@ def _part_read_back(
     total = int(block.get("total_count") or len(parts))
     if total > len(parts) or len(parts) >= READ_BACK_LIMIT:
         raise Unresolvable(
-            f"{owner} has {total} parts; only {len(parts)} can be read back, so a missing "
-            "part may still exist",
+            f"{kind} {thread_id} has {total} parts; only {len(parts)} can be read back, so a "
+            "missing part may still exist",
             method="GET",
-            path=path,
+            path=f"/{kind}s/{thread_id}",
         )
     return None
 
