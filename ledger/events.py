@@ -58,29 +58,21 @@ def event_from_row(type_name: str, obj: str, source_id: str, payload: dict[str, 
     cls = EVENT_TYPES.get(type_name)
     if cls is None:
         raise UnknownEventType(f"unknown event type {type_name!r} in the ledger")
-    names = _field_names(cls)
+    names = _payload_names(cls)
     return cls(object=obj, source_id=source_id, **{k: v for k, v in payload.items() if k in names})
 
 
-_FIELD_NAMES: dict[str, frozenset[str]] = {}
 _PAYLOAD_NAMES: dict[str, tuple[str, ...]] = {}
 
 
 def _payload_names(cls: type[Event]) -> tuple[str, ...]:
-    """The payload's fields of an event class in order, worked out once per class."""
+    """The payload's fields of an event class in order (all but object and source_id),
+    worked out once per class: every row read or written needs them."""
     names = _PAYLOAD_NAMES.get(cls.TYPE)
     if names is None:
         every = (f.name for f in dataclasses.fields(cls))
         names = tuple(n for n in every if n not in ("object", "source_id"))
         _PAYLOAD_NAMES[cls.TYPE] = names
-    return names
-
-
-def _field_names(cls: type[Event]) -> frozenset[str]:
-    """The fields of an event class, worked out once per class (read for every row)."""
-    names = _FIELD_NAMES.get(cls.TYPE)
-    if names is None:
-        names = _FIELD_NAMES[cls.TYPE] = frozenset(f.name for f in dataclasses.fields(cls))
     return names
 
 
