@@ -19,9 +19,9 @@ from dramatiq.errors import BrokerConnectionError
 from commands.options import MigrateOptions
 from core.errors import ConfigError, H2IError
 from core.logs import get_logger
-from core.objects import PHASES, SHOWN_WITH, WORKSPACE
+from core.objects import OBJECTS, PHASES, SHOWN_WITH, WORKSPACE
 from engine.resources import Resources, service_outage
-from ledger.dispositions import Dispositions, pending_keys, settled_counts
+from ledger.dispositions import Dispositions, SettledTally, pending_keys, settled_counts
 from ledger.projections import ProjectionTable
 from ledger.sessions import refresh_statistics
 
@@ -77,12 +77,10 @@ def pending_units(res: Resources, objects: tuple[str, ...]) -> list[str]:
     return pending_keys(res.engine, res.ledger.migration_id, objects)
 
 
-def counts(res: Resources, objects: tuple[str, ...]) -> PhaseProgress:
-    """Settled and total records per object, from the projection."""
+def as_progress(counted: dict[str, tuple[int, int]]) -> PhaseProgress:
+    """Progress for display from (captured, settled) counts per object."""
     progress = PhaseProgress()
-    for obj, (total, settled) in settled_counts(
-        res.engine, res.ledger.migration_id, objects
-    ).items():
+    for obj, (total, settled) in counted.items():
         progress.totals[obj] = total
         progress.settled[obj] = settled
     return progress
@@ -97,6 +95,7 @@ class Coordinator:
         self.send = send
         self.table = ProjectionTable(res.engine, res.ledger.migration_id, Dispositions())
         self._analysed_at = -1  # the ledger's last seq when its statistics were refreshed
+        self._tally: SettledTally | None = None  # kept by every catch-up of self.table
 
     def phases(self) -> list[tuple[str, tuple[str, ...]]]:
         """The phases to run (all, or those of ``--only``; setup always comes first)."""
@@ -131,13 +130,20 @@ class Coordinator:
         while True:
             try:
                 if keys is None:
-                    self._refresh_statistics()
-                    self.table.catch_up()
+                    self._catch_up()
                     keys = pending_units(self.res, objects)
                     for key in keys:
                         self.send(key)
-                self.table.catch_up()
-                progress = counts(self.res, shown)
+                    # After the sends, so that the workers start meanwhile: the first units
+                    # plan their reads on the older statistics, the rest on the new ones.
+                    self._refresh_statistics()
+                self._catch_up()
+                assert self._tally is not None
+                progress = as_progress(self._tally.counts(shown))
+                if _pending(progress, objects) == 0:
+                    # The phase ends on a counting of the rows, never on the tally alone.
+                    self._tally = self._count()
+                    progress = as_progress(self._tally.counts(shown))
             except Exception as err:
                 if not service_outage(err):
                     raise
@@ -147,7 +153,7 @@ class Coordinator:
                 log.info("phase.services_back", after_s=round(time.monotonic() - away_since, 1))
                 away_since = None
             on_progress(progress)
-            pending = sum(progress.totals.get(o, 0) - progress.settled.get(o, 0) for o in objects)
+            pending = _pending(progress, objects)
             if pending == 0:
                 return len(keys)
             settled = sum(progress.settled.values())
@@ -174,6 +180,19 @@ class Coordinator:
                 last_change = now
             in_tail = pending <= max(1, self.options.workers) * self.options.threads
             time.sleep(TAIL_POLL_SECONDS if in_tail else pacing.next_poll(settled, pending))
+
+    def _catch_up(self) -> None:
+        """Bring the dispositions projection up to date, and the tally of settled records
+        with it; the tally is counted afresh when another process (``status``, a report)
+        caught the projection up since this coordinator last did."""
+        tally = self._tally
+        self.table.catch_up(observe=tally.observe if tally is not None else None)
+        if tally is None or not self.table.continuous:
+            self._tally = self._count()
+
+    def _count(self) -> SettledTally:
+        """A tally from a counting of the projection's rows."""
+        return SettledTally(settled_counts(self.res.engine, self.res.ledger.migration_id, OBJECTS))
 
     def _refresh_statistics(self) -> None:
         """Refresh the ledger's planner statistics if it grew since the last refresh: the
@@ -206,6 +225,11 @@ class Coordinator:
             ) from None
         time.sleep(1.0)
         return since
+
+
+def _pending(progress: PhaseProgress, objects: tuple[str, ...]) -> int:
+    """Records of these objects captured and not yet settled."""
+    return sum(progress.totals.get(o, 0) - progress.settled.get(o, 0) for o in objects)
 
 
 def _is_redis_error(err: BaseException) -> bool:

@@ -114,6 +114,40 @@ def summarise(rows: Iterable[DispositionRow]) -> dict[str, dict[str, int]]:
     return counts
 
 
+class SettledTally:
+    """Per object: captured records and how many of them are settled, kept up to date
+    from a counting (:func:`settled_counts`) and the rows each catch-up changed since.
+
+    Counting the projection's rows reads every row of the migration (tens of ms at tens
+    of thousands of records); a coordinator that follows a phase twice a second keeps
+    this tally instead, from what its own catch-ups tell it (``ProjectionTable.catch_up``'s
+    observer), and counts again only when another process caught up in between.
+    """
+
+    def __init__(self, counted: dict[str, tuple[int, int]]) -> None:
+        self.totals = {obj: total for obj, (total, _) in counted.items()}
+        self.settled = {obj: settled for obj, (_, settled) in counted.items()}
+
+    def observe(self, key: str, before: Any, after: Any) -> None:
+        """Move the counts by one row's change (``before``/``after``: None is no row)."""
+        for row, sign in ((before, -1), (after, 1)):
+            if not row or not row.get("captured"):
+                continue
+            obj = row["object"]
+            self.totals[obj] = self.totals.get(obj, 0) + sign
+            if row.get("state", "pending") != "pending":
+                self.settled[obj] = self.settled.get(obj, 0) + sign
+
+    def counts(self, objects: Iterable[str]) -> dict[str, tuple[int, int]]:
+        """Per object with any captured record: (captured, of which settled), as
+        :func:`settled_counts` answers."""
+        return {
+            obj: (self.totals[obj], self.settled.get(obj, 0))
+            for obj in objects
+            if self.totals.get(obj, 0) > 0
+        }
+
+
 def pending_keys(engine: Engine, migration_id: str, objects: Iterable[str]) -> list[str]:
     """Capture keys of every pending, not deleted record of these objects."""
     sql = (

@@ -17,7 +17,7 @@ not visible then and is visible now, in seq order. Transactions that never write
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -29,6 +29,9 @@ from ledger.schema import projection_checkpoints, projection_rows
 from ledger.store import recorded_from_row
 
 JSON = Any
+#: Told, once a catch-up has committed, of each row it changed: the row's key, its value
+#: before and its value after (None: no row).
+RowObserver = Callable[[str, JSON | None, JSON | None], None]
 
 
 class Projection(Protocol):
@@ -83,26 +86,50 @@ class ProjectionTable:
         self.migration_id = migration_id
         self.projection = projection
         self.flush_every = flush_every
+        #: The snapshot this object's last catch-up left as the checkpoint (None: none yet).
+        self._left_at: str | None = None
+        #: True when the last catch-up started where this object's previous one ended: no
+        #: other process applied events in between, so an observer has seen every change.
+        self.continuous = False
 
     @property
     def _lock_id(self) -> str:
         return f"projection:{self.projection.name}:{self.migration_id}"
 
-    def catch_up(self) -> int:
-        """Apply every committed event not yet applied; returns how many were applied."""
+    def catch_up(self, observe: RowObserver | None = None) -> int:
+        """Apply every committed event not yet applied; returns how many were applied.
+
+        ``observe``, once the catch-up has committed, is told every row it changed; with
+        :attr:`continuous` it lets a caller keep a summary of the rows without reading them.
+        """
+        self.continuous = False
+        changes: dict[str, tuple[JSON | None, JSON | None]] | None = (
+            {} if observe is not None else None
+        )
         with self.engine.begin() as conn:
             conn.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))", {"l": self._lock_id}
             )
             low, last_seq = self._checkpoint(conn)
+            continuous = low == self._left_at
             high = str(conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar_one())
-            if high == low:
-                return 0
-            applied, max_seq = self._apply_range(conn, low, high)
-            self._save_checkpoint(conn, high, max(last_seq, max_seq))
-            return applied
+            applied = 0
+            if high != low:
+                applied, max_seq = self._apply_range(conn, low, high, changes)
+                self._save_checkpoint(conn, high, max(last_seq, max_seq))
+        self._left_at, self.continuous = high, continuous
+        if observe is not None and changes:
+            for key, (before, after) in changes.items():
+                observe(key, before, after)
+        return applied
 
-    def _apply_range(self, conn: Connection, low: str, high: str) -> tuple[int, int]:
+    def _apply_range(
+        self,
+        conn: Connection,
+        low: str,
+        high: str,
+        changes: dict[str, tuple[JSON | None, JSON | None]] | None = None,
+    ) -> tuple[int, int]:
         sql = _EVENTS_SINCE
         params: dict[str, Any] = {
             "m": self.migration_id,
@@ -124,11 +151,18 @@ class ProjectionTable:
             touched = [list(self.projection.keys(rec)) for rec in records]
             missing = list(dict.fromkeys(k for keys in touched for k in keys if k not in cache))
             if missing:  # one query per block, not one per event
-                cache.update(self._load(conn, missing))
+                loaded = self._load(conn, missing)
+                cache.update(loaded)
+                if changes is not None:
+                    for key, value in loaded.items():
+                        if key not in changes:  # a key flushed earlier keeps its first value
+                            changes[key] = (value, value)
             for rec, keys in zip(records, touched, strict=True):
                 for key in keys:
                     cache[key] = self.projection.apply(key, cache[key], rec)
                     dirty.add(key)
+                    if changes is not None:
+                        changes[key] = (changes[key][0], cache[key])
             applied += len(records)
             max_seq = records[-1].seq if records else max_seq
             if len(dirty) >= self.flush_every:
