@@ -787,7 +787,7 @@ def start_profilers(
                     "record",
                     "--nonblocking",
                     "-r",
-                    "100",
+                    os.environ.get("H2I_BENCH_SPY_RATE", "100"),
                     "-f",
                     "raw",
                     *extra,

@@ -130,6 +130,21 @@ def _observed(
     return observed
 
 
+def _replaying(failed: IntercomError, send: Callable[..., Json]) -> Callable[..., Json]:
+    """``send``, whose first call raises ``failed`` again without sending: the retry loop
+    starts from a first attempt already made (and already told to ``on_transient``)."""
+    replayed = False
+
+    def replay(*args: Any) -> Json:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            raise failed
+        return send(*args)
+
+    return replay
+
+
 def _is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, IntercomError) and exc.transient
 
@@ -268,7 +283,13 @@ class BaseClient:
             send = _observed(send, on_transient)
         if before_retry is not None:
             send = _checked_retries(send, before_retry)
-        return self._retrying(send, method, path, params, json, idempotent, app)
+        args = (method, path, params, json, idempotent, app)
+        try:  # most calls succeed at once: only a retried one pays for tenacity's loop
+            return send(*args)
+        except IntercomError as exc:
+            if not exc.transient:
+                raise
+            return self._retrying(_replaying(exc, send), *args)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Json:
         """GET ``path``."""

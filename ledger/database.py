@@ -7,13 +7,15 @@ is already at the newest revision (one query to Alembic's version table).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from core.settings import redact_url
@@ -154,3 +156,25 @@ def open_engine(ledger_url: str, *, pool_size: int = 5, pre_ping: bool = True) -
         raise translate_db_error(err, url) from None
     _upgraded.add(key)
     return engine
+
+
+def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Every row of ``sql``, run straight on the driver's connection under ``conn``
+    (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work on the hot
+    appends and reads of a unit).
+
+    A driver error comes out as SQLAlchemy would raise it (a ``DBAPIError`` subclass, the
+    connection invalidated when the server dropped it), so callers see no difference.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        return list(conn.exec_driver_sql(sql, params))
+    try:
+        return raw.execute(sql, params).fetchall()
+    except psycopg.Error as err:
+        lost = raw.closed or raw.broken
+        if lost:
+            conn.invalidate()
+        raise DBAPIError.instance(
+            sql, params, err, psycopg.Error, connection_invalidated=lost
+        ) from None

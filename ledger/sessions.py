@@ -16,6 +16,11 @@ import psycopg
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
+from ledger.database import driver_rows
+
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))"
+
 
 @contextmanager
 def advisory_lock(engine: Engine, name: str) -> Iterator[tuple[bool, Connection]]:
@@ -26,18 +31,13 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[tuple[bool, Connection]
     """
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        got = conn.exec_driver_sql(
-            "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))", {"n": name}
-        ).scalar()
-        conn.commit()
+        # Straight on the driver: taken and released once per unit, on every worker thread.
+        ((got,),) = driver_rows(conn, _TRY_LOCK, {"n": name})
         try:
             yield bool(got), conn
         finally:
             if got and not conn.invalidated:
-                conn.exec_driver_sql(
-                    "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))", {"n": name}
-                )
-                conn.commit()
+                driver_rows(conn, _UNLOCK, {"n": name})
 
 
 def ping(conn: Connection) -> None:
@@ -63,6 +63,10 @@ _PLANNED_COLUMNS = {
 
 #: How long an ANALYZE waits for its lock (a long VACUUM holds it) before it is left out.
 ANALYZE_LOCK_TIMEOUT = "2s"
+#: Rows sampled per ANALYZE are 300 times this (PostgreSQL's default is 100): the reads
+#: only need the table's size and the spread of its keys, and a third of the sample costs
+#: a third of the time (58 ms instead of 160 ms at 100,000 events), while the workers run.
+ANALYZE_STATISTICS_TARGET = 30
 
 
 def refresh_statistics(engine: Engine) -> list[str]:
@@ -80,6 +84,9 @@ def refresh_statistics(engine: Engine) -> list[str]:
         try:
             with engine.begin() as conn:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_TIMEOUT}'")
+                conn.exec_driver_sql(
+                    f"SET LOCAL default_statistics_target = {ANALYZE_STATISTICS_TARGET}"
+                )
                 conn.exec_driver_sql(f"ANALYZE {table} ({columns})")
         except OperationalError as err:
             if not isinstance(err.orig, psycopg.errors.LockNotAvailable):

@@ -17,12 +17,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
-from ledger.database import translate_db_error
+from ledger.database import driver_rows, translate_db_error
 from ledger.events import Event, Recorded, event_from_row
 from ledger.schema import events as events_table
 
@@ -68,28 +67,6 @@ _COLUMNS = (
 
 def _dumps(payload: dict[str, Any]) -> str:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Every row of ``sql``, run straight on the driver's connection under ``conn``
-    (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work on the hot
-    appends and reads of a unit).
-
-    A driver error comes out as SQLAlchemy would raise it (a ``DBAPIError`` subclass, the
-    connection invalidated when the server dropped it), so callers see no difference.
-    """
-    raw = conn.connection.driver_connection
-    if not isinstance(raw, psycopg.Connection):
-        return list(conn.exec_driver_sql(sql, params))
-    try:
-        return raw.execute(sql, params).fetchall()
-    except psycopg.Error as err:
-        lost = raw.closed or raw.broken
-        if lost:
-            conn.invalidate()
-        raise DBAPIError.instance(
-            sql, params, err, psycopg.Error, connection_invalidated=lost
-        ) from None
 
 
 def recorded_from_row(row: Any) -> Recorded:
@@ -151,7 +128,7 @@ class Ledger:
                     "s": r["source_id"],
                     "p": _dumps(r["payload"]),
                 }
-                new_keys = {k for (k,) in _driver_rows(conn, _INSERT_ONE, params)}
+                new_keys = {k for (k,) in driver_rows(conn, _INSERT_ONE, params)}
             else:
                 params = {
                     "m": self.migration_id,
@@ -161,7 +138,7 @@ class Ledger:
                     "s": [r["source_id"] for r in rows],
                     "p": [_dumps(r["payload"]) for r in rows],
                 }
-                new_keys = {k for (k,) in _driver_rows(conn, _INSERT, params)}
+                new_keys = {k for (k,) in driver_rows(conn, _INSERT, params)}
             for r in rows:  # the first of two equal keys in one batch is the new one
                 is_new = r["key"] in new_keys
                 new_keys.discard(r["key"])
@@ -242,13 +219,13 @@ class Ledger:
         if not wanted:
             return {}
         with self._reading(conn) as c:
-            rows = _driver_rows(c, _BY_KEYS, {"m": self.migration_id, "k": wanted})
+            rows = driver_rows(c, _BY_KEYS, {"m": self.migration_id, "k": wanted})
             return {row[0]: recorded_from_row(row[1:]) for row in rows}
 
     def unit_events(self, obj: str, source_id: str, *, conn: Connection) -> list[Recorded]:
         """Every event of one record (a unit's), in seq order, on ``conn`` in one go."""
         params = {"m": self.migration_id, "o": obj, "s": source_id}
-        return [recorded_from_row(row) for row in _driver_rows(conn, _OF_RECORD, params)]
+        return [recorded_from_row(row) for row in driver_rows(conn, _OF_RECORD, params)]
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""
@@ -299,7 +276,7 @@ class Ledger:
             "t": types,
         }
         with self._reading(conn) as c:
-            rows = _driver_rows(c, LATEST_OF_RECORDS, params)
+            rows = driver_rows(c, LATEST_OF_RECORDS, params)
             return {(r[3], r[4]): recorded_from_row(r) for r in rows}
 
     def ticket_children(self, ticket_id: str, *, conn: Connection | None = None) -> list[Recorded]:
@@ -311,7 +288,7 @@ class Ledger:
             "ORDER BY object, source_id, seq DESC"
         )
         with self._reading(conn) as c:
-            rows = _driver_rows(c, sql, {"m": self.migration_id, "t": ticket_id})
+            rows = driver_rows(c, sql, {"m": self.migration_id, "t": ticket_id})
             return [recorded_from_row(r) for r in rows]
 
     def attachments_of(
@@ -326,7 +303,7 @@ class Ledger:
         )
         params = {"m": self.migration_id, "po": parent_object, "pi": parent_id}
         with self._reading(conn) as c:
-            return [recorded_from_row(r) for r in _driver_rows(c, sql, params)]
+            return [recorded_from_row(r) for r in driver_rows(c, sql, params)]
 
     def written_ids(
         self, obj: str, intercom_type: str, *, conn: Connection | None = None

@@ -151,6 +151,37 @@ def test_5xx_on_get_is_retried() -> None:
     assert len(seen) == 3
 
 
+def test_each_retry_is_checked_and_each_transient_error_told_once() -> None:
+    """The engine proves it still holds its unit before every send but the first, and
+    records each transient error once: however the first attempt is made."""
+    handler, seen = scripted(
+        httpx.Response(502), httpx.Response(503), httpx.Response(200, json={"id": "c1"})
+    )
+    checks: list[int] = []
+    told: list[int] = []
+    with make_client(handler) as client:
+        answer = client.request(
+            "GET",
+            "/contacts/c1",
+            before_retry=lambda: checks.append(len(seen)),
+            on_transient=lambda err: told.append(err.status or 0),
+        )
+    assert answer["id"] == "c1"
+    assert checks == [1, 2]  # before the second and the third send, never before the first
+    assert told == [502, 503]
+
+
+def test_a_failed_check_before_a_retry_sends_nothing_more() -> None:
+    handler, seen = scripted(httpx.Response(502), httpx.Response(200, json={"id": "c1"}))
+
+    def lock_lost() -> None:
+        raise RuntimeError("the unit's lock is gone")
+
+    with make_client(handler) as client, pytest.raises(RuntimeError, match="lock is gone"):
+        client.request("GET", "/contacts/c1", before_retry=lock_lost)
+    assert len(seen) == 1
+
+
 def test_5xx_on_get_exhausted_is_server_error() -> None:
     handler, seen = scripted(httpx.Response(500, json=envelope("server_error", "boom")))
     with make_client(handler) as client, pytest.raises(ServerError):

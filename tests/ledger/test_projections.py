@@ -9,7 +9,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.dispositions import Dispositions, SettledTally, settled_counts, summarise
+from ledger.dispositions import (
+    DispositionRow,
+    Dispositions,
+    SettledTally,
+    settled_counts,
+    summarise,
+)
 from ledger.events import (
     RecordMigrated,
     RecordQuarantined,
@@ -119,7 +125,7 @@ def test_an_observer_is_told_nothing_of_a_catch_up_that_did_not_commit(
     ledger: Ledger, engine
 ) -> None:
     class Broken(Dispositions):
-        def apply(self, key, value, recorded):  # type: ignore[no-untyped-def]
+        def apply(self, key: str, value: object, recorded: object) -> DispositionRow:
             raise RuntimeError("fold failed")
 
     table = ProjectionTable(engine, ledger.migration_id, Broken())
