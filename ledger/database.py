@@ -158,7 +158,7 @@ def open_engine(ledger_url: str, *, pool_size: int = 5, pre_ping: bool = True) -
     return engine
 
 
-def driver_rows(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+def driver_rows(conn: Connection, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> list[Any]:
     """Every row of ``sql``, run straight on the driver's connection under ``conn``
     (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work on the hot
     appends and reads of a unit).

@@ -1,9 +1,10 @@
 """The event store: append events idempotently and stream them back.
 
-``append`` is one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING key per
-batch: an event already recorded (same migration and key) is success, reported as False.
-The arrays are sent in binary (``%(k)b``): psycopg's text-format array dumper escapes every
-quote of every JSON payload in Python, which cost more than the INSERT itself.
+``append`` is one INSERT … ON CONFLICT DO NOTHING RETURNING key per batch: an event already
+recorded (same migration and key) is success, reported as False. A small batch (a unit's
+flush) is a multi-row VALUES; a large one (a capture) SELECTs FROM unnest(…) of arrays sent
+in binary (``%(k)b``): psycopg's text-format array dumper escapes every quote of every JSON
+payload in Python, which cost more than the INSERT itself.
 ``read`` streams through a server-side cursor and never loads the whole table. The small,
 indexed reads run in autocommit (one round trip, no BEGIN/ROLLBACK), on the caller's
 connection when one is given: a worker runs all the reads of a unit on the autocommit
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,11 +34,22 @@ _INSERT = (
     "AS x(k, t, o, s, p) "
     "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
 )
-_INSERT_ONE = (
-    "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
-    "VALUES (%(m)s, %(k)s, %(t)s, %(o)s, %(s)s, %(p)s::jsonb) "
-    "ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
-)
+#: Batches up to this many events (a unit's flush: an intent and the outcomes before it)
+#: go as one multi-row VALUES of plain parameters, which psycopg adapts in C; larger ones as
+#: arrays, whose dumper runs in Python per element but keeps the statement one size.
+VALUES_ROWS_MAX = 16
+
+
+@cache
+def _insert_values(rows: int) -> str:
+    """The INSERT of ``rows`` events as VALUES with positional parameters."""
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s::jsonb)"] * rows)
+    return (
+        "INSERT INTO events (migration_id, key, type, object, source_id, payload) "
+        f"VALUES {values} ON CONFLICT (migration_id, key) DO NOTHING RETURNING key"
+    )
+
+
 #: The hot reads of a worker as plain SQL: no statement to compile or cache-key per call.
 _BY_KEYS = (
     "SELECT key, seq, recorded_at, type, object, source_id, payload FROM events "
@@ -118,17 +131,18 @@ class Ledger:
         for start in range(0, len(events), self.batch_size):
             chunk = events[start : start + self.batch_size]
             rows = [e.to_row(self.migration_id) for e in chunk]
-            if len(rows) == 1:
-                r = rows[0]
-                params: dict[str, Any] = {
-                    "m": self.migration_id,
-                    "k": r["key"],
-                    "t": r["type"],
-                    "o": r["object"],
-                    "s": r["source_id"],
-                    "p": _dumps(r["payload"]),
-                }
-                new_keys = {k for (k,) in driver_rows(conn, _INSERT_ONE, params)}
+            if len(rows) <= VALUES_ROWS_MAX:
+                flat: list[Any] = []
+                for r in rows:
+                    flat += (
+                        self.migration_id,
+                        r["key"],
+                        r["type"],
+                        r["object"],
+                        r["source_id"],
+                        _dumps(r["payload"]),
+                    )
+                new_keys = {k for (k,) in driver_rows(conn, _insert_values(len(rows)), tuple(flat))}
             else:
                 params = {
                     "m": self.migration_id,

@@ -14,7 +14,7 @@ from ledger.events import (
     event_from_row,
 )
 from ledger.keys import outcome_key, parse_source_key, source_key, write_key
-from ledger.store import Ledger
+from ledger.store import VALUES_ROWS_MAX, Ledger
 
 
 def captured(n: int, body: str = "x") -> SourceCaptured:
@@ -32,9 +32,12 @@ def test_append_reports_new_and_already_recorded(ledger: Ledger) -> None:
     assert ledger.count() == 3
 
 
-def test_duplicate_key_inside_one_batch_is_recorded_once(ledger: Ledger) -> None:
-    assert ledger.append([captured(5), captured(5), captured(6)]) == [True, False, True]
-    assert ledger.count() == 2
+@pytest.mark.parametrize("size", [3, VALUES_ROWS_MAX + 4])  # as VALUES, and as arrays
+def test_duplicate_key_inside_one_batch_is_recorded_once(ledger: Ledger, size: int) -> None:
+    batch = [captured(5), captured(5), *(captured(n) for n in range(6, 6 + size - 2))]
+    assert ledger.append(batch) == [True, False] + [True] * (size - 2)
+    assert ledger.count() == size - 1
+    assert ledger.append(batch) == [False] * size
 
 
 def test_changed_content_is_a_new_event_same_content_is_not(ledger: Ledger) -> None:
