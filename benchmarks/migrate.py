@@ -167,32 +167,31 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def descendants(root: int) -> list[int]:
-    """Every live descendant of ``root`` (from /proc/*/stat parent ids)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as f:
-                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        parents.setdefault(ppid, []).append(int(entry))
-    out, todo = [], [root]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name (None when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+#: A process this old (seconds) that is not ours is never looked at again: its title is
+#: set (a new Postgres backend names its database once authenticated, a forked child
+#: its program once it execs).
+SETTLED_AGE = 2.0
 
 
 class CpuSampler:
     """Last-seen cumulative CPU of the run's processes, by role, sampled in a thread.
 
-    Roles: ``simulator`` (its pid), ``workers`` (dramatiq processes under this one),
-    ``postgres`` (backends whose title names the bench ledger database), and
-    ``coordinator`` (this process; its own figure includes the sampler, a few ms/s).
+    Roles: ``simulator`` (its pid), ``workers`` (dramatiq processes and floor children
+    under this one), ``postgres`` (backends whose title names the bench ledger database),
+    and ``coordinator`` (this process, less the sampler thread's own CPU).
+
+    Each process is classified once it has settled (SETTLED_AGE), so a sample reads the
+    stat of the run's own processes only, not the title of every process on the machine:
+    reading them all four times a second cost about 40 ms of CPU per second.
     """
 
     def __init__(self, simulator_pid: int, ledger_db: str, interval: float = 0.25) -> None:
@@ -205,33 +204,47 @@ class CpuSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
         self._t0 = os.times()
-        self._pg_pids: set[int] = set()
+        #: role of every process looked at: a role, "" for one of ours without a role
+        #: (yet), None for one that is not ours
+        self._me = os.getpid()
+        self._roles: dict[int, str | None] = {self._me: ""}
+        self._sampler_cpu = 0.0  # the sampler thread's own CPU, left out of coordinator
         #: (wall time, totals by role) at every sample, to cut out a phase afterwards
         self.history: list[tuple[float, dict[str, float]]] = []
 
-    def _pg_backends(self) -> list[int]:
-        found = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit() and int(entry) not in self._pg_pids:
-                line = cmdline(int(entry))
-                if line.startswith("postgres:") and f" {self.ledger_db} " in line:
-                    self._pg_pids.add(int(entry))
-        for pid in self._pg_pids:
-            found.append(pid)
-        return found
+    def _age(self, fields: list[bytes]) -> float:
+        with open("/proc/uptime", "rb") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - int(fields[19]) / CLK  # field 22 of stat: start time, in ticks
+
+    def _classify(self, pid: int) -> None:
+        fields = stat_fields(pid)
+        if fields is None:
+            self._roles[pid] = None
+            return
+        line = cmdline(pid)
+        ppid = int(fields[1])
+        role: str | None
+        if pid == self.simulator_pid:
+            role = "simulator"
+        elif line.startswith("postgres:") and f" {self.ledger_db} " in line:
+            role = "postgres"
+        elif self._roles.get(ppid) is not None:  # a descendant of this process
+            role = "workers" if "dramatiq" in line or CHILD_FLAG in line else ""
+        else:
+            role = None
+        if role or self._age(fields) > SETTLED_AGE:
+            self._roles[pid] = role
+            if role == "workers" and pid not in self.worker_pids:
+                self.worker_pids.append(pid)
 
     def _sample(self) -> None:
-        roles: list[tuple[str, int]] = [("simulator", self.simulator_pid)]
-        for pid in descendants(os.getpid()):
-            if pid == self.simulator_pid:
+        for pid in sorted(int(e) for e in os.listdir("/proc") if e.isdigit()):
+            if pid != self._me and self._roles.get(pid, "") == "":  # new, or ours without a role
+                self._classify(pid)
+        for pid, role in self._roles.items():
+            if not role:
                 continue
-            line = cmdline(pid)
-            if "dramatiq" in line or CHILD_FLAG in line:
-                roles.append(("workers", pid))
-                if pid not in self.worker_pids:
-                    self.worker_pids.append(pid)
-        roles += [("postgres", pid) for pid in self._pg_backends()]
-        for role, pid in roles:
             cpu = cpu_seconds(pid)
             if cpu is None:
                 continue
@@ -244,8 +257,10 @@ class CpuSampler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            t0 = time.thread_time()
             with suppress(Exception):
                 self._sample()
+            self._sampler_cpu += time.thread_time() - t0
             self._stop.wait(self.interval)
 
     def __enter__(self) -> CpuSampler:
@@ -262,7 +277,8 @@ class CpuSampler:
         for pid, (role, cpu) in self.last.items():
             out[role] += cpu - self.start_cpu.get(pid, 0.0)
         t1 = os.times()
-        out["coordinator"] = (t1.user - self._t0.user) + (t1.system - self._t0.system)
+        own = (t1.user - self._t0.user) + (t1.system - self._t0.system)
+        out["coordinator"] = own - self._sampler_cpu
         return out
 
     def between(self, start: float, end: float) -> dict[str, float]:
