@@ -3,8 +3,9 @@
 Per write, on one thread: one autocommit ``INSERT`` of the intent into the ledger's
 ``events`` table (same indexes and triggers as the engine's), one keep-alive ``POST
 /contacts`` to the simulator over ``http.client`` (its JSON answer parsed), one autocommit
-``INSERT`` of the outcome. No planning, no reads, no pacing, no Dramatiq, no httpx: what is
-left when everything the engine adds on top of the protocol itself is taken away.
+``INSERT`` of the outcome, JSON through the engine's codec (``core/json_codec.py``). No
+planning, no reads, no pacing, no Dramatiq, no httpx: what is left when everything the
+engine adds on top of the protocol itself is taken away.
 
 ``run_floor()`` starts ``processes`` child processes of this script with ``threads``
 threads each, for ``seconds``, and answers writes and elapsed time; ``benchmarks/migrate.py``
@@ -29,6 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+
+from core import json_codec
 
 #: Marks the child processes in /proc (the CPU sampler finds them by it).
 CHILD_FLAG = "--floor-child"
@@ -94,10 +97,10 @@ def _thread(
             "attempt": 1,
             "target": {"method": "POST", "path": "/contacts", "creates": "contact"},
         }
-        conn.execute(INSERT, (migration, key, "WriteIntended", source_id, json.dumps(intent)))
-        web.request("POST", "/contacts", body=json.dumps(body), headers=headers)
+        conn.execute(INSERT, (migration, key, "WriteIntended", source_id, json_codec.dumps(intent)))
+        web.request("POST", "/contacts", body=json_codec.dumps_bytes(body), headers=headers)
         response = web.getresponse()
-        answer = json.loads(response.read())
+        answer = json_codec.loads(response.read())
         outcome = {
             "intent_key": key,
             "intercom_id": str(answer.get("id", "")),
@@ -106,7 +109,7 @@ def _thread(
             "detail": {},
         }
         conn.execute(
-            INSERT, (migration, key + "|ok", "WriteSucceeded", source_id, json.dumps(outcome))
+            INSERT, (migration, key + "|ok", "WriteSucceeded", source_id, json_codec.dumps(outcome))
         )
         n += 1
     counts[slot] = n

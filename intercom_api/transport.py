@@ -19,7 +19,6 @@ write into an in-doubt one. Proxies from the environment are not handled here:
 from __future__ import annotations
 
 import http.client
-import json
 import select
 import socket
 import ssl
@@ -31,6 +30,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from core import json_codec
 
 #: Idle connections kept per transport (the client is one per worker thread).
 MAX_IDLE = 4
@@ -224,7 +225,7 @@ class Answer:
 
     def json(self) -> Any:
         """The body as JSON (ValueError if it is not)."""
-        return json.loads(self.content)
+        return json_codec.loads(self.content)
 
 
 class DirectConnection:
@@ -287,7 +288,5 @@ class DirectConnection:
 
 
 def _json_bytes(value: Any) -> bytes:
-    """JSON as httpx encodes a ``json=`` body."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+    """JSON as httpx encodes a ``json=`` body (compact, UTF-8)."""
+    return json_codec.dumps_bytes(value)

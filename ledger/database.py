@@ -15,11 +15,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.types.json import set_json_loads
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
+from core import json_codec
 from core.settings import redact_url
 from ledger.errors import LedgerError, LedgerPermissionDenied, LedgerUnavailable
+
+# Every psycopg connection of the process decodes json/jsonb with the hot-path codec.
+set_json_loads(json_codec.loads)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _upgraded: set[str] = set()

@@ -16,7 +16,6 @@ not visible then and is visible now, in seq order. Transactions that never write
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
@@ -24,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection, Engine
 
+from core import json_codec
 from ledger.events import Recorded
 from ledger.schema import projection_checkpoints, projection_rows
 from ledger.store import recorded_from_row
@@ -231,7 +231,7 @@ class ProjectionTable:
                     "p": self.projection.name,
                     "m": self.migration_id,
                     "k": kept,
-                    "v": [json.dumps(cache[k], default=str) for k in kept],
+                    "v": [json_codec.dumps(cache[k]) for k in kept],
                 },
             )
 

@@ -13,7 +13,6 @@ connection that holds the unit's lock.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -23,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from core import json_codec
 from ledger.database import driver_rows, translate_db_error
 from ledger.events import Event, Recorded, event_from_row
 from ledger.schema import events as events_table
@@ -79,7 +79,7 @@ _COLUMNS = (
 
 
 def _dumps(payload: dict[str, Any]) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str)
+    return json_codec.dumps(payload)
 
 
 def recorded_from_row(row: Any) -> Recorded:
