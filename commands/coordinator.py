@@ -19,7 +19,7 @@ from dramatiq.errors import BrokerConnectionError
 from commands.options import MigrateOptions
 from core.errors import ConfigError, H2IError
 from core.logs import get_logger
-from core.objects import OBJECTS, PHASES, SHOWN_WITH, WORKSPACE
+from core.objects import PHASES, SHOWN_WITH, WORKSPACE
 from engine.resources import Resources, service_outage
 from ledger.dispositions import Dispositions, SettledTally, pending_keys, settled_counts
 from ledger.projections import ProjectionTable
@@ -192,7 +192,7 @@ class Coordinator:
 
     def _count(self) -> SettledTally:
         """A tally from a counting of the projection's rows."""
-        return SettledTally(settled_counts(self.res.engine, self.res.ledger.migration_id, OBJECTS))
+        return SettledTally(settled_counts(self.res.engine, self.res.ledger.migration_id))
 
     def _refresh_statistics(self) -> None:
         """Refresh the ledger's planner statistics if it grew since the last refresh: the

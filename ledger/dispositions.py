@@ -118,6 +118,8 @@ class SettledTally:
     """Per object: captured records and how many of them are settled, kept up to date
     from a counting (:func:`settled_counts`) and the rows each catch-up changed since.
 
+    It counts every object, the workspace unit (no Hesk record, not in the report's object
+    list) included: a phase must not end while its workspace unit is pending.
     Counting the projection's rows reads every row of the migration (tens of ms at tens
     of thousands of records); a coordinator that follows a phase twice a second keeps
     this tally instead, from what its own catch-ups tell it (``ProjectionTable.catch_up``'s
@@ -163,19 +165,21 @@ def pending_keys(engine: Engine, migration_id: str, objects: Iterable[str]) -> l
 
 
 def settled_counts(
-    engine: Engine, migration_id: str, objects: Iterable[str]
+    engine: Engine, migration_id: str, objects: Iterable[str] | None = None
 ) -> dict[str, tuple[int, int]]:
-    """Per object: (captured records, of which settled), for these objects."""
+    """Per object: (captured records, of which settled), for these objects (None: every
+    object with a captured record, the workspace unit included)."""
     sql = (
         "SELECT value->>'object', count(*), "
         "count(*) FILTER (WHERE value->>'state' <> 'pending') FROM projection_rows "
-        "WHERE projection = %(p)s AND migration_id = %(m)s AND value->>'object' = ANY(%(o)s) "
-        "AND (value ? 'captured') GROUP BY 1"
+        "WHERE projection = %(p)s AND migration_id = %(m)s AND (value ? 'captured') "
     )
+    params: dict[str, Any] = {"p": Dispositions.name, "m": migration_id}
+    if objects is not None:
+        sql += "AND value->>'object' = ANY(%(o)s) "
+        params["o"] = list(objects)
     with engine.connect() as conn:
-        rows = conn.exec_driver_sql(
-            sql, {"p": Dispositions.name, "m": migration_id, "o": list(objects)}
-        )
+        rows = conn.exec_driver_sql(sql + "GROUP BY 1", params)
         return {obj: (int(total), int(settled)) for obj, total, settled in rows}
 
 
