@@ -21,7 +21,9 @@
         no engine), then whole migrations, whose engine may be what binds on a small host;
     (g) the protocol floor (benchmarks/protocol_floor.py: intent INSERT, keep-alive POST,
         outcome INSERT, nothing else) on the same processes × threads as (a), in the same
-        run (with --skip-unthrottled, the floor alone at --workers):
+        run, once just before and once just after each engine run, taken together (a
+        shared host's speed drifts within a minute by as much as the gap being measured;
+        with --skip-unthrottled, the floor alone at --workers):
         the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
         and CPU ms per write by process, over the write phase only (target: workers +
         Postgres + coordinator <= 3.0 ms per write).
@@ -750,6 +752,22 @@ class FloorRun:
     result: FloorResult
     cpu: dict[str, float]
     load: str
+    #: writes/s of each run taken together here (before and after an engine run)
+    parts: tuple[float, ...] = ()
+
+
+def together(runs: list[FloorRun]) -> FloorRun:
+    """Several floor runs as one: their writes over their seconds, their CPU summed."""
+    first = runs[0].result
+    result = FloorResult(
+        first.processes,
+        first.threads,
+        sum(r.result.writes for r in runs),
+        sum(r.result.seconds for r in runs),
+    )
+    cpu = {k: round(sum(r.cpu.get(k, 0.0) for r in runs), 3) for k in runs[0].cpu}
+    parts = tuple(r.result.writes_per_s for r in runs)
+    return FloorRun(result, cpu, " / ".join(r.load for r in runs), parts)
 
 
 def floor_once(
@@ -959,28 +977,31 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
         "the write phase only, start-up excluded)"
     )
     print(
-        "| workers × threads | floor writes/s | engine writes/s | engine / floor | CPU ms "
+        "| workers × threads | floor writes/s (before / after the engine) | engine writes/s "
+        "| engine / floor | CPU ms "
         "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
         "coordinator / simulator | engine CPU (workers + postgres + coordinator) |"
     )
     print("|---|---:|---:|---:|---|---|---:|")
     for engine, floor in pairs:
         f, n = floor.cpu, max(floor.result.writes, 1)
+        rate = f"{floor.result.writes_per_s:,.0f}"
+        if len(floor.parts) > 1:
+            rate += " (" + " / ".join(f"{p:,.0f}" for p in floor.parts) + ")"
         floor_cpu = (
             f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
             f"{1000 * f['simulator'] / n:.2f}"
         )
         if engine is None:  # (a) skipped: the floor alone
             print(
-                f"| {floor.result.processes} × {floor.result.threads} | "
-                f"{floor.result.writes_per_s:,.0f} | — | — | {floor_cpu} | — | — |"
+                f"| {floor.result.processes} × {floor.result.threads} | {rate} | — | — | "
+                f"{floor_cpu} | — | — |"
             )
             continue
         e, m = engine.write_cpu, max(engine.writes_intended, 1)
         own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
         print(
-            f"| {engine.workers} × {engine.threads} | {floor.result.writes_per_s:,.0f} | "
-            f"{engine.writes_per_s:,.0f} | "
+            f"| {engine.workers} × {engine.threads} | {rate} | {engine.writes_per_s:,.0f} | "
             f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
             f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
             f"{1000 * f['simulator'] / n:.2f} | "
@@ -1119,8 +1140,28 @@ def main(argv: list[str] | None = None) -> int:
             "profile": args.profile,
         }
         floor_common = {k: v for k, v in common.items() if k != "profile"}
+
+        def floor_at(w: int) -> FloorRun:
+            print(
+                f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
+                f"load {load_average()} …",
+                flush=True,
+            )
+            floor = floor_once(
+                workers=w, threads=args.threads, seconds=args.floor_seconds, **floor_common
+            )
+            print(
+                f"      {floor.result.writes:,} writes = "
+                f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}",
+                flush=True,
+            )
+            return floor
+
+        floors_before: dict[int, FloorRun] = {}  # the floor just before each engine run
         if not args.skip_unthrottled:
             for w in worker_counts:
+                if not args.skip_floor:
+                    floors_before[w] = floor_at(w)
                 print(
                     f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
                     f"load {load_average()} …",
@@ -1141,6 +1182,8 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
                 results.append(r)
+                if not args.skip_floor:  # the engine between two floor runs
+                    floors.append((r, together([floors_before[w], floor_at(w)])))
         if not args.skip_throttled:
             w = args.throttled_workers
             print(
@@ -1162,27 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
             results.append(r)
-        if not args.skip_floor:
-            # beside each unthrottled run; without (a), the floor alone at --workers
-            engines: list[RunResult | None] = [
-                r for r in results if r.label.startswith("unthrottled-")
-            ] or [None] * len(worker_counts)
-            for w, r in zip(worker_counts, engines, strict=False):
-                w = r.workers if r is not None else w
-                print(
-                    f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
-                    f"load {load_average()} …",
-                    flush=True,
-                )
-                floor = floor_once(
-                    workers=w, threads=args.threads, seconds=args.floor_seconds, **floor_common
-                )
-                print(
-                    f"      {floor.result.writes:,} writes = "
-                    f"{floor.result.writes_per_s:,.0f} writes/s; cpu {floor.cpu}",
-                    flush=True,
-                )
-                floors.append((r, floor))
+        if not args.skip_floor and args.skip_unthrottled:  # the floor alone at --workers
+            floors += [(None, floor_at(w)) for w in worker_counts]
         if not args.skip_pacing:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
                 print(
