@@ -78,10 +78,6 @@ _COLUMNS = (
 )
 
 
-def _dumps(payload: dict[str, Any]) -> str:
-    return json_codec.dumps(payload)
-
-
 def recorded_from_row(row: Any) -> Recorded:
     """A Recorded event from a (seq, recorded_at, type, object, source_id, payload) row."""
     return Recorded(row[0], row[1], event_from_row(row[2], row[3], row[4], row[5]))
@@ -140,7 +136,7 @@ class Ledger:
                         r["type"],
                         r["object"],
                         r["source_id"],
-                        _dumps(r["payload"]),
+                        json_codec.dumps(r["payload"]),
                     )
                 new_keys = {k for (k,) in driver_rows(conn, _insert_values(len(rows)), tuple(flat))}
             else:
@@ -150,7 +146,7 @@ class Ledger:
                     "t": [r["type"] for r in rows],
                     "o": [r["object"] for r in rows],
                     "s": [r["source_id"] for r in rows],
-                    "p": [_dumps(r["payload"]) for r in rows],
+                    "p": [json_codec.dumps(r["payload"]) for r in rows],
                 }
                 new_keys = {k for (k,) in driver_rows(conn, _INSERT, params)}
             for r in rows:  # the first of two equal keys in one batch is the new one
