@@ -60,13 +60,15 @@ _OF_RECORD = (
     "WHERE migration_id = %(m)s AND object = %(o)s AND source_id = %(s)s ORDER BY seq"
 )
 #: The newest event of given types of each (object, source_id): a unit's dependencies.
+#: One probe of the record index per pair, newest first, whatever the statistics say: as a
+#: join, planned on statistics taken before the types asked for were numerous, it read
+#: every settlement of the migration instead (38 ms instead of 0.1 ms per unit).
 LATEST_OF_RECORDS = (
-    "SELECT DISTINCT ON (e.object, e.source_id) e.seq, e.recorded_at, e.type, "
-    "e.object, e.source_id, e.payload FROM events e "
-    "JOIN unnest(%(o)s::text[], %(s)s::text[]) AS w(o, s) "
-    "ON e.object = w.o AND e.source_id = w.s "
-    "WHERE e.migration_id = %(m)s AND e.type = ANY(%(t)s) "
-    "ORDER BY e.object, e.source_id, e.seq DESC"
+    "SELECT e.seq, e.recorded_at, e.type, e.object, e.source_id, e.payload "
+    "FROM unnest(%(o)s::text[], %(s)s::text[]) AS w(o, s) CROSS JOIN LATERAL ("
+    "SELECT seq, recorded_at, type, object, source_id, payload FROM events "
+    "WHERE migration_id = %(m)s AND object = w.o AND source_id = w.s AND type = ANY(%(t)s) "
+    "ORDER BY seq DESC LIMIT 1) AS e"
 )
 _COLUMNS = (
     events_table.c.seq,
