@@ -9,12 +9,14 @@ again: messages are harmless to repeat.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import redis
 from dramatiq.errors import BrokerConnectionError
+from sqlalchemy.engine import Engine
 
 from commands.options import MigrateOptions
 from core.errors import ConfigError, H2IError
@@ -30,7 +32,7 @@ log = get_logger(__name__)
 #: How often the coordinator reads the progress of a phase; in a phase's tail (no more
 #: pending units than worker threads) more often, so the next phase starts sooner.
 POLL_SECONDS = 0.5
-TAIL_POLL_SECONDS = 0.1
+TAIL_POLL_SECONDS = 0.03
 #: Before a phase, the ledger's statistics are refreshed once it grew by this share.
 STATISTICS_GROWTH = 0.1
 
@@ -40,22 +42,79 @@ class PollPacing:
 
     Half a second while the phase has long to go; sooner as its end nears (at the pace
     the units have been settling), so that a short phase (a few hundred contacts in half
-    a second) does not leave the workers idle until the next reading.
+    a second) does not leave the workers idle until the next reading. Until a first unit
+    settles there is no pace to go by: the coordinator looks again after as long as it has
+    been looking (a set-up phase of a few writes is over in 50 ms).
     """
 
     def __init__(self) -> None:
         self._start = time.monotonic()
         self._first: int | None = None
+        self._first_at = self._start
 
     def next_poll(self, settled: int, pending: int) -> float:
         """Seconds to sleep, given the settled and pending counts just read."""
+        now = time.monotonic()
         if self._first is None:
-            self._first = settled
+            self._first, self._first_at = settled, now
             return TAIL_POLL_SECONDS
-        rate = (settled - self._first) / max(time.monotonic() - self._start, 1e-3)
+        rate = (settled - self._first) / max(now - self._start, 1e-3)
         if rate <= 0:
-            return POLL_SECONDS
+            return min(POLL_SECONDS, max(TAIL_POLL_SECONDS, now - self._first_at))
         return min(POLL_SECONDS, max(TAIL_POLL_SECONDS, pending / rate / 2))
+
+
+class BackgroundStatistics:
+    """Refreshes the ledger's planner statistics on a thread of its own, one at a time.
+
+    An ANALYZE takes from 50 ms to over half a second (longer while a VACUUM holds the
+    table). In the coordinator's thread it delayed the reading that ends a phase: a set-up
+    phase of a few writes was over 0.4 s before the coordinator noticed, and every worker
+    idled meanwhile.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._thread: threading.Thread | None = None
+        self._failed: BaseException | None = None
+
+    @property
+    def running(self) -> bool:
+        """True while a refresh is under way."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> bool:
+        """Start a refresh unless one is running (then False). Raises what the previous
+        refresh raised, an outage of PostgreSQL apart (the phases wait for that)."""
+        if self.running:
+            return False
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+        self._thread = threading.Thread(target=self._refresh, name="h2i-statistics", daemon=True)
+        self._thread.start()
+        return True
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the refresh under way, if any (tests, and a coordinator that ends)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _refresh(self) -> None:
+        try:
+            skipped = refresh_statistics(self._engine)
+        except Exception as err:
+            if service_outage(err):
+                log.warning("phase.statistics_unavailable", error=type(err).__name__)
+            else:
+                self._failed = err
+            return
+        if skipped:
+            log.warning(
+                "phase.statistics_skipped",
+                tables=skipped,
+                hint="another job (a long VACUUM) held them; autovacuum's statistics stay",
+            )
 
 
 class MigrationPending(H2IError):
@@ -95,6 +154,7 @@ class Coordinator:
         self.send = send
         self.table = ProjectionTable(res.engine, res.ledger.migration_id, Dispositions())
         self._analysed_at = -1  # the ledger's last seq when its statistics were refreshed
+        self.statistics = BackgroundStatistics(res.engine)
         self._tally: SettledTally | None = None  # kept by every catch-up of self.table
 
     def phases(self) -> list[tuple[str, tuple[str, ...]]]:
@@ -135,7 +195,8 @@ class Coordinator:
                     for key in keys:
                         self.send(key)
                     # After the sends, so that the workers start meanwhile: the first units
-                    # plan their reads on the older statistics, the rest on the new ones.
+                    # plan their reads on the older statistics, the rest on the new ones
+                    # (refreshed on a thread of its own while this one follows the phase).
                     self._refresh_statistics()
                 self._catch_up()
                 assert self._tally is not None
@@ -195,17 +256,12 @@ class Coordinator:
         return SettledTally(settled_counts(self.res.engine, self.res.ledger.migration_id))
 
     def _refresh_statistics(self) -> None:
-        """Refresh the ledger's planner statistics if it grew since the last refresh: the
-        units of the phase about to start read the events the phases before added."""
+        """Refresh the ledger's planner statistics, in the background, if it grew since the
+        last refresh: the units of the phase about to start read the events the phases
+        before added."""
         last = self.res.ledger.last_seq()
-        if self._analysed_at < 0 or last > self._analysed_at * (1 + STATISTICS_GROWTH) + 100:
-            skipped = refresh_statistics(self.res.engine)
-            if skipped:
-                log.warning(
-                    "phase.statistics_skipped",
-                    tables=skipped,
-                    hint="another job (a long VACUUM) held them; autovacuum's statistics stay",
-                )
+        grown = last > self._analysed_at * (1 + STATISTICS_GROWTH) + 100
+        if (self._analysed_at < 0 or grown) and self.statistics.start():
             self._analysed_at = last
 
     def _wait_for_services(self, err: BaseException, since: float | None) -> float:

@@ -17,7 +17,7 @@ from engine.units import DependencyPending, UnitBusy, process_unit
 from workers.broker import QUEUE, make_broker, redis_client, unit_sender
 
 #: Longest wait of an idle worker between two looks at its queue.
-IDLE_POLL_MS = 100
+IDLE_POLL_MS = 25
 
 
 class WorkerPool:

@@ -4,6 +4,7 @@ workspace unit (no Hesk record, outside the report's object list) included."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, cast
 
 import pytest
@@ -60,3 +61,33 @@ def test_the_phase_ends_once_its_last_unit_settles(engine: Engine, ledger: Ledge
         assert coordinator.run_phase(SETUP, lambda _progress: None) == 1
     finally:
         settle.join()
+
+
+def test_the_phase_end_is_noticed_while_the_statistics_are_refreshed(
+    engine: Engine, ledger: Ledger
+) -> None:
+    """A VACUUM holds the events table: the refresh waits (up to its lock timeout, 2 s) on a
+    thread of its own, and the phase ends as soon as its unit settles."""
+    workspace = SourceCaptured(object="workspace", source_id="attributes", content_hash="w")
+    ledger.append([workspace])
+    coordinator = coordinator_of(engine, ledger, [])
+    settle = threading.Timer(
+        0.2,
+        lambda: ledger.append(
+            [RecordMigrated(object="workspace", source_id="attributes", content_hash="w")]
+        ),
+    )
+    with engine.connect() as vacuum:
+        vacuum.exec_driver_sql("LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE")
+        started = time.monotonic()
+        settle.start()
+        try:
+            assert coordinator.run_phase(SETUP, lambda _progress: None) == 1
+            took = time.monotonic() - started
+            assert coordinator.statistics.running, "the refresh still waits for the table"
+        finally:
+            settle.join()
+            vacuum.rollback()
+    coordinator.statistics.wait(10)
+    assert took < 1.5, f"the phase ended {took:.1f} s after it started"
+    assert not coordinator.statistics.running

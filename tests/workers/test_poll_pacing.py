@@ -34,7 +34,22 @@ def test_a_short_phase_is_read_again_before_it_ends(clock: Clock) -> None:
     clock.advance(0.25)
     assert pacing.next_poll(settled=210, pending=150) == pytest.approx(0.125)
     clock.advance(0.15)
-    assert pacing.next_poll(settled=300, pending=60) == TAIL_POLL_SECONDS
+    assert pacing.next_poll(settled=300, pending=20) == TAIL_POLL_SECONDS
+
+
+def test_until_a_unit_settles_the_phase_is_read_as_often_as_it_was_read(clock: Clock) -> None:
+    """A set-up phase of a few writes ends within 50 ms of its first reading: waiting half a
+    second for the next one left every worker idle (0.45 s of a 20 s write phase)."""
+    pacing = PollPacing()
+    clock.advance(0.7)  # the first catch-up of a large capture, before the first reading
+
+    assert pacing.next_poll(settled=0, pending=21) == TAIL_POLL_SECONDS
+    clock.advance(TAIL_POLL_SECONDS + 0.02)
+    assert pacing.next_poll(settled=0, pending=21) == pytest.approx(TAIL_POLL_SECONDS + 0.02)
+    clock.advance(0.05)
+    assert pacing.next_poll(settled=0, pending=21) == pytest.approx(TAIL_POLL_SECONDS + 0.07)
+    clock.advance(5.0)
+    assert pacing.next_poll(settled=0, pending=21) == POLL_SECONDS
 
 
 @pytest.mark.parametrize(
