@@ -34,6 +34,16 @@ JSON = Any
 RowObserver = Callable[[str, JSON | None, JSON | None], None]
 
 
+#: The rows of the keys a catch-up touched: one probe of the primary key per key. As a
+#: join it hashed the whole projection (18 ms for 541 keys of 22,000 rows, and growing
+#: with the migration) instead of 3 ms.
+ROWS_BY_KEYS = (
+    "SELECT x.k, r.value FROM unnest(%(k)b::text[]) AS x(k) CROSS JOIN LATERAL ("
+    "SELECT value FROM projection_rows WHERE projection = %(p)s AND migration_id = %(m)s "
+    "AND key = x.k LIMIT 1) AS r"
+)
+
+
 class Projection(Protocol):
     """A keyed fold over ledger events."""
 
@@ -198,10 +208,7 @@ class ProjectionTable:
     def _load(self, conn: Connection, keys: list[str]) -> dict[str, JSON | None]:
         found: dict[str, JSON | None] = dict.fromkeys(keys)
         rows = conn.exec_driver_sql(
-            "SELECT r.key, r.value FROM unnest(%(k)b::text[]) AS x(k) "
-            "JOIN projection_rows r ON r.projection = %(p)s AND r.migration_id = %(m)s "
-            "AND r.key = x.k",
-            {"k": keys, "p": self.projection.name, "m": self.migration_id},
+            ROWS_BY_KEYS, {"k": keys, "p": self.projection.name, "m": self.migration_id}
         )
         for key, value in rows:
             found[key] = value
