@@ -46,16 +46,16 @@ def test_the_setup_phase_waits_for_its_workspace_unit(engine: Engine, ledger: Le
     assert sent and set(sent) == {workspace.key}  # sent, and sent again when it stalled
 
 
+def workspace_settling(ledger: Ledger, after: float) -> threading.Timer:
+    """A captured workspace unit, and a timer (not started) that settles it ``after`` s."""
+    ledger.append([SourceCaptured(object="workspace", source_id="attributes", content_hash="w")])
+    settled = RecordMigrated(object="workspace", source_id="attributes", content_hash="w")
+    return threading.Timer(after, lambda: ledger.append([settled]))
+
+
 def test_the_phase_ends_once_its_last_unit_settles(engine: Engine, ledger: Ledger) -> None:
-    workspace = SourceCaptured(object="workspace", source_id="attributes", content_hash="w")
-    ledger.append([workspace])
+    settle = workspace_settling(ledger, 0.3)
     coordinator = coordinator_of(engine, ledger, [])
-    settle = threading.Timer(
-        0.3,
-        lambda: ledger.append(
-            [RecordMigrated(object="workspace", source_id="attributes", content_hash="w")]
-        ),
-    )
     settle.start()
     try:
         assert coordinator.run_phase(SETUP, lambda _progress: None) == 1
@@ -68,15 +68,8 @@ def test_the_phase_end_is_noticed_while_the_statistics_are_refreshed(
 ) -> None:
     """A VACUUM holds the events table: the refresh waits (up to its lock timeout, 2 s) on a
     thread of its own, and the phase ends as soon as its unit settles."""
-    workspace = SourceCaptured(object="workspace", source_id="attributes", content_hash="w")
-    ledger.append([workspace])
+    settle = workspace_settling(ledger, 0.2)
     coordinator = coordinator_of(engine, ledger, [])
-    settle = threading.Timer(
-        0.2,
-        lambda: ledger.append(
-            [RecordMigrated(object="workspace", source_id="attributes", content_hash="w")]
-        ),
-    )
     with engine.connect() as vacuum:
         vacuum.exec_driver_sql("LOCK TABLE events IN SHARE UPDATE EXCLUSIVE MODE")
         started = time.monotonic()
