@@ -96,7 +96,7 @@ class BackgroundStatistics:
         return True
 
     def wait(self, timeout: float | None = None) -> None:
-        """Wait for the refresh under way, if any (tests, and a coordinator that ends)."""
+        """Wait for the refresh under way, if any."""
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -106,7 +106,8 @@ class BackgroundStatistics:
         except Exception as err:
             if service_outage(err):
                 log.warning("phase.statistics_unavailable", error=type(err).__name__)
-            else:
+            else:  # logged now, raised by the next start: the last refresh's is never lost
+                log.warning("phase.statistics_failed", error=type(err).__name__)
                 self._failed = err
             return
         if skipped:
