@@ -38,18 +38,32 @@ def fresh_engine() -> Iterator[Engine]:
     drop_database(name)
 
 
-def _plan(engine: Engine, migration: str) -> dict[str, Any]:
+def _plan(engine: Engine, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+    """PostgreSQL's plan of ``sql`` with these parameters (EXPLAIN, JSON)."""
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + sql, params).scalar_one()
+    plan = found if isinstance(found, list) else json.loads(found)
+    return dict(plan[0]["Plan"])
+
+
+def _dependency_read_plan(engine: Engine, migration: str) -> dict[str, Any]:
+    """The plan of a unit's read of three contacts' settlements."""
     params = {
         "m": migration,
         "o": ["contact", "contact", "contact"],
         "s": ["10", "20", "30"],
         "t": ["RecordMigrated", "RecordQuarantined", "RecordSkipped"],
     }
-    with engine.connect() as conn:
-        rows = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + LATEST_OF_RECORDS, params)
-        found = rows.scalar_one()
-    plan = found if isinstance(found, list) else json.loads(found)
-    return dict(plan[0]["Plan"])
+    return _plan(engine, LATEST_OF_RECORDS, params)
+
+
+def _assert_settled_ids(ledger: Ledger) -> None:
+    """Contacts 10 and 20 read as migrated to c10 and c20; contact x as not settled."""
+    found = ledger.settlements([("contact", "10"), ("contact", "20"), ("contact", "x")])
+    assert {k: r.event.intercom_id for k, r in found.items()} == {  # type: ignore[attr-defined]  # RecordMigrated
+        ("contact", "10"): "c10",
+        ("contact", "20"): "c20",
+    }
 
 
 def _indexes(node: dict[str, Any]) -> set[str]:
@@ -87,12 +101,8 @@ def test_after_a_refresh_a_units_dependency_read_uses_the_record_index(
 
     assert set(_last_analyze(fresh_engine)) == {"events", "projection_rows"}
     assert all(_last_analyze(fresh_engine).values()), "both tables were analysed"
-    assert _indexes(_plan(fresh_engine, "grown")) == {"events_by_object"}
-    found = ledger.settlements([("contact", "10"), ("contact", "20"), ("contact", "x")])
-    assert {k: r.event.intercom_id for k, r in found.items()} == {  # type: ignore[attr-defined]  # RecordMigrated
-        ("contact", "10"): "c10",
-        ("contact", "20"): "c20",
-    }
+    assert _indexes(_dependency_read_plan(fresh_engine, "grown")) == {"events_by_object"}
+    _assert_settled_ids(ledger)
 
 
 def test_between_refreshes_a_units_dependency_read_stays_on_the_record_index(
@@ -137,12 +147,8 @@ def test_between_refreshes_a_units_dependency_read_stays_on_the_record_index(
             ]
         )
 
-    assert _indexes(_plan(fresh_engine, "grown")) == {"events_by_object"}
-    found = ledger.settlements([("contact", "10"), ("contact", "20"), ("contact", "x")])
-    assert {k: r.event.intercom_id for k, r in found.items()} == {  # type: ignore[attr-defined]  # RecordMigrated
-        ("contact", "10"): "c10",
-        ("contact", "20"): "c20",
-    }
+    assert _indexes(_dependency_read_plan(fresh_engine, "grown")) == {"events_by_object"}
+    _assert_settled_ids(ledger)
 
 
 def test_a_table_another_job_holds_is_left_out_and_the_rest_refreshed(
@@ -177,11 +183,10 @@ def test_a_catch_up_reads_the_rows_it_touched_by_their_keys(fresh_engine: Engine
     assert refresh_statistics(fresh_engine) == []
     keys = [f"reply:{i}" for i in range(1, 20_001, 40)]
     params = {"k": keys, "p": "dispositions", "m": "grown"}
+    plan = _plan(fresh_engine, ROWS_BY_KEYS, params)
     with fresh_engine.connect() as conn:
-        found = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + ROWS_BY_KEYS, params).scalar_one()
-        rows = dict(conn.exec_driver_sql(ROWS_BY_KEYS, params).all())
-    plan = found if isinstance(found, list) else json.loads(found)
+        rows: dict[str, Any] = dict(conn.exec_driver_sql(ROWS_BY_KEYS, params).all())
 
-    assert _indexes(plan[0]["Plan"]) == {"projection_rows_pkey"}
+    assert _indexes(plan) == {"projection_rows_pkey"}
     assert "Seq Scan" not in json.dumps(plan)
     assert len(rows) == 500 and rows["reply:41"]["state"] == "migrated"
