@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import redis
@@ -149,7 +149,9 @@ def as_progress(counted: dict[str, tuple[int, int]]) -> PhaseProgress:
 class Coordinator:
     """Dispatches a migration's units to the workers and follows them to the end."""
 
-    def __init__(self, res: Resources, options: MigrateOptions, send: Callable[[str], None]):
+    def __init__(
+        self, res: Resources, options: MigrateOptions, send: Callable[[Sequence[str]], None]
+    ):
         self.res = res
         self.options = options
         self.send = send
@@ -193,8 +195,7 @@ class Coordinator:
                 if keys is None:
                     self._catch_up()
                     keys = pending_units(self.res, objects)
-                    for key in keys:
-                        self.send(key)
+                    self.send(keys)
                     # After the sends, so that the workers start meanwhile: the first units
                     # plan their reads on the older statistics, the rest on the new ones
                     # (refreshed on a thread of its own while this one follows the phase).
@@ -232,8 +233,7 @@ class Coordinator:
                     )
                 log.info("phase.stalled", pending=pending, resend=True)
                 try:
-                    for key in pending_units(self.res, objects):
-                        self.send(key)
+                    self.send(pending_units(self.res, objects))
                 except Exception as err:
                     if not service_outage(err):
                         raise

@@ -15,7 +15,7 @@ title, a close or a reopen). Running it twice in a row writes nothing the second
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -282,7 +282,7 @@ def run_delta(
     options: MigrateOptions,
     *,
     apply: bool = False,
-    send: Callable[[str], None] | None = None,
+    send: Callable[[Sequence[str]], None] | None = None,
     on_progress: Callable[[PhaseProgress], None] | None = None,
     customers: bool = False,
 ) -> DeltaResult:

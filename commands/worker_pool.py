@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from commands.options import MigrateOptions
@@ -108,18 +108,21 @@ def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
     return env
 
 
-def in_process_sender(res: Resources) -> Callable[[str], None]:
+def in_process_sender(res: Resources) -> Callable[[Sequence[str]], None]:
     """Run each unit here, now (tests and small deltas); the coordinator resends stalls."""
 
-    def send(key: str) -> None:
-        with contextlib.suppress(DependencyPending, UnitBusy):
-            process_unit(res, key)
+    def send(keys: Sequence[str]) -> None:
+        for key in keys:
+            with contextlib.suppress(DependencyPending, UnitBusy):
+                process_unit(res, key)
 
     return send
 
 
 @contextlib.contextmanager
-def unit_runner(res: Resources, options: MigrateOptions) -> Iterator[Callable[[str], None]]:
+def unit_runner(
+    res: Resources, options: MigrateOptions
+) -> Iterator[Callable[[Sequence[str]], None]]:
     """How units are run: here, in this process (``workers=0``), or by N worker processes."""
     if not options.workers:
         yield in_process_sender(res)

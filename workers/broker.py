@@ -3,10 +3,11 @@ how a unit's message is sent to the ``write_unit`` actor."""
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 
 import dramatiq
 import redis
@@ -44,13 +45,13 @@ def redis_client(settings: Settings) -> redis.Redis:
     return client
 
 
-def make_broker(settings: Settings) -> RedisBroker:
+def make_broker(settings: Settings) -> BatchingRedisBroker:
     """The Redis broker for this migration, with the middleware the actors rely on.
 
     Only those: every middleware's hooks run around every message, and the actors use no
     age limit, callbacks or pipelines.
     """
-    return BatchFetchingRedisBroker(
+    return BatchingRedisBroker(
         client=redis_client(settings),
         namespace=namespace(settings.migration),
         heartbeat_timeout=HEARTBEAT_TIMEOUT_MS,
@@ -58,12 +59,26 @@ def make_broker(settings: Settings) -> RedisBroker:
     )
 
 
-class BatchFetchingRedisBroker(RedisBroker):
-    """Dramatiq's Redis broker whose consumers fetch messages a batch at a time."""
+class BatchingRedisBroker(RedisBroker):
+    """Dramatiq's Redis broker whose consumers fetch messages a batch at a time, and which
+    can enqueue many messages in one round trip."""
 
     @property
     def consumer_class(self) -> type[_RedisConsumer]:
         return BatchFetchingConsumer
+
+    def enqueue_all(self, messages: Iterable[dramatiq.Message]) -> None:
+        """Enqueue ``messages`` as :meth:`enqueue` does each (the same script, ids and
+        middleware hooks), in one pipeline: one round trip to Redis for them all."""
+        with self.client.pipeline(transaction=False) as pipe:
+            piped = copy.copy(self)  # shares everything but the script's connection
+            piped.scripts = {
+                **self.scripts,
+                "dispatch": partial(self.scripts["dispatch"], client=pipe),
+            }
+            for message in messages:
+                piped.enqueue(message)
+            pipe.execute()
 
 
 class BatchFetchingConsumer(_RedisConsumer):
@@ -116,19 +131,26 @@ class BatchFetchingConsumer(_RedisConsumer):
         return super().__next__()
 
 
-def unit_sender(broker: Any, migration: str) -> Callable[[str], None]:
-    """A function that sends one unit's message (migration, key) on this broker."""
+#: Messages sent per round trip to Redis (a phase's units are sent together).
+SEND_BATCH = 500
+
+
+def unit_sender(broker: BatchingRedisBroker, migration: str) -> Callable[[Sequence[str]], None]:
+    """A function that sends units' messages ``(migration, key)`` on this broker, up to
+    SEND_BATCH of them per round trip."""
     broker.declare_queue(QUEUE)
 
-    def send(key: str) -> None:
-        broker.enqueue(
-            dramatiq.Message(
-                queue_name=QUEUE,
-                actor_name="write_unit",
-                args=(migration, key),
-                kwargs={},
-                options={},
+    def send(keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), SEND_BATCH):
+            broker.enqueue_all(
+                dramatiq.Message(
+                    queue_name=QUEUE,
+                    actor_name="write_unit",
+                    args=(migration, key),
+                    kwargs={},
+                    options={},
+                )
+                for key in keys[start : start + SEND_BATCH]
             )
-        )
 
     return send

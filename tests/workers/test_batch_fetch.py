@@ -1,6 +1,7 @@
-"""A worker fetches its messages a batch at a time (workers/broker.BatchFetchingConsumer),
-and still receives every message once, promptly. Real Redis; no worker process needed: the
-consumer is driven the way Dramatiq's consumer thread and worker threads drive it.
+"""The coordinator sends a phase's messages a batch per round trip, and a worker fetches
+them a batch at a time (workers/broker.py); every message still arrives once, promptly.
+Real Redis; no worker process needed: the consumer is driven the way Dramatiq's consumer
+thread and worker threads drive it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import dramatiq
 import pytest
@@ -22,7 +24,9 @@ from workers.actors import write_unit
 from workers.broker import (
     DELAY_QUEUE_POLL_MS,
     QUEUE,
+    SEND_BATCH,
     BatchFetchingConsumer,
+    BatchingRedisBroker,
     make_broker,
     namespace,
     unit_sender,
@@ -35,7 +39,7 @@ UNIT_SECONDS = 0.04
 
 
 @pytest.fixture
-def broker() -> Iterator[RedisBroker]:
+def broker() -> Iterator[BatchingRedisBroker]:
     settings = load_settings(migration=f"batch-fetch-{uuid.uuid4().hex[:8]}")
     broker = make_broker(settings)
     yield broker
@@ -90,11 +94,12 @@ def drain(consumer: _RedisConsumer, total: int) -> list[str]:
     return seen
 
 
-def test_a_busy_worker_fetches_a_third_of_its_prefetch_at_a_time(broker: RedisBroker) -> None:
+def test_a_busy_worker_fetches_a_third_of_its_prefetch_at_a_time(
+    broker: BatchingRedisBroker,
+) -> None:
     send = unit_sender(broker, "m")
     keys = [f"src:contact:{i}:h" for i in range(240)]
-    for key in keys:
-        send(key)
+    send(keys)
     fetches = CountedFetches(broker)
     broker.do_fetch = fetches  # type: ignore[method-assign]  # counted, still the real fetch
     consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=25)
@@ -106,10 +111,9 @@ def test_a_busy_worker_fetches_a_third_of_its_prefetch_at_a_time(broker: RedisBr
     assert next(consumer) is None  # nothing left behind
 
 
-def test_an_ack_wakes_a_consumer_waiting_for_room(broker: RedisBroker) -> None:
+def test_an_ack_wakes_a_consumer_waiting_for_room(broker: BatchingRedisBroker) -> None:
     send = unit_sender(broker, "m")
-    for i in range(PREFETCH + 10):
-        send(f"src:contact:{i}:h")
+    send([f"src:contact:{i}:h" for i in range(PREFETCH + 10)])
     consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=2_000)
     held = [next(consumer) for _ in range(PREFETCH)]
     assert all(m is not None for m in held)
@@ -127,8 +131,33 @@ def test_an_ack_wakes_a_consumer_waiting_for_room(broker: RedisBroker) -> None:
     assert next(consumer) is not None
 
 
-def test_the_delay_queue_is_polled_less_often_than_retries_wait(broker: RedisBroker) -> None:
+def test_the_delay_queue_is_polled_less_often_than_retries_wait(
+    broker: BatchingRedisBroker,
+) -> None:
     delayed = broker.consume(dq_name(QUEUE), prefetch=PREFETCH, timeout=25)
     assert delayed.timeout == DELAY_QUEUE_POLL_MS
     assert broker.consume(QUEUE, prefetch=PREFETCH, timeout=25).timeout == 25
     assert write_unit.options["min_backoff"] > DELAY_QUEUE_POLL_MS
+
+
+def test_a_phase_is_sent_a_batch_per_round_trip(broker: BatchingRedisBroker) -> None:
+    pipelines = 0
+    pipeline = broker.client.pipeline
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal pipelines
+        pipelines += 1
+        return pipeline(*args, **kwargs)
+
+    broker.client.pipeline = counted  # type: ignore[method-assign]  # counted, still Redis's
+    keys = [f"src:ticket:{i}:h" for i in range(2 * SEND_BATCH + 200)]
+    unit_sender(broker, "m@gen2")(keys)
+    assert pipelines == 3
+    assert broker.do_qsize(QUEUE) == len(keys)
+
+    consumer = broker.consume(QUEUE, prefetch=len(keys), timeout=25)
+    got = [m for m in (next(consumer) for _ in range(len(keys))) if m is not None]
+    assert sorted(m.args[1] for m in got) == sorted(keys)  # each once, in full
+    assert {m.args[0] for m in got} == {"m@gen2"}
+    assert {m.actor_name for m in got} == {"write_unit"}
+    assert len({m.options["redis_message_id"] for m in got}) == len(keys)

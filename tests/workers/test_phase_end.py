@@ -31,7 +31,7 @@ def coordinator_of(engine: Engine, ledger: Ledger, sent: list[str]) -> Coordinat
         attachments=None,
     )
     options = MigrateOptions(workers=1, threads=1, stall_seconds=0.5, max_stalls=1)
-    return Coordinator(res, options, sent.append)
+    return Coordinator(res, options, sent.extend)
 
 
 def test_the_setup_phase_waits_for_its_workspace_unit(engine: Engine, ledger: Ledger) -> None:
