@@ -61,6 +61,19 @@ class CountedFetches:
         return self._fetch(queue_name, count)
 
 
+class CountedPipelines:
+    """The broker's Redis pipelines, counted (still Redis's own)."""
+
+    def __init__(self, broker: BatchingRedisBroker) -> None:
+        self.opened = 0
+        self._pipeline = broker.client.pipeline
+        broker.client.pipeline = self  # type: ignore[method-assign]  # counted, still Redis's
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.opened += 1
+        return self._pipeline(*args, **kwargs)
+
+
 def drain(consumer: _RedisConsumer, total: int) -> list[str]:
     """Take ``total`` messages as a Dramatiq worker of THREADS threads does: one thread puts
     what the consumer gives on a work queue, THREADS threads take them, spend UNIT_SECONDS
@@ -94,7 +107,7 @@ def drain(consumer: _RedisConsumer, total: int) -> list[str]:
     return seen
 
 
-def test_a_busy_worker_fetches_a_third_of_its_prefetch_at_a_time(
+def test_a_busy_worker_fetches_and_acknowledges_a_third_of_its_prefetch_at_a_time(
     broker: BatchingRedisBroker,
 ) -> None:
     send = unit_sender(broker, "m")
@@ -102,13 +115,36 @@ def test_a_busy_worker_fetches_a_third_of_its_prefetch_at_a_time(
     send(keys)
     fetches = CountedFetches(broker)
     broker.do_fetch = fetches  # type: ignore[method-assign]  # counted, still the real fetch
+    pipelines = CountedPipelines(broker)
     consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=25)
     assert isinstance(consumer, BatchFetchingConsumer)
 
     assert sorted(drain(consumer, len(keys))) == sorted(keys)  # each once, none lost
     assert min(fetches.asked) >= PREFETCH // 3, fetches.asked  # never for one or two
     assert len(fetches.asked) <= len(keys) // (PREFETCH // 3) + 1
+    assert pipelines.opened <= len(keys) // (PREFETCH // 3) + 2  # acks, a batch per trip
     assert next(consumer) is None  # nothing left behind
+    consumer.close()
+    # Every message acknowledged on Redis: none left to deliver again.
+    assert broker.client.hlen(f"{broker.namespace}:{QUEUE}.msgs") == 0
+    assert broker.client.scard(f"{broker.namespace}:__acks__.{broker.broker_id}.{QUEUE}") == 0
+
+
+def test_acknowledgements_reach_redis_within_the_worker_timeout(
+    broker: BatchingRedisBroker,
+) -> None:
+    unit_sender(broker, "m")(["src:contact:1:h", "src:contact:2:h"])
+    consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=25)
+    message = next(consumer)
+    assert message is not None
+    consumer.ack(message)  # a worker thread's; the consumer's thread tells Redis
+    acks = f"{broker.namespace}:__acks__.{broker.broker_id}.{QUEUE}"
+    assert broker.client.scard(acks) == 2  # both fetched, neither acknowledged on Redis yet
+    started = time.monotonic()
+    while broker.client.scard(acks) != 1:
+        next(consumer)
+        assert time.monotonic() - started < 0.5
+    assert broker.client.hlen(f"{broker.namespace}:{QUEUE}.msgs") == 1
 
 
 def test_an_ack_wakes_a_consumer_waiting_for_room(broker: BatchingRedisBroker) -> None:
@@ -141,18 +177,10 @@ def test_the_delay_queue_is_polled_less_often_than_retries_wait(
 
 
 def test_a_phase_is_sent_a_batch_per_round_trip(broker: BatchingRedisBroker) -> None:
-    pipelines = 0
-    pipeline = broker.client.pipeline
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal pipelines
-        pipelines += 1
-        return pipeline(*args, **kwargs)
-
-    broker.client.pipeline = counted  # type: ignore[method-assign]  # counted, still Redis's
+    pipelines = CountedPipelines(broker)
     keys = [f"src:ticket:{i}:h" for i in range(2 * SEND_BATCH + 200)]
     unit_sender(broker, "m@gen2")(keys)
-    assert pipelines == 3
+    assert pipelines.opened == 3
     assert broker.do_qsize(QUEUE) == len(keys)
 
     consumer = broker.consume(QUEUE, prefetch=len(keys), timeout=25)
