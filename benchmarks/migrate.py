@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -189,6 +190,7 @@ class CpuSampler:
 
     Roles: ``simulator`` (its pid), ``workers`` (dramatiq processes and floor children
     under this one), ``postgres`` (backends whose title names the bench ledger database),
+    ``redis`` (the server at ``redis_address``, host:port, when it runs on this machine)
     and ``coordinator`` (this process, less the sampler thread's own CPU).
 
     Each process is classified once it has settled (SETTLED_AGE), so a sample reads the
@@ -196,9 +198,12 @@ class CpuSampler:
     reading them all four times a second cost about 40 ms of CPU per second.
     """
 
-    def __init__(self, simulator_pid: int, ledger_db: str, interval: float = 0.25) -> None:
+    def __init__(
+        self, simulator_pid: int, ledger_db: str, interval: float = 0.25, redis_address: str = ""
+    ) -> None:
         self.simulator_pid = simulator_pid
         self.ledger_db = ledger_db
+        self.redis_address = redis_address
         self.interval = interval
         self.start_cpu: dict[int, float] = {}
         self.last: dict[int, tuple[str, float]] = {}
@@ -231,6 +236,8 @@ class CpuSampler:
             role = "simulator"
         elif line.startswith("postgres:") and f" {self.ledger_db} " in line:
             role = "postgres"
+        elif self.redis_address and line.startswith("redis-server") and self.redis_address in line:
+            role = "redis"
         elif self._roles.get(ppid) is not None:  # a descendant of this process
             role = "workers" if "dramatiq" in line or CHILD_FLAG in line else ""
         else:
@@ -253,7 +260,7 @@ class CpuSampler:
             if pid not in self.start_cpu:
                 # A process first seen now: count it from zero unless it predates the run
                 # (the simulator and old Postgres backends): then from this reading.
-                self.start_cpu[pid] = cpu if role == "simulator" else 0.0
+                self.start_cpu[pid] = cpu if role in ("simulator", "redis") else 0.0
             self.last[pid] = (role, cpu)
         self.history.append((time.time(), self.totals()))
 
@@ -275,7 +282,7 @@ class CpuSampler:
         self._thread.join()
 
     def totals(self) -> dict[str, float]:
-        out = {"simulator": 0.0, "workers": 0.0, "postgres": 0.0}
+        out = {"simulator": 0.0, "workers": 0.0, "postgres": 0.0, "redis": 0.0}
         for pid, (role, cpu) in self.last.items():
             out[role] += cpu - self.start_cpu.get(pid, 0.0)
         t1 = os.times()
@@ -580,7 +587,9 @@ def run_once(
         load_before = load_average()
         pg_before = pg_counters(pg_server, ledger_db)
         redis_before = redis_commands(settings.redis_url)
-        with CpuSampler(sim.proc.pid, ledger_db) as sampler:
+        redis_at = urlsplit(settings.redis_url)
+        address = f":{redis_at.port or 6379}"  # its process title names the port
+        with CpuSampler(sim.proc.pid, ledger_db, redis_address=address) as sampler:
             if profile is not None:
                 start_profilers(sampler, sim.proc.pid, profile, label, spies)
             t0 = time.monotonic()
@@ -980,9 +989,10 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
         "| workers × threads | floor writes/s (before / after the engine) | engine writes/s "
         "| engine / floor | CPU ms "
         "per write, floor: workers / postgres / simulator | engine: workers / postgres / "
-        "coordinator / simulator | engine CPU (workers + postgres + coordinator) |"
+        "coordinator / simulator | engine CPU (workers + postgres + coordinator) | engine: "
+        "Redis | engine / floor by CPU per write (every process measured) |"
     )
-    print("|---|---:|---:|---:|---|---|---:|")
+    print("|---|---:|---:|---:|---|---|---:|---:|---:|")
     for engine, floor in pairs:
         f, n = floor.cpu, max(floor.result.writes, 1)
         rate = f"{floor.result.writes_per_s:,.0f}"
@@ -995,11 +1005,13 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
         if engine is None:  # (a) skipped: the floor alone
             print(
                 f"| {floor.result.processes} × {floor.result.threads} | {rate} | — | — | "
-                f"{floor_cpu} | — | — |"
+                f"{floor_cpu} | — | — | — | — |"
             )
             continue
         e, m = engine.write_cpu, max(engine.writes_intended, 1)
         own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
+        every = own + 1000 * (e.get("simulator", 0) + e.get("redis", 0)) / m
+        floor_every = 1000 * sum(f.values()) / n
         print(
             f"| {engine.workers} × {engine.threads} | {rate} | {engine.writes_per_s:,.0f} | "
             f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
@@ -1007,7 +1019,8 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
             f"{1000 * f['simulator'] / n:.2f} | "
             f"{1000 * e.get('workers', 0) / m:.2f} / {1000 * e.get('postgres', 0) / m:.2f} / "
             f"{1000 * e.get('coordinator', 0) / m:.2f} / {1000 * e.get('simulator', 0) / m:.2f}"
-            f" | {own:.2f} ms |"
+            f" | {own:.2f} ms | {1000 * e.get('redis', 0) / m:.2f} | "
+            f"{floor_every / max(every, 1e-9):.0%} |"
         )
 
 
