@@ -256,6 +256,7 @@ def simulator(
     else H2I_INTERCOM_TOKEN), each one private app of the simulated workspace."""
     from core.paths import writable_file
     from core.tokens import parse_tokens
+    from simulator.app import SimulatorOptions
     from simulator.faults import FaultConfig, FaultSpecError
     from simulator.server import PortInUse, listen, serve
 
@@ -282,9 +283,7 @@ def simulator(
         err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
         raise typer.Exit(EXIT_USAGE) from exc
     console.print(f"Intercom simulator on http://{host}:{port} (Ctrl-C to stop)")
-    serve(
-        host,
-        port,
+    options = SimulatorOptions(
         token=token,
         rate_limit=rate_limit,
         workspace_rate_limit=max(workspace_rate_limit, rate_limit),
@@ -293,8 +292,8 @@ def simulator(
         validate=not no_validate,
         max_body_bytes=max_body_bytes,
         allowed_hosts=tuple(allow_host or ()),
-        sock=sock,
     )
+    serve(host, port, options, sock=sock)
 
 
 # --- end simulator command ---

@@ -24,6 +24,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -459,32 +460,37 @@ async def _respond(send: Send, status: int, body: Any, headers: list[tuple[bytes
     await send({"type": "http.response.body", "body": payload})
 
 
-def create_app(
-    *,
-    token: str | Sequence[str],
-    rate_limit: int = DEFAULT_RATE_LIMIT,
-    workspace_rate_limit: int | None = None,
-    faults: FaultConfig | None = None,
-    state_file: Path | None = None,
-    validate: bool = True,
-    max_body_bytes: int = MAX_REQUEST_BYTES,
-    host: str = "127.0.0.1",
-    allowed_hosts: tuple[str, ...] = (),
-) -> Starlette:
+@dataclass(frozen=True)
+class SimulatorOptions:
+    """How a simulator is set up: the tokens it accepts (a comma-separated string or a
+    list, one app each), its rate limits, injected faults, state file, request checks and
+    the ``Host`` names its admin API answers besides the one it listens on."""
+
+    token: str | Sequence[str]
+    rate_limit: int = DEFAULT_RATE_LIMIT
+    workspace_rate_limit: int | None = None
+    faults: FaultConfig | None = None
+    state_file: Path | None = None
+    validate: bool = True
+    max_body_bytes: int = MAX_REQUEST_BYTES
+    allowed_hosts: tuple[str, ...] = ()
+
+
+def create_app(options: SimulatorOptions, host: str = "127.0.0.1") -> Starlette:
     """The simulator's ASGI app; ``app.state.simulator`` is the :class:`SimulatorApp`.
 
-    ``host`` is where it listens: with ``allowed_hosts``, the ``Host`` names the admin
-    API answers (:class:`~simulator.hosts.HostGuard`).
+    ``host`` is where it listens: with ``options.allowed_hosts``, the ``Host`` names the
+    admin API answers (:class:`~simulator.hosts.HostGuard`).
     """
     sim = SimulatorApp(
-        token=token,
-        rate_limit=rate_limit,
-        workspace_rate_limit=workspace_rate_limit,
-        faults=faults,
-        state_file=state_file,
-        validate=validate,
-        max_body_bytes=max_body_bytes,
-        hosts=HostGuard.listening_on(host, allowed_hosts),
+        token=options.token,
+        rate_limit=options.rate_limit,
+        workspace_rate_limit=options.workspace_rate_limit,
+        faults=options.faults,
+        state_file=options.state_file,
+        validate=options.validate,
+        max_body_bytes=options.max_body_bytes,
+        hosts=HostGuard.listening_on(host, options.allowed_hosts),
     )
     app = Starlette(routes=[Mount("/", app=sim)], lifespan=sim.lifespan)
     app.state.simulator = sim

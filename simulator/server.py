@@ -1,10 +1,9 @@
-"""Run the simulator with uvicorn: ``serve(host, port, token=..., ...)``."""
+"""Run the simulator with uvicorn: ``serve(host, port, SimulatorOptions(token=...))``."""
 
 from __future__ import annotations
 
 import errno
 import socket
-from collections.abc import Sequence
 from pathlib import Path
 
 import uvicorn
@@ -12,7 +11,7 @@ import uvicorn
 from core.errors import H2IError
 from core.intercom_limits import MAX_REQUEST_BYTES
 
-from .app import DEFAULT_RATE_LIMIT, DEFAULT_WORKSPACE_RATE_LIMIT, create_app
+from .app import DEFAULT_RATE_LIMIT, DEFAULT_WORKSPACE_RATE_LIMIT, SimulatorOptions, create_app
 from .faults import FaultConfig
 
 
@@ -44,33 +43,11 @@ def listen(host: str, port: int) -> socket.socket:
 
 
 def uvicorn_config(
-    host: str,
-    port: int,
-    *,
-    token: str | Sequence[str],
-    rate_limit: int = DEFAULT_RATE_LIMIT,
-    workspace_rate_limit: int | None = None,
-    faults: FaultConfig | None = None,
-    state_file: Path | None = None,
-    validate: bool = True,
-    max_body_bytes: int = MAX_REQUEST_BYTES,
-    allowed_hosts: tuple[str, ...] = (),
-    log_level: str = "warning",
+    host: str, port: int, options: SimulatorOptions, *, log_level: str = "warning"
 ) -> uvicorn.Config:
     """The uvicorn config serving a fresh simulator app (one process, one event loop)."""
-    app = create_app(
-        token=token,
-        rate_limit=rate_limit,
-        workspace_rate_limit=workspace_rate_limit,
-        faults=faults,
-        state_file=state_file,
-        validate=validate,
-        max_body_bytes=max_body_bytes,
-        host=host,
-        allowed_hosts=allowed_hosts,
-    )
     return uvicorn.Config(
-        app,
+        create_app(options, host),
         host=host,
         port=port,
         log_level=log_level,
@@ -82,40 +59,20 @@ def uvicorn_config(
 
 
 def serve(
-    host: str = "127.0.0.1",
-    port: int = 8088,
+    host: str,
+    port: int,
+    options: SimulatorOptions,
     *,
-    token: str | Sequence[str],
-    rate_limit: int = DEFAULT_RATE_LIMIT,
-    workspace_rate_limit: int | None = None,
-    faults: FaultConfig | None = None,
-    state_file: Path | None = None,
-    validate: bool = True,
-    max_body_bytes: int = MAX_REQUEST_BYTES,
-    allowed_hosts: tuple[str, ...] = (),
     log_level: str = "warning",
     sock: socket.socket | None = None,
 ) -> None:
-    """Serve the simulator until interrupted (state saved on shutdown with ``state_file``).
+    """Serve the simulator until interrupted (state saved on shutdown with a state file).
 
     ``sock``: a socket from :func:`listen` (else one is bound here); :class:`PortInUse`
     when the port is taken.
     """
     sock = sock or listen(host, port)
-    config = uvicorn_config(
-        host,
-        port,
-        token=token,
-        rate_limit=rate_limit,
-        workspace_rate_limit=workspace_rate_limit,
-        faults=faults,
-        state_file=state_file,
-        validate=validate,
-        max_body_bytes=max_body_bytes,
-        allowed_hosts=allowed_hosts,
-        log_level=log_level,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(uvicorn_config(host, port, options, log_level=log_level)).run(sockets=[sock])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -144,14 +101,16 @@ def main(argv: list[str] | None = None) -> None:
         serve(
             args.host,
             args.port,
-            token=token,
-            rate_limit=args.rate_limit,
-            workspace_rate_limit=args.workspace_rate_limit,
-            faults=FaultConfig.parse(args.faults),
-            state_file=args.state,
-            validate=not args.no_validate,
-            max_body_bytes=args.max_body_bytes,
-            allowed_hosts=tuple(args.allow_host),
+            SimulatorOptions(
+                token=token,
+                rate_limit=args.rate_limit,
+                workspace_rate_limit=args.workspace_rate_limit,
+                faults=FaultConfig.parse(args.faults),
+                state_file=args.state,
+                validate=not args.no_validate,
+                max_body_bytes=args.max_body_bytes,
+                allowed_hosts=tuple(args.allow_host),
+            ),
         )
     except PortInUse as err:
         print(f"error: {err.message}", file=sys.stderr)

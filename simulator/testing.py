@@ -28,7 +28,7 @@ from starlette.applications import Starlette
 
 from core.intercom_limits import MAX_REQUEST_BYTES
 
-from .app import DEFAULT_RATE_LIMIT, SimulatorApp
+from .app import DEFAULT_RATE_LIMIT, SimulatorApp, SimulatorOptions
 from .faults import FaultConfig
 from .server import uvicorn_config
 
@@ -157,9 +157,7 @@ def running_simulator(
     if isinstance(faults, str):
         faults = FaultConfig.parse(faults)
     port = port or free_port()
-    config = uvicorn_config(
-        "127.0.0.1",
-        port,
+    options = SimulatorOptions(
         token=token,
         rate_limit=rate_limit,
         workspace_rate_limit=workspace_rate_limit,
@@ -169,6 +167,7 @@ def running_simulator(
         max_body_bytes=max_body_bytes,
         allowed_hosts=allowed_hosts,
     )
+    config = uvicorn_config("127.0.0.1", port, options)
     config.timeout_graceful_shutdown = 1
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"simulator:{port}", daemon=True)
