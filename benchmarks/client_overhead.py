@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from core.ports import free_port  # noqa: E402
 
 TOKEN = "bench-token-not-secret"
 ME = {"type": "admin", "id": "1", "name": "Bench", "email": "bench@example.test"}
@@ -65,13 +65,6 @@ def serve(port: int) -> None:
 
     app = Starlette(routes=[Route("/me", me), Route("/contacts", contacts, methods=["POST"])])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
-
-
-def free_port() -> int:
-    """A free loopback TCP port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_up(base_url: str, timeout: float = 15.0) -> None:

@@ -59,7 +59,6 @@ import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -90,6 +89,7 @@ from core.intercom_limits import (  # noqa: E402
     RATE_WINDOW_SECONDS,
     WORKSPACE_CALLS_PER_WINDOW,
 )
+from core.ports import free_port  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
 from hesk.demo_data import DirtyKnobs, generate  # noqa: E402
 from hesk.reader import HeskReader  # noqa: E402
@@ -144,12 +144,6 @@ def host_speed() -> float:
     for i in range(10_000_000):
         total += i
     return time.process_time() - t0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cpu_seconds(pid: int) -> float | None:

@@ -26,6 +26,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from core.ports import free_port  # noqa: E402
+
 TOKEN = "bench-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.16"}
 
@@ -43,17 +46,9 @@ def bare_app():  # noqa: ANN201 - imported by uvicorn in the subprocess
     return Starlette(routes=[Route("/bare", endpoint, methods=["POST"])])
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def start_server(kind: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start ``bare``, ``sim`` or ``sim-novalidate`` on a free port; wait until it answers."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "H2I_INTERCOM_TOKEN": TOKEN, "PYTHONPATH": str(ROOT)}
     if kind == "bare":
         cmd = [

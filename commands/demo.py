@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -52,6 +51,7 @@ from commands.workspace import client_for
 from core.embedded import EmbeddedServices, embedded_services
 from core.errors import ConfigError, H2IError, ServiceUnavailable
 from core.objects import PHASES
+from core.ports import free_port
 from core.settings import Settings, load_settings
 from engine.resources import Resources
 from hesk import demo_export
@@ -88,12 +88,6 @@ class DemoOptions:
     #: The demo's own databases (fixed names; tests pass unique ones to run side by side).
     hesk_database: str = DEMO_DB
     ledger_database: str = DEMO_LEDGER_DB
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_simulator(port: int, rate_limit: int, state: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -211,7 +205,7 @@ def _run_demo(
     console: Console,
 ) -> dict[str, Any]:
     out = options.out
-    port = _free_port()
+    port = free_port()
     migration = f"demo-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(2)}"
     settings = demo_settings(base, out, port, migration, options)
     if paths.hesk == "export":

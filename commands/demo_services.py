@@ -18,7 +18,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from core.embedded import EmbeddedServices
-from core.services import reachable
+from core.ports import reachable
 from core.settings import Settings
 from hesk.demo_claim import DEFAULT_SERVER
 

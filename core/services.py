@@ -14,11 +14,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+
+from core.ports import reachable
 
 
 @dataclass(frozen=True)
@@ -83,15 +84,6 @@ SERVICES = [
         ],
     ),
 ]
-
-
-def reachable(host: str, port: int, timeout: float = 1.0) -> bool:
-    """True when a TCP connection to host:port succeeds."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def ensure(service: Service, wait_seconds: float = 30.0) -> str | None:

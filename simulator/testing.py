@@ -13,7 +13,6 @@ token, and a JSON object as the body of every POST (:func:`admin_headers`).
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -27,17 +26,11 @@ import uvicorn
 from starlette.applications import Starlette
 
 from core.intercom_limits import MAX_REQUEST_BYTES
+from core.ports import free_port
 
 from .app import DEFAULT_RATE_LIMIT, SimulatorApp, SimulatorOptions
 from .faults import FaultConfig
 from .server import uvicorn_config
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def admin_headers(token: str) -> dict[str, str]:

@@ -31,8 +31,9 @@ from core.embedded import (
     embedded_services,
     postgres_bin,
 )
+from core.ports import free_port
 from core.services import Service, main
-from tests.helpers.private_services import free_port, listening
+from tests.helpers.private_services import listening
 
 BIN = Path(sys.executable).with_name("hesk2intercom")
 

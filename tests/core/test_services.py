@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from core.services import Service, ensure, main, reachable
-from tests.helpers.private_services import free_port
+from core.ports import free_port, reachable
+from core.services import Service, ensure, main
 
 
 def test_a_down_service_is_started(tmp_path: Path) -> None:

@@ -27,7 +27,6 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -38,24 +37,15 @@ from pathlib import Path
 
 import psutil
 
+from core.ports import free_port, reachable
+
 #: The system user PostgreSQL runs as when the tests run as root.
 PG_SYSTEM_USER = "postgres"
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def listening(port: int, timeout: float = 0.2) -> bool:
+def listening(port: int) -> bool:
     """True when something accepts TCP connections on 127.0.0.1:port."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    return reachable("127.0.0.1", port, timeout=0.2)
 
 
 def _wait(condition: Callable[[], object], what: str, seconds: float) -> None:

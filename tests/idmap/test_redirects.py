@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from commands.idmap import write_idmap
 from commands.redirects import write_redirects
 from core.errors import ConfigError
+from core.ports import free_port
 from core.settings import Settings, load_settings
 from ledger.events import MapConfirmed
 from ledger.store import Ledger
@@ -47,12 +48,6 @@ def records(
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def nginx(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A private nginx serving the generated redirects on a free loopback port."""
@@ -61,7 +56,7 @@ def nginx(migrated_settings: Settings, tmp_path_factory: pytest.TempPathFactory)
     conf_file = prefix / "redirects.conf"
     result = write_redirects(migrated_settings, HESK, conf_file, fmt="nginx")
     assert result.rules > 0 and result.comments > 0
-    port = _free_port()
+    port = free_port()
     temp = "".join(
         f"{k}_temp_path {prefix}/{k};\n"
         for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

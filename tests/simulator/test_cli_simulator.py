@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from simulator.testing import free_port
+from core.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -55,7 +55,7 @@ def test_a_redis_that_cannot_be_reached_never_fails_a_call() -> None:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    from simulator.testing import free_port
+    from core.ports import free_port
 
     nowhere = redis.Redis(port=free_port(), socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
     pacer = SharedPacer(nowhere, f"h2i-test-pace-{uuid.uuid4().hex[:8]}", limit=100)
