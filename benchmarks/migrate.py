@@ -26,7 +26,8 @@
         with --skip-unthrottled, the floor alone at --workers):
         the engine's unthrottled writes/s as a share of the floor's (target >= 70%)
         and CPU ms per write by process, over the write phase only (target: workers +
-        Postgres + coordinator <= 3.0 ms per write).
+        Postgres + coordinator <= 3.0 ms per write); with --rounds N, N engine runs, each
+        between two floor runs, and the median of their ratios.
 
 Each run: a fresh simulator process (``python -m simulator.server``), seeded with the help
 desk's staff and categories, a fresh migration id in a throwaway ledger database, map
@@ -46,7 +47,7 @@ with the ledger database and the simulator processes, unless ``--keep``.
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
         [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--pacing-seconds 40] [--skip-pacing]
-        [--floor-seconds 15] [--skip-floor]
+        [--floor-seconds 15] [--skip-floor] [--rounds 1]
         [--no-validate] [--profile DIR] [--keep] [--targets-tickets 300] [--skip-targets]
 """
 
@@ -59,6 +60,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -987,6 +989,7 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
         "Redis | engine / floor by CPU per write (every process measured) |"
     )
     print("|---|---:|---:|---:|---|---|---:|---:|---:|")
+    ratios: dict[int, list[tuple[float, float]]] = {}  # workers -> (by writes/s, by CPU)
     for engine, floor in pairs:
         f, n = floor.cpu, max(floor.result.writes, 1)
         rate = f"{floor.result.writes_per_s:,.0f}"
@@ -1016,6 +1019,20 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
             f" | {own:.2f} ms | {1000 * e.get('redis', 0) / m:.2f} | "
             f"{floor_every / max(every, 1e-9):.0%} |"
         )
+        ratios.setdefault(engine.workers, []).append(
+            (
+                engine.writes_per_s / max(floor.result.writes_per_s, 1),
+                floor_every / max(every, 1e-9),
+            )
+        )
+    for workers, found in ratios.items():
+        if len(found) > 1:
+            by_rate = statistics.median(r for r, _ in found)
+            by_cpu = statistics.median(c for _, c in found)
+            print(
+                f"| {workers} × …, median of {len(found)} rounds | | | {by_rate:.0%} | | | | | "
+                f"{by_cpu:.0%} |"
+            )
 
 
 def print_targets(results: list[RunResult]) -> None:
@@ -1092,6 +1109,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--skip-pacing", action="store_true", help="skip (f)'s pacers-alone runs")
     p.add_argument("--floor-seconds", type=float, default=15.0, help="length of (g) [15]")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="unthrottled engine runs (a) per worker count, each between two floor runs, "
+        "with the median of (g)'s ratios [1]",
+    )
     p.add_argument("--skip-floor", action="store_true", help="skip (g)")
     p.add_argument(
         "--no-validate", action="store_true", help="run the simulator without OpenAPI validation"
@@ -1164,33 +1188,36 @@ def main(argv: list[str] | None = None) -> int:
             )
             return floor
 
-        floors_before: dict[int, FloorRun] = {}  # the floor just before each engine run
         if not args.skip_unthrottled:
             for w in worker_counts:
-                if not args.skip_floor:
-                    floors_before[w] = floor_at(w)
-                print(
-                    f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets, "
-                    f"load {load_average()} …",
-                    flush=True,
-                )
-                r = run_once(
-                    f"unthrottled-{w}w",
-                    source(args.tickets),
-                    workers=w,
-                    threads=args.threads,
-                    rate_limit=UNTHROTTLED,
-                    **common,
-                )
-                print(
-                    f"      {r.writes_intended:,} writes in {r.write_s:.1f} s = "
-                    f"{r.writes_per_s:,.0f} writes/s; {r.tickets_per_s:.1f} tickets/s end "
-                    f"to end; cpu {r.cpu}",
-                    flush=True,
-                )
-                results.append(r)
-                if not args.skip_floor:  # the engine between two floor runs
-                    floors.append((r, together([floors_before[w], floor_at(w)])))
+                # The floor runs before each engine run and after it; N rounds share N + 1.
+                before = None if args.skip_floor else floor_at(w)
+                for round_no in range(1, args.rounds + 1):
+                    print(
+                        f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets"
+                        + (f", round {round_no} of {args.rounds}" if args.rounds > 1 else "")
+                        + f", load {load_average()} …",
+                        flush=True,
+                    )
+                    r = run_once(
+                        f"unthrottled-{w}w" + (f"-{round_no}" if args.rounds > 1 else ""),
+                        source(args.tickets),
+                        workers=w,
+                        threads=args.threads,
+                        rate_limit=UNTHROTTLED,
+                        **common,
+                    )
+                    print(
+                        f"      {r.writes_intended:,} writes in {r.write_s:.1f} s = "
+                        f"{r.writes_per_s:,.0f} writes/s; {r.tickets_per_s:.1f} tickets/s end "
+                        f"to end; cpu {r.cpu}",
+                        flush=True,
+                    )
+                    results.append(r)
+                    if before is not None:  # the engine between two floor runs
+                        after = floor_at(w)
+                        floors.append((r, together([before, after])))
+                        before = after
         if not args.skip_throttled:
             w = args.throttled_workers
             print(
