@@ -1,5 +1,10 @@
 """The one factory of the Dramatiq broker (Redis, namespaced by the migration's name), and
-how a unit's message is sent to the ``write_unit`` actor."""
+how a unit's message is sent to the ``write_unit`` actor.
+
+The broker is Dramatiq's Redis broker doing its round trips in batches (sends, fetches,
+acknowledgements). It extends Dramatiq's consumer class and queues Dramatiq's own script
+on Redis pipelines, so pyproject.toml bounds Dramatiq's version to the one tested
+(``tests/workers/test_batch_fetch.py`` fails if either changes under it)."""
 
 from __future__ import annotations
 
