@@ -1008,30 +1008,25 @@ def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
         e, m = engine.write_cpu, max(engine.writes_intended, 1)
         own = 1000 * (e.get("workers", 0) + e.get("postgres", 0) + e.get("coordinator", 0)) / m
         every = own + 1000 * (e.get("simulator", 0) + e.get("redis", 0)) / m
-        floor_every = 1000 * sum(f.values()) / n
+        by_rate = engine.writes_per_s / max(floor.result.writes_per_s, 1)
+        by_cpu = 1000 * sum(f.values()) / n / max(every, 1e-9)
         print(
             f"| {engine.workers} × {engine.threads} | {rate} | {engine.writes_per_s:,.0f} | "
-            f"{engine.writes_per_s / max(floor.result.writes_per_s, 1):.0%} | "
+            f"{by_rate:.0%} | "
             f"{1000 * f['workers'] / n:.2f} / {1000 * f['postgres'] / n:.2f} / "
             f"{1000 * f['simulator'] / n:.2f} | "
             f"{1000 * e.get('workers', 0) / m:.2f} / {1000 * e.get('postgres', 0) / m:.2f} / "
             f"{1000 * e.get('coordinator', 0) / m:.2f} / {1000 * e.get('simulator', 0) / m:.2f}"
-            f" | {own:.2f} ms | {1000 * e.get('redis', 0) / m:.2f} | "
-            f"{floor_every / max(every, 1e-9):.0%} |"
+            f" | {own:.2f} ms | {1000 * e.get('redis', 0) / m:.2f} | {by_cpu:.0%} |"
         )
-        ratios.setdefault(engine.workers, []).append(
-            (
-                engine.writes_per_s / max(floor.result.writes_per_s, 1),
-                floor_every / max(every, 1e-9),
-            )
-        )
+        ratios.setdefault(engine.workers, []).append((by_rate, by_cpu))
     for workers, found in ratios.items():
         if len(found) > 1:
-            by_rate = statistics.median(r for r, _ in found)
-            by_cpu = statistics.median(c for _, c in found)
+            rate_median = statistics.median(r for r, _ in found)
+            cpu_median = statistics.median(c for _, c in found)
             print(
-                f"| {workers} × …, median of {len(found)} rounds | | | {by_rate:.0%} | | | | | "
-                f"{by_cpu:.0%} |"
+                f"| {workers} × …, median of {len(found)} rounds | | | {rate_median:.0%} | "
+                f"| | | | {cpu_median:.0%} |"
             )
 
 

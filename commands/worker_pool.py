@@ -14,12 +14,10 @@ from commands.options import MigrateOptions
 from core.settings import Settings
 from engine.resources import Resources
 from engine.units import DependencyPending, UnitBusy, process_unit
-from workers.broker import QUEUE, make_broker, redis_client, unit_sender
+from workers.broker import PREFETCH_PER_THREAD, QUEUE, make_broker, redis_client, unit_sender
 
 #: Longest wait of an idle worker between two looks at its queue.
 IDLE_POLL_MS = 25
-#: Messages a worker process holds per thread (Dramatiq's default is two).
-PREFETCH_PER_THREAD = 3
 
 
 class WorkerPool:
@@ -88,8 +86,7 @@ def worker_env(settings: Settings, threads: int = 8) -> dict[str, str]:
     # An idle worker asks Redis for messages at least every IDLE_POLL_MS (Dramatiq's
     # default backs off to 1 s, which every phase of a migration would wait for).
     env.setdefault("dramatiq_worker_timeout", str(IDLE_POLL_MS))
-    # Three messages per thread: the consumer fetches a third of them at a time
-    # (workers/broker.BatchFetchingConsumer), so a thread never waits for a fetch.
+    # See workers/broker.BatchFetchingConsumer: it fetches a thread's share at a time.
     env.setdefault("dramatiq_queue_prefetch", str(PREFETCH_PER_THREAD * threads))
     env["H2I_MIGRATION"] = settings.migration
     env["H2I_LEDGER_URL"] = settings.ledger_url

@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import re
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -32,6 +33,10 @@ HEARTBEAT_TIMEOUT_MS = 15_000
 #: Longest wait of an idle worker between two looks at its delay queue: less than the
 #: actor's shortest retry backoff, so a retried message is fetched before it is due.
 DELAY_QUEUE_POLL_MS = 250
+#: Messages a worker process holds per thread (Dramatiq's default is two). Its consumer
+#: fetches as many as the process has threads at a time, so when it fetches, each thread
+#: still has about two messages waiting.
+PREFETCH_PER_THREAD = 3
 
 
 def namespace(migration: str) -> str:
@@ -80,20 +85,23 @@ class BatchingRedisBroker(RedisBroker):
     def consumer_class(self) -> type[_RedisConsumer]:
         return BatchFetchingConsumer
 
-    def _piped(self, pipe: redis.client.Pipeline) -> BatchingRedisBroker:
-        """This broker, its scripts queued on ``pipe`` (sent when the pipe is executed)."""
-        piped = copy.copy(self)  # shares everything but the script's connection
-        piped.scripts = {**self.scripts, "dispatch": partial(self.scripts["dispatch"], client=pipe)}
-        return piped
+    @contextmanager
+    def _pipelined(self) -> Iterator[BatchingRedisBroker]:
+        """This broker with its script calls queued on one Redis pipeline, sent in one
+        round trip when the block ends."""
+        with self.client.pipeline(transaction=False) as pipe:
+            piped = copy.copy(self)  # shares everything but the script's connection
+            dispatch = partial(self.scripts["dispatch"], client=pipe)
+            piped.scripts = {**self.scripts, "dispatch": dispatch}
+            yield piped
+            pipe.execute()
 
     def enqueue_all(self, messages: Iterable[dramatiq.Message]) -> None:
         """Enqueue ``messages`` as :meth:`enqueue` does each (the same script, ids and
-        middleware hooks), in one pipeline: one round trip to Redis for them all."""
-        with self.client.pipeline(transaction=False) as pipe:
-            piped = self._piped(pipe)
+        middleware hooks), in one round trip to Redis for them all."""
+        with self._pipelined() as piped:
             for message in messages:
                 piped.enqueue(message)
-            pipe.execute()
 
     def defer_ack(self, queue_name: str, redis_message_id: str) -> None:
         """Note a message of ``queue_name`` as done; :meth:`send_acks` tells Redis."""
@@ -109,11 +117,9 @@ class BatchingRedisBroker(RedisBroker):
         if not ids:
             return
         try:
-            with self.client.pipeline(transaction=False) as pipe:
-                piped = self._piped(pipe)
+            with self._pipelined() as piped:
                 for redis_message_id in ids:
                     piped.do_ack(queue_name, redis_message_id)
-                pipe.execute()
         except redis.ConnectionError:
             with self._acks_lock:
                 self._unsent_acks[queue_name] = ids + self._unsent_acks.get(queue_name, [])
@@ -125,10 +131,10 @@ class BatchFetchingConsumer(_RedisConsumer):
 
     Dramatiq's own consumer fetches as soon as one message is acknowledged, and each
     acknowledgement is a call of its own: a busy worker runs two scripts in Redis per
-    message, each a round trip and ~0.15 ms of the worker's CPU. This one waits until
-    ``prefetch // 3`` messages have been acknowledged, then tells Redis of those in one
-    round trip and fetches as many in another; with the worker command's prefetch of three
-    per thread, a thread still finds two messages waiting for it when a fetch starts.
+    message, each a round trip and ~0.15 ms of the worker's CPU. This one waits until a
+    thread's share of its prefetch (``prefetch // PREFETCH_PER_THREAD``) has been
+    acknowledged, then tells Redis of those in one round trip and fetches as many in
+    another.
 
     An acknowledgement reaches Redis within the worker timeout (25 ms), or when the
     consumer closes. A worker killed in between has its last few messages delivered again
@@ -149,7 +155,7 @@ class BatchFetchingConsumer(_RedisConsumer):
         if queue_name == dq_name(q_name(queue_name)):
             timeout = max(timeout, DELAY_QUEUE_POLL_MS)
         super().__init__(broker, queue_name, prefetch, timeout)
-        self.batch = max(1, prefetch // 3)
+        self.batch = max(1, prefetch // PREFETCH_PER_THREAD)
         self._room = threading.Event()
 
     def room(self) -> int:

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from sqlalchemy.engine import Engine
 from commands.idmap import write_idmap
 from commands.redirects import write_redirects
 from core.errors import ConfigError
-from core.ports import free_port
+from core.ports import free_port, reachable
 from core.settings import Settings, load_settings
 from ledger.events import MapConfirmed
 from ledger.store import Ledger
@@ -95,12 +94,8 @@ http {{
         [*args, "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    while time.monotonic() < deadline and not reachable("127.0.0.1", port, timeout=0.2):
+        time.sleep(0.05)
     yield port
     proc.terminate()
     proc.wait(10)

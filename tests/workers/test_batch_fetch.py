@@ -23,6 +23,7 @@ from core.settings import load_settings
 from workers.actors import write_unit
 from workers.broker import (
     DELAY_QUEUE_POLL_MS,
+    PREFETCH_PER_THREAD,
     QUEUE,
     SEND_BATCH,
     BatchFetchingConsumer,
@@ -33,7 +34,7 @@ from workers.broker import (
 )
 
 THREADS = 8
-PREFETCH = 3 * THREADS
+PREFETCH = PREFETCH_PER_THREAD * THREADS
 #: How long a unit of the benchmark's tickets phase takes a thread (tens of milliseconds).
 UNIT_SECONDS = 0.04
 
@@ -55,6 +56,7 @@ class CountedFetches:
     def __init__(self, broker: RedisBroker) -> None:
         self.asked: list[int] = []  # how many messages each call asked for
         self._fetch = broker.do_fetch
+        broker.do_fetch = self  # type: ignore[method-assign]  # counted, still the real fetch
 
     def __call__(self, queue_name: str, count: int) -> list[bytes]:
         self.asked.append(count)
@@ -114,15 +116,14 @@ def test_a_busy_worker_fetches_and_acknowledges_a_third_of_its_prefetch_at_a_tim
     keys = [f"src:contact:{i}:h" for i in range(240)]
     send(keys)
     fetches = CountedFetches(broker)
-    broker.do_fetch = fetches  # type: ignore[method-assign]  # counted, still the real fetch
     pipelines = CountedPipelines(broker)
     consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=25)
     assert isinstance(consumer, BatchFetchingConsumer)
 
     assert sorted(drain(consumer, len(keys))) == sorted(keys)  # each once, none lost
-    assert min(fetches.asked) >= PREFETCH // 3, fetches.asked  # never for one or two
-    assert len(fetches.asked) <= len(keys) // (PREFETCH // 3) + 1
-    assert pipelines.opened <= len(keys) // (PREFETCH // 3) + 2  # acks, a batch per trip
+    assert min(fetches.asked) >= THREADS, fetches.asked  # never for one or two
+    assert len(fetches.asked) <= len(keys) // (THREADS) + 1
+    assert pipelines.opened <= len(keys) // (THREADS) + 2  # acks, a batch per trip
     assert next(consumer) is None  # nothing left behind
     consumer.close()
     # Every message acknowledged on Redis: none left to deliver again.
@@ -156,7 +157,7 @@ def test_an_ack_wakes_a_consumer_waiting_for_room(broker: BatchingRedisBroker) -
 
     def ack_a_batch() -> None:
         time.sleep(0.2)
-        for message in held[: PREFETCH // 3]:
+        for message in held[:THREADS]:
             consumer.ack(message)
 
     threading.Thread(target=ack_a_batch).start()
