@@ -54,7 +54,7 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
-from ledger.sessions import ping, seconds_since
+from ledger.sessions import HeldLock, ping, seconds_since
 from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
@@ -106,19 +106,28 @@ class UnitRun:
     #: pre-checks (``matching.listing``): a ticket type's attributes, the conversation
     #: attributes. Names within a unit differ, so one reading serves each of its steps.
     listings: dict[str, list[Any]] = field(default_factory=dict)
+    #: A ticket's replies, notes and attachments as read with its lock (None: not read).
+    children: list[Recorded] | None = None
 
     @classmethod
     def load(
-        cls, res: Resources, obj: str, source_id: str, *, conn: Connection | None = None
+        cls,
+        res: Resources,
+        obj: str,
+        source_id: str,
+        *,
+        conn: Connection | None = None,
+        found: list[Recorded] | None = None,
     ) -> UnitRun:
-        """Load every event already recorded for this unit (one indexed query).
+        """Load every event already recorded for this unit (one indexed query), or take
+        them as ``found`` (read with the unit's lock).
 
         With ``conn`` (the unit's lock connection) the read and every later append run on it.
         """
         run = cls(res, obj, source_id, conn=conn)
-        if conn is not None:
+        if found is None and conn is not None:
             found = res.ledger.unit_events(obj, source_id, conn=conn)
-        else:
+        elif found is None:
             found = list(res.ledger.read(objects=[obj], source_id=source_id))
         for rec in found:
             run.known[rec.event.key] = rec
@@ -154,6 +163,19 @@ class UnitRun:
                     raise translate_db_error(err, ledger.engine.url) from None
             else:
                 ledger.append(events)
+        self.buffer.clear()
+
+    def finish(self, lock: HeldLock) -> None:
+        """Append the queued events and release the unit's lock: one round trip when they
+        fit in one INSERT (committed before the lock is let go)."""
+        statement = self.res.ledger.insert_statement(self.buffer)
+        if statement is None:
+            self.flush()  # nothing queued, or a batch too large for one INSERT
+            return  # the lock is released as the unit's session ends
+        try:
+            lock.release(after=statement)
+        except DBAPIError as err:
+            raise translate_db_error(err, self.res.ledger.engine.url) from None
         self.buffer.clear()
 
     def check_lock(self) -> None:

@@ -53,7 +53,8 @@ from ledger.events import (
     SourceCaptured,
 )
 from ledger.keys import parse_source_key
-from ledger.sessions import advisory_lock
+from ledger.sessions import advisory_lock, held_lock
+from ledger.store import recorded_rows
 from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
@@ -80,6 +81,10 @@ class UnitBusy(H2IError):
     transient = True
 
 
+def _lock_name(res: Resources, obj: str, source_id: str) -> str:
+    return f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
+
+
 @contextmanager
 def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[bool, Connection]]:
     """The unit's advisory lock and the autocommit connection that holds it.
@@ -88,7 +93,7 @@ def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[boo
     checkout and its pre-ping round trip per write, and an append can only succeed while
     the session that holds the lock is alive.
     """
-    with advisory_lock(res.engine, f"unit:{res.ledger.migration_id}:{obj}:{source_id}") as held:
+    with advisory_lock(res.engine, _lock_name(res, obj, source_id)) as held:
         yield held
 
 
@@ -107,12 +112,17 @@ def process_unit(res: Resources, key: str) -> str:
             # ticket's unit (a delta's new reply, or one left pending): run that instead.
             return process_unit(res, parent)
     obj, source_id = named
-    with unit_session(res, obj, source_id) as (got, conn):
-        if not got:
+    # The unit's own events (the capture the message names among them) and a ticket's
+    # thread are read in the lock's round trip, on its connection, once it is taken.
+    reads = [res.ledger.unit_events_read(obj, source_id)]
+    if obj == "ticket":
+        reads.append(res.ledger.ticket_children_read(source_id))
+    with held_lock(res.engine, _lock_name(res, obj, source_id), reads) as lock:
+        if not lock.got:
             raise UnitBusy(f"{obj}:{source_id} is being written by another worker")
-        # Every read of the unit runs on the lock's connection (one round trip each); the
-        # capture the message names is among the unit's events.
-        run = UnitRun.load(res, obj, source_id, conn=conn)
+        run = UnitRun.load(res, obj, source_id, conn=lock.conn, found=recorded_rows(lock.rows[0]))
+        if obj == "ticket":
+            run.children = recorded_rows(lock.rows[1])
         captured = run.known.get(key)
         if not isinstance(captured, Recorded) or not isinstance(captured.event, SourceCaptured):
             return "unknown-key"
@@ -132,7 +142,7 @@ def process_unit(res: Resources, key: str) -> str:
                     intercom_type="setup",
                 )
             )
-        run.flush()
+        run.finish(lock)
         return outcome
 
 
@@ -280,7 +290,10 @@ def _check_dependencies(
 
 def _plan_ticket(res: Resources, ticket: Ticket, ctx: UnitContext, run: UnitRun) -> Plan:
     children: dict[str, list[Record]] = {"reply": [], "note": [], "attachment": []}
-    for rec in res.ledger.ticket_children(ticket.source_id, conn=run.conn):
+    thread = run.children
+    if thread is None:
+        thread = res.ledger.ticket_children(ticket.source_id, conn=run.conn)
+    for rec in thread:
         ev = rec.event
         assert isinstance(ev, SourceCaptured)
         if ev.object in children:

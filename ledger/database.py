@@ -6,6 +6,7 @@ is already at the newest revision (one query to Alembic's version table).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +164,10 @@ def open_engine(ledger_url: str, *, pool_size: int = 5, pre_ping: bool = True) -
     return engine
 
 
+#: One SQL statement and its parameters, as the driver takes them.
+Statement = tuple[str, dict[str, Any] | tuple[Any, ...]]
+
+
 def driver_rows(conn: Connection, sql: str, params: dict[str, Any] | tuple[Any, ...]) -> list[Any]:
     """Every row of ``sql``, run straight on the driver's connection under ``conn``
     (SQLAlchemy's statement bookkeeping cost as much as psycopg's own work on the hot
@@ -182,4 +187,30 @@ def driver_rows(conn: Connection, sql: str, params: dict[str, Any] | tuple[Any, 
             conn.invalidate()
         raise DBAPIError.instance(
             sql, params, err, psycopg.Error, connection_invalidated=lost
+        ) from None
+
+
+def driver_pipeline(conn: Connection, statements: Sequence[Statement]) -> list[list[Any]]:
+    """The rows of each statement (none for a command such as ``BEGIN``), every statement
+    sent in one round trip (psycopg's pipeline mode) on the driver's connection under
+    ``conn``, an autocommit one.
+
+    Each statement starts once the one before it has finished. Between two syncs they form
+    one transaction (``BEGIN``/``COMMIT`` among them make it explicit), and an error skips
+    the rest. On an error the connection is closed, so the server rolls back what was left
+    open and releases the session's advisory locks; the error comes out as from
+    :func:`driver_rows`.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        return [list(conn.exec_driver_sql(sql, params)) for sql, params in statements]
+    try:
+        with raw.pipeline():
+            cursors = [raw.execute(sql, params) for sql, params in statements]
+        return [cur.fetchall() if cur.description is not None else [] for cur in cursors]
+    except psycopg.Error as err:
+        conn.invalidate()
+        sql = "; ".join(sql for sql, _ in statements)
+        raise DBAPIError.instance(
+            sql, None, err, psycopg.Error, connection_invalidated=True
         ) from None

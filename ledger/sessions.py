@@ -8,18 +8,86 @@ ledger's own, kept with them so that every SQL statement lives in ``ledger/``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
-from ledger.database import driver_rows
+from ledger.database import Statement, driver_pipeline, driver_rows
 
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtextextended(%(n)s, 0))"
 _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))"
+
+
+_BEGIN: Statement = ("BEGIN ISOLATION LEVEL READ COMMITTED", ())
+_COMMIT: Statement = ("COMMIT", ())
+
+
+class HeldLock:
+    """A session-level advisory lock tried on an autocommit connection of its own.
+
+    ``got``: whether it was taken; ``conn``: the connection whose session holds it;
+    ``rows``: the rows of the reads asked for with it (empty lists when not taken).
+    """
+
+    def __init__(self, conn: Connection, name: str) -> None:
+        self.conn = conn
+        self.name = name
+        self.got = False
+        self.rows: list[list[Any]] = []
+
+    def take(self, reads: Sequence[Statement]) -> None:
+        """Try the lock, then run ``reads``: all in one round trip.
+
+        Each read starts once the lock is taken and sees everything committed before it
+        started (an explicit READ COMMITTED transaction: whatever the server's default
+        isolation, a snapshot taken before the lock could miss the last holder's events).
+        """
+        params = {"n": self.name}
+        if not reads:
+            ((got,),) = driver_rows(self.conn, _TRY_LOCK, params)
+            self.got = bool(got)
+            return
+        rows = driver_pipeline(self.conn, [_BEGIN, (_TRY_LOCK, params), *reads, _COMMIT])
+        self.got = bool(rows[1][0][0])
+        self.rows = rows[2:-1] if self.got else [[] for _ in reads]
+
+    def release(self, after: Statement | None = None) -> list[Any]:
+        """Release the lock; ``after`` (a write) first, committed before the lock is let go,
+        in the same round trip. Returns the rows of ``after``."""
+        if not self.got:
+            return []
+        self.got = False
+        params = {"n": self.name}
+        if after is None:
+            driver_rows(self.conn, _UNLOCK, params)
+            return []
+        rows = driver_pipeline(self.conn, [_BEGIN, after, _COMMIT, (_UNLOCK, params)])
+        return rows[1]
+
+
+@contextmanager
+def held_lock(engine: Engine, name: str, reads: Sequence[Statement] = ()) -> Iterator[HeldLock]:
+    """Try the session-level advisory lock ``name`` (and run ``reads`` in the same round
+    trip) on an autocommit connection of its own, checked out of ``engine``'s pool.
+
+    The lock lives as long as that session (the server releases it if the process dies);
+    it is released on exit unless :meth:`HeldLock.release` was called, or an error closed
+    the connection (which released it).
+    """
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        lock = HeldLock(conn, name)
+        lock.take(reads)
+        try:
+            yield lock
+        finally:
+            if lock.got and not conn.invalidated:
+                lock.release()
 
 
 @contextmanager
@@ -29,15 +97,8 @@ def advisory_lock(engine: Engine, name: str) -> Iterator[tuple[bool, Connection]
     Yields whether it was taken and the connection that holds it (the lock lives as long
     as that session; the server releases it if the process dies). Released on exit.
     """
-    with engine.connect() as conn:
-        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        # Straight on the driver: taken and released once per unit, on every worker thread.
-        ((got,),) = driver_rows(conn, _TRY_LOCK, {"n": name})
-        try:
-            yield bool(got), conn
-        finally:
-            if got and not conn.invalidated:
-                driver_rows(conn, _UNLOCK, {"n": name})
+    with held_lock(engine, name) as lock:
+        yield lock.got, lock.conn
 
 
 def ping(conn: Connection) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from core import json_codec
-from ledger.database import driver_rows, translate_db_error
+from ledger.database import Statement, driver_rows, translate_db_error
 from ledger.events import Event, Recorded, event_from_row
 from ledger.schema import events as events_table
 
@@ -70,6 +70,13 @@ LATEST_OF_RECORDS = (
     "WHERE migration_id = %(m)s AND object = w.o AND source_id = w.s AND type = ANY(%(t)s) "
     "ORDER BY seq DESC LIMIT 1) AS e"
 )
+#: The newest capture of each reply, note and attachment of one ticket (events_by_ticket).
+_TICKET_CHILDREN = (
+    "SELECT DISTINCT ON (object, source_id) seq, recorded_at, type, object, "
+    "source_id, payload FROM events WHERE migration_id = %(m)s "
+    "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
+    "ORDER BY object, source_id, seq DESC"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -83,6 +90,11 @@ _COLUMNS = (
 def recorded_from_row(row: Any) -> Recorded:
     """A Recorded event from a (seq, recorded_at, type, object, source_id, payload) row."""
     return Recorded(row[0], row[1], event_from_row(row[2], row[3], row[4], row[5]))
+
+
+def recorded_rows(rows: Iterable[Any]) -> list[Recorded]:
+    """The Recorded events of rows read with the columns :func:`recorded_from_row` takes."""
+    return [recorded_from_row(row) for row in rows]
 
 
 class Ledger:
@@ -130,17 +142,7 @@ class Ledger:
             chunk = events[start : start + self.batch_size]
             rows = [e.to_row(self.migration_id) for e in chunk]
             if len(rows) <= VALUES_ROWS_MAX:
-                flat: list[Any] = []
-                for r in rows:
-                    flat += (
-                        self.migration_id,
-                        r["key"],
-                        r["type"],
-                        r["object"],
-                        r["source_id"],
-                        json_codec.dumps(r["payload"]),
-                    )
-                new_keys = {k for (k,) in driver_rows(conn, _insert_values(len(rows)), tuple(flat))}
+                new_keys = {k for (k,) in driver_rows(conn, *self._values_insert(rows))}
             else:
                 params = {
                     "m": self.migration_id,
@@ -156,6 +158,26 @@ class Ledger:
                 new_keys.discard(r["key"])
                 out.append(is_new)
         return out
+
+    def _values_insert(self, rows: Sequence[dict[str, Any]]) -> Statement:
+        flat: list[Any] = []
+        for r in rows:
+            flat += (
+                self.migration_id,
+                r["key"],
+                r["type"],
+                r["object"],
+                r["source_id"],
+                json_codec.dumps(r["payload"]),
+            )
+        return _insert_values(len(rows)), tuple(flat)
+
+    def insert_statement(self, events: Sequence[Event]) -> Statement | None:
+        """The one INSERT that appends ``events`` (a unit's last flush), to send with other
+        statements; None when there are too many for one (then :meth:`append` them)."""
+        if not events or len(events) > VALUES_ROWS_MAX:
+            return None
+        return self._values_insert([e.to_row(self.migration_id) for e in events])
 
     # --- reading ---------------------------------------------------------------------
 
@@ -236,8 +258,12 @@ class Ledger:
 
     def unit_events(self, obj: str, source_id: str, *, conn: Connection) -> list[Recorded]:
         """Every event of one record (a unit's), in seq order, on ``conn`` in one go."""
-        params = {"m": self.migration_id, "o": obj, "s": source_id}
-        return [recorded_from_row(row) for row in driver_rows(conn, _OF_RECORD, params)]
+        return recorded_rows(driver_rows(conn, *self.unit_events_read(obj, source_id)))
+
+    def unit_events_read(self, obj: str, source_id: str) -> Statement:
+        """The read of :meth:`unit_events`, to send with other statements
+        (:func:`recorded_rows` turns its rows into events)."""
+        return _OF_RECORD, {"m": self.migration_id, "o": obj, "s": source_id}
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""
@@ -293,15 +319,12 @@ class Ledger:
 
     def ticket_children(self, ticket_id: str, *, conn: Connection | None = None) -> list[Recorded]:
         """The newest capture of every reply, note and attachment of one ticket."""
-        sql = (
-            "SELECT DISTINCT ON (object, source_id) seq, recorded_at, type, object, "
-            "source_id, payload FROM events WHERE migration_id = %(m)s "
-            "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
-            "ORDER BY object, source_id, seq DESC"
-        )
         with self._reading(conn) as c:
-            rows = driver_rows(c, sql, {"m": self.migration_id, "t": ticket_id})
-            return [recorded_from_row(r) for r in rows]
+            return recorded_rows(driver_rows(c, *self.ticket_children_read(ticket_id)))
+
+    def ticket_children_read(self, ticket_id: str) -> Statement:
+        """The read of :meth:`ticket_children`, to send with other statements."""
+        return _TICKET_CHILDREN, {"m": self.migration_id, "t": ticket_id}
 
     def attachments_of(
         self, parent_object: str, parent_id: str, *, conn: Connection | None = None
