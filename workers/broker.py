@@ -13,7 +13,6 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 import dramatiq
@@ -23,6 +22,7 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import dq_name, q_name
 from dramatiq.errors import ConnectionClosed
 from dramatiq.middleware import Retries, ShutdownNotifications
+from redis.exceptions import NoScriptError
 
 from core.errors import ServiceUnavailable
 from core.settings import Settings, redact_url
@@ -88,13 +88,30 @@ class BatchingRedisBroker(RedisBroker):
     @contextmanager
     def _pipelined(self) -> Iterator[BatchingRedisBroker]:
         """This broker with its script calls queued on one Redis pipeline, sent in one
-        round trip when the block ends."""
+        round trip when the block ends.
+
+        They go by the script's digest alone: a script registered on a pipeline costs a
+        ``SCRIPT EXISTS`` round trip before each batch. A Redis that lost its scripts
+        (restarted) refuses those calls (NOSCRIPT) and runs none of them; they are sent
+        again one by one, as Dramatiq sends them, which loads the script.
+        """
+        script = self.scripts["dispatch"]
+        queued: list[tuple[Sequence[Any], Sequence[Any]]] = []
         with self.client.pipeline(transaction=False) as pipe:
+
+            def dispatch(keys: Sequence[Any] = (), args: Sequence[Any] = ()) -> None:
+                queued.append((keys, args))
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+
             piped = copy.copy(self)  # shares everything but the script's connection
-            dispatch = partial(self.scripts["dispatch"], client=pipe)
             piped.scripts = {**self.scripts, "dispatch": dispatch}
             yield piped
-            pipe.execute()
+            answers = pipe.execute(raise_on_error=False)
+        for (keys, args), answer in zip(queued, answers, strict=True):
+            if isinstance(answer, NoScriptError):
+                script(keys=keys, args=args)
+            elif isinstance(answer, Exception):
+                raise answer
 
     def enqueue_all(self, messages: Iterable[dramatiq.Message]) -> None:
         """Enqueue ``messages`` as :meth:`enqueue` does each (the same script, ids and

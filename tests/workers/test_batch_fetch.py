@@ -20,6 +20,7 @@ from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
 from dramatiq.common import dq_name
 
 from core.settings import load_settings
+from tests.helpers.private_services import private_redis
 from workers.actors import write_unit
 from workers.broker import (
     DELAY_QUEUE_POLL_MS,
@@ -190,3 +191,36 @@ def test_a_phase_is_sent_a_batch_per_round_trip(broker: BatchingRedisBroker) -> 
     assert {m.args[0] for m in got} == {"m@gen2"}
     assert {m.actor_name for m in got} == {"write_unit"}
     assert len({m.options["redis_message_id"] for m in got}) == len(keys)
+
+
+def test_batches_go_by_digest_and_survive_a_redis_that_lost_its_scripts() -> None:
+    """No ``SCRIPT EXISTS`` round trip before each batch; a Redis without the script
+    (restarted: a private one here, its script cache flushed) still gets every message
+    and every acknowledgement once."""
+    with private_redis() as rd:
+        settings = load_settings(redis_url=rd.url, migration=f"batch-digest-{uuid.uuid4().hex[:8]}")
+        broker = make_broker(settings)
+        client = redis.Redis.from_url(rd.url)
+        send = unit_sender(broker, "m")
+        send(["src:contact:0:h"])  # the script is loaded as Dramatiq loads it
+        client.config_resetstat()
+        keys = [f"src:contact:{i}:h" for i in range(1, 41)]
+        send(keys[:20])
+        consumer = broker.consume(QUEUE, prefetch=PREFETCH, timeout=25)
+        first = drain(consumer, 21)
+        assert _calls(client, "script|exists") == 0
+        assert _calls(client, "evalsha") >= 2  # the sends, fetches and acks, by digest
+
+        client.script_flush()  # as after a restart without persistence of scripts
+        send(keys[20:])
+        second = drain(consumer, 20)
+        consumer.close()
+        assert sorted(first + second) == sorted(["src:contact:0:h", *keys])  # each once
+        assert client.hlen(f"{broker.namespace}:{QUEUE}.msgs") == 0  # all acknowledged
+        assert client.scard(f"{broker.namespace}:__acks__.{broker.broker_id}.{QUEUE}") == 0
+
+
+def _calls(client: redis.Redis, command: str) -> int:
+    """How many times Redis ran ``command`` since its statistics were reset."""
+    stats = client.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
