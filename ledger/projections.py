@@ -84,6 +84,17 @@ _EVENTS_SINCE = (
     "AND pg_visible_in_snapshot(txid, %(hi)s::pg_snapshot)"
 )
 _NO_SNAPSHOT = "1:1:"  # before any transaction: nothing was visible
+#: Rows a ProjectionTable keeps in memory between its catch-ups (a few hundred MB at most).
+KEPT_ROWS_MAX = 250_000
+_UNKNOWN = object()
+
+
+def _first_of(key: str, *layers: dict[str, JSON | None] | None) -> object:
+    """The value of ``key`` in the first layer that has it (None: no row), else _UNKNOWN."""
+    for layer in layers:
+        if layer is not None and key in layer:
+            return layer[key]
+    return _UNKNOWN
 
 
 class ProjectionTable:
@@ -101,6 +112,9 @@ class ProjectionTable:
         #: True when the last catch-up started where this object's previous one ended: no
         #: other process applied events in between, so an observer has seen every change.
         self.continuous = False
+        #: The rows this object's catch-ups wrote, as committed (None: deleted), while they
+        #: are continuous: the next catch-up takes a row from here instead of reading it.
+        self._kept: dict[str, JSON | None] = {}
 
     @property
     def _lock_id(self) -> str:
@@ -116,22 +130,39 @@ class ProjectionTable:
         changes: dict[str, tuple[JSON | None, JSON | None]] | None = (
             {} if observe is not None else None
         )
-        with self.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))", {"l": self._lock_id}
-            )
-            low, last_seq = self._checkpoint(conn)
-            continuous = low == self._left_at
-            high = str(conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar_one())
-            applied = 0
-            if high != low:
-                applied, max_seq = self._apply_range(conn, low, high, changes)
-                self._save_checkpoint(conn, high, max(last_seq, max_seq))
+        written: dict[str, JSON | None] = {}
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%(l)s, 0))",
+                    {"l": self._lock_id},
+                )
+                low, last_seq = self._checkpoint(conn)
+                continuous = low == self._left_at
+                if not continuous:
+                    self._kept.clear()  # another process changed rows since: read them
+                high = str(conn.exec_driver_sql("SELECT pg_current_snapshot()::text").scalar_one())
+                applied = 0
+                if high != low:
+                    applied, max_seq = self._apply_range(conn, low, high, changes, written)
+                    self._save_checkpoint(conn, high, max(last_seq, max_seq))
+        except BaseException:
+            self._kept.clear()
+            raise
         self._left_at, self.continuous = high, continuous
+        self._keep(written)
         if observe is not None and changes:
             for key, (before, after) in changes.items():
                 observe(key, before, after)
         return applied
+
+    def _keep(self, written: dict[str, JSON | None]) -> None:
+        """Remember the rows a committed catch-up wrote, up to KEPT_ROWS_MAX rows."""
+        if len(self._kept) + len(written) > KEPT_ROWS_MAX:
+            self._kept.clear()  # a large migration: its rows are read as they are needed
+            if len(written) > KEPT_ROWS_MAX:
+                return
+        self._kept.update(written)
 
     def _apply_range(
         self,
@@ -139,6 +170,7 @@ class ProjectionTable:
         low: str,
         high: str,
         changes: dict[str, tuple[JSON | None, JSON | None]] | None = None,
+        written: dict[str, JSON | None] | None = None,
     ) -> tuple[int, int]:
         sql = _EVENTS_SINCE
         params: dict[str, Any] = {
@@ -160,8 +192,13 @@ class ProjectionTable:
             records = [recorded_from_row(row) for row in block]
             touched = [list(self.projection.keys(rec)) for rec in records]
             missing = list(dict.fromkeys(k for keys in touched for k in keys if k not in cache))
-            if missing:  # one query per block, not one per event
-                loaded = self._load(conn, missing)
+            # What this catch-up flushed already, else what the last ones committed.
+            known = {k: _first_of(k, written, self._kept) for k in missing}
+            known = {k: v for k, v in known.items() if v is not _UNKNOWN}
+            missing = [k for k in missing if k not in known]
+            loaded = self._load(conn, missing) if missing else {}  # one query per block
+            loaded.update(known)
+            if loaded:
                 cache.update(loaded)
                 if changes is not None:
                     for key, value in loaded.items():
@@ -176,10 +213,10 @@ class ProjectionTable:
             applied += len(records)
             max_seq = records[-1].seq if records else max_seq
             if len(dirty) >= self.flush_every:
-                self._flush(conn, cache, dirty)
+                self._flush(conn, cache, dirty, written)
                 cache.clear()
                 dirty.clear()
-        self._flush(conn, cache, dirty)
+        self._flush(conn, cache, dirty, written)
         return applied, max_seq
 
     def _checkpoint(self, conn: Connection) -> tuple[str, int]:
@@ -214,9 +251,17 @@ class ProjectionTable:
             found[key] = value
         return found
 
-    def _flush(self, conn: Connection, cache: dict[str, JSON | None], dirty: set[str]) -> None:
+    def _flush(
+        self,
+        conn: Connection,
+        cache: dict[str, JSON | None],
+        dirty: set[str],
+        written: dict[str, JSON | None] | None = None,
+    ) -> None:
         if not dirty:
             return
+        if written is not None:
+            written.update((k, cache[k]) for k in dirty)
         t = projection_rows
         gone = [k for k in dirty if cache[k] is None]
         kept = [k for k in dirty if cache[k] is not None]

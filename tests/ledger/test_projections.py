@@ -188,3 +188,75 @@ def test_dispositions_follow_the_newest_version() -> None:
     evs.append(RecordQuarantined(object="ticket", source_id="1", content_hash="b", reason="r"))
     state = fold(Dispositions(), [Recorded(i, now, e) for i, e in enumerate(evs, 1)])
     assert (state["ticket:1"]["state"], state["ticket:1"]["reason"]) == ("quarantined", "r")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    chunks=st.lists(
+        st.tuples(st.lists(event_strategy(), max_size=12), st.booleans()), min_size=1, max_size=8
+    )
+)
+def test_two_processes_catching_up_in_turns_both_keep_the_true_rows(engine, chunks) -> None:
+    """A table reuses the rows its own catch-ups wrote instead of reading them again; when
+    another process (``status``) caught up in between, those rows may have changed, and it
+    reads them again."""
+    ledger = Ledger(engine, f"turns-{uuid.uuid4().hex[:10]}")
+    ours = ProjectionTable(engine, ledger.migration_id, Dispositions(), flush_every=2)
+    theirs = ProjectionTable(engine, ledger.migration_id, Dispositions(), flush_every=2)
+    for chunk, by_ours in chunks:
+        ledger.append(chunk)
+        (ours if by_ours else theirs).catch_up()
+    ledger.append([RecordMigrated(object=o, source_id="1", content_hash="h1") for o in OBJECTS])
+    ours.catch_up()
+    assert ours.state() == fold(Dispositions(), ledger.read())
+
+
+def test_rows_a_table_wrote_are_not_read_again(ledger: Ledger, engine, monkeypatch) -> None:
+    table = ProjectionTable(engine, ledger.migration_id, Dispositions())
+    read: list[str] = []
+    load = table._load
+
+    def counted(conn: object, keys: list[str]) -> dict[str, object]:
+        read.extend(keys)
+        return load(conn, keys)  # type: ignore[arg-type]  # the real read, counted
+
+    monkeypatch.setattr(table, "_load", counted)
+    ledger.append(
+        [SourceCaptured(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
+    )
+    table.catch_up()
+    assert sorted(read) == [f"ticket:{i}" for i in range(5)]  # new rows: looked for once
+    read.clear()
+    ledger.append(
+        [RecordMigrated(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
+    )
+    table.catch_up()
+    assert read == []  # its own rows, as it committed them
+    assert table.state() == fold(Dispositions(), ledger.read())
+
+
+def test_a_row_written_twice_in_one_long_catch_up_keeps_its_newest_value(
+    ledger: Ledger, engine
+) -> None:
+    """A catch-up reads its events 2,000 at a time and may flush rows in between: a row it
+    flushed, touched again later in the same catch-up, is the flushed one, not the one
+    the previous catch-up left."""
+    table = ProjectionTable(engine, ledger.migration_id, Dispositions(), flush_every=1)
+    ledger.append([SourceCaptured(object="ticket", source_id="1", content_hash="a")])
+    table.catch_up()
+    others = [
+        SourceCaptured(object="reply", source_id=str(i), content_hash="a") for i in range(2_000)
+    ]
+    ledger.append(
+        [
+            RecordMigrated(object="ticket", source_id="1", content_hash="a", intercom_id="t1"),
+            *others,
+            SourceCaptured(object="ticket", source_id="1", content_hash="b"),
+        ]
+    )
+    table.catch_up()
+    row = table.get("ticket:1")
+    assert row["settled"] == {"a": ["migrated", ""]} and row["state"] == "pending"
+    assert table.state() == fold(Dispositions(), ledger.read())
