@@ -205,7 +205,10 @@ def driver_pipeline(conn: Connection, statements: Sequence[Statement]) -> list[l
     if not isinstance(raw, psycopg.Connection):
         return [list(conn.exec_driver_sql(sql, params)) for sql, params in statements]
     try:
-        with raw.pipeline():
+        if psycopg.Pipeline.is_supported():
+            with raw.pipeline():
+                cursors = [raw.execute(sql, params) for sql, params in statements]
+        else:  # a libpq older than 14: the same statements, one round trip each
             cursors = [raw.execute(sql, params) for sql, params in statements]
         return [cur.fetchall() if cur.description is not None else [] for cur in cursors]
     except psycopg.Error as err:

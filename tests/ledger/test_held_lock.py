@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
@@ -42,9 +43,12 @@ def name() -> str:
     return f"unit:test:{uuid.uuid4().hex[:8]}"
 
 
+@pytest.mark.parametrize("pipeline", [True, False], ids=["pipelined", "libpq-without-pipeline"])
 def test_reads_come_back_with_the_lock_and_see_the_last_holders_append(
-    engine: Engine, ledger: Ledger, name: str
+    engine: Engine, ledger: Ledger, name: str, pipeline: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The same in one round trip, or (a libpq older than 14) one statement at a time."""
+    monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: pipeline))
     ledger.append([_captured("c1")])
     with held_lock(engine, name, [ledger.unit_events_read("contact", "c1")]) as first:
         assert first.got
