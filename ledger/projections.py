@@ -216,6 +216,12 @@ class ProjectionTable:
                 self._flush(conn, cache, dirty, written)
                 cache.clear()
                 dirty.clear()
+                if written is not None and len(written) > KEPT_ROWS_MAX:
+                    # Too many to keep: read them back as before, memory bounded by
+                    # flush_every, and keep none of this catch-up's rows.
+                    written.clear()
+                    self._kept.clear()
+                    written = None
         self._flush(conn, cache, dirty, written)
         return applied, max_seq
 

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ledger import projections
 from ledger.dispositions import (
     DispositionRow,
     Dispositions,
@@ -237,12 +238,14 @@ def test_rows_a_table_wrote_are_not_read_again(ledger: Ledger, engine, monkeypat
     assert table.state() == fold(Dispositions(), ledger.read())
 
 
+@pytest.mark.parametrize("kept_max", [250_000, 3], ids=["rows-kept", "too-many-to-keep"])
 def test_a_row_written_twice_in_one_long_catch_up_keeps_its_newest_value(
-    ledger: Ledger, engine
+    ledger: Ledger, engine, kept_max: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A catch-up reads its events 2,000 at a time and may flush rows in between: a row it
     flushed, touched again later in the same catch-up, is the flushed one, not the one
-    the previous catch-up left."""
+    the previous catch-up left; also when it wrote too many rows to keep them."""
+    monkeypatch.setattr(projections, "KEPT_ROWS_MAX", kept_max)
     table = ProjectionTable(engine, ledger.migration_id, Dispositions(), flush_every=1)
     ledger.append([SourceCaptured(object="ticket", source_id="1", content_hash="a")])
     table.catch_up()
@@ -259,4 +262,8 @@ def test_a_row_written_twice_in_one_long_catch_up_keeps_its_newest_value(
     table.catch_up()
     row = table.get("ticket:1")
     assert row["settled"] == {"a": ["migrated", ""]} and row["state"] == "pending"
+    assert table.state() == fold(Dispositions(), ledger.read())
+    ledger.append([RecordMigrated(object="ticket", source_id="1", content_hash="b")])
+    table.catch_up()
+    assert table.get("ticket:1")["state"] == "migrated"
     assert table.state() == fold(Dispositions(), ledger.read())
