@@ -41,7 +41,8 @@ for the CPU time of the simulator, the workers, this process and the Postgres ba
 connected to the bench ledger, so each run also says where the CPU went.
 
 The Hesk databases (one per size, clean data) are generated once and dropped at the end,
-with the ledger database and the simulator processes, unless ``--keep``.
+with the ledger database, the Redis keys of the runs' migrations and the simulator
+processes, unless ``--keep``.
 
     .venv/bin/python benchmarks/migrate.py [--tickets 1000] [--workers 1,2,4] [--threads 8]
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
@@ -77,6 +78,7 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import pymysql
+import redis
 from pydantic import SecretStr
 from rich.console import Console
 
@@ -99,6 +101,7 @@ from ledger.database import open_engine  # noqa: E402
 from ledger.generations import active_ledger_id  # noqa: E402
 from mapping.mapfile import dump_map_yaml  # noqa: E402
 from reports.report import build_report  # noqa: E402
+from workers.broker import namespace  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from protocol_floor import CHILD_FLAG, FloorResult, run_floor  # noqa: E402
@@ -436,6 +439,21 @@ def drop_ledger(pg_server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
+#: Redis URL and namespace of each migration this run made (its queues' keys are dropped
+#: with its databases, unless --keep).
+NAMESPACES: list[tuple[str, str]] = []
+
+
+def drop_namespaces() -> None:
+    """Delete the Redis keys of the migrations this run made (their workers are gone)."""
+    for url, name in NAMESPACES:
+        client = redis.Redis.from_url(url)
+        keys = list(client.scan_iter(match=f"{name}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    NAMESPACES.clear()
+
+
 def pg_counters(pg_server: str, name: str) -> tuple[int, int]:
     """Committed transactions and rows inserted in the ledger database so far."""
     with pg_admin(pg_server) as conn:
@@ -450,8 +468,6 @@ def pg_counters(pg_server: str, name: str) -> tuple[int, int]:
 
 def redis_commands(url: str) -> int:
     """Commands the Redis server has run (all clients: other users add noise)."""
-    import redis
-
     client = redis.Redis.from_url(url)
     try:
         return int(client.info("stats")["total_commands_processed"])
@@ -573,6 +589,7 @@ def run_once(
             intercom_workspace_rate=(workspace_rate_limit or max(rate_limit, 4_166)) * 6,
             migration=f"bench-{label}-{uuid.uuid4().hex[:6]}",
         )
+        NAMESPACES.append((settings.redis_url, namespace(settings.migration)))
         map_file = work / f"{settings.migration}.yaml"
         map_file.write_text(dump_map_yaml(propose(settings, target)), encoding="utf-8")
         confirm(settings, map_file)
@@ -1325,6 +1342,8 @@ def main(argv: list[str] | None = None) -> int:
             for s in sources.values():
                 with suppress(Exception):
                     drop_hesk(s)
+            with suppress(Exception):
+                drop_namespaces()
             shutil.rmtree(work, ignore_errors=True)
         else:
             print(
