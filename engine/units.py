@@ -53,7 +53,7 @@ from ledger.events import (
     SourceCaptured,
 )
 from ledger.keys import parse_source_key
-from ledger.sessions import advisory_lock, held_lock
+from ledger.sessions import held_lock
 from ledger.store import recorded_rows
 from mapping import plan as planner
 from mapping.common import option
@@ -93,8 +93,8 @@ def unit_session(res: Resources, obj: str, source_id: str) -> Iterator[tuple[boo
     checkout and its pre-ping round trip per write, and an append can only succeed while
     the session that holds the lock is alive.
     """
-    with advisory_lock(res.engine, _lock_name(res, obj, source_id)) as held:
-        yield held
+    with held_lock(res.engine, _lock_name(res, obj, source_id)) as lock:
+        yield lock.got, lock.conn
 
 
 def process_unit(res: Resources, key: str) -> str:

@@ -7,6 +7,7 @@ is already at the newest revision (one query to Alembic's version table).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -203,12 +204,12 @@ def driver_pipeline(conn: Connection, statements: Sequence[Statement]) -> list[l
     """
     raw = conn.connection.driver_connection
     if not isinstance(raw, psycopg.Connection):
-        return [list(conn.exec_driver_sql(sql, params)) for sql, params in statements]
+        results = [conn.exec_driver_sql(sql, params) for sql, params in statements]
+        return [list(r) if r.returns_rows else [] for r in results]
+    # A libpq older than 14 has no pipeline mode: the same statements, a round trip each.
+    batch = raw.pipeline() if psycopg.Pipeline.is_supported() else nullcontext()
     try:
-        if psycopg.Pipeline.is_supported():
-            with raw.pipeline():
-                cursors = [raw.execute(sql, params) for sql, params in statements]
-        else:  # a libpq older than 14: the same statements, one round trip each
+        with batch:
             cursors = [raw.execute(sql, params) for sql, params in statements]
         return [cur.fetchall() if cur.description is not None else [] for cur in cursors]
     except psycopg.Error as err:

@@ -86,15 +86,6 @@ _EVENTS_SINCE = (
 _NO_SNAPSHOT = "1:1:"  # before any transaction: nothing was visible
 #: Rows a ProjectionTable keeps in memory between its catch-ups (a few hundred MB at most).
 KEPT_ROWS_MAX = 250_000
-_UNKNOWN = object()
-
-
-def _first_of(key: str, *layers: dict[str, JSON | None] | None) -> object:
-    """The value of ``key`` in the first layer that has it (None: no row), else _UNKNOWN."""
-    for layer in layers:
-        if layer is not None and key in layer:
-            return layer[key]
-    return _UNKNOWN
 
 
 class ProjectionTable:
@@ -193,8 +184,12 @@ class ProjectionTable:
             touched = [list(self.projection.keys(rec)) for rec in records]
             missing = list(dict.fromkeys(k for keys in touched for k in keys if k not in cache))
             # What this catch-up flushed already, else what the last ones committed.
-            known = {k: _first_of(k, written, self._kept) for k in missing}
-            known = {k: v for k, v in known.items() if v is not _UNKNOWN}
+            known: dict[str, JSON | None] = {}
+            for k in missing:
+                if written is not None and k in written:
+                    known[k] = written[k]
+                elif k in self._kept:
+                    known[k] = self._kept[k]
             missing = [k for k in missing if k not in known]
             loaded = self._load(conn, missing) if missing else {}  # one query per block
             loaded.update(known)

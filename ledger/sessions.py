@@ -56,18 +56,17 @@ class HeldLock:
         self.got = bool(rows[1][0][0])
         self.rows = rows[2:-1] if self.got else [[] for _ in reads]
 
-    def release(self, after: Statement | None = None) -> list[Any]:
+    def release(self, after: Statement | None = None) -> None:
         """Release the lock; ``after`` (a write) first, committed before the lock is let go,
-        in the same round trip. Returns the rows of ``after``."""
+        in the same round trip."""
         if not self.got:
-            return []
+            return
         self.got = False
         params = {"n": self.name}
         if after is None:
             driver_rows(self.conn, _UNLOCK, params)
-            return []
-        rows = driver_pipeline(self.conn, [_BEGIN, after, _COMMIT, (_UNLOCK, params)])
-        return rows[1]
+        else:
+            driver_pipeline(self.conn, [_BEGIN, after, _COMMIT, (_UNLOCK, params)])
 
 
 @contextmanager
@@ -88,17 +87,6 @@ def held_lock(engine: Engine, name: str, reads: Sequence[Statement] = ()) -> Ite
         finally:
             if lock.got and not conn.invalidated:
                 lock.release()
-
-
-@contextmanager
-def advisory_lock(engine: Engine, name: str) -> Iterator[tuple[bool, Connection]]:
-    """Try the session-level advisory lock ``name`` on an autocommit connection of its own.
-
-    Yields whether it was taken and the connection that holds it (the lock lives as long
-    as that session; the server releases it if the process dies). Released on exit.
-    """
-    with held_lock(engine, name) as lock:
-        yield lock.got, lock.conn
 
 
 def ping(conn: Connection) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from ledger import projections
 from ledger.dispositions import (
@@ -23,7 +25,7 @@ from ledger.events import (
     RecordSkipped,
     SourceCaptured,
 )
-from ledger.projections import ProjectionTable, fold
+from ledger.projections import ROWS_BY_KEYS, ProjectionTable, fold
 from ledger.store import Ledger
 
 OBJECTS = ["ticket", "reply", "contact"]
@@ -214,27 +216,30 @@ def test_two_processes_catching_up_in_turns_both_keep_the_true_rows(engine, chun
     assert ours.state() == fold(Dispositions(), ledger.read())
 
 
-def test_rows_a_table_wrote_are_not_read_again(ledger: Ledger, engine, monkeypatch) -> None:
+def test_rows_a_table_wrote_are_not_read_again(ledger: Ledger, engine) -> None:
+    """Observed on the engine's statements (SQLAlchemy's cursor event, on the real server)."""
     table = ProjectionTable(engine, ledger.migration_id, Dispositions())
     read: list[str] = []
-    load = table._load
 
-    def counted(conn: object, keys: list[str]) -> dict[str, object]:
-        read.extend(keys)
-        return load(conn, keys)  # type: ignore[arg-type]  # the real read, counted
+    def observe(_conn: object, _cursor: object, statement: str, params: Any, *_: object) -> None:
+        if statement == ROWS_BY_KEYS:
+            read.extend(params["k"])
 
-    monkeypatch.setattr(table, "_load", counted)
-    ledger.append(
-        [SourceCaptured(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
-    )
-    table.catch_up()
-    assert sorted(read) == [f"ticket:{i}" for i in range(5)]  # new rows: looked for once
-    read.clear()
-    ledger.append(
-        [RecordMigrated(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
-    )
-    table.catch_up()
-    assert read == []  # its own rows, as it committed them
+    event.listen(engine, "before_cursor_execute", observe)
+    try:
+        ledger.append(
+            [SourceCaptured(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
+        )
+        table.catch_up()
+        assert sorted(read) == [f"ticket:{i}" for i in range(5)]  # new rows: looked for once
+        read.clear()
+        ledger.append(
+            [RecordMigrated(object="ticket", source_id=str(i), content_hash="a") for i in range(5)]
+        )
+        table.catch_up()
+        assert read == []  # its own rows, as it committed them
+    finally:
+        event.remove(engine, "before_cursor_execute", observe)
     assert table.state() == fold(Dispositions(), ledger.read())
 
 
