@@ -356,7 +356,9 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             return "quarantined"
         run.unit_id = unit_id
         path = step.path.replace(UNIT_ID, unit_id)
-        body = _with_files(run, step, _fill(step.body, unit_id))
+        # Only a path names the unit's object: a body is the customer's words, sent as
+        # they are even when they hold the placeholder's text.
+        body = _with_files(run, step, step.body)
         outcome = run_step(run, step, path, body)
         if not outcome.ok:
             _settle(run, step, outcome)
@@ -371,16 +373,6 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             run.created_unit = outcome.created and step.find_first
         _settle(run, step, outcome, unit_id)
     return "done"
-
-
-def _fill(value: Any, unit_id: str) -> Any:
-    if isinstance(value, str):
-        return value.replace(UNIT_ID, unit_id) if UNIT_ID in value else value
-    if isinstance(value, dict):
-        return {k: _fill(v, unit_id) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, unit_id) for v in value]
-    return value
 
 
 def _with_files(run: UnitRun, step: Step, body: dict[str, Any]) -> dict[str, Any]:
