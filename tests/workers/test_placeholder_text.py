@@ -31,7 +31,7 @@ def placeholder_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hes
         cur.execute("UPDATE hesk_tickets SET subject = CONCAT(subject, ' ', %s)", (WORDS,))
         for table in ("hesk_tickets", "hesk_replies"):
             cur.execute(f"SHOW COLUMNS FROM {table} LIKE 'message%%'")
-            for (column, *_rest) in cur.fetchall():  # message, and message_html (Hesk 3.5+)
+            for column, *_rest in cur.fetchall():  # message, and message_html (Hesk 3.5+)
                 cur.execute(f"UPDATE {table} SET {column} = CONCAT({column}, ' ', %s)", (WORDS,))
         cur.execute("SELECT COUNT(*) FROM hesk_replies")
         (replies,) = cur.fetchone()
