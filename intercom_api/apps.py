@@ -106,6 +106,9 @@ class AppSet:
         """The app for the next call: ``preferred`` (a fingerprint) if it is usable and not
         waiting, else the next ready app in turn, else the one free soonest; None when every
         token was revoked."""
+        if len(self.slots) == 1:  # one app: it, whatever its wait, unless it was revoked
+            only = self.slots[0]
+            return None if only.revoked else only
         now = self._clock()
         with self._lock:
             usable = [slot for slot in self.slots if not slot.revoked]

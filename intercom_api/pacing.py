@@ -16,7 +16,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from core.intercom_limits import RATE_WINDOW_SECONDS
 
@@ -49,8 +49,25 @@ def _int(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name)
     try:
         return int(float(value)) if value is not None else None
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or "inf"
         return None
+
+
+class RateWindow(NamedTuple):
+    """An answer's ``X-RateLimit-*`` headers as numbers (None where absent or unreadable)."""
+
+    limit: int | None
+    remaining: int | None
+    reset: int | None
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> RateWindow:
+        """The window an answer's headers state."""
+        return cls(
+            _int(headers, "x-ratelimit-limit"),
+            _int(headers, "x-ratelimit-remaining"),
+            _int(headers, "x-ratelimit-reset"),
+        )
 
 
 class LocalPacer:
@@ -105,9 +122,11 @@ class LocalPacer:
 
     def observe(self, status: int, headers: Mapping[str, str]) -> None:
         """Update the window from an answer; on 429 block everyone until the reset."""
-        limit = _int(headers, "x-ratelimit-limit")
-        remaining = _int(headers, "x-ratelimit-remaining")
-        reset = _int(headers, "x-ratelimit-reset")
+        self.observe_window(status, RateWindow.of(headers))
+
+    def observe_window(self, status: int, window: RateWindow) -> None:
+        """:meth:`observe` with the headers already read (several pacers see one answer)."""
+        limit, remaining, reset = window
         with self._lock:
             now = self._clock()
             if limit is not None:

@@ -21,7 +21,7 @@ from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backends import RedisBackend
 
 from core.logs import get_logger
-from intercom_api.pacing import LocalPacer
+from intercom_api.pacing import LocalPacer, RateWindow
 
 log = get_logger(__name__)
 
@@ -161,9 +161,9 @@ class SharedPacer:
         """Learn the limit from the headers; let the local pacer see 429s."""
         if not self._learn:
             return
-        value = headers.get("x-ratelimit-limit")
-        if value and value.isdigit() and int(value) != self._stated:
+        window = RateWindow.of(headers)
+        if window.limit and window.limit > 0 and window.limit != self._stated:
             with self._lock:
-                self._set_limit(int(value))
-        self._local.observe(status, headers)
-        self._alone.observe(status, headers)
+                self._set_limit(window.limit)
+        self._local.observe_window(status, window)
+        self._alone.observe_window(status, window)

@@ -84,3 +84,12 @@ def test_threads_share_the_window() -> None:
     for th in threads:
         th.join(timeout=5)
     assert not any(th.is_alive() for th in threads)
+
+
+def test_unreadable_headers_are_ignored() -> None:
+    pacer, t = make()
+    pacer.observe(200, headers(100, 0, t.now + 5))  # the window is spent...
+    odd = {"x-ratelimit-limit": "inf", "x-ratelimit-remaining": "1e999", "x-ratelimit-reset": "nan"}
+    pacer.observe(200, odd)  # ...and numbers nobody can use change nothing, nor raise
+    pacer.acquire()
+    assert t.slept == [5.0]
