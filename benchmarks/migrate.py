@@ -48,7 +48,7 @@ processes, unless ``--keep``.
         [--throttled-tickets 1200] [--throttled-workers 2] [--skip-throttled]
         [--skip-unthrottled] [--faulted-tickets 150] [--skip-faulted] [--rate-limit 1666]
         [--apps 1,2,3] [--apps-seconds 60] [--skip-apps] [--pacing-seconds 40] [--skip-pacing]
-        [--floor-seconds 15] [--skip-floor] [--rounds 1]
+        [--floor-seconds 15] [--skip-floor] [--rounds 1] [--floor-shapes contacts]
         [--no-validate] [--profile DIR] [--keep] [--targets-tickets 300] [--skip-targets]
 """
 
@@ -104,7 +104,7 @@ from reports.report import build_report  # noqa: E402
 from workers.broker import namespace  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from protocol_floor import CHILD_FLAG, FloorResult, run_floor  # noqa: E402
+from protocol_floor import CHILD_FLAG, SHAPES, FloorResult, run_floor  # noqa: E402
 
 #: One token per private app of the simulated workspace; runs use the first N.
 TOKENS = ["bench-token-0123456789", "bench-token-app2-98765", "bench-token-app3-45678"]
@@ -801,8 +801,10 @@ def floor_once(
     pg_server: str,
     ledger_db: str,
     work: Path,
+    shape: str = "contacts",
 ) -> FloorRun:
-    """The floor (benchmarks/protocol_floor.py) against a fresh unthrottled simulator."""
+    """The floor (benchmarks/protocol_floor.py) of ``shape`` against a fresh unthrottled
+    simulator."""
     ledger_url = f"{pg_server.rstrip('/')}/{ledger_db}"
     sim = Simulator(UNTHROTTLED, validate, work / "logs")
     try:
@@ -816,6 +818,7 @@ def floor_once(
                 threads=threads,
                 seconds=seconds,
                 migration=f"floor-{uuid.uuid4().hex[:6]}",
+                shape=shape,
             )
             time.sleep(0.3)
         cpu = sampler.between(result.started_at, result.started_at + seconds)
@@ -993,10 +996,11 @@ def print_pacing(runs: list[PacingRun]) -> None:
         )
 
 
-def print_floor(pairs: list[tuple[RunResult | None, FloorRun]]) -> None:
+def print_floor(pairs: list[tuple[RunResult | None, FloorRun]], shape: str) -> None:
     print(
-        "\n(g) the engine against the protocol floor (same processes × threads; CPU over "
-        "the write phase only, start-up excluded)"
+        f"\n(g) the engine against the protocol floor, {shape} (same processes × threads; CPU "
+        "over the write phase only, start-up excluded)"
+        + ("" if shape == "contacts" else "; a second look: the target is judged on contacts")
     )
     print(
         "| workers × threads | floor writes/s (before / after the engine) | engine writes/s "
@@ -1130,6 +1134,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--skip-floor", action="store_true", help="skip (g)")
     p.add_argument(
+        "--floor-shapes",
+        default="contacts",
+        help="the floor's writes: contacts (the target's yardstick), conversations (a "
+        "ticket's create and replies, as a second look), or both, comma-separated [contacts]",
+    )
+    p.add_argument(
         "--no-validate", action="store_true", help="run the simulator without OpenAPI validation"
     )
     p.add_argument("--seed", type=int, default=5)
@@ -1160,7 +1170,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="h2i-bench-migrate-"))
     sources: dict[int, Source] = {}
     results: list[RunResult] = []
-    floors: list[tuple[RunResult | None, FloorRun]] = []
+    shapes = [x for x in args.floor_shapes.split(",") if x.strip()]
+    unknown = set(shapes) - set(SHAPES)
+    if unknown or not shapes:
+        p.error(f"--floor-shapes: one or more of {', '.join(SHAPES)}")
+    floors: dict[str, list[tuple[RunResult | None, FloorRun]]] = {x: [] for x in shapes}
     pacing: list[PacingRun] = []
     interrupted = False
 
@@ -1184,14 +1198,18 @@ def main(argv: list[str] | None = None) -> int:
         }
         floor_common = {k: v for k, v in common.items() if k != "profile"}
 
-        def floor_at(w: int) -> FloorRun:
+        def floor_at(w: int, shape: str) -> FloorRun:
             print(
-                f"  (g) floor at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
+                f"  (g) floor ({shape}) at {w} × {args.threads}, {args.floor_seconds:.0f} s, "
                 f"load {load_average()} …",
                 flush=True,
             )
             floor = floor_once(
-                workers=w, threads=args.threads, seconds=args.floor_seconds, **floor_common
+                workers=w,
+                threads=args.threads,
+                seconds=args.floor_seconds,
+                shape=shape,
+                **floor_common,
             )
             print(
                 f"      {floor.result.writes:,} writes = "
@@ -1203,7 +1221,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.skip_unthrottled:
             for w in worker_counts:
                 # The floor runs before each engine run and after it; N rounds share N + 1.
-                before = None if args.skip_floor else floor_at(w)
+                before = {} if args.skip_floor else {x: floor_at(w, x) for x in shapes}
                 for round_no in range(1, args.rounds + 1):
                     print(
                         f"  (a) {w} worker(s) × {args.threads} threads, {args.tickets} tickets"
@@ -1226,9 +1244,10 @@ def main(argv: list[str] | None = None) -> int:
                         flush=True,
                     )
                     results.append(r)
-                    if before is not None:  # the engine between two floor runs
-                        after = floor_at(w)
-                        floors.append((r, together([before, after])))
+                    if before:  # the engine between two floor runs of each shape
+                        after = {x: floor_at(w, x) for x in shapes}
+                        for x in shapes:
+                            floors[x].append((r, together([before[x], after[x]])))
                         before = after
         if not args.skip_throttled:
             w = args.throttled_workers
@@ -1252,7 +1271,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             results.append(r)
         if not args.skip_floor and args.skip_unthrottled:  # the floor alone at --workers
-            floors += [(None, floor_at(w)) for w in worker_counts]
+            for x in shapes:
+                floors[x] += [(None, floor_at(w, x)) for w in worker_counts]
         if not args.skip_pacing:
             for n in [int(a) for a in args.apps.split(",") if a.strip()]:
                 print(
@@ -1367,8 +1387,9 @@ def main(argv: list[str] | None = None) -> int:
         print_pacing(pacing)
     if several:
         print_apps(several)
-    if floors:
-        print_floor(floors)
+    for x, pairs in floors.items():
+        if pairs:
+            print_floor(pairs, x)
     if results:
         print_calls(results)
         ops = results[-1].by_operation
