@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         options = MigrateOptions(workers=2, threads=8, only="contact", log_dir=work / "logs")
         run_migration(settings, options, Console(file=io.StringIO()))
 
-        res = Resources.from_settings(settings, threads=args.threads)
+        # as a worker opens them (workers/actors.py): no ping before each checkout
+        res = Resources.from_settings(settings, threads=args.threads, pre_ping=False)
         params = {"m": res.ledger.migration_id}
         with res.engine.connect() as conn:
             keys = [k for (k,) in conn.exec_driver_sql(TICKET_KEYS, params).all()]

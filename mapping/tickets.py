@@ -239,7 +239,8 @@ def _message_steps(th: _Thread, item: _Item, at: int | None) -> list[Step]:
                 th, op, item.files, at, f"Attachments sent by {who} with the reply above"
             ),
         ]
-    groups = parts(item.files, th.max_request, json_size(base))
+    # the body's size only matters to files that go beside it
+    groups = parts(item.files, th.max_request, json_size(base) if item.files else 0)
     steps: list[Step] = []
     for n, group in enumerate(groups, start=1):
         body = dict(base)
