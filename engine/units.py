@@ -117,7 +117,9 @@ def process_unit(res: Resources, key: str) -> str:
     reads = [res.ledger.unit_events_read(obj, source_id)]
     if obj == "ticket":
         reads.append(res.ledger.ticket_children_read(source_id))
-    with held_lock(res.engine, _lock_name(res, obj, source_id), reads) as lock:
+    name = _lock_name(res, obj, source_id)
+    call = res.ledger.take_unit_call(name, obj, source_id, source_id if obj == "ticket" else None)
+    with held_lock(res.engine, name, reads, call=call) as lock:
         if not lock.got:
             raise UnitBusy(f"{obj}:{source_id} is being written by another worker")
         run = UnitRun.load(res, obj, source_id, conn=lock.conn, found=recorded_rows(lock.rows[0]))

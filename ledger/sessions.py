@@ -40,14 +40,25 @@ class HeldLock:
         self.got = False
         self.rows: list[list[Any]] = []
 
-    def take(self, reads: Sequence[Statement]) -> None:
+    def take(self, reads: Sequence[Statement], call: Statement | None = None) -> None:
         """Try the lock, then run ``reads``: all in one round trip.
 
         Each read starts once the lock is taken and sees everything committed before it
         started (an explicit READ COMMITTED transaction: whatever the server's default
         isolation, a snapshot taken before the lock could miss the last holder's events).
+
+        ``call``: the same as one statement (``h2i_take_unit``, ``Ledger.take_unit_call``),
+        whose rows' first column numbers the read they belong to (0: not taken; -1: the
+        session's isolation is not READ COMMITTED, nothing was done). Tried first.
         """
         params = {"n": self.name}
+        if call is not None:
+            rows = driver_rows(self.conn, *call)
+            part = rows[0][0] if rows else None
+            if part != -1:
+                self.got = part != 0
+                self.rows = [[r[1:] for r in rows if r[0] == i] for i in range(1, len(reads) + 1)]
+                return
         if not reads:
             ((got,),) = driver_rows(self.conn, _TRY_LOCK, params)
             self.got = bool(got)
@@ -57,22 +68,29 @@ class HeldLock:
         self.rows = rows[2:-1] if self.got else [[] for _ in reads]
 
     def release(self, after: Statement | None = None) -> None:
-        """Release the lock; ``after`` (a write) first, committed before the lock is let go,
-        in the same round trip."""
+        """Release the lock; ``after`` (a write) first, committed before the lock is let go.
+
+        Two plain statements on the autocommit connection: the write commits on its own,
+        then the unlock. (In one pipelined round trip the two would need a BEGIN and a
+        COMMIT around the write, and psycopg's pipeline costs the worker more CPU than the
+        round trip it saves.) A write that fails leaves the lock held, ``got`` still true:
+        :func:`held_lock` lets it go as it ends.
+        """
         if not self.got:
             return
+        if after is not None:
+            driver_rows(self.conn, *after)
         self.got = False
-        params = {"n": self.name}
-        if after is None:
-            driver_rows(self.conn, _UNLOCK, params)
-        else:
-            driver_pipeline(self.conn, [_BEGIN, after, _COMMIT, (_UNLOCK, params)])
+        driver_rows(self.conn, _UNLOCK, {"n": self.name})
 
 
 @contextmanager
-def held_lock(engine: Engine, name: str, reads: Sequence[Statement] = ()) -> Iterator[HeldLock]:
+def held_lock(
+    engine: Engine, name: str, reads: Sequence[Statement] = (), *, call: Statement | None = None
+) -> Iterator[HeldLock]:
     """Try the session-level advisory lock ``name`` (and run ``reads`` in the same round
-    trip) on an autocommit connection of its own, checked out of ``engine``'s pool.
+    trip, as one ``call`` when given: see :meth:`HeldLock.take`) on an autocommit
+    connection of its own, checked out of ``engine``'s pool.
 
     The lock lives as long as that session (the server releases it if the process dies);
     it is released on exit unless :meth:`HeldLock.release` was called, or an error closed
@@ -81,7 +99,7 @@ def held_lock(engine: Engine, name: str, reads: Sequence[Statement] = ()) -> Ite
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         lock = HeldLock(conn, name)
-        lock.take(reads)
+        lock.take(reads, call)
         try:
             yield lock
         finally:

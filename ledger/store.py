@@ -77,6 +77,11 @@ _TICKET_CHILDREN = (
     "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
     "ORDER BY object, source_id, seq DESC"
 )
+#: A unit's lock and reads in one call (migrations/versions/0004_take_unit.py).
+_TAKE_UNIT = (
+    "SELECT part, seq, recorded_at, type, object, source_id, payload "
+    "FROM h2i_take_unit(%(n)s, %(m)s, %(o)s, %(s)s, %(t)s)"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -264,6 +269,15 @@ class Ledger:
         """The read of :meth:`unit_events`, to send with other statements
         (:func:`recorded_rows` turns its rows into events)."""
         return _OF_RECORD, {"m": self.migration_id, "o": obj, "s": source_id}
+
+    def take_unit_call(
+        self, lock_name: str, obj: str, source_id: str, ticket_id: str | None = None
+    ) -> Statement:
+        """The unit's lock and :meth:`unit_events_read` (then, with ``ticket_id``,
+        :meth:`ticket_children_read`) as one statement, ``h2i_take_unit`` (migration 0004):
+        for :func:`ledger.sessions.held_lock`'s ``call``."""
+        params = {"n": lock_name, "m": self.migration_id, "o": obj, "s": source_id}
+        return _TAKE_UNIT, {**params, "t": ticket_id}
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""

@@ -1,7 +1,7 @@
 """A unit's lock taken with its reads, and released with its last append, on real PostgreSQL.
 
-The worker sends the lock and the unit's reads in one round trip, and its last events and
-the unlock in another. What must hold: the reads see what the last holder committed, the
+The worker sends the lock and the unit's reads in one round trip, then its last events and
+the unlock. What must hold: the reads see what the last holder committed, the
 last append is committed before the lock is free, a server whose default isolation is
 stricter than READ COMMITTED changes none of that, and a failed append leaves neither the
 lock held nor half a transaction.
@@ -43,24 +43,63 @@ def name() -> str:
     return f"unit:test:{uuid.uuid4().hex[:8]}"
 
 
-@pytest.mark.parametrize("pipeline", [True, False], ids=["pipelined", "libpq-without-pipeline"])
+@pytest.mark.parametrize(
+    ("one_call", "pipeline"),
+    [(True, True), (False, True), (False, False)],
+    ids=["one-call", "pipelined", "libpq-without-pipeline"],
+)
 def test_reads_come_back_with_the_lock_and_see_the_last_holders_append(
-    engine: Engine, ledger: Ledger, name: str, pipeline: bool, monkeypatch: pytest.MonkeyPatch
+    engine: Engine,
+    ledger: Ledger,
+    name: str,
+    one_call: bool,
+    pipeline: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The same in one round trip, or (a libpq older than 14) one statement at a time."""
+    """The same as one function call, in one round trip of statements, or (a libpq older
+    than 14) one statement at a time."""
     monkeypatch.setattr(psycopg.Pipeline, "is_supported", classmethod(lambda cls: pipeline))
+    read = [ledger.unit_events_read("contact", "c1")]
+    call = ledger.take_unit_call(name, "contact", "c1") if one_call else None
     ledger.append([_captured("c1")])
-    with held_lock(engine, name, [ledger.unit_events_read("contact", "c1")]) as first:
+    with held_lock(engine, name, read, call=call) as first:
         assert first.got
         assert [r.event for r in recorded_rows(first.rows[0])] == [_captured("c1")]
         statement = ledger.insert_statement([_migrated("c1")])
         assert statement is not None
         first.release(after=statement)
-        # released in the same round trip, after the append was committed
-        with held_lock(engine, name, [ledger.unit_events_read("contact", "c1")]) as second:
+        # let go once the append was committed
+        with held_lock(engine, name, read, call=call) as second:
             assert second.got
             events = [r.event for r in recorded_rows(second.rows[0])]
             assert events == [_captured("c1"), _migrated("c1")]
+
+
+def test_one_call_reads_a_tickets_own_events_and_its_thread(
+    engine: Engine, ledger: Ledger, name: str
+) -> None:
+    """The function answers what the two reads answer, each under its own part."""
+    tid = uuid.uuid4().hex[:8]
+    ticket = SourceCaptured(object="ticket", source_id=tid, content_hash="t", record={"id": tid})
+    replies = [
+        SourceCaptured(
+            object="reply", source_id=f"{tid}-{n}", content_hash=f"r{n}", record={"ticket_id": tid}
+        )
+        for n in range(3)
+    ]
+    newer = SourceCaptured(
+        object="reply", source_id=f"{tid}-0", content_hash="r0b", record={"ticket_id": tid, "x": 1}
+    )
+    ledger.append([ticket, *replies, newer])
+    reads = [ledger.unit_events_read("ticket", tid), ledger.ticket_children_read(tid)]
+    with held_lock(engine, name, reads) as by_statements:
+        expected = [recorded_rows(rows) for rows in by_statements.rows]
+    call = ledger.take_unit_call(name, "ticket", tid, tid)
+    with held_lock(engine, name, reads, call=call) as by_call:
+        assert by_call.got
+        assert [recorded_rows(rows) for rows in by_call.rows] == expected
+    assert [r.event for r in expected[0]] == [ticket]
+    assert sorted(r.event.content_hash for r in expected[1]) == ["r0b", "r1", "r2"]
 
 
 def test_a_lock_held_elsewhere_is_not_taken_and_its_reads_are_not_used(
@@ -68,12 +107,16 @@ def test_a_lock_held_elsewhere_is_not_taken_and_its_reads_are_not_used(
 ) -> None:
     ledger.append([_captured("c2")])
     read = ledger.unit_events_read("contact", "c2")
+    call = ledger.take_unit_call(name, "contact", "c2")
     with held_lock(engine, name, [read]) as holder:
         assert holder.got
         with held_lock(engine, name, [read, read]) as other:
             assert not other.got
             assert other.rows == [[], []]
-    with held_lock(engine, name, [read]) as after:
+        with held_lock(engine, name, [read], call=call) as by_call:
+            assert not by_call.got
+            assert by_call.rows == [[]]
+    with held_lock(engine, name, [read], call=call) as after:
         assert after.got  # released when the holder's block ended
 
 
@@ -91,12 +134,16 @@ def test_a_stricter_default_isolation_still_reads_after_the_lock(
             level = conn.exec_driver_sql("SHOW default_transaction_isolation").scalar_one()
         assert level == "serializable"
         ledger.append([_captured("c3")])
-        with held_lock(strict, name, [ledger.unit_events_read("contact", "c3")]) as lock:
+        read = [ledger.unit_events_read("contact", "c3")]
+        call = ledger.take_unit_call(name, "contact", "c3")
+        with strict.connect() as conn:  # the function does nothing there, and says so
+            assert conn.exec_driver_sql(*call).all() == [(-1, None, None, None, None, None, None)]
+        with held_lock(strict, name, read, call=call) as lock:
             assert lock.got
             statement = ledger.insert_statement([_migrated("c3")])
             assert statement is not None
             lock.release(after=statement)
-        with held_lock(strict, name, [ledger.unit_events_read("contact", "c3")]) as again:
+        with held_lock(strict, name, read, call=call) as again:
             assert again.got
             assert len(again.rows[0]) == 2
     finally:
@@ -115,7 +162,8 @@ def test_a_failed_last_append_commits_nothing_and_frees_the_lock(
         assert lock.got
         with pytest.raises(DBAPIError):
             lock.release(after=broken)
-        assert lock.conn.invalidated  # its session ended: the server released the lock
+        assert lock.got  # still held: let go as the block ends
+    assert not lock.got
     with held_lock(engine, name, [ledger.unit_events_read("contact", "c4")]) as next_holder:
         assert next_holder.got
         assert [r.event for r in recorded_rows(next_holder.rows[0])] == [_captured("c4")]
