@@ -54,7 +54,7 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
-from ledger.sessions import HeldLock, ping, seconds_since
+from ledger.sessions import ping, seconds_since
 from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
@@ -163,19 +163,6 @@ class UnitRun:
                     raise translate_db_error(err, ledger.engine.url) from None
             else:
                 ledger.append(events)
-        self.buffer.clear()
-
-    def finish(self, lock: HeldLock) -> None:
-        """Append the queued events and release the unit's lock: one round trip when they
-        fit in one INSERT (committed before the lock is let go)."""
-        statement = self.res.ledger.insert_statement(self.buffer)
-        if statement is None:
-            self.flush()  # nothing queued, or a batch too large for one INSERT
-            return  # the lock is released as the unit's session ends
-        try:
-            lock.release(after=statement)
-        except DBAPIError as err:
-            raise translate_db_error(err, self.res.ledger.engine.url) from None
         self.buffer.clear()
 
     def check_lock(self) -> None:

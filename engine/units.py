@@ -144,7 +144,7 @@ def process_unit(res: Resources, key: str) -> str:
                     intercom_type="setup",
                 )
             )
-        run.finish(lock)
+        run.flush()  # committed before the lock is let go, as the block ends
         return outcome
 
 

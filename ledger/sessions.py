@@ -67,19 +67,11 @@ class HeldLock:
         self.got = bool(rows[1][0][0])
         self.rows = rows[2:-1] if self.got else [[] for _ in reads]
 
-    def release(self, after: Statement | None = None) -> None:
-        """Release the lock; ``after`` (a write) first, committed before the lock is let go.
-
-        Two plain statements on the autocommit connection: the write commits on its own,
-        then the unlock. (In one pipelined round trip the two would need a BEGIN and a
-        COMMIT around the write, and psycopg's pipeline costs the worker more CPU than the
-        round trip it saves.) A write that fails leaves the lock held, ``got`` still true:
-        :func:`held_lock` lets it go as it ends.
-        """
+    def release(self) -> None:
+        """Let the lock go. The connection is in autocommit: whatever was appended on it
+        is committed before the unlock is sent."""
         if not self.got:
             return
-        if after is not None:
-            driver_rows(self.conn, *after)
         self.got = False
         driver_rows(self.conn, _UNLOCK, {"n": self.name})
 
@@ -94,7 +86,8 @@ def held_lock(
 
     The lock lives as long as that session (the server releases it if the process dies);
     it is released on exit unless :meth:`HeldLock.release` was called, or an error closed
-    the connection (which released it).
+    the connection (which released it). A unit's last append, made on the connection
+    before the block ends, is committed before the lock is let go.
     """
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

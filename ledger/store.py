@@ -177,13 +177,6 @@ class Ledger:
             )
         return _insert_values(len(rows)), tuple(flat)
 
-    def insert_statement(self, events: Sequence[Event]) -> Statement | None:
-        """The one INSERT that appends ``events`` (a unit's last flush), to send with other
-        statements; None when there are too many for one (then :meth:`append` them)."""
-        if not events or len(events) > VALUES_ROWS_MAX:
-            return None
-        return self._values_insert([e.to_row(self.migration_id) for e in events])
-
     # --- reading ---------------------------------------------------------------------
 
     def _select(

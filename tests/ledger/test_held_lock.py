@@ -1,6 +1,7 @@
 """A unit's lock taken with its reads, and released with its last append, on real PostgreSQL.
 
-The worker sends the lock and the unit's reads in one round trip, then its last events and
+The worker takes the lock and reads the unit in one statement (or, where the session's
+isolation is stricter, one round trip of statements), and appends its last events before
 the unlock. What must hold: the reads see what the last holder committed, the
 last append is committed before the lock is free, a server whose default isolation is
 stricter than READ COMMITTED changes none of that, and a failed append leaves neither the
@@ -65,14 +66,11 @@ def test_reads_come_back_with_the_lock_and_see_the_last_holders_append(
     with held_lock(engine, name, read, call=call) as first:
         assert first.got
         assert [r.event for r in recorded_rows(first.rows[0])] == [_captured("c1")]
-        statement = ledger.insert_statement([_migrated("c1")])
-        assert statement is not None
-        first.release(after=statement)
-        # let go once the append was committed
-        with held_lock(engine, name, read, call=call) as second:
-            assert second.got
-            events = [r.event for r in recorded_rows(second.rows[0])]
-            assert events == [_captured("c1"), _migrated("c1")]
+        ledger.append([_migrated("c1")], conn=first.conn)  # the unit's last append
+    with held_lock(engine, name, read, call=call) as second:
+        assert second.got
+        events = [r.event for r in recorded_rows(second.rows[0])]
+        assert events == [_captured("c1"), _migrated("c1")]
 
 
 def test_one_call_reads_a_tickets_own_events_and_its_thread(
@@ -140,9 +138,7 @@ def test_a_stricter_default_isolation_still_reads_after_the_lock(
             assert conn.exec_driver_sql(*call).all() == [(-1, None, None, None, None, None, None)]
         with held_lock(strict, name, read, call=call) as lock:
             assert lock.got
-            statement = ledger.insert_statement([_migrated("c3")])
-            assert statement is not None
-            lock.release(after=statement)
+            ledger.append([_migrated("c3")], conn=lock.conn)
         with held_lock(strict, name, read, call=call) as again:
             assert again.got
             assert len(again.rows[0]) == 2
@@ -154,16 +150,16 @@ def test_a_failed_last_append_commits_nothing_and_frees_the_lock(
     engine: Engine, ledger: Ledger, name: str
 ) -> None:
     ledger.append([_captured("c4")])
-    statement = ledger.insert_statement([_migrated("c4")])
-    assert statement is not None
-    sql, params = statement
-    broken = (sql.replace("::jsonb", "::jsonb[]", 1), params)  # fails in the server
-    with held_lock(engine, name, [ledger.unit_events_read("contact", "c4")]) as lock:
+    refused = SourceCaptured(  # PostgreSQL's jsonb takes no NUL character
+        object="contact", source_id="c4", content_hash="h2", record={"id": "c4", "x": "a\x00b"}
+    )
+    read = [ledger.unit_events_read("contact", "c4")]
+    with held_lock(engine, name, read) as lock:
         assert lock.got
         with pytest.raises(DBAPIError):
-            lock.release(after=broken)
+            ledger.append([_migrated("c4"), refused], conn=lock.conn)
         assert lock.got  # still held: let go as the block ends
     assert not lock.got
-    with held_lock(engine, name, [ledger.unit_events_read("contact", "c4")]) as next_holder:
+    with held_lock(engine, name, read) as next_holder:
         assert next_holder.got
         assert [r.event for r in recorded_rows(next_holder.rows[0])] == [_captured("c4")]
