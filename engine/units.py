@@ -114,11 +114,12 @@ def process_unit(res: Resources, key: str) -> str:
     obj, source_id = named
     # The unit's own events (the capture the message names among them) and a ticket's
     # thread are read in the lock's round trip, on its connection, once it is taken.
+    ticket = source_id if obj == "ticket" else None
     reads = [res.ledger.unit_events_read(obj, source_id)]
-    if obj == "ticket":
-        reads.append(res.ledger.ticket_children_read(source_id))
+    if ticket is not None:
+        reads.append(res.ledger.ticket_children_read(ticket))
     name = _lock_name(res, obj, source_id)
-    call = res.ledger.take_unit_call(name, obj, source_id, source_id if obj == "ticket" else None)
+    call = res.ledger.take_unit_call(name, obj, source_id, ticket)
     with held_lock(res.engine, name, reads, call=call) as lock:
         if not lock.got:
             raise UnitBusy(f"{obj}:{source_id} is being written by another worker")

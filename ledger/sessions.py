@@ -24,6 +24,9 @@ _UNLOCK = "SELECT pg_advisory_unlock(hashtextextended(%(n)s, 0))"
 
 
 _BEGIN: Statement = ("BEGIN ISOLATION LEVEL READ COMMITTED", ())
+#: Marks (in a pooled connection's ``info``) a session whose isolation ``h2i_take_unit``
+#: refused: its later units go straight to the statements.
+_STRICTER_ISOLATION = "h2i_stricter_isolation"
 _COMMIT: Statement = ("COMMIT", ())
 
 
@@ -49,16 +52,18 @@ class HeldLock:
 
         ``call``: the same as one statement (``h2i_take_unit``, ``Ledger.take_unit_call``),
         whose rows' first column numbers the read they belong to (0: not taken; -1: the
-        session's isolation is not READ COMMITTED, nothing was done). Tried first.
+        session's isolation is not READ COMMITTED, nothing was done). Tried first, except on a
+        session marked as one whose default isolation is stricter (it stays so).
         """
         params = {"n": self.name}
-        if call is not None:
+        if call is not None and not self.conn.info.get(_STRICTER_ISOLATION):
             rows = driver_rows(self.conn, *call)
             part = rows[0][0] if rows else None
             if part != -1:
                 self.got = part != 0
                 self.rows = [[r[1:] for r in rows if r[0] == i] for i in range(1, len(reads) + 1)]
                 return
+            self.conn.info[_STRICTER_ISOLATION] = True
         if not reads:
             ((got,),) = driver_rows(self.conn, _TRY_LOCK, params)
             self.got = bool(got)

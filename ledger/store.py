@@ -269,8 +269,13 @@ class Ledger:
         """The unit's lock and :meth:`unit_events_read` (then, with ``ticket_id``,
         :meth:`ticket_children_read`) as one statement, ``h2i_take_unit`` (migration 0004):
         for :func:`ledger.sessions.held_lock`'s ``call``."""
-        params = {"n": lock_name, "m": self.migration_id, "o": obj, "s": source_id}
-        return _TAKE_UNIT, {**params, "t": ticket_id}
+        return _TAKE_UNIT, {
+            "n": lock_name,
+            "m": self.migration_id,
+            "o": obj,
+            "s": source_id,
+            "t": ticket_id,
+        }
 
     def latest(self, type_name: str) -> Recorded | None:
         """The newest event of one type in this migration, if any (one indexed row)."""

@@ -4,23 +4,16 @@ conversations with their replies."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from simulator.testing import SimulatorHandle
+from tests.helpers.benchmarks import load_benchmark
 from tests.helpers.simulator import TOKEN
 
-_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "protocol_floor.py"
-_SPEC = importlib.util.spec_from_file_location("bench_protocol_floor", _PATH)
-assert _SPEC and _SPEC.loader
-floor = importlib.util.module_from_spec(_SPEC)
-sys.modules[_SPEC.name] = floor  # its dataclass looks its module up
-_SPEC.loader.exec_module(floor)
+floor = load_benchmark("protocol_floor")
 
 COUNTS = (
     "SELECT count(*) FILTER (WHERE type = 'WriteIntended'), "

@@ -11,6 +11,10 @@ snapshot would serve the whole call, taken before the lock was granted: the func
 does nothing and answers a single row of part -1, and the caller takes the lock and reads
 in a READ COMMITTED transaction of its own instead (``ledger.sessions.HeldLock``).
 
+Its two queries are ``ledger.store``'s ``_OF_RECORD`` and ``_TICKET_CHILDREN`` (the
+statements the caller falls back on); ``tests/ledger/test_held_lock.py`` checks that both
+ways answer the same rows.
+
 Rows: ``part`` 0 (one row: the lock is held elsewhere), 1 (the unit's events, in seq
 order), 2 (a ticket's thread, when ``ticket_id`` is not null); then the columns
 ``ledger.store.recorded_from_row`` takes.

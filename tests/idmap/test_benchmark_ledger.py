@@ -3,9 +3,7 @@ equals a real rebuild, and its ID map says what a migration of those tickets wou
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
-from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -13,12 +11,9 @@ from ledger.dispositions import Dispositions
 from ledger.idmap import idmap_rows
 from ledger.projections import ProjectionTable
 from ledger.store import Ledger
+from tests.helpers.benchmarks import load_benchmark
 
-_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "idmap.py"
-_SPEC = importlib.util.spec_from_file_location("bench_idmap", _PATH)
-assert _SPEC and _SPEC.loader
-bench = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(bench)
+bench = load_benchmark("idmap")
 
 
 def test_the_synthetic_ledger_is_a_real_one(engine: Engine, migration_id: str) -> None:
