@@ -26,10 +26,12 @@ PYTHONPATH is the checkout it is run from.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import functools
 import importlib
 import io
 import os
+import pstats
 import queue
 import sys
 import tempfile
@@ -128,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sections", default="", help="module:qualname,... to time as well")
     p.add_argument("--seed", type=int, default=5)
     p.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also profile the units (cProfile, every thread) and print the N costliest "
+        "functions by own time; the profiler slows the units, so read shares, not totals",
+    )
+    p.add_argument(
         "--pg-url",
         default=os.environ.get("H2I_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432"),
     )
@@ -178,14 +188,24 @@ def main(argv: list[str] | None = None) -> int:
         for key in keys[WARM_UP_UNITS:]:
             pending.put(key)
 
+        profiles: list[cProfile.Profile] = []
+
         def run_units(_i: int) -> None:
             assert res is not None
-            while True:
-                try:
-                    key = pending.get_nowait()
-                except queue.Empty:
-                    return
-                process_unit(res, key)
+            profile = cProfile.Profile(time.thread_time) if args.profile else None
+            if profile is not None:
+                profiles.append(profile)
+                profile.enable()
+            try:
+                while True:
+                    try:
+                        key = pending.get_nowait()
+                    except queue.Empty:
+                        return
+                    process_unit(res, key)
+            finally:
+                if profile is not None:
+                    profile.disable()
 
         before, started = writes(), time.monotonic()
         engine_cpu = on_threads(args.threads, run_units)
@@ -221,6 +241,11 @@ def main(argv: list[str] | None = None) -> int:
                 f"  {name:48s} {1e6 * spent / max(engine_writes, 1):7,.0f} µs per write "
                 f"({sections.calls[name]:,} calls)"
             )
+        if profiles:
+            stats = pstats.Stats(profiles[0], stream=sys.stdout)
+            for more in profiles[1:]:
+                stats.add(more)
+            stats.sort_stats("tottime").print_stats(args.profile)
     finally:
         if res is not None:
             res.close()

@@ -54,7 +54,7 @@ from ledger.events import (
     WriteSucceeded,
 )
 from ledger.keys import outcome_key, write_key
-from ledger.sessions import ping, seconds_since
+from ledger.sessions import HeldLock, ping, seconds_since
 from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
@@ -163,6 +163,20 @@ class UnitRun:
                     raise translate_db_error(err, ledger.engine.url) from None
             else:
                 ledger.append(events)
+        self.buffer.clear()
+
+    def finish(self, lock: HeldLock) -> None:
+        """Append the queued events and let the unit's ``lock`` go, in one statement (the
+        unit stays locked until they are committed); with nothing queued, only the unlock."""
+        ledger = self.res.ledger
+        if not self.buffer or self.conn is not lock.conn or len(self.buffer) > ledger.batch_size:
+            self.flush()
+            lock.release()
+            return
+        try:
+            lock.release(by=ledger.append_unlock_statement(self.buffer, lock.name))
+        except DBAPIError as err:
+            raise translate_db_error(err, ledger.engine.url) from None
         self.buffer.clear()
 
     def check_lock(self) -> None:

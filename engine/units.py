@@ -145,7 +145,7 @@ def process_unit(res: Resources, key: str) -> str:
                     intercom_type="setup",
                 )
             )
-        run.flush()  # committed before the lock is let go, as the block ends
+        run.finish(lock)  # its last events committed as the lock is let go
         return outcome
 
 

@@ -72,13 +72,19 @@ class HeldLock:
         self.got = bool(rows[1][0][0])
         self.rows = rows[2:-1] if self.got else [[] for _ in reads]
 
-    def release(self) -> None:
-        """Let the lock go. The connection is in autocommit: whatever was appended on it
-        is committed before the unlock is sent."""
+    def release(self, by: Statement | None = None) -> list[Any]:
+        """Let the lock go, and answer the rows of the statement that did.
+
+        The connection is in autocommit: whatever was appended on it is committed before
+        the unlock is sent. ``by``: a statement that does more and lets this lock go as
+        its last act, such as a unit's last append (``Ledger.append_unlock_statement``).
+        Should it fail, the lock is still held and let go as the block ends.
+        """
         if not self.got:
-            return
+            return []
+        rows = driver_rows(self.conn, *(by or (_UNLOCK, {"n": self.name})))
         self.got = False
-        driver_rows(self.conn, _UNLOCK, {"n": self.name})
+        return rows
 
 
 @contextmanager
@@ -92,7 +98,8 @@ def held_lock(
     The lock lives as long as that session (the server releases it if the process dies);
     it is released on exit unless :meth:`HeldLock.release` was called, or an error closed
     the connection (which released it). A unit's last append, made on the connection
-    before the block ends, is committed before the lock is let go.
+    before the block ends (or by the release itself), is committed before the lock is
+    let go.
     """
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -82,6 +82,11 @@ _TAKE_UNIT = (
     "SELECT part, seq, recorded_at, type, object, source_id, payload "
     "FROM h2i_take_unit(%(n)s, %(m)s, %(o)s, %(s)s, %(t)s)"
 )
+#: A unit's last events, then its lock let go (migrations/versions/0005_append_unlock.py).
+_APPEND_UNLOCK = (
+    "SELECT key FROM h2i_append_unlock(%(n)s, %(m)s, %(k)b::text[], %(t)b::text[], "
+    "%(o)b::text[], %(s)b::text[], %(p)b::text[]) AS key"
+)
 _COLUMNS = (
     events_table.c.seq,
     events_table.c.recorded_at,
@@ -149,20 +154,33 @@ class Ledger:
             if len(rows) <= VALUES_ROWS_MAX:
                 new_keys = {k for (k,) in driver_rows(conn, *self._values_insert(rows))}
             else:
-                params = {
-                    "m": self.migration_id,
-                    "k": [r["key"] for r in rows],
-                    "t": [r["type"] for r in rows],
-                    "o": [r["object"] for r in rows],
-                    "s": [r["source_id"] for r in rows],
-                    "p": [json_codec.dumps(r["payload"]) for r in rows],
-                }
-                new_keys = {k for (k,) in driver_rows(conn, _INSERT, params)}
+                new_keys = {k for (k,) in driver_rows(conn, _INSERT, self._arrays(rows))}
             for r in rows:  # the first of two equal keys in one batch is the new one
                 is_new = r["key"] in new_keys
                 new_keys.discard(r["key"])
                 out.append(is_new)
         return out
+
+    def append_unlock_statement(self, events: Sequence[Event], lock_name: str) -> Statement:
+        """One statement that records ``events`` and then lets the unit lock ``lock_name``
+        go (``h2i_append_unlock``): the unit stays locked until the events are committed.
+
+        Run it on the autocommit connection whose session holds the lock
+        (``ledger.sessions.HeldLock.release``); it answers the keys that were new.
+        """
+        rows = [e.to_row(self.migration_id) for e in events]
+        return _APPEND_UNLOCK, {"n": lock_name, **self._arrays(rows)}
+
+    def _arrays(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The parameters of ``_INSERT`` (and ``h2i_append_unlock``) for ``rows``."""
+        return {
+            "m": self.migration_id,
+            "k": [r["key"] for r in rows],
+            "t": [r["type"] for r in rows],
+            "o": [r["object"] for r in rows],
+            "s": [r["source_id"] for r in rows],
+            "p": [json_codec.dumps(r["payload"]) for r in rows],
+        }
 
     def _values_insert(self, rows: Sequence[dict[str, Any]]) -> Statement:
         flat: list[Any] = []

@@ -163,3 +163,58 @@ def test_a_failed_last_append_commits_nothing_and_frees_the_lock(
     with held_lock(engine, name, read) as next_holder:
         assert next_holder.got
         assert [r.event for r in recorded_rows(next_holder.rows[0])] == [_captured("c4")]
+
+
+def test_the_last_append_lets_the_lock_go_in_the_same_statement(
+    engine: Engine, ledger: Ledger, name: str
+) -> None:
+    """``h2i_append_unlock``: the events are recorded (an event already there is not new)
+    and the next holder finds the lock free and the events in its reads."""
+    ledger.append([_captured("c5")])
+    read = [ledger.unit_events_read("contact", "c5")]
+    call = ledger.take_unit_call(name, "contact", "c5")
+    with held_lock(engine, name, read, call=call) as lock:
+        assert lock.got
+        last = ledger.append_unlock_statement([_captured("c5"), _migrated("c5")], name)
+        assert [k for (k,) in lock.release(by=last)] == [_migrated("c5").key]
+        assert not lock.got
+        with held_lock(engine, name, read, call=call) as next_holder:  # free at once
+            assert next_holder.got
+            events = [r.event for r in recorded_rows(next_holder.rows[0])]
+    assert events == [_captured("c5"), _migrated("c5")]
+
+
+def test_the_unit_stays_locked_until_its_last_events_are_committed(
+    engine: Engine, ledger: Ledger, ledger_url: str, name: str
+) -> None:
+    """The function lets the session's lock go before its transaction commits: the
+    transaction's own lock on the unit keeps another worker out until the events are
+    visible (else it would take the unit's last write for one in doubt)."""
+    raw_url = ledger_url.replace("postgresql+psycopg://", "postgresql://")
+    statement = ledger.append_unlock_statement([_migrated("c6")], name)
+    with psycopg.connect(raw_url) as holder, psycopg.connect(raw_url, autocommit=True) as other:
+        try_lock = "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))"
+        holder.execute(try_lock, (name,))
+        holder.commit()
+        holder.execute(*statement)  # in an open transaction, not yet committed
+        assert other.execute(try_lock, (name,)).fetchone() == (False,)
+        holder.commit()
+        assert other.execute(try_lock, (name,)).fetchone() == (True,)
+    assert [r.event for r in ledger.read(objects=["contact"], source_id="c6")] == [_migrated("c6")]
+
+
+def test_a_refused_last_append_leaves_the_lock_to_the_block(
+    engine: Engine, ledger: Ledger, name: str
+) -> None:
+    refused = SourceCaptured(
+        object="contact", source_id="c7", content_hash="h2", record={"id": "c7", "x": "a\x00b"}
+    )
+    read = [ledger.unit_events_read("contact", "c7")]
+    with held_lock(engine, name, read) as lock:
+        assert lock.got
+        with pytest.raises(DBAPIError):
+            lock.release(by=ledger.append_unlock_statement([_migrated("c7"), refused], name))
+        assert lock.got  # still held, let go as the block ends
+    with held_lock(engine, name, read) as next_holder:
+        assert next_holder.got
+        assert next_holder.rows == [[]]  # nothing of the refused append was committed
