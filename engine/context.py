@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from engine.resources import Resources
 from ledger.events import RecordMigrated
+from ledger.store import SettlementsRead
 from mapping.steps import UnitContext
 
 
@@ -62,19 +63,26 @@ def dep_pair(key: str) -> tuple[str, str]:
 
 
 def build_context(
-    res: Resources, the_map: dict[str, Any], deps: list[str], *, conn: Connection | None = None
+    res: Resources,
+    the_map: dict[str, Any],
+    deps: list[str],
+    *,
+    conn: Connection | None = None,
+    read: SettlementsRead | None = None,
 ) -> SettledContext:
     """The context of one unit: map ids and the Intercom ids of its settled dependencies.
 
     ``ctx.settled`` lists every dependency settled (in any state) when it was built, so a
     caller can tell "not settled yet" from "settled without an id" on the same reading.
     ``conn``: the connection to read on (a worker's unit lock connection), else a pooled one.
+    ``read``: settlements read with the unit's lock; only the dependencies it did not ask
+    for are read here.
     """
     resolved = the_map.get("resolved") or {}
     pairs = [dep_pair(d) for d in deps]
     ids: dict[str, str] = {}
     tags: dict[str, str] = {}
-    settlements = res.ledger.settlements(pairs, conn=conn)
+    settlements = res.ledger.settlements(pairs, conn=conn, read=read)
     settled = {f"{obj}:{sid}" for obj, sid in settlements}
     for (obj, sid), rec in settlements.items():
         event = rec.event

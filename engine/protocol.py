@@ -55,6 +55,7 @@ from ledger.events import (
 )
 from ledger.keys import outcome_key, write_key
 from ledger.sessions import HeldLock, ping, seconds_since
+from ledger.store import SettlementsRead
 from mapping.steps import LookupKind, Step
 
 log = get_logger(__name__)
@@ -108,6 +109,8 @@ class UnitRun:
     listings: dict[str, list[Any]] = field(default_factory=dict)
     #: A ticket's replies, notes and attachments as read with its lock (None: not read).
     children: list[Recorded] | None = None
+    #: A ticket's dependencies' settlements as read with its lock (None: not read).
+    settled_ahead: SettlementsRead | None = None
 
     @classmethod
     def load(

@@ -54,7 +54,7 @@ from ledger.events import (
 )
 from ledger.keys import parse_source_key
 from ledger.sessions import held_lock
-from ledger.store import recorded_rows
+from ledger.store import SettlementsRead, recorded_rows
 from mapping import plan as planner
 from mapping.common import option
 from mapping.steps import UNIT_ID, Disposition, FileRef, Plan, Step, UnitContext
@@ -79,6 +79,10 @@ class UnitBusy(H2IError):
     """Another worker is running this unit right now."""
 
     transient = True
+
+
+#: The part of ``h2i_take_unit``'s rows that holds a ticket's dependencies' settlements.
+_SETTLEMENTS_PART = 3
 
 
 def _lock_name(res: Resources, obj: str, source_id: str) -> str:
@@ -114,18 +118,24 @@ def process_unit(res: Resources, key: str) -> str:
     obj, source_id = named
     # The unit's own events (the capture the message names among them) and a ticket's
     # thread are read in the lock's round trip, on its connection, once it is taken.
+    # A ticket's dependencies' settlements too: those of every ticket of the map, and those
+    # its record names (read by the function from the record it holds).
     ticket = source_id if obj == "ticket" else None
     reads = [res.ledger.unit_events_read(obj, source_id)]
+    ahead = None
     if ticket is not None:
         reads.append(res.ledger.ticket_children_read(ticket))
+        ahead = [dep_pair(d) for d in planner.ticket_dependencies_of_map(res.confirmed_map())]
     name = _lock_name(res, obj, source_id)
-    call = res.ledger.take_unit_call(name, obj, source_id, ticket)
+    call = res.ledger.take_unit_call(name, obj, source_id, ticket, ahead)
     with held_lock(res.engine, name, reads, call=call) as lock:
         if not lock.got:
             raise UnitBusy(f"{obj}:{source_id} is being written by another worker")
         run = UnitRun.load(res, obj, source_id, conn=lock.conn, found=recorded_rows(lock.rows[0]))
         if obj == "ticket":
             run.children = recorded_rows(lock.rows[1])
+            if _SETTLEMENTS_PART in lock.more:
+                run.settled_ahead = SettlementsRead.of_rows(lock.more[_SETTLEMENTS_PART])
         captured = run.known.get(key)
         if not isinstance(captured, Recorded) or not isinstance(captured.event, SourceCaptured):
             return "unknown-key"
@@ -214,7 +224,7 @@ def _plan(res: Resources, event: SourceCaptured, run: UnitRun) -> Plan:
         return _plan_child(res, event, conn)
     record = record_from_payload(event.object, event.record, content_hash=event.content_hash)
     deps = planner.dependencies(record, the_map)
-    ctx = build_context(res, the_map, deps, conn=conn)
+    ctx = build_context(res, the_map, deps, conn=conn, read=run.settled_ahead)
     _check_dependencies(res, event.object, deps, ctx, conn)
     obj = event.object
     if obj == "ticket":

@@ -34,7 +34,9 @@ class HeldLock:
     """A session-level advisory lock tried on an autocommit connection of its own.
 
     ``got``: whether it was taken; ``conn``: the connection whose session holds it;
-    ``rows``: the rows of the reads asked for with it (empty lists when not taken).
+    ``rows``: the rows of the reads asked for with it (empty lists when not taken);
+    ``more``: the rows of a ``call``'s parts beyond those reads, by part number (none when
+    the statements were sent instead).
     """
 
     def __init__(self, conn: Connection, name: str) -> None:
@@ -42,6 +44,7 @@ class HeldLock:
         self.name = name
         self.got = False
         self.rows: list[list[Any]] = []
+        self.more: dict[int, list[Any]] = {}
 
     def take(self, reads: Sequence[Statement], call: Statement | None = None) -> None:
         """Try the lock, then run ``reads``: all in one round trip.
@@ -61,7 +64,12 @@ class HeldLock:
             part = rows[0][0] if rows else None
             if part != -1:
                 self.got = part != 0
-                self.rows = [[r[1:] for r in rows if r[0] == i] for i in range(1, len(reads) + 1)]
+                parts: dict[int, list[Any]] = {i: [] for i in range(1, len(reads) + 1)}
+                if self.got:
+                    for r in rows:
+                        parts.setdefault(r[0], []).append(r[1:])
+                self.rows = [parts.pop(i) for i in range(1, len(reads) + 1)]
+                self.more = parts
                 return
             self.conn.info[_STRICTER_ISOLATION] = True
         if not reads:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -77,11 +78,14 @@ _TICKET_CHILDREN = (
     "AND type = 'SourceCaptured' AND (payload->'record'->>'ticket_id') = %(t)s "
     "ORDER BY object, source_id, seq DESC"
 )
-#: A unit's lock and reads in one call (migrations/versions/0004_take_unit.py).
+#: A unit's lock and reads in one call (migrations/versions/0004_take_unit.py, and 0006
+#: for a ticket's dependencies).
 _TAKE_UNIT = (
     "SELECT part, seq, recorded_at, type, object, source_id, payload "
-    "FROM h2i_take_unit(%(n)s, %(m)s, %(o)s, %(s)s, %(t)s)"
+    "FROM h2i_take_unit(%(n)s, %(m)s, %(o)s, %(s)s, %(t)s, %(do)s, %(ds)s)"
 )
+#: The types that settle a record (``Ledger.settlements``).
+SETTLING_TYPES = ("RecordMigrated", "RecordQuarantined", "RecordSkipped")
 #: A unit's last events, then its lock let go (migrations/versions/0005_append_unlock.py).
 _APPEND_UNLOCK = (
     "SELECT key FROM h2i_append_unlock(%(n)s, %(m)s, %(k)b::text[], %(t)b::text[], "
@@ -105,6 +109,26 @@ def recorded_from_row(row: Any) -> Recorded:
 def recorded_rows(rows: Iterable[Any]) -> list[Recorded]:
     """The Recorded events of rows read with the columns :func:`recorded_from_row` takes."""
     return [recorded_from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class SettlementsRead:
+    """Settlements read ahead of planning (with a unit's lock, ``h2i_take_unit``'s part 3):
+    which (object, source_id) pairs were read, and the newest settlement of those settled."""
+
+    asked: frozenset[tuple[str, str]]
+    found: dict[tuple[str, str], Recorded]
+
+    @classmethod
+    def of_rows(cls, rows: Iterable[Any]) -> SettlementsRead:
+        """From rows of :func:`recorded_from_row`'s columns, ``seq`` null where unsettled."""
+        asked, found = set(), {}
+        for row in rows:
+            pair = (row[3], row[4])
+            asked.add(pair)
+            if row[0] is not None:
+                found[pair] = recorded_from_row(row)
+        return cls(frozenset(asked), found)
 
 
 class Ledger:
@@ -282,17 +306,29 @@ class Ledger:
         return _OF_RECORD, {"m": self.migration_id, "o": obj, "s": source_id}
 
     def take_unit_call(
-        self, lock_name: str, obj: str, source_id: str, ticket_id: str | None = None
+        self,
+        lock_name: str,
+        obj: str,
+        source_id: str,
+        ticket_id: str | None = None,
+        dependencies: Sequence[tuple[str, str]] | None = None,
     ) -> Statement:
         """The unit's lock and :meth:`unit_events_read` (then, with ``ticket_id``,
-        :meth:`ticket_children_read`) as one statement, ``h2i_take_unit`` (migration 0004):
-        for :func:`ledger.sessions.held_lock`'s ``call``."""
+        :meth:`ticket_children_read`) as one statement, ``h2i_take_unit`` (migrations 0004
+        and 0006): for :func:`ledger.sessions.held_lock`'s ``call``.
+
+        ``dependencies``: (object, source_id) pairs whose settlements to read as well, with
+        those a ticket record names (its contacts, custom fields and category), as the
+        call's part 3 (:meth:`SettlementsRead.of_rows`); None: no part 3.
+        """
         return _TAKE_UNIT, {
             "n": lock_name,
             "m": self.migration_id,
             "o": obj,
             "s": source_id,
             "t": ticket_id,
+            "do": None if dependencies is None else [o for o, _s in dependencies],
+            "ds": None if dependencies is None else [s for _o, s in dependencies],
         }
 
     def latest(self, type_name: str) -> Recorded | None:
@@ -326,10 +362,25 @@ class Ledger:
         return self._latest(pairs, ["SourceCaptured"], conn)
 
     def settlements(
-        self, pairs: Iterable[tuple[str, str]], *, conn: Connection | None = None
+        self,
+        pairs: Iterable[tuple[str, str]],
+        *,
+        conn: Connection | None = None,
+        read: SettlementsRead | None = None,
     ) -> dict[tuple[str, str], Recorded]:
-        """The newest migrated/quarantined/skipped event of each (object, source_id)."""
-        return self._latest(pairs, ["RecordMigrated", "RecordQuarantined", "RecordSkipped"], conn)
+        """The newest migrated/quarantined/skipped event of each (object, source_id).
+
+        ``read``: settlements already read (with the unit's lock); only the pairs it did
+        not ask for are read now.
+        """
+        if read is None:
+            return self._latest(pairs, list(SETTLING_TYPES), conn)
+        wanted = list(pairs)
+        found = {p: read.found[p] for p in wanted if p in read.found}
+        unread = [p for p in wanted if p not in read.asked]
+        if unread:
+            found.update(self._latest(unread, list(SETTLING_TYPES), conn))
+        return found
 
     def _latest(
         self, pairs: Iterable[tuple[str, str]], types: list[str], conn: Connection | None

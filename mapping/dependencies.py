@@ -28,6 +28,31 @@ BUILTIN_KEYS = (
 )
 
 
+def _every_tickets(mapping: dict[str, Any] | None) -> list[str]:
+    """What every ticket of this map depends on, whatever its record."""
+    keys = list(BUILTIN_KEYS)
+    if (mapping or {}).get("target") == "tickets":
+        keys.append(dep_key("ticket_type", "type"))  # settled by the set-up unit
+    if ((mapping or {}).get("options") or {}).get("migrate_ip"):
+        keys.append("custom_field:builtin:hesk_ip")
+    return keys
+
+
+def ticket_dependencies_of_map(mapping: dict[str, Any] | None) -> list[str]:
+    """The dependency keys a ticket of this map may have that its record does not name:
+    every ticket's (the always-created attributes, the ticket type, the IP attribute) and,
+    when anonymised tickets keep their place, the contact that stands in for requesters.
+
+    A worker reads their settlements with the ticket's lock, before the record is decoded
+    (``engine.units``); :func:`dependencies` says which of them a ticket needs.
+    """
+    keys = _every_tickets(mapping)
+    options = (mapping or {}).get("options") or {}
+    if options.get("anonymised_tickets") == "migrate_without_requester":
+        keys.append(dep_key("contact", ANONYMISED_CONTACT))
+    return keys
+
+
 def _ticket(ticket: Ticket, mapping: dict[str, Any] | None) -> list[str]:
     keys: list[str] = []
     options = (mapping or {}).get("options") or {}
@@ -40,11 +65,7 @@ def _ticket(ticket: Ticket, mapping: dict[str, Any] | None) -> list[str]:
         key = dep_key("contact", follower)
         if key not in keys:
             keys.append(key)
-    keys += BUILTIN_KEYS
-    if (mapping or {}).get("target") == "tickets":
-        keys.append(dep_key("ticket_type", "type"))  # settled by the set-up unit
-    if options.get("migrate_ip"):
-        keys.append("custom_field:builtin:hesk_ip")
+    keys += _every_tickets(mapping)
     for value in ticket.custom_fields:
         item = entry(mapping, "custom_fields", value.field_id) if mapping else None
         if mapping is not None and (item is None or not field_migrates(item, mapping)):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from mapping.attributes import plan_builtin_attributes, plan_custom_field
 from mapping.canned import plan_canned_response
 from mapping.categories import plan_category
-from mapping.dependencies import dependencies
+from mapping.dependencies import dependencies, ticket_dependencies_of_map
 from mapping.kb import plan_kb_article, plan_kb_category
 from mapping.people import external_id, plan_anonymised_contact, plan_contact, plan_staff
 from mapping.ticket_target import (
@@ -21,6 +21,7 @@ from mapping.tickets import history_record, plan_orphan, plan_ticket
 
 __all__ = [
     "dependencies",
+    "ticket_dependencies_of_map",
     "external_id",
     "history_record",
     "is_tickets",

@@ -18,9 +18,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ledger.events import RecordMigrated, SourceCaptured
+from ledger.events import RecordMigrated, RecordQuarantined, RecordSkipped, SourceCaptured
 from ledger.sessions import held_lock
-from ledger.store import Ledger, recorded_rows
+from ledger.store import Ledger, SettlementsRead, recorded_rows
 
 
 def _captured(source_id: str) -> SourceCaptured:
@@ -218,3 +218,52 @@ def test_a_refused_last_append_leaves_the_lock_to_the_block(
     with held_lock(engine, name, read) as next_holder:
         assert next_holder.got
         assert next_holder.rows == [[]]  # nothing of the refused append was committed
+
+
+def test_a_tickets_dependencies_come_back_with_its_lock(
+    engine: Engine, ledger: Ledger, name: str
+) -> None:
+    """Part 3: every pair asked for and every pair the ticket record names, settled or
+    not; only the newest settlement of each; a pair it did not ask for is read apart."""
+    tid = uuid.uuid4().hex[:8]
+    record = {
+        "id": tid,
+        "requester_contact_id": "alice",
+        "follower_contact_ids": ["bob"],
+        "custom_fields": [{"field_id": 3, "value": "x"}],
+        "category_id": 2,
+    }
+    ticket = SourceCaptured(object="ticket", source_id=tid, content_hash="t1", record=record)
+    older = RecordQuarantined(
+        object="contact", source_id="alice", content_hash="h0", reason="no e-mail"
+    )
+    newer = RecordMigrated(
+        object="contact",
+        source_id="alice",
+        content_hash="h1",
+        intercom_id="c-1",
+        intercom_type="contact",
+    )
+    staff = RecordSkipped(object="staff", source_id="7", content_hash="s", reason="unused")
+    ledger.append([ticket, older, newer, staff])
+    asked = [("custom_field", "builtin:hesk_ticket_id")]
+    call = ledger.take_unit_call(name, "ticket", tid, tid, asked)
+    reads = [ledger.unit_events_read("ticket", tid), ledger.ticket_children_read(tid)]
+    with held_lock(engine, name, reads, call=call) as lock:
+        assert lock.got
+        read = SettlementsRead.of_rows(lock.more[3])
+    assert read.asked == {
+        ("custom_field", "builtin:hesk_ticket_id"),
+        ("contact", "alice"),
+        ("contact", "bob"),
+        ("custom_field", "3"),
+        ("category", "2"),
+    }
+    assert {p: r.event for p, r in read.found.items()} == {("contact", "alice"): newer}
+    found = ledger.settlements(
+        [("contact", "alice"), ("staff", "7"), ("contact", "bob")], read=read
+    )
+    assert {p: r.event for p, r in found.items()} == {
+        ("contact", "alice"): newer,
+        ("staff", "7"): staff,
+    }
