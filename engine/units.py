@@ -81,10 +81,6 @@ class UnitBusy(H2IError):
     transient = True
 
 
-#: The part of ``h2i_take_unit``'s rows that holds a ticket's dependencies' settlements.
-_SETTLEMENTS_PART = 3
-
-
 def _lock_name(res: Resources, obj: str, source_id: str) -> str:
     return f"unit:{res.ledger.migration_id}:{obj}:{source_id}"
 
@@ -132,10 +128,9 @@ def process_unit(res: Resources, key: str) -> str:
         if not lock.got:
             raise UnitBusy(f"{obj}:{source_id} is being written by another worker")
         run = UnitRun.load(res, obj, source_id, conn=lock.conn, found=recorded_rows(lock.rows[0]))
-        if obj == "ticket":
+        if ticket is not None:
             run.children = recorded_rows(lock.rows[1])
-            if _SETTLEMENTS_PART in lock.more:
-                run.settled_ahead = SettlementsRead.of_rows(lock.more[_SETTLEMENTS_PART])
+            run.settled_ahead = SettlementsRead.of_call(lock.more)
         captured = run.known.get(key)
         if not isinstance(captured, Recorded) or not isinstance(captured.event, SourceCaptured):
             return "unknown-key"

@@ -84,6 +84,8 @@ _TAKE_UNIT = (
     "SELECT part, seq, recorded_at, type, object, source_id, payload "
     "FROM h2i_take_unit(%(n)s, %(m)s, %(o)s, %(s)s, %(t)s, %(do)s, %(ds)s)"
 )
+#: The part of ``h2i_take_unit``'s rows that holds the settlements asked for (0006).
+_SETTLEMENTS_PART = 3
 #: The types that settle a record (``Ledger.settlements``).
 SETTLING_TYPES = ("RecordMigrated", "RecordQuarantined", "RecordSkipped")
 #: A unit's last events, then its lock let go (migrations/versions/0005_append_unlock.py).
@@ -118,6 +120,13 @@ class SettlementsRead:
 
     asked: frozenset[tuple[str, str]]
     found: dict[tuple[str, str], Recorded]
+
+    @classmethod
+    def of_call(cls, parts: dict[int, list[Any]]) -> SettlementsRead | None:
+        """From the parts of ``h2i_take_unit``'s rows beyond its reads
+        (``ledger.sessions.HeldLock.more``); None when it read no settlements."""
+        rows = parts.get(_SETTLEMENTS_PART)
+        return None if rows is None else cls.of_rows(rows)
 
     @classmethod
     def of_rows(cls, rows: Iterable[Any]) -> SettlementsRead:
@@ -319,7 +328,7 @@ class Ledger:
 
         ``dependencies``: (object, source_id) pairs whose settlements to read as well, with
         those a ticket record names (its contacts, custom fields and category), as the
-        call's part 3 (:meth:`SettlementsRead.of_rows`); None: no part 3.
+        call's part 3 (:meth:`SettlementsRead.of_call`); None: no part 3.
         """
         return _TAKE_UNIT, {
             "n": lock_name,

@@ -251,7 +251,8 @@ def test_a_tickets_dependencies_come_back_with_its_lock(
     reads = [ledger.unit_events_read("ticket", tid), ledger.ticket_children_read(tid)]
     with held_lock(engine, name, reads, call=call) as lock:
         assert lock.got
-        read = SettlementsRead.of_rows(lock.more[3])
+        read = SettlementsRead.of_call(lock.more)
+    assert read is not None
     assert read.asked == {
         ("custom_field", "builtin:hesk_ticket_id"),
         ("contact", "alice"),

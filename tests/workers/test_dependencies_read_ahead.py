@@ -14,19 +14,13 @@ from typing import Any
 
 import pytest
 
-import engine.units as units
 from engine.resources import Resources
 from engine.units import process_unit
-from ledger.store import SETTLING_TYPES, Ledger
+from ledger.store import SETTLING_TYPES, Ledger, SettlementsRead
 from simulator.testing import SimulatorHandle
 from tests.helpers.hesk import HeskSource
 from tests.helpers.migration import migrate, prepare
 from tests.helpers.normalise import duplicates, normalise
-
-TICKET_KEYS = (
-    "SELECT key FROM events WHERE migration_id = %(m)s AND type = 'SourceCaptured' "
-    "AND object = 'ticket' ORDER BY seq"
-)
 
 
 @pytest.fixture
@@ -50,14 +44,25 @@ def _tickets_in_process(settings: Any, tmp: Path) -> int:
     migrate(settings, tmp, workers=1, threads=2, only="contact")
     res = Resources.from_settings(settings, threads=2)
     try:
-        with res.engine.connect() as conn:
-            keys = [k for (k,) in conn.exec_driver_sql(TICKET_KEYS, {"m": settings.migration})]
+        captured = res.ledger.read(types=["SourceCaptured"], objects=["ticket"])
+        keys = [rec.event.key for rec in captured]
         assert keys
         for key in keys:
             process_unit(res, key)
     finally:
         res.close()
     return len(keys)
+
+
+def _ends_like_the_clean_run(
+    settings: Any, tmp: Path, sim: SimulatorHandle, baseline: dict
+) -> None:
+    """``migrate`` writes the rest (the tickets are done): no duplicate, and the workspace
+    of the clean, uninterrupted run."""
+    migrate(settings, tmp, workers=1, threads=2)
+    dump = sim.dump()
+    assert duplicates(dump) == {}
+    assert normalise(dump) == baseline["normal"]
 
 
 def test_a_tickets_dependencies_arrive_with_its_lock(
@@ -72,10 +77,7 @@ def test_a_tickets_dependencies_arrive_with_its_lock(
     settlement_reads.clear()
     _tickets_in_process(settings, tmp_path)
     assert settlement_reads == []  # no ticket read a settlement on its own
-    migrate(settings, tmp_path, workers=1, threads=2)  # the rest; the tickets are done
-    dump = sim.dump()
-    assert duplicates(dump) == {}
-    assert normalise(dump) == ticket_baseline["normal"]
+    _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
 
 
 def test_without_the_read_ahead_the_workspace_is_the_same(
@@ -90,11 +92,8 @@ def test_without_the_read_ahead_the_workspace_is_the_same(
     """The settlements read on their own (as under a stricter isolation, where the call is
     not made): one read per ticket, and the same workspace."""
     settings = prepare(sim, ticket_chaos_source, ledger_url, tmp_path, "tickets")
-    monkeypatch.setattr(units, "_SETTLEMENTS_PART", -3)  # the call's part 3 left unused
+    monkeypatch.setattr(SettlementsRead, "of_call", classmethod(lambda cls, parts: None))
     settlement_reads.clear()
     tickets = _tickets_in_process(settings, tmp_path)
     assert len(settlement_reads) == tickets and all(n > 0 for n in settlement_reads)
-    migrate(settings, tmp_path, workers=1, threads=2)
-    dump = sim.dump()
-    assert duplicates(dump) == {}
-    assert normalise(dump) == ticket_baseline["normal"]
+    _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
