@@ -9,7 +9,10 @@ advisory lock, see units.py), so an intent without an outcome really is in doubt
 
 To save a commit per call, an outcome is written together with the next intent (or at
 the end of the unit): an outcome lost in a crash only makes its write in doubt, which the
-lookup settles.
+lookup settles. Writes into an object the unit already has (a ticket's replies) have their
+intents recorded ahead, several in one statement (``intend_ahead``); each call must leave
+within AHEAD_SECONDS of that statement, or it is settled as not sent and goes again as its
+next attempt.
 
 Created or matched (engine.matching): a create of a tag, a conversation attribute or a
 collection first looks for one with its name; one that exists is linked
@@ -21,7 +24,9 @@ was created.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -40,6 +45,7 @@ from intercom_api.errors import (
     IntercomError,
     Invalid,
     NotFound,
+    NotSent,
     RateLimited,
     ServerError,
 )
@@ -111,6 +117,9 @@ class UnitRun:
     children: list[Recorded] | None = None
     #: A ticket's dependencies' settlements as read with its lock (None: not read).
     settled_ahead: SettlementsRead | None = None
+    #: Intents recorded ahead of their calls (``intend_ahead``), by key: the monotonic
+    #: time by which each call must have started, or it is not sent on that intent.
+    ahead: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -171,6 +180,7 @@ class UnitRun:
     def finish(self, lock: HeldLock) -> None:
         """Append the queued events and let the unit's ``lock`` go, in one statement (the
         unit stays locked until they are committed); with nothing queued, only the unlock."""
+        self.settle_ahead("its unit ended first")
         ledger = self.res.ledger
         if not self.buffer or self.conn is not lock.conn or len(self.buffer) > ledger.batch_size:
             self.flush()
@@ -181,6 +191,26 @@ class UnitRun:
         except DBAPIError as err:
             raise translate_db_error(err, ledger.engine.url) from None
         self.buffer.clear()
+
+    def settle_ahead(self, why: str) -> None:
+        """Queue a not-made outcome for each intent recorded ahead whose call was never
+        handed to the client (``why`` says what stopped it)."""
+        for key in self.ahead:
+            _not_sent(self, key, why)
+        self.ahead.clear()
+
+    def abandon(self) -> None:
+        """On the way out of a unit that raised: record what it knows (the outcomes queued,
+        the intents recorded ahead and never sent) while it still holds the lock, so the
+        next run looks up only what really is in doubt. Best effort: the error that ended
+        the unit is what matters, and a failed append only leaves those writes in doubt."""
+        self.settle_ahead("its unit stopped first")
+        if self.conn is None or not self.buffer:
+            return
+        try:
+            self.flush()
+        except (DBAPIError, H2IError):
+            self.buffer.clear()
 
     def check_lock(self) -> None:
         """Raise unless the session holding the unit's lock is still alive.
@@ -222,33 +252,28 @@ def run_step(
     """
     for attempt in range(1, MAX_ATTEMPTS + 1):
         intent_key = write_key(step.op, run.object, run.source_id, step.identity_hash, attempt)
+        send_by = run.ahead.pop(intent_key, None)
+        if send_by is not None:  # its intent was recorded ahead (intend_ahead)
+            intended = run.event(intent_key)
+            assert isinstance(intended, WriteIntended)
+            app = intended.target["app"]
+            outcome = _call(run, step, intent_key, path, body, app, send_by=send_by)
+            if outcome is not None:
+                return outcome
+            continue  # in doubt and proven not made, or not sent in time: a new attempt
         if run.event(intent_key) is None:
             if step.find_first and attempt == 1 and not run.created_unit:
                 matched = _find_first(run, step, intent_key, path, body)
                 if matched is not None:
                     return matched
-            app = run.res.client.next_app()  # named on the intent: which token sends it
-            target: dict[str, Any] = {
-                "method": step.method,
-                "path": path,
-                "creates": step.creates,
-                "app": app,
-            }
-            if step.sets:
-                target["sets"] = dict(step.sets)  # what the object has once this is written
+            target = _target(run, step, path)
+            app = target["app"]
             checked = matching.precheck(run, step, body) if matching.prechecked(step) else None
             if checked is not None:
                 target["before"] = checked.before  # what a lookup must not take for ours
                 if checked.settles:
                     target["sent"] = False
-            intent = WriteIntended(
-                object=run.object,
-                source_id=run.source_id,
-                operation=step.op,
-                content_hash=step.identity_hash,
-                attempt=attempt,
-                target=target,
-            )
+            intent = _intent(run, step, attempt, target)
             if checked is not None and checked.settles:
                 return _link(run, step, intent, body, checked)
             run.flush(intent)  # durable before the call
@@ -260,6 +285,77 @@ def run_step(
         if settled is not None:
             return settled
     return Outcome(failed=f"{step.op}: gave up after {MAX_ATTEMPTS} attempts")
+
+
+def _target(run: UnitRun, step: Step, path: str) -> dict[str, Any]:
+    """What an intent says it sends: method, path, what it creates, and the app (token)
+    that sends it."""
+    target: dict[str, Any] = {
+        "method": step.method,
+        "path": path,
+        "creates": step.creates,
+        "app": run.res.client.next_app(),
+    }
+    if step.sets:
+        target["sets"] = dict(step.sets)  # what the object has once this is written
+    return target
+
+
+def _intent(run: UnitRun, step: Step, attempt: int, target: dict[str, Any]) -> WriteIntended:
+    return WriteIntended(
+        object=run.object,
+        source_id=run.source_id,
+        operation=step.op,
+        content_hash=step.identity_hash,
+        attempt=attempt,
+        target=target,
+    )
+
+
+#: Longest a call may wait after its intent was recorded ahead (``intend_ahead``); well
+#: inside the landing margin, which is how long a lookup's miss is not trusted.
+AHEAD_SECONDS = 2.0
+#: Most intents recorded ahead in one statement.
+AHEAD_MAX = 8
+
+
+def can_intend_ahead(run: UnitRun, step: Step) -> bool:
+    """Whether ``step``'s first intent may be recorded ahead of its call: a write into an
+    existing object (no create, no find-first, no pre-check) not intended yet."""
+    if step.creates or step.find_first or matching.prechecked(step):
+        return False
+    key = write_key(step.op, run.object, run.source_id, step.identity_hash, 1)
+    return key not in run.ahead and run.event(key) is None
+
+
+def intend_ahead(run: UnitRun, steps: Sequence[tuple[Step, str]]) -> None:
+    """Record the first intents of ``steps`` (each with its path) in one statement, with
+    the outcomes queued before them, so each of their calls needs no statement of its own.
+
+    Each call is still sent only after its intent is durable, and only within
+    AHEAD_SECONDS of it: a worker that lost its lock meanwhile (Postgres restarted) may
+    still send those, and a lookup's miss is trusted only a landing margin past the
+    client's timeout after the intent, so the next runner waits for them as for one call.
+    """
+    intents = [_intent(run, step, 1, _target(run, step, path)) for step, path in steps]
+    due = time.monotonic() + AHEAD_SECONDS
+    run.flush(*intents)
+    for intent in intents:
+        run.ahead[intent.key] = due
+
+
+def _not_sent(run: UnitRun, intent_key: str, why: str) -> None:
+    """Settle an intent recorded ahead whose call was never sent: proven not made."""
+    run.record(
+        WriteResolved(
+            object=run.object,
+            source_id=run.source_id,
+            intent_key=intent_key,
+            found=False,
+            created=False,
+            detail={"proof": f"not sent: {why}"},
+        )
+    )
 
 
 def _link(
@@ -350,7 +446,14 @@ def _sent_by(client: Any, app: str) -> dict[str, Any]:
 
 
 def _call(
-    run: UnitRun, step: Step, intent_key: str, path: str, body: dict[str, Any], app: str = ""
+    run: UnitRun,
+    step: Step,
+    intent_key: str,
+    path: str,
+    body: dict[str, Any],
+    app: str = "",
+    *,
+    send_by: float | None = None,
 ) -> Outcome | None:
     common: _Subject = {"object": run.object, "source_id": run.source_id, "intent_key": intent_key}
     run.api_calls += 1
@@ -369,7 +472,11 @@ def _call(
             before_retry=run.check_lock,
             app=app or None,
             on_transient=lambda err: retried.update((_transient_kind(err),)),
+            send_by=send_by,
         )
+    except NotSent:
+        _not_sent(run, intent_key, "its time to be sent ran out")
+        return None
     except Conflict as err:
         if step.lookup_kind == LookupKind.CONTACT and err.existing_id:
             run.record(

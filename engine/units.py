@@ -20,7 +20,7 @@ from core.errors import H2IError
 from core.logs import get_logger
 from core.objects import TICKET_THREAD, WORKSPACE
 from engine.context import SettledContext, build_context, dep_pair
-from engine.protocol import Outcome, UnitRun, run_step
+from engine.protocol import AHEAD_MAX, Outcome, UnitRun, can_intend_ahead, intend_ahead, run_step
 from engine.resources import Resources
 from hesk.errors import HeskError
 from hesk.records import (
@@ -140,7 +140,11 @@ def process_unit(res: Resources, key: str) -> str:
             event = newest  # a newer capture supersedes the one in the message
         plan = _plan(res, event, run)
         _record_dispositions(run, plan.dispositions)
-        outcome = _execute(run, plan)
+        try:
+            outcome = _execute(run, plan)
+        except BaseException:
+            run.abandon()
+            raise
         if event.object == "workspace" and outcome == "done":
             run.record(
                 RecordMigrated(
@@ -364,6 +368,7 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             return "quarantined"
         run.unit_id = unit_id
         path = step.path.replace(UNIT_ID, unit_id)
+        _intend_ahead(run, plan.steps[index:], unit_id)
         # Only a path names the unit's object: a body is the customer's words, sent as
         # they are even when they hold the placeholder's text.
         body = _with_files(run, step, step.body)
@@ -381,6 +386,17 @@ def _execute(run: UnitRun, plan: Plan) -> str:
             run.created_unit = outcome.created and step.find_first
         _settle(run, step, outcome, unit_id)
     return "done"
+
+
+def _intend_ahead(run: UnitRun, steps: tuple[Step, ...], unit_id: str) -> None:
+    """Record ahead the intents of the next steps that allow it (two or more in a row)."""
+    batch: list[tuple[Step, str]] = []
+    for step in steps[:AHEAD_MAX]:
+        if (UNIT_ID in step.path and not unit_id) or not can_intend_ahead(run, step):
+            break
+        batch.append((step, step.path.replace(UNIT_ID, unit_id)))
+    if len(batch) > 1:
+        intend_ahead(run, batch)
 
 
 def _with_files(run: UnitRun, step: Step, body: dict[str, Any]) -> dict[str, Any]:

@@ -262,6 +262,7 @@ class BaseClient:
         before_retry: Callable[[], None] | None = None,
         app: str | None = None,
         on_transient: Callable[[IntercomError], None] | None = None,
+        send_by: float | None = None,
     ) -> Json:
         """Send one call (retrying what is safe to retry) and return Intercom's JSON answer.
 
@@ -274,6 +275,8 @@ class BaseClient:
         engine uses it to prove it still holds its unit before it sends again.
         ``on_transient`` is told of each transient error (a 429, a 5xx, a dropped
         connection) before it is retried or given up: the engine records them per write.
+        ``send_by`` (``time.monotonic()``): no byte of the call leaves after it; a call the
+        pacers or a retry's wait held past it raises :class:`NotSent` (nothing processed).
         """
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
@@ -283,7 +286,7 @@ class BaseClient:
             send = _observed(send, on_transient)
         if before_retry is not None:
             send = _checked_retries(send, before_retry)
-        args = (method, path, params, json, idempotent, app)
+        args = (method, path, params, json, idempotent, app, send_by)
         try:  # most calls succeed at once: only a retried one pays for tenacity's loop
             return send(*args)
         except IntercomError as exc:
@@ -315,13 +318,14 @@ class BaseClient:
         json: Any,
         idempotent: bool,
         app: str | None = None,
+        send_by: float | None = None,
     ) -> Json:
         apps = self.apps
         slot = apps.choose(app)
         if slot is None:
             slot = apps.slots[-1]  # every token was refused: let Intercom say so again
         for _move in range(2 * len(apps.slots)):
-            response = self._send_on(slot, method, path, params, json, idempotent)
+            response = self._send_on(slot, method, path, params, json, idempotent, send_by)
             status = response.status_code
             if status == 401 and len(apps.usable()) > 1:
                 apps.revoke(slot)  # nothing was processed: send it on another app
@@ -352,10 +356,15 @@ class BaseClient:
         params: Mapping[str, Any] | None,
         json: Any,
         idempotent: bool,
+        send_by: float | None = None,
     ) -> httpx.Response | Answer:
         """One HTTP exchange through ``slot``, paced by it and by the workspace."""
         slot.pacer.acquire()
         self.apps.pace_workspace()
+        if send_by is not None and time.monotonic() > send_by:
+            raise errors.NotSent(
+                f"{method} {path} not sent: its time to be sent ran out", method=method, path=path
+            )
         self._sent.app = slot.fingerprint
         try:
             response = self._connections[slot.fingerprint].request(

@@ -18,6 +18,8 @@ specific class below. Nothing else in the package inspects statuses or catches h
           ├── InDoubt            write outcome unknown: a POST timed out, lost its connection
           │                      or got a 5xx after it was sent. Do not retry it blindly:
           │                      resolve it first with :mod:`intercom_api.lookups`.
+          ├── NotSent            the caller's time to send it (``send_by``) ran out before
+          │                      it could be sent, or sent again after a 429: not made
           └── Unresolvable       a lookup cannot tell whether the write happened (a thread
                                  past the 500-part read-back limit): a human must check
 
@@ -181,6 +183,13 @@ class InDoubt(IntercomError):
     def __init__(self, message: str, *, reason: str = "", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.reason = reason
+
+
+class NotSent(IntercomError):
+    """A call not sent because the time its caller allowed for sending it ran out (waiting
+    for the rate limit, or before sending it again after a 429); nothing was processed."""
+
+    default_hint = "send it again: nothing reached Intercom"
 
 
 class Unresolvable(IntercomError):

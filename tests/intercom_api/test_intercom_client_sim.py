@@ -25,6 +25,7 @@ from intercom_api.errors import (
     InDoubt,
     IntercomError,
     NotFound,
+    NotSent,
     Unauthorized,
     Unresolvable,
 )
@@ -180,6 +181,31 @@ def test_rate_limit_paces_instead_of_failing(sim: Any, quick: RetryPolicy) -> No
     assert sorted(c["external_id"] for c in contacts) == sorted(
         f"hesk:customer:{n}" for n in [0, *range(3, 60, 3)]
     )
+
+
+def test_a_call_past_its_send_by_is_not_sent(sim: Any, quick: RetryPolicy) -> None:
+    """``send_by``: no byte leaves after it, neither at once nor after a 429's wait."""
+    with (
+        simulator_with(rate_limit=20) as small,
+        small.client() as raw,
+        IntercomClient(small.base_url, small.token, retry=quick) as client,
+    ):
+        body = {"role": "user", "external_id": "hesk:customer:late", "name": "Late"}
+        before = small.stats()["requests_total"]
+        with pytest.raises(NotSent):
+            client.request("POST", "/contacts", json=body, send_by=time.monotonic() - 1)
+        assert small.stats()["requests_total"] == before
+
+        while raw.get("/me").status_code != 429:  # someone else used up the window
+            pass
+        before = small.stats()
+        with pytest.raises(NotSent):  # refused once (not processed), then held too long
+            client.request("POST", "/contacts", json=body, send_by=time.monotonic() + 0.5)
+        after = small.stats()
+        contacts = small.dump()["contacts"]
+    assert after["requests_total"] - before["requests_total"] == 1
+    assert after["rate_limited"] - before["rate_limited"] == 1
+    assert contacts == []
 
 
 def test_timeout_on_get_retries_then_succeeds(
