@@ -317,6 +317,8 @@ def _intent(run: UnitRun, step: Step, attempt: int, target: dict[str, Any]) -> W
 AHEAD_SECONDS = 2.0
 #: Most intents recorded ahead in one statement.
 AHEAD_MAX = 8
+#: Why an intent recorded ahead was settled as not made when its batch's time ran out.
+NOT_SENT_IN_TIME = "its time to be sent ran out"
 
 
 def can_intend_ahead(run: UnitRun, step: Step) -> bool:
@@ -475,7 +477,10 @@ def _call(
             send_by=send_by,
         )
     except NotSent:
-        _not_sent(run, intent_key, "its time to be sent ran out")
+        # The rest of its batch was recorded at the same time: none of them is sent on
+        # those intents either (each would take a slot from the pacers only to be refused).
+        _not_sent(run, intent_key, NOT_SENT_IN_TIME)
+        run.settle_ahead(NOT_SENT_IN_TIME)
         return None
     except Conflict as err:
         if step.lookup_kind == LookupKind.CONTACT and err.existing_id:

@@ -359,12 +359,10 @@ class BaseClient:
         send_by: float | None = None,
     ) -> httpx.Response | Answer:
         """One HTTP exchange through ``slot``, paced by it and by the workspace."""
+        _check_send_by(send_by, method, path)  # late already: take nothing from the pacers
         slot.pacer.acquire()
         self.apps.pace_workspace()
-        if send_by is not None and time.monotonic() > send_by:
-            raise errors.NotSent(
-                f"{method} {path} not sent: its time to be sent ran out", method=method, path=path
-            )
+        _check_send_by(send_by, method, path)
         self._sent.app = slot.fingerprint
         try:
             response = self._connections[slot.fingerprint].request(
@@ -461,6 +459,14 @@ class BaseClient:
                 return
             seen.add(cursor)
             body["pagination"] = {"per_page": per_page, "starting_after": cursor}
+
+
+def _check_send_by(send_by: float | None, method: str, path: str) -> None:
+    """Raise NotSent once ``send_by`` (``time.monotonic()``) has passed."""
+    if send_by is not None and time.monotonic() > send_by:
+        raise errors.NotSent(
+            f"{method} {path} not sent: its time to be sent ran out", method=method, path=path
+        )
 
 
 def _reset_at(response: httpx.Response | Answer) -> float | None:

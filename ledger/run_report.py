@@ -81,8 +81,9 @@ WHERE migration_id = %(m)s AND type = ANY(%(t)s) AND seq >= %(a)s AND seq < %(b)
 """
 _BUCKETS = """
 SELECT floor(extract(epoch FROM recorded_at - %(t0)s) / %(w)s)::int AS bucket,
-  count(*) FILTER (WHERE type = 'WriteIntended'),
-  count(*) FILTER (WHERE type = 'WriteIntended' AND (payload->>'attempt')::int > 1),
+  greatest(0, count(*) FILTER (WHERE type = 'WriteIntended') - count(*) FILTER (WHERE {unsent})),
+  greatest(0, count(*) FILTER (WHERE type = 'WriteIntended' AND (payload->>'attempt')::int > 1)
+    - count(*) FILTER (WHERE {unsent})),
   coalesce(sum((payload->'detail'->'retried'->>'rate_limited')::int), 0),
   coalesce(sum((payload->'detail'->'retried'->>'server_error')::int), 0)
     + coalesce(sum((payload->'detail'->'retried'->>'unavailable')::int), 0),
@@ -91,11 +92,14 @@ SELECT floor(extract(epoch FROM recorded_at - %(t0)s) / %(w)s)::int AS bucket,
 FROM events
 WHERE migration_id = %(m)s AND type = ANY(%(t)s) AND seq >= %(a)s AND seq < %(b)s
 GROUP BY 1 ORDER BY 1
-"""
+""".format(unsent="type = 'WriteResolved' AND payload->'detail'->>'proof' LIKE 'not sent:%%'")
 
 
 def timeline(engine: Engine, migration_id: str, run: Run, *, buckets: int = 60) -> dict[str, Any]:
     """A run's writes over time, in at most ``buckets`` equal buckets of whole seconds.
+
+    Calls are intents, less those settled as never sent (recorded ahead, their time ran
+    out: the write went again as its next attempt, which is not counted a re-attempt).
 
     ``{"start": ISO time, "bucket_seconds": w, "points": [{"t": offset s, "calls",
     "calls_per_s", "reattempts", "rate_limited", "server_errors", "in_doubt", "failed"}]}``

@@ -23,6 +23,7 @@ from engine.protocol import AHEAD_MAX
 from engine.resources import Resources
 from engine.units import process_unit
 from ledger.events import WriteIntended, WriteResolved, WriteSucceeded
+from ledger.run_report import runs, timeline
 from simulator.testing import SimulatorHandle
 from tests.helpers.hesk import HeskSource
 from tests.helpers.migration import migrate, prepare
@@ -60,6 +61,13 @@ def _ends_like_the_clean_run(
 
 def _ticket_events(res: Resources) -> list[Any]:
     return [rec.event for rec in res.ledger.read(objects=["ticket"])]
+
+
+def _timeline_sums(res: Resources) -> tuple[int, int]:
+    """Calls and re-attempts of the run's timeline in the report, summed."""
+    ledger_id = res.ledger.migration_id
+    points = timeline(res.engine, ledger_id, runs(res.engine, ledger_id)[-1])["points"]
+    return sum(p["calls"] for p in points), sum(p["reattempts"] for p in points)
 
 
 def _lookups(sim: SimulatorHandle) -> int:
@@ -116,6 +124,7 @@ def test_a_call_held_past_its_time_is_not_sent_and_goes_as_its_next_attempt(
     that intent, each is settled as not made and sent once as attempt 2."""
     settings, res, keys = tickets_ready
     monkeypatch.setattr(engine.protocol, "AHEAD_SECONDS", -1.0)
+    before_sums = _timeline_sums(res)
     before = sim.stats()["requests_total"]
     for key in keys:
         process_unit(res, key)
@@ -137,6 +146,8 @@ def test_a_call_held_past_its_time_is_not_sent_and_goes_as_its_next_attempt(
         if intents[e.intent_key].attempt == 2
     )
     assert set(again) == retried and set(again.values()) == {1}
+    # the report's timeline counts the calls made, not the intents that were never sent
+    assert _timeline_sums(res) == (before_sums[0] + calls, before_sums[1])
     _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
 
 
