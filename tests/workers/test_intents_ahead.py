@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,31 +37,53 @@ GROUP BY source_id
 """
 
 
+@dataclass
+class Ready:
+    """A migration whose set-up and contacts are written, its tickets not yet."""
+
+    settings: Any
+    res: Resources
+    keys: list[str]  # the tickets' capture keys
+    sim: SimulatorHandle
+    baseline: dict
+    tmp: Path
+
+    def ends_like_the_clean_run(self) -> None:
+        """``migrate`` writes the rest: no duplicate, and the clean run's workspace."""
+        migrate(self.settings, self.tmp, workers=1, threads=2)
+        dump = self.sim.dump()
+        assert duplicates(dump) == {}
+        assert normalise(dump) == self.baseline["normal"]
+
+
 @pytest.fixture
-def tickets_ready(
-    sim: SimulatorHandle, ticket_chaos_source: HeskSource, ledger_url: str, tmp_path: Path
-) -> Iterator[tuple[Any, Resources, list[str]]]:
-    """The set-up and the contacts written by the workers; the tickets' capture keys."""
+def ready(
+    sim: SimulatorHandle,
+    ticket_chaos_source: HeskSource,
+    ticket_baseline: dict,
+    ledger_url: str,
+    tmp_path: Path,
+) -> Iterator[Ready]:
+    """The set-up and the contacts written by the workers; the tickets left to the test."""
     settings = prepare(sim, ticket_chaos_source, ledger_url, tmp_path, "tickets")
     migrate(settings, tmp_path, workers=1, threads=2, only="contact")
     res = Resources.from_settings(settings, threads=2)
     keys = [rec.event.key for rec in res.ledger.read(types=["SourceCaptured"], objects=["ticket"])]
     assert keys
-    yield settings, res, keys
+    yield Ready(settings, res, keys, sim, ticket_baseline, tmp_path)
     res.close()
-
-
-def _ends_like_the_clean_run(
-    settings: Any, tmp: Path, sim: SimulatorHandle, baseline: dict
-) -> None:
-    migrate(settings, tmp, workers=1, threads=2)
-    dump = sim.dump()
-    assert duplicates(dump) == {}
-    assert normalise(dump) == baseline["normal"]
 
 
 def _ticket_events(res: Resources) -> list[Any]:
     return [rec.event for rec in res.ledger.read(objects=["ticket"])]
+
+
+def _settled_as_not_sent(events: list[Any], why: str) -> list[WriteResolved]:
+    """The settlements among ``events``: there are some, and each says ``not sent: why``."""
+    not_sent = [e for e in events if isinstance(e, WriteResolved)]
+    assert not_sent
+    assert all(not e.found and e.detail["proof"] == f"not sent: {why}" for e in not_sent)
+    return not_sent
 
 
 def _timeline_sums(res: Resources) -> tuple[int, int]:
@@ -76,14 +99,10 @@ def _lookups(sim: SimulatorHandle) -> int:
 
 
 def test_each_call_follows_its_durable_intent_and_a_thread_takes_few_statements(
-    sim: SimulatorHandle,
-    tickets_ready: tuple[Any, Resources, list[str]],
-    ticket_baseline: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ready: Ready, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings, res, keys = tickets_ready
-    checker = Resources.from_settings(settings, threads=1)  # another session's view
+    res, keys = ready.res, ready.keys
+    checker = Resources.from_settings(ready.settings, threads=1)  # another session's view
     real_call = engine.protocol._call
     sent: list[str] = []
 
@@ -110,19 +129,15 @@ def test_each_call_follows_its_durable_intent_and_a_thread_takes_few_statements(
         assert statements == 1 + -(-(writes - 1) // AHEAD_MAX)
     events = _ticket_events(res)
     assert not [e for e in events if isinstance(e, WriteResolved)]  # nothing in doubt
-    _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
+    ready.ends_like_the_clean_run()
 
 
 def test_a_call_held_past_its_time_is_not_sent_and_goes_as_its_next_attempt(
-    sim: SimulatorHandle,
-    tickets_ready: tuple[Any, Resources, list[str]],
-    ticket_baseline: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ready: Ready, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As if the pacers held every call intended ahead past its time: none is sent on
     that intent, each is settled as not made and sent once as attempt 2."""
-    settings, res, keys = tickets_ready
+    res, keys, sim = ready.res, ready.keys, ready.sim
     monkeypatch.setattr(engine.protocol, "AHEAD_SECONDS", -1.0)
     before_sums = _timeline_sums(res)
     before = sim.stats()["requests_total"]
@@ -131,11 +146,7 @@ def test_a_call_held_past_its_time_is_not_sent_and_goes_as_its_next_attempt(
     calls = sim.stats()["requests_total"] - before
 
     events = _ticket_events(res)
-    not_sent = [e for e in events if isinstance(e, WriteResolved)]
-    assert not_sent and all(
-        not e.found and e.detail["proof"] == "not sent: its time to be sent ran out"
-        for e in not_sent
-    )
+    not_sent = _settled_as_not_sent(events, "its time to be sent ran out")
     intents = {e.key: e for e in events if isinstance(e, WriteIntended)}
     succeeded = [e for e in events if isinstance(e, WriteSucceeded)]
     assert calls == len(succeeded)  # no call on an expired intent, no lookup
@@ -148,20 +159,16 @@ def test_a_call_held_past_its_time_is_not_sent_and_goes_as_its_next_attempt(
     assert set(again) == retried and set(again.values()) == {1}
     # the report's timeline counts the calls made, not the intents that were never sent
     assert _timeline_sums(res) == (before_sums[0] + calls, before_sums[1])
-    _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
+    ready.ends_like_the_clean_run()
 
 
 def test_a_unit_stopped_mid_thread_settles_what_it_never_sent(
-    sim: SimulatorHandle,
-    tickets_ready: tuple[Any, Resources, list[str]],
-    ticket_baseline: dict,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    ready: Ready, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A unit that raises right after the first call of its batch keeps that call's
     outcome and settles the rest of the batch as not made: nothing is left in doubt, and
     run again it looks nothing up."""
-    settings, res, keys = tickets_ready
+    res, keys, sim = ready.res, ready.keys, ready.sim
     real_call = engine.protocol._call
 
     def stop_after_first(run: Any, step: Any, intent_key: str, *args: Any, **kw: Any) -> Any:
@@ -179,10 +186,7 @@ def test_a_unit_stopped_mid_thread_settles_what_it_never_sent(
             stopped.append(key)
     assert stopped, "some ticket has a batch of two or more writes"
     events = _ticket_events(res)
-    not_sent = [e for e in events if isinstance(e, WriteResolved)]
-    assert not_sent and all(
-        not e.found and e.detail["proof"] == "not sent: its unit stopped first" for e in not_sent
-    )
+    _settled_as_not_sent(events, "its unit stopped first")
     outcomes = {e.intent_key for e in events if isinstance(e, WriteSucceeded | WriteResolved)}
     assert [e for e in events if isinstance(e, WriteIntended) and e.key not in outcomes] == []
 
@@ -191,4 +195,4 @@ def test_a_unit_stopped_mid_thread_settles_what_it_never_sent(
     for key in stopped:
         process_unit(res, key)
     assert _lookups(sim) == lookups  # nothing was in doubt
-    _ends_like_the_clean_run(settings, tmp_path, sim, ticket_baseline)
+    ready.ends_like_the_clean_run()
